@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include "bus-error.h"
+#include "bus-util.h"
+#include "log.h"
+#include "manager.h"
+#include "util.h"
+
+/* Batches above this size are journaled as one summary entry: journald
+ * caps the fields of an entry, and ten thousand entries for one
+ * transaction would drown the audit trail. */
+#define LOG_EACH_MAX 64
+
+static int read_forward(sd_bus_message *msg, Forward *f, sd_bus_error *error) {
+        const char *address, *desktop, *account;
+        int r;
+
+        r = sd_bus_message_read(msg, "qsqss", &f->port, &address, &f->guest_port, &desktop, &account);
+        if (r <= 0)
+                return r;
+        if (ipv4_parse(address, &f->address) < 0)
+                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                      "Invalid address '%s': not an IPv4 address", address);
+        if (strlen(desktop) >= sizeof f->desktop || !name_is_valid(desktop))
+                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid desktop: %s",
+                                      name_invalid_reason(desktop) ?: "is too long");
+        if (!isempty(account) && (strlen(account) >= sizeof f->account || !name_is_valid(account)))
+                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid account: %s",
+                                      name_invalid_reason(account) ?: "is too long");
+        snprintf(f->desktop, sizeof f->desktop, "%s", desktop);
+        snprintf(f->account, sizeof f->account, "%s", account);
+        return 1;
+}
+
+void manager_log_forward(const Forward *f, bool added, uid_t actor) {
+        char a[16];
+
+        ipv4_format(f->address, a);
+        log_event(LOG_INFO, added ? MID_FORWARD_ADDED : MID_FORWARD_REMOVED,
+                  "VDESK_DESKTOP=%s", f->desktop,
+                  "VDESK_ACCOUNT=%s", f->account,
+                  "VDESK_PORT=%u", f->port,
+                  "VDESK_GUEST_ADDRESS=%s", a,
+                  "VDESK_GUEST_PORT=%u", f->guest_port,
+                  "VDESK_ACTOR_UID=%u", (unsigned) actor,
+                  "MESSAGE=RDP forward %s: port %u -> %s:%u (desktop %s)",
+                  added ? "added" : "removed", f->port, a, f->guest_port,
+                  f->desktop[0] ? f->desktop : "?");
+}
+
+static int add_forwards(Manager *m, sd_bus_message *msg, Forward *f, size_t n, sd_bus_error *error) {
+        const char *reason = NULL;
+        size_t idx = 0;
+        uid_t uid = (uid_t) -1;
+        char a[16];
+        int r;
+
+        r = forwards_add(&m->forwards, f, n, &idx, &reason);
+        if (r == -ENOENT) {
+                /* The table went away under us (someone flushed the ruleset):
+                 * put it back once, then retry. */
+                _cleanup_(freep) char *e = NULL;
+
+                log_warning("Table inet vdesk is missing, loading it again.");
+                if (forwards_ensure_ruleset(&m->forwards, &e) >= 0)
+                        r = forwards_add(&m->forwards, f, n, &idx, &reason);
+        }
+        if (r == -EINVAL && reason)
+                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid forward %zu (port %u): %s",
+                                      idx, f[idx].port, reason);
+        if (r == -EEXIST) {
+                ipv4_format(f[idx].address, a);
+                return bus_error_setf(error, VDESK_ERROR_FORWARD_CONFLICT,
+                                      "Port %u already forwards elsewhere (wanted %s:%u for %s); nothing was added",
+                                      f[idx].port, a, f[idx].guest_port, f[idx].desktop);
+        }
+        if (r < 0)
+                return bus_error_setf(error, VDESK_ERROR_NOT_READY, "Cannot add forwards: %s", strerror(-r));
+
+        for (size_t i = 0; i < n; i++)
+                manager_touch_port(m, f[i].port);
+        (void) bus_sender_uid(msg, &uid);
+        if (n <= LOG_EACH_MAX)
+                for (size_t i = 0; i < n; i++)
+                        manager_log_forward(&f[i], true, uid);
+        else
+                log_event(LOG_INFO, MID_FORWARD_ADDED,
+                          "VDESK_FORWARD_COUNT=%zu", n,
+                          "VDESK_PORT_FIRST=%u", f[0].port,
+                          "VDESK_PORT_LAST=%u", f[n - 1].port,
+                          "VDESK_ACTOR_UID=%u", (unsigned) uid,
+                          "MESSAGE=%zu RDP forwards added in one transaction (ports %u ... %u)",
+                          n, f[0].port, f[n - 1].port);
+        return 0;
+}
+
+static int method_add_forward(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        Forward f = {};
+        int r;
+
+        r = read_forward(msg, &f, error);
+        if (r < 0)
+                return r;
+        r = add_forwards(m, msg, &f, 1, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_add_forwards(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_(freep) Forward *f = NULL;
+        size_t n = 0, allocated = 0;
+        int r;
+
+        r = sd_bus_message_enter_container(msg, 'a', "(qsqss)");
+        if (r < 0)
+                return r;
+        for (;;) {
+                if (n == allocated) {
+                        Forward *t;
+                        allocated = allocated ? allocated * 2 : 64;
+                        t = realloc(f, allocated * sizeof *f);
+                        if (!t)
+                                return -ENOMEM;
+                        f = t;
+                }
+                f[n] = (Forward) {};
+                r = sd_bus_message_enter_container(msg, 'r', "qsqss");
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                r = read_forward(msg, &f[n], error);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+                n++;
+        }
+        r = sd_bus_message_exit_container(msg);
+        if (r < 0)
+                return r;
+        if (n == 0)
+                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid forwards: the list is empty");
+
+        r = add_forwards(m, msg, f, n, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_remove_forward(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *address;
+        uint32_t a = 0;
+        uint16_t port;
+        Forward removed;
+        uid_t uid = (uid_t) -1;
+        int r;
+
+        r = sd_bus_message_read(msg, "qs", &port, &address);
+        if (r < 0)
+                return r;
+        if (!isempty(address) && ipv4_parse(address, &a) < 0)
+                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                      "Invalid address '%s': not an IPv4 address", address);
+        if (port < m->config.port_min || port > m->config.port_max)
+                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                      "Invalid port %u: outside the forward range %u-%u",
+                                      port, m->config.port_min, m->config.port_max);
+
+        r = forwards_remove(&m->forwards, port, a, &removed);
+        if (r == -ENOENT)
+                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_FORWARD, "No forward on port %u", port);
+        if (r == -EBUSY)
+                return bus_error_setf(error, VDESK_ERROR_FORWARD_CONFLICT,
+                                      "Port %u forwards to another address than %s; left in place", port, address);
+        if (r < 0)
+                return r;
+
+        manager_touch_port(m, port);
+        (void) bus_sender_uid(msg, &uid);
+        manager_log_forward(&removed, false, uid);
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_list_forwards(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(freep) Forward *f = NULL;
+        size_t n = 0;
+        int r;
+
+        r = forwards_list(&m->forwards, &f, &n);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(qsqs)");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                char a[16];
+
+                ipv4_format(f[i].address, a);
+                r = sd_bus_message_append(reply, "(qsqs)", f[i].port, a, f[i].guest_port, f[i].desktop);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int property_get_port(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+
+        return sd_bus_message_append(reply, "q", streq(property, "PortMin") ? m->config.port_min : m->config.port_max);
+}
+
+/* Only root may call netd's methods: the bus policy says so, and sd-bus checks
+ * it again for every method without SD_BUS_VTABLE_UNPRIVILEGED. */
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("RulesetVersion", "u", NULL, offsetof(Manager, forwards.ruleset_version),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("PortMin", "q", property_get_port, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("PortMax", "q", property_get_port, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_METHOD_WITH_ARGS("AddForward",
+                                SD_BUS_ARGS("q", port, "s", address, "q", guest_port, "s", desktop, "s", account),
+                                SD_BUS_NO_RESULT,
+                                method_add_forward, 0),
+        SD_BUS_METHOD_WITH_ARGS("AddForwards",
+                                SD_BUS_ARGS("a(qsqss)", forwards),
+                                SD_BUS_NO_RESULT,
+                                method_add_forwards, 0),
+        SD_BUS_METHOD_WITH_ARGS("RemoveForward",
+                                SD_BUS_ARGS("q", port, "s", address),
+                                SD_BUS_NO_RESULT,
+                                method_remove_forward, 0),
+        SD_BUS_METHOD_WITH_ARGS("ListForwards",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a(qsqs)", forwards),
+                                method_list_forwards, 0),
+        SD_BUS_VTABLE_END
+};
+
+int manager_add_bus_objects(Manager *m) {
+        return sd_bus_add_object_vtable(m->bus, NULL, NETD_OBJECT_PATH, NETD_INTERFACE, manager_vtable, m);
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <fcntl.h>
+#include <systemd/sd-daemon.h>
+
+#include "bus-error.h"
+#include "bus-util.h"
+#include "daemon-util.h"
+#include "log.h"
+#include "manager.h"
+
+static const char help[] =
+        "vdesk-netd [OPTIONS]\n\n"
+        "Owns the nftables table inet vdesk: RDP forwards of this host's desktops.\n\n"
+        "  --config=PATH    configuration file (default " VDESK_CONFIG_DEFAULT_PATH ")\n"
+        "  --ruleset=PATH   base ruleset (default " PKGDATADIR "/vdesk.nft)\n"
+        "  --no-reconcile   do not rebuild forwards from running desktops at start\n";
+
+static int enable_ip_forwarding(void) {
+        _cleanup_(closep) int fd = open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
+
+        if (fd < 0 || write(fd, "1\n", 2) != 2)
+                return -errno;
+        return 0;
+}
+
+int main(int argc, char *argv[]) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        _cleanup_(freep) char *error = NULL;
+        DaemonArgs args;
+        int r;
+
+        log_setup();
+        r = daemon_parse_args(argc, argv, "ruleset", help, &args);
+        if (r != 0)
+                return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+
+        r = manager_new(&m);
+        if (r < 0)
+                return log_oom(), EXIT_FAILURE;
+        if (daemon_load_config(args.config_path, &m->config) < 0)
+                return EXIT_FAILURE;
+        (void) bus_error_register();
+
+        r = daemon_event_new(&m->event);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up the event loop: %m"), EXIT_FAILURE;
+
+        r = forwards_init(&m->forwards, &m->config, args.data_path ?: PKGDATADIR "/vdesk.nft");
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up nftables access: %m"), EXIT_FAILURE;
+        r = forwards_ensure_ruleset(&m->forwards, &error);
+        if (r < 0)
+                return log_error_errno(r, "Cannot load the ruleset %s: %s", m->forwards.ruleset_path,
+                                       error ?: strerror(-r)), EXIT_FAILURE;
+        log_event(LOG_INFO, MID_RULESET_LOADED,
+                  "VDESK_RULESET_VERSION=%u", m->forwards.ruleset_version,
+                  "VDESK_RULESET_LOADED=%d", r,
+                  "MESSAGE=Table inet vdesk %s (ruleset %u)", r > 0 ? "loaded" : "adopted as it was",
+                  m->forwards.ruleset_version);
+
+        r = enable_ip_forwarding();
+        if (r < 0)
+                log_warning_errno(r, "Cannot enable IPv4 forwarding, forwards will not reach guests: %m");
+
+        r = bus_open_from_config(&m->config, &m->bus);
+        if (r < 0)
+                return log_error_errno(r, "Cannot connect to the bus: %m"), EXIT_FAILURE;
+        r = manager_add_bus_objects(m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot register bus objects: %m"), EXIT_FAILURE;
+        r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_error_errno(r, "Cannot attach the bus: %m"), EXIT_FAILURE;
+
+        if (!args.no_reconcile) {
+                r = manager_start_reconcile(m, m->config.libvirt_uri);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot start reconciling forwards: %m");
+        }
+
+        r = sd_bus_request_name(m->bus, NETD_BUS_NAME, 0);
+        if (r < 0)
+                return log_error_errno(r, "Cannot own %s: %m", NETD_BUS_NAME), EXIT_FAILURE;
+
+        (void) sd_notify(false, "READY=1\nSTATUS=Serving forwards.");
+        r = sd_event_loop(m->event);
+        (void) sd_notify(false, "STOPPING=1");
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m"), EXIT_FAILURE;
+        return EXIT_SUCCESS;
+}

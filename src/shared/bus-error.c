@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <errno.h>
+#include <stdarg.h>
+
+#include "bus-error.h"
+
+static const sd_bus_error_map vdesk_errors[] = {
+        SD_BUS_ERROR_MAP(VDESK_ERROR_NO_SUCH_DESKTOP,     ENOENT),
+        SD_BUS_ERROR_MAP(VDESK_ERROR_NO_SUCH_TEMPLATE,    ENOENT),
+        SD_BUS_ERROR_MAP(VDESK_ERROR_NO_SUCH_ACCOUNT,     ENOENT),
+        SD_BUS_ERROR_MAP(VDESK_ERROR_NO_SUCH_FORWARD,     ENOENT),
+        SD_BUS_ERROR_MAP(VDESK_ERROR_NO_SUCH_DISK,        ENOENT),
+        SD_BUS_ERROR_MAP(VDESK_ERROR_DESKTOP_EXISTS,      EEXIST),
+        SD_BUS_ERROR_MAP(VDESK_ERROR_TEMPLATE_EXISTS,     EEXIST),
+        SD_BUS_ERROR_MAP(VDESK_ERROR_FORWARD_CONFLICT,    EBUSY),
+        SD_BUS_ERROR_MAP(VDESK_ERROR_BACKING_MISMATCH,    EEXIST),
+        SD_BUS_ERROR_MAP(VDESK_ERROR_PATH_NOT_ALLOWED,    EPERM),
+        SD_BUS_ERROR_MAP(VDESK_ERROR_PORTS_EXHAUSTED,     ENOSPC),
+        SD_BUS_ERROR_MAP(VDESK_ERROR_ADDRESSES_EXHAUSTED, ENOSPC),
+        SD_BUS_ERROR_MAP(VDESK_ERROR_DESKTOP_RUNNING,     EBUSY),
+        SD_BUS_ERROR_MAP(VDESK_ERROR_NOT_READY,           ETIMEDOUT),
+        SD_BUS_ERROR_MAP(VDESK_ERROR_HYPERVISOR,          EIO),
+        SD_BUS_ERROR_MAP(VDESK_ERROR_DATABASE,            EIO),
+        SD_BUS_ERROR_MAP(VDESK_ERROR_ACCESS_DENIED,       EACCES),
+        SD_BUS_ERROR_MAP_END
+};
+
+int bus_error_register(void) {
+        int r = sd_bus_error_add_map(vdesk_errors);
+        return r < 0 ? r : 0;
+}
+
+int bus_error_setf(sd_bus_error *e, const char *name, const char *format, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = sd_bus_error_setfv(e, name, format, ap);
+        va_end(ap);
+        return r;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+/* vdesk's named D-Bus errors. Each maps to an errno so that model code can
+ * return a plain negative errno and the D-Bus layer still says which error;
+ * clients match the names, busctl prints them. */
+
+#define VDESK_ERROR_INVALID_ARGS        SD_BUS_ERROR_INVALID_ARGS
+#define VDESK_ERROR_NO_SUCH_DESKTOP     "org.vdesk.Error.NoSuchDesktop"
+#define VDESK_ERROR_NO_SUCH_TEMPLATE    "org.vdesk.Error.NoSuchTemplate"
+#define VDESK_ERROR_NO_SUCH_ACCOUNT     "org.vdesk.Error.NoSuchAccount"
+#define VDESK_ERROR_NO_SUCH_FORWARD     "org.vdesk.Error.NoSuchForward"
+#define VDESK_ERROR_NO_SUCH_DISK        "org.vdesk.Error.NoSuchDisk"
+#define VDESK_ERROR_DESKTOP_EXISTS      "org.vdesk.Error.DesktopExists"
+#define VDESK_ERROR_TEMPLATE_EXISTS     "org.vdesk.Error.TemplateExists"
+#define VDESK_ERROR_FORWARD_CONFLICT    "org.vdesk.Error.ForwardConflict"
+#define VDESK_ERROR_BACKING_MISMATCH    "org.vdesk.Error.BackingMismatch"
+#define VDESK_ERROR_PATH_NOT_ALLOWED    "org.vdesk.Error.PathNotAllowed"
+#define VDESK_ERROR_PORTS_EXHAUSTED     "org.vdesk.Error.PortsExhausted"
+#define VDESK_ERROR_ADDRESSES_EXHAUSTED "org.vdesk.Error.AddressesExhausted"
+#define VDESK_ERROR_DESKTOP_RUNNING     "org.vdesk.Error.DesktopRunning"
+#define VDESK_ERROR_NOT_READY           "org.vdesk.Error.NotReady"
+#define VDESK_ERROR_HYPERVISOR          "org.vdesk.Error.Hypervisor"
+#define VDESK_ERROR_DATABASE            "org.vdesk.Error.Database"
+#define VDESK_ERROR_ACCESS_DENIED       "org.vdesk.Error.AccessDenied"
+
+/* Registers the map with sd-bus; call once before using the names. */
+int bus_error_register(void);
+
+/* Sets e to the named error with a formatted message; returns -errno of the
+ * name (so `return bus_error_setf(...)` ends a handler). */
+int bus_error_setf(sd_bus_error *e, const char *name, const char *format, ...)
+        __attribute__((format(printf, 3, 4)));

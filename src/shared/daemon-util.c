@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <getopt.h>
+#include <signal.h>
+
+#include "daemon-util.h"
+#include "log.h"
+
+int daemon_parse_args(int argc, char *argv[], const char *data_option, const char *help, DaemonArgs *ret) {
+        enum { ARG_CONFIG = 0x100, ARG_DATA, ARG_NO_RECONCILE, ARG_VERSION };
+        struct option options[] = {
+                { "config",       required_argument, NULL, ARG_CONFIG },
+                { data_option ?: "data", required_argument, NULL, ARG_DATA },
+                { "no-reconcile", no_argument,       NULL, ARG_NO_RECONCILE },
+                { "help",         no_argument,       NULL, 'h' },
+                { "version",      no_argument,       NULL, ARG_VERSION },
+                {}
+        };
+        DaemonArgs a = { .config_path = config_path() };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case ARG_CONFIG:
+                        a.config_path = optarg;
+                        break;
+                case ARG_DATA:
+                        if (!data_option)
+                                return -EINVAL;
+                        a.data_path = optarg;
+                        break;
+                case ARG_NO_RECONCILE:
+                        a.no_reconcile = true;
+                        break;
+                case 'h':
+                        printf("%s", help);
+                        return 1;
+                case ARG_VERSION:
+                        printf("vdesk %s\n", VERSION);
+                        return 1;
+                default:
+                        return -EINVAL;
+                }
+        if (optind < argc) {
+                fprintf(stderr, "%s takes no positional arguments\n", program_invocation_short_name);
+                return -EINVAL;
+        }
+        *ret = a;
+        return 0;
+}
+
+int daemon_load_config(const char *path, VdeskConfig *ret) {
+        _cleanup_(freep) char *error = NULL;
+        int r;
+
+        r = config_load(path, ret, &error);
+        if (r < 0)
+                return log_error_errno(r, "Bad configuration: %s", error ?: strerror(-r));
+        return 0;
+}
+
+int daemon_event_new(sd_event **ret) {
+        sd_event *e = NULL;
+        sigset_t ss;
+        int r;
+
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGTERM);
+        sigaddset(&ss, SIGINT);
+        if (sigprocmask(SIG_BLOCK, &ss, NULL) < 0)
+                return -errno;
+        /* A client that goes away mid-reply must not kill the daemon. */
+        signal(SIGPIPE, SIG_IGN);
+
+        r = sd_event_default(&e);
+        if (r < 0)
+                return r;
+        r = sd_event_add_signal(e, NULL, SIGTERM, NULL, NULL);
+        if (r >= 0)
+                r = sd_event_add_signal(e, NULL, SIGINT, NULL, NULL);
+        if (r >= 0)
+                r = sd_event_set_watchdog(e, true);
+        if (r < 0) {
+                sd_event_unref(e);
+                return r;
+        }
+        *ret = e;
+        return 0;
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <systemd/sd-event.h>
+
+#include "conf.h"
+
+/* What every vdesk daemon's main() does the same way. */
+
+typedef struct DaemonArgs {
+        const char *config_path;
+        const char *data_path;          /* --ruleset / --sql-dir, daemon specific */
+        bool no_reconcile;
+} DaemonArgs;
+
+/* Parses --config=PATH, --data=PATH (named data_option), --no-reconcile,
+ * --help, --version. Returns 0 to go on, 1 if it printed help or version,
+ * -EINVAL on a bad option. */
+int daemon_parse_args(int argc, char *argv[], const char *data_option, const char *help, DaemonArgs *ret);
+
+/* Loads the configuration, logging a precise error on failure. */
+int daemon_load_config(const char *path, VdeskConfig *ret);
+
+/* sd_event_default() with SIGTERM and SIGINT ending the loop and the
+ * watchdog on (a no-op without systemd). */
+int daemon_event_new(sd_event **ret);

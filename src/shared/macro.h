@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The small set of helpers every vdesk source file leans on: scoped cleanup,
+ * ownership hand-over and a few comparisons. Modelled on systemd's macro.h,
+ * written for vdesk because systemd keeps its own internal. */
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _unused_ __attribute__((unused))
+#define _sentinel_ __attribute__((sentinel))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define _pure_ __attribute__((pure))
+
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+
+/* Hands ownership of *p to the caller and leaves NULL behind, so that a
+ * _cleanup_ on the original variable does nothing. */
+#define TAKE_PTR(p)                             \
+        ({                                      \
+                __typeof__(p) _ptr_ = (p);      \
+                (p) = NULL;                     \
+                _ptr_;                          \
+        })
+
+#define TAKE_FD(fd)                             \
+        ({                                      \
+                int _fd_ = (fd);                \
+                (fd) = -1;                      \
+                _fd_;                           \
+        })
+
+/* Defines name##p(type **) for a destructor that takes NULL. */
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)         \
+        static inline void func##p(type *p) {           \
+                if (*p)                                 \
+                        func(*p);                       \
+        }
+
+static inline void freep(void *p) {
+        free(*(void **) p);
+}
+
+static inline void closep(int *fd) {
+        if (*fd >= 0) {
+                int saved = errno;
+                close(*fd);
+                errno = saved;
+        }
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(FILE *, fclose);
+
+/* A NULL-terminated array of strings owned by the array. */
+static inline char **strv_free(char **l) {
+        if (l) {
+                for (char **i = l; *i; i++)
+                        free(*i);
+                free(l);
+        }
+        return NULL;
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free);
+
+static inline bool streq(const char *a, const char *b) {
+        return strcmp(a, b) == 0;
+}
+
+static inline bool streq_ptr(const char *a, const char *b) {
+        if (!a || !b)
+                return a == b;
+        return streq(a, b);
+}
+
+static inline bool isempty(const char *s) {
+        return !s || !*s;
+}
+
+static inline const char *strempty(const char *s) {
+        return s ?: "";
+}
+
+static inline const char *startswith(const char *s, const char *prefix) {
+        size_t l = strlen(prefix);
+        return strncmp(s, prefix, l) == 0 ? s + l : NULL;
+}
+
+/* Frees *p and replaces it with a copy of s (or NULL); -ENOMEM on failure. */
+static inline int free_and_strdup(char **p, const char *s) {
+        char *t = NULL;
+
+        if (s) {
+                t = strdup(s);
+                if (!t)
+                        return -ENOMEM;
+        }
+        free(*p);
+        *p = t;
+        return 0;
+}
+
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+
+#define USEC_PER_SEC  1000000ULL
+#define USEC_PER_MSEC 1000ULL
+#define NSEC_PER_USEC 1000ULL
+
+/* Monotonic microseconds. */
+unsigned long long now_usec(void);

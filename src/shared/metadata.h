@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdint.h>
+
+#include "conf.h"
+
+/* The vdesk facts a desktop domain carries in its <metadata>, so that a host
+ * needs nothing else to serve it. Schema version 1:
+ *
+ *   <vdesk:desktop xmlns:vdesk="https://vdesk.org/xmlns/desktop/1">
+ *     <vdesk:account>alice</vdesk:account>
+ *     <vdesk:disk path="DISKDIR/NAME.qcow2" template="TEMPLATEDIR/FILE"/>
+ *     <vdesk:network name="vdesk" bridge="vdeskbr0" address="10.20.0.15" mac="52:54:0a:14:00:0f"/>
+ *     <vdesk:rdp port="50001" guest-port="3389"/>
+ *   </vdesk:desktop>
+ *
+ * The desktop's name is the domain's <name>. */
+
+#define VDESK_METADATA_NS "https://vdesk.org/xmlns/desktop/1"
+#define VDESK_METADATA_PREFIX "vdesk"
+
+typedef struct DesktopMeta {
+        char *name;
+        char *uuid;             /* the domain's, when it has one */
+        char *account;
+        char *disk_path;
+        char *template_path;
+        char *network;
+        char *bridge;
+        char *mac;
+        uint32_t address;       /* host byte order */
+        uint16_t rdp_port;
+        uint16_t guest_port;
+} DesktopMeta;
+
+/* Parses a whole domain XML. Returns -ENODATA if it has no vdesk metadata
+ * (not a desktop), -EINVAL with *ret_error naming the bad element or
+ * attribute if the metadata is malformed. Checks only form, not policy. */
+int desktop_meta_parse_domain(const char *xml, DesktopMeta *ret, char **ret_error);
+
+/* Checks the metadata against this host's configuration: disk inside
+ * DiskDir, template inside TemplateDir, port in the forward range, names
+ * well formed, MAC derived from the address. */
+int desktop_meta_validate(const DesktopMeta *m, const VdeskConfig *c, char **ret_error);
+
+/* The <vdesk:desktop> element's XML, for virDomainSetMetadata or a domain
+ * document. */
+int desktop_meta_format(const DesktopMeta *m, char **ret);
+
+/* Cheap test for the namespace, so that other domains pass untouched
+ * without an XML parse. */
+int desktop_meta_present(const char *xml);
+
+void desktop_meta_done(DesktopMeta *m);

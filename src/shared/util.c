@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "macro.h"
+#include "util.h"
+
+int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size) {
+        _cleanup_(closep) int fd = -1;
+        _cleanup_(freep) char *buf = NULL;
+        size_t n = 0, allocated = 0;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+
+        for (;;) {
+                ssize_t k;
+
+                if (n + 1 >= allocated) {
+                        char *t;
+
+                        allocated = allocated ? allocated * 2 : 4096;
+                        t = realloc(buf, allocated);
+                        if (!t)
+                                return -ENOMEM;
+                        buf = t;
+                }
+                k = read(fd, buf + n, allocated - n - 1);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                n += (size_t) k;
+                if (n > max)
+                        return -EFBIG;
+        }
+        buf[n] = 0;
+        *ret = TAKE_PTR(buf);
+        if (ret_size)
+                *ret_size = n;
+        return 0;
+}
+
+bool utf8_is_valid(const char *str) {
+        const unsigned char *s = (const unsigned char *) str;
+
+        while (*s) {
+                unsigned len;
+                uint32_t cp;
+
+                if (*s < 0x80) {
+                        s++;
+                        continue;
+                } else if ((*s & 0xe0) == 0xc0) {
+                        len = 2;
+                        cp = *s & 0x1f;
+                } else if ((*s & 0xf0) == 0xe0) {
+                        len = 3;
+                        cp = *s & 0x0f;
+                } else if ((*s & 0xf8) == 0xf0) {
+                        len = 4;
+                        cp = *s & 0x07;
+                } else
+                        return false;
+
+                for (unsigned i = 1; i < len; i++) {
+                        if ((s[i] & 0xc0) != 0x80)
+                                return false;
+                        cp = (cp << 6) | (s[i] & 0x3f);
+                }
+                if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+                    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+                        return false;
+                s += len;
+        }
+        return true;
+}
+
+const char *name_invalid_reason(const char *s) {
+        size_t l;
+
+        if (isempty(s))
+                return "is empty";
+        if (!utf8_is_valid(s))
+                return "is not valid UTF-8";
+        l = strlen(s);
+        if (l > NAME_MAX_LEN)
+                return "is longer than 63 bytes";
+        if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= '0' && s[0] <= '9')))
+                return "must start with an ASCII letter or digit";
+        for (size_t i = 1; i < l; i++) {
+                char c = s[i];
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '.' || c == '_' || c == '-'))
+                        return "may hold only ASCII letters, digits, '.', '_' and '-'";
+        }
+        if (strstr(s, ".."))
+                return "must not contain '..'";
+        return NULL;
+}
+
+bool path_is_normalized_absolute(const char *path) {
+        const char *p;
+
+        if (isempty(path) || path[0] != '/' || strlen(path) >= 4096 || !utf8_is_valid(path) ||
+            strstr(path, "//"))
+                return false;
+        for (p = path; *p; ) {
+                const char *e;
+                size_t l;
+
+                p++;    /* past the '/' */
+                e = strchrnul(p, '/');
+                l = (size_t) (e - p);
+                if ((l == 1 && p[0] == '.') || (l == 2 && p[0] == '.' && p[1] == '.'))
+                        return false;
+                for (const char *q = p; q < e; q++)
+                        if ((unsigned char) *q < 0x20 || *q == 0x7f)
+                                return false;
+                p = e;
+        }
+        return true;
+}
+
+bool path_startswith_dir(const char *path, const char *dir) {
+        size_t l = strlen(dir);
+
+        while (l > 1 && dir[l - 1] == '/')
+                l--;
+        return strncmp(path, dir, l) == 0 && path[l] == '/' && path[l + 1] != 0;
+}
+
+int ipv4_parse(const char *s, uint32_t *ret) {
+        struct in_addr a;
+
+        if (isempty(s) || inet_pton(AF_INET, s, &a) != 1)
+                return -EINVAL;
+        *ret = ntohl(a.s_addr);
+        return 0;
+}
+
+void ipv4_format(uint32_t a, char buf[static 16]) {
+        snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
+}
+
+void mac_from_ipv4(uint32_t a, char buf[static 18]) {
+        snprintf(buf, 18, "52:54:%02x:%02x:%02x:%02x", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define IN_SET_CHAR(c, ...) (memchr((const char[]) { __VA_ARGS__ }, (c), sizeof((const char[]) { __VA_ARGS__ })) != NULL)
+
+#define NAME_MAX_LEN 63
+
+/* Reads a whole file of at most max bytes, NUL-terminated. */
+int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size);
+
+/* True if s is valid UTF-8 (no overlongs, no surrogates). */
+bool utf8_is_valid(const char *s);
+
+/* Checks an object name (desktop, template, account, network): 1-63 bytes,
+ * first an ASCII letter or digit, then letters, digits, '.', '_' or '-',
+ * never "..". Returns NULL if valid, else a reason ("is empty", ...). */
+const char *name_invalid_reason(const char *s);
+static inline bool name_is_valid(const char *s) {
+        return !name_invalid_reason(s);
+}
+
+/* True if path is absolute, has no "." or ".." component and no "//". */
+bool path_is_normalized_absolute(const char *path);
+
+/* True if path lies strictly below dir (both normalized, absolute). */
+bool path_startswith_dir(const char *path, const char *dir);
+
+/* IPv4 in host byte order. */
+int ipv4_parse(const char *s, uint32_t *ret);
+void ipv4_format(uint32_t a, char buf[static 16]);
+
+/* The MAC vdesk gives the desktop with address a: 52:54 then the four octets. */
+void mac_from_ipv4(uint32_t a, char buf[static 18]);

@@ -1,0 +1,120 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Shared by vdesk's integration and e2e tests (sourced, bash). Every resource
+# a test makes is recorded and removed by the EXIT trap: processes by PID,
+# namespaces, files. Skips exit 77 with the reason on stderr.
+#
+# The test runner exports: VDESK_SRC (source tree), VDESK_BUILD (build tree).
+
+set -u
+: "${VDESK_SRC:?}" "${VDESK_BUILD:?}"
+
+T=$(mktemp -d /tmp/vdesk-test.XXXXXX)
+TEST_NAME=$(basename "$0" .sh)
+_cleanups=()
+_pids=()
+_fails=0
+_checks=0
+
+cleanup_push() { _cleanups+=("$*"); }
+
+_run_cleanups() {
+        local i
+        for ((i = ${#_pids[@]} - 1; i >= 0; i--)); do
+                kill "${_pids[i]}" 2>/dev/null
+        done
+        for ((i = ${#_pids[@]} - 1; i >= 0; i--)); do
+                for _ in $(seq 50); do kill -0 "${_pids[i]}" 2>/dev/null || break; sleep 0.1; done
+                kill -9 "${_pids[i]}" 2>/dev/null
+        done
+        for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do
+                eval "${_cleanups[i]}" >/dev/null 2>&1
+        done
+        if [ "${KEEP_TEST_DIR:-}" = 1 ]; then echo "kept $T"; else rm -rf "$T"; fi
+}
+trap _run_cleanups EXIT
+
+skip() { echo "SKIP: $*" >&2; exit 77; }
+die() { echo "FAIL: $*" >&2; exit 1; }
+need_root() { [ "$(id -u)" = 0 ] || skip "needs root (network namespaces, nftables)"; }
+need_cmd() { local c; for c; do command -v "$c" >/dev/null || skip "needs $c (not installed)"; done; }
+
+# check DESCRIPTION COMMAND...: a named assertion; failures are counted and
+# the test fails at the end (finish), so one run shows every broken check.
+check() {
+        local what=$1; shift
+        _checks=$((_checks + 1))
+        if "$@"; then echo "ok $_checks - $what"; else echo "not ok $_checks - $what"; _fails=$((_fails + 1)); fi
+}
+finish() {
+        echo "$((_checks - _fails)) passed, $_fails failed"
+        [ "$_fails" = 0 ]
+        exit $?
+}
+
+# bg NAME COMMAND...: runs a command in the background, logging to $T/NAME.log.
+bg() {
+        local name=$1; shift
+        "$@" >"$T/$name.log" 2>&1 </dev/null &
+        _pids+=($!)
+        eval "PID_${name//-/_}=$!"
+}
+
+# wait_until SECONDS COMMAND...: polls every 0.05 s.
+wait_until() {
+        local end=$((SECONDS + $1)); shift
+        while ! "$@" 2>/dev/null; do
+                [ $SECONDS -ge $end ] && return 1
+                sleep 0.05
+        done
+}
+
+# A private bus with vdesk's policy files (the build tree's copies).
+start_bus() {
+        need_cmd dbus-daemon busctl
+        mkdir -p "$T/bus"
+        sed -e "s|@SOCKET@|$T/bus/socket|" -e "s|@POLICYDIR@|$VDESK_SRC/dbus|" \
+                "$VDESK_SRC/tests/lib/bus.conf.in" >"$T/bus/bus.conf"
+        bg dbus dbus-daemon --nofork --nopidfile --config-file="$T/bus/bus.conf"
+        export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/bus/socket"
+        wait_until 10 test -S "$T/bus/socket" || die "dbus-daemon did not start: $(cat "$T/dbus.log")"
+}
+
+# A network namespace removed at exit (with every process left in it).
+netns_add() {
+        ip netns add "$1" || die "cannot create netns $1"
+        cleanup_push "for p in \$(ip netns pids $1); do kill -9 \$p; done; ip netns del $1"
+        ip -n "$1" link set lo up
+}
+
+# veth_pair NS1 IF1 ADDR1/PFX NS2 IF2 ADDR2/PFX (NS "-" for the current one)
+veth_pair() {
+        local ns1=$1 if1=$2 a1=$3 ns2=$4 if2=$5 a2=$6
+        ip link add "$if1" type veth peer name "$if2"
+        cleanup_push "ip link del $if1"
+        [ "$ns1" != - ] && ip link set "$if1" netns "$ns1"
+        [ "$ns2" != - ] && ip link set "$if2" netns "$ns2"
+        _in() { if [ "$1" = - ]; then shift; "$@"; else local n=$1; shift; ip netns exec "$n" "$@"; fi; }
+        _in "$ns1" ip addr add "$a1" dev "$if1"; _in "$ns1" ip link set "$if1" up
+        _in "$ns2" ip addr add "$a2" dev "$if2"; _in "$ns2" ip link set "$if2" up
+}
+
+# write_config FILE: a vdesk.conf for this test; extra lines on stdin.
+write_config() {
+        {
+                echo "[Images]"
+                echo "TemplateDir=$T/templates"
+                echo "DiskDir=$T/disks"
+                cat
+        } >"$1"
+        mkdir -p "$T/templates" "$T/disks"
+}
+
+# The map's elements as "port address:gport comment" lines, sorted.
+nft_forwards() {
+        local ns=$1
+        ip netns exec "$ns" nft -j list map inet vdesk rdp4 |
+                jq -r '.nftables[] | select(.map) | .map.elem // [] | .[] |
+                        if (.[0] | type) == "object" then
+                          "\(.[0].elem.val) \(.[1].concat[0]):\(.[1].concat[1]) \(.[0].elem.comment // "")"
+                        else "\(.[0]) \(.[1].concat[0]):\(.[1].concat[1]) " end' | sort
+}
