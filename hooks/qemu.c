@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* vdesk's libvirt qemu hook, installed as a qemu.d/ drop-in. libvirtd runs it
+ * as "hook DOMAIN OPERATION SUBOPERATION EXTRA" with the domain XML on
+ * stdin. For a vdesk desktop it asks this host's agents to provision it:
+ *
+ *   prepare begin  -> vdesk-imaged EnsureDisk    (failure aborts the start)
+ *   started begin  -> vdesk-netd AddForward
+ *   release end    -> vdesk-netd RemoveForward
+ *
+ * It never calls libvirt (libvirtd waits for it, holding the domain), every
+ * bus call has a timeout, and anything it passes on has been validated
+ * against this host's configuration first. Domains without vdesk metadata
+ * pass untouched. What it prints to stderr is what `virsh start` shows. */
+
+#include <systemd/sd-bus.h>
+
+#include "bus-error.h"
+#include "bus-util.h"
+#include "conf.h"
+#include "log.h"
+#include "metadata.h"
+#include "util.h"
+
+#define XML_MAX (16u << 20)
+
+typedef enum HookAction {
+        HOOK_NONE,
+        HOOK_PREPARE,
+        HOOK_STARTED,
+        HOOK_RELEASE,
+} HookAction;
+
+static HookAction action_from_args(const char *op, const char *sub) {
+        if (streq(op, "prepare") && streq(sub, "begin"))
+                return HOOK_PREPARE;
+        if (streq(op, "started") && streq(sub, "begin"))
+                return HOOK_STARTED;
+        if (streq(op, "release") && streq(sub, "end"))
+                return HOOK_RELEASE;
+        return HOOK_NONE;
+}
+
+static int read_stdin(char **ret) {
+        _cleanup_(freep) char *buf = NULL;
+        size_t n = 0, allocated = 0;
+
+        for (;;) {
+                ssize_t k;
+
+                if (n + 1 >= allocated) {
+                        char *t;
+                        allocated = allocated ? allocated * 2 : 65536;
+                        if (allocated > XML_MAX + 1)
+                                return -EFBIG;
+                        t = realloc(buf, allocated);
+                        if (!t)
+                                return -ENOMEM;
+                        buf = t;
+                }
+                k = read(STDIN_FILENO, buf + n, allocated - n - 1);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                n += (size_t) k;
+        }
+        if (!buf && !(buf = strdup("")))
+                return -ENOMEM;
+        buf[n] = 0;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+/* One line for whoever started the domain, one journal entry for the admin. */
+static int refuse(const char *domain, const char *op, const char *reason) {
+        fprintf(stderr, "vdesk: %s\n", reason);
+        log_event(LOG_ERR, MID_HOOK_REFUSED,
+                  "VDESK_DESKTOP=%s", domain,
+                  "VDESK_HOOK_OPERATION=%s", op,
+                  "VDESK_REASON=%s", reason,
+                  "MESSAGE=vdesk hook refused %s of %s: %s", op, domain, reason);
+        return EXIT_FAILURE;
+}
+
+static int call(sd_bus *bus, const char *dest, const char *path, const char *iface, const char *method,
+                sd_bus_error *error, sd_bus_message **reply, const char *types, ...) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        va_list ap;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, dest, path, iface, method);
+        if (r < 0)
+                return r;
+        va_start(ap, types);
+        r = sd_bus_message_appendv(m, types, ap);
+        va_end(ap);
+        if (r < 0)
+                return r;
+        return sd_bus_call(bus, m, 0, error, reply);
+}
+
+int main(int argc, char *argv[]) {
+        _cleanup_(freep) char *xml = NULL, *error_text = NULL;
+        _cleanup_(config_done) VdeskConfig config = {};
+        _cleanup_(desktop_meta_done) DesktopMeta meta = {};
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        HookAction action;
+        char addr[16];
+        int r;
+
+        log_setup();
+        if (argc < 4) {
+                fprintf(stderr, "usage: %s DOMAIN OPERATION SUBOPERATION [EXTRA] < domain.xml\n",
+                        program_invocation_short_name);
+                return EXIT_FAILURE;
+        }
+        action = action_from_args(argv[2], argv[3]);
+
+        /* Always drain stdin: libvirtd writes the whole XML and must not
+         * see EPIPE. */
+        r = read_stdin(&xml);
+        if (r < 0)
+                return refuse(argv[1], argv[2], "cannot read the domain XML from stdin");
+        if (action == HOOK_NONE || !desktop_meta_present(xml))
+                return EXIT_SUCCESS;
+
+        r = config_load(config_path(), &config, &error_text);
+        if (r < 0)
+                return refuse(argv[1], argv[2], error_text ?: "cannot load the vdesk configuration");
+
+        r = desktop_meta_parse_domain(xml, &meta, &error_text);
+        if (r == -ENODATA)
+                return EXIT_SUCCESS;
+        if (r >= 0)
+                r = desktop_meta_validate(&meta, &config, &error_text);
+        if (r < 0)
+                return refuse(argv[1], argv[2], error_text ?: "invalid vdesk metadata");
+        if (!streq(meta.name, argv[1]))
+                return refuse(argv[1], argv[2], "the domain XML names another domain than the hook's argument");
+
+        (void) bus_error_register();
+        r = bus_open_from_config(&config, &bus);
+        if (r < 0)
+                return refuse(argv[1], argv[2], "cannot connect to the system bus");
+
+        ipv4_format(meta.address, addr);
+        switch (action) {
+        case HOOK_PREPARE:
+                r = call(bus, "org.vdesk.images1", "/org/vdesk/images1", "org.vdesk.images1.Manager",
+                         "EnsureDisk", &error, &reply, "sss", meta.name, meta.disk_path, meta.template_path);
+                break;
+        case HOOK_STARTED:
+                r = call(bus, "org.vdesk.network1", "/org/vdesk/network1", "org.vdesk.network1.Manager",
+                         "AddForward", &error, &reply, "qsqss",
+                         meta.rdp_port, addr, meta.guest_port, meta.name, meta.account);
+                break;
+        case HOOK_RELEASE:
+                r = call(bus, "org.vdesk.network1", "/org/vdesk/network1", "org.vdesk.network1.Manager",
+                         "RemoveForward", &error, &reply, "qs", meta.rdp_port, addr);
+                /* Already gone (netd restarted and reconciled, or an admin
+                 * removed it): the release has nothing left to do. */
+                if (r < 0 && sd_bus_error_has_name(&error, VDESK_ERROR_NO_SUCH_FORWARD))
+                        r = 0;
+                break;
+        default:
+                return EXIT_SUCCESS;
+        }
+        if (r < 0) {
+                _cleanup_(freep) char *msg = NULL;
+
+                if (asprintf(&msg, "%s failed: %s", argv[2],
+                             sd_bus_error_is_set(&error) ? error.message : strerror(-r)) < 0)
+                        msg = NULL;
+                sd_bus_error_free(&error);
+                return refuse(argv[1], argv[2], msg ?: "call failed");
+        }
+        return EXIT_SUCCESS;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+
+#include "bus-error.h"
+#include "bus-util.h"
+#include "daemon-util.h"
+#include "imaged.h"
+#include "log.h"
+
+static const char help[] =
+        "vdesk-imaged [OPTIONS]\n\n"
+        "Makes and removes desktop disks: qcow2 overlays of templates.\n\n"
+        "  --config=PATH    configuration file (default " VDESK_CONFIG_DEFAULT_PATH ")\n";
+
+int main(int argc, char *argv[]) {
+        _cleanup_(config_done) VdeskConfig config = {};
+        _cleanup_(sd_event_unrefp) sd_event *event = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        ImageManager m = { .config = &config };
+        DaemonArgs args;
+        int r;
+
+        log_setup();
+        r = daemon_parse_args(argc, argv, NULL, help, &args);
+        if (r != 0)
+                return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        if (daemon_load_config(args.config_path, &config) < 0)
+                return EXIT_FAILURE;
+        (void) bus_error_register();
+
+        /* Disks are private to the host's hypervisor. */
+        umask(0077);
+        if ((mkdir(config.disk_dir, 0750) < 0 && errno != EEXIST))
+                log_warning_errno(errno, "Cannot create %s: %m", config.disk_dir);
+
+        r = daemon_event_new(&event);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up the event loop: %m"), EXIT_FAILURE;
+        r = bus_open_from_config(&config, &bus);
+        if (r < 0)
+                return log_error_errno(r, "Cannot connect to the bus: %m"), EXIT_FAILURE;
+        m.bus = bus;
+        r = image_manager_add_bus_objects(&m);
+        if (r >= 0)
+                r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
+        if (r >= 0)
+                r = sd_bus_request_name(bus, IMAGED_BUS_NAME, 0);
+        if (r < 0)
+                return log_error_errno(r, "Cannot serve %s: %m", IMAGED_BUS_NAME), EXIT_FAILURE;
+
+        (void) sd_notify(false, "READY=1\nSTATUS=Serving disks.");
+        r = sd_event_loop(event);
+        (void) sd_notify(false, "STOPPING=1");
+        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
