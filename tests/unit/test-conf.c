@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <sys/stat.h>
+
+#include "conf.h"
+#include "macro.h"
+#include "tests.h"
+
+static void write_file(const char *path, const char *text) {
+        FILE *f = fopen(path, "we");
+        CHECK(f != NULL);
+        if (f) {
+                fputs(text, f);
+                fclose(f);
+        }
+}
+
+static void test_defaults_and_parse(void) {
+        _cleanup_(config_done) VdeskConfig c = {};
+        _cleanup_(freep) char *err = NULL;
+
+        CHECK_INT(config_defaults(&c), 0);
+        CHECK_INT(c.port_min, 50000);
+        CHECK_INT(c.port_max, 59999);
+        CHECK_INT(c.guest_port, 3389);
+        CHECK_STR(c.libvirt_uri, "qemu:///system");
+
+        CHECK_INT(config_parse_text(&c,
+                                    "# comment\n"
+                                    "; also a comment\n"
+                                    "\n"
+                                    "[Forward]\n"
+                                    "PortMin = 51000\n"
+                                    "  PortMax=51999  \n"
+                                    "[Images]\n"
+                                    "TemplateDir=/srv/t\n"
+                                    "[Database]\n"
+                                    "Password=p=w#x\n",
+                                    "t.conf", &err), 0);
+        CHECK_INT(c.port_min, 51000);
+        CHECK_INT(c.port_max, 51999);
+        CHECK_STR(c.template_dir, "/srv/t");
+        CHECK_STR(c.db_password, "p=w#x");
+        CHECK_INT(config_verify(&c, NULL), 0);
+}
+
+static void test_errors(void) {
+        static const struct {
+                const char *text;
+                const char *error;
+        } bad[] = {
+                { "[Forward]\nPortMin=0\n",        "t.conf:2: invalid value for [Forward] PortMin: '0'" },
+                { "[Forward]\nPortMin=70000\n",    "t.conf:2: invalid value for [Forward] PortMin: '70000'" },
+                { "[Forward]\nPortMin=-1\n",       "t.conf:2: invalid value for [Forward] PortMin: '-1'" },
+                { "[Forward]\nPortMin=5x\n",       "t.conf:2: invalid value for [Forward] PortMin: '5x'" },
+                { "[Forward]\nNoSuchKey=1\n",      "t.conf:2: unknown setting [Forward] NoSuchKey" },
+                { "PortMin=1\n",                   "t.conf:1: unknown setting [] PortMin" },
+                { "[Forward\n",                    "t.conf:1: malformed section header" },
+                { "\n\n[Images]\njunk\n",          "t.conf:4: expected Key=Value" },
+                { "[Network]\nPrefix=31\n",        "t.conf:2: invalid value for [Network] Prefix: '31'" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_(config_done) VdeskConfig c = {};
+                _cleanup_(freep) char *err = NULL;
+
+                config_defaults(&c);
+                CHECK_INT(config_parse_text(&c, bad[i].text, "t.conf", &err), -EINVAL);
+                CHECK_STR(err, bad[i].error);
+        }
+
+        {
+                _cleanup_(config_done) VdeskConfig c = {};
+                _cleanup_(freep) char *err = NULL;
+
+                config_defaults(&c);
+                config_parse_text(&c, "[Forward]\nPortMin=55000\nPortMax=54000\n", "t.conf", NULL);
+                CHECK_INT(config_verify(&c, &err), -EINVAL);
+                CHECK_STR(err, "[Forward] PortMin=55000 is above PortMax=54000");
+        }
+        {
+                _cleanup_(config_done) VdeskConfig c = {};
+                _cleanup_(freep) char *err = NULL;
+
+                config_defaults(&c);
+                config_parse_text(&c, "[Images]\nTemplateDir=/srv/vdesk\nDiskDir=/srv/vdesk/disks\n", "t.conf", NULL);
+                CHECK_INT(config_verify(&c, &err), -EINVAL);
+                CHECK_STR(err, "[Images] TemplateDir= and DiskDir= must not contain each other");
+        }
+}
+
+static void test_dropins(void) {
+        char dir[] = "/tmp/vdesk-test-conf.XXXXXX";
+        char path[256], dpath[256], p[300];
+        _cleanup_(config_done) VdeskConfig c = {};
+        _cleanup_(freep) char *err = NULL;
+
+        CHECK(mkdtemp(dir) != NULL);
+        snprintf(path, sizeof path, "%s/vdesk.conf", dir);
+        snprintf(dpath, sizeof dpath, "%s/vdesk.conf.d", dir);
+
+        /* A missing main file is fine: the defaults apply. */
+        CHECK_INT(config_load(path, &c, &err), 0);
+        CHECK_INT(c.port_min, 50000);
+        config_done(&c);
+
+        write_file(path, "[Forward]\nPortMin=51000\nPortMax=52000\n");
+        CHECK_INT(mkdir(dpath, 0755), 0);
+        snprintf(p, sizeof p, "%s/20-b.conf", dpath);
+        write_file(p, "[Forward]\nPortMax=53000\n");
+        snprintf(p, sizeof p, "%s/10-a.conf", dpath);
+        write_file(p, "[Forward]\nPortMax=99\n[Forward]\nPortMax=52500\n");
+        snprintf(p, sizeof p, "%s/30-ignored.txt", dpath);
+        write_file(p, "garbage\n");
+
+        CHECK_INT(config_load(path, &c, &err), 0);
+        CHECK_INT(c.port_min, 51000);
+        CHECK_INT(c.port_max, 53000);   /* 20-b.conf wins over 10-a.conf */
+        config_done(&c);
+
+        snprintf(p, sizeof p, "%s/40-bad.conf", dpath);
+        write_file(p, "[Bus]\nAddress=x\nTimeoutMSec=forever\n");
+        CHECK_INT(config_load(path, &c, &err), -EINVAL);
+        CHECK(err && strstr(err, "40-bad.conf:3: invalid value for [Bus] TimeoutMSec"));
+
+        snprintf(p, sizeof p, "%s/40-bad.conf", dpath); unlink(p);
+        snprintf(p, sizeof p, "%s/30-ignored.txt", dpath); unlink(p);
+        snprintf(p, sizeof p, "%s/20-b.conf", dpath); unlink(p);
+        snprintf(p, sizeof p, "%s/10-a.conf", dpath); unlink(p);
+        rmdir(dpath);
+        unlink(path);
+        rmdir(dir);
+}
+
+int main(void) {
+        test_defaults_and_parse();
+        test_errors();
+        test_dropins();
+        return test_summary();
+}

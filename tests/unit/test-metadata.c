@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include "conf.h"
+#include "macro.h"
+#include "metadata.h"
+#include "tests.h"
+
+#define NS "https://vdesk.org/xmlns/desktop/1"
+
+static const char good[] =
+        "<domain type='qemu'>\n"
+        "  <name>alice-desk</name>\n"
+        "  <uuid>8c3e1f46-6a4e-4c2e-9f43-7d1b2a9c0b11</uuid>\n"
+        "  <metadata>\n"
+        "    <other:thing xmlns:other='https://example.org/x'>ignored</other:thing>\n"
+        "    <vdesk:desktop xmlns:vdesk='" NS "'>\n"
+        "      <vdesk:account>alice</vdesk:account>\n"
+        "      <vdesk:disk path='/var/lib/vdesk/disks/alice-desk.qcow2' template='/var/lib/vdesk/templates/demo.img'/>\n"
+        "      <vdesk:network name='vdesk' bridge='vdeskbr0' address='10.20.0.15' mac='52:54:0a:14:00:0f'/>\n"
+        "      <vdesk:rdp port='50001' guest-port='3389'/>\n"
+        "    </vdesk:desktop>\n"
+        "  </metadata>\n"
+        "  <devices>\n"
+        "    <disk type='file' device='disk'><source file='/var/lib/vdesk/disks/alice-desk.qcow2'/></disk>\n"
+        "  </devices>\n"
+        "</domain>\n";
+
+/* good with one substring replaced */
+static char *mutate(const char *from, const char *to) {
+        const char *p = strstr(good, from);
+        char *s;
+
+        if (!p)
+                return NULL;
+        if (asprintf(&s, "%.*s%s%s", (int) (p - good), good, to, p + strlen(from)) < 0)
+                return NULL;
+        return s;
+}
+
+static void test_good(void) {
+        _cleanup_(desktop_meta_done) DesktopMeta m = {};
+        _cleanup_(config_done) VdeskConfig c = {};
+        _cleanup_(freep) char *err = NULL;
+
+        CHECK_INT(desktop_meta_parse_domain(good, &m, &err), 0);
+        CHECK_STR(m.name, "alice-desk");
+        CHECK_STR(m.uuid, "8c3e1f46-6a4e-4c2e-9f43-7d1b2a9c0b11");
+        CHECK_STR(m.account, "alice");
+        CHECK_STR(m.disk_path, "/var/lib/vdesk/disks/alice-desk.qcow2");
+        CHECK_STR(m.template_path, "/var/lib/vdesk/templates/demo.img");
+        CHECK_STR(m.network, "vdesk");
+        CHECK_STR(m.bridge, "vdeskbr0");
+        CHECK_STR(m.mac, "52:54:0a:14:00:0f");
+        CHECK_INT(m.address, 0x0a14000f);
+        CHECK_INT(m.rdp_port, 50001);
+        CHECK_INT(m.guest_port, 3389);
+
+        config_defaults(&c);
+        CHECK_INT(desktop_meta_validate(&m, &c, &err), 0);
+}
+
+static void test_not_a_desktop(void) {
+        DesktopMeta m = {};
+
+        CHECK_INT(desktop_meta_parse_domain("<domain><name>x</name></domain>", &m, NULL), -ENODATA);
+        CHECK(!desktop_meta_present("<domain><name>x</name></domain>"));
+        /* the namespace mentioned elsewhere, but no element */
+        CHECK_INT(desktop_meta_parse_domain("<domain><name>x</name><description>" NS "</description></domain>",
+                                            &m, NULL), -ENODATA);
+}
+
+static void test_malformed(void) {
+        static const struct {
+                const char *from, *to, *error;
+        } cases[] = {
+                { "</domain>", "", "domain XML is not well-formed" },
+                { "<vdesk:account>alice</vdesk:account>", "", "metadata: <vdesk:account> missing or empty" },
+                { "<vdesk:account>alice</vdesk:account>", "<vdesk:account></vdesk:account>",
+                  "metadata: <vdesk:account> missing or empty" },
+                { " template='/var/lib/vdesk/templates/demo.img'", "",
+                  "metadata: <vdesk:disk template=> missing or empty" },
+                { "address='10.20.0.15'", "address='10.20.0.300'",
+                  "metadata: <vdesk:network address='10.20.0.300'> is not an IPv4 address" },
+                { "port='50001'", "port='0'", "metadata: <vdesk:rdp port=> missing or not a port number" },
+                { "port='50001'", "port='65536'", "metadata: <vdesk:rdp port=> missing or not a port number" },
+                { "port='50001'", "port='5e4'", "metadata: <vdesk:rdp port=> missing or not a port number" },
+                { "guest-port='3389'", "", "metadata: <vdesk:rdp guest-port=> missing or not a port number" },
+                { "<vdesk:rdp port='50001' guest-port='3389'/>", "", "metadata: <vdesk:rdp> missing" },
+                { "<source file='/var/lib/vdesk/disks/alice-desk.qcow2'/>", "<source file='/var/lib/vdesk/disks/other.qcow2'/>",
+                  "metadata: disk '/var/lib/vdesk/disks/alice-desk.qcow2' is not a disk of the domain" },
+                { "<name>alice-desk</name>", "", "domain has no <name>" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(freep) char *xml = mutate(cases[i].from, cases[i].to), *err = NULL;
+                DesktopMeta m = {};
+
+                CHECK(xml != NULL);
+                CHECK_INT(desktop_meta_parse_domain(xml, &m, &err), -EINVAL);
+                CHECK_STR(err, cases[i].error);
+        }
+}
+
+static void test_entities_not_expanded(void) {
+        /* An external entity must not be fetched or expanded into a field. */
+        static const char xxe[] =
+                "<?xml version='1.0'?>\n"
+                "<!DOCTYPE domain [ <!ENTITY x SYSTEM 'file:///etc/passwd'> ]>\n"
+                "<domain><name>d</name><metadata><vdesk:desktop xmlns:vdesk='" NS "'>"
+                "<vdesk:account>&x;</vdesk:account></vdesk:desktop></metadata></domain>";
+        _cleanup_(freep) char *err = NULL;
+        DesktopMeta m = {};
+
+        CHECK_INT(desktop_meta_parse_domain(xxe, &m, &err), -EINVAL);
+        CHECK_STR(err, "metadata: <vdesk:account> missing or empty");
+}
+
+static void test_validate(void) {
+        static const struct {
+                const char *from, *to, *error;
+        } cases[] = {
+                { "path='/var/lib/vdesk/disks/alice-desk.qcow2'", "path='/etc/shadow'",
+                  "metadata: disk path '/etc/shadow' is not a file directly in /var/lib/vdesk/disks" },
+                { "path='/var/lib/vdesk/disks/alice-desk.qcow2'", "path='/var/lib/vdesk/disks/../../../etc/shadow'",
+                  "metadata: disk path '/var/lib/vdesk/disks/../../../etc/shadow' is not a file directly in /var/lib/vdesk/disks" },
+                { "template='/var/lib/vdesk/templates/demo.img'", "template='/var/lib/vdesk/disks/x.qcow2'",
+                  "metadata: template '/var/lib/vdesk/disks/x.qcow2' is not inside /var/lib/vdesk/templates" },
+                { "port='50001'", "port='22'", "metadata: rdp port 22 is outside 50000-59999" },
+                { "<vdesk:account>alice</vdesk:account>", "<vdesk:account>al ice</vdesk:account>",
+                  "metadata: account may hold only ASCII letters, digits, '.', '_' and '-'" },
+                { "bridge='vdeskbr0'", "bridge='br0;reboot'",
+                  "metadata: bridge 'br0;reboot' is not a valid interface name" },
+                { "mac='52:54:0a:14:00:0f'", "mac='52:54:0a:14:00:10'",
+                  "metadata: mac '52:54:0a:14:00:10' is not the one derived from the address (52:54:0a:14:00:0f)" },
+                { "<name>alice-desk</name>", "<name>alice desk</name>",
+                  "desktop name may hold only ASCII letters, digits, '.', '_' and '-'" },
+        };
+        _cleanup_(config_done) VdeskConfig c = {};
+
+        config_defaults(&c);
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(freep) char *xml = mutate(cases[i].from, cases[i].to), *err = NULL;
+                _cleanup_(desktop_meta_done) DesktopMeta m = {};
+                int r;
+
+                CHECK(xml != NULL);
+                /* the disk source follows the metadata in the path cases */
+                if (xml && strstr(cases[i].to, "path=")) {
+                        char *x2;
+                        const char *p = strstr(cases[i].to, "'") + 1;
+                        char newpath[256];
+                        snprintf(newpath, sizeof newpath, "<source file='%.*s'/>", (int) (strchr(p, '\'') - p), p);
+                        {
+                                const char *s = strstr(xml, "<source file=");
+                                const char *e = strstr(s, "/>") + 2;
+                                CHECK(asprintf(&x2, "%.*s%s%s", (int) (s - xml), xml, newpath, e) > 0);
+                        }
+                        free(xml);
+                        xml = x2;
+                }
+                r = desktop_meta_parse_domain(xml, &m, &err);
+                CHECK_INT(r, 0);
+                if (r == 0) {
+                        CHECK_INT(desktop_meta_validate(&m, &c, &err), -EINVAL);
+                        CHECK_STR(err, cases[i].error);
+                }
+        }
+}
+
+static void test_roundtrip(void) {
+        _cleanup_(desktop_meta_done) DesktopMeta m = {}, back = {};
+        _cleanup_(freep) char *meta = NULL, *xml = NULL, *err = NULL;
+
+        CHECK_INT(desktop_meta_parse_domain(good, &m, NULL), 0);
+        /* characters that need escaping survive */
+        free(m.account);
+        m.account = strdup("a<&>'\"b");
+        CHECK_INT(desktop_meta_format(&m, &meta), 0);
+        CHECK(strstr(meta, "xmlns:vdesk=\"" NS "\"") != NULL);
+        CHECK(asprintf(&xml, "<domain><name>alice-desk</name><metadata>%s</metadata><devices><disk>"
+                             "<source file='/var/lib/vdesk/disks/alice-desk.qcow2'/></disk></devices></domain>",
+                       meta) > 0);
+        CHECK_INT(desktop_meta_parse_domain(xml, &back, &err), 0);
+        CHECK_STR(back.account, "a<&>'\"b");
+        CHECK_STR(back.template_path, m.template_path);
+        CHECK_STR(back.mac, m.mac);
+        CHECK_INT(back.address, m.address);
+        CHECK_INT(back.rdp_port, m.rdp_port);
+        CHECK_INT(back.guest_port, m.guest_port);
+}
+
+int main(void) {
+        test_good();
+        test_not_a_desktop();
+        test_malformed();
+        test_entities_not_expanded();
+        test_validate();
+        test_roundtrip();
+        return test_summary();
+}

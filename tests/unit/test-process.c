@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include "macro.h"
+#include "process.h"
+#include "tests.h"
+
+static void test_real(void) {
+        _cleanup_(spawn_result_done) SpawnResult r = {};
+        char *echo[] = { (char *) "echo", (char *) "a b", (char *) "$(id)", NULL };
+        char *fail[] = { (char *) "sh", (char *) "-c", (char *) "echo oops >&2; exit 3", NULL };
+        char *missing[] = { (char *) "/nonexistent/program", NULL };
+        char *slow[] = { (char *) "sleep", (char *) "5", NULL };
+        unsigned long long t0;
+
+        /* argv goes through untouched: no shell expands "$(id)" */
+        CHECK_INT(spawn_run(echo, USEC_PER_SEC * 5, &r), 0);
+        CHECK_INT(r.exit_status, 0);
+        CHECK_STR(r.out, "a b $(id)\n");
+        CHECK_STR(r.err, "");
+        spawn_result_done(&r);
+
+        /* (the test runs a shell on purpose, to produce stderr and a code) */
+        CHECK_INT(spawn_run(fail, USEC_PER_SEC * 5, &r), 0);
+        CHECK_INT(r.exit_status, 3);
+        CHECK_STR(r.err, "oops\n");
+        spawn_result_done(&r);
+
+        CHECK_INT(spawn_run(missing, USEC_PER_SEC, &r), -ENOENT);
+
+        t0 = now_usec();
+        CHECK_INT(spawn_run(slow, USEC_PER_SEC / 5, &r), -ETIMEDOUT);
+        CHECK(now_usec() - t0 < 2 * USEC_PER_SEC);
+}
+
+static int dry_run(char *const argv[], SpawnResult *ret, void *userdata) {
+        char *buf = userdata;
+
+        buf[0] = 0;
+        for (size_t i = 0; argv[i]; i++) {
+                strcat(buf, argv[i]);
+                strcat(buf, "|");
+        }
+        *ret = (SpawnResult) { .exit_status = 0, .out = strdup(""), .err = strdup("") };
+        return 0;
+}
+
+static void test_dry_run(void) {
+        _cleanup_(spawn_result_done) SpawnResult r = {};
+        char captured[256];
+        char *argv[] = { (char *) "qemu-img", (char *) "info", (char *) "x y", NULL };
+
+        spawn_set_dry_run(dry_run, captured);
+        CHECK_INT(spawn_run(argv, USEC_PER_SEC, &r), 0);
+        CHECK_STR(captured, "qemu-img|info|x y|");
+        spawn_set_dry_run(NULL, NULL);
+}
+
+int main(void) {
+        test_real();
+        test_dry_run();
+        return test_summary();
+}
