@@ -195,3 +195,11 @@ int forwards_reconcile(Forwards *fw, const Forward *desired, size_t n_desired,
         }
         return (int) (n_del + n_add);
 }
+
+int forwards_add_desktop_network(Forwards *fw) {
+        uint32_t gw;
+
+        if (ipv4_parse(fw->config->gateway, &gw) < 0)
+                return -EINVAL;
+        return nft_subnet_add(fw->nft, gw, fw->config->prefix);
+}

@@ -57,3 +57,6 @@ int forwards_list(Forwards *fw, Forward **ret, size_t *ret_n);
  * was read). Returns the number of elements changed. */
 int forwards_reconcile(Forwards *fw, const Forward *desired, size_t n_desired,
                        const uint16_t *keep, size_t n_keep);
+
+/* Puts the configured desktop network's subnet in the masquerade set. */
+int forwards_add_desktop_network(Forwards *fw);

@@ -59,6 +59,11 @@ int main(int argc, char *argv[]) {
                   "MESSAGE=Table inet vdesk %s (ruleset %u)", r > 0 ? "loaded" : "adopted as it was",
                   m->forwards.ruleset_version);
 
+        r = forwards_add_desktop_network(&m->forwards);
+        if (r < 0)
+                log_warning_errno(r, "Cannot add the desktop network %s/%u to the masquerade set: %m",
+                                  m->config.gateway, m->config.prefix);
+
         r = enable_ip_forwarding();
         if (r < 0)
                 log_warning_errno(r, "Cannot enable IPv4 forwarding, forwards will not reach guests: %m");

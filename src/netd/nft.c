@@ -563,3 +563,51 @@ int nft_forward_get(NftContext *ctx, uint16_t port, Forward *ret) {
         free(d.f);
         return r;
 }
+
+int nft_subnet_add(NftContext *ctx, uint32_t address, unsigned prefix) {
+        _cleanup_(nftnl_set_freep) struct nftnl_set *s = nftnl_set_alloc();
+        _cleanup_(freep) char *buf = NULL;
+        uint32_t mask = prefix == 0 ? 0 : 0xffffffffu << (32 - prefix);
+        uint32_t first = address & mask, after = (address | ~mask) + 1;
+        struct nlmsghdr *nlh;
+        NftBatch b = {};
+        size_t len = 0;
+        uint32_t seq;
+
+        if (!s || prefix > 32)
+                return -EINVAL;
+        buf = calloc(1, 4096);
+        if (!buf)
+                return -ENOMEM;
+        nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_TABLE);
+        nftnl_set_set_str(s, NFTNL_SET_NAME, NFT_SUBNET_SET);
+
+        /* An interval is its first address and, flagged as the end, the
+         * address after its last (none if it reaches 255.255.255.255). */
+        for (int i = 0; i < 2; i++) {
+                struct nftnl_set_elem *e;
+                uint32_t key = htonl(i == 0 ? first : after);
+
+                if (i == 1 && after == 0)
+                        break;
+                e = nftnl_set_elem_alloc();
+                if (!e)
+                        return -ENOMEM;
+                nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &key, sizeof key);
+                if (i == 1)
+                        nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
+                nftnl_set_elem_add(s, e);
+        }
+
+        seq = nft_context_take_seq(ctx, 3);
+        nlh = nftnl_batch_begin(buf, seq);
+        len += NLMSG_ALIGN(nlh->nlmsg_len);
+        nlh = nftnl_nlmsg_build_hdr(buf + len, NFT_MSG_NEWSETELEM, NFPROTO_INET, NLM_F_CREATE | NLM_F_ACK, seq + 1);
+        nftnl_set_elems_nlmsg_build_payload(nlh, s);
+        len += NLMSG_ALIGN(nlh->nlmsg_len);
+        nlh = nftnl_batch_end(buf + len, seq + 2);
+        len += NLMSG_ALIGN(nlh->nlmsg_len);
+
+        b = (NftBatch) { .buf = buf, .size = 4096, .len = len, .seq_first = seq + 1, .n_msgs = 1, .per_msg = 1 };
+        return nft_batch_commit(ctx, &b, NULL);
+}

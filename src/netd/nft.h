@@ -13,6 +13,7 @@
 
 #define NFT_TABLE "vdesk"
 #define NFT_FORWARD_MAP "rdp4"
+#define NFT_SUBNET_SET "desktop_nets4"
 #define NFT_RULESET_COMMENT_PREFIX "vdesk ruleset "
 
 typedef enum NftOp {
@@ -73,3 +74,7 @@ int nft_forwards_list(NftContext *ctx, Forward **ret, size_t *ret_n);
 
 /* Fetches the element for port; -ENOENT if there is none. */
 int nft_forward_get(NftContext *ctx, uint16_t port, Forward *ret);
+
+/* Adds a desktop subnet to the set whose egress is masqueraded; adding one
+ * that is there already succeeds. */
+int nft_subnet_add(NftContext *ctx, uint32_t address, unsigned prefix);
