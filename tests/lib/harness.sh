@@ -109,6 +109,12 @@ write_config() {
         mkdir -p "$T/templates" "$T/disks"
 }
 
+# wait_listening NETNS PORT: a TCP listener is up in the namespace.
+wait_listening() { wait_until 20 bash -c "ip netns exec $1 ss -Hltn 'sport = :$2' | grep -q LISTEN"; }
+
+# table_comment_is NETNS TEXT (nft -j of nftables 1.0.6 leaves the comment out)
+table_comment_is() { ip netns exec "$1" nft list table inet vdesk | grep -qx "	comment \"$2\""; }
+
 # The map's elements as "port address:gport comment" lines, sorted.
 nft_forwards() {
         local ns=$1
@@ -117,4 +123,26 @@ nft_forwards() {
                         if (.[0] | type) == "object" then
                           "\(.[0].elem.val) \(.[1].concat[0]):\(.[1].concat[1]) \(.[0].elem.comment // "")"
                         else "\(.[0]) \(.[1].concat[0]):\(.[1].concat[1]) " end' | sort
+}
+
+# tcp_line [NETNS|-] HOST PORT: the first line a TCP server sends (3 s).
+tcp_line() {
+        local ns=$1 host=$2 port=$3
+        local cmd="exec 3<>/dev/tcp/$host/$port && head -1 <&3"
+        if [ "$ns" = - ]; then timeout 3 bash -c "$cmd" 2>/dev/null
+        else ip netns exec "$ns" timeout 3 bash -c "$cmd" 2>/dev/null; fi
+}
+
+# busctl against the test bus; "call_netd METHOD SIG ARGS..."
+netd_call() { local m=$1; shift; busctl --system call org.vdesk.network1 /org/vdesk/network1 org.vdesk.network1.Manager "$m" "$@"; }
+imaged_call() { local m=$1; shift; busctl --system call org.vdesk.images1 /org/vdesk/images1 org.vdesk.images1.Manager "$m" "$@"; }
+
+# expect_error ERRORNAME COMMAND...: the command fails and busctl printed a
+# message; the error name is checked with --json on a second call elsewhere.
+fails_with() {
+        local want=$1 out; shift
+        out=$("$@" 2>&1) && { echo "  unexpectedly succeeded: $*" >&2; return 1; }
+        case $out in *"$want"*) return 0;; esac
+        echo "  wanted '$want', got: $out" >&2
+        return 1
 }
