@@ -13,6 +13,7 @@ typedef enum ConfType {
         CONF_STRING,
         CONF_PORT,
         CONF_UINT,
+        CONF_BOOL,
 } ConfType;
 
 typedef struct ConfItem {
@@ -50,6 +51,10 @@ static const ConfItem items[] = {
         ITEM("Desktop",  "MemoryMiB",       CONF_UINT,   desktop_memory_mib, 1u << 20),
         ITEM("Desktop",  "VCPUs",           CONF_UINT,   desktop_vcpus, 256),
         ITEM("Desktop",  "OpenTimeoutSec",  CONF_UINT,   open_timeout_sec, 3600),
+        ITEM("Desktop",  "Accelerator",     CONF_STRING, accelerator, 0),
+        ITEM("Desktop",  "RedirectPrinters", CONF_BOOL,  redirect_printers, 0),
+        ITEM("Desktop",  "RedirectDrives",  CONF_BOOL,   redirect_drives, 0),
+        ITEM("Desktop",  "RedirectClipboard", CONF_BOOL, redirect_clipboard, 0),
 };
 
 static int set_error(char **ret_error, const char *format, ...) _printf_(2, 3);
@@ -76,6 +81,9 @@ int config_defaults(VdeskConfig *ret) {
                 .desktop_memory_mib = 192,
                 .desktop_vcpus = 1,
                 .open_timeout_sec = 180,
+                .redirect_printers = true,
+                .redirect_drives = true,
+                .redirect_clipboard = true,
         };
         struct { char **field; const char *value; } strings[] = {
                 { &c.template_dir,   LOCALSTATEDIR "/lib/vdesk/templates" },
@@ -93,6 +101,7 @@ int config_defaults(VdeskConfig *ret) {
                 { &c.db_name,        "vdesk" },
                 { &c.bus_address,    "" },
                 { &c.libvirt_uri,    "qemu:///system" },
+                { &c.accelerator,    "auto" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(strings); i++) {
@@ -150,6 +159,14 @@ static int assign(VdeskConfig *c, const ConfItem *it, const char *value) {
                 if (r < 0)
                         return r;
                 *(unsigned *) p = u;
+                return 0;
+        case CONF_BOOL:
+                if (streq(value, "yes") || streq(value, "true") || streq(value, "1"))
+                        *(bool *) p = true;
+                else if (streq(value, "no") || streq(value, "false") || streq(value, "0"))
+                        *(bool *) p = false;
+                else
+                        return -EINVAL;
                 return 0;
         }
         return -EINVAL;
@@ -301,6 +318,8 @@ int config_verify(const VdeskConfig *c, char **ret_error) {
                 return set_error(ret_error, "[Images] TemplateDir= and DiskDir= must not contain each other");
         if (c->prefix < 8)
                 return set_error(ret_error, "[Network] Prefix=%u is too short", c->prefix);
+        if (!streq(c->accelerator, "auto") && !streq(c->accelerator, "kvm") && !streq(c->accelerator, "tcg"))
+                return set_error(ret_error, "[Desktop] Accelerator=%s is not one of auto, kvm, tcg", c->accelerator);
         if (c->desktop_memory_mib < 16 || c->desktop_vcpus < 1)
                 return set_error(ret_error, "[Desktop] MemoryMiB= must be at least 16 and VCPUs= at least 1");
         return 0;
@@ -310,7 +329,7 @@ void config_done(VdeskConfig *c) {
         char **strings[] = {
                 &c->template_dir, &c->disk_dir, &c->public_address, &c->network_name, &c->bridge,
                 &c->gateway, &c->range_start, &c->range_end, &c->db_socket, &c->db_host,
-                &c->db_user, &c->db_password, &c->db_name, &c->bus_address, &c->libvirt_uri,
+                &c->db_user, &c->db_password, &c->db_name, &c->bus_address, &c->libvirt_uri, &c->accelerator,
         };
 
         for (size_t i = 0; i < ELEMENTSOF(strings); i++) {

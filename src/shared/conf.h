@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* vdesk.conf: one INI file plus drop-ins in <file>.d/ (files ending in .conf), read in
@@ -39,6 +40,11 @@ typedef struct VdeskConfig {
         unsigned desktop_memory_mib;
         unsigned desktop_vcpus;
         unsigned open_timeout_sec;
+        char *accelerator;              /* "auto", "kvm" or "tcg" */
+        /* What the .rdp files handed out let the client redirect. */
+        bool redirect_printers;
+        bool redirect_drives;
+        bool redirect_clipboard;
 } VdeskConfig;
 
 #define VDESK_CONFIG_DEFAULT_PATH SYSCONFDIR "/vdesk/vdesk.conf"

@@ -8,7 +8,7 @@ need_cmd qemu-img jq busctl dbus-daemon
 start_bus
 write_config "$T/vdesk.conf" </dev/null
 bg imaged env VDESK_CONFIG="$T/vdesk.conf" "$VDESK_BUILD/src/imaged/vdesk-imaged"
-wait_until 10 busctl --system status org.vdesk.images1 >/dev/null || die "imaged did not start: $(cat "$T/imaged.log")"
+wait_until 10 bus_has_name org.vdesk.images1 || die "imaged did not start: $(cat "$T/imaged.log")"
 
 qemu-img create -q -f raw "$T/templates/base.img" 64M
 qemu-img create -q -f qcow2 "$T/templates/base2.qcow2" 64M

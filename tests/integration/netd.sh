@@ -40,7 +40,7 @@ X
 start_netd() {
         bg netd ip netns exec $H env VDESK_CONFIG="$T/vdesk.conf" \
                 "$VDESK_BUILD/src/netd/vdesk-netd" --ruleset="$VDESK_SRC/nft/vdesk.nft" --no-reconcile
-        wait_until 10 busctl --system status org.vdesk.network1 >/dev/null || die "netd did not start: $(cat "$T/netd.log")"
+        wait_until 10 bus_has_name org.vdesk.network1 || die "netd did not start: $(cat "$T/netd.log")"
 }
 start_netd
 

@@ -79,6 +79,12 @@ start_bus() {
         wait_until 10 test -S "$T/bus/socket" || die "dbus-daemon did not start: $(cat "$T/dbus.log")"
 }
 
+# bus_has_name NAME: NAME has an owner on the system bus.
+bus_has_name() {
+        [ "$(busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
+                NameHasOwner s "$1" 2>/dev/null)" = "b true" ]
+}
+
 # A network namespace removed at exit (with every process left in it).
 netns_add() {
         ip netns add "$1" || die "cannot create netns $1"

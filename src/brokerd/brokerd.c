@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+
+#include "bus-error.h"
+#include "bus-util.h"
+#include "daemon-util.h"
+#include "log.h"
+#include "manager.h"
+
+static const char help[] =
+        "vdesk-brokerd [OPTIONS]\n\n"
+        "Keeps templates and desktops: the database, libvirt's domains and the desktop network.\n\n"
+        "  --config=PATH    configuration file (default " VDESK_CONFIG_DEFAULT_PATH ")\n"
+        "  --sql-dir=PATH   database migrations (default " PKGDATADIR "/sql)\n";
+
+int main(int argc, char *argv[]) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        DaemonArgs args;
+        unsigned version = 0;
+        int r;
+
+        log_setup();
+        r = daemon_parse_args(argc, argv, "sql-dir", help, &args);
+        if (r != 0)
+                return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        r = manager_new(&m);
+        if (r < 0)
+                return log_oom(), EXIT_FAILURE;
+        if (daemon_load_config(args.config_path, &m->config) < 0)
+                return EXIT_FAILURE;
+        (void) bus_error_register();
+        manager_pick_accelerator(m);
+
+        if (asprintf(&m->console_log_dir, "%s/log/vdesk/console", LOCALSTATEDIR) < 0)
+                return log_oom(), EXIT_FAILURE;
+        (void) mkdir(LOCALSTATEDIR "/log/vdesk", 0750);
+        (void) mkdir(m->console_log_dir, 0750);
+
+        r = db_open(&m->config, &m->db);
+        if (r < 0)
+                return log_error_errno(r, "Cannot open the database: %s", m->db ? db_error(m->db) : strerror(-r)),
+                       EXIT_FAILURE;
+        r = db_migrate(m->db, args.data_path ?: PKGDATADIR "/sql", &version);
+        if (r < 0)
+                return log_error_errno(r, "Cannot migrate the database: %s", db_error(m->db)), EXIT_FAILURE;
+        log_info("Database %s at schema version %u.", m->config.db_name, version);
+
+        r = daemon_event_new(&m->event);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up the event loop: %m"), EXIT_FAILURE;
+        /* Before any libvirt connection is opened. */
+        r = virt_event_register(m->event);
+        if (r < 0)
+                return log_error_errno(r, "Cannot put libvirt's events on the loop: %m"), EXIT_FAILURE;
+
+        r = bus_open_from_config(&m->config, &m->bus);
+        if (r < 0)
+                return log_error_errno(r, "Cannot connect to the bus: %m"), EXIT_FAILURE;
+        r = manager_add_bus_objects(m);
+        if (r >= 0)
+                r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_error_errno(r, "Cannot register bus objects: %m"), EXIT_FAILURE;
+
+        r = manager_connect_virt(m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up libvirt: %m"), EXIT_FAILURE;
+
+        r = sd_bus_request_name(m->bus, BROKERD_BUS_NAME, 0);
+        if (r < 0)
+                return log_error_errno(r, "Cannot own %s: %m", BROKERD_BUS_NAME), EXIT_FAILURE;
+
+        (void) sd_notify(false, "READY=1\nSTATUS=Serving desktops.");
+        r = sd_event_loop(m->event);
+        (void) sd_notify(false, "STOPPING=1");
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m"), EXIT_FAILURE;
+        return EXIT_SUCCESS;
+}

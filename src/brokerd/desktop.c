@@ -1,0 +1,578 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <systemd/sd-id128.h>
+
+#include "bus-error.h"
+#include "desktop.h"
+#include "disk-util.h"
+#include "domain-xml.h"
+#include "log.h"
+#include "metadata.h"
+#include "util.h"
+
+#define IMAGED_BUS_NAME "org.vdesk.images1"
+
+void template_done(Template *t) {
+        free(t->path);
+        t->path = NULL;
+}
+
+void template_list_free(Template *t, size_t n) {
+        for (size_t i = 0; i < n && t; i++)
+                template_done(&t[i]);
+        free(t);
+}
+
+void desktop_done(Desktop *d) {
+        free(d->template_path);
+        free(d->disk_path);
+        d->template_path = d->disk_path = NULL;
+}
+
+void desktop_list_free(Desktop *d, size_t n) {
+        for (size_t i = 0; i < n && d; i++)
+                desktop_done(&d[i]);
+        free(d);
+}
+
+static int db_failed(Manager *m, int r, sd_bus_error *error) {
+        log_error("Database failure: %s", db_error(m->db));
+        db_rollback(m->db);
+        return bus_error_setf(error, VDESK_ERROR_DATABASE, "Database failure: %s",
+                              r == -ENOTCONN ? "no connection to MariaDB" : db_error(m->db));
+}
+
+static int check_name(const char *field, const char *value, sd_bus_error *error) {
+        const char *why = name_invalid_reason(value);
+
+        if (why)
+                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid %s: %s", field, why);
+        return 0;
+}
+
+/* ---- templates ----------------------------------------------------------- */
+
+typedef struct Rows {
+        void *items;
+        size_t n, allocated, size;
+} Rows;
+
+static void *rows_push(Rows *r) {
+        if (r->n == r->allocated) {
+                size_t na = r->allocated ? r->allocated * 2 : 16;
+                void *t = realloc(r->items, na * r->size);
+                if (!t)
+                        return NULL;
+                r->items = t;
+                r->allocated = na;
+        }
+        memset((char *) r->items + r->n * r->size, 0, r->size);
+        return (char *) r->items + r->n++ * r->size;
+}
+
+static int template_row(char *const *c, unsigned n, void *userdata) {
+        Template *t = rows_push(userdata);
+
+        if (!t)
+                return -ENOMEM;
+        snprintf(t->name, sizeof t->name, "%s", c[0]);
+        snprintf(t->format, sizeof t->format, "%s", c[2]);
+        t->path = strdup(c[1]);
+        return t->path ? 0 : -ENOMEM;
+}
+
+int template_list(Manager *m, Template **ret, size_t *ret_n) {
+        Rows rows = { .size = sizeof(Template) };
+        int r;
+
+        r = db_exec(m->db, "SELECT name, path, format FROM templates ORDER BY name", NULL, 0, template_row, &rows, NULL);
+        if (r < 0) {
+                template_list_free(rows.items, rows.n);
+                return r;
+        }
+        *ret = rows.items;
+        *ret_n = rows.n;
+        return 0;
+}
+
+int template_register(Manager *m, const char *name, const char *path, uid_t actor, sd_bus_error *error) {
+        const char *why;
+        DiskFormat fmt;
+        int r;
+
+        r = check_name("name", name, error);
+        if (r < 0)
+                return r;
+        why = template_path_invalid_reason(&m->config, path);
+        if (why)
+                return bus_error_setf(error, VDESK_ERROR_PATH_NOT_ALLOWED, "Invalid path: '%s' %s (%s)",
+                                      path, why, m->config.template_dir);
+        r = disk_probe_format(path, &fmt);
+        if (r < 0)
+                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid path: cannot read '%s': %s",
+                                      path, strerror(-r));
+
+        r = db_exec(m->db, "INSERT INTO templates (name, path, format) VALUES (?, ?, ?)",
+                    (DbValue[]) { DBV_STR(name), DBV_STR(path), DBV_STR(disk_format_to_string(fmt)) }, 3,
+                    NULL, NULL, NULL);
+        if (r == -EEXIST)
+                return bus_error_setf(error, VDESK_ERROR_TEMPLATE_EXISTS, "A template with this %s exists already",
+                                      streq(db_error_key(m->db), "path") ? "path" : "name");
+        if (r < 0)
+                return db_failed(m, r, error);
+
+        log_event(LOG_INFO, MID_TEMPLATE_REGISTERED,
+                  "VDESK_TEMPLATE=%s", name,
+                  "VDESK_TEMPLATE_PATH=%s", path,
+                  "VDESK_ACTOR_UID=%u", (unsigned) actor,
+                  "MESSAGE=Template %s registered (%s, %s)", name, path, disk_format_to_string(fmt));
+        return 0;
+}
+
+/* ---- desktops ------------------------------------------------------------ */
+
+#define DESKTOP_COLUMNS \
+        "d.id, d.name, d.uuid, a.name, t.name, t.path, d.disk_path, d.address, d.mac, d.rdp_port, d.state " \
+        "FROM desktops d JOIN accounts a ON a.id = d.account_id JOIN templates t ON t.id = d.template_id "
+
+static int desktop_row(char *const *c, unsigned n, void *userdata) {
+        Desktop *d = rows_push(userdata);
+
+        if (!d)
+                return -ENOMEM;
+        d->id = strtoull(c[0], NULL, 10);
+        snprintf(d->name, sizeof d->name, "%s", c[1]);
+        snprintf(d->uuid, sizeof d->uuid, "%s", c[2]);
+        snprintf(d->account, sizeof d->account, "%s", c[3]);
+        snprintf(d->template, sizeof d->template, "%s", c[4]);
+        d->template_path = strdup(c[5]);
+        d->disk_path = strdup(c[6]);
+        d->address = (uint32_t) strtoul(c[7], NULL, 10);
+        snprintf(d->mac, sizeof d->mac, "%s", c[8]);
+        d->rdp_port = (uint16_t) strtoul(c[9], NULL, 10);
+        snprintf(d->state, sizeof d->state, "%s", c[10]);
+        return d->template_path && d->disk_path ? 0 : -ENOMEM;
+}
+
+int desktop_list(Manager *m, Desktop **ret, size_t *ret_n) {
+        Rows rows = { .size = sizeof(Desktop) };
+        int r;
+
+        r = db_exec(m->db, "SELECT " DESKTOP_COLUMNS "ORDER BY d.name", NULL, 0, desktop_row, &rows, NULL);
+        if (r < 0) {
+                desktop_list_free(rows.items, rows.n);
+                return r;
+        }
+        *ret = rows.items;
+        *ret_n = rows.n;
+        return 0;
+}
+
+int desktop_get(Manager *m, const char *name, Desktop *ret, sd_bus_error *error) {
+        Rows rows = { .size = sizeof(Desktop) };
+        int r;
+
+        r = check_name("name", name, error);
+        if (r < 0)
+                return r;
+        r = db_exec(m->db, "SELECT " DESKTOP_COLUMNS "WHERE d.name = ?", (DbValue[]) { DBV_STR(name) }, 1,
+                    desktop_row, &rows, NULL);
+        if (r < 0) {
+                desktop_list_free(rows.items, rows.n);
+                return db_failed(m, r, error);
+        }
+        if (rows.n == 0) {
+                free(rows.items);
+                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_DESKTOP, "No desktop '%s'", name);
+        }
+        *ret = *(Desktop *) rows.items;
+        free(rows.items);
+        return 0;
+}
+
+int allocate_lowest_free(const uint32_t *used, size_t n_used, uint32_t lo, uint32_t hi, uint32_t skip,
+                         uint32_t *ret) {
+        size_t i = 0;
+
+        for (uint64_t v = lo; v <= hi; v++) {
+                while (i < n_used && used[i] < v)
+                        i++;
+                if (v == skip || (i < n_used && used[i] == v))
+                        continue;
+                *ret = (uint32_t) v;
+                return 0;
+        }
+        return -ENOSPC;
+}
+
+typedef struct U32s {
+        uint32_t *v;
+        size_t n;
+} U32s;
+
+static int u32_row(char *const *c, unsigned n, void *userdata) {
+        U32s *u = userdata;
+        uint32_t *t = realloc(u->v, (u->n + 1) * sizeof *t);
+
+        if (!t)
+                return -ENOMEM;
+        u->v = t;
+        u->v[u->n++] = (uint32_t) strtoul(c[0], NULL, 10);
+        return 0;
+}
+
+static int id_row(char *const *c, unsigned n, void *userdata) {
+        uint64_t *id = userdata;
+
+        *id = strtoull(c[0], NULL, 10);
+        return 0;
+}
+
+static int template_path_row(char *const *c, unsigned n, void *userdata) {
+        char **p = userdata;
+
+        free(*p);
+        *p = strdup(c[0]);
+        return *p ? 0 : -ENOMEM;
+}
+
+static void console_log_path(Manager *m, const char *name, char **ret) {
+        if (asprintf(ret, "%s/%s.log", m->console_log_dir, name) < 0)
+                *ret = NULL;
+}
+
+int desktop_create(Manager *m, const char *name, const char *account, const char *template, uid_t actor,
+                   Desktop *ret, sd_bus_error *error) {
+        _cleanup_(freep) char *template_path = NULL, *disk_path = NULL, *xml = NULL, *host_xml = NULL,
+                *virt_error = NULL, *console = NULL;
+        _cleanup_(freep) uint32_t *dummy = NULL;
+        U32s addrs = {}, ports = {};
+        uint64_t account_id = 0, template_id = 0;
+        uint32_t lo, hi, gw, address = 0, port = 0;
+        char mac[18], addr[16], uuid[37];
+        sd_id128_t id;
+        int r;
+
+        r = check_name("name", name, error);
+        if (r >= 0)
+                r = check_name("account", account, error);
+        if (r >= 0)
+                r = check_name("template", template, error);
+        if (r < 0)
+                return r;
+        if (!virt_is_connected(m->virt))
+                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Not connected to %s", m->config.libvirt_uri);
+        if (ipv4_parse(m->config.range_start, &lo) < 0 || ipv4_parse(m->config.range_end, &hi) < 0 ||
+            ipv4_parse(m->config.gateway, &gw) < 0)
+                return bus_error_setf(error, SD_BUS_ERROR_FAILED, "[Network] addresses are not IPv4 addresses");
+
+        r = db_begin(m->db);
+        if (r < 0)
+                return db_failed(m, r, error);
+
+        r = db_exec(m->db, "SELECT id FROM accounts WHERE name = ?", (DbValue[]) { DBV_STR(account) }, 1,
+                    id_row, &account_id, NULL);
+        if (r < 0)
+                return db_failed(m, r, error);
+        if (account_id == 0) {
+                db_rollback(m->db);
+                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_ACCOUNT, "Invalid account: no account '%s'", account);
+        }
+        r = db_exec(m->db, "SELECT id FROM templates WHERE name = ?", (DbValue[]) { DBV_STR(template) }, 1,
+                    id_row, &template_id, NULL);
+        if (r >= 0)
+                r = db_exec(m->db, "SELECT path FROM templates WHERE name = ?", (DbValue[]) { DBV_STR(template) }, 1,
+                            template_path_row, &template_path, NULL);
+        if (r < 0)
+                return db_failed(m, r, error);
+        if (template_id == 0) {
+                db_rollback(m->db);
+                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_TEMPLATE, "Invalid template: no template '%s'", template);
+        }
+
+        /* The domain name is the desktop's: one that libvirt has already,
+         * vdesk's or not, is taken. */
+        r = virt_domain_exists(m->virt, name);
+        if (r != 0) {
+                db_rollback(m->db);
+                if (r > 0)
+                        return bus_error_setf(error, VDESK_ERROR_DESKTOP_EXISTS,
+                                              "Invalid name: a domain '%s' exists already", name);
+                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot look up domain '%s'", name);
+        }
+
+        /* Locking reads: two creates in flight cannot take one address. */
+        r = db_exec(m->db, "SELECT address FROM desktops ORDER BY address FOR UPDATE", NULL, 0, u32_row, &addrs, NULL);
+        if (r >= 0)
+                r = db_exec(m->db, "SELECT rdp_port FROM desktops ORDER BY rdp_port FOR UPDATE", NULL, 0, u32_row, &ports, NULL);
+        if (r < 0) {
+                free(addrs.v);
+                free(ports.v);
+                return db_failed(m, r, error);
+        }
+        r = allocate_lowest_free(addrs.v, addrs.n, lo, hi, gw, &address);
+        if (r >= 0)
+                r = allocate_lowest_free(ports.v, ports.n, m->config.port_min, m->config.port_max, 0, &port);
+        free(addrs.v);
+        free(ports.v);
+        if (r < 0) {
+                db_rollback(m->db);
+                if (address == 0)
+                        return bus_error_setf(error, VDESK_ERROR_ADDRESSES_EXHAUSTED,
+                                              "No free address left in %s-%s", m->config.range_start, m->config.range_end);
+                return bus_error_setf(error, VDESK_ERROR_PORTS_EXHAUSTED,
+                                      "No free port left in %u-%u", m->config.port_min, m->config.port_max);
+        }
+
+        ipv4_format(address, addr);
+        mac_from_ipv4(address, mac);
+        r = sd_id128_randomize(&id);
+        if (r < 0) {
+                db_rollback(m->db);
+                return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot make a UUID: %s", strerror(-r));
+        }
+        snprintf(uuid, sizeof uuid, SD_ID128_UUID_FORMAT_STR, SD_ID128_FORMAT_VAL(id));
+        if (asprintf(&disk_path, "%s/%s.qcow2", m->config.disk_dir, name) < 0) {
+                db_rollback(m->db);
+                return -ENOMEM;
+        }
+
+        r = db_exec(m->db,
+                    "INSERT INTO desktops (name, uuid, account_id, template_id, disk_path, address, mac, rdp_port, state) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'stopped')",
+                    (DbValue[]) { DBV_STR(name), DBV_STR(uuid), DBV_UINT(account_id), DBV_UINT(template_id),
+                                  DBV_STR(disk_path), DBV_UINT(address), DBV_STR(mac), DBV_UINT(port) }, 8,
+                    NULL, NULL, NULL);
+        if (r == -EEXIST && streq(db_error_key(m->db), "name")) {
+                db_rollback(m->db);
+                return bus_error_setf(error, VDESK_ERROR_DESKTOP_EXISTS, "Invalid name: desktop '%s' exists already", name);
+        }
+        if (r < 0)
+                return db_failed(m, r, error);
+
+        {
+                DesktopMeta meta = {
+                        .name = (char *) name,
+                        .uuid = uuid,
+                        .account = (char *) account,
+                        .disk_path = disk_path,
+                        .template_path = template_path,
+                        .network = m->config.network_name,
+                        .bridge = m->config.bridge,
+                        .mac = mac,
+                        .address = address,
+                        .rdp_port = (uint16_t) port,
+                        .guest_port = m->config.guest_port,
+                };
+                DomainSpec spec = {
+                        .meta = &meta,
+                        .memory_mib = m->config.desktop_memory_mib,
+                        .vcpus = m->config.desktop_vcpus,
+                        .kvm = m->kvm,
+                };
+
+                console_log_path(m, name, &console);
+                spec.console_log = console;
+                r = domain_xml_build(&spec, &xml);
+        }
+        if (r >= 0)
+                r = dhcp_host_xml_build(mac, addr, &host_xml);
+        if (r < 0) {
+                db_rollback(m->db);
+                return r;
+        }
+
+        r = virt_domain_define(m->virt, xml, &virt_error);
+        if (r < 0) {
+                db_rollback(m->db);
+                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "libvirt refused the domain: %s", strempty(virt_error));
+        }
+        r = virt_network_dhcp_host(m->virt, m->config.network_name, host_xml, true, &virt_error);
+        if (r >= 0)
+                r = db_commit(m->db);
+        if (r < 0) {
+                _cleanup_(freep) char *e2 = NULL;
+
+                /* Undo in reverse: nothing of the desktop may stay behind. */
+                (void) virt_network_dhcp_host(m->virt, m->config.network_name, host_xml, false, &e2);
+                (void) virt_domain_undefine(m->virt, name, &e2);
+                db_rollback(m->db);
+                if (virt_error)
+                        return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot register the address: %s", virt_error);
+                return db_failed(m, r, error);
+        }
+
+        log_event(LOG_INFO, MID_DESKTOP_CREATED,
+                  "VDESK_DESKTOP=%s", name,
+                  "VDESK_ACCOUNT=%s", account,
+                  "VDESK_TEMPLATE=%s", template,
+                  "VDESK_ADDRESS=%s", addr,
+                  "VDESK_PORT=%u", port,
+                  "VDESK_ACTOR_UID=%u", (unsigned) actor,
+                  "MESSAGE=Desktop %s of %s created on template %s (%s, port %u)", name, account, template, addr, port);
+
+        if (ret)
+                return desktop_get(m, name, ret, error);
+        return 0;
+}
+
+int desktop_start(Manager *m, const Desktop *d, uid_t actor, sd_bus_error *error) {
+        _cleanup_(freep) char *e = NULL;
+        int r;
+
+        manager_push_actor(m, d->name, actor);
+        r = virt_domain_start(m->virt, d->name, &e);
+        if (r == -ENOTCONN)
+                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Not connected to %s", m->config.libvirt_uri);
+        if (r < 0)
+                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot start %s: %s", d->name, strempty(e));
+        return r;
+}
+
+int desktop_stop(Manager *m, const Desktop *d, bool force, uid_t actor, sd_bus_error *error) {
+        _cleanup_(freep) char *e = NULL;
+        int r;
+
+        manager_push_actor(m, d->name, actor);
+        r = virt_domain_stop(m->virt, d->name, force, &e);
+        if (r == -ENOTCONN)
+                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Not connected to %s", m->config.libvirt_uri);
+        if (r < 0)
+                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot stop %s: %s", d->name, strempty(e));
+        return r;
+}
+
+static int delete_disk(Manager *m, const Desktop *d) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = sd_bus_call_method(m->bus, IMAGED_BUS_NAME, "/org/vdesk/images1", "org.vdesk.images1.Manager",
+                               "DeleteDisk", &e, NULL, "ss", d->name, d->disk_path);
+        /* Never started: the hook never asked for a disk. */
+        if (r < 0 && sd_bus_error_has_name(&e, VDESK_ERROR_NO_SUCH_DISK))
+                return 0;
+        if (r < 0)
+                log_warning("Cannot delete disk %s of %s: %s", d->disk_path, d->name, e.message ?: strerror(-r));
+        return r;
+}
+
+int desktop_delete(Manager *m, const Desktop *d, uid_t actor, sd_bus_error *error) {
+        _cleanup_(freep) char *e = NULL, *host_xml = NULL;
+        VirtDomainState state;
+        char addr[16];
+        int r;
+
+        if (!virt_is_connected(m->virt))
+                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Not connected to %s", m->config.libvirt_uri);
+        r = virt_domain_get_state(m->virt, d->name, &state);
+        if (r >= 0 && state == VIRT_DOMAIN_RUNNING)
+                return bus_error_setf(error, VDESK_ERROR_DESKTOP_RUNNING, "Desktop %s is running; stop it first", d->name);
+
+        /* Each step tolerates its object being gone already, so a delete
+         * cut short is finished by calling it again; the row goes last. */
+        r = virt_domain_undefine(m->virt, d->name, &e);
+        if (r < 0 && r != -ENOENT)
+                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot remove domain %s: %s", d->name, strempty(e));
+        ipv4_format(d->address, addr);
+        r = dhcp_host_xml_build(d->mac, addr, &host_xml);
+        if (r < 0)
+                return r;
+        r = virt_network_dhcp_host(m->virt, m->config.network_name, host_xml, false, &e);
+        if (r < 0 && r != -ENOENT)
+                log_warning("Cannot remove the DHCP entry of %s: %s", d->name, strempty(e));
+        r = delete_disk(m, d);
+        if (r < 0)
+                return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot delete the disk of %s", d->name);
+
+        r = db_exec(m->db, "DELETE FROM desktops WHERE id = ?", (DbValue[]) { DBV_UINT(d->id) }, 1, NULL, NULL, NULL);
+        if (r < 0)
+                return db_failed(m, r, error);
+
+        log_event(LOG_INFO, MID_DESKTOP_DELETED,
+                  "VDESK_DESKTOP=%s", d->name,
+                  "VDESK_ACCOUNT=%s", d->account,
+                  "VDESK_PORT=%u", d->rdp_port,
+                  "VDESK_ACTOR_UID=%u", (unsigned) actor,
+                  "MESSAGE=Desktop %s of %s deleted", d->name, d->account);
+        return 0;
+}
+
+static void set_state(Manager *m, const Desktop *d, VirtDomainState state) {
+        int r;
+
+        r = db_exec(m->db, "UPDATE desktops SET state = ? WHERE id = ?",
+                    (DbValue[]) { DBV_STR(virt_domain_state_to_string(state)), DBV_UINT(d->id) }, 2,
+                    NULL, NULL, NULL);
+        if (r < 0)
+                log_error("Cannot record the state of %s: %s", d->name, db_error(m->db));
+}
+
+void desktop_state_changed(Manager *m, const char *name, VirtDomainState state) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        Desktop d = {};
+        uid_t actor;
+
+        if (name_invalid_reason(name) || desktop_get(m, name, &d, &e) < 0)
+                return;         /* not a vdesk desktop */
+        actor = manager_pop_actor(m, name);
+        set_state(m, &d, state);
+        /* A start by vdesk names who asked; one by anybody else (virsh,
+         * libvirt's autostart, a crash) says libvirt did it. */
+        if (actor != (uid_t) -1)
+                log_event(LOG_INFO, state == VIRT_DOMAIN_RUNNING ? MID_DESKTOP_STARTED : MID_DESKTOP_STOPPED,
+                          "VDESK_DESKTOP=%s", d.name,
+                          "VDESK_ACCOUNT=%s", d.account,
+                          "VDESK_PORT=%u", d.rdp_port,
+                          "VDESK_ACTOR_UID=%u", (unsigned) actor,
+                          "MESSAGE=Desktop %s of %s %s", d.name, d.account,
+                          state == VIRT_DOMAIN_RUNNING ? "started" : "stopped");
+        else
+                log_event(LOG_INFO, state == VIRT_DOMAIN_RUNNING ? MID_DESKTOP_STARTED : MID_DESKTOP_STOPPED,
+                          "VDESK_DESKTOP=%s", d.name,
+                          "VDESK_ACCOUNT=%s", d.account,
+                          "VDESK_PORT=%u", d.rdp_port,
+                          "VDESK_ACTOR=libvirt",
+                          "MESSAGE=Desktop %s of %s %s (outside vdesk)", d.name, d.account,
+                          state == VIRT_DOMAIN_RUNNING ? "started" : "stopped");
+        desktop_done(&d);
+}
+
+void desktops_resync(Manager *m) {
+        _cleanup_(freep) char *net_xml = NULL, *e = NULL;
+        Desktop *d = NULL;
+        size_t n = 0;
+        int r;
+
+        r = network_xml_build(&m->config, &net_xml);
+        if (r >= 0)
+                r = virt_network_ensure(m->virt, m->config.network_name, net_xml, &e);
+        if (r < 0)
+                log_error("Cannot set up network %s: %s", m->config.network_name, e ?: strerror(-r));
+        else
+                log_event(LOG_INFO, MID_NETWORK_READY,
+                          "VDESK_NETWORK=%s", m->config.network_name,
+                          "VDESK_BRIDGE=%s", m->config.bridge,
+                          "MESSAGE=Desktop network %s (%s, %s/%u) %s", m->config.network_name, m->config.bridge,
+                          m->config.gateway, m->config.prefix, r > 0 ? "set up" : "ready");
+
+        r = desktop_list(m, &d, &n);
+        if (r < 0) {
+                log_error("Cannot list desktops: %s", db_error(m->db));
+                return;
+        }
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_(freep) char *host_xml = NULL, *err = NULL;
+                VirtDomainState s;
+                char addr[16];
+
+                ipv4_format(d[i].address, addr);
+                if (dhcp_host_xml_build(d[i].mac, addr, &host_xml) >= 0 &&
+                    virt_network_dhcp_host(m->virt, m->config.network_name, host_xml, true, &err) < 0)
+                        log_warning("Cannot register the address of %s: %s", d[i].name, strempty(err));
+                if (virt_domain_get_state(m->virt, d[i].name, &s) < 0)
+                        s = VIRT_DOMAIN_STOPPED;
+                if (!streq(d[i].state, virt_domain_state_to_string(s)))
+                        set_state(m, &d[i], s);
+        }
+        desktop_list_free(d, n);
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+#include "manager.h"
+
+/* Desktops and templates: rows in the database, domains in libvirt. These
+ * functions keep the two in step; each either does all of its change or
+ * none of it, and fails with a named error in *error. */
+
+typedef struct Template {
+        char name[64];
+        char *path;
+        char format[8];
+} Template;
+
+void template_done(Template *t);
+
+/* Registers an existing disk file in TemplateDir as a template. */
+int template_register(Manager *m, const char *name, const char *path, uid_t actor, sd_bus_error *error);
+int template_list(Manager *m, Template **ret, size_t *ret_n);
+void template_list_free(Template *t, size_t n);
+
+typedef struct Desktop {
+        uint64_t id;
+        char name[64];
+        char uuid[37];
+        char account[64];
+        char template[64];
+        char *template_path;
+        char *disk_path;
+        uint32_t address;
+        char mac[18];
+        uint16_t rdp_port;
+        char state[16];
+} Desktop;
+
+void desktop_done(Desktop *d);
+void desktop_list_free(Desktop *d, size_t n);
+
+/* -ENOENT (NoSuchDesktop in *error) if there is none. */
+int desktop_get(Manager *m, const char *name, Desktop *ret, sd_bus_error *error);
+int desktop_list(Manager *m, Desktop **ret, size_t *ret_n);
+
+/* Allocates an address and a port, records the desktop and defines its
+ * domain with the vdesk metadata, and registers its DHCP host entry. */
+int desktop_create(Manager *m, const char *name, const char *account, const char *template, uid_t actor,
+                   Desktop *ret, sd_bus_error *error);
+int desktop_start(Manager *m, const Desktop *d, uid_t actor, sd_bus_error *error);
+int desktop_stop(Manager *m, const Desktop *d, bool force, uid_t actor, sd_bus_error *error);
+/* A running desktop is refused (DesktopRunning). Removes the domain, its
+ * DHCP host entry, its disk (through vdesk-imaged) and its row. */
+int desktop_delete(Manager *m, const Desktop *d, uid_t actor, sd_bus_error *error);
+
+/* Records a state libvirt reported and journals the start or stop. */
+void desktop_state_changed(Manager *m, const char *name, VirtDomainState state);
+
+/* Brings the database in line with libvirt after a (re)connect: states,
+ * DHCP host entries. */
+void desktops_resync(Manager *m);
+
+/* Address and port allocation: the lowest free value in [lo, hi], skipping
+ * skip, given the used values sorted ascending. -ENOSPC if none is free. */
+int allocate_lowest_free(const uint32_t *used, size_t n_used, uint32_t lo, uint32_t hi, uint32_t skip,
+                         uint32_t *ret);

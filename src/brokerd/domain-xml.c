@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlsave.h>
+
+#include "domain-xml.h"
+#include "macro.h"
+#include "util.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(xmlDocPtr, xmlFreeDoc);
+
+static xmlNode *add(xmlNode *parent, const char *name, const char *text) {
+        return xmlNewTextChild(parent, NULL, BAD_CAST name, text ? BAD_CAST text : NULL);
+}
+
+static void attr(xmlNode *n, const char *name, const char *value) {
+        xmlNewProp(n, BAD_CAST name, BAD_CAST value);
+}
+
+static int doc_to_string(xmlDocPtr doc, char **ret) {
+        xmlChar *mem = NULL;
+        int size = 0;
+
+        xmlDocDumpFormatMemoryEnc(doc, &mem, &size, "UTF-8", 1);
+        if (!mem)
+                return -ENOMEM;
+        /* Drop the XML declaration: libvirt does not need it. */
+        {
+                const char *s = (const char *) mem;
+                const char *body = startswith(s, "<?xml") ? strchr(s, '\n') : NULL;
+
+                *ret = strdup(body ? body + 1 : s);
+        }
+        xmlFree(mem);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int domain_xml_build(const DomainSpec *s, char **ret) {
+        _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL, meta_doc = NULL;
+        _cleanup_(freep) char *meta_xml = NULL;
+        const DesktopMeta *m = s->meta;
+        xmlNode *dom, *n, *os, *dev, *disk, *nic, *ser;
+        char buf[32];
+        int r;
+
+        r = desktop_meta_format(m, &meta_xml);
+        if (r < 0)
+                return r;
+        meta_doc = xmlReadMemory(meta_xml, (int) strlen(meta_xml), "metadata.xml", NULL, XML_PARSE_NONET);
+        if (!meta_doc)
+                return -EINVAL;
+
+        doc = xmlNewDoc(BAD_CAST "1.0");
+        if (!doc)
+                return -ENOMEM;
+        dom = xmlNewNode(NULL, BAD_CAST "domain");
+        xmlDocSetRootElement(doc, dom);
+        attr(dom, "type", s->kvm ? "kvm" : "qemu");
+        add(dom, "name", m->name);
+        if (m->uuid)
+                add(dom, "uuid", m->uuid);
+        snprintf(buf, sizeof buf, "%s", "vdesk desktop");
+        add(dom, "title", buf);
+        n = add(dom, "metadata", NULL);
+        xmlAddChild(n, xmlDocCopyNode(xmlDocGetRootElement(meta_doc), doc, 1));
+
+        snprintf(buf, sizeof buf, "%u", s->memory_mib);
+        attr(add(dom, "memory", buf), "unit", "MiB");
+        snprintf(buf, sizeof buf, "%u", s->vcpus);
+        add(dom, "vcpu", buf);
+
+        os = add(dom, "os", NULL);
+        n = add(os, "type", "hvm");
+        attr(n, "arch", "x86_64");
+        attr(n, "machine", "pc");
+        attr(add(os, "boot", NULL), "dev", "hd");
+        n = add(dom, "features", NULL);
+        add(n, "acpi", NULL);
+        add(dom, "on_poweroff", "destroy");
+        add(dom, "on_reboot", "restart");
+        add(dom, "on_crash", "destroy");
+
+        dev = add(dom, "devices", NULL);
+        disk = add(dev, "disk", NULL);
+        attr(disk, "type", "file");
+        attr(disk, "device", "disk");
+        n = add(disk, "driver", NULL);
+        attr(n, "name", "qemu");
+        attr(n, "type", "qcow2");
+        attr(n, "discard", "unmap");
+        attr(add(disk, "source", NULL), "file", m->disk_path);
+        n = add(disk, "target", NULL);
+        attr(n, "dev", "vda");
+        attr(n, "bus", "virtio");
+
+        nic = add(dev, "interface", NULL);
+        attr(nic, "type", "network");
+        attr(add(nic, "source", NULL), "network", m->network);
+        attr(add(nic, "mac", NULL), "address", m->mac);
+        attr(add(nic, "model", NULL), "type", "virtio");
+
+        ser = add(dev, "serial", NULL);
+        attr(ser, "type", "pty");
+        if (s->console_log) {
+                n = add(ser, "log", NULL);
+                attr(n, "file", s->console_log);
+                attr(n, "append", "off");
+        }
+        attr(add(dev, "memballoon", NULL), "model", "none");
+
+        return doc_to_string(doc, ret);
+}
+
+int network_xml_build(const VdeskConfig *c, char **ret) {
+        _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
+        xmlNode *net, *n, *ip, *opts;
+        xmlNs *ns;
+        char buf[16];
+
+        doc = xmlNewDoc(BAD_CAST "1.0");
+        if (!doc)
+                return -ENOMEM;
+        net = xmlNewNode(NULL, BAD_CAST "network");
+        xmlDocSetRootElement(doc, net);
+        ns = xmlNewNs(net, BAD_CAST "http://libvirt.org/schemas/network/dnsmasq/1.0", BAD_CAST "dnsmasq");
+        add(net, "name", c->network_name);
+        attr(add(net, "forward", NULL), "mode", "open");
+        n = add(net, "bridge", NULL);
+        attr(n, "name", c->bridge);
+        attr(n, "stp", "off");
+        attr(n, "delay", "0");
+
+        ip = add(net, "ip", NULL);
+        attr(ip, "address", c->gateway);
+        snprintf(buf, sizeof buf, "%u", c->prefix);
+        attr(ip, "prefix", buf);
+        /* No range: dnsmasq answers only the MACs vdesk registered. */
+        add(ip, "dhcp", NULL);
+
+        /* Without no-ping dnsmasq probes each address for 3 s before its
+         * first offer. */
+        opts = xmlNewChild(net, ns, BAD_CAST "options", NULL);
+        n = xmlNewChild(opts, ns, BAD_CAST "option", NULL);
+        attr(n, "value", "no-ping");
+
+        return doc_to_string(doc, ret);
+}
+
+int dhcp_host_xml_build(const char *mac, const char *address, char **ret) {
+        _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
+        xmlNode *h;
+
+        doc = xmlNewDoc(BAD_CAST "1.0");
+        if (!doc)
+                return -ENOMEM;
+        h = xmlNewNode(NULL, BAD_CAST "host");
+        xmlDocSetRootElement(doc, h);
+        /* No name=: desktop names may hold characters a DHCP host name
+         * may not, and the MAC alone identifies the desktop. */
+        attr(h, "mac", mac);
+        attr(h, "ip", address);
+        return doc_to_string(doc, ret);
+}

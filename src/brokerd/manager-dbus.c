@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include "bus-error.h"
+#include "bus-util.h"
+#include "desktop.h"
+#include "log.h"
+#include "manager.h"
+#include "polkit.h"
+#include "probe.h"
+#include "rdp.h"
+#include "util.h"
+
+/* Every method is an admin's: polkit decides (org.vdesk.broker1.manage),
+ * asked without blocking. The method itself runs once polkitd said yes;
+ * it replies at once, or later (OpenDesktop). */
+
+typedef int (*AuthorizedMethod)(Manager *m, sd_bus_message *msg, uid_t actor, sd_bus_error *error);
+
+typedef struct AuthRequest {
+        Manager *manager;
+        AuthorizedMethod method;
+} AuthRequest;
+
+static void on_authorized(sd_bus_message *msg, int allowed, const sd_bus_error *perr, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        AuthRequest *a = userdata;
+        uid_t uid = (uid_t) -1;
+        int r;
+
+        (void) bus_sender_uid(msg, &uid);
+        if (allowed <= 0) {
+                log_event(LOG_NOTICE, MID_ACCESS_DENIED,
+                          "VDESK_ACTOR_UID=%u", (unsigned) uid,
+                          "VDESK_METHOD=%s", sd_bus_message_get_member(msg),
+                          "VDESK_ACTION=%s", BROKERD_ACTION_MANAGE,
+                          "MESSAGE=uid %u refused %s (%s)", (unsigned) uid, sd_bus_message_get_member(msg),
+                          allowed < 0 ? "authorization could not be checked" : "not authorized");
+                if (allowed < 0)
+                        (void) sd_bus_reply_method_errorf(msg, VDESK_ERROR_ACCESS_DENIED,
+                                                          "Cannot check authorization for %s: %s",
+                                                          BROKERD_ACTION_MANAGE, perr && perr->message ? perr->message : "?");
+                else
+                        (void) sd_bus_reply_method_errorf(msg, VDESK_ERROR_ACCESS_DENIED,
+                                                          "Not authorized for %s", BROKERD_ACTION_MANAGE);
+                goto out;
+        }
+
+        r = a->method(a->manager, msg, uid, &error);
+        if (r < 0) {
+                if (sd_bus_error_is_set(&error))
+                        (void) sd_bus_reply_method_error(msg, &error);
+                else
+                        (void) sd_bus_reply_method_errno(msg, r, NULL);
+        }
+out:
+        free(a);
+}
+
+static int authorize(sd_bus_message *msg, void *userdata, AuthorizedMethod method) {
+        AuthRequest *a = calloc(1, sizeof *a);
+        int r;
+
+        if (!a)
+                return -ENOMEM;
+        *a = (AuthRequest) { .manager = userdata, .method = method };
+        r = polkit_check_async(msg, BROKERD_ACTION_MANAGE, on_authorized, a);
+        if (r < 0) {
+                free(a);
+                return r;
+        }
+        return 1;       /* the reply comes later */
+}
+
+#define AUTHORIZED(name)                                                                        \
+        static int name(Manager *m, sd_bus_message *msg, uid_t actor, sd_bus_error *error);     \
+        static int method_##name(sd_bus_message *msg, void *userdata, sd_bus_error *error) {    \
+                return authorize(msg, userdata, name);                                          \
+        }                                                                                       \
+        static int name(Manager *m, sd_bus_message *msg, uid_t actor, sd_bus_error *error)
+
+/* ---- templates ----------------------------------------------------------- */
+
+AUTHORIZED(register_template) {
+        const char *name, *path;
+        int r;
+
+        r = sd_bus_message_read(msg, "ss", &name, &path);
+        if (r < 0)
+                return r;
+        r = template_register(m, name, path, actor, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+AUTHORIZED(list_templates) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Template *t = NULL;
+        size_t n = 0;
+        int r;
+
+        r = template_list(m, &t, &n);
+        if (r < 0)
+                return bus_error_setf(error, VDESK_ERROR_DATABASE, "Database failure: %s", db_error(m->db));
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(sss)");
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = sd_bus_message_append(reply, "(sss)", t[i].name, t[i].path, t[i].format);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        template_list_free(t, n);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+/* ---- desktops ------------------------------------------------------------ */
+
+#define DESKTOP_SIGNATURE "(ssssssqs)"
+
+static int append_desktop(sd_bus_message *reply, const Desktop *d) {
+        char addr[16];
+
+        ipv4_format(d->address, addr);
+        return sd_bus_message_append(reply, DESKTOP_SIGNATURE, d->name, d->uuid, d->account, d->template,
+                                     addr, d->mac, d->rdp_port, d->state);
+}
+
+AUTHORIZED(create_desktop) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *name, *account, *template;
+        Desktop d = {};
+        int r;
+
+        r = sd_bus_message_read(msg, "sss", &name, &account, &template);
+        if (r < 0)
+                return r;
+        r = desktop_create(m, name, account, template, actor, &d, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = append_desktop(reply, &d);
+        desktop_done(&d);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+AUTHORIZED(get_desktop) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *name;
+        Desktop d = {};
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r < 0)
+                return r;
+        r = desktop_get(m, name, &d, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = append_desktop(reply, &d);
+        desktop_done(&d);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+AUTHORIZED(list_desktops) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Desktop *d = NULL;
+        size_t n = 0;
+        int r;
+
+        r = desktop_list(m, &d, &n);
+        if (r < 0)
+                return bus_error_setf(error, VDESK_ERROR_DATABASE, "Database failure: %s", db_error(m->db));
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', DESKTOP_SIGNATURE);
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = append_desktop(reply, &d[i]);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        desktop_list_free(d, n);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+/* Reads the desktop name every per-desktop method starts with. */
+static int read_desktop(Manager *m, sd_bus_message *msg, Desktop *ret, sd_bus_error *error) {
+        const char *name;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r < 0)
+                return r;
+        return desktop_get(m, name, ret, error);
+}
+
+AUTHORIZED(start_desktop) {
+        Desktop d = {};
+        int r;
+
+        r = read_desktop(m, msg, &d, error);
+        if (r >= 0)
+                r = desktop_start(m, &d, actor, error);
+        desktop_done(&d);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+AUTHORIZED(stop_desktop) {
+        Desktop d = {};
+        int force = 0, r;
+
+        r = read_desktop(m, msg, &d, error);
+        if (r >= 0)
+                r = sd_bus_message_read(msg, "b", &force);
+        if (r >= 0)
+                r = desktop_stop(m, &d, force, actor, error);
+        desktop_done(&d);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+AUTHORIZED(delete_desktop) {
+        Desktop d = {};
+        int r;
+
+        r = read_desktop(m, msg, &d, error);
+        if (r >= 0)
+                r = desktop_delete(m, &d, actor, error);
+        desktop_done(&d);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+/* ---- opening a desktop ----------------------------------------------------- */
+
+struct OpenRequest {
+        Manager *manager;
+        sd_bus_message *msg;
+        TcpProbe *probe;
+        Desktop desktop;
+        uint32_t host;
+        uid_t actor;
+        uint64_t started_usec;
+        OpenRequest *next;
+};
+
+static void open_request_free(OpenRequest *o) {
+        sd_bus_message_unref(o->msg);
+        tcp_probe_free(o->probe);
+        desktop_done(&o->desktop);
+        free(o);
+}
+
+static void open_request_unlink(Manager *m, OpenRequest *o) {
+        for (OpenRequest **p = &m->opens; *p; p = &(*p)->next)
+                if (*p == o) {
+                        *p = o->next;
+                        return;
+                }
+}
+
+void manager_free_opens(Manager *m) {
+        while (m->opens) {
+                OpenRequest *o = m->opens;
+                m->opens = o->next;
+                (void) sd_bus_reply_method_errorf(o->msg, VDESK_ERROR_NOT_READY, "vdesk-brokerd is stopping");
+                open_request_free(o);
+        }
+}
+
+static void on_desktop_answers(TcpProbe *p, int result, void *userdata) {
+        _cleanup_(freep) char *rdp = NULL, *cmd = NULL;
+        OpenRequest *o = userdata;
+        Manager *m = o->manager;
+        const Desktop *d = &o->desktop;
+        char host[16];
+        RdpTarget t;
+        int r;
+
+        open_request_unlink(m, o);
+        if (result < 0) {
+                (void) sd_bus_reply_method_errorf(o->msg, VDESK_ERROR_NOT_READY,
+                                                  "Desktop %s did not answer on port %u within %u s",
+                                                  d->name, d->rdp_port, m->config.open_timeout_sec);
+                goto out;
+        }
+
+        ipv4_format(o->host, host);
+        t = (RdpTarget) {
+                .host = host,
+                .port = d->rdp_port,
+                .username = d->account,
+                .desktop = d->name,
+                .printers = m->config.redirect_printers,
+                .drives = m->config.redirect_drives,
+                .clipboard = m->config.redirect_clipboard,
+        };
+        r = rdp_file_render(&t, &rdp);
+        if (r >= 0)
+                r = rdp_freerdp_command(&t, &cmd);
+        if (r < 0) {
+                (void) sd_bus_reply_method_errno(o->msg, r, NULL);
+                goto out;
+        }
+        log_event(LOG_INFO, MID_DESKTOP_OPENED,
+                  "VDESK_DESKTOP=%s", d->name,
+                  "VDESK_ACCOUNT=%s", d->account,
+                  "VDESK_PORT=%u", d->rdp_port,
+                  "VDESK_HOST=%s", host,
+                  "VDESK_WAITED_MSEC=%llu", (now_usec() - o->started_usec) / USEC_PER_MSEC,
+                  "VDESK_ACTOR_UID=%u", (unsigned) o->actor,
+                  "MESSAGE=Desktop %s of %s opened at %s:%u", d->name, d->account, host, d->rdp_port);
+        (void) sd_bus_reply_method_return(o->msg, "sqss", host, d->rdp_port, rdp, cmd);
+out:
+        /* The probe is done with: free it from here is fine, it calls us last. */
+        open_request_free(o);
+}
+
+AUTHORIZED(open_desktop) {
+        OpenRequest *o;
+        uint32_t host;
+        int r;
+
+        r = manager_public_address(m, &host);
+        if (r < 0)
+                return bus_error_setf(error, VDESK_ERROR_NOT_READY,
+                                      "This host has no address to hand out; set [Forward] PublicAddress=");
+        o = calloc(1, sizeof *o);
+        if (!o)
+                return -ENOMEM;
+        o->manager = m;
+        o->host = host;
+        o->actor = actor;
+        o->started_usec = now_usec();
+        r = read_desktop(m, msg, &o->desktop, error);
+        if (r >= 0)
+                r = desktop_start(m, &o->desktop, actor, error);
+        if (r >= 0)
+                r = tcp_probe_start(m->event, host, o->desktop.rdp_port,
+                                    (uint64_t) m->config.open_timeout_sec * USEC_PER_SEC,
+                                    on_desktop_answers, o, &o->probe);
+        if (r < 0) {
+                open_request_free(o);
+                return r;
+        }
+        o->msg = sd_bus_message_ref(msg);
+        o->next = m->opens;
+        m->opens = o;
+        return 0;
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_ARGS("RegisterTemplate",
+                                SD_BUS_ARGS("s", name, "s", path),
+                                SD_BUS_NO_RESULT,
+                                method_register_template, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListTemplates",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a(sss)", templates),
+                                method_list_templates, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CreateDesktop",
+                                SD_BUS_ARGS("s", name, "s", account, "s", template),
+                                SD_BUS_RESULT(DESKTOP_SIGNATURE, desktop),
+                                method_create_desktop, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetDesktop",
+                                SD_BUS_ARGS("s", name),
+                                SD_BUS_RESULT(DESKTOP_SIGNATURE, desktop),
+                                method_get_desktop, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListDesktops",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a" DESKTOP_SIGNATURE, desktops),
+                                method_list_desktops, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("StartDesktop",
+                                SD_BUS_ARGS("s", name),
+                                SD_BUS_NO_RESULT,
+                                method_start_desktop, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("StopDesktop",
+                                SD_BUS_ARGS("s", name, "b", force),
+                                SD_BUS_NO_RESULT,
+                                method_stop_desktop, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("DeleteDesktop",
+                                SD_BUS_ARGS("s", name),
+                                SD_BUS_NO_RESULT,
+                                method_delete_desktop, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("OpenDesktop",
+                                SD_BUS_ARGS("s", name),
+                                SD_BUS_RESULT("s", host, "q", port, "s", rdp_file, "s", freerdp_command),
+                                method_open_desktop, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END
+};
+
+int manager_add_bus_objects(Manager *m) {
+        return sd_bus_add_object_vtable(m->bus, NULL, BROKERD_OBJECT_PATH, BROKERD_INTERFACE, manager_vtable, m);
+}

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+
+#include "desktop.h"
+#include "log.h"
+#include "manager.h"
+#include "util.h"
+
+struct PendingActor {
+        char name[64];
+        uid_t uid;
+        PendingActor *next;
+};
+
+void manager_push_actor(Manager *m, const char *desktop, uid_t uid) {
+        PendingActor *a = calloc(1, sizeof *a);
+
+        if (!a)
+                return;         /* the journal entry then names no actor */
+        snprintf(a->name, sizeof a->name, "%s", desktop);
+        a->uid = uid;
+        a->next = m->actors;
+        m->actors = a;
+}
+
+uid_t manager_pop_actor(Manager *m, const char *name) {
+        for (PendingActor **p = &m->actors; *p; p = &(*p)->next)
+                if (streq((*p)->name, name)) {
+                        PendingActor *a = *p;
+                        uid_t uid = a->uid;
+                        *p = a->next;
+                        free(a);
+                        return uid;
+                }
+        return (uid_t) -1;
+}
+
+/* "auto" takes KVM when /dev/kvm answers. A nested host may offer a
+ * /dev/kvm that answers and still cannot run guests: there, say tcg. */
+static bool kvm_usable(void) {
+        _cleanup_(closep) int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+        return fd >= 0 && ioctl(fd, KVM_GET_API_VERSION, 0) == KVM_API_VERSION &&
+               ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY) > 0;
+}
+
+int manager_new(Manager **ret) {
+        Manager *m = calloc(1, sizeof *m);
+
+        if (!m)
+                return -ENOMEM;
+        *ret = m;
+        return 0;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        manager_free_opens(m);
+        while (m->actors) {
+                PendingActor *a = m->actors;
+                m->actors = a->next;
+                free(a);
+        }
+        virt_free(m->virt);
+        db_close(m->db);
+        sd_bus_flush_close_unref(m->bus);
+        sd_event_unref(m->event);
+        free(m->console_log_dir);
+        config_done(&m->config);
+        free(m);
+        return NULL;
+}
+
+static void on_lifecycle(const char *name, VirtDomainState state, void *userdata) {
+        desktop_state_changed(userdata, name, state);
+}
+
+static void on_connected(void *userdata) {
+        desktops_resync(userdata);
+}
+
+int manager_connect_virt(Manager *m) {
+        static const VirtCallbacks cb = {
+                .lifecycle = on_lifecycle,
+                .connected = on_connected,
+        };
+
+        return virt_new(m->event, m->config.libvirt_uri, &cb, m, &m->virt);
+}
+
+void manager_pick_accelerator(Manager *m) {
+        m->kvm = streq(m->config.accelerator, "kvm") || (streq(m->config.accelerator, "auto") && kvm_usable());
+        log_info("Desktops run under %s.", m->kvm ? "KVM" : "QEMU's software emulation (TCG)");
+}
+
+int manager_public_address(Manager *m, uint32_t *ret) {
+        struct ifaddrs *ifa = NULL;
+        int r = -EADDRNOTAVAIL;
+
+        if (!isempty(m->config.public_address))
+                return ipv4_parse(m->config.public_address, ret) < 0 ? -EINVAL : 0;
+        if (getifaddrs(&ifa) < 0)
+                return -errno;
+        for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
+                if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !(i->ifa_flags & IFF_UP) ||
+                    (i->ifa_flags & IFF_LOOPBACK) || streq(i->ifa_name, m->config.bridge))
+                        continue;
+                *ret = ntohl(((struct sockaddr_in *) i->ifa_addr)->sin_addr.s_addr);
+                r = 0;
+                break;
+        }
+        freeifaddrs(ifa);
+        return r;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "conf.h"
+#include "db.h"
+#include "virt.h"
+
+#define BROKERD_BUS_NAME "org.vdesk.broker1"
+#define BROKERD_OBJECT_PATH "/org/vdesk/broker1"
+#define BROKERD_INTERFACE "org.vdesk.broker1.Manager"
+#define BROKERD_ACTION_MANAGE "org.vdesk.broker1.manage"
+
+typedef struct OpenRequest OpenRequest;
+typedef struct PendingActor PendingActor;
+
+typedef struct Manager {
+        sd_event *event;
+        sd_bus *bus;
+        VdeskConfig config;
+        Db *db;
+        Virt *virt;
+        bool kvm;                       /* domains of type kvm, else qemu (TCG) */
+        char *console_log_dir;          /* where desktops' serial consoles are logged */
+        OpenRequest *opens;             /* OpenDesktop calls waiting for the guest */
+        PendingActor *actors;           /* who asked for a start or stop not yet seen */
+} Manager;
+
+int manager_new(Manager **ret);
+Manager *manager_free(Manager *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
+
+/* Connects to libvirt (in the background until it answers); on each
+ * connect the desktop network is ensured and desktop states resynced. */
+int manager_connect_virt(Manager *m);
+
+/* Decides from [Desktop] Accelerator= whether desktops are kvm domains. */
+void manager_pick_accelerator(Manager *m);
+
+/* Remembers that uid asked for desktop's next start or stop, so that the
+ * journal entry of the lifecycle event names the actor. */
+void manager_push_actor(Manager *m, const char *desktop, uid_t uid);
+/* The uid that asked, or (uid_t) -1 if vdesk did not ask for this one. */
+uid_t manager_pop_actor(Manager *m, const char *desktop);
+
+/* The address clients reach this host on: [Forward] PublicAddress=, else
+ * the first IPv4 address of an interface that is up and is neither the
+ * loopback nor the desktop bridge. Host byte order; -EADDRNOTAVAIL if none. */
+int manager_public_address(Manager *m, uint32_t *ret);
+
+int manager_add_bus_objects(Manager *m);
+void manager_free_opens(Manager *m);

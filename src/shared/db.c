@@ -1,0 +1,480 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <ctype.h>
+#include <dirent.h>
+#include <mysql.h>
+#include <mysqld_error.h>
+#include <errmsg.h>
+
+#include "db.h"
+#include "log.h"
+#include "util.h"
+
+struct Db {
+        MYSQL *conn;
+        const VdeskConfig *config;
+        bool in_transaction;
+        char error[512];
+        char error_key[65];
+};
+
+static void set_error(Db *db, unsigned code, const char *msg) {
+        const char *k, *e;
+
+        snprintf(db->error, sizeof db->error, "%s", strempty(msg));
+        db->error_key[0] = 0;
+        /* "Duplicate entry 'x' for key 'name'": the key says which unique
+         * constraint, so callers can name the field. */
+        if (code == ER_DUP_ENTRY && (k = strstr(db->error, "for key '")) && (e = strchr(k + 9, '\''))) {
+                size_t l = MIN((size_t) (e - k - 9), sizeof db->error_key - 1);
+                memcpy(db->error_key, k + 9, l);
+                db->error_key[l] = 0;
+        }
+}
+
+static bool identifier_is_valid(const char *s) {
+        if (isempty(s) || strlen(s) > 64)
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!isalnum((unsigned char) *p) && *p != '_')
+                        return false;
+        return true;
+}
+
+static int exec_once(Db *db, const char *sql, const DbValue *params, size_t n_params,
+                     DbRowFunc row, void *userdata, uint64_t *ret_affected);
+
+static int db_connect(Db *db) {
+        const VdeskConfig *c = db->config;
+        unsigned timeout = 10;
+        MYSQL *m;
+
+        if (db->conn) {
+                mysql_close(db->conn);
+                db->conn = NULL;
+        }
+        m = mysql_init(NULL);
+        if (!m)
+                return -ENOMEM;
+        (void) mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+        (void) mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &timeout);
+        (void) mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &timeout);
+        (void) mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+
+        /* No database at connect time: it may not exist yet. */
+        if (!mysql_real_connect(m,
+                                isempty(c->db_host) ? NULL : c->db_host,
+                                c->db_user,
+                                isempty(c->db_password) ? NULL : c->db_password,
+                                NULL,
+                                isempty(c->db_host) ? 0 : c->db_port,
+                                isempty(c->db_host) ? c->db_socket : NULL,
+                                0)) {
+                set_error(db, mysql_errno(m), mysql_error(m));
+                log_debug("Cannot connect to MariaDB: %s", db->error);
+                mysql_close(m);
+                return -ENOTCONN;
+        }
+        db->conn = m;
+        db->in_transaction = false;
+
+        /* The database name is an identifier, which no statement can take as
+         * a parameter: it comes from the configuration and is checked to be
+         * [A-Za-z0-9_] before it is quoted into the statement. */
+        {
+                char sql[128];
+                int r;
+
+                snprintf(sql, sizeof sql, "CREATE DATABASE IF NOT EXISTS `%s` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
+                         c->db_name);
+                r = exec_once(db, sql, NULL, 0, NULL, NULL, NULL);
+                if (r < 0)
+                        return r;
+        }
+        if (mysql_select_db(m, c->db_name) != 0) {
+                set_error(db, mysql_errno(m), mysql_error(m));
+                return -EIO;
+        }
+        return 0;
+}
+
+int db_open(const VdeskConfig *c, Db **ret) {
+        _cleanup_(db_closep) Db *db = NULL;
+        int r;
+
+        if (!identifier_is_valid(c->db_name))
+                return -EINVAL;
+        db = calloc(1, sizeof *db);
+        if (!db)
+                return -ENOMEM;
+        db->config = c;
+        r = db_connect(db);
+        if (r < 0) {
+                log_debug("%s", db->error);
+                return r;
+        }
+        *ret = TAKE_PTR(db);
+        return 0;
+}
+
+Db *db_close(Db *db) {
+        if (!db)
+                return NULL;
+        if (db->conn)
+                mysql_close(db->conn);
+        free(db);
+        return NULL;
+}
+
+const char *db_error(Db *db) {
+        return db->error;
+}
+
+const char *db_error_key(Db *db) {
+        return db->error_key;
+}
+
+uint64_t db_last_insert_id(Db *db) {
+        return db->conn ? (uint64_t) mysql_insert_id(db->conn) : 0;
+}
+
+static int stmt_error(Db *db, MYSQL_STMT *st) {
+        unsigned code = mysql_stmt_errno(st);
+
+        set_error(db, code, mysql_stmt_error(st));
+        switch (code) {
+        case ER_DUP_ENTRY:
+                return -EEXIST;
+        case CR_SERVER_GONE_ERROR:
+        case CR_SERVER_LOST:
+        case CR_CONNECTION_ERROR:
+        case CR_CONN_HOST_ERROR:
+                return -ENOTCONN;
+        default:
+                return -EIO;
+        }
+}
+
+static int fetch_rows(Db *db, MYSQL_STMT *st, MYSQL_RES *meta, DbRowFunc row, void *userdata) {
+        unsigned n = mysql_num_fields(meta);
+        _cleanup_(freep) MYSQL_BIND *bind = NULL;
+        _cleanup_(freep) unsigned long *lengths = NULL;
+        _cleanup_(freep) my_bool *nulls = NULL;
+        _cleanup_(freep) char **cols = NULL;
+        MYSQL_FIELD *fields = mysql_fetch_fields(meta);
+        my_bool one = 1;
+        int r = 0;
+
+        (void) mysql_stmt_attr_set(st, STMT_ATTR_UPDATE_MAX_LENGTH, &one);
+        if (mysql_stmt_store_result(st) != 0)
+                return stmt_error(db, st);
+
+        bind = calloc(n, sizeof *bind);
+        lengths = calloc(n, sizeof *lengths);
+        nulls = calloc(n, sizeof *nulls);
+        cols = calloc(n + 1, sizeof *cols);
+        if (!bind || !lengths || !nulls || !cols)
+                return -ENOMEM;
+        for (unsigned i = 0; i < n; i++) {
+                unsigned long size = MAX(fields[i].max_length, 64ul) + 1;
+
+                cols[i] = calloc(1, size);
+                if (!cols[i]) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                bind[i] = (MYSQL_BIND) {
+                        .buffer_type = MYSQL_TYPE_STRING,
+                        .buffer = cols[i],
+                        .buffer_length = size,
+                        .length = &lengths[i],
+                        .is_null = &nulls[i],
+                };
+        }
+        if (mysql_stmt_bind_result(st, bind) != 0) {
+                r = stmt_error(db, st);
+                goto out;
+        }
+        for (;;) {
+                _cleanup_(freep) char **view = calloc(n + 1, sizeof *view);
+                int f = mysql_stmt_fetch(st);
+
+                if (f == MYSQL_NO_DATA)
+                        break;
+                if (f == 1) {
+                        r = stmt_error(db, st);
+                        break;
+                }
+                if (!view) {
+                        r = -ENOMEM;
+                        break;
+                }
+                for (unsigned i = 0; i < n; i++) {
+                        cols[i][MIN(lengths[i], bind[i].buffer_length - 1)] = 0;
+                        view[i] = nulls[i] ? NULL : cols[i];
+                }
+                if (row) {
+                        r = row(view, n, userdata);
+                        if (r < 0)
+                                break;
+                }
+        }
+out:
+        for (unsigned i = 0; i < n; i++)
+                free(cols[i]);
+        return r;
+}
+
+static int exec_once(Db *db, const char *sql, const DbValue *params, size_t n_params,
+                     DbRowFunc row, void *userdata, uint64_t *ret_affected) {
+        _cleanup_(freep) MYSQL_BIND *bind = NULL;
+        MYSQL_STMT *st;
+        MYSQL_RES *meta;
+        int r = 0;
+
+        if (!db->conn)
+                return -ENOTCONN;
+        st = mysql_stmt_init(db->conn);
+        if (!st)
+                return -ENOMEM;
+        if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
+                r = stmt_error(db, st);
+                goto out;
+        }
+        if (mysql_stmt_param_count(st) != n_params) {
+                snprintf(db->error, sizeof db->error, "statement takes %lu parameters, %zu given",
+                         mysql_stmt_param_count(st), n_params);
+                r = -EINVAL;
+                goto out;
+        }
+        if (n_params > 0) {
+                bind = calloc(n_params, sizeof *bind);
+                if (!bind) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                for (size_t i = 0; i < n_params; i++) {
+                        const DbValue *v = &params[i];
+
+                        switch (v->type) {
+                        case DB_NULL:
+                                bind[i].buffer_type = MYSQL_TYPE_NULL;
+                                break;
+                        case DB_INT:
+                        case DB_UINT:
+                                bind[i].buffer_type = MYSQL_TYPE_LONGLONG;
+                                bind[i].buffer = (void *) &v->i;
+                                bind[i].is_unsigned = v->type == DB_UINT;
+                                break;
+                        case DB_STR:
+                                bind[i].buffer_type = MYSQL_TYPE_STRING;
+                                bind[i].buffer = (void *) v->s;
+                                bind[i].buffer_length = strlen(v->s);
+                                break;
+                        }
+                }
+                if (mysql_stmt_bind_param(st, bind) != 0) {
+                        r = stmt_error(db, st);
+                        goto out;
+                }
+        }
+        if (mysql_stmt_execute(st) != 0) {
+                r = stmt_error(db, st);
+                goto out;
+        }
+        meta = mysql_stmt_result_metadata(st);
+        if (meta) {
+                r = fetch_rows(db, st, meta, row, userdata);
+                mysql_free_result(meta);
+                if (r < 0)
+                        goto out;
+        }
+        if (ret_affected)
+                *ret_affected = (uint64_t) mysql_stmt_affected_rows(st);
+out:
+        mysql_stmt_close(st);
+        return r;
+}
+
+int db_exec(Db *db, const char *sql, const DbValue *params, size_t n_params,
+            DbRowFunc row, void *userdata, uint64_t *ret_affected) {
+        int r;
+
+        r = exec_once(db, sql, params, n_params, row, userdata, ret_affected);
+        if (r == -ENOTCONN && !db->in_transaction) {
+                log_debug("MariaDB connection lost (%s), reconnecting.", db->error);
+                r = db_connect(db);
+                if (r >= 0)
+                        r = exec_once(db, sql, params, n_params, row, userdata, ret_affected);
+        }
+        return r;
+}
+
+int db_begin(Db *db) {
+        int r = db_exec(db, "START TRANSACTION", NULL, 0, NULL, NULL, NULL);
+
+        if (r >= 0)
+                db->in_transaction = true;
+        return r;
+}
+
+int db_commit(Db *db) {
+        int r = db_exec(db, "COMMIT", NULL, 0, NULL, NULL, NULL);
+
+        db->in_transaction = false;
+        return r;
+}
+
+void db_rollback(Db *db) {
+        if (!db->in_transaction)
+                return;
+        (void) exec_once(db, "ROLLBACK", NULL, 0, NULL, NULL, NULL);
+        db->in_transaction = false;
+}
+
+int db_split_statements(const char *text, char ***ret) {
+        _cleanup_(strv_freep) char **l = NULL;
+        _cleanup_(freep) char *cur = NULL;
+        size_t n = 0, cur_len = 0;
+        const char *p = text;
+
+        while (*p) {
+                const char *e = strchrnul(p, '\n');
+                size_t len = (size_t) (e - p);
+                const char *s = p;
+                char *t;
+
+                while (len > 0 && isspace((unsigned char) *s))
+                        s++, len--;
+                while (len > 0 && isspace((unsigned char) s[len - 1]))
+                        len--;
+                p = *e ? e + 1 : e;
+                if (len == 0 || (len >= 2 && s[0] == '-' && s[1] == '-'))
+                        continue;
+
+                t = realloc(cur, cur_len + len + 2);
+                if (!t)
+                        return -ENOMEM;
+                cur = t;
+                if (cur_len > 0)
+                        cur[cur_len++] = '\n';
+                memcpy(cur + cur_len, s, len);
+                cur_len += len;
+                cur[cur_len] = 0;
+
+                if (s[len - 1] == ';') {
+                        char **nl;
+
+                        cur[--cur_len] = 0;     /* the ';' itself */
+                        nl = realloc(l, (n + 2) * sizeof *nl);
+                        if (!nl)
+                                return -ENOMEM;
+                        l = nl;
+                        l[n++] = TAKE_PTR(cur);
+                        l[n] = NULL;
+                        cur_len = 0;
+                }
+        }
+        if (cur_len > 0)
+                return -EINVAL;         /* a statement without its ';' */
+        if (!l && !(l = calloc(1, sizeof *l)))
+                return -ENOMEM;
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+static int version_cb(char *const *cols, unsigned n, void *userdata) {
+        unsigned *v = userdata;
+
+        if (cols[0])
+                *v = (unsigned) strtoul(cols[0], NULL, 10);
+        return 0;
+}
+
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+int db_migrate(Db *db, const char *dir, unsigned *ret_version) {
+        _cleanup_(strv_freep) char **files = NULL;
+        unsigned current = 0;
+        size_t n = 0;
+        DIR *d;
+        int r;
+
+        r = db_exec(db,
+                    "CREATE TABLE IF NOT EXISTS schema_version ("
+                    " version INT UNSIGNED NOT NULL PRIMARY KEY,"
+                    " name VARCHAR(255) NOT NULL,"
+                    " applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP"
+                    ") ENGINE=InnoDB",
+                    NULL, 0, NULL, NULL, NULL);
+        if (r < 0)
+                return r;
+        r = db_exec(db, "SELECT COALESCE(MAX(version), 0) FROM schema_version", NULL, 0, version_cb, &current, NULL);
+        if (r < 0)
+                return r;
+
+        d = opendir(dir);
+        if (!d)
+                return -errno;
+        for (struct dirent *de; (de = readdir(d)); ) {
+                size_t l = strlen(de->d_name);
+                char **t;
+
+                if (l < 9 || !isdigit((unsigned char) de->d_name[0]) || !isdigit((unsigned char) de->d_name[1]) ||
+                    !isdigit((unsigned char) de->d_name[2]) || de->d_name[3] != '-' || !streq(de->d_name + l - 4, ".sql"))
+                        continue;
+                t = realloc(files, (n + 2) * sizeof *t);
+                if (!t || !(t[n] = strdup(de->d_name))) {
+                        free(t ?: files);
+                        files = NULL;
+                        closedir(d);
+                        return -ENOMEM;
+                }
+                files = t;
+                files[++n] = NULL;
+        }
+        closedir(d);
+        if (files)
+                qsort(files, n, sizeof *files, cmp_str);
+
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_(freep) char *path = NULL, *text = NULL;
+                _cleanup_(strv_freep) char **stmts = NULL;
+                unsigned v = (unsigned) strtoul(files[i], NULL, 10);
+
+                if (v <= current)
+                        continue;
+                if (asprintf(&path, "%s/%s", dir, files[i]) < 0)
+                        return -ENOMEM;
+                r = read_full_file(path, 1 << 20, &text, NULL);
+                if (r < 0)
+                        return r;
+                r = db_split_statements(text, &stmts);
+                if (r < 0) {
+                        snprintf(db->error, sizeof db->error, "%s: a statement does not end with ';'", files[i]);
+                        return r;
+                }
+                /* MariaDB commits DDL implicitly, so a migration is not one
+                 * transaction: each migration is written to be re-runnable
+                 * (IF NOT EXISTS), and its version is recorded only after all
+                 * of its statements ran. */
+                for (char **s = stmts; *s; s++) {
+                        r = db_exec(db, *s, NULL, 0, NULL, NULL, NULL);
+                        if (r < 0) {
+                                char e[sizeof db->error];
+                                snprintf(e, sizeof e, "%s", db->error);
+                                snprintf(db->error, sizeof db->error, "%.64s: %.400s", files[i], e);
+                                return r;
+                        }
+                }
+                r = db_exec(db, "INSERT INTO schema_version (version, name) VALUES (?, ?)",
+                            (DbValue[]) { DBV_UINT(v), DBV_STR(files[i]) }, 2, NULL, NULL, NULL);
+                if (r < 0)
+                        return r;
+                current = v;
+        }
+        *ret_version = current;
+        return 0;
+}

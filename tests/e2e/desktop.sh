@@ -1,0 +1,115 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# A desktop's whole life on a private host with real libvirtd, QEMU
+# (software emulation), MariaDB, polkitd, journald and vdesk's hook:
+# template -> create -> open -> a client on another machine (namespace)
+# reads the guest's banner through host:port -> stop -> forward gone ->
+# the journal holds every step. Then a desktop started by hand with virsh
+# is provisioned by the hook all the same.
+. "$VDESK_SRC/tests/lib/harness.sh"
+. "$VDESK_SRC/tests/lib/host.sh"
+host_enter "$@"
+need_cmd jq nft qemu-img mkfs.fat mcopy syslinux busybox
+[ -d "${VDESK_KERNEL_DIR:-/var/cache/vdesk/kernel}/boot" ] || skip "no guest kernel: run tools/install-packages"
+
+host_start_journal
+host_start_bus
+host_start_polkit
+host_start_mariadb
+host_start_libvirt
+host_write_config <<X
+[Forward]
+PortMin=50000
+PortMax=50009
+[Desktop]
+OpenTimeoutSec=120
+X
+host_start_vdesk
+
+# a client on "another machine": its own namespace behind a veth
+C=vdc-$$
+netns_add $C
+veth_pair - vdh-c0 10.77.0.1/24 $C vdh-c1 10.77.0.2/24
+ip -n $C route add default via 10.77.0.1
+
+"$VDESK_SRC/tests/guest/build-template" "$T/templates/tiny.img" >/dev/null || die "cannot build the template"
+sql "INSERT INTO accounts (name, full_name) VALUES ('alice', 'Alice Example'), ('bob', 'Bob Example')"
+
+check "RegisterTemplate" broker_call RegisterTemplate ss tiny "$T/templates/tiny.img"
+check "ListTemplates shows it as raw" \
+        test "$(broker_json ListTemplates | jq -r '.data[0][0] | "\(.[0]) \(.[2])"')" = "tiny raw"
+
+check "CreateDesktop" broker_call CreateDesktop sss alice-1 alice tiny
+d=$(broker_json GetDesktop s alice-1 | jq -c '.data[0]')
+addr=$(jq -r '.[4]' <<<"$d"); mac=$(jq -r '.[5]' <<<"$d"); port=$(jq -r '.[6]' <<<"$d")
+check "first address and port of the ranges ($addr, $port)" test "$addr $port" = "10.20.0.10 50000"
+check "MAC derived from the address ($mac)" test "$mac" = "52:54:0a:14:00:0a"
+check "the domain is defined with vdesk metadata" \
+        bash -c "virsh dumpxml alice-1 | grep -q 'https://vdesk.org/xmlns/desktop/1'"
+check "the DHCP host entry is registered" \
+        bash -c "virsh net-dumpxml vdesk | grep -q \"mac='$mac'.*ip='$addr'\""
+check "the desktop network is in open forward mode" \
+        bash -c "virsh net-dumpxml vdesk | grep -q \"<forward mode='open'/>\""
+
+t0=$(date +%s.%N)
+out=$(busctl --system --timeout=150 --json=short call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager OpenDesktop s alice-1)
+t1=$(date +%s.%N)
+check "OpenDesktop answers ($(echo "$t1 - $t0" | bc) s)" test -n "$out"
+check "... with the host's address and the port" \
+        test "$(jq -r '"\(.data[0]) \(.data[1])"' <<<"$out")" = "10.77.0.1 $port"
+rdp=$(jq -r '.data[2]' <<<"$out")
+check "the .rdp file names host:port" grep -q "^full address:s:10.77.0.1:$port" <<<"$rdp"
+check "the .rdp file names the account" grep -q "^username:s:alice" <<<"$rdp"
+check "the .rdp file has the redirection lines" \
+        test "$(grep -cE '^(redirectprinters|redirectclipboard|redirectdrives):i:1' <<<"$rdp")" = 3
+check "the FreeRDP command" grep -q "^xfreerdp /v:10.77.0.1:$port /u:alice" <<<"$(jq -r '.data[3]' <<<"$out")"
+check "the disk was made by the hook as an overlay of the template" \
+        test "$(qemu-img info -U --output=json "$T/disks/alice-1.qcow2" | jq -r '."backing-filename"')" = "$T/templates/tiny.img"
+check "the forward is one element of the map" \
+        test "$(nft -j list map inet vdesk rdp4 | jq -r '[.nftables[] | select(.map) | .map.elem[]?] | length')" = 1
+
+line=$(tcp_line $C 10.77.0.1 "$port")
+check "a remote client reads the guest's banner through host:$port ($line)" test "$line" = "VDESK-TEST-GUEST ip=$addr"
+check "the state is running" test "$(broker_json GetDesktop s alice-1 | jq -r '.data[0][7]')" = running
+
+check "StopDesktop" broker_call StopDesktop sb alice-1 true
+check "the domain is off" wait_until 10 bash -c "virsh domstate alice-1 | grep -q 'shut off'"
+check "the forward is gone" \
+        wait_until 5 bash -c "test \"\$(nft -j list map inet vdesk rdp4 | jq '[.nftables[] | select(.map) | .map.elem[]?] | length')\" = 0"
+check "the client is not answered any more" test -z "$(tcp_line $C 10.77.0.1 "$port")"
+check "the state is stopped" wait_until 5 bash -c \
+        "busctl --system --json=short call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager GetDesktop s alice-1 | jq -e '.data[0][7] == \"stopped\"' >/dev/null"
+
+# started by hand: the hook provisions it, brokerd sees the event
+check "virsh start of a vdesk desktop" virsh start alice-1
+line="" end=$((SECONDS + 60))
+while [ -z "$line" ] && [ $SECONDS -lt $end ]; do line=$(tcp_line $C 10.77.0.1 "$port") || sleep 0.2; done
+check "it answers through the forward the hook added ($line)" test "$line" = "VDESK-TEST-GUEST ip=$addr"
+check "brokerd recorded the start" wait_until 5 bash -c \
+        "busctl --system --json=short call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager GetDesktop s alice-1 | jq -e '.data[0][7] == \"running\"' >/dev/null"
+check "DeleteDesktop of a running desktop: DesktopRunning" \
+        fails_with "is running" broker_call DeleteDesktop s alice-1
+check "virsh destroy" virsh destroy alice-1
+check "... and the forward is gone again" \
+        wait_until 5 bash -c "test \"\$(nft -j list map inet vdesk rdp4 | jq '[.nftables[] | select(.map) | .map.elem[]?] | length')\" = 0"
+
+# the journal: every step one entry with its MESSAGE_ID
+mid() { sed -n "s/^#define MID_$1 *\"\(.*\)\"/\1/p" "$VDESK_SRC/src/shared/message-id.h"; }
+starts=$(journal_json MESSAGE_ID="$(mid DESKTOP_STARTED)" VDESK_DESKTOP=alice-1)
+check "two starts in the journal" test "$(wc -l <<<"$starts")" = 2
+check "the first names the actor uid 0" test "$(head -1 <<<"$starts" | jq -r .VDESK_ACTOR_UID)" = 0
+check "the second was libvirt's (virsh)" test "$(tail -1 <<<"$starts" | jq -r .VDESK_ACTOR)" = libvirt
+check "the starts name the account and port" \
+        test "$(head -1 <<<"$starts" | jq -r '"\(.VDESK_ACCOUNT) \(.VDESK_PORT)"')" = "alice $port"
+for e in DESKTOP_CREATED DESKTOP_OPENED DESKTOP_STOPPED FORWARD_ADDED FORWARD_REMOVED DISK_CREATED TEMPLATE_REGISTERED; do
+        check "journal has $e" test -n "$(journal_json MESSAGE_ID="$(mid $e)")"
+done
+
+check "DeleteDesktop" broker_call DeleteDesktop s alice-1
+check "the domain is gone" bash -c "! virsh dominfo alice-1 >/dev/null 2>&1"
+check "the disk is gone" test ! -e "$T/disks/alice-1.qcow2"
+check "the DHCP entry is gone" bash -c "! virsh net-dumpxml vdesk | grep -q \"$mac\""
+check "the row is gone" test "$(sql 'SELECT COUNT(*) FROM desktops')" = 0
+check "journal has DESKTOP_DELETED" test -n "$(journal_json MESSAGE_ID="$(mid DESKTOP_DELETED)")"
+
+finish

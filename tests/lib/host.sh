@@ -1,0 +1,159 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# A private vdesk host for end-to-end tests (sourced after harness.sh).
+#
+# host_enter re-runs the calling script inside a network namespace of its
+# own and a private mount namespace, in which /run, /var/log,
+# /var/lib/libvirt, /etc/libvirt, /etc/vdesk and polkit's directories are
+# the test's. There the script starts the whole stack as vdesk would run on
+# a real host: journald, a system dbus-daemon at the standard socket,
+# polkitd, MariaDB, virtlogd, libvirtd with vdesk's hook, and vdesk's
+# daemons from the build tree. Nothing of a stack running on the machine
+# itself (the demo's, another test's) is seen or touched, and everything
+# goes away with the namespaces.
+
+# host_enter: call first. In the outer run it makes the namespace, runs the
+# script again inside it and exits with its status.
+host_enter() {
+        need_root
+        if [ -n "${VDESK_TEST_HOST:-}" ]; then
+                HOST_NS=$VDESK_TEST_HOST
+                _host_mounts
+                return 0
+        fi
+        need_cmd unshare ip
+        HOST_NS=vdh-$TEST_NAME-$$
+        HOST_NS=${HOST_NS:0:30}
+        netns_add "$HOST_NS"
+        # The mount points must exist on the host to be mounted over.
+        mkdir -p /etc/vdesk /etc/libvirt /var/lib/libvirt /var/cache/libvirt /var/log
+        ip netns exec "$HOST_NS" unshare --mount --propagation private \
+                env VDESK_TEST_HOST="$HOST_NS" VDESK_TEST_OUTER_T="$T" bash "$0" "$@"
+        local rc=$?
+        exit $rc
+}
+
+_host_mounts() {
+        local d
+        # ip netns exec gave us a private /sys without cgroups, which
+        # journald needs to start; the rest is ours to lay out.
+        mountpoint -q /sys/fs/cgroup || mount -t cgroup2 cgroup2 /sys/fs/cgroup
+        mount -t tmpfs -o mode=755 tmpfs /run
+        mount -t tmpfs -o mode=755 tmpfs /var/log
+        mount -t tmpfs -o mode=755 tmpfs /var/lib/libvirt
+        mount -t tmpfs -o mode=755 tmpfs /var/cache/libvirt
+        mkdir -p /run/dbus /run/lock /var/log/libvirt/qemu /var/log/vdesk \
+                "$T/etc/libvirt/hooks/qemu.d" "$T/etc/vdesk/vdesk.conf.d" "$T/polkit/actions" "$T/polkit/rules.d"
+        mount --bind "$T/etc/libvirt" /etc/libvirt
+        mount --bind "$T/etc/vdesk" /etc/vdesk
+        # polkit: the machine's actions and rules plus vdesk's own.
+        cp /usr/share/polkit-1/actions/* "$T/polkit/actions/" 2>/dev/null
+        cp "$VDESK_SRC"/policy/*.policy "$T/polkit/actions/"
+        cp /usr/share/polkit-1/rules.d/* "$T/polkit/rules.d/" 2>/dev/null
+        cp "$VDESK_SRC"/policy/*.rules "$T/polkit/rules.d/"
+        mount --bind "$T/polkit/actions" /usr/share/polkit-1/actions
+        mount --bind "$T/polkit/rules.d" /usr/share/polkit-1/rules.d
+        for d in /etc/polkit-1/rules.d; do [ -d $d ] && mount -t tmpfs tmpfs $d; done
+        ip link set lo up
+}
+
+# The journal: a journald of the namespace's own, volatile.
+host_start_journal() {
+        mkdir -p /run/systemd/journal /run/log/journal
+        bg journald /lib/systemd/systemd-journald
+        wait_until 10 test -S /run/systemd/journal/socket || die "journald did not start: $(cat "$T/journald.log")"
+}
+
+# journal_json FIELD=VALUE...: the matching entries, one JSON object a line.
+journal_json() { journalctl --no-pager -o json "$@" 2>/dev/null; }
+
+host_start_bus() {
+        need_cmd dbus-daemon busctl
+        sed -e "s|@SOCKET@|/run/dbus/system_bus_socket|" -e "s|@POLICYDIR@|$VDESK_SRC/dbus|" \
+                "$VDESK_SRC/tests/lib/bus.conf.in" >"$T/bus.conf"
+        bg dbus dbus-daemon --nofork --nopidfile --config-file="$T/bus.conf"
+        unset DBUS_SYSTEM_BUS_ADDRESS
+        wait_until 10 test -S /run/dbus/system_bus_socket || die "dbus-daemon did not start: $(cat "$T/dbus.log")"
+}
+
+host_start_polkit() {
+        local p=/usr/lib/polkit-1/polkitd
+        [ -x $p ] || skip "needs polkitd ($p)"
+        # It drops to the user polkitd by itself, whom alone the bus lets
+        # own polkit's name.
+        bg polkitd $p
+        wait_until 10 bus_has_name org.freedesktop.PolicyKit1 ||
+                die "polkitd did not start: $(cat "$T/polkitd.log")"
+}
+
+# MariaDB in a data directory of the test's; the socket is $T/db/mysqld.sock.
+host_start_mariadb() {
+        need_cmd mariadb-install-db mariadbd mariadb
+        mkdir -p "$T/db"
+        mariadb-install-db --no-defaults --datadir="$T/db/data" --user=root \
+                --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve \
+                >"$T/db-install.log" 2>&1 || die "mariadb-install-db failed: $(tail -5 "$T/db-install.log")"
+        bg mariadbd mariadbd --no-defaults --datadir="$T/db/data" --socket="$T/db/mysqld.sock" \
+                --pid-file="$T/db/mysqld.pid" --skip-networking --user=root --skip-log-bin \
+                --innodb-buffer-pool-size=32M --log-error="$T/db/error.log"
+        wait_until 30 mariadb-admin --no-defaults -S "$T/db/mysqld.sock" ping >/dev/null ||
+                die "mariadbd did not start: $(tail -5 "$T/db/error.log")"
+}
+
+sql() { mariadb --no-defaults -S "$T/db/mysqld.sock" -N -B vdesk -e "$1"; }
+
+# libvirtd and virtlogd with vdesk's hook in place before libvirtd starts.
+host_start_libvirt() {
+        need_cmd libvirtd virtlogd virsh qemu-system-x86_64 dnsmasq
+        getent group kvm >/dev/null || groupadd -r kvm
+        getent group libvirt-qemu >/dev/null || groupadd -r libvirt-qemu
+        getent passwd libvirt-qemu >/dev/null ||
+                useradd -r -g libvirt-qemu -G kvm -d /var/lib/libvirt -s /usr/sbin/nologin libvirt-qemu
+        getent group libvirt >/dev/null || groupadd -r libvirt
+        # Without systemd and cgroup delegation QEMU runs as root, unconfined.
+        cat >/etc/libvirt/qemu.conf <<X
+user = "root"
+group = "root"
+dynamic_ownership = 0
+remember_owner = 0
+namespaces = [ ]
+cgroup_controllers = [ ]
+X
+        ln -sf "$VDESK_BUILD/hooks/vdesk-qemu-hook" /etc/libvirt/hooks/qemu.d/50-vdesk
+        virtlogd -d -p /run/virtlogd.pid
+        wait_until 10 test -S /run/libvirt/virtlogd-sock || die "virtlogd did not start"
+        _pids+=("$(cat /run/virtlogd.pid)")
+        libvirtd -d -p /run/libvirtd.pid
+        wait_until 20 virsh -c qemu:///system version >/dev/null || die "libvirtd did not start"
+        _pids+=("$(cat /run/libvirtd.pid)")
+        # Domains die with the namespace's libvirtd only if destroyed first.
+        cleanup_push 'for d in $(virsh -c qemu:///system list --name); do virsh -c qemu:///system destroy $d; done'
+}
+
+# The vdesk configuration of the private host; extra lines on stdin.
+host_write_config() {
+        mkdir -p "$T/templates" "$T/disks"
+        {
+                echo "[Images]"
+                echo "TemplateDir=$T/templates"
+                echo "DiskDir=$T/disks"
+                echo "[Database]"
+                echo "Socket=$T/db/mysqld.sock"
+                # KVM, where there is one, may be nested and broken: the
+                # tests do not depend on it.
+                echo "[Desktop]"
+                echo "Accelerator=tcg"
+                cat
+        } >/etc/vdesk/vdesk.conf
+}
+
+host_start_vdesk() {
+        bg netd "$VDESK_BUILD/src/netd/vdesk-netd" --ruleset="$VDESK_SRC/nft/vdesk.nft"
+        bg imaged "$VDESK_BUILD/src/imaged/vdesk-imaged"
+        wait_until 10 bus_has_name org.vdesk.network1 || die "netd did not start: $(cat "$T/netd.log")"
+        wait_until 10 bus_has_name org.vdesk.images1 || die "imaged did not start: $(cat "$T/imaged.log")"
+        bg brokerd "$VDESK_BUILD/src/brokerd/vdesk-brokerd" --sql-dir="$VDESK_SRC/sql"
+        wait_until 20 bus_has_name org.vdesk.broker1 || die "brokerd did not start: $(cat "$T/brokerd.log")"
+}
+
+broker_call() { local m=$1; shift; busctl --system call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager "$m" "$@"; }
+broker_json() { local m=$1; shift; busctl --system --json=short call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager "$m" "$@"; }
