@@ -115,6 +115,9 @@ int main(int argc, char *argv[]) {
         int r;
 
         log_setup();
+        /* stderr is what libvirt shows whoever started the domain: exactly
+         * the one line refuse() writes, nothing echoed from the journal. */
+        log_set_echo_stderr(false);
         if (argc < 4) {
                 fprintf(stderr, "usage: %s DOMAIN OPERATION SUBOPERATION [EXTRA] < domain.xml\n",
                         program_invocation_short_name);

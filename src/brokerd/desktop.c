@@ -290,6 +290,19 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
                 return bus_error_setf(error, VDESK_ERROR_NO_SUCH_TEMPLATE, "Invalid template: no template '%s'", template);
         }
 
+        {
+                uint64_t existing = 0;
+
+                r = db_exec(m->db, "SELECT id FROM desktops WHERE name = ?", (DbValue[]) { DBV_STR(name) }, 1,
+                            id_row, &existing, NULL);
+                if (r < 0)
+                        return db_failed(m, r, error);
+                if (existing != 0) {
+                        db_rollback(m->db);
+                        return bus_error_setf(error, VDESK_ERROR_DESKTOP_EXISTS,
+                                              "Invalid name: desktop '%s' exists already", name);
+                }
+        }
         /* The domain name is the desktop's: one that libvirt has already,
          * vdesk's or not, is taken. */
         r = virt_domain_exists(m->virt, name);

@@ -49,6 +49,10 @@ void log_setup(void) {
                 echo_stderr = 0;
 }
 
+void log_set_echo_stderr(bool echo) {
+        echo_stderr = echo;
+}
+
 void log_set_max_level(int level) {
         max_level = level;
 }

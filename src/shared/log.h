@@ -14,6 +14,9 @@
 /* Reads $VDESK_LOG_LEVEL (debug, info, ...) and whether stderr is the journal. */
 void log_setup(void);
 void log_set_max_level(int level);
+/* Whether lines are echoed to stderr besides the journal (a program that
+ * writes its own stderr for a person, as the hook does, turns it off). */
+void log_set_echo_stderr(bool echo);
 int log_get_max_level(void);
 
 /* Logs a formatted line; returns -abs(error) so callers can `return log_..._errno()`. */

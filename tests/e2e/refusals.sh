@@ -1,0 +1,127 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Bad input and unauthorized callers on a private host with real libvirtd,
+# MariaDB and polkitd: each gets a named error, and nothing changes — the
+# test compares the database rows, the disk directory, libvirt's domains
+# and the nft map before and after every refusal.
+. "$VDESK_SRC/tests/lib/harness.sh"
+. "$VDESK_SRC/tests/lib/host.sh"
+host_enter "$@"
+need_cmd jq nft qemu-img setpriv dbus-send
+
+# polkit's group rule is tried with an unprivileged user in vdesk-admin;
+# /etc/group is the namespace's own copy.
+cp /etc/group "$T/group"
+echo "vdesk-admin:x:64999:nobody" >>"$T/group"
+mount --bind "$T/group" /etc/group
+
+host_start_journal
+host_start_bus
+host_start_polkit
+host_start_mariadb
+host_start_libvirt
+host_write_config <<X
+[Forward]
+PortMin=50000
+PortMax=50001
+X
+host_start_vdesk
+
+qemu-img create -q -f qcow2 "$T/templates/base.qcow2" 16M
+sql "INSERT INTO accounts (name) VALUES ('alice')"
+check "RegisterTemplate" broker_call RegisterTemplate ss base "$T/templates/base.qcow2"
+
+state() {
+        sql "SELECT name, account_id, address, rdp_port FROM desktops ORDER BY id; SELECT name, path FROM templates ORDER BY id"
+        ls -A "$T/disks" "$T/templates"
+        virsh list --all --name
+        virsh net-dumpxml vdesk | grep "<host " || true
+        nft -j list map inet vdesk rdp4 | jq -c '[.nftables[] | select(.map) | .map.elem[]?]'
+}
+# refused DESCRIPTION ERROR-NAME TEXT METHOD ARGS...: the call (dbus-send,
+# which prints the error's name) fails with that D-Bus error name and a
+# message naming the field, and the state is as before. ARGS are
+# dbus-send's: string:..., boolean:...
+refused() {
+        local what=$1 name=$2 text=$3 method=$4; shift 4
+        local before after out
+        before=$(state)
+        out=$(dbus-send --system --print-reply --dest=org.vdesk.broker1 /org/vdesk/broker1 \
+                "org.vdesk.broker1.Manager.$method" "$@" 2>&1) && { check "$what: unexpectedly succeeded" false; return; }
+        after=$(state)
+        check "$what: $name, '$text'" grep -qF "Error $name: " <<<"$out"
+        check "  ... the message says '$text' ($out)" grep -qF "$text" <<<"$out"
+        check "  ... nothing changed" test "$before" = "$after"
+}
+
+long=$(printf 'a%.0s' $(seq 300))
+E=org.vdesk.Error
+IA=org.freedesktop.DBus.Error.InvalidArgs
+refused "empty desktop name" $IA "Invalid name: is empty" CreateDesktop string: string:alice string:base
+refused "300-byte desktop name" $IA "Invalid name: is longer than 63 bytes" CreateDesktop string:$long string:alice string:base
+refused "desktop name ../etc" $IA "Invalid name: must start with an ASCII letter or digit" CreateDesktop string:../etc string:alice string:base
+refused "desktop name with ../" $IA "Invalid name: may hold only" CreateDesktop string:a/../../etc string:alice string:base
+refused "desktop name with shell metacharacters" $IA "Invalid name: may hold only" CreateDesktop 'string:a;reboot' string:alice string:base
+refused "desktop name with \$()" $IA "Invalid name: may hold only" CreateDesktop 'string:a$(id)' string:alice string:base
+refused "unknown account" $E.NoSuchAccount "Invalid account: no account 'mallory'" CreateDesktop string:d1 string:mallory string:base
+refused "unknown template" $E.NoSuchTemplate "Invalid template: no template 'nope'" CreateDesktop string:d1 string:alice string:nope
+refused "account name with a quote" $IA "Invalid account: may hold only" CreateDesktop string:d1 "string:al'ice" string:base
+# D-Bus carries only valid UTF-8: an invalid name cannot even be sent.
+check "invalid UTF-8 cannot reach brokerd (the bus refuses to carry it)" \
+        bash -c "! busctl --system call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager CreateDesktop sss $'a\xffb' alice base 2>/dev/null"
+refused "template outside TemplateDir" $E.PathNotAllowed "Invalid path: '/etc/passwd' is not inside the template directory" \
+        RegisterTemplate string:evil string:/etc/passwd
+cp "$T/templates/base.qcow2" "$T/templates/other.qcow2"
+refused "template name taken" $E.TemplateExists "A template with this name exists already" \
+        RegisterTemplate string:base string:"$T/templates/other.qcow2"
+refused "template path taken" $E.TemplateExists "A template with this path exists already" \
+        RegisterTemplate string:base2 string:"$T/templates/base.qcow2"
+refused "unknown desktop" $E.NoSuchDesktop "No desktop 'ghost'" StartDesktop string:ghost
+
+check "CreateDesktop d1" broker_call CreateDesktop sss d1 alice base
+refused "duplicate create" $E.DesktopExists "Invalid name: desktop 'd1' exists already" CreateDesktop string:d1 string:alice string:base
+check "CreateDesktop d2" broker_call CreateDesktop sss d2 alice base
+refused "port range exhausted (2 ports)" $E.PortsExhausted "No free port left in 50000-50001" CreateDesktop string:d3 string:alice string:base
+# a domain of that name that vdesk does not know
+virsh dumpxml d1 | sed 's|<name>d1</name>|<name>outsider</name>|; /<uuid>/d; /vdesk:/d' >"$T/outsider.xml"
+virsh define "$T/outsider.xml" >/dev/null
+broker_call DeleteDesktop s d2 >/dev/null
+refused "a libvirt domain of that name exists" $E.DesktopExists "Invalid name: a domain 'outsider' exists already" \
+        CreateDesktop string:outsider string:alice string:base
+virsh undefine outsider >/dev/null
+
+# polkit: root is allowed, daemon (uid 1) is refused, nobody (in
+# vdesk-admin here) is allowed by the shipped rule
+before=$(state)
+out=$(setpriv --reuid=1 --regid=1 --clear-groups busctl --system call org.vdesk.broker1 /org/vdesk/broker1 \
+        org.vdesk.broker1.Manager CreateDesktop sss d5 alice base 2>&1)
+check "an unprivileged uid is refused by polkit ($out)" grep -q "Not authorized for org.vdesk.broker1.manage" <<<"$out"
+check "  ... and nothing changed" test "$before" = "$(state)"
+check "  ... and the refusal is journaled" test -n "$(journal_json VDESK_ACTOR_UID=1 VDESK_METHOD=CreateDesktop)"
+check "root is allowed" broker_call ListDesktops
+check "a member of vdesk-admin is allowed by the shipped rule" \
+        setpriv --reuid=65534 --regid=65534 --init-groups busctl --system call org.vdesk.broker1 /org/vdesk/broker1 \
+                org.vdesk.broker1.Manager ListDesktops
+
+# the hook: metadata pointing outside the image directories
+virsh dumpxml d1 | sed "s|$T/disks/d1.qcow2|/etc/shadow.qcow2|g" | sed 's|<name>d1</name>|<name>evil</name>|; /<uuid>/d' >"$T/evil.xml"
+virsh define "$T/evil.xml" >/dev/null
+before=$(state)
+out=$(virsh start evil 2>&1)
+check "a domain whose metadata points outside DiskDir does not start ($out)" \
+        grep -q "vdesk: metadata: disk path '/etc/shadow.qcow2' is not a file directly in $T/disks" <<<"$out"
+check "  ... and nothing was created" test "$before" = "$(state)"
+check "  ... no file at the path" test ! -e /etc/shadow.qcow2
+check "  ... the hook's refusal is journaled" test -n "$(journal_json VDESK_DESKTOP=evil VDESK_HOOK_OPERATION=prepare)"
+
+# the hook run by hand with malformed metadata: refused with its reason
+out=$(printf '<domain><name>x</name><metadata><vdesk:desktop xmlns:vdesk="https://vdesk.org/xmlns/desktop/1"><vdesk:account>a' |
+        "$VDESK_BUILD/hooks/vdesk-qemu-hook" x prepare begin - 2>&1)
+check "malformed metadata XML is refused by the hook ($out)" test "$out" = "vdesk: domain XML is not well-formed"
+out=$(printf '<domain><name>x</name><metadata><vdesk:desktop xmlns:vdesk="https://vdesk.org/xmlns/desktop/1"/></metadata></domain>' |
+        "$VDESK_BUILD/hooks/vdesk-qemu-hook" x prepare begin - 2>&1)
+check "metadata without its elements is refused ($out)" grep -q "vdesk:account> missing" <<<"$out"
+out=$(printf '<domain><name>plain</name></domain>' | "$VDESK_BUILD/hooks/vdesk-qemu-hook" plain prepare begin - 2>&1)
+check "a domain without vdesk metadata passes untouched" test -z "$out"
+
+finish
