@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* brokerd's pure parts: allocation, the .rdp renderer, the libvirt XML
+ * builders (a built domain must be what the hook accepts), and the
+ * migration splitter of the database layer. */
+
+#include "conf.h"
+#include "db.h"
+#include "desktop.h"
+#include "domain-xml.h"
+#include "macro.h"
+#include "metadata.h"
+#include "rdp.h"
+#include "tests.h"
+#include "util.h"
+
+static void test_allocate(void) {
+        const uint32_t used[] = { 10, 11, 13 };
+        uint32_t v = 0;
+
+        CHECK_INT(allocate_lowest_free(NULL, 0, 10, 20, 0, &v), 0);
+        CHECK_INT(v, 10);
+        CHECK_INT(allocate_lowest_free(used, 3, 10, 20, 0, &v), 0);
+        CHECK_INT(v, 12);
+        CHECK_INT(allocate_lowest_free(used, 3, 10, 20, 12, &v), 0);
+        CHECK_INT(v, 14);                               /* the gateway is skipped */
+        CHECK_INT(allocate_lowest_free(used, 2, 10, 11, 0, &v), -ENOSPC);
+        CHECK_INT(allocate_lowest_free(used, 3, 10, 13, 12, &v), -ENOSPC);
+        CHECK_INT(allocate_lowest_free(NULL, 0, 65535, 65535, 0, &v), 0);
+        CHECK_INT(v, 65535);                            /* no wrap at the top */
+}
+
+static void test_rdp(void) {
+        _cleanup_(freep) char *file = NULL, *cmd = NULL, *file2 = NULL, *cmd2 = NULL;
+        RdpTarget t = {
+                .host = "192.0.2.7", .port = 50001, .username = "alice", .desktop = "alice-1",
+                .printers = true, .drives = true, .clipboard = true,
+        };
+
+        CHECK_INT(rdp_file_render(&t, &file), 0);
+        CHECK_STR(file,
+                  "full address:s:192.0.2.7:50001\r\n"
+                  "username:s:alice\r\n"
+                  "prompt for credentials:i:1\r\n"
+                  "authentication level:i:2\r\n"
+                  "screen mode id:i:2\r\n"
+                  "redirectprinters:i:1\r\n"
+                  "redirectclipboard:i:1\r\n"
+                  "redirectdrives:i:1\r\n"
+                  "drivestoredirect:s:*\r\n"
+                  "redirectsmartcards:i:0\r\n"
+                  "audiomode:i:0\r\n");
+        CHECK_INT(rdp_freerdp_command(&t, &cmd), 0);
+        CHECK_STR(cmd, "xfreerdp /v:192.0.2.7:50001 /u:alice /t:alice-1 +clipboard /drive:home,~ /printer");
+
+        t.printers = t.drives = t.clipboard = false;
+        CHECK_INT(rdp_file_render(&t, &file2), 0);
+        CHECK(strstr(file2, "redirectprinters:i:0\r\n"));
+        CHECK(strstr(file2, "redirectdrives:i:0\r\ndrivestoredirect:s:\r\n"));
+        CHECK(strstr(file2, "redirectclipboard:i:0\r\n"));
+        CHECK_INT(rdp_freerdp_command(&t, &cmd2), 0);
+        CHECK_STR(cmd2, "xfreerdp /v:192.0.2.7:50001 /u:alice /t:alice-1 -clipboard");
+}
+
+static void test_domain_xml(void) {
+        _cleanup_(config_done) VdeskConfig c = {};
+        _cleanup_(freep) char *xml = NULL, *err = NULL;
+        _cleanup_(desktop_meta_done) DesktopMeta back = {};
+        char mac[18];
+        uint32_t a;
+        DesktopMeta meta;
+        DomainSpec spec;
+
+        CHECK_INT(config_defaults(&c), 0);
+        CHECK_INT(ipv4_parse("10.20.0.15", &a), 0);
+        mac_from_ipv4(a, mac);
+        meta = (DesktopMeta) {
+                .name = (char *) "alice-1",
+                .uuid = (char *) "0b6c2a2e-6a43-4d2c-8a4e-0d5b6b2f3c11",
+                .account = (char *) "alice",
+                .disk_path = (char *) "/var/lib/vdesk/disks/alice-1.qcow2",
+                .template_path = (char *) "/var/lib/vdesk/templates/office & co.img",
+                .network = (char *) "vdesk",
+                .bridge = (char *) "vdeskbr0",
+                .mac = mac,
+                .address = a,
+                .rdp_port = 50001,
+                .guest_port = 3389,
+        };
+        spec = (DomainSpec) { .meta = &meta, .memory_mib = 2048, .vcpus = 2, .kvm = false,
+                              .console_log = "/var/log/vdesk/console/alice-1.log" };
+        CHECK_INT(domain_xml_build(&spec, &xml), 0);
+        CHECK(strstr(xml, "<domain type=\"qemu\">"));
+        CHECK(strstr(xml, "<memory unit=\"MiB\">2048</memory>"));
+        CHECK(strstr(xml, "<vcpu>2</vcpu>"));
+        CHECK(strstr(xml, "<source file=\"/var/lib/vdesk/disks/alice-1.qcow2\"/>"));
+        CHECK(strstr(xml, "<mac address=\"52:54:0a:14:00:0f\"/>"));
+        CHECK(strstr(xml, "<source network=\"vdesk\"/>"));
+        CHECK(strstr(xml, "<boot dev=\"hd\"/>"));
+        CHECK(strstr(xml, "template=\"/var/lib/vdesk/templates/office &amp; co.img\""));   /* escaped */
+
+        /* What brokerd defines is what the hook reads back. */
+        CHECK_INT(desktop_meta_parse_domain(xml, &back, &err), 0);
+        CHECK_STR(back.name, "alice-1");
+        CHECK_STR(back.uuid, "0b6c2a2e-6a43-4d2c-8a4e-0d5b6b2f3c11");
+        CHECK_STR(back.account, "alice");
+        CHECK_STR(back.template_path, "/var/lib/vdesk/templates/office & co.img");
+        CHECK_INT(back.address, a);
+        CHECK_INT(back.rdp_port, 50001);
+        CHECK_INT(back.guest_port, 3389);
+        CHECK_INT(desktop_meta_validate(&back, &c, &err), 0);
+
+        spec.kvm = true;
+        free(xml);
+        xml = NULL;
+        CHECK_INT(domain_xml_build(&spec, &xml), 0);
+        CHECK(strstr(xml, "<domain type=\"kvm\">"));
+}
+
+static void test_network_xml(void) {
+        _cleanup_(config_done) VdeskConfig c = {};
+        _cleanup_(freep) char *xml = NULL, *host = NULL;
+
+        CHECK_INT(config_defaults(&c), 0);
+        CHECK_INT(network_xml_build(&c, &xml), 0);
+        CHECK(strstr(xml, "<forward mode=\"open\"/>"));
+        CHECK(strstr(xml, "<bridge name=\"vdeskbr0\" stp=\"off\" delay=\"0\"/>"));
+        CHECK(strstr(xml, "<ip address=\"10.20.0.1\" prefix=\"24\">"));
+        CHECK(strstr(xml, "<dnsmasq:option value=\"no-ping\"/>"));
+        CHECK(!strstr(xml, "<range"));          /* only registered MACs get addresses */
+
+        CHECK_INT(dhcp_host_xml_build("52:54:0a:14:00:0f", "10.20.0.15", &host), 0);
+        CHECK_STR(host, "<host mac=\"52:54:0a:14:00:0f\" ip=\"10.20.0.15\"/>\n");
+}
+
+static void test_split(void) {
+        _cleanup_(strv_freep) char **l = NULL, **bad = NULL;
+
+        CHECK_INT(db_split_statements("-- header\n"
+                                      "CREATE TABLE a (\n"
+                                      "  x INT -- not a comment line\n"
+                                      ");\n"
+                                      "\n"
+                                      "  INSERT INTO a VALUES (1);  \n", &l), 0);
+        CHECK(l && l[0] && l[1] && !l[2]);
+        if (l && l[0] && l[1]) {
+                CHECK_STR(l[0], "CREATE TABLE a (\nx INT -- not a comment line\n)");
+                CHECK_STR(l[1], "INSERT INTO a VALUES (1)");
+        }
+        CHECK_INT(db_split_statements("SELECT 1", &bad), -EINVAL);
+}
+
+static void test_config_desktop(void) {
+        _cleanup_(config_done) VdeskConfig c = {};
+        _cleanup_(freep) char *err = NULL, *err2 = NULL, *err3 = NULL;
+
+        CHECK_INT(config_defaults(&c), 0);
+        CHECK(c.redirect_printers && c.redirect_drives && c.redirect_clipboard);
+        CHECK_STR(c.accelerator, "auto");
+        CHECK_INT(config_parse_text(&c, "[Desktop]\nRedirectDrives=no\nAccelerator=tcg\n", "t.conf", &err), 0);
+        CHECK(!c.redirect_drives);
+        CHECK_STR(c.accelerator, "tcg");
+        CHECK_INT(config_parse_text(&c, "[Desktop]\nRedirectDrives=maybe\n", "t.conf", &err2), -EINVAL);
+        CHECK_STR(err2, "t.conf:2: invalid value for [Desktop] RedirectDrives: 'maybe'");
+        CHECK_INT(config_parse_text(&c, "[Desktop]\nAccelerator=xen\n", "t.conf", NULL), 0);
+        CHECK_INT(config_verify(&c, &err3), -EINVAL);
+        CHECK_STR(err3, "[Desktop] Accelerator=xen is not one of auto, kvm, tcg");
+}
+
+int main(void) {
+        test_allocate();
+        test_rdp();
+        test_domain_xml();
+        test_network_xml();
+        test_split();
+        test_config_desktop();
+        return test_summary();
+}
