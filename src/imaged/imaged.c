@@ -8,6 +8,7 @@
 #include "daemon-util.h"
 #include "imaged.h"
 #include "log.h"
+#include "util.h"
 
 static const char help[] =
         "vdesk-imaged [OPTIONS]\n\n"
@@ -32,8 +33,9 @@ int main(int argc, char *argv[]) {
 
         /* Disks are private to the host's hypervisor. */
         umask(0077);
-        if ((mkdir(config.disk_dir, 0750) < 0 && errno != EEXIST))
-                log_warning_errno(errno, "Cannot create %s: %m", config.disk_dir);
+        r = mkdir_parents(config.disk_dir, 0750);
+        if (r < 0)
+                log_warning_errno(r, "Cannot create %s: %m", config.disk_dir);
 
         r = daemon_event_new(&event);
         if (r < 0)

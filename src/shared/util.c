@@ -152,3 +152,22 @@ void ipv4_format(uint32_t a, char buf[static 16]) {
 void mac_from_ipv4(uint32_t a, char buf[static 18]) {
         snprintf(buf, 18, "52:54:%02x:%02x:%02x:%02x", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
 }
+
+int mkdir_parents(const char *dir, mode_t mode) {
+        _cleanup_(freep) char *p = strdup(dir);
+
+        if (!p)
+                return -ENOMEM;
+        for (char *s = p + 1; ; s++) {
+                if (*s != '/' && *s != 0)
+                        continue;
+                char c = *s;
+                *s = 0;
+                if (mkdir(p, mode) < 0 && errno != EEXIST)
+                        return -errno;
+                *s = c;
+                if (c == 0)
+                        break;
+        }
+        return 0;
+}

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define IN_SET_CHAR(c, ...) (memchr((const char[]) { __VA_ARGS__ }, (c), sizeof((const char[]) { __VA_ARGS__ })) != NULL)
 
@@ -28,6 +29,10 @@ bool path_is_normalized_absolute(const char *path);
 
 /* True if path lies strictly below dir (both normalized, absolute). */
 bool path_startswith_dir(const char *path, const char *dir);
+
+/* Creates dir and its missing parents (mode for each created); an existing
+ * directory is fine. */
+int mkdir_parents(const char *dir, mode_t mode);
 
 /* IPv4 in host byte order. */
 int ipv4_parse(const char *s, uint32_t *ret);

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include "macro.h"
 #include "util.h"
 #include "tests.h"
@@ -76,7 +79,34 @@ static void test_ipv4_mac(void) {
         CHECK(ipv4_parse("::1", &a) < 0);
 }
 
+static void test_mkdir_parents(void) {
+        char tmpl[] = "/tmp/vdesk-test-mkdir.XXXXXX";
+        char *top = mkdtemp(tmpl), path[128], file[160];
+        struct stat st;
+
+        CHECK(top != NULL);
+        if (!top)
+                return;
+        snprintf(path, sizeof path, "%s/a/b/c", top);
+        CHECK_INT(mkdir_parents(path, 0750), 0);
+        CHECK(stat(path, &st) == 0 && S_ISDIR(st.st_mode));
+        CHECK_INT(mkdir_parents(path, 0750), 0);                /* exists: fine */
+        snprintf(file, sizeof file, "%s/a/f", top);
+        close(open(file, O_CREAT | O_WRONLY | O_CLOEXEC, 0600));
+        snprintf(path, sizeof path, "%s/a/f/x", top);
+        CHECK_INT(mkdir_parents(path, 0750), -ENOTDIR);          /* a file in the way */
+        unlink(file);
+        snprintf(path, sizeof path, "%s/a/b/c", top);
+        rmdir(path);
+        snprintf(path, sizeof path, "%s/a/b", top);
+        rmdir(path);
+        snprintf(path, sizeof path, "%s/a", top);
+        rmdir(path);
+        rmdir(top);
+}
+
 int main(void) {
+        test_mkdir_parents();
         test_names();
         test_utf8();
         test_paths();
