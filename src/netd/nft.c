@@ -22,6 +22,7 @@
 
 struct NftContext {
         struct mnl_socket *nl;
+        size_t sndbuf;          /* what SO_SNDBUF was raised to */
         uint32_t portid;
         uint32_t seq;
         char *rbuf;
@@ -288,8 +289,11 @@ int nft_batch_commit(NftContext *ctx, const NftBatch *b, size_t *ret_index) {
         /* The whole transaction goes in one sendmsg(), so that the kernel sees
          * it at once: raise the send buffer to fit it (SNDBUFFORCE needs
          * CAP_NET_ADMIN, which netd has anyway). */
-        if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf) < 0)
-                (void) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+        if ((size_t) sndbuf > ctx->sndbuf) {
+                if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf) < 0)
+                        (void) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+                ctx->sndbuf = (size_t) sndbuf;
+        }
 
         if (mnl_socket_sendto(ctx->nl, b->buf, b->len) < 0)
                 return -errno;

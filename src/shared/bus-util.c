@@ -29,13 +29,44 @@ int bus_set_timeout_from_config(sd_bus *bus, const VdeskConfig *c) {
         return sd_bus_set_method_call_timeout(bus, (uint64_t) c->bus_timeout_ms * 1000);
 }
 
+/* On dbus-daemon a message carries no credentials: asking costs a round
+ * trip to the bus. A unique name is never given twice on a bus, so what
+ * the bus said of one stays true: a few recent senders are remembered. */
+#define SENDER_CACHE_SIZE 16
+
+static struct {
+        sd_bus *bus;
+        char name[32];
+        uid_t uid;
+} sender_cache[SENDER_CACHE_SIZE];
+static unsigned sender_cache_next;
+
 int bus_sender_uid(sd_bus_message *m, uid_t *ret) {
+        sd_bus *bus = sd_bus_message_get_bus(m);
+        const char *sender = sd_bus_message_get_sender(m);
         sd_bus_creds *creds = NULL;
+        uid_t uid;
         int r;
+
+        for (unsigned i = 0; sender && i < SENDER_CACHE_SIZE; i++)
+                if (sender_cache[i].bus == bus && streq(sender_cache[i].name, sender)) {
+                        *ret = sender_cache[i].uid;
+                        return 0;
+                }
 
         r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT, &creds);
         if (r >= 0)
-                r = sd_bus_creds_get_euid(creds, ret);
+                r = sd_bus_creds_get_euid(creds, &uid);
         sd_bus_creds_unref(creds);
-        return r;
+        if (r < 0)
+                return r;
+
+        if (sender && strlen(sender) < sizeof sender_cache[0].name) {
+                unsigned i = sender_cache_next++ % SENDER_CACHE_SIZE;
+                sender_cache[i].bus = bus;
+                strcpy(sender_cache[i].name, sender);
+                sender_cache[i].uid = uid;
+        }
+        *ret = uid;
+        return 0;
 }
