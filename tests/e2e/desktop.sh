@@ -87,9 +87,34 @@ while [ -z "$line" ] && [ $SECONDS -lt $end ]; do line=$(tcp_line $C 10.77.0.1 "
 check "it answers through the forward the hook added ($line)" test "$line" = "VDESK-TEST-GUEST ip=$addr"
 check "brokerd recorded the start" wait_until 5 bash -c \
         "busctl --system --json=short call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager GetDesktop s alice-1 | jq -e '.data[0][7] == \"running\"' >/dev/null"
+# netd restarted after its table was lost: the forward of the running
+# desktop is rebuilt from its domain XML
+kill $PID_netd; wait_until 10 bash -c "! kill -0 $PID_netd"
+nft delete table inet vdesk
+bg netd "$VDESK_BUILD/src/netd/vdesk-netd" --ruleset="$VDESK_SRC/nft/vdesk.nft"
+wait_until 10 bus_has_name org.vdesk.network1 || die "netd did not restart"
+check "netd's reconcile restores the running desktop's forward" \
+        wait_until 10 bash -c "nft -j list map inet vdesk rdp4 | jq -e '[.nftables[] | select(.map) | .map.elem[]?] | length == 1' >/dev/null"
+line=$(tcp_line $C 10.77.0.1 "$port")
+check "  ... and the client reaches the guest again ($line)" test "$line" = "VDESK-TEST-GUEST ip=$addr"
+check "  ... journaled" test -n "$(journal_json MESSAGE_ID="$(sed -n 's/^#define MID_FORWARDS_RECONCILED *"\(.*\)"/\1/p' "$VDESK_SRC/src/shared/message-id.h")" VDESK_CHANGED_COUNT=1)"
+
+# libvirtd restarted: brokerd's close callback fires, it reconnects and
+# follows the domains' events again
+lv=$(cat /run/libvirtd.pid)
+kill $lv; wait_until 15 bash -c "! kill -0 $lv"
+libvirtd -d -p /run/libvirtd.pid
+wait_until 20 virsh version >/dev/null || die "libvirtd did not restart"
+_pids+=("$(cat /run/libvirtd.pid)")
+check "brokerd reconnects to the restarted libvirtd" wait_until 20 bash -c \
+        "test \$(journalctl --no-pager -o cat SYSLOG_IDENTIFIER=vdesk-brokerd | grep -c '^Connected to qemu:///system') -ge 2"
+check "the desktop kept running through the restart" bash -c "virsh domstate alice-1 | grep -q running"
+
 check "DeleteDesktop of a running desktop: DesktopRunning" \
         fails_with "is running" broker_call DeleteDesktop s alice-1
 check "virsh destroy" virsh destroy alice-1
+check "brokerd, reconnected, records the stop" wait_until 10 bash -c \
+        "busctl --system --json=short call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager GetDesktop s alice-1 | jq -e '.data[0][7] == \"stopped\"' >/dev/null"
 check "... and the forward is gone again" \
         wait_until 5 bash -c "test \"\$(nft -j list map inet vdesk rdp4 | jq '[.nftables[] | select(.map) | .map.elem[]?] | length')\" = 0"
 
