@@ -70,6 +70,7 @@ Manager *manager_free(Manager *m) {
                 free(a);
         }
         virt_free(m->virt);
+        virt_event_unregister();
         db_close(m->db);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);

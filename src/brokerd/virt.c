@@ -23,7 +23,9 @@ typedef struct LoopEntry {
 } LoopEntry;
 
 static sd_event *loop_event;
-static LoopEntry *loop_entries;
+static LoopEntry *loop_entries;         /* registered watches and timers */
+static LoopEntry *loop_removed;         /* removed, free callback not yet run */
+static sd_event_source *loop_reaper;
 static int loop_next_id = 1;
 
 static LoopEntry *loop_find(int id, bool is_timer) {
@@ -86,15 +88,22 @@ static void loop_update_handle(int id, int events) {
         }
 }
 
-static int on_loop_free(sd_event_source *s, void *userdata) {
-        LoopEntry *e = userdata;
-
-        /* libvirt's free callbacks may take locks held while it removes a
-         * watch: they run from the loop, never inside the removal. */
+static void entry_free(LoopEntry *e) {
         if (e->ff)
                 e->ff(e->opaque);
+        sd_event_source_disable_unref(e->source);
         free(e);
-        sd_event_source_disable_unref(s);
+}
+
+static int on_loop_reap(sd_event_source *s, void *userdata) {
+        /* libvirt's free callbacks may take locks held while it removes a
+         * watch: they run from the loop, never inside the removal. */
+        while (loop_removed) {
+                LoopEntry *e = loop_removed;
+                loop_removed = e->next;
+                entry_free(e);
+        }
+        (void) sd_event_source_set_enabled(s, SD_EVENT_OFF);
         return 0;
 }
 
@@ -108,10 +117,10 @@ static int loop_remove(int id, bool is_timer) {
                 return -1;
         *p = e->next;
         e->source = sd_event_source_disable_unref(e->source);
-        if (sd_event_add_defer(loop_event, NULL, on_loop_free, e) < 0) {
-                /* Cannot defer: leak rather than call ff re-entrantly. */
-                log_debug("Cannot defer freeing libvirt watch %d.", id);
-        }
+        e->next = loop_removed;
+        loop_removed = e;
+        if (loop_reaper)
+                (void) sd_event_source_set_enabled(loop_reaper, SD_EVENT_ONESHOT);
         return 0;
 }
 
@@ -178,8 +187,14 @@ static void silence(void *userdata, virErrorPtr error) {
 }
 
 int virt_event_register(sd_event *e) {
+        int r;
+
         if (loop_event)
                 return -EALREADY;
+        r = sd_event_add_defer(e, &loop_reaper, on_loop_reap, NULL);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(loop_reaper, SD_EVENT_OFF);
         loop_event = sd_event_ref(e);
         virSetErrorFunc(NULL, silence);
         virEventRegisterImpl(loop_add_handle, loop_update_handle, loop_remove_handle,
@@ -188,6 +203,21 @@ int virt_event_register(sd_event *e) {
 }
 
 /* ---- the connection ------------------------------------------------------ */
+
+void virt_event_unregister(void) {
+        /* After the last connection is closed: what libvirt removed is freed
+         * with its callbacks; what it still holds is only released. */
+        if (loop_reaper)
+                on_loop_reap(loop_reaper, NULL);
+        while (loop_entries) {
+                LoopEntry *e = loop_entries;
+                loop_entries = e->next;
+                sd_event_source_disable_unref(e->source);
+                free(e);
+        }
+        loop_reaper = sd_event_source_disable_unref(loop_reaper);
+        loop_event = sd_event_unref(loop_event);
+}
 
 static const char *const state_table[_VIRT_DOMAIN_STATE_MAX] = {
         [VIRT_DOMAIN_STOPPED] = "stopped",

@@ -30,6 +30,8 @@ typedef struct VirtCallbacks {
 
 /* Puts libvirt's event loop on e; once per process, before any connection. */
 int virt_event_register(sd_event *e);
+/* Takes it off again, after the last connection was closed. */
+void virt_event_unregister(void);
 
 /* Opens uri now and, on failure or loss, again with backoff. */
 int virt_new(sd_event *e, const char *uri, const VirtCallbacks *cb, void *userdata, Virt **ret);

@@ -17,7 +17,7 @@ _checks=0
 
 cleanup_push() { _cleanups+=("$*"); }
 
-_run_cleanups() {
+_stop_pids() {
         local i
         for ((i = ${#_pids[@]} - 1; i >= 0; i--)); do
                 kill "${_pids[i]}" 2>/dev/null
@@ -26,6 +26,12 @@ _run_cleanups() {
                 for _ in $(seq 50); do kill -0 "${_pids[i]}" 2>/dev/null || break; sleep 0.1; done
                 kill -9 "${_pids[i]}" 2>/dev/null
         done
+        _pids=()
+}
+
+_run_cleanups() {
+        local i
+        _stop_pids
         for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do
                 eval "${_cleanups[i]}" >/dev/null 2>&1
         done
@@ -46,6 +52,13 @@ check() {
         if "$@"; then echo "ok $_checks - $what"; else echo "not ok $_checks - $what"; _fails=$((_fails + 1)); fi
 }
 finish() {
+        # Daemons end now, so that a sanitizer build reports their leaks;
+        # any sanitizer report in a log of this test is a failure.
+        local reports
+        _stop_pids
+        reports=$(grep -l -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$T"/*.log 2>/dev/null)
+        check "no sanitizer reports in the daemons' logs${reports:+ (see $reports)}" test -z "$reports"
+        [ -n "$reports" ] && grep -h -A15 -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" $reports | head -60
         echo "$((_checks - _fails)) passed, $_fails failed"
         [ "$_fails" = 0 ]
         exit $?
