@@ -21,16 +21,12 @@ int main(int argc, char *argv[]) {
         unsigned version = 0;
         int r;
 
-        log_setup();
-        r = daemon_parse_args(argc, argv, "sql-dir", help, &args);
-        if (r != 0)
-                return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
         r = manager_new(&m);
         if (r < 0)
                 return log_oom(), EXIT_FAILURE;
-        if (daemon_load_config(args.config_path, &m->config) < 0)
-                return EXIT_FAILURE;
-        (void) bus_error_register();
+        r = daemon_start(argc, argv, "sql-dir", help, &args, &m->config);
+        if (r != 0)
+                return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
         manager_pick_accelerator(m);
 
         if (asprintf(&m->console_log_dir, "%s/log/vdesk/console", LOCALSTATEDIR) < 0)

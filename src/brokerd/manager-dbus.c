@@ -127,8 +127,21 @@ static int append_desktop(sd_bus_message *reply, const Desktop *d) {
                                      addr, d->mac, d->rdp_port, d->state);
 }
 
-AUTHORIZED(create_desktop) {
+/* Replies with d and frees it. */
+static int reply_desktop(sd_bus_message *msg, Desktop *d) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = append_desktop(reply, d);
+        desktop_done(d);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+AUTHORIZED(create_desktop) {
         const char *name, *account, *template;
         Desktop d = {};
         int r;
@@ -139,17 +152,10 @@ AUTHORIZED(create_desktop) {
         r = desktop_create(m, name, account, template, actor, &d, error);
         if (r < 0)
                 return r;
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r >= 0)
-                r = append_desktop(reply, &d);
-        desktop_done(&d);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return reply_desktop(msg, &d);
 }
 
 AUTHORIZED(get_desktop) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *name;
         Desktop d = {};
         int r;
@@ -160,13 +166,7 @@ AUTHORIZED(get_desktop) {
         r = desktop_get(m, name, &d, error);
         if (r < 0)
                 return r;
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r >= 0)
-                r = append_desktop(reply, &d);
-        desktop_done(&d);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return reply_desktop(msg, &d);
 }
 
 AUTHORIZED(list_desktops) {

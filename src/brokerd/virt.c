@@ -35,6 +35,12 @@ static LoopEntry *loop_find(int id, bool is_timer) {
         return NULL;
 }
 
+static int loop_link(LoopEntry *e) {
+        e->next = loop_entries;
+        loop_entries = e;
+        return e->id;
+}
+
 static uint32_t events_to_epoll(int events) {
         return (events & VIR_EVENT_HANDLE_READABLE ? EPOLLIN : 0) |
                (events & VIR_EVENT_HANDLE_WRITABLE ? EPOLLOUT : 0);
@@ -70,9 +76,7 @@ static int loop_add_handle(int fd, int events, virEventHandleCallback cb, void *
          * libvirt asks for nothing when it wants nothing. */
         if (events == 0)
                 (void) sd_event_source_set_enabled(e->source, SD_EVENT_OFF);
-        e->next = loop_entries;
-        loop_entries = e;
-        return e->id;
+        return loop_link(e);
 }
 
 static void loop_update_handle(int id, int events) {
@@ -164,9 +168,7 @@ static int loop_add_timeout(int timeout, virEventTimeoutCallback cb, void *opaqu
                 return -1;
         }
         timer_arm(e);
-        e->next = loop_entries;
-        loop_entries = e;
-        return e->id;
+        return loop_link(e);
 }
 
 static void loop_update_timeout(int id, int timeout) {

@@ -23,13 +23,9 @@ int main(int argc, char *argv[]) {
         DaemonArgs args;
         int r;
 
-        log_setup();
-        r = daemon_parse_args(argc, argv, NULL, help, &args);
+        r = daemon_start(argc, argv, NULL, help, &args, &config);
         if (r != 0)
                 return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
-        if (daemon_load_config(args.config_path, &config) < 0)
-                return EXIT_FAILURE;
-        (void) bus_error_register();
 
         /* Disks are private to the host's hypervisor. */
         umask(0077);

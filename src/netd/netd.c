@@ -30,17 +30,12 @@ int main(int argc, char *argv[]) {
         DaemonArgs args;
         int r;
 
-        log_setup();
-        r = daemon_parse_args(argc, argv, "ruleset", help, &args);
-        if (r != 0)
-                return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
-
         r = manager_new(&m);
         if (r < 0)
                 return log_oom(), EXIT_FAILURE;
-        if (daemon_load_config(args.config_path, &m->config) < 0)
-                return EXIT_FAILURE;
-        (void) bus_error_register();
+        r = daemon_start(argc, argv, "ruleset", help, &args, &m->config);
+        if (r != 0)
+                return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 
         r = daemon_event_new(&m->event);
         if (r < 0)

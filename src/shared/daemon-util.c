@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <signal.h>
 
+#include "bus-error.h"
 #include "daemon-util.h"
 #include "log.h"
 
@@ -56,6 +57,21 @@ int daemon_load_config(const char *path, VdeskConfig *ret) {
         r = config_load(path, ret, &error);
         if (r < 0)
                 return log_error_errno(r, "Bad configuration: %s", error ?: strerror(-r));
+        return 0;
+}
+
+int daemon_start(int argc, char *argv[], const char *data_option, const char *help,
+                 DaemonArgs *ret_args, VdeskConfig *ret_config) {
+        int r;
+
+        log_setup();
+        r = daemon_parse_args(argc, argv, data_option, help, ret_args);
+        if (r != 0)
+                return r;
+        r = daemon_load_config(ret_args->config_path, ret_config);
+        if (r < 0)
+                return r;
+        (void) bus_error_register();
         return 0;
 }
 

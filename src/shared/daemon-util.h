@@ -19,6 +19,12 @@ typedef struct DaemonArgs {
  * -EINVAL on a bad option. */
 int daemon_parse_args(int argc, char *argv[], const char *data_option, const char *help, DaemonArgs *ret);
 
+/* What every daemon's main() begins with: logging, the options, the
+ * configuration (into *ret_config) and vdesk's error names. Returns 0 to go
+ * on, 1 if it printed help or version, negative (logged) on failure. */
+int daemon_start(int argc, char *argv[], const char *data_option, const char *help,
+                 DaemonArgs *ret_args, VdeskConfig *ret_config);
+
 /* Loads the configuration, logging a precise error on failure. */
 int daemon_load_config(const char *path, VdeskConfig *ret);
 

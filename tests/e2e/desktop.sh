@@ -12,11 +12,7 @@ host_enter "$@"
 need_cmd jq nft qemu-img mkfs.fat mcopy syslinux busybox
 [ -d "${VDESK_KERNEL_DIR:-/var/cache/vdesk/kernel}/boot" ] || skip "no guest kernel: run tools/install-packages"
 
-host_start_journal
-host_start_bus
-host_start_polkit
-host_start_mariadb
-host_start_libvirt
+host_start_stack
 host_write_config <<X
 [Forward]
 PortMin=50000

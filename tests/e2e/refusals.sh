@@ -15,11 +15,7 @@ cp /etc/group "$T/group"
 echo "vdesk-admin:x:64999:nobody" >>"$T/group"
 mount --bind "$T/group" /etc/group
 
-host_start_journal
-host_start_bus
-host_start_polkit
-host_start_mariadb
-host_start_libvirt
+host_start_stack
 host_write_config <<X
 [Forward]
 PortMin=50000

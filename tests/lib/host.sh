@@ -129,6 +129,15 @@ X
         cleanup_push 'for d in $(virsh -c qemu:///system list --name); do virsh -c qemu:///system destroy $d; done'
 }
 
+# All of a host's system services, in the order they depend on each other.
+host_start_stack() {
+        host_start_journal
+        host_start_bus
+        host_start_polkit
+        host_start_mariadb
+        host_start_libvirt
+}
+
 # The vdesk configuration of the private host; extra lines on stdin.
 host_write_config() {
         mkdir -p "$T/templates" "$T/disks"

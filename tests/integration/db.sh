@@ -1,0 +1,42 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# vdesk's MariaDB layer against a real MariaDB in a data directory of the
+# test's own (see test-db.c).
+. "$VDESK_SRC/tests/lib/harness.sh"
+need_cmd mariadb-install-db mariadbd mariadb-admin
+
+mkdir -p "$T/db"
+mariadb-install-db --no-defaults --datadir="$T/db/data" --user="$(id -un)" \
+        --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve \
+        >"$T/db-install.log" 2>&1 || die "mariadb-install-db failed: $(tail -3 "$T/db-install.log")"
+cat >"$T/start-db" <<X
+#!/bin/bash
+mariadbd --no-defaults --datadir="$T/db/data" --socket="$T/db/mysqld.sock" --pid-file="$T/db/mysqld.pid" \\
+        --skip-networking --user="$(id -un)" --skip-log-bin --innodb-buffer-pool-size=32M \\
+        --log-error="$T/db/error.log" </dev/null >/dev/null 2>&1 &
+for i in \$(seq 300); do mariadb-admin --no-defaults -S "$T/db/mysqld.sock" ping >/dev/null 2>&1 && exit 0; sleep 0.1; done
+exit 1
+X
+# The restart the test asks for: stop by PID, start again.
+cat >"$T/restart-db" <<X
+#!/bin/bash
+pid=\$(cat "$T/db/mysqld.pid")
+kill \$pid
+while kill -0 \$pid 2>/dev/null; do sleep 0.1; done
+exec "$T/start-db"
+X
+chmod +x "$T/start-db" "$T/restart-db"
+"$T/start-db" || die "mariadbd did not start: $(tail -3 "$T/db/error.log")"
+cleanup_push "kill \$(cat $T/db/mysqld.pid)"
+
+cat >"$T/vdesk.conf" <<X
+[Images]
+TemplateDir=$T/templates
+DiskDir=$T/disks
+[Database]
+Socket=$T/db/mysqld.sock
+User=root
+Name=vdesk_test
+X
+"$VDESK_BUILD/tests/integration/test-db" "$T/vdesk.conf" "$VDESK_SRC/sql" "$T/restart-db"
+exit $?

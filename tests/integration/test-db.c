@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* The MariaDB layer against a real server (started by db.sh):
+ *
+ *   test-db CONFIG SQL_DIR RESTART_SCRIPT
+ *
+ * the database is created, migrations apply once and are recorded,
+ * hostile strings stay data, duplicate keys are named, a rolled-back
+ * transaction leaves nothing, and a statement after the server restarted
+ * runs on a new connection. */
+
+#include "conf.h"
+#include "db.h"
+#include "macro.h"
+#include "process.h"
+#include "tests.h"
+
+static int count_cb(char *const *cols, unsigned n, void *userdata) {
+        *(unsigned *) userdata = (unsigned) strtoul(cols[0], NULL, 10);
+        return 0;
+}
+
+static unsigned count(Db *db, const char *sql) {
+        unsigned n = 9999;
+
+        CHECK_INT(db_exec(db, sql, NULL, 0, count_cb, &n, NULL), 0);
+        return n;
+}
+
+static int name_cb(char *const *cols, unsigned n, void *userdata) {
+        char **ret = userdata;
+
+        free(*ret);
+        *ret = cols[0] ? strdup(cols[0]) : NULL;
+        return 0;
+}
+
+int main(int argc, char *argv[]) {
+        _cleanup_(config_done) VdeskConfig c = {};
+        _cleanup_(db_closep) Db *db = NULL;
+        _cleanup_(freep) char *error = NULL, *back = NULL, *null_back = strdup("x");
+        const char *hostile = "x'); DROP TABLE accounts; -- \xc3\xa9\"\\";
+        unsigned version = 0;
+        uint64_t affected = 0;
+
+        if (argc != 4)
+                return 2;
+        CHECK_INT(config_load(argv[1], &c, &error), 0);
+
+        CHECK_INT(db_open(&c, &db), 0);
+        if (!db)
+                return test_summary();
+        CHECK_INT(db_migrate(db, argv[2], &version), 0);
+        CHECK_INT(version, 1);
+        CHECK_INT(count(db, "SELECT COUNT(*) FROM schema_version"), 1);
+        CHECK_INT(db_migrate(db, argv[2], &version), 0);             /* again: nothing to do */
+        CHECK_INT(count(db, "SELECT COUNT(*) FROM schema_version"), 1);
+
+        /* a string that would break a statement built by hand stays data */
+        CHECK_INT(db_exec(db, "INSERT INTO accounts (name, full_name) VALUES (?, ?)",
+                          (DbValue[]) { DBV_STR("alice"), DBV_STR(hostile) }, 2, NULL, NULL, &affected), 0);
+        CHECK_INT(affected, 1);
+        CHECK_INT(db_exec(db, "SELECT full_name FROM accounts WHERE name = ?", (DbValue[]) { DBV_STR("alice") }, 1,
+                          name_cb, &back, NULL), 0);
+        CHECK_STR(back, hostile);
+        CHECK_INT(count(db, "SELECT COUNT(*) FROM accounts"), 1);
+
+        /* NULL comes back as NULL; a wrong parameter count is refused */
+        CHECK_INT(db_exec(db, "SELECT NULL", NULL, 0, name_cb, &null_back, NULL), 0);
+        CHECK(null_back == NULL);
+        CHECK_INT(db_exec(db, "SELECT ?", NULL, 0, NULL, NULL, NULL), -EINVAL);
+
+        /* a duplicate key is -EEXIST and names the key */
+        CHECK_INT(db_exec(db, "INSERT INTO accounts (name) VALUES (?)", (DbValue[]) { DBV_STR("alice") }, 1,
+                          NULL, NULL, NULL), -EEXIST);
+        CHECK_STR(db_error_key(db), "name");
+
+        /* a transaction rolled back leaves nothing */
+        CHECK_INT(db_begin(db), 0);
+        CHECK_INT(db_exec(db, "INSERT INTO accounts (name) VALUES (?)", (DbValue[]) { DBV_STR("bob") }, 1,
+                          NULL, NULL, NULL), 0);
+        db_rollback(db);
+        CHECK_INT(count(db, "SELECT COUNT(*) FROM accounts"), 1);
+
+        /* a foreign key holds: no desktop for an account that is not there */
+        CHECK_INT(db_exec(db, "INSERT INTO desktops (name, uuid, account_id, template_id, disk_path, address, mac, rdp_port) "
+                          "VALUES ('d', 'u', 999, 999, '/x', 1, 'm', 50000)", NULL, 0, NULL, NULL, NULL), -EIO);
+
+        /* the server restarts under the open connection */
+        {
+                char *restart[] = { argv[3], NULL };
+                SpawnResult res = {};
+
+                CHECK_INT(spawn_run(restart, 60 * USEC_PER_SEC, &res), 0);
+                CHECK_INT(res.exit_status, 0);
+                spawn_result_done(&res);
+        }
+        CHECK_INT(count(db, "SELECT COUNT(*) FROM accounts"), 1);
+
+        return test_summary();
+}
