@@ -186,6 +186,18 @@ int main(int argc, char *argv[]) {
                 return 1;
         close(fd);
 
+        /* P1: one add with few forwards present, to set against one with N */
+        netd_add_batch(100, first);
+        for (unsigned k = 0; k < probes; k++) {
+                unsigned long long a;
+                netd_remove_one(first);
+                a = now_usec();
+                netd_add_one(first, 0);
+                s[k] = ms(a, now_usec());
+        }
+        printf("netd_add_at_100_p50_ms %.3f\nnetd_add_at_100_p99_ms %.3f\n", pct(s, probes, 0.5), pct(s, probes, 0.99));
+        netd_clear(100, first);
+
         /* P1: N in one call, median of reps */
         for (unsigned k = 0; k < reps; k++) {
                 unsigned long long a = now_usec();
