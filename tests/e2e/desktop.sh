@@ -22,6 +22,14 @@ OpenTimeoutSec=120
 X
 host_start_vdesk
 
+# the published contract: what each daemon exposes is the XML in dbus/
+for s in network1 images1 broker1; do
+        check "org.vdesk.$s.Manager is as dbus/ publishes it" bash -c \
+                "busctl --system introspect --xml-interface org.vdesk.$s /org/vdesk/$s |
+                 python3 '$VDESK_SRC/tests/lib/dbus-interface.py' org.vdesk.$s.Manager |
+                 diff -u '$VDESK_SRC/dbus/org.vdesk.$s.Manager.xml' -"
+done
+
 # a client on "another machine": its own namespace behind a veth
 C=vdc-$$
 netns_add $C
