@@ -52,6 +52,12 @@ check "the domain is defined with vdesk metadata" \
         bash -c "virsh dumpxml alice-1 | grep -q 'https://vdesk.org/xmlns/desktop/1'"
 check "the DHCP host entry is registered" \
         bash -c "virsh net-dumpxml vdesk | grep -q \"mac='$mac'.*ip='$addr'\""
+ctl() { "$VDESK_BUILD/src/vdeskctl/vdeskctl" --no-ask-password "$@"; }
+check "vdeskctl desktops lists it" bash -c "'$VDESK_BUILD/src/vdeskctl/vdeskctl' desktops | grep -qE '^alice-1 +alice +tiny +10.20.0.10 +50000 +stopped\$'"
+out=$(ctl show ghost 2>&1)
+check "vdeskctl names the service's error ($out)" test "$out" = "vdeskctl: No desktop 'ghost' (org.vdesk.Error.NoSuchDesktop)"
+out=$(ctl create x 2>&1)
+check "vdeskctl with a missing argument says so ($out)" test "$out" = "vdeskctl: create takes 3 arguments (see --help)"
 check "the desktop network is in open forward mode" \
         bash -c "virsh net-dumpxml vdesk | grep -q \"<forward mode='open'/>\""
 
@@ -110,6 +116,8 @@ kill $lv; wait_until 15 bash -c "! kill -0 $lv"
 libvirtd -d -p /run/libvirtd.pid
 wait_until 20 virsh version >/dev/null || die "libvirtd did not restart"
 _pids+=("$(cat /run/libvirtd.pid)")
+check "vdeskctl forwards shows the running desktop's forward" \
+        bash -c "'$VDESK_BUILD/src/vdeskctl/vdeskctl' forwards | grep -qE '^$port +$addr:3389 +alice-1\$'"
 check "brokerd reconnects to the restarted libvirtd" wait_until 20 bash -c \
         "test \$(journalctl --no-pager -o cat SYSLOG_IDENTIFIER=vdesk-brokerd | grep -c '^Connected to qemu:///system') -ge 2"
 check "the desktop kept running through the restart" bash -c "virsh domstate alice-1 | grep -q running"

@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* vdeskctl: the admin's command line over vdesk's D-Bus API. It holds no
+ * state and no privileges of its own: polkit decides what the caller may
+ * do, and every error is the service's named error and message. */
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <systemd/sd-bus.h>
+
+#include "bus-error.h"
+#include "bus-util.h"
+#include "conf.h"
+#include "macro.h"
+#include "util.h"
+
+#define BROKER "org.vdesk.broker1", "/org/vdesk/broker1", "org.vdesk.broker1.Manager"
+#define NETD   "org.vdesk.network1", "/org/vdesk/network1", "org.vdesk.network1.Manager"
+#define DESKTOP_SIGNATURE "(ssssssqs)"
+
+static const char help[] =
+        "vdeskctl [OPTIONS] COMMAND ...\n\n"
+        "Manage vdesk templates and desktops.\n\n"
+        "Templates:\n"
+        "  templates                        list templates\n"
+        "  register-template NAME PATH      register a disk file in the template directory\n"
+        "Desktops:\n"
+        "  desktops                         list desktops\n"
+        "  show NAME                        show one desktop\n"
+        "  create NAME ACCOUNT TEMPLATE     create a desktop for an account\n"
+        "  start NAME | stop NAME | delete NAME\n"
+        "  open NAME                        start it if needed, wait until it answers,\n"
+        "                                   print how to connect\n"
+        "Host:\n"
+        "  forwards                         list this host's RDP forwards\n\n"
+        "Options:\n"
+        "  --force          stop: power off at once\n"
+        "  --rdp-file=PATH  open: also write the .rdp file there\n"
+        "  --no-ask-password  do not ask polkit to authenticate interactively\n"
+        "  -h --help        this text\n";
+
+static bool arg_force, arg_ask_password = true;
+static const char *arg_rdp_file;
+
+static sd_bus *bus;
+
+static int fail(const sd_bus_error *e, int r) {
+        if (e && sd_bus_error_is_set(e))
+                fprintf(stderr, "vdeskctl: %s (%s)\n", e->message ?: "failed", e->name);
+        else
+                fprintf(stderr, "vdeskctl: %s\n", strerror(-r));
+        return EXIT_FAILURE;
+}
+
+static int call(sd_bus_message **reply, sd_bus_error *e, uint64_t timeout_usec,
+                const char *dest, const char *path, const char *iface, const char *method, const char *types, ...) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        va_list ap;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, dest, path, iface, method);
+        if (r < 0)
+                return r;
+        (void) sd_bus_message_set_allow_interactive_authorization(m, arg_ask_password);
+        if (types) {
+                va_start(ap, types);
+                r = sd_bus_message_appendv(m, types, ap);
+                va_end(ap);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_call(bus, m, timeout_usec, e, reply);
+}
+
+typedef struct Row {
+        const char *name, *uuid, *account, *template, *address, *mac, *state;
+        uint16_t port;
+} Row;
+
+static int read_desktop(sd_bus_message *m, Row *d) {
+        return sd_bus_message_read(m, DESKTOP_SIGNATURE, &d->name, &d->uuid, &d->account, &d->template,
+                                   &d->address, &d->mac, &d->port, &d->state);
+}
+
+static void print_desktop_header(void) {
+        printf("%-20s %-14s %-14s %-15s %-6s %s\n", "DESKTOP", "ACCOUNT", "TEMPLATE", "ADDRESS", "PORT", "STATE");
+}
+
+static void print_desktop_row(const Row *d) {
+        printf("%-20s %-14s %-14s %-15s %-6u %s\n", d->name, d->account, d->template, d->address, d->port, d->state);
+}
+
+static int cmd_desktops(char **args) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        Row d;
+        unsigned n = 0;
+        int r;
+
+        r = call(&reply, &e, 0, BROKER, "ListDesktops", NULL);
+        if (r < 0)
+                return fail(&e, r);
+        r = sd_bus_message_enter_container(reply, 'a', DESKTOP_SIGNATURE);
+        if (r < 0)
+                return fail(NULL, r);
+        print_desktop_header();
+        while ((r = read_desktop(reply, &d)) > 0) {
+                print_desktop_row(&d);
+                n++;
+        }
+        if (r < 0)
+                return fail(NULL, r);
+        printf("\n%u desktop%s.\n", n, n == 1 ? "" : "s");
+        return EXIT_SUCCESS;
+}
+
+static int cmd_show(char **args) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        Row d;
+        int r;
+
+        r = call(&reply, &e, 0, BROKER, "GetDesktop", "s", args[0]);
+        if (r < 0)
+                return fail(&e, r);
+        r = read_desktop(reply, &d);
+        if (r < 0)
+                return fail(NULL, r);
+        printf("Desktop: %s\n   UUID: %s\nAccount: %s\nTemplate: %s\nAddress: %s (MAC %s)\n   Port: %u\n  State: %s\n",
+               d.name, d.uuid, d.account, d.template, d.address, d.mac, d.port, d.state);
+        return EXIT_SUCCESS;
+}
+
+static int cmd_create(char **args) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        Row d;
+        int r;
+
+        r = call(&reply, &e, 0, BROKER, "CreateDesktop", "sss", args[0], args[1], args[2]);
+        if (r < 0)
+                return fail(&e, r);
+        r = read_desktop(reply, &d);
+        if (r < 0)
+                return fail(NULL, r);
+        printf("Created desktop %s for %s: address %s, RDP port %u.\n", d.name, d.account, d.address, d.port);
+        return EXIT_SUCCESS;
+}
+
+static int simple(const char *method, const char *types, const char *done, char **args) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r;
+
+        if (streq(types, "sb"))
+                r = call(NULL, &e, 0, BROKER, method, types, args[0], arg_force);
+        else if (streq(types, "ss"))
+                r = call(NULL, &e, 0, BROKER, method, types, args[0], args[1]);
+        else
+                r = call(NULL, &e, 0, BROKER, method, types, args[0]);
+        if (r < 0)
+                return fail(&e, r);
+        printf("%s %s.\n", done, args[0]);
+        return EXIT_SUCCESS;
+}
+
+static int cmd_start(char **args) { return simple("StartDesktop", "s", "Started", args); }
+static int cmd_stop(char **args) { return simple("StopDesktop", "sb", "Stopped", args); }
+static int cmd_delete(char **args) { return simple("DeleteDesktop", "s", "Deleted", args); }
+static int cmd_register(char **args) { return simple("RegisterTemplate", "ss", "Registered template", args); }
+
+static int cmd_templates(char **args) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        const char *name, *path, *format;
+        int r;
+
+        r = call(&reply, &e, 0, BROKER, "ListTemplates", NULL);
+        if (r < 0)
+                return fail(&e, r);
+        r = sd_bus_message_enter_container(reply, 'a', "(sss)");
+        if (r < 0)
+                return fail(NULL, r);
+        printf("%-20s %-6s %s\n", "TEMPLATE", "FORMAT", "PATH");
+        while ((r = sd_bus_message_read(reply, "(sss)", &name, &path, &format)) > 0)
+                printf("%-20s %-6s %s\n", name, format, path);
+        return r < 0 ? fail(NULL, r) : EXIT_SUCCESS;
+}
+
+static int cmd_open(char **args) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(config_done) VdeskConfig c = {};
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        const char *host, *rdp, *command;
+        uint16_t port;
+        uint64_t timeout;
+        int r;
+
+        /* The broker waits up to OpenTimeoutSec for the guest; wait longer. */
+        if (config_load(config_path(), &c, NULL) < 0 && config_defaults(&c) < 0)
+                return fail(NULL, -ENOMEM);
+        timeout = ((uint64_t) c.open_timeout_sec + 30) * USEC_PER_SEC;
+
+        r = call(&reply, &e, timeout, BROKER, "OpenDesktop", "s", args[0]);
+        if (r < 0)
+                return fail(&e, r);
+        r = sd_bus_message_read(reply, "sqss", &host, &port, &rdp, &command);
+        if (r < 0)
+                return fail(NULL, r);
+        if (arg_rdp_file) {
+                _cleanup_(fclosep) FILE *f = fopen(arg_rdp_file, "we");
+
+                if (!f || fputs(rdp, f) < 0) {
+                        fprintf(stderr, "vdeskctl: cannot write %s: %m\n", arg_rdp_file);
+                        return EXIT_FAILURE;
+                }
+        }
+        printf("Desktop %s answers at %s:%u.\nConnect with:\n  %s\n", args[0], host, port, command);
+        if (arg_rdp_file)
+                printf("or open %s with mstsc or Remmina.\n", arg_rdp_file);
+        return EXIT_SUCCESS;
+}
+
+static int cmd_forwards(char **args) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        const char *address, *desktop;
+        uint16_t port, gport;
+        int r;
+
+        r = call(&reply, &e, 0, NETD, "ListForwards", NULL);
+        if (r < 0)
+                return fail(&e, r);
+        r = sd_bus_message_enter_container(reply, 'a', "(qsqs)");
+        if (r < 0)
+                return fail(NULL, r);
+        printf("%-6s %-21s %s\n", "PORT", "GUEST", "DESKTOP");
+        while ((r = sd_bus_message_read(reply, "(qsqs)", &port, &address, &gport, &desktop)) > 0) {
+                char guest[32];
+
+                snprintf(guest, sizeof guest, "%s:%u", address, gport);
+                printf("%-6u %-21s %s\n", port, guest, desktop);
+        }
+        return r < 0 ? fail(NULL, r) : EXIT_SUCCESS;
+}
+
+static const struct {
+        const char *name;
+        int n_args;
+        int (*run)(char **args);
+} commands[] = {
+        { "templates",         0, cmd_templates },
+        { "register-template", 2, cmd_register },
+        { "desktops",          0, cmd_desktops },
+        { "show",              1, cmd_show },
+        { "create",            3, cmd_create },
+        { "start",             1, cmd_start },
+        { "stop",              1, cmd_stop },
+        { "delete",            1, cmd_delete },
+        { "open",              1, cmd_open },
+        { "forwards",          0, cmd_forwards },
+};
+
+int main(int argc, char *argv[]) {
+        _cleanup_(config_done) VdeskConfig c = {};
+        enum { ARG_FORCE = 0x100, ARG_RDP_FILE, ARG_NO_ASK };
+        static const struct option options[] = {
+                { "force",           no_argument,       NULL, ARG_FORCE },
+                { "rdp-file",        required_argument, NULL, ARG_RDP_FILE },
+                { "no-ask-password", no_argument,       NULL, ARG_NO_ASK },
+                { "help",            no_argument,       NULL, 'h' },
+                {}
+        };
+        int o, r;
+
+        while ((o = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (o) {
+                case ARG_FORCE:
+                        arg_force = true;
+                        break;
+                case ARG_RDP_FILE:
+                        arg_rdp_file = optarg;
+                        break;
+                case ARG_NO_ASK:
+                        arg_ask_password = false;
+                        break;
+                case 'h':
+                        printf("%s", help);
+                        return EXIT_SUCCESS;
+                default:
+                        return EXIT_FAILURE;
+                }
+        if (optind >= argc) {
+                fprintf(stderr, "%s", help);
+                return EXIT_FAILURE;
+        }
+
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
+                if (!streq(argv[optind], commands[i].name))
+                        continue;
+                if (argc - optind - 1 != commands[i].n_args) {
+                        fprintf(stderr, "vdeskctl: %s takes %d argument%s (see --help)\n", commands[i].name,
+                                commands[i].n_args, commands[i].n_args == 1 ? "" : "s");
+                        return EXIT_FAILURE;
+                }
+                (void) bus_error_register();
+                if (config_load(config_path(), &c, NULL) < 0 && config_defaults(&c) < 0)
+                        return fail(NULL, -ENOMEM);
+                r = bus_open_from_config(&c, &bus);
+                if (r < 0) {
+                        fprintf(stderr, "vdeskctl: cannot connect to the bus: %s\n", strerror(-r));
+                        return EXIT_FAILURE;
+                }
+                r = commands[i].run(argv + optind + 1);
+                sd_bus_flush_close_unref(bus);
+                return r;
+        }
+        fprintf(stderr, "vdeskctl: unknown command '%s' (see --help)\n", argv[optind]);
+        return EXIT_FAILURE;
+}
