@@ -245,7 +245,6 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
                    Desktop *ret, sd_bus_error *error) {
         _cleanup_(freep) char *template_path = NULL, *disk_path = NULL, *xml = NULL, *host_xml = NULL,
                 *virt_error = NULL, *console = NULL;
-        _cleanup_(freep) uint32_t *dummy = NULL;
         U32s addrs = {}, ports = {};
         uint64_t account_id = 0, template_id = 0;
         uint32_t lo, hi, gw, address = 0, port = 0;

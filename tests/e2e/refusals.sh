@@ -20,6 +20,9 @@ host_write_config <<X
 [Forward]
 PortMin=50000
 PortMax=50001
+PublicAddress=10.20.0.1
+[Desktop]
+OpenTimeoutSec=4
 X
 host_start_vdesk
 
@@ -85,6 +88,16 @@ broker_call DeleteDesktop s d2 >/dev/null
 refused "a libvirt domain of that name exists" $E.DesktopExists "Invalid name: a domain 'outsider' exists already" \
         CreateDesktop string:outsider string:alice string:base
 virsh undefine outsider >/dev/null
+
+# a guest that never answers (its template boots nothing): OpenDesktop
+# gives up after OpenTimeoutSec with NotReady
+t0=$SECONDS
+out=$(dbus-send --system --print-reply --reply-timeout=60000 --dest=org.vdesk.broker1 /org/vdesk/broker1 \
+        org.vdesk.broker1.Manager.OpenDesktop string:d1 2>&1)
+check "OpenDesktop of a guest that never answers: NotReady ($out)" \
+        grep -q "Error org.vdesk.Error.NotReady: Desktop d1 did not answer on port 50000 within 4 s" <<<"$out"
+check "  ... after the configured 4 s ($((SECONDS - t0)) s)" test $((SECONDS - t0)) -le 8
+check "  ... and the desktop can be stopped" broker_call StopDesktop sb d1 true
 
 # polkit: root is allowed, daemon (uid 1) is refused, nobody (in
 # vdesk-admin here) is allowed by the shipped rule
