@@ -109,7 +109,7 @@ int main(int argc, char *argv[]) {
         _cleanup_(desktop_meta_done) DesktopMeta meta = {};
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         HookAction action;
         char addr[16];
         int r;
@@ -180,7 +180,6 @@ int main(int argc, char *argv[]) {
                 if (asprintf(&msg, "%s failed: %s", argv[2],
                              sd_bus_error_is_set(&error) ? error.message : strerror(-r)) < 0)
                         msg = NULL;
-                sd_bus_error_free(&error);
                 return refuse(argv[1], argv[2], msg ?: "call failed");
         }
         return EXIT_SUCCESS;

@@ -92,7 +92,7 @@ static void print_desktop_row(const Row *d) {
 
 static int cmd_desktops(char **args) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         Row d;
         unsigned n = 0;
         int r;
@@ -116,7 +116,7 @@ static int cmd_desktops(char **args) {
 
 static int cmd_show(char **args) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         Row d;
         int r;
 
@@ -133,7 +133,7 @@ static int cmd_show(char **args) {
 
 static int cmd_create(char **args) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         Row d;
         int r;
 
@@ -148,7 +148,7 @@ static int cmd_create(char **args) {
 }
 
 static int simple(const char *method, const char *types, const char *done, char **args) {
-        sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         int r;
 
         if (streq(types, "sb"))
@@ -170,7 +170,7 @@ static int cmd_register(char **args) { return simple("RegisterTemplate", "ss", "
 
 static int cmd_templates(char **args) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         const char *name, *path, *format;
         int r;
 
@@ -189,7 +189,7 @@ static int cmd_templates(char **args) {
 static int cmd_open(char **args) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(config_done) VdeskConfig c = {};
-        sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         const char *host, *rdp, *command;
         uint16_t port;
         uint64_t timeout;
@@ -222,7 +222,7 @@ static int cmd_open(char **args) {
 
 static int cmd_forwards(char **args) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         const char *address, *desktop;
         uint16_t port, gport;
         int r;
