@@ -14,67 +14,14 @@
  * asked without blocking. The method itself runs once polkitd said yes;
  * it replies at once, or later (OpenDesktop). */
 
-typedef int (*AuthorizedMethod)(Manager *m, sd_bus_message *msg, uid_t actor, sd_bus_error *error);
-
-typedef struct AuthRequest {
-        Manager *manager;
-        AuthorizedMethod method;
-} AuthRequest;
-
-static void on_authorized(sd_bus_message *msg, int allowed, const sd_bus_error *perr, void *userdata) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        AuthRequest *a = userdata;
-        uid_t uid = (uid_t) -1;
-        int r;
-
-        (void) bus_sender_uid(msg, &uid);
-        if (allowed <= 0) {
-                log_event(LOG_NOTICE, MID_ACCESS_DENIED,
-                          "VDESK_ACTOR_UID=%u", (unsigned) uid,
-                          "VDESK_METHOD=%s", sd_bus_message_get_member(msg),
-                          "VDESK_ACTION=%s", BROKERD_ACTION_MANAGE,
-                          "MESSAGE=uid %u refused %s (%s)", (unsigned) uid, sd_bus_message_get_member(msg),
-                          allowed < 0 ? "authorization could not be checked" : "not authorized");
-                if (allowed < 0)
-                        (void) sd_bus_reply_method_errorf(msg, VDESK_ERROR_ACCESS_DENIED,
-                                                          "Cannot check authorization for %s: %s",
-                                                          BROKERD_ACTION_MANAGE, perr && perr->message ? perr->message : "?");
-                else
-                        (void) sd_bus_reply_method_errorf(msg, VDESK_ERROR_ACCESS_DENIED,
-                                                          "Not authorized for %s", BROKERD_ACTION_MANAGE);
-                goto out;
-        }
-
-        r = a->method(a->manager, msg, uid, &error);
-        if (r < 0) {
-                if (sd_bus_error_is_set(&error))
-                        (void) sd_bus_reply_method_error(msg, &error);
-                else
-                        (void) sd_bus_reply_method_errno(msg, r, NULL);
-        }
-out:
-        free(a);
-}
-
-static int authorize(sd_bus_message *msg, void *userdata, AuthorizedMethod method) {
-        AuthRequest *a = calloc(1, sizeof *a);
-        int r;
-
-        if (!a)
-                return -ENOMEM;
-        *a = (AuthRequest) { .manager = userdata, .method = method };
-        r = polkit_check_async(msg, BROKERD_ACTION_MANAGE, on_authorized, a);
-        if (r < 0) {
-                free(a);
-                return r;
-        }
-        return 1;       /* the reply comes later */
-}
-
 #define AUTHORIZED(name)                                                                        \
         static int name(Manager *m, sd_bus_message *msg, uid_t actor, sd_bus_error *error);     \
+        static int name##_authorized(void *userdata, sd_bus_message *msg, uid_t actor,          \
+                                     sd_bus_error *error) {                                     \
+                return name(userdata, msg, actor, error);                                       \
+        }                                                                                       \
         static int method_##name(sd_bus_message *msg, void *userdata, sd_bus_error *error) {    \
-                return authorize(msg, userdata, name);                                          \
+                return polkit_authorize_then(msg, BROKERD_ACTION_MANAGE, name##_authorized, userdata); \
         }                                                                                       \
         static int name(Manager *m, sd_bus_message *msg, uid_t actor, sd_bus_error *error)
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include "bus-error.h"
 #include "bus-util.h"
 #include "log.h"
 #include "macro.h"
@@ -88,4 +89,61 @@ int polkit_check_async(sd_bus_message *call, const char *action, PolkitDoneFunc 
         if (r < 0)
                 query_free(q);
         return r;
+}
+
+typedef struct AuthRequest {
+        PolkitMethod method;
+        void *userdata;
+        const char *action;
+} AuthRequest;
+
+static void on_authorized(sd_bus_message *msg, int allowed, const sd_bus_error *perr, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        AuthRequest *a = userdata;
+        uid_t uid = (uid_t) -1;
+        int r;
+
+        (void) bus_sender_uid(msg, &uid);
+        if (allowed <= 0) {
+                log_event(LOG_NOTICE, MID_ACCESS_DENIED,
+                          "VDESK_ACTOR_UID=%u", (unsigned) uid,
+                          "VDESK_METHOD=%s", sd_bus_message_get_member(msg),
+                          "VDESK_ACTION=%s", a->action,
+                          "MESSAGE=uid %u refused %s (%s)", (unsigned) uid, sd_bus_message_get_member(msg),
+                          allowed < 0 ? "authorization could not be checked" : "not authorized");
+                if (allowed < 0)
+                        (void) sd_bus_reply_method_errorf(msg, VDESK_ERROR_ACCESS_DENIED,
+                                                          "Cannot check authorization for %s: %s",
+                                                          a->action, perr && perr->message ? perr->message : "?");
+                else
+                        (void) sd_bus_reply_method_errorf(msg, VDESK_ERROR_ACCESS_DENIED,
+                                                          "Not authorized for %s", a->action);
+                goto out;
+        }
+
+        r = a->method(a->userdata, msg, uid, &error);
+        if (r < 0) {
+                if (sd_bus_error_is_set(&error))
+                        (void) sd_bus_reply_method_error(msg, &error);
+                else
+                        (void) sd_bus_reply_method_errno(msg, r, NULL);
+        }
+out:
+        free(a);
+}
+
+int polkit_authorize_then(sd_bus_message *msg, const char *action, PolkitMethod method, void *userdata) {
+        AuthRequest *a = calloc(1, sizeof *a);
+        int r;
+
+        if (!a)
+                return -ENOMEM;
+        /* action is a string constant of the caller's */
+        *a = (AuthRequest) { .method = method, .userdata = userdata, .action = action };
+        r = polkit_check_async(msg, action, on_authorized, a);
+        if (r < 0) {
+                free(a);
+                return r;
+        }
+        return 1;
 }

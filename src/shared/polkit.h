@@ -15,3 +15,14 @@ typedef void (*PolkitDoneFunc)(sd_bus_message *call, int allowed, const sd_bus_e
  * allowed when the caller asked for it. Where no polkitd is on the bus,
  * only uid 0 is allowed, as systemd's services do. */
 int polkit_check_async(sd_bus_message *call, const char *action, PolkitDoneFunc done, void *userdata);
+
+/* A method that runs once polkit said yes: it replies now (returning >= 0)
+ * or later, or fails (negative, error set or not) and the caller replies
+ * with that error. actor is the caller's uid. */
+typedef int (*PolkitMethod)(void *userdata, sd_bus_message *msg, uid_t actor, sd_bus_error *error);
+
+/* Asks polkit about action for msg's sender, then runs method, or replies
+ * org.vdesk.Error.AccessDenied and journals the refusal. For use as the
+ * whole body of an sd-bus method handler: returns 1 (the reply comes
+ * later) or a negative errno if the question could not be asked. */
+int polkit_authorize_then(sd_bus_message *msg, const char *action, PolkitMethod method, void *userdata);
