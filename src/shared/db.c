@@ -395,7 +395,27 @@ static int cmp_str(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
+static int migrate_locked(Db *db, const char *dir, unsigned *ret_version);
+
 int db_migrate(Db *db, const char *dir, unsigned *ret_version) {
+        unsigned got = 0;
+        int r;
+
+        /* Every vdesk service migrates at start; a named lock lets one at a
+         * time look at schema_version and apply what is missing. */
+        r = db_exec(db, "SELECT GET_LOCK('vdesk.migrate', 60)", NULL, 0, version_cb, &got, NULL);
+        if (r < 0)
+                return r;
+        if (got != 1) {
+                snprintf(db->error, sizeof db->error, "another service held the migration lock for 60 s");
+                return -EBUSY;
+        }
+        r = migrate_locked(db, dir, ret_version);
+        (void) db_exec(db, "SELECT RELEASE_LOCK('vdesk.migrate')", NULL, 0, NULL, NULL, NULL);
+        return r;
+}
+
+static int migrate_locked(Db *db, const char *dir, unsigned *ret_version) {
         _cleanup_(strv_freep) char **files = NULL;
         unsigned current = 0;
         size_t n = 0;
