@@ -52,26 +52,8 @@ static int check_name(const char *field, const char *value, sd_bus_error *error)
 
 /* ---- templates ----------------------------------------------------------- */
 
-typedef struct Rows {
-        void *items;
-        size_t n, allocated, size;
-} Rows;
-
-static void *rows_push(Rows *r) {
-        if (r->n == r->allocated) {
-                size_t na = r->allocated ? r->allocated * 2 : 16;
-                void *t = realloc(r->items, na * r->size);
-                if (!t)
-                        return NULL;
-                r->items = t;
-                r->allocated = na;
-        }
-        memset((char *) r->items + r->n * r->size, 0, r->size);
-        return (char *) r->items + r->n++ * r->size;
-}
-
 static int template_row(char *const *c, unsigned n, void *userdata) {
-        Template *t = rows_push(userdata);
+        Template *t = db_rows_push(userdata);
 
         if (!t)
                 return -ENOMEM;
@@ -82,7 +64,7 @@ static int template_row(char *const *c, unsigned n, void *userdata) {
 }
 
 int template_list(Manager *m, Template **ret, size_t *ret_n) {
-        Rows rows = { .size = sizeof(Template) };
+        DbRows rows = { .size = sizeof(Template) };
         int r;
 
         r = db_exec(m->db, "SELECT name, path, format FROM templates ORDER BY name", NULL, 0, template_row, &rows, NULL);
@@ -136,7 +118,7 @@ int template_register(Manager *m, const char *name, const char *path, uid_t acto
         "FROM desktops d JOIN accounts a ON a.id = d.account_id JOIN templates t ON t.id = d.template_id "
 
 static int desktop_row(char *const *c, unsigned n, void *userdata) {
-        Desktop *d = rows_push(userdata);
+        Desktop *d = db_rows_push(userdata);
 
         if (!d)
                 return -ENOMEM;
@@ -155,7 +137,7 @@ static int desktop_row(char *const *c, unsigned n, void *userdata) {
 }
 
 int desktop_list(Manager *m, Desktop **ret, size_t *ret_n) {
-        Rows rows = { .size = sizeof(Desktop) };
+        DbRows rows = { .size = sizeof(Desktop) };
         int r;
 
         r = db_exec(m->db, "SELECT " DESKTOP_COLUMNS "ORDER BY d.name", NULL, 0, desktop_row, &rows, NULL);
@@ -169,7 +151,7 @@ int desktop_list(Manager *m, Desktop **ret, size_t *ret_n) {
 }
 
 int desktop_get(Manager *m, const char *name, Desktop *ret, sd_bus_error *error) {
-        Rows rows = { .size = sizeof(Desktop) };
+        DbRows rows = { .size = sizeof(Desktop) };
         int r;
 
         r = check_name("name", name, error);
@@ -221,13 +203,6 @@ static int u32_row(char *const *c, unsigned n, void *userdata) {
         return 0;
 }
 
-static int id_row(char *const *c, unsigned n, void *userdata) {
-        uint64_t *id = userdata;
-
-        *id = strtoull(c[0], NULL, 10);
-        return 0;
-}
-
 static int template_path_row(char *const *c, unsigned n, void *userdata) {
         char **p = userdata;
 
@@ -270,7 +245,7 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
                 return db_failed(m, r, error);
 
         r = db_exec(m->db, "SELECT id FROM accounts WHERE name = ?", (DbValue[]) { DBV_STR(account) }, 1,
-                    id_row, &account_id, NULL);
+                    db_row_u64, &account_id, NULL);
         if (r < 0)
                 return db_failed(m, r, error);
         if (account_id == 0) {
@@ -278,7 +253,7 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
                 return bus_error_setf(error, VDESK_ERROR_NO_SUCH_ACCOUNT, "Invalid account: no account '%s'", account);
         }
         r = db_exec(m->db, "SELECT id FROM templates WHERE name = ?", (DbValue[]) { DBV_STR(template) }, 1,
-                    id_row, &template_id, NULL);
+                    db_row_u64, &template_id, NULL);
         if (r >= 0)
                 r = db_exec(m->db, "SELECT path FROM templates WHERE name = ?", (DbValue[]) { DBV_STR(template) }, 1,
                             template_path_row, &template_path, NULL);
@@ -293,7 +268,7 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
                 uint64_t existing = 0;
 
                 r = db_exec(m->db, "SELECT id FROM desktops WHERE name = ?", (DbValue[]) { DBV_STR(name) }, 1,
-                            id_row, &existing, NULL);
+                            db_row_u64, &existing, NULL);
                 if (r < 0)
                         return db_failed(m, r, error);
                 if (existing != 0) {

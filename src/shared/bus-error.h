@@ -25,6 +25,10 @@
 #define VDESK_ERROR_HYPERVISOR          "org.vdesk.Error.Hypervisor"
 #define VDESK_ERROR_DATABASE            "org.vdesk.Error.Database"
 #define VDESK_ERROR_ACCESS_DENIED       "org.vdesk.Error.AccessDenied"
+#define VDESK_ERROR_ACCOUNT_EXISTS      "org.vdesk.Error.AccountExists"
+#define VDESK_ERROR_ACCOUNT_IN_USE      "org.vdesk.Error.AccountInUse"
+#define VDESK_ERROR_WEAK_PASSWORD       "org.vdesk.Error.WeakPassword"
+#define VDESK_ERROR_NO_SUCH_DEPARTMENT  "org.vdesk.Error.NoSuchDepartment"
 
 /* Registers the map with sd-bus; call once before using the names. */
 int bus_error_register(void);

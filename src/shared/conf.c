@@ -55,6 +55,12 @@ static const ConfItem items[] = {
         ITEM("Desktop",  "RedirectPrinters", CONF_BOOL,  redirect_printers, 0),
         ITEM("Desktop",  "RedirectDrives",  CONF_BOOL,   redirect_drives, 0),
         ITEM("Desktop",  "RedirectClipboard", CONF_BOOL, redirect_clipboard, 0),
+        ITEM("Directory", "PasswordMinLength", CONF_UINT, password_min_length, 1024),
+        ITEM("Directory", "PasswordMinClasses", CONF_UINT, password_min_classes, 4),
+        ITEM("Directory", "YescryptCost",    CONF_UINT,   yescrypt_cost, 11),
+        ITEM("Directory", "SessionHours",    CONF_UINT,   session_hours, 24 * 366),
+        ITEM("Directory", "MaxFailedSignins", CONF_UINT,  max_failed_signins, 1000),
+        ITEM("Directory", "LockMinutes",     CONF_UINT,   lock_minutes, 24 * 60 * 366),
 };
 
 static int set_error(char **ret_error, const char *format, ...) _printf_(2, 3);
@@ -84,6 +90,12 @@ int config_defaults(VdeskConfig *ret) {
                 .redirect_printers = true,
                 .redirect_drives = true,
                 .redirect_clipboard = true,
+                .password_min_length = 10,
+                .password_min_classes = 3,
+                .yescrypt_cost = 5,
+                .session_hours = 8,
+                .max_failed_signins = 5,
+                .lock_minutes = 15,
         };
         struct { char **field; const char *value; } strings[] = {
                 { &c.template_dir,   LOCALSTATEDIR "/lib/vdesk/templates" },
@@ -320,6 +332,8 @@ int config_verify(const VdeskConfig *c, char **ret_error) {
                 return set_error(ret_error, "[Network] Prefix=%u is too short", c->prefix);
         if (!streq(c->accelerator, "auto") && !streq(c->accelerator, "kvm") && !streq(c->accelerator, "tcg"))
                 return set_error(ret_error, "[Desktop] Accelerator=%s is not one of auto, kvm, tcg", c->accelerator);
+        if (c->yescrypt_cost < 1 || c->session_hours < 1)
+                return set_error(ret_error, "[Directory] YescryptCost= and SessionHours= must be at least 1");
         if (c->desktop_memory_mib < 16 || c->desktop_vcpus < 1)
                 return set_error(ret_error, "[Desktop] MemoryMiB= must be at least 16 and VCPUs= at least 1");
         return 0;

@@ -45,6 +45,13 @@ typedef struct VdeskConfig {
         bool redirect_printers;
         bool redirect_drives;
         bool redirect_clipboard;
+        /* [Directory] */
+        unsigned password_min_length;
+        unsigned password_min_classes;
+        unsigned yescrypt_cost;
+        unsigned session_hours;
+        unsigned max_failed_signins;
+        unsigned lock_minutes;
 } VdeskConfig;
 
 #define VDESK_CONFIG_DEFAULT_PATH SYSCONFDIR "/vdesk/vdesk.conf"

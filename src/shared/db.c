@@ -383,6 +383,24 @@ int db_split_statements(const char *text, char ***ret) {
         return 0;
 }
 
+void *db_rows_push(DbRows *r) {
+        if (r->n == r->allocated) {
+                size_t na = r->allocated ? r->allocated * 2 : 16;
+                void *t = realloc(r->items, na * r->size);
+                if (!t)
+                        return NULL;
+                r->items = t;
+                r->allocated = na;
+        }
+        memset((char *) r->items + r->n * r->size, 0, r->size);
+        return (char *) r->items + r->n++ * r->size;
+}
+
+int db_row_u64(char *const *cols, unsigned n, void *userdata) {
+        *(uint64_t *) userdata = n > 0 && cols[0] ? strtoull(cols[0], NULL, 10) : 0;
+        return 0;
+}
+
 static int version_cb(char *const *cols, unsigned n, void *userdata) {
         unsigned *v = userdata;
 

@@ -39,6 +39,19 @@ typedef struct DbValue {
  * return stops the fetch and is returned by db_exec(). */
 typedef int (*DbRowFunc)(char *const *cols, unsigned n_cols, void *userdata);
 
+/* A growing array of result rows of one struct type (size bytes each). */
+typedef struct DbRows {
+        void *items;
+        size_t n, allocated, size;
+} DbRows;
+
+/* Appends a zeroed item and returns it; NULL on OOM. */
+void *db_rows_push(DbRows *r);
+
+/* A DbRowFunc storing the first column as a number in *(uint64_t *)
+ * userdata (0 for NULL): for COUNT(*), ids. */
+int db_row_u64(char *const *cols, unsigned n_cols, void *userdata);
+
 /* Connects as [Database] says (Socket=, or Host= and Port=), creating the
  * database Name= if it does not exist. */
 int db_open(const VdeskConfig *c, Db **ret);

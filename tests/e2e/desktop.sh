@@ -23,7 +23,7 @@ X
 host_start_vdesk
 
 # the published contract: what each daemon exposes is the XML in dbus/
-for s in network1 images1 broker1; do
+for s in network1 images1 broker1 directory1; do
         check "org.vdesk.$s.Manager is as dbus/ publishes it" bash -c \
                 "busctl --system introspect --xml-interface org.vdesk.$s /org/vdesk/$s |
                  python3 '$VDESK_SRC/tests/lib/dbus-interface.py' org.vdesk.$s.Manager |
@@ -37,7 +37,7 @@ veth_pair - vdh-c0 10.77.0.1/24 $C vdh-c1 10.77.0.2/24
 ip -n $C route add default via 10.77.0.1
 
 "$VDESK_SRC/tests/guest/build-template" "$T/templates/tiny.img" >/dev/null || die "cannot build the template"
-sql "INSERT INTO accounts (name, full_name) VALUES ('alice', 'Alice Example'), ('bob', 'Bob Example')"
+check "CreateAccount alice (directory)" dir_call CreateAccount sssss alice "Alice Example" staff "" ""
 
 check "RegisterTemplate" broker_call RegisterTemplate ss tiny "$T/templates/tiny.img"
 check "ListTemplates shows it as raw" \

@@ -162,7 +162,14 @@ host_start_vdesk() {
         wait_until 10 bus_has_name org.vdesk.images1 || die "imaged did not start: $(cat "$T/imaged.log")"
         bg brokerd "$VDESK_BUILD/src/brokerd/vdesk-brokerd" --sql-dir="$VDESK_SRC/sql"
         wait_until 20 bus_has_name org.vdesk.broker1 || die "brokerd did not start: $(cat "$T/brokerd.log")"
+        host_start_directory
 }
 
+host_start_directory() {
+        bg directoryd "$VDESK_BUILD/src/directoryd/vdesk-directoryd" --sql-dir="$VDESK_SRC/sql"
+        wait_until 20 bus_has_name org.vdesk.directory1 || die "directoryd did not start: $(cat "$T/directoryd.log")"
+}
+
+dir_call() { local m=$1; shift; busctl --system call org.vdesk.directory1 /org/vdesk/directory1 org.vdesk.directory1.Manager "$m" "$@"; }
 broker_call() { local m=$1; shift; busctl --system call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager "$m" "$@"; }
 broker_json() { local m=$1; shift; busctl --system --json=short call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager "$m" "$@"; }

@@ -23,7 +23,7 @@ check "catalog has no entry the code does not use" \
         test "$(grep -c '^-- [0-9a-f]\{32\}$' "$VDESK_SRC/catalog/vdesk.catalog")" = "$(wc -w <<<"$ids")"
 
 if command -v systemd-analyze >/dev/null; then
-        for u in vdesk-netd vdesk-imaged vdesk-brokerd; do
+        for u in vdesk-netd vdesk-imaged vdesk-brokerd vdesk-directoryd; do
                 f=$VDESK_BUILD/units/$u.service
                 check "$u.service: Type=notify with a watchdog" bash -c "grep -qx 'Type=notify' '$f' && grep -q '^WatchdogSec=' '$f'"
                 # 0 is best, 10 worst; systemd's own small daemons sit at 1-3.
@@ -40,6 +40,10 @@ check "polkit declares org.vdesk.broker1.manage" \
         grep -q 'action id="org.vdesk.broker1.manage"' "$VDESK_SRC/policy/org.vdesk.broker1.policy"
 check "the code asks for the declared action" \
         grep -q '"org.vdesk.broker1.manage"' "$VDESK_SRC/src/brokerd/manager.h"
+check "polkit declares org.vdesk.directory1.manage" \
+        grep -q 'action id="org.vdesk.directory1.manage"' "$VDESK_SRC/policy/org.vdesk.directory1.policy"
+check "the directory asks for its declared action" \
+        grep -q '"org.vdesk.directory1.manage"' "$VDESK_SRC/src/directoryd/manager.h"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include "account.h"
+#include "bus-error.h"
+#include "log.h"
+#include "password.h"
+#include "util.h"
+
+static const char *const role_table[_ACCOUNT_ROLE_MAX] = {
+        [ACCOUNT_STAFF] = "staff",
+        [ACCOUNT_MANAGER] = "manager",
+        [ACCOUNT_ADMIN] = "admin",
+};
+
+const char *account_role_to_string(AccountRole r) {
+        return r >= 0 && r < _ACCOUNT_ROLE_MAX ? role_table[r] : NULL;
+}
+
+AccountRole account_role_from_string(const char *s) {
+        for (int i = 0; i < _ACCOUNT_ROLE_MAX; i++)
+                if (streq_ptr(s, role_table[i]))
+                        return (AccountRole) i;
+        return _ACCOUNT_ROLE_INVALID;
+}
+
+void account_done(Account *a) {
+        free(a->name);
+        free(a->email);
+        a->name = a->email = NULL;
+}
+
+void account_list_free(Account *a, size_t n) {
+        for (size_t i = 0; i < n && a; i++)
+                account_done(&a[i]);
+        free(a);
+}
+
+static bool has_control(const char *s) {
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+                if (*p < 0x20 || *p == 0x7f)
+                        return true;
+        return false;
+}
+
+const char *email_invalid_reason(const char *s) {
+        const char *at;
+
+        if (isempty(s))
+                return NULL;
+        if (strlen(s) > 254)
+                return "is longer than 254 bytes";
+        if (!utf8_is_valid(s))
+                return "is not valid UTF-8";
+        if (has_control(s) || strpbrk(s, " \t<>()[]\\,;:\""))
+                return "contains a space, control character or one of <>()[]\\,;:\"";
+        at = strchr(s, '@');
+        if (!at || at == s || strchr(at + 1, '@') || !strchr(at + 1, '.') || at[1] == '.' ||
+            s[strlen(s) - 1] == '.')
+                return "is not of the form name@domain.tld";
+        return NULL;
+}
+
+const char *person_name_invalid_reason(const char *s) {
+        if (isempty(s))
+                return "is empty";
+        if (strlen(s) > 255)
+                return "is longer than 255 bytes";
+        if (!utf8_is_valid(s))
+                return "is not valid UTF-8";
+        if (has_control(s))
+                return "contains control characters";
+        return NULL;
+}
+
+static int invalid(sd_bus_error *error, const char *field, const char *why) {
+        return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid %s: %s", field, why);
+}
+
+static int check_id(const char *id, sd_bus_error *error) {
+        const char *why = name_invalid_reason(id);
+
+        return why ? invalid(error, "id", why) : 0;
+}
+
+static int db_failed(Manager *m, int r, sd_bus_error *error) {
+        log_error("Database failure: %s", db_error(m->db));
+        db_rollback(m->db);
+        return bus_error_setf(error, VDESK_ERROR_DATABASE, "Database failure: %s",
+                              r == -ENOTCONN ? "no connection to MariaDB" : db_error(m->db));
+}
+
+static int check_password(Manager *m, const char *password, sd_bus_error *error) {
+        PasswordPolicy p = {
+                .min_length = m->config.password_min_length,
+                .min_classes = m->config.password_min_classes,
+        };
+        const char *why = password_weak_reason(password, &p);
+
+        if (why)
+                return bus_error_setf(error, VDESK_ERROR_WEAK_PASSWORD, "Invalid password: %s", why);
+        return 0;
+}
+
+int account_create(Manager *m, const char *id, const char *name, const char *role, const char *email,
+                   const char *password, uid_t actor, sd_bus_error *error) {
+        _cleanup_(freep) char *hash = NULL;
+        const char *why;
+        int r;
+
+        r = check_id(id, error);
+        if (r < 0)
+                return r;
+        if ((why = person_name_invalid_reason(name)))
+                return invalid(error, "name", why);
+        if (account_role_from_string(role) < 0)
+                return invalid(error, "role", "is not one of staff, manager, admin");
+        if ((why = email_invalid_reason(email)))
+                return invalid(error, "email", why);
+        if (!isempty(password)) {
+                r = check_password(m, password, error);
+                if (r < 0)
+                        return r;
+                r = password_hash(password, m->config.yescrypt_cost, &hash);
+                if (r < 0)
+                        return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot hash the password: %s", strerror(-r));
+        }
+
+        r = db_exec(m->db, "INSERT INTO accounts (name, role, full_name, email, password_hash) VALUES (?, ?, ?, ?, ?)",
+                    (DbValue[]) { DBV_STR(id), DBV_STR(role), DBV_STR(name),
+                                  isempty(email) ? DBV_NULL : DBV_STR(email),
+                                  hash ? DBV_STR(hash) : DBV_NULL }, 5, NULL, NULL, NULL);
+        if (r == -EEXIST)
+                return bus_error_setf(error, VDESK_ERROR_ACCOUNT_EXISTS, "Invalid id: account '%s' exists already", id);
+        if (r < 0)
+                return db_failed(m, r, error);
+
+        log_event(LOG_INFO, MID_ACCOUNT_CREATED,
+                  "VDESK_ACCOUNT=%s", id,
+                  "VDESK_ROLE=%s", role,
+                  "VDESK_PASSWORD_SET=%d", hash != NULL,
+                  "VDESK_ACTOR_UID=%u", (unsigned) actor,
+                  "MESSAGE=Account %s (%s) created%s", id, role, hash ? " with a password" : "");
+        return 0;
+}
+
+int account_delete(Manager *m, const char *id, uid_t actor, sd_bus_error *error) {
+        uint64_t affected = 0;
+        int r;
+
+        r = check_id(id, error);
+        if (r < 0)
+                return r;
+        r = db_exec(m->db, "DELETE FROM accounts WHERE name = ?", (DbValue[]) { DBV_STR(id) }, 1, NULL, NULL, &affected);
+        /* The desktops' foreign key refuses: an account with desktops stays. */
+        if (r == -EIO && strstr(db_error(m->db), "foreign key constraint fails"))
+                return bus_error_setf(error, VDESK_ERROR_ACCOUNT_IN_USE,
+                                      "Account '%s' still has desktops; delete them first", id);
+        if (r < 0)
+                return db_failed(m, r, error);
+        if (affected == 0)
+                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_ACCOUNT, "No account '%s'", id);
+
+        log_event(LOG_INFO, MID_ACCOUNT_DELETED,
+                  "VDESK_ACCOUNT=%s", id,
+                  "VDESK_ACTOR_UID=%u", (unsigned) actor,
+                  "MESSAGE=Account %s deleted", id);
+        return 0;
+}
+
+#define ACCOUNT_COLUMNS \
+        "a.name, a.full_name, a.role, COALESCE(a.email, ''), a.state, " \
+        "CAST(UNIX_TIMESTAMP(a.created_at) * 1000000 AS UNSIGNED), " \
+        "CAST(UNIX_TIMESTAMP(a.updated_at) * 1000000 AS UNSIGNED) FROM accounts a "
+
+static int account_row(char *const *c, unsigned n, void *userdata) {
+        Account *a = db_rows_push(userdata);
+
+        if (!a)
+                return -ENOMEM;
+        snprintf(a->id, sizeof a->id, "%s", c[0]);
+        snprintf(a->role, sizeof a->role, "%s", c[2]);
+        snprintf(a->state, sizeof a->state, "%s", c[4]);
+        a->name = strdup(c[1]);
+        a->email = strdup(c[3]);
+        a->created_usec = strtoull(c[5], NULL, 10);
+        a->updated_usec = strtoull(c[6], NULL, 10);
+        return a->name && a->email ? 0 : -ENOMEM;
+}
+
+int account_get(Manager *m, const char *id, Account *ret, sd_bus_error *error) {
+        DbRows rows = { .size = sizeof(Account) };
+        int r;
+
+        r = check_id(id, error);
+        if (r < 0)
+                return r;
+        r = db_exec(m->db, "SELECT " ACCOUNT_COLUMNS "WHERE a.name = ?", (DbValue[]) { DBV_STR(id) }, 1,
+                    account_row, &rows, NULL);
+        if (r < 0) {
+                account_list_free(rows.items, rows.n);
+                return db_failed(m, r, error);
+        }
+        if (rows.n == 0) {
+                free(rows.items);
+                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_ACCOUNT, "No account '%s'", id);
+        }
+        *ret = *(Account *) rows.items;
+        free(rows.items);
+        return 0;
+}
+
+#define LIST_FILTER \
+        "WHERE (? = '' OR a.role = ?) AND (? = '' OR a.state = ?) AND (? = '' OR EXISTS (" \
+        "SELECT 1 FROM department_members dm JOIN departments d ON d.id = dm.department_id " \
+        "WHERE dm.account_id = a.id AND d.name = ?)) "
+
+int account_list(Manager *m, const char *role, const char *department, const char *state,
+                 uint32_t offset, uint32_t limit, Account **ret, size_t *ret_n, uint64_t *ret_total,
+                 sd_bus_error *error) {
+        DbRows rows = { .size = sizeof(Account) };
+        uint64_t total = 0, exists = 0;
+        int r;
+
+        if (!isempty(role) && account_role_from_string(role) < 0)
+                return invalid(error, "role", "is not one of staff, manager, admin");
+        if (!isempty(state) && !streq(state, "online") && !streq(state, "offline"))
+                return invalid(error, "state", "is not one of online, offline");
+        if (limit == 0 || limit > 1000)
+                return invalid(error, "limit", "must be 1 to 1000");
+        if (!isempty(department)) {
+                const char *why = name_invalid_reason(department);
+
+                if (why)
+                        return invalid(error, "department", why);
+                r = db_exec(m->db, "SELECT COUNT(*) FROM departments WHERE name = ?",
+                            (DbValue[]) { DBV_STR(department) }, 1, db_row_u64, &exists, NULL);
+                if (r < 0)
+                        return db_failed(m, r, error);
+                if (exists == 0)
+                        return bus_error_setf(error, VDESK_ERROR_NO_SUCH_DEPARTMENT, "No department '%s'", department);
+        }
+
+#define FILTER_PARAMS DBV_STR(strempty(role)), DBV_STR(strempty(role)), DBV_STR(strempty(state)), \
+                      DBV_STR(strempty(state)), DBV_STR(strempty(department)), DBV_STR(strempty(department))
+        r = db_exec(m->db, "SELECT COUNT(*) FROM accounts a " LIST_FILTER,
+                    (DbValue[]) { FILTER_PARAMS }, 6, db_row_u64, &total, NULL);
+        if (r >= 0)
+                r = db_exec(m->db, "SELECT " ACCOUNT_COLUMNS LIST_FILTER "ORDER BY a.name LIMIT ? OFFSET ?",
+                            (DbValue[]) { FILTER_PARAMS, DBV_UINT(limit), DBV_UINT(offset) }, 8,
+                            account_row, &rows, NULL);
+#undef FILTER_PARAMS
+        if (r < 0) {
+                account_list_free(rows.items, rows.n);
+                return db_failed(m, r, error);
+        }
+        *ret = rows.items;
+        *ret_n = rows.n;
+        *ret_total = total;
+        return 0;
+}
+
+/* UPDATE one account's field; NoSuchAccount if there is none. */
+static int update(Manager *m, const char *id, const char *sql, DbValue value, sd_bus_error *error) {
+        uint64_t exists = 0;
+        int r;
+
+        r = db_exec(m->db, sql, (DbValue[]) { value, DBV_STR(id) }, 2, NULL, NULL, NULL);
+        if (r >= 0)
+                r = db_exec(m->db, "SELECT COUNT(*) FROM accounts WHERE name = ?", (DbValue[]) { DBV_STR(id) }, 1,
+                            db_row_u64, &exists, NULL);
+        if (r < 0)
+                return db_failed(m, r, error);
+        if (exists == 0)
+                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_ACCOUNT, "No account '%s'", id);
+        return 0;
+}
+
+static void log_changed(const char *id, const char *field, uid_t actor) {
+        log_event(LOG_INFO, MID_ACCOUNT_CHANGED,
+                  "VDESK_ACCOUNT=%s", id,
+                  "VDESK_FIELD=%s", field,
+                  "VDESK_ACTOR_UID=%u", (unsigned) actor,
+                  "MESSAGE=Account %s: %s changed", id, field);
+}
+
+int account_set_name(Manager *m, const char *id, const char *name, uid_t actor, sd_bus_error *error) {
+        const char *why;
+        int r;
+
+        r = check_id(id, error);
+        if (r < 0)
+                return r;
+        if ((why = person_name_invalid_reason(name)))
+                return invalid(error, "name", why);
+        r = update(m, id, "UPDATE accounts SET full_name = ? WHERE name = ?", DBV_STR(name), error);
+        if (r < 0)
+                return r;
+        log_changed(id, "name", actor);
+        return 0;
+}
+
+int account_set_email(Manager *m, const char *id, const char *email, uid_t actor, sd_bus_error *error) {
+        const char *why;
+        int r;
+
+        r = check_id(id, error);
+        if (r < 0)
+                return r;
+        if ((why = email_invalid_reason(email)))
+                return invalid(error, "email", why);
+        r = update(m, id, "UPDATE accounts SET email = ? WHERE name = ?", isempty(email) ? DBV_NULL : DBV_STR(email),
+                   error);
+        if (r < 0)
+                return r;
+        log_changed(id, "email", actor);
+        return 0;
+}
+
+int account_reset_password(Manager *m, const char *id, const char *password, uid_t actor, sd_bus_error *error) {
+        _cleanup_(freep) char *hash = NULL;
+        int r;
+
+        r = check_id(id, error);
+        if (r < 0)
+                return r;
+        r = check_password(m, password, error);
+        if (r < 0)
+                return r;
+        r = password_hash(password, m->config.yescrypt_cost, &hash);
+        if (r < 0)
+                return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot hash the password: %s", strerror(-r));
+        /* A reset also lifts a lock and ends the account's sessions. */
+        r = update(m, id, "UPDATE accounts SET password_hash = ?, failed_signins = 0, locked_until = NULL WHERE name = ?",
+                   DBV_STR(hash), error);
+        if (r < 0)
+                return r;
+        r = db_exec(m->db, "DELETE s FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE a.name = ?",
+                    (DbValue[]) { DBV_STR(id) }, 1, NULL, NULL, NULL);
+        if (r < 0)
+                return db_failed(m, r, error);
+        log_event(LOG_INFO, MID_PASSWORD_RESET,
+                  "VDESK_ACCOUNT=%s", id,
+                  "VDESK_ACTOR_UID=%u", (unsigned) actor,
+                  "MESSAGE=Password of account %s reset", id);
+        return 0;
+}

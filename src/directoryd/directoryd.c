@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <systemd/sd-daemon.h>
+
+#include "bus-util.h"
+#include "daemon-util.h"
+#include "log.h"
+#include "manager.h"
+
+static const char help[] =
+        "vdesk-directoryd [OPTIONS]\n\n"
+        "Keeps vdesk's directory: accounts and their passwords, departments, categories.\n\n"
+        "  --config=PATH    configuration file (default " VDESK_CONFIG_DEFAULT_PATH ")\n"
+        "  --sql-dir=PATH   database migrations (default " PKGDATADIR "/sql)\n";
+
+int main(int argc, char *argv[]) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        DaemonArgs args;
+        unsigned version = 0;
+        int r;
+
+        r = manager_new(&m);
+        if (r < 0)
+                return log_oom(), EXIT_FAILURE;
+        r = daemon_start(argc, argv, "sql-dir", help, &args, &m->config);
+        if (r != 0)
+                return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+
+        r = db_open(&m->config, &m->db);
+        if (r < 0)
+                return log_error_errno(r, "Cannot open the database: %s", m->db ? db_error(m->db) : strerror(-r)),
+                       EXIT_FAILURE;
+        r = db_migrate(m->db, args.data_path ?: PKGDATADIR "/sql", &version);
+        if (r < 0)
+                return log_error_errno(r, "Cannot migrate the database: %s", db_error(m->db)), EXIT_FAILURE;
+
+        r = daemon_event_new(&m->event);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up the event loop: %m"), EXIT_FAILURE;
+        r = bus_open_from_config(&m->config, &m->bus);
+        if (r < 0)
+                return log_error_errno(r, "Cannot connect to the bus: %m"), EXIT_FAILURE;
+        r = manager_add_bus_objects(m);
+        if (r >= 0)
+                r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r >= 0)
+                r = sd_bus_request_name(m->bus, DIRECTORYD_BUS_NAME, 0);
+        if (r < 0)
+                return log_error_errno(r, "Cannot serve %s: %m", DIRECTORYD_BUS_NAME), EXIT_FAILURE;
+
+        (void) sd_notify(false, "READY=1\nSTATUS=Serving the directory.");
+        r = sd_event_loop(m->event);
+        (void) sd_notify(false, "STOPPING=1");
+        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

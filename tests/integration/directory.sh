@@ -1,0 +1,121 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# vdesk-directoryd's admin API with a real MariaDB, a private bus and a
+# real polkitd (on a private host, tests/lib/host.sh, for polkit's action
+# directory): every method's happy path, paging and filters, each refusal
+# a named error with nothing changed, unprivileged callers refused, and no
+# password or hash anywhere in the journal.
+. "$VDESK_SRC/tests/lib/harness.sh"
+. "$VDESK_SRC/tests/lib/host.sh"
+host_enter "$@"
+need_cmd dbus-send jq setpriv
+
+host_start_journal
+host_start_bus
+host_start_polkit
+host_start_mariadb
+host_write_config <<X
+[Directory]
+YescryptCost=3
+X
+host_start_directory
+
+PW1='Alice-Pass-2024' PW2='Second-Pass-2025' WEAK='short1'
+rows() { sql "SELECT name, role, full_name, COALESCE(email, '-'), COALESCE(password_hash, '-') FROM accounts ORDER BY name"; }
+# refused DESCRIPTION ERROR-NAME TEXT METHOD ARGS...: named error, message
+# naming the field, and the accounts table as it was.
+refused() {
+        local what=$1 name=$2 text=$3 method=$4; shift 4
+        local before out
+        before=$(rows)
+        out=$(dbus-send --system --print-reply --dest=org.vdesk.directory1 /org/vdesk/directory1 \
+                "org.vdesk.directory1.Manager.$method" "$@" 2>&1) && { check "$what: unexpectedly succeeded" false; return; }
+        check "$what: $name" grep -qF "Error $name: " <<<"$out"
+        check "  ... says '$text' ($out)" grep -qF "$text" <<<"$out"
+        check "  ... nothing changed" test "$before" = "$(rows)"
+}
+IA=org.freedesktop.DBus.Error.InvalidArgs E=org.vdesk.Error
+
+check "CreateAccount alice (staff, with a password)" dir_call CreateAccount sssss alice "Alice Liddell" staff "" "$PW1"
+check "CreateAccount bob (manager, e-mail, no password)" dir_call CreateAccount sssss bob "Bob Dylan" manager bob@example.org ""
+a=$(busctl --system --json=short call org.vdesk.directory1 /org/vdesk/directory1 org.vdesk.directory1.Manager GetAccount s alice)
+check "GetAccount alice" test "$(jq -r '.data[0] | "\(.[0])|\(.[1])|\(.[2])|\(.[3])|\(.[4])"' <<<"$a")" = "alice|Alice Liddell|staff||offline"
+check "  ... with its created time" test "$(jq -r '.data[0][5] > 1700000000000000' <<<"$a")" = true
+hash=$(sql "SELECT password_hash FROM accounts WHERE name = 'alice'")
+check "the password is stored as a yescrypt hash" bash -c "[[ '$hash' == '\$y\$'* ]]"
+check "bob has no password" test "$(sql "SELECT password_hash IS NULL FROM accounts WHERE name = 'bob'")" = 1
+
+refused "empty id" $IA "Invalid id: is empty" CreateAccount string: string:X string:staff string: string:
+refused "300-byte id" $IA "Invalid id: is longer than 63 bytes" CreateAccount string:$(printf 'a%.0s' $(seq 300)) string:X string:staff string: string:
+refused "id with /" $IA "Invalid id: may hold only" CreateAccount string:a/b string:X string:staff string: string:
+refused "id with a control character" $IA "Invalid id: may hold only" CreateAccount string:$'a\tb' string:X string:staff string: string:
+refused "empty name" $IA "Invalid name: is empty" CreateAccount string:carol string: string:staff string: string:
+refused "name with a control character" $IA "Invalid name: contains control characters" CreateAccount string:carol string:$'Ca\x01rol' string:staff string: string:
+refused "unknown role" $IA "Invalid role: is not one of staff, manager, admin" CreateAccount string:carol string:Carol string:boss string: string:
+refused "bad e-mail" $IA "Invalid email: is not of the form name@domain.tld" CreateAccount string:carol string:Carol string:staff string:carol@ string:
+refused "password too short" $E.WeakPassword "Invalid password: is shorter than 10 characters" CreateAccount string:carol string:Carol string:staff string: string:$WEAK
+refused "password of one kind of character" $E.WeakPassword "Invalid password: must mix at least 3 of" CreateAccount string:carol string:Carol string:staff string: string:onlylowercaseletters
+refused "duplicate id" $E.AccountExists "Invalid id: account 'alice' exists already" CreateAccount string:alice string:Other string:staff string: string:
+check "invalid UTF-8 in a name cannot reach the service (the bus refuses it)" \
+        bash -c "! busctl --system call org.vdesk.directory1 /org/vdesk/directory1 org.vdesk.directory1.Manager CreateAccount sssss carol $'C\xffrol' staff '' '' 2>/dev/null"
+
+# paging and filters
+for i in $(seq -w 1 24); do dir_call CreateAccount sssss "s$i" "Staff $i" staff "" "" >/dev/null; done
+list() { busctl --system --json=short call org.vdesk.directory1 /org/vdesk/directory1 org.vdesk.directory1.Manager ListAccounts sssuu "$@"; }
+p=$(list "" "" "" 0 10)
+check "a page of 10 of 26, total 26" test "$(jq -r '"\(.data[0] | length) \(.data[1])"' <<<"$p")" = "10 26"
+check "  ... ordered by id" test "$(jq -r '[.data[0][][0]] | join(",")' <<<"$p")" = "alice,bob,s01,s02,s03,s04,s05,s06,s07,s08"
+check "the last page holds the rest" test "$(list "" "" "" 20 10 | jq -r '[.data[0][][0]] | join(",")')" = "s19,s20,s21,s22,s23,s24"
+check "filter by role" test "$(list manager "" "" 0 100 | jq -r '"\([.data[0][][0]] | join(",")) \(.data[1])"')" = "bob 1"
+check "filter by state" test "$(list "" "" online 0 100 | jq -r '.data[1]')" = 0
+sql "INSERT INTO departments (name, unit) VALUES ('sales', 'ACME')"
+sql "INSERT INTO department_members (department_id, account_id) SELECT d.id, a.id FROM departments d, accounts a WHERE d.name = 'sales' AND a.name IN ('s01', 's02')"
+check "filter by department" test "$(list "" sales "" 0 100 | jq -r '[.data[0][][0]] | join(",")')" = "s01,s02"
+refused "unknown department in a filter" $E.NoSuchDepartment "No department 'nowhere'" ListAccounts string: string:nowhere string: uint32:0 uint32:10
+refused "unknown role in a filter" $IA "Invalid role" ListAccounts string:boss string: string: uint32:0 uint32:10
+refused "a page of 0" $IA "Invalid limit: must be 1 to 1000" ListAccounts string: string: string: uint32:0 uint32:0
+
+# changes
+check "SetAccountName" dir_call SetAccountName ss alice "Alice P. Liddell"
+check "SetAccountEmail" dir_call SetAccountEmail ss alice alice@example.org
+check "  ... both stored" test "$(sql "SELECT CONCAT(full_name, '|', email) FROM accounts WHERE name = 'alice'")" = "Alice P. Liddell|alice@example.org"
+check "SetAccountEmail to empty clears it" dir_call SetAccountEmail ss alice ""
+refused "SetAccountName of an unknown account" $E.NoSuchAccount "No account 'ghost'" SetAccountName string:ghost string:Ghost
+check "ResetPassword" dir_call ResetPassword ss bob "$PW2"
+bobhash=$(sql "SELECT password_hash FROM accounts WHERE name = 'bob'")
+check "  ... bob has a yescrypt hash now" bash -c '[[ $1 == "\$y\$"* ]]' _ "$bobhash"
+refused "ResetPassword to a weak one" $E.WeakPassword "Invalid password: is shorter than 10 characters" ResetPassword string:alice string:$WEAK
+
+# deletion
+sql "INSERT INTO templates (name, path, format) VALUES ('t', '/x/t.img', 'raw')"
+sql "INSERT INTO desktops (name, uuid, account_id, template_id, disk_path, address, mac, rdp_port) SELECT 'd1', 'u1', a.id, t.id, '/x/d1.qcow2', 1, 'm1', 50000 FROM accounts a, templates t WHERE a.name = 's03'"
+refused "DeleteAccount of an account with desktops" $E.AccountInUse "Account 's03' still has desktops" DeleteAccount string:s03
+check "DeleteAccount s01 (a department member)" dir_call DeleteAccount s s01
+check "  ... its membership went with it" test "$(sql "SELECT COUNT(*) FROM department_members")" = 1
+refused "DeleteAccount again" $E.NoSuchAccount "No account 's01'" DeleteAccount string:s01
+
+# polkit: an unprivileged uid is refused every admin method, nothing changes
+before=$(rows)
+for call in "CreateAccount sssss eve Eve staff '' ''" "DeleteAccount s alice" "GetAccount s alice" \
+            "ListAccounts sssuu '' '' '' 0 10" "SetAccountName ss alice X" "SetAccountEmail ss alice x@y.z" \
+            "ResetPassword ss alice Whatever-Pass-1"; do
+        out=$(eval setpriv --reuid=1 --regid=1 --clear-groups busctl --system call org.vdesk.directory1 \
+                /org/vdesk/directory1 org.vdesk.directory1.Manager $call 2>&1)
+        check "uid 1 is refused ${call%% *} ($out)" grep -q "Not authorized for org.vdesk.directory1.manage" <<<"$out"
+done
+check "  ... and nothing changed" test "$before" = "$(rows)"
+
+# the journal: the changes are there, no secret is
+mid() { sed -n "s/^#define MID_$1 *\"\(.*\)\"/\1/p" "$VDESK_SRC/src/shared/message-id.h"; }
+check "journal: alice's creation names the actor" \
+        test "$(journal_json MESSAGE_ID="$(mid ACCOUNT_CREATED)" VDESK_ACCOUNT=alice | jq -r .VDESK_ACTOR_UID)" = 0
+check "journal: bob's password reset" test -n "$(journal_json MESSAGE_ID="$(mid PASSWORD_RESET)" VDESK_ACCOUNT=bob)"
+check "journal: the deletion" test -n "$(journal_json MESSAGE_ID="$(mid ACCOUNT_DELETED)" VDESK_ACCOUNT=s01)"
+journalctl --no-pager -o json >"$T/journal.json" 2>/dev/null
+check "the journal was read ($(wc -l <"$T/journal.json") entries)" test "$(wc -l <"$T/journal.json")" -gt 50
+check "  ... and the grep below finds what is there (alice's id)" grep -qF '"VDESK_ACCOUNT":"alice"' "$T/journal.json"
+for secret in "$PW1" "$PW2" "$WEAK" "$hash" "$bobhash"; do
+        check "no secret in the whole journal (${#secret} characters)" bash -c '! grep -qF -- "$1" "$2"' _ "$secret" "$T/journal.json"
+done
+
+finish
