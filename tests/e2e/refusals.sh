@@ -27,7 +27,7 @@ X
 host_start_vdesk
 
 qemu-img create -q -f qcow2 "$T/templates/base.qcow2" 16M
-sql "INSERT INTO accounts (name) VALUES ('alice')"
+dir_call CreateAccount sssss alice "Alice Example" staff "" "" || die "cannot create the account"
 check "RegisterTemplate" broker_call RegisterTemplate ss base "$T/templates/base.qcow2"
 
 state() {
