@@ -18,7 +18,6 @@ static const char help[] =
 int main(int argc, char *argv[]) {
         _cleanup_(manager_freep) Manager *m = NULL;
         DaemonArgs args;
-        unsigned version = 0;
         int r;
 
         r = manager_new(&m);
@@ -34,14 +33,8 @@ int main(int argc, char *argv[]) {
         (void) mkdir(LOCALSTATEDIR "/log/vdesk", 0750);
         (void) mkdir(m->console_log_dir, 0750);
 
-        r = db_open(&m->config, &m->db);
-        if (r < 0)
-                return log_error_errno(r, "Cannot open the database: %s", m->db ? db_error(m->db) : strerror(-r)),
-                       EXIT_FAILURE;
-        r = db_migrate(m->db, args.data_path ?: PKGDATADIR "/sql", &version);
-        if (r < 0)
-                return log_error_errno(r, "Cannot migrate the database: %s", db_error(m->db)), EXIT_FAILURE;
-        log_info("Database %s at schema version %u.", m->config.db_name, version);
+        if (daemon_open_database(&m->config, args.data_path ?: PKGDATADIR "/sql", &m->db) < 0)
+                return EXIT_FAILURE;
 
         r = daemon_event_new(&m->event);
         if (r < 0)

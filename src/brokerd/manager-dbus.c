@@ -14,16 +14,7 @@
  * asked without blocking. The method itself runs once polkitd said yes;
  * it replies at once, or later (OpenDesktop). */
 
-#define AUTHORIZED(name)                                                                        \
-        static int name(Manager *m, sd_bus_message *msg, uid_t actor, sd_bus_error *error);     \
-        static int name##_authorized(void *userdata, sd_bus_message *msg, uid_t actor,          \
-                                     sd_bus_error *error) {                                     \
-                return name(userdata, msg, actor, error);                                       \
-        }                                                                                       \
-        static int method_##name(sd_bus_message *msg, void *userdata, sd_bus_error *error) {    \
-                return polkit_authorize_then(msg, BROKERD_ACTION_MANAGE, name##_authorized, userdata); \
-        }                                                                                       \
-        static int name(Manager *m, sd_bus_message *msg, uid_t actor, sd_bus_error *error)
+#define AUTHORIZED(name) POLKIT_METHOD(name, Manager, BROKERD_ACTION_MANAGE)
 
 /* ---- templates ----------------------------------------------------------- */
 

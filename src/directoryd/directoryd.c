@@ -16,7 +16,6 @@ static const char help[] =
 int main(int argc, char *argv[]) {
         _cleanup_(manager_freep) Manager *m = NULL;
         DaemonArgs args;
-        unsigned version = 0;
         int r;
 
         r = manager_new(&m);
@@ -26,13 +25,8 @@ int main(int argc, char *argv[]) {
         if (r != 0)
                 return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 
-        r = db_open(&m->config, &m->db);
-        if (r < 0)
-                return log_error_errno(r, "Cannot open the database: %s", m->db ? db_error(m->db) : strerror(-r)),
-                       EXIT_FAILURE;
-        r = db_migrate(m->db, args.data_path ?: PKGDATADIR "/sql", &version);
-        if (r < 0)
-                return log_error_errno(r, "Cannot migrate the database: %s", db_error(m->db)), EXIT_FAILURE;
+        if (daemon_open_database(&m->config, args.data_path ?: PKGDATADIR "/sql", &m->db) < 0)
+                return EXIT_FAILURE;
 
         r = daemon_event_new(&m->event);
         if (r < 0)

@@ -9,16 +9,7 @@
 /* The admin API: polkit decides (org.vdesk.directory1.manage), asked
  * without blocking; the method runs once polkitd said yes. */
 
-#define AUTHORIZED(name)                                                                        \
-        static int name(Manager *m, sd_bus_message *msg, uid_t actor, sd_bus_error *error);     \
-        static int name##_authorized(void *userdata, sd_bus_message *msg, uid_t actor,          \
-                                     sd_bus_error *error) {                                     \
-                return name(userdata, msg, actor, error);                                       \
-        }                                                                                       \
-        static int method_##name(sd_bus_message *msg, void *userdata, sd_bus_error *error) {    \
-                return polkit_authorize_then(msg, DIRECTORYD_ACTION_MANAGE, name##_authorized, userdata); \
-        }                                                                                       \
-        static int name(Manager *m, sd_bus_message *msg, uid_t actor, sd_bus_error *error)
+#define AUTHORIZED(name) POLKIT_METHOD(name, Manager, DIRECTORYD_ACTION_MANAGE)
 
 #define ACCOUNT_SIGNATURE "(sssssxx)"
 

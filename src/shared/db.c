@@ -516,3 +516,19 @@ static int migrate_locked(Db *db, const char *dir, unsigned *ret_version) {
         *ret_version = current;
         return 0;
 }
+
+int daemon_open_database(const VdeskConfig *c, const char *sql_dir, Db **ret) {
+        _cleanup_(db_closep) Db *db = NULL;
+        unsigned version = 0;
+        int r;
+
+        r = db_open(c, &db);
+        if (r < 0)
+                return log_error_errno(r, "Cannot open the database %s: %m", c->db_name);
+        r = db_migrate(db, sql_dir, &version);
+        if (r < 0)
+                return log_error_errno(r, "Cannot migrate the database: %s", db_error(db));
+        log_info("Database %s at schema version %u.", c->db_name, version);
+        *ret = TAKE_PTR(db);
+        return 0;
+}

@@ -84,6 +84,10 @@ const char *db_error_key(Db *db);
  * version the schema has now. */
 int db_migrate(Db *db, const char *dir, unsigned *ret_version);
 
+/* For a service's main(): opens the database and applies the migrations in
+ * sql_dir, logging what failed. */
+int daemon_open_database(const VdeskConfig *c, const char *sql_dir, Db **ret);
+
 /* Splits a migration file into its statements (each ends with ';' at the
  * end of a line; "--" comment lines are dropped). */
 int db_split_statements(const char *text, char ***ret);

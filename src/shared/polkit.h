@@ -26,3 +26,17 @@ typedef int (*PolkitMethod)(void *userdata, sd_bus_message *msg, uid_t actor, sd
  * whole body of an sd-bus method handler: returns 1 (the reply comes
  * later) or a negative errno if the question could not be asked. */
 int polkit_authorize_then(sd_bus_message *msg, const char *action, PolkitMethod method, void *userdata);
+
+/* Defines an sd-bus method handler method_NAME that asks polkit for action
+ * and then runs NAME(Type *m, msg, actor, error), whose body follows the
+ * macro. */
+#define POLKIT_METHOD(name, Type, action)                                                       \
+        static int name(Type *m, sd_bus_message *msg, uid_t actor, sd_bus_error *error);        \
+        static int name##_authorized(void *userdata, sd_bus_message *msg, uid_t actor,          \
+                                     sd_bus_error *error) {                                     \
+                return name(userdata, msg, actor, error);                                       \
+        }                                                                                       \
+        static int method_##name(sd_bus_message *msg, void *userdata, sd_bus_error *error) {    \
+                return polkit_authorize_then(msg, action, name##_authorized, userdata);         \
+        }                                                                                       \
+        static int name(Type *m, sd_bus_message *msg, uid_t actor, sd_bus_error *error)
