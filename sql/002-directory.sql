@@ -78,7 +78,7 @@ CREATE TABLE IF NOT EXISTS category_managers (
 ) ENGINE=InnoDB;
 
 CREATE TABLE IF NOT EXISTS sessions (
-        token_hash BINARY(32) NOT NULL PRIMARY KEY,
+        token_hash CHAR(64) NOT NULL PRIMARY KEY,       -- hex SHA-256 of the token
         account_id INT UNSIGNED NOT NULL,
         peer VARCHAR(64) NOT NULL DEFAULT '',
         created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,

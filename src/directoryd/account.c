@@ -89,7 +89,7 @@ static int db_failed(Manager *m, int r, sd_bus_error *error) {
                               r == -ENOTCONN ? "no connection to MariaDB" : db_error(m->db));
 }
 
-static int check_password(Manager *m, const char *password, sd_bus_error *error) {
+int account_check_new_password(Manager *m, const char *password, sd_bus_error *error) {
         PasswordPolicy p = {
                 .min_length = m->config.password_min_length,
                 .min_classes = m->config.password_min_classes,
@@ -117,7 +117,7 @@ int account_create(Manager *m, const char *id, const char *name, const char *rol
         if ((why = email_invalid_reason(email)))
                 return invalid(error, "email", why);
         if (!isempty(password)) {
-                r = check_password(m, password, error);
+                r = account_check_new_password(m, password, error);
                 if (r < 0)
                         return r;
                 r = password_hash(password, m->config.yescrypt_cost, &hash);
@@ -323,7 +323,7 @@ int account_reset_password(Manager *m, const char *id, const char *password, uid
         r = check_id(id, error);
         if (r < 0)
                 return r;
-        r = check_password(m, password, error);
+        r = account_check_new_password(m, password, error);
         if (r < 0)
                 return r;
         r = password_hash(password, m->config.yescrypt_cost, &hash);

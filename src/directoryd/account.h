@@ -39,6 +39,10 @@ const char *email_invalid_reason(const char *s);
 /* NULL if s is an acceptable personal name, else why not. */
 const char *person_name_invalid_reason(const char *s);
 
+/* WeakPassword (the policy's reason) unless password meets [Directory]'s
+ * policy. */
+int account_check_new_password(Manager *m, const char *password, sd_bus_error *error);
+
 /* An empty password creates an account that cannot sign in until one is
  * set with account_reset_password(). */
 int account_create(Manager *m, const char *id, const char *name, const char *role, const char *email,

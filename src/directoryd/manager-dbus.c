@@ -5,6 +5,7 @@
 #include "bus-util.h"
 #include "manager.h"
 #include "polkit.h"
+#include "session.h"
 
 /* The admin API: polkit decides (org.vdesk.directory1.manage), asked
  * without blocking; the method runs once polkitd said yes. */
@@ -123,6 +124,89 @@ AUTHORIZED(reset_password) {
         return set_field(m, msg, actor, error, account_reset_password);
 }
 
+/* ---- staff: no polkit, the password (then the token) authenticates ---- */
+
+/* Who is on the other end, for the journal: the bus vouches for the uid. */
+static void peer_of(sd_bus_message *msg, char buf[static 64]) {
+        uid_t uid = (uid_t) -1;
+
+        (void) bus_sender_uid(msg, &uid);
+        snprintf(buf, 64, "uid %u (%s)", (unsigned) uid, strempty(sd_bus_message_get_sender(msg)));
+}
+
+static int method_sign_in(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(freep) char *token = NULL;
+        const char *id, *password;
+        uint64_t expires = 0;
+        char peer[64];
+        int r;
+
+        r = sd_bus_message_read(msg, "ss", &id, &password);
+        if (r < 0)
+                return r;
+        peer_of(msg, peer);
+        r = session_sign_in(userdata, id, password, peer, &token, &expires, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_reply_method_return(msg, "sx", token, (int64_t) expires);
+        explicit_bzero(token, strlen(token));
+        return r;
+}
+
+static int method_sign_out(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        const char *token;
+        char peer[64];
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &token);
+        if (r < 0)
+                return r;
+        peer_of(msg, peer);
+        r = session_sign_out(userdata, token, peer, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_who_am_i(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *token;
+        char id[64];
+        Account a = {};
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &token);
+        if (r < 0)
+                return r;
+        r = session_check(userdata, token, id, error);
+        if (r >= 0)
+                r = account_get(userdata, id, &a, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = append_account(reply, &a);
+        account_done(&a);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_change_password(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        const char *id, *old_password, *new_password;
+        char peer[64];
+        int r;
+
+        r = sd_bus_message_read(msg, "sss", &id, &old_password, &new_password);
+        if (r < 0)
+                return r;
+        peer_of(msg, peer);
+        r = session_change_password(userdata, id, old_password, new_password, peer, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD_WITH_ARGS("CreateAccount",
@@ -153,6 +237,22 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", id, "s", password),
                                 SD_BUS_NO_RESULT,
                                 method_reset_password, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("SignIn",
+                                SD_BUS_ARGS("s", id, "s", password),
+                                SD_BUS_RESULT("s", token, "x", expires_usec),
+                                method_sign_in, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("SignOut",
+                                SD_BUS_ARGS("s", token),
+                                SD_BUS_NO_RESULT,
+                                method_sign_out, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("WhoAmI",
+                                SD_BUS_ARGS("s", token),
+                                SD_BUS_RESULT(ACCOUNT_SIGNATURE, account),
+                                method_who_am_i, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("ChangePassword",
+                                SD_BUS_ARGS("s", id, "s", old_password, "s", new_password),
+                                SD_BUS_NO_RESULT,
+                                method_change_password, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_VTABLE_END
 };
 

@@ -29,6 +29,9 @@
 #define VDESK_ERROR_ACCOUNT_IN_USE      "org.vdesk.Error.AccountInUse"
 #define VDESK_ERROR_WEAK_PASSWORD       "org.vdesk.Error.WeakPassword"
 #define VDESK_ERROR_NO_SUCH_DEPARTMENT  "org.vdesk.Error.NoSuchDepartment"
+#define VDESK_ERROR_AUTHENTICATION_FAILED "org.vdesk.Error.AuthenticationFailed"
+#define VDESK_ERROR_ACCOUNT_LOCKED      "org.vdesk.Error.AccountLocked"
+#define VDESK_ERROR_INVALID_TOKEN       "org.vdesk.Error.InvalidToken"
 
 /* Registers the map with sd-bus; call once before using the names. */
 int bus_error_register(void);

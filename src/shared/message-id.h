@@ -24,3 +24,8 @@
 #define MID_ACCOUNT_DELETED     "a01ab5c9dd4f47b7b06dfe9f9a6ce1c8"
 #define MID_ACCOUNT_CHANGED     "39569f90e37c4b5394f1f3f00672de98"
 #define MID_PASSWORD_RESET      "dbcebbb5ddee432b89234a29cc0d7afa"
+#define MID_SIGNED_IN           "d1c0cd432527419ca6803e29f6227e3c"
+#define MID_SIGNED_OUT          "5b918b6616cd4f68b806922f5215fadc"
+#define MID_SIGNIN_FAILED       "874f16b159f648dba581515f70f32fcc"
+#define MID_ACCOUNT_LOCKED      "d295b938dadc48a8bc92fb72110eb161"
+#define MID_PASSWORD_CHANGED    "12a4a5dffbd8456d8ed2cb62b7f8b190"

@@ -17,6 +17,7 @@ host_start_mariadb
 host_write_config <<X
 [Directory]
 YescryptCost=3
+MaxFailedSignins=3
 X
 host_start_directory
 
@@ -94,6 +95,74 @@ check "DeleteAccount s01 (a department member)" dir_call DeleteAccount s s01
 check "  ... its membership went with it" test "$(sql "SELECT COUNT(*) FROM department_members")" = 1
 refused "DeleteAccount again" $E.NoSuchAccount "No account 's01'" DeleteAccount string:s01
 
+# staff: sign in, token, sign out (any uid may: the password authenticates)
+signin() { setpriv --reuid=1 --regid=1 --clear-groups busctl --system --json=short call org.vdesk.directory1 \
+        /org/vdesk/directory1 org.vdesk.directory1.Manager SignIn ss "$@"; }
+staff() { local m=$1; shift; dbus-send --system --print-reply --dest=org.vdesk.directory1 /org/vdesk/directory1 \
+        "org.vdesk.directory1.Manager.$m" "$@" 2>&1; }
+out=$(signin alice "$PW1")
+token=$(jq -r '.data[0]' <<<"$out")
+check "an unprivileged uid signs in as alice with her password" bash -c '[[ $1 =~ ^[0-9a-f]{64}$ ]]' _ "$token"
+check "  ... the session lasts 8 h" test "$(jq -r "(.data[1] / 1000000 - $(date +%s)) / 3600 | round" <<<"$out")" = 8
+check "  ... alice shows online" test "$(sql "SELECT state FROM accounts WHERE name = 'alice'")" = online
+check "  ... only the token's SHA-256 is stored" \
+        test "$(sql "SELECT token_hash FROM sessions")" = "$(printf %s "$token" | sha256sum | cut -d' ' -f1)"
+check "WhoAmI with the token" bash -c "busctl --system call org.vdesk.directory1 /org/vdesk/directory1 \
+        org.vdesk.directory1.Manager WhoAmI s $token | grep -q '\"alice\"'"
+out=$(staff WhoAmI string:$(printf '%064x' 42))
+check "a forged token: InvalidToken ($out)" grep -q "Error org.vdesk.Error.InvalidToken: Invalid token: unknown or expired" <<<"$out"
+out=$(staff WhoAmI "string:not-a-token")
+check "a malformed token: InvalidToken ($out)" grep -q "Error org.vdesk.Error.InvalidToken: Invalid token: not a vdesk session token" <<<"$out"
+check "SignOut" dir_call SignOut s "$token"
+check "  ... alice shows offline" test "$(sql "SELECT state FROM accounts WHERE name = 'alice'")" = offline
+out=$(staff SignOut string:$token)
+check "  ... the token is dead ($out)" grep -q "Error org.vdesk.Error.InvalidToken" <<<"$out"
+token2=$(signin alice "$PW1" | jq -r '.data[0]')
+sql "UPDATE sessions SET expires_at = NOW() - INTERVAL 1 SECOND"
+out=$(staff WhoAmI string:$token2)
+check "an expired token: InvalidToken ($out)" grep -q "Error org.vdesk.Error.InvalidToken: Invalid token: unknown or expired" <<<"$out"
+
+out=$(staff SignIn string:alice string:Wrong-Pass-99)
+check "a wrong password: AuthenticationFailed ($out)" grep -q "Error org.vdesk.Error.AuthenticationFailed: Wrong id or password" <<<"$out"
+out=$(staff SignIn string:nobody-here string:Wrong-Pass-99)
+check "an unknown id: the same answer ($out)" grep -q "Error org.vdesk.Error.AuthenticationFailed: Wrong id or password" <<<"$out"
+check "  ... counted" test "$(sql "SELECT failed_signins FROM accounts WHERE name = 'alice'")" = 1
+staff SignIn string:alice string:Wrong-Pass-99 >/dev/null
+out=$(staff SignIn string:alice string:Wrong-Pass-99)
+check "the third failure locks the account ($out)" grep -q "Error org.vdesk.Error.AccountLocked: Wrong id or password; the account is now locked for 15 minutes" <<<"$out"
+out=$(staff SignIn string:alice string:$PW1)
+check "  ... and then the right password is refused too ($out)" grep -q "Error org.vdesk.Error.AccountLocked: The account is locked for another" <<<"$out"
+check "  ... the lock is journaled with the peer" \
+        test "$(journal_json MESSAGE_ID="$(sed -n 's/^#define MID_ACCOUNT_LOCKED *"\(.*\)"/\1/p' "$VDESK_SRC/src/shared/message-id.h")" VDESK_ACCOUNT=alice | jq -r .VDESK_PEER)" != ""
+# the clock moves on: the lock ran out 1 s ago
+sql "UPDATE accounts SET locked_until = NOW() - INTERVAL 1 SECOND WHERE name = 'alice'"
+token3=$(signin alice "$PW1" | jq -r '.data[0]')
+check "after the lock ran out the right password works" bash -c '[[ $1 =~ ^[0-9a-f]{64}$ ]]' _ "$token3"
+check "  ... and the count starts again" test "$(sql "SELECT CONCAT(failed_signins, '|', COALESCE(locked_until, '-')) FROM accounts WHERE name = 'alice'")" = "0|-"
+for i in 1 2 3; do staff SignIn string:alice string:Wrong-Pass-99 >/dev/null; done
+check "an admin's ResetPassword lifts a lock" dir_call ResetPassword ss alice "$PW2"
+check "  ... and ends alice's sessions" test "$(sql "SELECT COUNT(*) FROM sessions")" = 0
+out=$(signin alice "$PW2" 2>&1)
+check "  ... the new password signs in ($out)" grep -q '"data":\["[0-9a-f]\{64\}"' <<<"$out"
+
+PW3='Third-Pass-2026'
+out=$(staff ChangePassword string:alice string:Wrong-Pass-99 string:$PW3)
+check "ChangePassword with a wrong old password: AuthenticationFailed" grep -q "Error org.vdesk.Error.AuthenticationFailed" <<<"$out"
+before=$(sql "SELECT password_hash FROM accounts WHERE name = 'alice'")
+out=$(staff ChangePassword string:alice string:$PW2 string:$WEAK)
+check "ChangePassword to a weak one: WeakPassword ($out)" grep -q "Error org.vdesk.Error.WeakPassword: Invalid password: is shorter than 10 characters" <<<"$out"
+check "  ... the hash is unchanged" test "$before" = "$(sql "SELECT password_hash FROM accounts WHERE name = 'alice'")"
+check "ChangePassword" bash -c "setpriv --reuid=1 --regid=1 --clear-groups busctl --system call org.vdesk.directory1 \
+        /org/vdesk/directory1 org.vdesk.directory1.Manager ChangePassword sss alice '$PW2' '$PW3'"
+out=$(signin alice "$PW3" 2>&1)
+check "  ... the new password signs in ($out)" grep -q '"data":\["[0-9a-f]\{64\}"' <<<"$out"
+out=$(staff SignIn string:alice string:$PW2)
+check "  ... the old one does not" grep -q "Error org.vdesk.Error.AuthenticationFailed" <<<"$out"
+mid() { sed -n "s/^#define MID_$1 *\"\(.*\)\"/\1/p" "$VDESK_SRC/src/shared/message-id.h"; }
+for e in SIGNED_IN SIGNED_OUT SIGNIN_FAILED ACCOUNT_LOCKED PASSWORD_CHANGED; do
+        check "journal has $e for alice" test -n "$(journal_json MESSAGE_ID="$(mid $e)" VDESK_ACCOUNT=alice)"
+done
+
 # polkit: an unprivileged uid is refused every admin method, nothing changes
 before=$(rows)
 for call in "CreateAccount sssss eve Eve staff '' ''" "DeleteAccount s alice" "GetAccount s alice" \
@@ -106,7 +175,6 @@ done
 check "  ... and nothing changed" test "$before" = "$(rows)"
 
 # the journal: the changes are there, no secret is
-mid() { sed -n "s/^#define MID_$1 *\"\(.*\)\"/\1/p" "$VDESK_SRC/src/shared/message-id.h"; }
 check "journal: alice's creation names the actor" \
         test "$(journal_json MESSAGE_ID="$(mid ACCOUNT_CREATED)" VDESK_ACCOUNT=alice | jq -r .VDESK_ACTOR_UID)" = 0
 check "journal: bob's password reset" test -n "$(journal_json MESSAGE_ID="$(mid PASSWORD_RESET)" VDESK_ACCOUNT=bob)"
@@ -114,7 +182,7 @@ check "journal: the deletion" test -n "$(journal_json MESSAGE_ID="$(mid ACCOUNT_
 journalctl --no-pager -o json >"$T/journal.json" 2>/dev/null
 check "the journal was read ($(wc -l <"$T/journal.json") entries)" test "$(wc -l <"$T/journal.json")" -gt 50
 check "  ... and the grep below finds what is there (alice's id)" grep -qF '"VDESK_ACCOUNT":"alice"' "$T/journal.json"
-for secret in "$PW1" "$PW2" "$WEAK" "$hash" "$bobhash"; do
+for secret in "$PW1" "$PW2" "$PW3" "$WEAK" "$hash" "$bobhash" "$token" "$token2" "$token3"; do
         check "no secret in the whole journal (${#secret} characters)" bash -c '! grep -qF -- "$1" "$2"' _ "$secret" "$T/journal.json"
 done
 

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* Password policy, yescrypt hashing and verification. */
+/* Password policy, yescrypt hashing and verification, and the sign-in
+ * lockout decision with a clock the test sets. */
 
 #include "macro.h"
 #include "password.h"
+#include "session.h"
 #include "tests.h"
 
 static void test_policy(void) {
@@ -41,7 +43,45 @@ static void test_hash(void) {
         CHECK_INT(password_verify("Correct-Horse-7", ""), -EINVAL);
 }
 
+static void test_lockout(void) {
+        const uint64_t MIN = 60 * USEC_PER_SEC, t0 = 1700000000ULL * USEC_PER_SEC;
+        SignInPolicy p = { .max_failed = 3, .lock_usec = 15 * MIN };
+        unsigned failed = 0;
+        uint64_t until = 0;
+
+        CHECK_INT(signin_decide(false, 0, 0, t0, &p, &failed, &until), SIGNIN_WRONG_PASSWORD);
+        CHECK_INT(failed, 1);
+        CHECK_INT(until, 0);
+        CHECK_INT(signin_decide(true, 1, 0, t0, &p, &failed, &until), SIGNIN_OK);
+        CHECK_INT(failed, 0);                                   /* success clears the count */
+
+        CHECK_INT(signin_decide(false, 1, 0, t0, &p, &failed, &until), SIGNIN_WRONG_PASSWORD);
+        CHECK_INT(signin_decide(false, failed, until, t0 + 1, &p, &failed, &until), SIGNIN_WRONG_PASSWORD_NOW_LOCKED);
+        CHECK_INT(failed, 3);
+        CHECK_INT(until, t0 + 1 + 15 * MIN);
+
+        /* locked: even the right password is refused, and nothing moves */
+        CHECK_INT(signin_decide(true, failed, until, t0 + 14 * MIN, &p, &failed, &until), SIGNIN_LOCKED);
+        CHECK_INT(failed, 3);
+        CHECK_INT(until, t0 + 1 + 15 * MIN);
+        CHECK_INT(signin_decide(false, failed, until, t0 + 15 * MIN, &p, &failed, &until), SIGNIN_LOCKED);
+
+        /* once the lock ran out: the right password works ... */
+        CHECK_INT(signin_decide(true, 3, t0 + 1 + 15 * MIN, t0 + 16 * MIN, &p, &failed, &until), SIGNIN_OK);
+        CHECK_INT(failed, 0);
+        CHECK_INT(until, 0);
+        /* ... and a wrong one starts counting again, not locking at once */
+        CHECK_INT(signin_decide(false, 3, t0 + 1 + 15 * MIN, t0 + 16 * MIN, &p, &failed, &until), SIGNIN_WRONG_PASSWORD);
+        CHECK_INT(failed, 1);
+
+        /* MaxFailedSignins=0: never locks */
+        p.max_failed = 0;
+        CHECK_INT(signin_decide(false, 1000, 0, t0, &p, &failed, &until), SIGNIN_WRONG_PASSWORD);
+        CHECK_INT(until, 0);
+}
+
 int main(void) {
+        test_lockout();
         test_policy();
         test_hash();
         return test_summary();

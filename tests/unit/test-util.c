@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "macro.h"
+#include "sha256.h"
 #include "util.h"
 #include "tests.h"
 
@@ -105,7 +106,34 @@ static void test_mkdir_parents(void) {
         rmdir(top);
 }
 
+static void check_sha256(const char *input, size_t len, const char *want) {
+        uint8_t d[SHA256_DIGEST_SIZE];
+        char hex[2 * SHA256_DIGEST_SIZE + 1];
+
+        sha256(input, len, d);
+        for (unsigned i = 0; i < SHA256_DIGEST_SIZE; i++)
+                snprintf(hex + 2 * i, 3, "%02x", d[i]);
+        CHECK_STR(hex, want);
+}
+
+static void test_sha256(void) {
+        static char million[1000000];
+
+        /* FIPS 180-4 examples and the edges of the padding */
+        check_sha256("", 0, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        check_sha256("abc", 3, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        check_sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56,
+                     "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+        check_sha256("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
+                     112, "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
+        memset(million, 'a', sizeof million);
+        check_sha256(million, sizeof million, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+        check_sha256(million, 55, "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318");
+        check_sha256(million, 64, "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb");
+}
+
 int main(void) {
+        test_sha256();
         test_mkdir_parents();
         test_names();
         test_utf8();
