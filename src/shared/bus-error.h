@@ -32,6 +32,12 @@
 #define VDESK_ERROR_AUTHENTICATION_FAILED "org.vdesk.Error.AuthenticationFailed"
 #define VDESK_ERROR_ACCOUNT_LOCKED      "org.vdesk.Error.AccountLocked"
 #define VDESK_ERROR_INVALID_TOKEN       "org.vdesk.Error.InvalidToken"
+#define VDESK_ERROR_DEPARTMENT_EXISTS   "org.vdesk.Error.DepartmentExists"
+#define VDESK_ERROR_DEPARTMENT_IN_USE   "org.vdesk.Error.DepartmentInUse"
+#define VDESK_ERROR_NO_SUCH_CATEGORY    "org.vdesk.Error.NoSuchCategory"
+#define VDESK_ERROR_CATEGORY_EXISTS     "org.vdesk.Error.CategoryExists"
+#define VDESK_ERROR_CATEGORY_IN_USE     "org.vdesk.Error.CategoryInUse"
+#define VDESK_ERROR_NOT_LINKED          "org.vdesk.Error.NotLinked"
 
 /* Registers the map with sd-bus; call once before using the names. */
 int bus_error_register(void);

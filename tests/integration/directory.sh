@@ -95,6 +95,56 @@ check "DeleteAccount s01 (a department member)" dir_call DeleteAccount s s01
 check "  ... its membership went with it" test "$(sql "SELECT COUNT(*) FROM department_members")" = 1
 refused "DeleteAccount again" $E.NoSuchAccount "No account 's01'" DeleteAccount string:s01
 
+# departments, categories and their links
+orgrows() { sql "SELECT name, unit, COALESCE(founded, '-') FROM departments ORDER BY name; SELECT * FROM department_members ORDER BY 1, 2; SELECT * FROM department_managers ORDER BY 1, 2; SELECT name, COALESCE(template_id, '-'), COALESCE(network, '-'), redirect_printers, redirect_drives, redirect_clipboard, redirect_usb FROM categories ORDER BY name; SELECT * FROM category_departments ORDER BY 1, 2; SELECT * FROM category_managers ORDER BY 1, 2"; }
+orefused() {
+        local what=$1 name=$2 text=$3 method=$4; shift 4
+        local before out
+        before=$(orgrows)
+        out=$(dbus-send --system --print-reply --dest=org.vdesk.directory1 /org/vdesk/directory1 \
+                "org.vdesk.directory1.Manager.$method" "$@" 2>&1) && { check "$what: unexpectedly succeeded" false; return; }
+        check "$what: $name" grep -qF "Error $name: " <<<"$out"
+        check "  ... says '$text' ($out)" grep -qF "$text" <<<"$out"
+        check "  ... nothing changed" test "$before" = "$(orgrows)"
+}
+check "CreateDepartment eng" dir_call CreateDepartment ssq eng "ACME Research" 1999
+orefused "duplicate department" $E.DepartmentExists "Invalid name: department 'eng' exists already" CreateDepartment string:eng string:x uint16:0
+orefused "department founded in year 99" $IA "Invalid founded: 99 is not a year" CreateDepartment string:ops string:x uint16:99
+orefused "department name with a space" $IA "Invalid name: may hold only" CreateDepartment "string:my dept" string:x uint16:0
+check "AddDepartmentStaff eng s02" dir_call AddDepartmentStaff ss eng s02
+check "  ... again is fine" dir_call AddDepartmentStaff ss eng s02
+check "ListDepartmentStaff eng" test "$(dir_call ListDepartmentStaff s eng)" = 'as 1 "s02"'
+orefused "staff of an unknown department" $E.NoSuchDepartment "Invalid department: no department 'ops'" AddDepartmentStaff string:ops string:s02
+orefused "an unknown account as staff" $E.NoSuchAccount "Invalid account: no account 'ghost'" AddDepartmentStaff string:eng string:ghost
+orefused "a staff account as a manager" $IA "Invalid account: 's04' is not a manager" AddDepartmentManager string:eng string:s04
+check "AddDepartmentManager eng bob" dir_call AddDepartmentManager ss eng bob
+check "ListDepartments counts staff and managers" \
+        bash -c "busctl --system call org.vdesk.directory1 /org/vdesk/directory1 org.vdesk.directory1.Manager ListDepartments | grep -q '\"eng\" \"ACME Research\" 1999 1 1'"
+orefused "deleting a department with staff" $E.DepartmentInUse "Department 'eng' still has staff, managers or categories" DeleteDepartment string:eng
+check "RemoveDepartmentStaff" dir_call RemoveDepartmentStaff ss eng s02
+orefused "removing staff that is not there" $E.NotLinked "'s02' is not a member of department 'eng'" RemoveDepartmentStaff string:eng string:s02
+check "RemoveDepartmentManager" dir_call RemoveDepartmentManager ss eng bob
+check "DeleteDepartment eng, now empty" dir_call DeleteDepartment s eng
+orefused "DeleteDepartment again" $E.NoSuchDepartment "No department 'eng'" DeleteDepartment string:eng
+
+check "CreateCategory office (template t, network vdesk, no USB)" dir_call CreateCategory sssbbbb office t vdesk true true true false
+orefused "a category with an unknown template" $E.NoSuchTemplate "Invalid template: no template 'nope'" CreateCategory string:c2 string:nope string: boolean:true boolean:true boolean:true boolean:false
+orefused "duplicate category" $E.CategoryExists "Invalid name: category 'office' exists already" CreateCategory string:office string: string: boolean:true boolean:true boolean:true boolean:false
+check "LinkCategoryDepartment office sales" dir_call LinkCategoryDepartment ss office sales
+check "LinkCategoryManager office bob" dir_call LinkCategoryManager ss office bob
+orefused "a staff account as a category's manager" $IA "Invalid account: 's04' is not a manager" LinkCategoryManager string:office string:s04
+orefused "deleting a linked category" $E.CategoryInUse "Category 'office' is still linked" DeleteCategory string:office
+orefused "deleting a department a category uses" $E.DepartmentInUse "Department 'sales' still has" DeleteDepartment string:sales
+check "UpdateCategory office: no template, printers off" dir_call UpdateCategory sssbbbb office "" vdesk false true true false
+check "ListCategories shows it" test "$(dir_call ListCategories)" = 'a(sssbbbb) 1 "office" "" "vdesk" false true true false'
+orefused "UpdateCategory of an unknown one" $E.NoSuchCategory "No category 'ghost'" UpdateCategory string:ghost string: string: boolean:true boolean:true boolean:true boolean:false
+check "unlink and delete" bash -c "busctl --system call org.vdesk.directory1 /org/vdesk/directory1 org.vdesk.directory1.Manager UnlinkCategoryDepartment ss office sales &&
+        busctl --system call org.vdesk.directory1 /org/vdesk/directory1 org.vdesk.directory1.Manager UnlinkCategoryManager ss office bob &&
+        busctl --system call org.vdesk.directory1 /org/vdesk/directory1 org.vdesk.directory1.Manager DeleteCategory s office"
+check "  ... the tables are empty again" test "$(sql "SELECT COUNT(*) FROM categories")$(sql "SELECT COUNT(*) FROM category_departments")" = 00
+check "journal: department and category changes" \
+        test "$(journal_json VDESK_DEPARTMENT=eng | wc -l)" -ge 6 -a "$(journal_json VDESK_CATEGORY=office | wc -l)" -ge 6
+
 # staff: sign in, token, sign out (any uid may: the password authenticates)
 signin() { setpriv --reuid=1 --regid=1 --clear-groups busctl --system --json=short call org.vdesk.directory1 \
         /org/vdesk/directory1 org.vdesk.directory1.Manager SignIn ss "$@"; }
@@ -165,7 +215,9 @@ done
 
 # polkit: an unprivileged uid is refused every admin method, nothing changes
 before=$(rows)
-for call in "CreateAccount sssss eve Eve staff '' ''" "DeleteAccount s alice" "GetAccount s alice" \
+for call in "CreateDepartment ssq ops x 0" "AddDepartmentStaff ss sales s04" "CreateCategory sssbbbb c '' '' true true true true" \
+            "LinkCategoryDepartment ss office sales" "ListDepartments" "ListCategories" \
+            "CreateAccount sssss eve Eve staff '' ''" "DeleteAccount s alice" "GetAccount s alice" \
             "ListAccounts sssuu '' '' '' 0 10" "SetAccountName ss alice X" "SetAccountEmail ss alice x@y.z" \
             "ResetPassword ss alice Whatever-Pass-1"; do
         out=$(eval setpriv --reuid=1 --regid=1 --clear-groups busctl --system call org.vdesk.directory1 \

@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include "bus-error.h"
+#include "log.h"
+#include "org.h"
+#include "util.h"
+
+static int db_failed(Manager *m, int r, sd_bus_error *error) {
+        log_error("Database failure: %s", db_error(m->db));
+        db_rollback(m->db);
+        return bus_error_setf(error, VDESK_ERROR_DATABASE, "Database failure: %s",
+                              r == -ENOTCONN ? "no connection to MariaDB" : db_error(m->db));
+}
+
+static int check_name(const char *field, const char *value, sd_bus_error *error) {
+        const char *why = name_invalid_reason(value);
+
+        return why ? bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid %s: %s", field, why) : 0;
+}
+
+static bool fk_refused(Manager *m, int r) {
+        return r == -EIO && strstr(db_error(m->db), "foreign key constraint fails");
+}
+
+static void log_org(const char *message_id, const char *field, const char *object, const char *change,
+                    const char *other, uid_t actor) {
+        log_event(LOG_INFO, message_id,
+                  "%s=%s", field, object,
+                  "VDESK_CHANGE=%s", change,
+                  "VDESK_OTHER=%s", strempty(other),
+                  "VDESK_ACTOR_UID=%u", (unsigned) actor,
+                  "MESSAGE=%s %s: %s%s%s", streq(field, "VDESK_DEPARTMENT") ? "Department" : "Category", object,
+                  change, other ? " " : "", strempty(other));
+}
+
+/* ---- departments ----------------------------------------------------------- */
+
+void department_list_free(Department *d, size_t n) {
+        for (size_t i = 0; i < n && d; i++)
+                free(d[i].unit);
+        free(d);
+}
+
+int department_create(Manager *m, const char *name, const char *unit, uint16_t founded, uid_t actor,
+                      sd_bus_error *error) {
+        int r;
+
+        r = check_name("name", name, error);
+        if (r < 0)
+                return r;
+        if (strlen(unit) > 255 || !utf8_is_valid(unit))
+                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid unit: longer than 255 bytes or not UTF-8");
+        if (founded != 0 && (founded < 1800 || founded > 2200))
+                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid founded: %u is not a year (0: not known)",
+                                      founded);
+        r = db_exec(m->db, "INSERT INTO departments (name, unit, founded) VALUES (?, ?, ?)",
+                    (DbValue[]) { DBV_STR(name), DBV_STR(unit), founded ? DBV_UINT(founded) : DBV_NULL }, 3,
+                    NULL, NULL, NULL);
+        if (r == -EEXIST)
+                return bus_error_setf(error, VDESK_ERROR_DEPARTMENT_EXISTS, "Invalid name: department '%s' exists already", name);
+        if (r < 0)
+                return db_failed(m, r, error);
+        log_org(MID_DEPARTMENT_CHANGED, "VDESK_DEPARTMENT", name, "created", NULL, actor);
+        return 0;
+}
+
+int department_delete(Manager *m, const char *name, uid_t actor, sd_bus_error *error) {
+        uint64_t affected = 0;
+        int r;
+
+        r = check_name("name", name, error);
+        if (r < 0)
+                return r;
+        r = db_exec(m->db, "DELETE FROM departments WHERE name = ?", (DbValue[]) { DBV_STR(name) }, 1,
+                    NULL, NULL, &affected);
+        if (fk_refused(m, r))
+                return bus_error_setf(error, VDESK_ERROR_DEPARTMENT_IN_USE,
+                                      "Department '%s' still has staff, managers or categories", name);
+        if (r < 0)
+                return db_failed(m, r, error);
+        if (affected == 0)
+                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_DEPARTMENT, "No department '%s'", name);
+        log_org(MID_DEPARTMENT_CHANGED, "VDESK_DEPARTMENT", name, "deleted", NULL, actor);
+        return 0;
+}
+
+static int department_row(char *const *c, unsigned n, void *userdata) {
+        Department *d = db_rows_push(userdata);
+
+        if (!d)
+                return -ENOMEM;
+        snprintf(d->name, sizeof d->name, "%s", c[0]);
+        d->unit = strdup(c[1]);
+        d->founded = c[2] ? (uint16_t) strtoul(c[2], NULL, 10) : 0;
+        d->n_members = (uint32_t) strtoul(c[3], NULL, 10);
+        d->n_managers = (uint32_t) strtoul(c[4], NULL, 10);
+        return d->unit ? 0 : -ENOMEM;
+}
+
+int department_list(Manager *m, Department **ret, size_t *ret_n, sd_bus_error *error) {
+        DbRows rows = { .size = sizeof(Department) };
+        int r;
+
+        r = db_exec(m->db,
+                    "SELECT d.name, d.unit, d.founded, "
+                    "(SELECT COUNT(*) FROM department_members x WHERE x.department_id = d.id), "
+                    "(SELECT COUNT(*) FROM department_managers y WHERE y.department_id = d.id) "
+                    "FROM departments d ORDER BY d.name", NULL, 0, department_row, &rows, NULL);
+        if (r < 0) {
+                department_list_free(rows.items, rows.n);
+                return db_failed(m, r, error);
+        }
+        *ret = rows.items;
+        *ret_n = rows.n;
+        return 0;
+}
+
+static int id_row(char *const *c, unsigned n, void *userdata) {
+        char ***l = userdata;
+        size_t k = 0;
+        char **t;
+
+        while (*l && (*l)[k])
+                k++;
+        t = realloc(*l, (k + 2) * sizeof *t);
+        if (!t)
+                return -ENOMEM;
+        *l = t;
+        t[k] = strdup(c[0]);
+        t[k + 1] = NULL;
+        return t[k] ? 0 : -ENOMEM;
+}
+
+int department_members(Manager *m, const char *department, char ***ret_ids, sd_bus_error *error) {
+        _cleanup_(strv_freep) char **ids = NULL;
+        uint64_t exists = 0;
+        int r;
+
+        r = check_name("department", department, error);
+        if (r < 0)
+                return r;
+        r = db_exec(m->db, "SELECT COUNT(*) FROM departments WHERE name = ?", (DbValue[]) { DBV_STR(department) }, 1,
+                    db_row_u64, &exists, NULL);
+        if (r >= 0 && exists)
+                r = db_exec(m->db,
+                            "SELECT a.name FROM department_members dm JOIN departments d ON d.id = dm.department_id "
+                            "JOIN accounts a ON a.id = dm.account_id WHERE d.name = ? ORDER BY a.name",
+                            (DbValue[]) { DBV_STR(department) }, 1, id_row, &ids, NULL);
+        if (r < 0)
+                return db_failed(m, r, error);
+        if (!exists)
+                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_DEPARTMENT, "No department '%s'", department);
+        if (!ids && !(ids = calloc(1, sizeof *ids)))
+                return -ENOMEM;
+        *ret_ids = TAKE_PTR(ids);
+        return 0;
+}
+
+/* ---- categories ------------------------------------------------------------- */
+
+/* The template's id for a name ("" is none); NoSuchTemplate if unknown. */
+static int template_id(Manager *m, const char *name, uint64_t *ret, sd_bus_error *error) {
+        int r;
+
+        *ret = 0;
+        if (isempty(name))
+                return 0;
+        r = check_name("template", name, error);
+        if (r < 0)
+                return r;
+        r = db_exec(m->db, "SELECT id FROM templates WHERE name = ?", (DbValue[]) { DBV_STR(name) }, 1,
+                    db_row_u64, ret, NULL);
+        if (r < 0)
+                return db_failed(m, r, error);
+        if (*ret == 0)
+                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_TEMPLATE, "Invalid template: no template '%s'", name);
+        return 0;
+}
+
+static int check_category(Manager *m, const Category *c, uint64_t *ret_template, sd_bus_error *error) {
+        int r;
+
+        r = check_name("name", c->name, error);
+        if (r >= 0 && !isempty(c->network))
+                r = check_name("network", c->network, error);
+        if (r >= 0)
+                r = template_id(m, c->template, ret_template, error);
+        return r;
+}
+
+#define POLICY_VALUES(c) DBV_UINT((c)->printers), DBV_UINT((c)->drives), DBV_UINT((c)->clipboard), DBV_UINT((c)->usb)
+
+int category_create(Manager *m, const Category *c, uid_t actor, sd_bus_error *error) {
+        uint64_t tpl = 0;
+        int r;
+
+        r = check_category(m, c, &tpl, error);
+        if (r < 0)
+                return r;
+        r = db_exec(m->db,
+                    "INSERT INTO categories (name, template_id, network, redirect_printers, redirect_drives, "
+                    "redirect_clipboard, redirect_usb) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (DbValue[]) { DBV_STR(c->name), tpl ? DBV_UINT(tpl) : DBV_NULL,
+                                  isempty(c->network) ? DBV_NULL : DBV_STR(c->network), POLICY_VALUES(c) }, 7,
+                    NULL, NULL, NULL);
+        if (r == -EEXIST)
+                return bus_error_setf(error, VDESK_ERROR_CATEGORY_EXISTS, "Invalid name: category '%s' exists already", c->name);
+        if (r < 0)
+                return db_failed(m, r, error);
+        log_org(MID_CATEGORY_CHANGED, "VDESK_CATEGORY", c->name, "created", NULL, actor);
+        return 0;
+}
+
+int category_update(Manager *m, const Category *c, uid_t actor, sd_bus_error *error) {
+        uint64_t tpl = 0, exists = 0;
+        int r;
+
+        r = check_category(m, c, &tpl, error);
+        if (r < 0)
+                return r;
+        r = db_exec(m->db, "SELECT COUNT(*) FROM categories WHERE name = ?", (DbValue[]) { DBV_STR(c->name) }, 1,
+                    db_row_u64, &exists, NULL);
+        if (r >= 0 && exists)
+                r = db_exec(m->db,
+                            "UPDATE categories SET template_id = ?, network = ?, redirect_printers = ?, "
+                            "redirect_drives = ?, redirect_clipboard = ?, redirect_usb = ? WHERE name = ?",
+                            (DbValue[]) { tpl ? DBV_UINT(tpl) : DBV_NULL,
+                                          isempty(c->network) ? DBV_NULL : DBV_STR(c->network), POLICY_VALUES(c),
+                                          DBV_STR(c->name) }, 7, NULL, NULL, NULL);
+        if (r < 0)
+                return db_failed(m, r, error);
+        if (!exists)
+                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_CATEGORY, "No category '%s'", c->name);
+        log_org(MID_CATEGORY_CHANGED, "VDESK_CATEGORY", c->name, "updated", NULL, actor);
+        return 0;
+}
+
+int category_delete(Manager *m, const char *name, uid_t actor, sd_bus_error *error) {
+        uint64_t affected = 0;
+        int r;
+
+        r = check_name("name", name, error);
+        if (r < 0)
+                return r;
+        r = db_exec(m->db, "DELETE FROM categories WHERE name = ?", (DbValue[]) { DBV_STR(name) }, 1,
+                    NULL, NULL, &affected);
+        if (fk_refused(m, r))
+                return bus_error_setf(error, VDESK_ERROR_CATEGORY_IN_USE,
+                                      "Category '%s' is still linked to departments or managers", name);
+        if (r < 0)
+                return db_failed(m, r, error);
+        if (affected == 0)
+                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_CATEGORY, "No category '%s'", name);
+        log_org(MID_CATEGORY_CHANGED, "VDESK_CATEGORY", name, "deleted", NULL, actor);
+        return 0;
+}
+
+static int category_row(char *const *c, unsigned n, void *userdata) {
+        Category *k = db_rows_push(userdata);
+
+        if (!k)
+                return -ENOMEM;
+        snprintf(k->name, sizeof k->name, "%s", c[0]);
+        snprintf(k->template, sizeof k->template, "%s", strempty(c[1]));
+        snprintf(k->network, sizeof k->network, "%s", strempty(c[2]));
+        k->printers = streq(c[3], "1");
+        k->drives = streq(c[4], "1");
+        k->clipboard = streq(c[5], "1");
+        k->usb = streq(c[6], "1");
+        return 0;
+}
+
+int category_list(Manager *m, Category **ret, size_t *ret_n, sd_bus_error *error) {
+        DbRows rows = { .size = sizeof(Category) };
+        int r;
+
+        r = db_exec(m->db,
+                    "SELECT c.name, t.name, c.network, c.redirect_printers, c.redirect_drives, c.redirect_clipboard, "
+                    "c.redirect_usb FROM categories c LEFT JOIN templates t ON t.id = c.template_id ORDER BY c.name",
+                    NULL, 0, category_row, &rows, NULL);
+        if (r < 0) {
+                free(rows.items);
+                return db_failed(m, r, error);
+        }
+        *ret = rows.items;
+        *ret_n = rows.n;
+        return 0;
+}
+
+/* ---- links ------------------------------------------------------------------ */
+
+static const struct {
+        const char *what;               /* for messages */
+        const char *a_field, *b_field;  /* which names a and b are */
+        const char *a_sql, *b_sql;      /* their ids by name */
+        const char *role;               /* b must have this role, or NULL */
+        const char *insert, *delete;
+        const char *message_id, *log_field;
+} links[_LINK_MAX] = {
+        [LINK_MEMBER] = {
+                "member", "department", "account",
+                "SELECT id FROM departments WHERE name = ?", "SELECT id FROM accounts WHERE name = ?", NULL,
+                "INSERT IGNORE INTO department_members (department_id, account_id) VALUES (?, ?)",
+                "DELETE FROM department_members WHERE department_id = ? AND account_id = ?",
+                MID_DEPARTMENT_CHANGED, "VDESK_DEPARTMENT",
+        },
+        [LINK_MANAGER] = {
+                "manager", "department", "account",
+                "SELECT id FROM departments WHERE name = ?", "SELECT id FROM accounts WHERE name = ?", "manager",
+                "INSERT IGNORE INTO department_managers (department_id, account_id) VALUES (?, ?)",
+                "DELETE FROM department_managers WHERE department_id = ? AND account_id = ?",
+                MID_DEPARTMENT_CHANGED, "VDESK_DEPARTMENT",
+        },
+        [LINK_CATEGORY_DEPARTMENT] = {
+                "department", "category", "department",
+                "SELECT id FROM categories WHERE name = ?", "SELECT id FROM departments WHERE name = ?", NULL,
+                "INSERT IGNORE INTO category_departments (category_id, department_id) VALUES (?, ?)",
+                "DELETE FROM category_departments WHERE category_id = ? AND department_id = ?",
+                MID_CATEGORY_CHANGED, "VDESK_CATEGORY",
+        },
+        [LINK_CATEGORY_MANAGER] = {
+                "manager", "category", "account",
+                "SELECT id FROM categories WHERE name = ?", "SELECT id FROM accounts WHERE name = ?", "manager",
+                "INSERT IGNORE INTO category_managers (category_id, account_id) VALUES (?, ?)",
+                "DELETE FROM category_managers WHERE category_id = ? AND account_id = ?",
+                MID_CATEGORY_CHANGED, "VDESK_CATEGORY",
+        },
+};
+
+static int no_such(sd_bus_error *error, const char *field, const char *name) {
+        if (streq(field, "department"))
+                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_DEPARTMENT, "Invalid department: no department '%s'", name);
+        if (streq(field, "category"))
+                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_CATEGORY, "Invalid category: no category '%s'", name);
+        return bus_error_setf(error, VDESK_ERROR_NO_SUCH_ACCOUNT, "Invalid account: no account '%s'", name);
+}
+
+int org_link(Manager *m, OrgLink link, const char *a, const char *b, bool add, uid_t actor, sd_bus_error *error) {
+        uint64_t a_id = 0, b_id = 0, affected = 0, is_role = 1;
+        char change[80];
+        int r;
+
+        r = check_name(links[link].a_field, a, error);
+        if (r >= 0)
+                r = check_name(links[link].b_field, b, error);
+        if (r < 0)
+                return r;
+        r = db_exec(m->db, links[link].a_sql, (DbValue[]) { DBV_STR(a) }, 1, db_row_u64, &a_id, NULL);
+        if (r >= 0)
+                r = db_exec(m->db, links[link].b_sql, (DbValue[]) { DBV_STR(b) }, 1, db_row_u64, &b_id, NULL);
+        if (r >= 0 && links[link].role && b_id)
+                r = db_exec(m->db, "SELECT role = ? FROM accounts WHERE id = ?",
+                            (DbValue[]) { DBV_STR(links[link].role), DBV_UINT(b_id) }, 2, db_row_u64, &is_role, NULL);
+        if (r < 0)
+                return db_failed(m, r, error);
+        if (a_id == 0)
+                return no_such(error, links[link].a_field, a);
+        if (b_id == 0)
+                return no_such(error, links[link].b_field, b);
+        if (add && !is_role)
+                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid account: '%s' is not a %s", b,
+                                      links[link].role);
+
+        r = db_exec(m->db, add ? links[link].insert : links[link].delete,
+                    (DbValue[]) { DBV_UINT(a_id), DBV_UINT(b_id) }, 2, NULL, NULL, &affected);
+        if (r < 0)
+                return db_failed(m, r, error);
+        if (!add && affected == 0)
+                return bus_error_setf(error, VDESK_ERROR_NOT_LINKED, "'%s' is not a %s of %s '%s'", b, links[link].what,
+                                      links[link].a_field, a);
+        if (affected > 0) {
+                snprintf(change, sizeof change, "%s %s", links[link].what, add ? "added" : "removed");
+                log_org(links[link].message_id, links[link].log_field, a, change, b, actor);
+        }
+        return 0;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+#include "manager.h"
+
+/* The organisation: departments (with their staff and managers) and
+ * categories (which template, network and redirection policy a group of
+ * staff gets, linked to departments and managers). Deleting what is still
+ * used is refused by the schema's keys and reported with a named error. */
+
+typedef struct Department {
+        char name[64];
+        char *unit;
+        uint16_t founded;       /* 0: not known */
+        uint32_t n_members;
+        uint32_t n_managers;
+} Department;
+
+typedef struct Category {
+        char name[64];
+        char template[64];      /* "" if none */
+        char network[64];       /* "" if none */
+        bool printers, drives, clipboard, usb;
+} Category;
+
+void department_list_free(Department *d, size_t n);
+
+int department_create(Manager *m, const char *name, const char *unit, uint16_t founded, uid_t actor, sd_bus_error *error);
+int department_delete(Manager *m, const char *name, uid_t actor, sd_bus_error *error);
+int department_list(Manager *m, Department **ret, size_t *ret_n, sd_bus_error *error);
+
+int category_create(Manager *m, const Category *c, uid_t actor, sd_bus_error *error);
+int category_delete(Manager *m, const char *name, uid_t actor, sd_bus_error *error);
+int category_update(Manager *m, const Category *c, uid_t actor, sd_bus_error *error);
+int category_list(Manager *m, Category **ret, size_t *ret_n, sd_bus_error *error);
+
+typedef enum OrgLink {
+        LINK_MEMBER,                    /* department <- staff account */
+        LINK_MANAGER,                   /* department <- manager account */
+        LINK_CATEGORY_DEPARTMENT,       /* category <- department */
+        LINK_CATEGORY_MANAGER,          /* category <- manager account */
+        _LINK_MAX,
+} OrgLink;
+
+/* Adds (idempotently) or removes (NotLinked if absent) one link between
+ * the objects named a (department or category) and b. */
+int org_link(Manager *m, OrgLink link, const char *a, const char *b, bool add, uid_t actor, sd_bus_error *error);
+
+/* The ids and names of a department's staff, ordered by id. */
+int department_members(Manager *m, const char *department, char ***ret_ids, sd_bus_error *error);
