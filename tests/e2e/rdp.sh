@@ -25,6 +25,14 @@ echo "$U:x:$uid:" >>"$T/group"
 echo "$U:$hash:19000:0:99999:7:::" >>"$T/shadow"
 for f in passwd group shadow; do mount --bind "$T/$f" /etc/$f; done
 
+# The sessions' Xvnc servers die with the namespace and leave their lock
+# files and sockets in the machine's /tmp; sesman would run out of
+# displays. They belong to the test's uid alone: clear them before and
+# after.
+clear_x() { find /tmp -maxdepth 1 -name '.X*-lock' -uid $uid -delete; find /tmp/.X11-unix -uid $uid -delete; } 2>/dev/null
+clear_x
+cleanup_push clear_x
+
 host_start_journal
 host_start_bus
 mkdir -p "$T/templates" "$T/disks"
