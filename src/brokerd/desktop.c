@@ -35,21 +35,6 @@ void desktop_list_free(Desktop *d, size_t n) {
         free(d);
 }
 
-static int db_failed(Manager *m, int r, sd_bus_error *error) {
-        log_error("Database failure: %s", db_error(m->db));
-        db_rollback(m->db);
-        return bus_error_setf(error, VDESK_ERROR_DATABASE, "Database failure: %s",
-                              r == -ENOTCONN ? "no connection to MariaDB" : db_error(m->db));
-}
-
-static int check_name(const char *field, const char *value, sd_bus_error *error) {
-        const char *why = name_invalid_reason(value);
-
-        if (why)
-                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid %s: %s", field, why);
-        return 0;
-}
-
 /* ---- templates ----------------------------------------------------------- */
 
 static int template_row(char *const *c, unsigned n, void *userdata) {
@@ -82,7 +67,7 @@ int template_register(Manager *m, const char *name, const char *path, uid_t acto
         DiskFormat fmt;
         int r;
 
-        r = check_name("name", name, error);
+        r = bus_error_check_name(error, "name", name);
         if (r < 0)
                 return r;
         why = template_path_invalid_reason(&m->config, path);
@@ -101,7 +86,7 @@ int template_register(Manager *m, const char *name, const char *path, uid_t acto
                 return bus_error_setf(error, VDESK_ERROR_TEMPLATE_EXISTS, "A template with this %s exists already",
                                       streq(db_error_key(m->db), "path") ? "path" : "name");
         if (r < 0)
-                return db_failed(m, r, error);
+                return db_bus_error(m->db, r, error);
 
         log_event(LOG_INFO, MID_TEMPLATE_REGISTERED,
                   "VDESK_TEMPLATE=%s", name,
@@ -154,14 +139,14 @@ int desktop_get(Manager *m, const char *name, Desktop *ret, sd_bus_error *error)
         DbRows rows = { .size = sizeof(Desktop) };
         int r;
 
-        r = check_name("name", name, error);
+        r = bus_error_check_name(error, "name", name);
         if (r < 0)
                 return r;
         r = db_exec(m->db, "SELECT " DESKTOP_COLUMNS "WHERE d.name = ?", (DbValue[]) { DBV_STR(name) }, 1,
                     desktop_row, &rows, NULL);
         if (r < 0) {
                 desktop_list_free(rows.items, rows.n);
-                return db_failed(m, r, error);
+                return db_bus_error(m->db, r, error);
         }
         if (rows.n == 0) {
                 free(rows.items);
@@ -227,11 +212,11 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
         sd_id128_t id;
         int r;
 
-        r = check_name("name", name, error);
+        r = bus_error_check_name(error, "name", name);
         if (r >= 0)
-                r = check_name("account", account, error);
+                r = bus_error_check_name(error, "account", account);
         if (r >= 0)
-                r = check_name("template", template, error);
+                r = bus_error_check_name(error, "template", template);
         if (r < 0)
                 return r;
         if (!virt_is_connected(m->virt))
@@ -242,12 +227,12 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
 
         r = db_begin(m->db);
         if (r < 0)
-                return db_failed(m, r, error);
+                return db_bus_error(m->db, r, error);
 
         r = db_exec(m->db, "SELECT id FROM accounts WHERE name = ?", (DbValue[]) { DBV_STR(account) }, 1,
                     db_row_u64, &account_id, NULL);
         if (r < 0)
-                return db_failed(m, r, error);
+                return db_bus_error(m->db, r, error);
         if (account_id == 0) {
                 db_rollback(m->db);
                 return bus_error_setf(error, VDESK_ERROR_NO_SUCH_ACCOUNT, "Invalid account: no account '%s'", account);
@@ -258,7 +243,7 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
                 r = db_exec(m->db, "SELECT path FROM templates WHERE name = ?", (DbValue[]) { DBV_STR(template) }, 1,
                             template_path_row, &template_path, NULL);
         if (r < 0)
-                return db_failed(m, r, error);
+                return db_bus_error(m->db, r, error);
         if (template_id == 0) {
                 db_rollback(m->db);
                 return bus_error_setf(error, VDESK_ERROR_NO_SUCH_TEMPLATE, "Invalid template: no template '%s'", template);
@@ -270,7 +255,7 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
                 r = db_exec(m->db, "SELECT id FROM desktops WHERE name = ?", (DbValue[]) { DBV_STR(name) }, 1,
                             db_row_u64, &existing, NULL);
                 if (r < 0)
-                        return db_failed(m, r, error);
+                        return db_bus_error(m->db, r, error);
                 if (existing != 0) {
                         db_rollback(m->db);
                         return bus_error_setf(error, VDESK_ERROR_DESKTOP_EXISTS,
@@ -295,7 +280,7 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
         if (r < 0) {
                 free(addrs.v);
                 free(ports.v);
-                return db_failed(m, r, error);
+                return db_bus_error(m->db, r, error);
         }
         r = allocate_lowest_free(addrs.v, addrs.n, lo, hi, gw, &address);
         if (r >= 0)
@@ -335,7 +320,7 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
                 return bus_error_setf(error, VDESK_ERROR_DESKTOP_EXISTS, "Invalid name: desktop '%s' exists already", name);
         }
         if (r < 0)
-                return db_failed(m, r, error);
+                return db_bus_error(m->db, r, error);
 
         {
                 DesktopMeta meta = {
@@ -386,7 +371,7 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
                 db_rollback(m->db);
                 if (virt_error)
                         return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot register the address: %s", virt_error);
-                return db_failed(m, r, error);
+                return db_bus_error(m->db, r, error);
         }
 
         log_event(LOG_INFO, MID_DESKTOP_CREATED,
@@ -473,7 +458,7 @@ int desktop_delete(Manager *m, const Desktop *d, uid_t actor, sd_bus_error *erro
 
         r = db_exec(m->db, "DELETE FROM desktops WHERE id = ?", (DbValue[]) { DBV_UINT(d->id) }, 1, NULL, NULL, NULL);
         if (r < 0)
-                return db_failed(m, r, error);
+                return db_bus_error(m->db, r, error);
 
         log_event(LOG_INFO, MID_DESKTOP_DELETED,
                   "VDESK_DESKTOP=%s", d->name,

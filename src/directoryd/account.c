@@ -76,19 +76,6 @@ static int invalid(sd_bus_error *error, const char *field, const char *why) {
         return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid %s: %s", field, why);
 }
 
-static int check_id(const char *id, sd_bus_error *error) {
-        const char *why = name_invalid_reason(id);
-
-        return why ? invalid(error, "id", why) : 0;
-}
-
-static int db_failed(Manager *m, int r, sd_bus_error *error) {
-        log_error("Database failure: %s", db_error(m->db));
-        db_rollback(m->db);
-        return bus_error_setf(error, VDESK_ERROR_DATABASE, "Database failure: %s",
-                              r == -ENOTCONN ? "no connection to MariaDB" : db_error(m->db));
-}
-
 int account_check_new_password(Manager *m, const char *password, sd_bus_error *error) {
         PasswordPolicy p = {
                 .min_length = m->config.password_min_length,
@@ -107,7 +94,7 @@ int account_create(Manager *m, const char *id, const char *name, const char *rol
         const char *why;
         int r;
 
-        r = check_id(id, error);
+        r = bus_error_check_name(error, "id", id);
         if (r < 0)
                 return r;
         if ((why = person_name_invalid_reason(name)))
@@ -132,7 +119,7 @@ int account_create(Manager *m, const char *id, const char *name, const char *rol
         if (r == -EEXIST)
                 return bus_error_setf(error, VDESK_ERROR_ACCOUNT_EXISTS, "Invalid id: account '%s' exists already", id);
         if (r < 0)
-                return db_failed(m, r, error);
+                return db_bus_error(m->db, r, error);
 
         log_event(LOG_INFO, MID_ACCOUNT_CREATED,
                   "VDESK_ACCOUNT=%s", id,
@@ -147,7 +134,7 @@ int account_delete(Manager *m, const char *id, uid_t actor, sd_bus_error *error)
         uint64_t affected = 0;
         int r;
 
-        r = check_id(id, error);
+        r = bus_error_check_name(error, "id", id);
         if (r < 0)
                 return r;
         r = db_exec(m->db, "DELETE FROM accounts WHERE name = ?", (DbValue[]) { DBV_STR(id) }, 1, NULL, NULL, &affected);
@@ -156,7 +143,7 @@ int account_delete(Manager *m, const char *id, uid_t actor, sd_bus_error *error)
                 return bus_error_setf(error, VDESK_ERROR_ACCOUNT_IN_USE,
                                       "Account '%s' still has desktops; delete them first", id);
         if (r < 0)
-                return db_failed(m, r, error);
+                return db_bus_error(m->db, r, error);
         if (affected == 0)
                 return bus_error_setf(error, VDESK_ERROR_NO_SUCH_ACCOUNT, "No account '%s'", id);
 
@@ -191,14 +178,14 @@ int account_get(Manager *m, const char *id, Account *ret, sd_bus_error *error) {
         DbRows rows = { .size = sizeof(Account) };
         int r;
 
-        r = check_id(id, error);
+        r = bus_error_check_name(error, "id", id);
         if (r < 0)
                 return r;
         r = db_exec(m->db, "SELECT " ACCOUNT_COLUMNS "WHERE a.name = ?", (DbValue[]) { DBV_STR(id) }, 1,
                     account_row, &rows, NULL);
         if (r < 0) {
                 account_list_free(rows.items, rows.n);
-                return db_failed(m, r, error);
+                return db_bus_error(m->db, r, error);
         }
         if (rows.n == 0) {
                 free(rows.items);
@@ -228,14 +215,13 @@ int account_list(Manager *m, const char *role, const char *department, const cha
         if (limit == 0 || limit > 1000)
                 return invalid(error, "limit", "must be 1 to 1000");
         if (!isempty(department)) {
-                const char *why = name_invalid_reason(department);
-
-                if (why)
-                        return invalid(error, "department", why);
+                r = bus_error_check_name(error, "department", department);
+                if (r < 0)
+                        return r;
                 r = db_exec(m->db, "SELECT COUNT(*) FROM departments WHERE name = ?",
                             (DbValue[]) { DBV_STR(department) }, 1, db_row_u64, &exists, NULL);
                 if (r < 0)
-                        return db_failed(m, r, error);
+                        return db_bus_error(m->db, r, error);
                 if (exists == 0)
                         return bus_error_setf(error, VDESK_ERROR_NO_SUCH_DEPARTMENT, "No department '%s'", department);
         }
@@ -251,7 +237,7 @@ int account_list(Manager *m, const char *role, const char *department, const cha
 #undef FILTER_PARAMS
         if (r < 0) {
                 account_list_free(rows.items, rows.n);
-                return db_failed(m, r, error);
+                return db_bus_error(m->db, r, error);
         }
         *ret = rows.items;
         *ret_n = rows.n;
@@ -269,7 +255,7 @@ static int update(Manager *m, const char *id, const char *sql, DbValue value, sd
                 r = db_exec(m->db, "SELECT COUNT(*) FROM accounts WHERE name = ?", (DbValue[]) { DBV_STR(id) }, 1,
                             db_row_u64, &exists, NULL);
         if (r < 0)
-                return db_failed(m, r, error);
+                return db_bus_error(m->db, r, error);
         if (exists == 0)
                 return bus_error_setf(error, VDESK_ERROR_NO_SUCH_ACCOUNT, "No account '%s'", id);
         return 0;
@@ -287,7 +273,7 @@ int account_set_name(Manager *m, const char *id, const char *name, uid_t actor, 
         const char *why;
         int r;
 
-        r = check_id(id, error);
+        r = bus_error_check_name(error, "id", id);
         if (r < 0)
                 return r;
         if ((why = person_name_invalid_reason(name)))
@@ -303,7 +289,7 @@ int account_set_email(Manager *m, const char *id, const char *email, uid_t actor
         const char *why;
         int r;
 
-        r = check_id(id, error);
+        r = bus_error_check_name(error, "id", id);
         if (r < 0)
                 return r;
         if ((why = email_invalid_reason(email)))
@@ -320,7 +306,7 @@ int account_reset_password(Manager *m, const char *id, const char *password, uid
         _cleanup_(freep) char *hash = NULL;
         int r;
 
-        r = check_id(id, error);
+        r = bus_error_check_name(error, "id", id);
         if (r < 0)
                 return r;
         r = account_check_new_password(m, password, error);
@@ -337,7 +323,7 @@ int account_reset_password(Manager *m, const char *id, const char *password, uid
         r = db_exec(m->db, "DELETE s FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE a.name = ?",
                     (DbValue[]) { DBV_STR(id) }, 1, NULL, NULL, NULL);
         if (r < 0)
-                return db_failed(m, r, error);
+                return db_bus_error(m->db, r, error);
         log_event(LOG_INFO, MID_PASSWORD_RESET,
                   "VDESK_ACCOUNT=%s", id,
                   "VDESK_ACTOR_UID=%u", (unsigned) actor,

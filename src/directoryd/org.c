@@ -5,19 +5,6 @@
 #include "org.h"
 #include "util.h"
 
-static int db_failed(Manager *m, int r, sd_bus_error *error) {
-        log_error("Database failure: %s", db_error(m->db));
-        db_rollback(m->db);
-        return bus_error_setf(error, VDESK_ERROR_DATABASE, "Database failure: %s",
-                              r == -ENOTCONN ? "no connection to MariaDB" : db_error(m->db));
-}
-
-static int check_name(const char *field, const char *value, sd_bus_error *error) {
-        const char *why = name_invalid_reason(value);
-
-        return why ? bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid %s: %s", field, why) : 0;
-}
-
 static bool fk_refused(Manager *m, int r) {
         return r == -EIO && strstr(db_error(m->db), "foreign key constraint fails");
 }
@@ -45,7 +32,7 @@ int department_create(Manager *m, const char *name, const char *unit, uint16_t f
                       sd_bus_error *error) {
         int r;
 
-        r = check_name("name", name, error);
+        r = bus_error_check_name(error, "name", name);
         if (r < 0)
                 return r;
         if (strlen(unit) > 255 || !utf8_is_valid(unit))
@@ -59,7 +46,7 @@ int department_create(Manager *m, const char *name, const char *unit, uint16_t f
         if (r == -EEXIST)
                 return bus_error_setf(error, VDESK_ERROR_DEPARTMENT_EXISTS, "Invalid name: department '%s' exists already", name);
         if (r < 0)
-                return db_failed(m, r, error);
+                return db_bus_error(m->db, r, error);
         log_org(MID_DEPARTMENT_CHANGED, "VDESK_DEPARTMENT", name, "created", NULL, actor);
         return 0;
 }
@@ -68,7 +55,7 @@ int department_delete(Manager *m, const char *name, uid_t actor, sd_bus_error *e
         uint64_t affected = 0;
         int r;
 
-        r = check_name("name", name, error);
+        r = bus_error_check_name(error, "name", name);
         if (r < 0)
                 return r;
         r = db_exec(m->db, "DELETE FROM departments WHERE name = ?", (DbValue[]) { DBV_STR(name) }, 1,
@@ -77,7 +64,7 @@ int department_delete(Manager *m, const char *name, uid_t actor, sd_bus_error *e
                 return bus_error_setf(error, VDESK_ERROR_DEPARTMENT_IN_USE,
                                       "Department '%s' still has staff, managers or categories", name);
         if (r < 0)
-                return db_failed(m, r, error);
+                return db_bus_error(m->db, r, error);
         if (affected == 0)
                 return bus_error_setf(error, VDESK_ERROR_NO_SUCH_DEPARTMENT, "No department '%s'", name);
         log_org(MID_DEPARTMENT_CHANGED, "VDESK_DEPARTMENT", name, "deleted", NULL, actor);
@@ -108,7 +95,7 @@ int department_list(Manager *m, Department **ret, size_t *ret_n, sd_bus_error *e
                     "FROM departments d ORDER BY d.name", NULL, 0, department_row, &rows, NULL);
         if (r < 0) {
                 department_list_free(rows.items, rows.n);
-                return db_failed(m, r, error);
+                return db_bus_error(m->db, r, error);
         }
         *ret = rows.items;
         *ret_n = rows.n;
@@ -136,7 +123,7 @@ int department_members(Manager *m, const char *department, char ***ret_ids, sd_b
         uint64_t exists = 0;
         int r;
 
-        r = check_name("department", department, error);
+        r = bus_error_check_name(error, "department", department);
         if (r < 0)
                 return r;
         r = db_exec(m->db, "SELECT COUNT(*) FROM departments WHERE name = ?", (DbValue[]) { DBV_STR(department) }, 1,
@@ -147,7 +134,7 @@ int department_members(Manager *m, const char *department, char ***ret_ids, sd_b
                             "JOIN accounts a ON a.id = dm.account_id WHERE d.name = ? ORDER BY a.name",
                             (DbValue[]) { DBV_STR(department) }, 1, id_row, &ids, NULL);
         if (r < 0)
-                return db_failed(m, r, error);
+                return db_bus_error(m->db, r, error);
         if (!exists)
                 return bus_error_setf(error, VDESK_ERROR_NO_SUCH_DEPARTMENT, "No department '%s'", department);
         if (!ids && !(ids = calloc(1, sizeof *ids)))
@@ -165,13 +152,13 @@ static int template_id(Manager *m, const char *name, uint64_t *ret, sd_bus_error
         *ret = 0;
         if (isempty(name))
                 return 0;
-        r = check_name("template", name, error);
+        r = bus_error_check_name(error, "template", name);
         if (r < 0)
                 return r;
         r = db_exec(m->db, "SELECT id FROM templates WHERE name = ?", (DbValue[]) { DBV_STR(name) }, 1,
                     db_row_u64, ret, NULL);
         if (r < 0)
-                return db_failed(m, r, error);
+                return db_bus_error(m->db, r, error);
         if (*ret == 0)
                 return bus_error_setf(error, VDESK_ERROR_NO_SUCH_TEMPLATE, "Invalid template: no template '%s'", name);
         return 0;
@@ -180,9 +167,9 @@ static int template_id(Manager *m, const char *name, uint64_t *ret, sd_bus_error
 static int check_category(Manager *m, const Category *c, uint64_t *ret_template, sd_bus_error *error) {
         int r;
 
-        r = check_name("name", c->name, error);
+        r = bus_error_check_name(error, "name", c->name);
         if (r >= 0 && !isempty(c->network))
-                r = check_name("network", c->network, error);
+                r = bus_error_check_name(error, "network", c->network);
         if (r >= 0)
                 r = template_id(m, c->template, ret_template, error);
         return r;
@@ -206,7 +193,7 @@ int category_create(Manager *m, const Category *c, uid_t actor, sd_bus_error *er
         if (r == -EEXIST)
                 return bus_error_setf(error, VDESK_ERROR_CATEGORY_EXISTS, "Invalid name: category '%s' exists already", c->name);
         if (r < 0)
-                return db_failed(m, r, error);
+                return db_bus_error(m->db, r, error);
         log_org(MID_CATEGORY_CHANGED, "VDESK_CATEGORY", c->name, "created", NULL, actor);
         return 0;
 }
@@ -228,7 +215,7 @@ int category_update(Manager *m, const Category *c, uid_t actor, sd_bus_error *er
                                           isempty(c->network) ? DBV_NULL : DBV_STR(c->network), POLICY_VALUES(c),
                                           DBV_STR(c->name) }, 7, NULL, NULL, NULL);
         if (r < 0)
-                return db_failed(m, r, error);
+                return db_bus_error(m->db, r, error);
         if (!exists)
                 return bus_error_setf(error, VDESK_ERROR_NO_SUCH_CATEGORY, "No category '%s'", c->name);
         log_org(MID_CATEGORY_CHANGED, "VDESK_CATEGORY", c->name, "updated", NULL, actor);
@@ -239,7 +226,7 @@ int category_delete(Manager *m, const char *name, uid_t actor, sd_bus_error *err
         uint64_t affected = 0;
         int r;
 
-        r = check_name("name", name, error);
+        r = bus_error_check_name(error, "name", name);
         if (r < 0)
                 return r;
         r = db_exec(m->db, "DELETE FROM categories WHERE name = ?", (DbValue[]) { DBV_STR(name) }, 1,
@@ -248,7 +235,7 @@ int category_delete(Manager *m, const char *name, uid_t actor, sd_bus_error *err
                 return bus_error_setf(error, VDESK_ERROR_CATEGORY_IN_USE,
                                       "Category '%s' is still linked to departments or managers", name);
         if (r < 0)
-                return db_failed(m, r, error);
+                return db_bus_error(m->db, r, error);
         if (affected == 0)
                 return bus_error_setf(error, VDESK_ERROR_NO_SUCH_CATEGORY, "No category '%s'", name);
         log_org(MID_CATEGORY_CHANGED, "VDESK_CATEGORY", name, "deleted", NULL, actor);
@@ -280,7 +267,7 @@ int category_list(Manager *m, Category **ret, size_t *ret_n, sd_bus_error *error
                     NULL, 0, category_row, &rows, NULL);
         if (r < 0) {
                 free(rows.items);
-                return db_failed(m, r, error);
+                return db_bus_error(m->db, r, error);
         }
         *ret = rows.items;
         *ret_n = rows.n;
@@ -340,9 +327,9 @@ int org_link(Manager *m, OrgLink link, const char *a, const char *b, bool add, u
         char change[80];
         int r;
 
-        r = check_name(links[link].a_field, a, error);
+        r = bus_error_check_name(error, links[link].a_field, a);
         if (r >= 0)
-                r = check_name(links[link].b_field, b, error);
+                r = bus_error_check_name(error, links[link].b_field, b);
         if (r < 0)
                 return r;
         r = db_exec(m->db, links[link].a_sql, (DbValue[]) { DBV_STR(a) }, 1, db_row_u64, &a_id, NULL);
@@ -352,7 +339,7 @@ int org_link(Manager *m, OrgLink link, const char *a, const char *b, bool add, u
                 r = db_exec(m->db, "SELECT role = ? FROM accounts WHERE id = ?",
                             (DbValue[]) { DBV_STR(links[link].role), DBV_UINT(b_id) }, 2, db_row_u64, &is_role, NULL);
         if (r < 0)
-                return db_failed(m, r, error);
+                return db_bus_error(m->db, r, error);
         if (a_id == 0)
                 return no_such(error, links[link].a_field, a);
         if (b_id == 0)
@@ -364,7 +351,7 @@ int org_link(Manager *m, OrgLink link, const char *a, const char *b, bool add, u
         r = db_exec(m->db, add ? links[link].insert : links[link].delete,
                     (DbValue[]) { DBV_UINT(a_id), DBV_UINT(b_id) }, 2, NULL, NULL, &affected);
         if (r < 0)
-                return db_failed(m, r, error);
+                return db_bus_error(m->db, r, error);
         if (!add && affected == 0)
                 return bus_error_setf(error, VDESK_ERROR_NOT_LINKED, "'%s' is not a %s of %s '%s'", b, links[link].what,
                                       links[link].a_field, a);

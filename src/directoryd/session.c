@@ -44,13 +44,6 @@ uint64_t session_now(void) {
         return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / NSEC_PER_USEC;
 }
 
-static int db_failed(Manager *m, int r, sd_bus_error *error) {
-        log_error("Database failure: %s", db_error(m->db));
-        db_rollback(m->db);
-        return bus_error_setf(error, VDESK_ERROR_DATABASE, "Database failure: %s",
-                              r == -ENOTCONN ? "no connection to MariaDB" : db_error(m->db));
-}
-
 typedef struct Credentials {
         uint64_t account_id;
         char *hash;
@@ -78,9 +71,11 @@ static void log_failure(const char *id, const char *peer, const char *why) {
                   "MESSAGE=Sign-in of %s from %s failed: %s", id, peer, why);
 }
 
-/* Checks id's password under the lockout rules, in the caller's
- * transaction; on success *ret_account_id is the account's row. */
-static int authenticate(Manager *m, const char *id, const char *password, const char *peer,
+/* Checks id's password under the lockout rules in a transaction of its
+ * own, which it leaves open on success for the caller to add to and commit.
+ * On failure the failure counters are committed (they are part of the
+ * answer) and nothing else. */
+static int authenticate_locked(Manager *m, const char *id, const char *password, const char *peer,
                         uint64_t *ret_account_id, sd_bus_error *error) {
         SignInPolicy policy = {
                 .max_failed = m->config.max_failed_signins,
@@ -92,8 +87,9 @@ static int authenticate(Manager *m, const char *id, const char *password, const 
         SignInVerdict v;
         int ok, r;
 
-        if (name_invalid_reason(id))
-                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid id: %s", name_invalid_reason(id));
+        r = bus_error_check_name(error, "id", id);
+        if (r < 0)
+                return r;
 
         r = db_exec(m->db,
                     "SELECT id, password_hash, failed_signins, "
@@ -101,7 +97,7 @@ static int authenticate(Manager *m, const char *id, const char *password, const 
                     (DbValue[]) { DBV_STR(id) }, 1, credentials_row, &cr, NULL);
         if (r < 0) {
                 free(cr.hash);
-                return db_failed(m, r, error);
+                return db_bus_error(m->db, r, error);
         }
         if (!cr.found || !cr.hash) {
                 _cleanup_(freep) char *dummy = NULL;
@@ -124,7 +120,7 @@ static int authenticate(Manager *m, const char *id, const char *password, const 
                             (DbValue[]) { DBV_UINT(failed), DBV_UINT(locked_until), DBV_UINT(locked_until),
                                           DBV_UINT(cr.account_id) }, 4, NULL, NULL, NULL);
                 if (r < 0)
-                        return db_failed(m, r, error);
+                        return db_bus_error(m->db, r, error);
         }
         switch (v) {
         case SIGNIN_OK:
@@ -154,6 +150,23 @@ static int authenticate(Manager *m, const char *id, const char *password, const 
 }
 
 /* What the database keeps of a token: its SHA-256, in hex. */
+static int authenticate(Manager *m, const char *id, const char *password, const char *peer,
+                        uint64_t *ret_account_id, sd_bus_error *error) {
+        int r;
+
+        r = db_begin(m->db);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        r = authenticate_locked(m, id, password, peer, ret_account_id, error);
+        if (r < 0) {
+                if (sd_bus_error_has_names(error, VDESK_ERROR_AUTHENTICATION_FAILED, VDESK_ERROR_ACCOUNT_LOCKED))
+                        (void) db_commit(m->db);
+                else
+                        db_rollback(m->db);
+        }
+        return r;
+}
+
 static void token_digest(const char *token, char ret[static 2 * SHA256_DIGEST_SIZE + 1]) {
         uint8_t d[SHA256_DIGEST_SIZE];
 
@@ -169,18 +182,9 @@ int session_sign_in(Manager *m, const char *id, const char *password, const char
         uint64_t account_id = 0, expires;
         int r;
 
-        r = db_begin(m->db);
-        if (r < 0)
-                return db_failed(m, r, error);
         r = authenticate(m, id, password, peer, &account_id, error);
-        if (r < 0) {
-                /* The failure counters are part of the answer: keep them. */
-                if (sd_bus_error_has_names(error, VDESK_ERROR_AUTHENTICATION_FAILED, VDESK_ERROR_ACCOUNT_LOCKED))
-                        (void) db_commit(m->db);
-                else
-                        db_rollback(m->db);
+        if (r < 0)
                 return r;
-        }
 
         if (getrandom(raw, sizeof raw, 0) != (ssize_t) sizeof raw) {
                 db_rollback(m->db);
@@ -203,7 +207,7 @@ int session_sign_in(Manager *m, const char *id, const char *password, const char
                 r = db_commit(m->db);
         if (r < 0) {
                 explicit_bzero(token, sizeof token);
-                return db_failed(m, r, error);
+                return db_bus_error(m->db, r, error);
         }
 
         log_event(LOG_INFO, MID_SIGNED_IN,
@@ -252,7 +256,7 @@ int session_check(Manager *m, const char *token, char ret_id[static 64], sd_bus_
                     "WHERE s.token_hash = ? AND s.expires_at > FROM_UNIXTIME(? / 1000000)",
                     (DbValue[]) { DBV_STR(digest), DBV_UINT(session_now()) }, 2, session_row, &s, NULL);
         if (r < 0)
-                return db_failed(m, r, error);
+                return db_bus_error(m->db, r, error);
         if (!s.found)
                 return bus_error_setf(error, VDESK_ERROR_INVALID_TOKEN, "Invalid token: unknown or expired; sign in again");
         memcpy(ret_id, s.id, sizeof s.id);
@@ -273,10 +277,11 @@ int session_sign_out(Manager *m, const char *token, const char *peer, sd_bus_err
         if (r >= 0)
                 r = db_exec(m->db,
                             "UPDATE accounts a SET a.state = 'offline' WHERE a.name = ? AND NOT EXISTS "
-                            "(SELECT 1 FROM sessions s WHERE s.account_id = a.id AND s.expires_at > NOW())",
-                            (DbValue[]) { DBV_STR(id) }, 1, NULL, NULL, NULL);
+                            "(SELECT 1 FROM sessions s WHERE s.account_id = a.id "
+                            "AND s.expires_at > FROM_UNIXTIME(? / 1000000))",
+                            (DbValue[]) { DBV_STR(id), DBV_UINT(session_now()) }, 2, NULL, NULL, NULL);
         if (r < 0)
-                return db_failed(m, r, error);
+                return db_bus_error(m->db, r, error);
         log_event(LOG_INFO, MID_SIGNED_OUT,
                   "VDESK_ACCOUNT=%s", id,
                   "VDESK_PEER=%s", peer,
@@ -297,23 +302,15 @@ int session_change_password(Manager *m, const char *id, const char *old_password
         if (r < 0)
                 return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot hash the password: %s", strerror(-r));
 
-        r = db_begin(m->db);
-        if (r < 0)
-                return db_failed(m, r, error);
         r = authenticate(m, id, old_password, peer, &account_id, error);
-        if (r < 0) {
-                if (sd_bus_error_has_names(error, VDESK_ERROR_AUTHENTICATION_FAILED, VDESK_ERROR_ACCOUNT_LOCKED))
-                        (void) db_commit(m->db);
-                else
-                        db_rollback(m->db);
+        if (r < 0)
                 return r;
-        }
         r = db_exec(m->db, "UPDATE accounts SET password_hash = ? WHERE id = ?",
                     (DbValue[]) { DBV_STR(hash), DBV_UINT(account_id) }, 2, NULL, NULL, NULL);
         if (r >= 0)
                 r = db_commit(m->db);
         if (r < 0)
-                return db_failed(m, r, error);
+                return db_bus_error(m->db, r, error);
         log_event(LOG_INFO, MID_PASSWORD_CHANGED,
                   "VDESK_ACCOUNT=%s", id,
                   "VDESK_PEER=%s", peer,

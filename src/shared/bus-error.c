@@ -4,6 +4,7 @@
 #include <stdarg.h>
 
 #include "bus-error.h"
+#include "util.h"
 
 static const sd_bus_error_map vdesk_errors[] = {
         SD_BUS_ERROR_MAP(VDESK_ERROR_NO_SUCH_DESKTOP,     ENOENT),
@@ -52,4 +53,10 @@ int bus_error_setf(sd_bus_error *e, const char *name, const char *format, ...) {
         r = sd_bus_error_setfv(e, name, format, ap);
         va_end(ap);
         return r;
+}
+
+int bus_error_check_name(sd_bus_error *e, const char *field, const char *value) {
+        const char *why = name_invalid_reason(value);
+
+        return why ? bus_error_setf(e, SD_BUS_ERROR_INVALID_ARGS, "Invalid %s: %s", field, why) : 0;
 }

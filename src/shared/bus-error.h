@@ -39,6 +39,10 @@
 #define VDESK_ERROR_CATEGORY_IN_USE     "org.vdesk.Error.CategoryInUse"
 #define VDESK_ERROR_NOT_LINKED          "org.vdesk.Error.NotLinked"
 
+/* InvalidArgs "Invalid FIELD: reason" unless value is a valid vdesk name
+ * (util.h's name rules); 0 if it is. */
+int bus_error_check_name(sd_bus_error *e, const char *field, const char *value);
+
 /* Registers the map with sd-bus; call once before using the names. */
 int bus_error_register(void);
 

@@ -6,6 +6,7 @@
 #include <mysqld_error.h>
 #include <errmsg.h>
 
+#include "bus-error.h"
 #include "db.h"
 #include "log.h"
 #include "util.h"
@@ -531,4 +532,11 @@ int daemon_open_database(const VdeskConfig *c, const char *sql_dir, Db **ret) {
         log_info("Database %s at schema version %u.", c->db_name, version);
         *ret = TAKE_PTR(db);
         return 0;
+}
+
+int db_bus_error(Db *db, int r, sd_bus_error *error) {
+        log_error("Database failure: %s", db->error);
+        db_rollback(db);
+        return bus_error_setf(error, VDESK_ERROR_DATABASE, "Database failure: %s",
+                              r == -ENOTCONN ? "no connection to MariaDB" : db->error);
 }

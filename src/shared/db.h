@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <systemd/sd-bus.h>
+
 #include "conf.h"
 #include "macro.h"
 
@@ -83,6 +85,11 @@ const char *db_error_key(Db *db);
  * schema_version table's, each in order and recorded there. Returns the
  * version the schema has now. */
 int db_migrate(Db *db, const char *dir, unsigned *ret_version);
+
+/* For a D-Bus handler whose statement failed with r: rolls back an open
+ * transaction, logs the server's message and sets org.vdesk.Error.Database.
+ * Returns the error's negative errno. */
+int db_bus_error(Db *db, int r, sd_bus_error *error);
 
 /* For a service's main(): opens the database and applies the migrations in
  * sql_dir, logging what failed. */
