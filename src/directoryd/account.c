@@ -316,7 +316,8 @@ int account_reset_password(Manager *m, const char *id, const char *password, uid
         if (r < 0)
                 return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot hash the password: %s", strerror(-r));
         /* A reset also lifts a lock and ends the account's sessions. */
-        r = update(m, id, "UPDATE accounts SET password_hash = ?, failed_signins = 0, locked_until = NULL WHERE name = ?",
+        r = update(m, id, "UPDATE accounts SET password_hash = ?, failed_signins = 0, locked_until = NULL, "
+                   "activation_hash = NULL, activation_expires = NULL WHERE name = ?",
                    DBV_STR(hash), error);
         if (r < 0)
                 return r;

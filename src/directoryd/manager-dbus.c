@@ -3,6 +3,7 @@
 #include "account.h"
 #include "bus-error.h"
 #include "bus-util.h"
+#include "import.h"
 #include "manager.h"
 #include "org.h"
 #include "polkit.h"
@@ -123,6 +124,66 @@ AUTHORIZED(set_account_email) {
 
 AUTHORIZED(reset_password) {
         return set_field(m, msg, actor, error, account_reset_password);
+}
+
+/* ---- bulk import -------------------------------------------------------- */
+
+typedef struct ImportCall {
+        sd_bus *bus;
+        const char *caller;
+} ImportCall;
+
+/* Progress goes to the importing client alone, as a unicast signal. */
+static void import_progress(const char *phase, unsigned done, unsigned total, void *userdata) {
+        ImportCall *c = userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *s = NULL;
+
+        if (sd_bus_message_new_signal(c->bus, &s, DIRECTORYD_OBJECT_PATH, DIRECTORYD_INTERFACE, "ImportProgress") < 0 ||
+            sd_bus_message_set_destination(s, c->caller) < 0 ||
+            sd_bus_message_append(s, "suu", phase, done, total) < 0)
+                return;
+        (void) sd_bus_send(c->bus, s, NULL);
+}
+
+AUTHORIZED(import_csv) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        ImportCall call = { .bus = sd_bus_message_get_bus(msg), .caller = sd_bus_message_get_sender(msg) };
+        ImportResult res = {};
+        const void *data;
+        size_t size;
+        int dry_run, r;
+
+        r = sd_bus_message_read_array(msg, 'y', &data, &size);
+        if (r >= 0)
+                r = sd_bus_message_read(msg, "b", &dry_run);
+        if (r < 0)
+                return r;
+        r = import_staff(m, data, size, dry_run, actor, call.caller ? import_progress : NULL, &call, &res, error);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_sensitive(reply);    /* the codes */
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "u", res.rows);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(uss)");
+        for (size_t i = 0; r >= 0 && i < res.n_problems; i++)
+                r = sd_bus_message_append(reply, "(uss)", res.problems[i].line, res.problems[i].field,
+                                          res.problems[i].reason);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(ss)");
+        for (size_t i = 0; r >= 0 && i < res.n_codes; i++)
+                r = sd_bus_message_append(reply, "(ss)", res.codes[i].id, res.codes[i].code);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        import_result_done(&res);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
 }
 
 /* ---- departments and categories ---------------------------------------- */
@@ -362,6 +423,21 @@ static int method_who_am_i(sd_bus_message *msg, void *userdata, sd_bus_error *er
         return sd_bus_send(NULL, reply, NULL);
 }
 
+static int method_activate(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        const char *id, *code, *password;
+        char peer[64];
+        int r;
+
+        r = sd_bus_message_read(msg, "sss", &id, &code, &password);
+        if (r < 0)
+                return r;
+        peer_of(msg, peer);
+        r = session_activate(userdata, id, code, password, peer, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
 static int method_change_password(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         const char *id, *old_password, *new_password;
         char peer[64];
@@ -407,6 +483,13 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", id, "s", password),
                                 SD_BUS_NO_RESULT,
                                 method_reset_password, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("ImportStaff",
+                                SD_BUS_ARGS("ay", csv, "b", dry_run),
+                                SD_BUS_RESULT("u", rows, "a(uss)", problems, "a(ss)", activation_codes),
+                                method_import_csv, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_ARGS("ImportProgress",
+                                SD_BUS_ARGS("s", phase, "u", done, "u", total),
+                                0),
         SD_BUS_METHOD_WITH_ARGS("CreateDepartment",
                                 SD_BUS_ARGS("s", name, "s", unit, "q", founded),
                                 SD_BUS_NO_RESULT,
@@ -485,6 +568,10 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", token),
                                 SD_BUS_RESULT(ACCOUNT_SIGNATURE, account),
                                 method_who_am_i, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("Activate",
+                                SD_BUS_ARGS("s", id, "s", activation_code, "s", new_password),
+                                SD_BUS_NO_RESULT,
+                                method_activate, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD_WITH_ARGS("ChangePassword",
                                 SD_BUS_ARGS("s", id, "s", old_password, "s", new_password),
                                 SD_BUS_NO_RESULT,

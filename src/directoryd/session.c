@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "account.h"
+#include "activation.h"
 #include "bus-error.h"
 #include "log.h"
 #include "password.h"
@@ -49,6 +50,7 @@ typedef struct Credentials {
         char *hash;
         unsigned failed;
         uint64_t locked_until;
+        char activation[SHA256_HEX_SIZE];       /* "" if none, or expired */
         bool found;
 } Credentials;
 
@@ -60,6 +62,7 @@ static int credentials_row(char *const *c, unsigned n, void *userdata) {
         cr->hash = c[1] ? strdup(c[1]) : NULL;
         cr->failed = (unsigned) strtoul(c[2], NULL, 10);
         cr->locked_until = c[3] ? strtoull(c[3], NULL, 10) : 0;
+        snprintf(cr->activation, sizeof cr->activation, "%s", c[4] ? c[4] : "");
         return c[1] && !cr->hash ? -ENOMEM : 0;
 }
 
@@ -71,12 +74,27 @@ static void log_failure(const char *id, const char *peer, const char *why) {
                   "MESSAGE=Sign-in of %s from %s failed: %s", id, peer, why);
 }
 
-/* Checks id's password under the lockout rules in a transaction of its
- * own, which it leaves open on success for the caller to add to and commit.
- * On failure the failure counters are committed (they are part of the
- * answer) and nothing else. */
-static int authenticate_locked(Manager *m, const char *id, const char *password, const char *peer,
-                        uint64_t *ret_account_id, sd_bus_error *error) {
+/* What proves who the caller is: the password, or (once) the activation
+ * code of an imported account. */
+typedef enum Proof {
+        PROOF_PASSWORD,
+        PROOF_ACTIVATION_CODE,
+} Proof;
+
+static bool activation_matches(const char *code, const char *digest) {
+        char d[SHA256_HEX_SIZE];
+
+        if (isempty(digest) || activation_code_digest(code, d) < 0)
+                return false;
+        return digest_equal(d, digest);
+}
+
+/* Checks id's password (or activation code) under the lockout rules in a
+ * transaction of its own, which it leaves open on success for the caller
+ * to add to and commit. On failure the failure counters are committed
+ * (they are part of the answer) and nothing else. */
+static int authenticate_locked(Manager *m, const char *id, Proof proof, const char *secret, const char *peer,
+                               uint64_t *ret_account_id, sd_bus_error *error) {
         SignInPolicy policy = {
                 .max_failed = m->config.max_failed_signins,
                 .lock_usec = (uint64_t) m->config.lock_minutes * 60 * USEC_PER_SEC,
@@ -93,24 +111,35 @@ static int authenticate_locked(Manager *m, const char *id, const char *password,
 
         r = db_exec(m->db,
                     "SELECT id, password_hash, failed_signins, "
-                    "CAST(UNIX_TIMESTAMP(locked_until) * 1000000 AS UNSIGNED) FROM accounts WHERE name = ? FOR UPDATE",
-                    (DbValue[]) { DBV_STR(id) }, 1, credentials_row, &cr, NULL);
+                    "CAST(UNIX_TIMESTAMP(locked_until) * 1000000 AS UNSIGNED), "
+                    "IF(activation_expires IS NULL OR activation_expires > FROM_UNIXTIME(? / 1000000), "
+                    "activation_hash, NULL) FROM accounts WHERE name = ? FOR UPDATE",
+                    (DbValue[]) { DBV_UINT(now), DBV_STR(id) }, 2, credentials_row, &cr, NULL);
         if (r < 0) {
                 free(cr.hash);
                 return db_bus_error(m->db, r, error);
         }
-        if (!cr.found || !cr.hash) {
+        if (!cr.found || (proof == PROOF_PASSWORD && !cr.hash) ||
+            (proof == PROOF_ACTIVATION_CODE && isempty(cr.activation))) {
                 _cleanup_(freep) char *dummy = NULL;
 
                 /* As slow as a real check, so that timing does not tell
                  * which ids exist; the same error either way. */
-                (void) password_hash(password, m->config.yescrypt_cost, &dummy);
+                if (proof == PROOF_PASSWORD)
+                        (void) password_hash(secret, m->config.yescrypt_cost, &dummy);
                 free(cr.hash);
-                log_failure(id, peer, cr.found ? "no password set" : "no such account");
-                return bus_error_setf(error, VDESK_ERROR_AUTHENTICATION_FAILED, "Wrong id or password");
+                log_failure(id, peer, !cr.found ? "no such account" :
+                                      proof == PROOF_PASSWORD ? "no password set" : "no activation code pending");
+                return bus_error_setf(error, VDESK_ERROR_AUTHENTICATION_FAILED,
+                                      proof == PROOF_PASSWORD ? "Wrong id or password" : "Wrong id or activation code");
         }
 
-        ok = cr.locked_until > now ? 0 : password_verify(password, cr.hash);
+        if (cr.locked_until > now)
+                ok = 0;
+        else if (proof == PROOF_PASSWORD)
+                ok = password_verify(secret, cr.hash);
+        else
+                ok = activation_matches(secret, cr.activation);
         free(cr.hash);
         v = signin_decide(ok > 0, cr.failed, cr.locked_until, now, &policy, &failed, &locked_until);
         if (v != SIGNIN_LOCKED) {
@@ -127,10 +156,11 @@ static int authenticate_locked(Manager *m, const char *id, const char *password,
                 *ret_account_id = cr.account_id;
                 return 0;
         case SIGNIN_WRONG_PASSWORD:
-                log_failure(id, peer, "wrong password");
-                return bus_error_setf(error, VDESK_ERROR_AUTHENTICATION_FAILED, "Wrong id or password");
+                log_failure(id, peer, proof == PROOF_PASSWORD ? "wrong password" : "wrong activation code");
+                return bus_error_setf(error, VDESK_ERROR_AUTHENTICATION_FAILED,
+                                      proof == PROOF_PASSWORD ? "Wrong id or password" : "Wrong id or activation code");
         case SIGNIN_WRONG_PASSWORD_NOW_LOCKED:
-                log_failure(id, peer, "wrong password");
+                log_failure(id, peer, proof == PROOF_PASSWORD ? "wrong password" : "wrong activation code");
                 log_event(LOG_WARNING, MID_ACCOUNT_LOCKED,
                           "VDESK_ACCOUNT=%s", id,
                           "VDESK_PEER=%s", peer,
@@ -149,15 +179,14 @@ static int authenticate_locked(Manager *m, const char *id, const char *password,
         }
 }
 
-/* What the database keeps of a token: its SHA-256, in hex. */
-static int authenticate(Manager *m, const char *id, const char *password, const char *peer,
+static int authenticate(Manager *m, const char *id, Proof proof, const char *secret, const char *peer,
                         uint64_t *ret_account_id, sd_bus_error *error) {
         int r;
 
         r = db_begin(m->db);
         if (r < 0)
                 return db_bus_error(m->db, r, error);
-        r = authenticate_locked(m, id, password, peer, ret_account_id, error);
+        r = authenticate_locked(m, id, proof, secret, peer, ret_account_id, error);
         if (r < 0) {
                 if (sd_bus_error_has_names(error, VDESK_ERROR_AUTHENTICATION_FAILED, VDESK_ERROR_ACCOUNT_LOCKED))
                         (void) db_commit(m->db);
@@ -167,22 +196,19 @@ static int authenticate(Manager *m, const char *id, const char *password, const 
         return r;
 }
 
-static void token_digest(const char *token, char ret[static 2 * SHA256_DIGEST_SIZE + 1]) {
-        uint8_t d[SHA256_DIGEST_SIZE];
-
-        sha256(token, strlen(token), d);
-        for (size_t i = 0; i < sizeof d; i++)
-                snprintf(ret + 2 * i, 3, "%02x", d[i]);
+/* What the database keeps of a token: its SHA-256, in hex. */
+static void token_digest(const char *token, char ret[static SHA256_HEX_SIZE]) {
+        sha256_hex(token, strlen(token), ret);
 }
 
 int session_sign_in(Manager *m, const char *id, const char *password, const char *peer,
                     char **ret_token, uint64_t *ret_expires_usec, sd_bus_error *error) {
         uint8_t raw[SESSION_TOKEN_BYTES];
-        char token[2 * SESSION_TOKEN_BYTES + 1], digest[2 * SHA256_DIGEST_SIZE + 1];
+        char token[2 * SESSION_TOKEN_BYTES + 1], digest[SHA256_HEX_SIZE];
         uint64_t account_id = 0, expires;
         int r;
 
-        r = authenticate(m, id, password, peer, &account_id, error);
+        r = authenticate(m, id, PROOF_PASSWORD, password, peer, &account_id, error);
         if (r < 0)
                 return r;
 
@@ -244,7 +270,7 @@ static int session_row(char *const *c, unsigned n, void *userdata) {
 }
 
 int session_check(Manager *m, const char *token, char ret_id[static 64], sd_bus_error *error) {
-        char digest[2 * SHA256_DIGEST_SIZE + 1];
+        char digest[SHA256_HEX_SIZE];
         SessionRow s = {};
         int r;
 
@@ -264,7 +290,7 @@ int session_check(Manager *m, const char *token, char ret_id[static 64], sd_bus_
 }
 
 int session_sign_out(Manager *m, const char *token, const char *peer, sd_bus_error *error) {
-        char digest[2 * SHA256_DIGEST_SIZE + 1], id[64];
+        char digest[SHA256_HEX_SIZE], id[64];
         int r;
 
         r = session_check(m, token, id, error);
@@ -302,7 +328,7 @@ int session_change_password(Manager *m, const char *id, const char *old_password
         if (r < 0)
                 return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot hash the password: %s", strerror(-r));
 
-        r = authenticate(m, id, old_password, peer, &account_id, error);
+        r = authenticate(m, id, PROOF_PASSWORD, old_password, peer, &account_id, error);
         if (r < 0)
                 return r;
         r = db_exec(m->db, "UPDATE accounts SET password_hash = ? WHERE id = ?",
@@ -315,5 +341,36 @@ int session_change_password(Manager *m, const char *id, const char *old_password
                   "VDESK_ACCOUNT=%s", id,
                   "VDESK_PEER=%s", peer,
                   "MESSAGE=%s changed their password (from %s)", id, peer);
+        return 0;
+}
+
+int session_activate(Manager *m, const char *id, const char *code, const char *new_password, const char *peer,
+                     sd_bus_error *error) {
+        _cleanup_(freep) char *hash = NULL;
+        uint64_t account_id = 0;
+        int r;
+
+        /* A weak password does not spend the code. */
+        r = account_check_new_password(m, new_password, error);
+        if (r < 0)
+                return r;
+        r = password_hash(new_password, m->config.yescrypt_cost, &hash);
+        if (r < 0)
+                return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot hash the password: %s", strerror(-r));
+
+        r = authenticate(m, id, PROOF_ACTIVATION_CODE, code, peer, &account_id, error);
+        if (r < 0)
+                return r;
+        r = db_exec(m->db, "UPDATE accounts SET password_hash = ?, activation_hash = NULL, activation_expires = NULL "
+                           "WHERE id = ?",
+                    (DbValue[]) { DBV_STR(hash), DBV_UINT(account_id) }, 2, NULL, NULL, NULL);
+        if (r >= 0)
+                r = db_commit(m->db);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        log_event(LOG_INFO, MID_ACCOUNT_ACTIVATED,
+                  "VDESK_ACCOUNT=%s", id,
+                  "VDESK_PEER=%s", peer,
+                  "MESSAGE=%s activated their account and set a password (from %s)", id, peer);
         return 0;
 }

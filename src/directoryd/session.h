@@ -42,6 +42,11 @@ int session_sign_out(Manager *m, const char *token, const char *peer, sd_bus_err
  * forged or expired. */
 int session_check(Manager *m, const char *token, char ret_id[static 64], sd_bus_error *error);
 
+/* An imported account's owner sets its first password with the one-time
+ * activation code (which counts as a sign-in, lockout included). */
+int session_activate(Manager *m, const char *id, const char *code, const char *new_password, const char *peer,
+                     sd_bus_error *error);
+
 /* Staff change their own password: the old one counts as a sign-in. */
 int session_change_password(Manager *m, const char *id, const char *old_password, const char *new_password,
                             const char *peer, sd_bus_error *error);

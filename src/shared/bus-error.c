@@ -37,6 +37,7 @@ static const sd_bus_error_map vdesk_errors[] = {
         SD_BUS_ERROR_MAP(VDESK_ERROR_CATEGORY_EXISTS,     EEXIST),
         SD_BUS_ERROR_MAP(VDESK_ERROR_CATEGORY_IN_USE,     EBUSY),
         SD_BUS_ERROR_MAP(VDESK_ERROR_NOT_LINKED,          ENOENT),
+        SD_BUS_ERROR_MAP(VDESK_ERROR_IMPORT_REJECTED,     EINVAL),
         SD_BUS_ERROR_MAP_END
 };
 

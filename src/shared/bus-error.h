@@ -38,6 +38,7 @@
 #define VDESK_ERROR_CATEGORY_EXISTS     "org.vdesk.Error.CategoryExists"
 #define VDESK_ERROR_CATEGORY_IN_USE     "org.vdesk.Error.CategoryInUse"
 #define VDESK_ERROR_NOT_LINKED          "org.vdesk.Error.NotLinked"
+#define VDESK_ERROR_IMPORT_REJECTED     "org.vdesk.Error.ImportRejected"
 
 /* InvalidArgs "Invalid FIELD: reason" unless value is a valid vdesk name
  * (util.h's name rules); 0 if it is. */

@@ -61,6 +61,7 @@ static const ConfItem items[] = {
         ITEM("Directory", "SessionHours",    CONF_UINT,   session_hours, 24 * 366),
         ITEM("Directory", "MaxFailedSignins", CONF_UINT,  max_failed_signins, 1000),
         ITEM("Directory", "LockMinutes",     CONF_UINT,   lock_minutes, 24 * 60 * 366),
+        ITEM("Directory", "ActivationDays",  CONF_UINT,   activation_days, 366),
 };
 
 static int set_error(char **ret_error, const char *format, ...) _printf_(2, 3);
@@ -96,6 +97,7 @@ int config_defaults(VdeskConfig *ret) {
                 .session_hours = 8,
                 .max_failed_signins = 5,
                 .lock_minutes = 15,
+                .activation_days = 14,
         };
         struct { char **field; const char *value; } strings[] = {
                 { &c.template_dir,   LOCALSTATEDIR "/lib/vdesk/templates" },

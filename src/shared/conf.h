@@ -52,6 +52,7 @@ typedef struct VdeskConfig {
         unsigned session_hours;
         unsigned max_failed_signins;
         unsigned lock_minutes;
+        unsigned activation_days;       /* how long an imported account's code works */
 } VdeskConfig;
 
 #define VDESK_CONFIG_DEFAULT_PATH SYSCONFDIR "/vdesk/vdesk.conf"

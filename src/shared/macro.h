@@ -20,6 +20,9 @@
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
+/* n zeroed objects of type t (at least one, so that NULL means no memory). */
+#define new0(t, n) ((t *) calloc((n) ?: 1, sizeof(t)))
+
 /* Hands ownership of *p to the caller and leaves NULL behind, so that a
  * _cleanup_ on the original variable does nothing. */
 #define TAKE_PTR(p)                             \
@@ -107,6 +110,8 @@ static inline int free_and_strdup(char **p, const char *s) {
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
+
+#define _fallthrough_ __attribute__((__fallthrough__))
 
 #define USEC_PER_SEC  1000000ULL
 #define USEC_PER_MSEC 1000ULL

@@ -67,3 +67,15 @@ void sha256(const void *data, size_t len, uint8_t ret[static SHA256_DIGEST_SIZE]
                 ret[4 * i + 3] = (uint8_t) h[i];
         }
 }
+
+void sha256_hex(const void *data, size_t len, char ret[static SHA256_HEX_SIZE]) {
+        static const char hex[] = "0123456789abcdef";
+        uint8_t d[SHA256_DIGEST_SIZE];
+
+        sha256(data, len, d);
+        for (size_t i = 0; i < sizeof d; i++) {
+                ret[2 * i] = hex[d[i] >> 4];
+                ret[2 * i + 1] = hex[d[i] & 15];
+        }
+        ret[2 * SHA256_DIGEST_SIZE] = '\0';
+}

@@ -10,3 +10,7 @@
 #define SHA256_DIGEST_SIZE 32
 
 void sha256(const void *data, size_t len, uint8_t ret[static SHA256_DIGEST_SIZE]);
+
+/* The digest in lower-case hex, as the database keeps it. */
+#define SHA256_HEX_SIZE (2 * SHA256_DIGEST_SIZE + 1)
+void sha256_hex(const void *data, size_t len, char ret[static SHA256_HEX_SIZE]);

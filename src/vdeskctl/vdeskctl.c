@@ -6,17 +6,12 @@
 
 #include <getopt.h>
 #include <stdarg.h>
-#include <systemd/sd-bus.h>
 
 #include "bus-error.h"
 #include "bus-util.h"
 #include "conf.h"
-#include "macro.h"
 #include "util.h"
-
-#define BROKER "org.vdesk.broker1", "/org/vdesk/broker1", "org.vdesk.broker1.Manager"
-#define NETD   "org.vdesk.network1", "/org/vdesk/network1", "org.vdesk.network1.Manager"
-#define DESKTOP_SIGNATURE "(ssssssqs)"
+#include "vdeskctl.h"
 
 static const char help[] =
         "vdeskctl [OPTIONS] COMMAND ...\n\n"
@@ -33,18 +28,18 @@ static const char help[] =
         "                                   print how to connect\n"
         "Host:\n"
         "  forwards                         list this host's RDP forwards\n\n"
-        "Options:\n"
+        "Options (desktops):\n"
         "  --force          stop: power off at once\n"
         "  --rdp-file=PATH  open: also write the .rdp file there\n"
         "  --no-ask-password  do not ask polkit to authenticate interactively\n"
-        "  -h --help        this text\n";
+        "  -h --help        this text\n\n";
 
-static bool arg_force, arg_ask_password = true;
-static const char *arg_rdp_file;
+static bool arg_force;
 
-static sd_bus *bus;
+Args arg = {};
+sd_bus *bus;
 
-static int fail(const sd_bus_error *e, int r) {
+int fail(const sd_bus_error *e, int r) {
         if (e && sd_bus_error_is_set(e))
                 fprintf(stderr, "vdeskctl: %s (%s)\n", e->message ?: "failed", e->name);
         else
@@ -52,8 +47,8 @@ static int fail(const sd_bus_error *e, int r) {
         return EXIT_FAILURE;
 }
 
-static int call(sd_bus_message **reply, sd_bus_error *e, uint64_t timeout_usec,
-                const char *dest, const char *path, const char *iface, const char *method, const char *types, ...) {
+int call(sd_bus_message **reply, sd_bus_error *e, uint64_t timeout_usec,
+         const char *dest, const char *path, const char *iface, const char *method, const char *types, ...) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         va_list ap;
         int r;
@@ -61,7 +56,7 @@ static int call(sd_bus_message **reply, sd_bus_error *e, uint64_t timeout_usec,
         r = sd_bus_message_new_method_call(bus, &m, dest, path, iface, method);
         if (r < 0)
                 return r;
-        (void) sd_bus_message_set_allow_interactive_authorization(m, arg_ask_password);
+        (void) sd_bus_message_set_allow_interactive_authorization(m, !arg.no_ask_password);
         if (types) {
                 va_start(ap, types);
                 r = sd_bus_message_appendv(m, types, ap);
@@ -72,21 +67,16 @@ static int call(sd_bus_message **reply, sd_bus_error *e, uint64_t timeout_usec,
         return sd_bus_call(bus, m, timeout_usec, e, reply);
 }
 
-typedef struct Row {
-        const char *name, *uuid, *account, *template, *address, *mac, *state;
-        uint16_t port;
-} Row;
-
-static int read_desktop(sd_bus_message *m, Row *d) {
+int read_desktop(sd_bus_message *m, Row *d) {
         return sd_bus_message_read(m, DESKTOP_SIGNATURE, &d->name, &d->uuid, &d->account, &d->template,
                                    &d->address, &d->mac, &d->port, &d->state);
 }
 
-static void print_desktop_header(void) {
+void print_desktop_header(void) {
         printf("%-20s %-14s %-14s %-15s %-6s %s\n", "DESKTOP", "ACCOUNT", "TEMPLATE", "ADDRESS", "PORT", "STATE");
 }
 
-static void print_desktop_row(const Row *d) {
+void print_desktop_row(const Row *d) {
         printf("%-20s %-14s %-14s %-15s %-6u %s\n", d->name, d->account, d->template, d->address, d->port, d->state);
 }
 
@@ -186,38 +176,45 @@ static int cmd_templates(char **args) {
         return r < 0 ? fail(NULL, r) : EXIT_SUCCESS;
 }
 
+/* OpenDesktop and OpenMyDesktop wait up to OpenTimeoutSec for the guest;
+ * wait longer. */
+uint64_t open_timeout_usec(void) {
+        _cleanup_(config_done) VdeskConfig c = {};
+
+        if (config_load(config_path(), &c, NULL) < 0 && config_defaults(&c) < 0)
+                return 300 * USEC_PER_SEC;
+        return ((uint64_t) c.open_timeout_sec + 30) * USEC_PER_SEC;
+}
+
+int print_opened(const char *desktop, const char *host, uint16_t port, const char *rdp, const char *command) {
+        if (arg.rdp_file) {
+                _cleanup_(fclosep) FILE *f = fopen(arg.rdp_file, "we");
+
+                if (!f || fputs(rdp, f) < 0) {
+                        fprintf(stderr, "vdeskctl: cannot write %s: %m\n", arg.rdp_file);
+                        return EXIT_FAILURE;
+                }
+        }
+        printf("Desktop %s answers at %s:%u.\nConnect with:\n  %s\n", desktop, host, port, command);
+        if (arg.rdp_file)
+                printf("or open %s with mstsc or Remmina.\n", arg.rdp_file);
+        return EXIT_SUCCESS;
+}
+
 static int cmd_open(char **args) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(config_done) VdeskConfig c = {};
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         const char *host, *rdp, *command;
         uint16_t port;
-        uint64_t timeout;
         int r;
 
-        /* The broker waits up to OpenTimeoutSec for the guest; wait longer. */
-        if (config_load(config_path(), &c, NULL) < 0 && config_defaults(&c) < 0)
-                return fail(NULL, -ENOMEM);
-        timeout = ((uint64_t) c.open_timeout_sec + 30) * USEC_PER_SEC;
-
-        r = call(&reply, &e, timeout, BROKER, "OpenDesktop", "s", args[0]);
+        r = call(&reply, &e, open_timeout_usec(), BROKER, "OpenDesktop", "s", args[0]);
         if (r < 0)
                 return fail(&e, r);
         r = sd_bus_message_read(reply, "sqss", &host, &port, &rdp, &command);
         if (r < 0)
                 return fail(NULL, r);
-        if (arg_rdp_file) {
-                _cleanup_(fclosep) FILE *f = fopen(arg_rdp_file, "we");
-
-                if (!f || fputs(rdp, f) < 0) {
-                        fprintf(stderr, "vdeskctl: cannot write %s: %m\n", arg_rdp_file);
-                        return EXIT_FAILURE;
-                }
-        }
-        printf("Desktop %s answers at %s:%u.\nConnect with:\n  %s\n", args[0], host, port, command);
-        if (arg_rdp_file)
-                printf("or open %s with mstsc or Remmina.\n", arg_rdp_file);
-        return EXIT_SUCCESS;
+        return print_opened(args[0], host, port, rdp, command);
 }
 
 static int cmd_forwards(char **args) {
@@ -243,34 +240,54 @@ static int cmd_forwards(char **args) {
         return r < 0 ? fail(NULL, r) : EXIT_SUCCESS;
 }
 
-static const struct {
-        const char *name;
-        int n_args;
-        int (*run)(char **args);
-} commands[] = {
-        { "templates",         0, cmd_templates },
-        { "register-template", 2, cmd_register },
-        { "desktops",          0, cmd_desktops },
-        { "show",              1, cmd_show },
-        { "create",            3, cmd_create },
-        { "start",             1, cmd_start },
-        { "stop",              1, cmd_stop },
-        { "delete",            1, cmd_delete },
-        { "open",              1, cmd_open },
-        { "forwards",          0, cmd_forwards },
+static const Verb verbs[] = {
+        { "templates",         0, 0, cmd_templates },
+        { "register-template", 2, 2, cmd_register },
+        { "desktops",          0, 0, cmd_desktops },
+        { "show",              1, 1, cmd_show },
+        { "create",            3, 3, cmd_create },
+        { "start",             1, 1, cmd_start },
+        { "stop",              1, 1, cmd_stop },
+        { "delete",            1, 1, cmd_delete },
+        { "open",              1, 1, cmd_open },
+        { "forwards",          0, 0, cmd_forwards },
+        {}
 };
+
+static const Verb *find_verb(const char *name) {
+        const Verb *tables[] = { verbs, directory_verbs, staff_verbs };
+
+        for (size_t t = 0; t < ELEMENTSOF(tables); t++)
+                for (const Verb *v = tables[t]; v->name; v++)
+                        if (streq(v->name, name))
+                                return v;
+        return NULL;
+}
 
 int main(int argc, char *argv[]) {
         _cleanup_(config_done) VdeskConfig c = {};
-        enum { ARG_FORCE = 0x100, ARG_RDP_FILE, ARG_NO_ASK };
+        enum {
+                ARG_FORCE = 0x100, ARG_RDP_FILE, ARG_NO_ASK, ARG_ROLE, ARG_EMAIL, ARG_DEPARTMENT, ARG_STATE,
+                ARG_UNIT, ARG_FOUNDED, ARG_NETWORK, ARG_REDIRECT, ARG_DRY_RUN,
+        };
         static const struct option options[] = {
                 { "force",           no_argument,       NULL, ARG_FORCE },
                 { "rdp-file",        required_argument, NULL, ARG_RDP_FILE },
                 { "no-ask-password", no_argument,       NULL, ARG_NO_ASK },
+                { "role",            required_argument, NULL, ARG_ROLE },
+                { "email",           required_argument, NULL, ARG_EMAIL },
+                { "department",      required_argument, NULL, ARG_DEPARTMENT },
+                { "state",           required_argument, NULL, ARG_STATE },
+                { "unit",            required_argument, NULL, ARG_UNIT },
+                { "founded",         required_argument, NULL, ARG_FOUNDED },
+                { "network",         required_argument, NULL, ARG_NETWORK },
+                { "redirect",        required_argument, NULL, ARG_REDIRECT },
+                { "dry-run",         no_argument,       NULL, ARG_DRY_RUN },
                 { "help",            no_argument,       NULL, 'h' },
                 {}
         };
-        int o, r;
+        const Verb *v;
+        int o, r, n_args;
 
         while ((o = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (o) {
@@ -278,42 +295,77 @@ int main(int argc, char *argv[]) {
                         arg_force = true;
                         break;
                 case ARG_RDP_FILE:
-                        arg_rdp_file = optarg;
+                        arg.rdp_file = optarg;
                         break;
                 case ARG_NO_ASK:
-                        arg_ask_password = false;
+                        arg.no_ask_password = true;
+                        break;
+                case ARG_ROLE:
+                        arg.role = optarg;
+                        break;
+                case ARG_EMAIL:
+                        arg.email = optarg;
+                        break;
+                case ARG_DEPARTMENT:
+                        arg.department = optarg;
+                        break;
+                case ARG_STATE:
+                        arg.state = optarg;
+                        break;
+                case ARG_UNIT:
+                        arg.unit = optarg;
+                        break;
+                case ARG_FOUNDED: {
+                        char *end;
+                        unsigned long y = strtoul(optarg, &end, 10);
+
+                        if (*end || end == optarg || y > 65535) {
+                                fprintf(stderr, "vdeskctl: --founded= takes a year\n");
+                                return EXIT_FAILURE;
+                        }
+                        arg.founded = (uint16_t) y;
+                        break;
+                }
+                case ARG_NETWORK:
+                        arg.network = optarg;
+                        break;
+                case ARG_REDIRECT:
+                        arg.redirect = optarg;
+                        break;
+                case ARG_DRY_RUN:
+                        arg.dry_run = true;
                         break;
                 case 'h':
-                        printf("%s", help);
+                        printf("%s%s", help, help_directory);
                         return EXIT_SUCCESS;
                 default:
                         return EXIT_FAILURE;
                 }
         if (optind >= argc) {
-                fprintf(stderr, "%s", help);
+                fprintf(stderr, "%s%s", help, help_directory);
                 return EXIT_FAILURE;
         }
 
-        for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
-                if (!streq(argv[optind], commands[i].name))
-                        continue;
-                if (argc - optind - 1 != commands[i].n_args) {
-                        fprintf(stderr, "vdeskctl: %s takes %d argument%s (see --help)\n", commands[i].name,
-                                commands[i].n_args, commands[i].n_args == 1 ? "" : "s");
-                        return EXIT_FAILURE;
-                }
-                (void) bus_error_register();
-                if (config_load(config_path(), &c, NULL) < 0 && config_defaults(&c) < 0)
-                        return fail(NULL, -ENOMEM);
-                r = bus_open_from_config(&c, &bus);
-                if (r < 0) {
-                        fprintf(stderr, "vdeskctl: cannot connect to the bus: %s\n", strerror(-r));
-                        return EXIT_FAILURE;
-                }
-                r = commands[i].run(argv + optind + 1);
-                sd_bus_flush_close_unref(bus);
-                return r;
+        v = find_verb(argv[optind]);
+        if (!v) {
+                fprintf(stderr, "vdeskctl: unknown command '%s' (see --help)\n", argv[optind]);
+                return EXIT_FAILURE;
         }
-        fprintf(stderr, "vdeskctl: unknown command '%s' (see --help)\n", argv[optind]);
-        return EXIT_FAILURE;
+        n_args = argc - optind - 1;
+        if (n_args < v->min_args || n_args > v->max_args) {
+                fprintf(stderr, "vdeskctl: %s takes %d%s argument%s (see --help)\n", v->name, v->min_args,
+                        v->max_args > v->min_args ? " or more" : "", v->max_args == 1 ? "" : "s");
+                return EXIT_FAILURE;
+        }
+        (void) bus_error_register();
+        if (config_load(config_path(), &c, NULL) < 0 && config_defaults(&c) < 0)
+                return fail(NULL, -ENOMEM);
+        r = bus_open_from_config(&c, &bus);
+        if (r < 0) {
+                fprintf(stderr, "vdeskctl: cannot connect to the bus: %s\n", strerror(-r));
+                return EXIT_FAILURE;
+        }
+        r = v->run(argv + optind + 1);
+        sd_bus_flush_close_unref(bus);
+        return r;
 }

@@ -3,6 +3,7 @@
 /* Password policy, yescrypt hashing and verification, and the sign-in
  * lockout decision with a clock the test sets. */
 
+#include "activation.h"
 #include "macro.h"
 #include "password.h"
 #include "session.h"
@@ -80,7 +81,51 @@ static void test_lockout(void) {
         CHECK_INT(until, 0);
 }
 
+static void test_activation_codes(void) {
+        char codes[3][ACTIVATION_CODE_SIZE], digests[3][SHA256_HEX_SIZE], d[SHA256_HEX_SIZE], plain[32];
+        size_t k = 0;
+
+        CHECK_INT(activation_codes_new(3, codes, digests), 0);
+        CHECK_INT(strlen(codes[0]), 23);
+        CHECK(codes[0][5] == '-' && codes[0][11] == '-' && codes[0][17] == '-');
+        CHECK(strcmp(codes[0], codes[1]) != 0 && strcmp(codes[1], codes[2]) != 0);
+        /* the digest is the SHA-256 of the 20 characters without dashes */
+        for (const char *p = codes[0]; *p; p++)
+                if (*p != '-')
+                        plain[k++] = *p;
+        plain[k] = '\0';
+        sha256_hex(plain, k, d);
+        CHECK_STR(d, digests[0]);
+        /* read back as typed: case, dashes and spaces do not matter */
+        CHECK_INT(activation_code_digest(codes[0], d), 0);
+        CHECK_STR(d, digests[0]);
+        for (char *p = plain; *p; p++)
+                if (*p >= 'A' && *p <= 'Z')
+                        *p = (char) (*p - 'A' + 'a');
+        CHECK_INT(activation_code_digest(plain, d), 0);
+        CHECK_STR(d, digests[0]);
+        /* look-alikes: O is 0, I and L are 1 */
+        {
+                char a[SHA256_HEX_SIZE], b[SHA256_HEX_SIZE];
+
+                CHECK_INT(activation_code_digest("00000-11111-00000-11111", a), 0);
+                CHECK_INT(activation_code_digest("oOooo-IiLl1-00000-11111", b), 0);
+                CHECK_STR(a, b);
+        }
+        /* not codes */
+        CHECK_INT(activation_code_digest("", d), -EINVAL);
+        CHECK_INT(activation_code_digest("00000-11111-00000-1111", d), -EINVAL);    /* 19 */
+        CHECK_INT(activation_code_digest("00000-11111-00000-111111", d), -EINVAL);  /* 21 */
+        CHECK_INT(activation_code_digest("00000-11111-00000-1111U", d), -EINVAL);   /* U is not used */
+        CHECK_INT(activation_code_digest("00000-11111-00000-1111!", d), -EINVAL);
+
+        CHECK(digest_equal(digests[0], digests[0]));
+        CHECK(!digest_equal(digests[0], digests[1]));
+        CHECK(!digest_equal(digests[0], ""));
+}
+
 int main(void) {
+        test_activation_codes();
         test_lockout();
         test_policy();
         test_hash();

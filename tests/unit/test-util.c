@@ -107,12 +107,9 @@ static void test_mkdir_parents(void) {
 }
 
 static void check_sha256(const char *input, size_t len, const char *want) {
-        uint8_t d[SHA256_DIGEST_SIZE];
-        char hex[2 * SHA256_DIGEST_SIZE + 1];
+        char hex[SHA256_HEX_SIZE];
 
-        sha256(input, len, d);
-        for (unsigned i = 0; i < SHA256_DIGEST_SIZE; i++)
-                snprintf(hex + 2 * i, 3, "%02x", d[i]);
+        sha256_hex(input, len, hex);
         CHECK_STR(hex, want);
 }
 

@@ -1,0 +1,594 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* vdeskctl's directory commands: accounts, departments, categories and
+ * bulk import for admins; sign-in, activation and "my desktops" for staff.
+ * Secrets (passwords, activation codes) are read from standard input, one
+ * per line, never from the command line where ps would show them; the
+ * session token is passed in $VDESK_TOKEN. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vdeskctl.h"
+
+const char help_directory[] =
+        "Directory (admins):\n"
+        "  accounts [--role= --department= --state=]   list accounts\n"
+        "  account ID                       show one account\n"
+        "  create-account ID NAME [--role=staff|manager|admin] [--email=]\n"
+        "  delete-account ID\n"
+        "  reset-password ID                new password on standard input\n"
+        "  import-staff FILE [--dry-run]    import staff from CSV (columns id, name,\n"
+        "                                   email, role, department); prints each\n"
+        "                                   account's one-time activation code\n"
+        "  departments                      list departments\n"
+        "  create-department NAME [--unit= --founded=YEAR]\n"
+        "  delete-department NAME\n"
+        "  department-staff NAME\n"
+        "  add-staff DEPT ID | remove-staff DEPT ID\n"
+        "  add-manager DEPT ID | remove-manager DEPT ID\n"
+        "  categories                       list categories\n"
+        "  create-category NAME TEMPLATE [--network=] [--redirect=printers,drives,clipboard,usb|none]\n"
+        "  update-category NAME TEMPLATE [--network=] [--redirect=...]\n"
+        "  delete-category NAME\n"
+        "  link-category CATEGORY DEPT | unlink-category CATEGORY DEPT\n"
+        "Staff:\n"
+        "  activate ID                      activation code, then new password, on stdin\n"
+        "  sign-in ID                       password on stdin; prints the session token\n"
+        "  whoami | sign-out | my-desktops  with the token in $VDESK_TOKEN\n"
+        "  open-mine [NAME]                 open my desktop, or my category's (created\n"
+        "                                   on first use); --rdp-file= as for open\n";
+
+#define ACCOUNT_SIGNATURE "(sssssxx)"
+
+/* One line of standard input, without its line break. */
+static int read_secret(const char *what, char *buf, size_t size) {
+        size_t l;
+
+        if (isatty(STDIN_FILENO))
+                fprintf(stderr, "%s: ", what);
+        if (!fgets(buf, (int) size, stdin)) {
+                fprintf(stderr, "vdeskctl: expected the %s on standard input\n", what);
+                return -EINVAL;
+        }
+        l = strcspn(buf, "\r\n");
+        buf[l] = '\0';
+        return 0;
+}
+
+static const char *token(void) {
+        const char *t = getenv("VDESK_TOKEN");
+
+        if (isempty(t)) {
+                fprintf(stderr, "vdeskctl: sign in first: VDESK_TOKEN=$(vdeskctl sign-in ID)\n");
+                return NULL;
+        }
+        return t;
+}
+
+static int simple(const char *method, const char *types, const char *a, const char *b, const char *done) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r;
+
+        if (streq(types, "s"))
+                r = call(NULL, &e, 0, DIRECTORY, method, types, a);
+        else
+                r = call(NULL, &e, 0, DIRECTORY, method, types, a, b);
+        if (r < 0)
+                return fail(&e, r);
+        if (done)
+                printf("%s\n", done);
+        return EXIT_SUCCESS;
+}
+
+/* ---- accounts ----------------------------------------------------------- */
+
+static int print_account(sd_bus_message *reply, bool header, bool wide) {
+        const char *id, *name, *role, *email, *state;
+        int64_t created, updated;
+        int r;
+
+        r = sd_bus_message_read(reply, ACCOUNT_SIGNATURE, &id, &name, &role, &email, &state, &created, &updated);
+        if (r <= 0)
+                return r;
+        if (wide)
+                printf("     Id: %s\n   Name: %s\n   Role: %s\n  Email: %s\n  State: %s\n", id, name, role,
+                       isempty(email) ? "-" : email, state);
+        else {
+                if (header)
+                        printf("%-16s %-8s %-8s %-30s %s\n", "ID", "ROLE", "STATE", "EMAIL", "NAME");
+                printf("%-16s %-8s %-8s %-30s %s\n", id, role, state, isempty(email) ? "-" : email, name);
+        }
+        return 1;
+}
+
+static int cmd_accounts(char **args) {
+        const uint32_t page = 500;
+        uint64_t total = 0, shown = 0;
+        int r;
+
+        /* Pages through all that match. */
+        for (uint32_t offset = 0;; offset += page) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+                unsigned n = 0;
+
+                r = call(&reply, &e, 0, DIRECTORY, "ListAccounts", "sssuu", strempty(arg.role),
+                         strempty(arg.department), strempty(arg.state), offset, page);
+                if (r < 0)
+                        return fail(&e, r);
+                r = sd_bus_message_enter_container(reply, 'a', ACCOUNT_SIGNATURE);
+                while (r >= 0 && (r = print_account(reply, offset == 0 && n == 0, false)) > 0)
+                        n++;
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+                if (r >= 0)
+                        r = sd_bus_message_read(reply, "t", &total);
+                if (r < 0)
+                        return fail(NULL, r);
+                shown += n;
+                if (n < page || shown >= total)
+                        break;
+        }
+        printf("\n%" PRIu64 " account%s.\n", total, total == 1 ? "" : "s");
+        return EXIT_SUCCESS;
+}
+
+static int cmd_account(char **args) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = call(&reply, &e, 0, DIRECTORY, "GetAccount", "s", args[0]);
+        if (r < 0)
+                return fail(&e, r);
+        r = print_account(reply, false, true);
+        return r < 0 ? fail(NULL, r) : EXIT_SUCCESS;
+}
+
+static int cmd_create_account(char **args) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = call(NULL, &e, 0, DIRECTORY, "CreateAccount", "sssss", args[0], args[1], arg.role ?: "staff",
+                 strempty(arg.email), "");
+        if (r < 0)
+                return fail(&e, r);
+        printf("Created account %s; set its password with: vdeskctl reset-password %s\n", args[0], args[0]);
+        return EXIT_SUCCESS;
+}
+
+static int cmd_delete_account(char **args) {
+        return simple("DeleteAccount", "s", args[0], NULL, "Deleted.");
+}
+
+static int cmd_reset_password(char **args) {
+        char password[1024];
+        int r;
+
+        if (read_secret("new password", password, sizeof password) < 0)
+                return EXIT_FAILURE;
+        r = simple("ResetPassword", "ss", args[0], password, "Password set; the account's sessions ended.");
+        explicit_bzero(password, sizeof password);
+        return r;
+}
+
+/* ---- import ------------------------------------------------------------- */
+
+static int on_progress(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        const char *phase;
+        uint32_t done, total;
+
+        /* On a terminal one line, redrawn; else a line each. */
+        if (sd_bus_message_read(m, "suu", &phase, &done, &total) >= 0)
+                fprintf(stderr, isatty(STDERR_FILENO) ? "\r%s: %u of %u rows" : "%s: %u of %u rows\n",
+                        phase, done, total);
+        return 0;
+}
+
+/* The whole file (or standard input for "-"), at most max bytes. */
+static int read_file(const char *path, size_t max, char **ret, size_t *ret_size) {
+        _cleanup_(closep) int fd = -EBADF;
+        _cleanup_(freep) char *buf = NULL;
+        size_t size = 0, allocated = 0;
+
+        fd = streq(path, "-") ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        for (;;) {
+                ssize_t k;
+
+                if (size == allocated) {
+                        char *b;
+
+                        allocated = allocated ? allocated * 2 : 64 * 1024;
+                        if (allocated > max + 1)
+                                allocated = max + 1;
+                        if (size == allocated)
+                                return -EFBIG;
+                        b = realloc(buf, allocated);
+                        if (!b)
+                                return -ENOMEM;
+                        buf = b;
+                }
+                k = read(fd, buf + size, allocated - size);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                size += (size_t) k;
+        }
+        *ret = TAKE_PTR(buf);
+        *ret_size = size;
+        return 0;
+}
+
+static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        *(sd_bus_message **) userdata = sd_bus_message_ref(m);
+        return 0;
+}
+
+/* sd_bus_call() queues what arrives before the reply; this dispatches it
+ * (the progress signals) as it comes. */
+static int call_with_signals(sd_bus_message *m, uint64_t timeout_usec, sd_bus_error *e, sd_bus_message **ret) {
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+        sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_call_async(bus, &slot, m, on_reply, &reply, timeout_usec);
+        while (r >= 0 && !reply) {
+                r = sd_bus_process(bus, NULL);
+                if (r == 0)
+                        r = sd_bus_wait(bus, UINT64_MAX);
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_get_errno(reply);
+        if (sd_bus_message_is_method_error(reply, NULL)) {
+                (void) sd_bus_error_copy(e, sd_bus_message_get_error(reply));
+                sd_bus_message_unref(reply);
+                return r > 0 ? -r : -EIO;
+        }
+        *ret = reply;
+        return 0;
+}
+
+static int cmd_import_staff(char **args) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_(freep) char *data = NULL;
+        const char *id, *code, *field, *reason;
+        uint32_t rows, line;
+        unsigned problems = 0, codes = 0;
+        size_t size = 0;
+        int r;
+
+        /* The service refuses more than 16 MiB; a bit more lets it say so. */
+        r = read_file(args[0], (32u << 20), &data, &size);
+        if (r < 0) {
+                fprintf(stderr, "vdeskctl: cannot read %s: %s\n", args[0], strerror(-r));
+                return EXIT_FAILURE;
+        }
+
+        r = sd_bus_match_signal(bus, NULL, "org.vdesk.directory1", "/org/vdesk/directory1",
+                                "org.vdesk.directory1.Manager", "ImportProgress", on_progress, NULL);
+        if (r >= 0)
+                r = sd_bus_message_new_method_call(bus, &m, DIRECTORY, "ImportStaff");
+        if (r >= 0)
+                r = sd_bus_message_append_array(m, 'y', data ?: "", size);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "b", arg.dry_run);
+        if (r < 0)
+                return fail(NULL, r);
+        (void) sd_bus_message_set_allow_interactive_authorization(m, !arg.no_ask_password);
+        /* Large files take a while: progress arrives while we wait. */
+        r = call_with_signals(m, 600 * USEC_PER_SEC, &e, &reply);
+        if (isatty(STDERR_FILENO))
+                fprintf(stderr, "\r\033[K");
+        if (r < 0)
+                return fail(&e, r);
+
+        r = sd_bus_message_read(reply, "u", &rows);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "(uss)");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(uss)", &line, &field, &reason)) > 0) {
+                fprintf(stderr, "%s:%u: %s %s\n", args[0], line, field, reason);
+                problems++;
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "(ss)");
+        if (r >= 0 && !arg.dry_run)
+                printf("id,activation_code\n");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(ss)", &id, &code)) > 0) {
+                printf("%s,%s\n", id, code);
+                codes++;
+        }
+        if (r < 0)
+                return fail(NULL, r);
+        if (arg.dry_run) {
+                fprintf(stderr, "%u rows, %u problem%s%s\n", rows, problems, problems == 1 ? "" : "s",
+                        problems ? "; nothing would be imported" : "; the import would take them all");
+                return problems ? EXIT_FAILURE : EXIT_SUCCESS;
+        }
+        fprintf(stderr, "Imported %u accounts. Hand each owner their code once; they set a password with "
+                        "vdeskctl activate ID.\n", codes);
+        return EXIT_SUCCESS;
+}
+
+/* ---- departments --------------------------------------------------------- */
+
+static int cmd_departments(char **args) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        const char *name, *unit;
+        uint16_t founded;
+        uint32_t members, managers;
+        int r;
+
+        r = call(&reply, &e, 0, DIRECTORY, "ListDepartments", NULL);
+        if (r < 0)
+                return fail(&e, r);
+        r = sd_bus_message_enter_container(reply, 'a', "(ssquu)");
+        printf("%-20s %-24s %-7s %-7s %s\n", "DEPARTMENT", "UNIT", "FOUNDED", "STAFF", "MANAGERS");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(ssquu)", &name, &unit, &founded, &members, &managers)) > 0) {
+                char year[8] = "-";
+
+                if (founded)
+                        snprintf(year, sizeof year, "%u", founded);
+                printf("%-20s %-24s %-7s %-7u %u\n", name, isempty(unit) ? "-" : unit, year, members, managers);
+        }
+        return r < 0 ? fail(NULL, r) : EXIT_SUCCESS;
+}
+
+static int cmd_create_department(char **args) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = call(NULL, &e, 0, DIRECTORY, "CreateDepartment", "ssq", args[0], strempty(arg.unit), arg.founded);
+        if (r < 0)
+                return fail(&e, r);
+        printf("Created department %s.\n", args[0]);
+        return EXIT_SUCCESS;
+}
+
+static int cmd_delete_department(char **args) {
+        return simple("DeleteDepartment", "s", args[0], NULL, "Deleted.");
+}
+
+static int cmd_department_staff(char **args) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_(strv_freep) char **ids = NULL;
+        int r;
+
+        r = call(&reply, &e, 0, DIRECTORY, "ListDepartmentStaff", "s", args[0]);
+        if (r < 0)
+                return fail(&e, r);
+        r = sd_bus_message_read_strv(reply, &ids);
+        if (r < 0)
+                return fail(NULL, r);
+        for (char **i = ids; i && *i; i++)
+                printf("%s\n", *i);
+        return EXIT_SUCCESS;
+}
+
+static int cmd_add_staff(char **args) { return simple("AddDepartmentStaff", "ss", args[0], args[1], "Added."); }
+static int cmd_remove_staff(char **args) { return simple("RemoveDepartmentStaff", "ss", args[0], args[1], "Removed."); }
+static int cmd_add_manager(char **args) { return simple("AddDepartmentManager", "ss", args[0], args[1], "Added."); }
+static int cmd_remove_manager(char **args) { return simple("RemoveDepartmentManager", "ss", args[0], args[1], "Removed."); }
+
+/* ---- categories ---------------------------------------------------------- */
+
+static int cmd_categories(char **args) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        const char *name, *template, *network;
+        int p, d, c, u, r;
+
+        r = call(&reply, &e, 0, DIRECTORY, "ListCategories", NULL);
+        if (r < 0)
+                return fail(&e, r);
+        r = sd_bus_message_enter_container(reply, 'a', "(sssbbbb)");
+        printf("%-20s %-16s %-16s %s\n", "CATEGORY", "TEMPLATE", "NETWORK", "REDIRECT");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(sssbbbb)", &name, &template, &network, &p, &d, &c, &u)) > 0)
+                printf("%-20s %-16s %-16s %s%s%s%s%s\n", name, isempty(template) ? "-" : template,
+                       isempty(network) ? "-" : network, p ? "printers " : "", d ? "drives " : "",
+                       c ? "clipboard " : "", u ? "usb" : "", !(p || d || c || u) ? "none" : "");
+        return r < 0 ? fail(NULL, r) : EXIT_SUCCESS;
+}
+
+/* --redirect=printers,drives,clipboard,usb or none; without it, all but USB. */
+static int parse_redirect(int ret[4]) {
+        static const char *const names[4] = { "printers", "drives", "clipboard", "usb" };
+        _cleanup_(freep) char *copy = NULL;
+        char *save = NULL;
+
+        ret[0] = ret[1] = ret[2] = !arg.redirect;
+        ret[3] = 0;
+        if (!arg.redirect || streq(arg.redirect, "none"))
+                return 0;
+        copy = strdup(arg.redirect);
+        if (!copy)
+                return -ENOMEM;
+        for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+                size_t i;
+
+                for (i = 0; i < 4 && !streq(w, names[i]); i++)
+                        ;
+                if (i == 4) {
+                        fprintf(stderr, "vdeskctl: --redirect= takes printers, drives, clipboard, usb or none\n");
+                        return -EINVAL;
+                }
+                ret[i] = 1;
+        }
+        return 0;
+}
+
+static int category_change(const char *method, char **args) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        int p[4], r;
+
+        if (parse_redirect(p) < 0)
+                return EXIT_FAILURE;
+        r = call(NULL, &e, 0, DIRECTORY, method, "sssbbbb", args[0], args[1], strempty(arg.network),
+                 p[0], p[1], p[2], p[3]);
+        if (r < 0)
+                return fail(&e, r);
+        printf("%s category %s.\n", streq(method, "CreateCategory") ? "Created" : "Updated", args[0]);
+        return EXIT_SUCCESS;
+}
+
+static int cmd_create_category(char **args) { return category_change("CreateCategory", args); }
+static int cmd_update_category(char **args) { return category_change("UpdateCategory", args); }
+static int cmd_delete_category(char **args) { return simple("DeleteCategory", "s", args[0], NULL, "Deleted."); }
+static int cmd_link_category(char **args) { return simple("LinkCategoryDepartment", "ss", args[0], args[1], "Linked."); }
+static int cmd_unlink_category(char **args) { return simple("UnlinkCategoryDepartment", "ss", args[0], args[1], "Unlinked."); }
+
+const Verb directory_verbs[] = {
+        { "accounts",          0, 0, cmd_accounts },
+        { "account",           1, 1, cmd_account },
+        { "create-account",    2, 2, cmd_create_account },
+        { "delete-account",    1, 1, cmd_delete_account },
+        { "reset-password",    1, 1, cmd_reset_password },
+        { "import-staff",      1, 1, cmd_import_staff },
+        { "departments",       0, 0, cmd_departments },
+        { "create-department", 1, 1, cmd_create_department },
+        { "delete-department", 1, 1, cmd_delete_department },
+        { "department-staff",  1, 1, cmd_department_staff },
+        { "add-staff",         2, 2, cmd_add_staff },
+        { "remove-staff",      2, 2, cmd_remove_staff },
+        { "add-manager",       2, 2, cmd_add_manager },
+        { "remove-manager",    2, 2, cmd_remove_manager },
+        { "categories",        0, 0, cmd_categories },
+        { "create-category",   2, 2, cmd_create_category },
+        { "update-category",   2, 2, cmd_update_category },
+        { "delete-category",   1, 1, cmd_delete_category },
+        { "link-category",     2, 2, cmd_link_category },
+        { "unlink-category",   2, 2, cmd_unlink_category },
+        {}
+};
+
+/* ---- staff --------------------------------------------------------------- */
+
+static int cmd_activate(char **args) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        char code[128], password[1024];
+        int r;
+
+        if (read_secret("activation code", code, sizeof code) < 0 ||
+            read_secret("new password", password, sizeof password) < 0)
+                return EXIT_FAILURE;
+        r = call(NULL, &e, 0, DIRECTORY, "Activate", "sss", args[0], code, password);
+        explicit_bzero(code, sizeof code);
+        explicit_bzero(password, sizeof password);
+        if (r < 0)
+                return fail(&e, r);
+        printf("Activated; sign in with vdeskctl sign-in %s.\n", args[0]);
+        return EXIT_SUCCESS;
+}
+
+static int cmd_sign_in(char **args) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        char password[1024];
+        const char *t;
+        int64_t expires;
+        int r;
+
+        if (read_secret("password", password, sizeof password) < 0)
+                return EXIT_FAILURE;
+        r = call(&reply, &e, 0, DIRECTORY, "SignIn", "ss", args[0], password);
+        explicit_bzero(password, sizeof password);
+        if (r < 0)
+                return fail(&e, r);
+        r = sd_bus_message_read(reply, "sx", &t, &expires);
+        if (r < 0)
+                return fail(NULL, r);
+        printf("%s\n", t);
+        return EXIT_SUCCESS;
+}
+
+static int cmd_sign_out(char **args) {
+        const char *t = token();
+
+        return t ? simple("SignOut", "s", t, NULL, "Signed out.") : EXIT_FAILURE;
+}
+
+static int cmd_whoami(char **args) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        const char *t = token();
+        int r;
+
+        if (!t)
+                return EXIT_FAILURE;
+        r = call(&reply, &e, 0, DIRECTORY, "WhoAmI", "s", t);
+        if (r < 0)
+                return fail(&e, r);
+        r = print_account(reply, false, true);
+        return r < 0 ? fail(NULL, r) : EXIT_SUCCESS;
+}
+
+static int cmd_my_desktops(char **args) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        const char *t = token(), *category;
+        Row d;
+        int r;
+
+        if (!t)
+                return EXIT_FAILURE;
+        r = call(&reply, &e, 0, BROKER, "ListMyDesktops", "s", t);
+        if (r < 0)
+                return fail(&e, r);
+        r = sd_bus_message_enter_container(reply, 'a', DESKTOP_SIGNATURE);
+        if (r >= 0)
+                print_desktop_header();
+        while (r >= 0 && (r = read_desktop(reply, &d)) > 0)
+                print_desktop_row(&d);
+        if (r >= 0)
+                r = sd_bus_message_exit_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "s");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "s", &category)) > 0)
+                printf("(category %s: a desktop is made on first open-mine %s)\n", category, category);
+        return r < 0 ? fail(NULL, r) : EXIT_SUCCESS;
+}
+
+static int cmd_open_mine(char **args) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        const char *t = token(), *desktop, *host, *rdp, *command;
+        uint16_t port;
+        int r;
+
+        if (!t)
+                return EXIT_FAILURE;
+        r = call(&reply, &e, open_timeout_usec(), BROKER, "OpenMyDesktop", "ss", t, args[0] ?: "");
+        if (r < 0)
+                return fail(&e, r);
+        r = sd_bus_message_read(reply, "ssqss", &desktop, &host, &port, &rdp, &command);
+        if (r < 0)
+                return fail(NULL, r);
+        return print_opened(desktop, host, port, rdp, command);
+}
+
+const Verb staff_verbs[] = {
+        { "activate",    1, 1, cmd_activate },
+        { "sign-in",     1, 1, cmd_sign_in },
+        { "sign-out",    0, 0, cmd_sign_out },
+        { "whoami",      0, 0, cmd_whoami },
+        { "my-desktops", 0, 0, cmd_my_desktops },
+        { "open-mine",   0, 1, cmd_open_mine },
+        {}
+};

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+#include "macro.h"
+
+#define BROKER    "org.vdesk.broker1", "/org/vdesk/broker1", "org.vdesk.broker1.Manager"
+#define NETD      "org.vdesk.network1", "/org/vdesk/network1", "org.vdesk.network1.Manager"
+#define DIRECTORY "org.vdesk.directory1", "/org/vdesk/directory1", "org.vdesk.directory1.Manager"
+#define DESKTOP_SIGNATURE "(ssssssqs)"
+
+/* A command: its name, how many arguments it takes, what runs it. */
+typedef struct Verb {
+        const char *name;
+        int min_args, max_args;
+        int (*run)(char **args);
+} Verb;
+
+/* The options, for whichever command uses them. */
+typedef struct Args {
+        const char *rdp_file;
+        const char *role, *email, *department, *state;
+        const char *unit;
+        uint16_t founded;
+        const char *network, *redirect;
+        bool dry_run;
+        bool no_ask_password;
+} Args;
+
+extern Args arg;
+extern sd_bus *bus;
+extern const Verb directory_verbs[], staff_verbs[];
+extern const char help_directory[];
+
+/* Prints the service's error (name and message) or strerror; returns
+ * EXIT_FAILURE. */
+int fail(const sd_bus_error *e, int r);
+
+/* Calls a method (types and values as sd_bus_message_append()); polkit may
+ * ask the admin to authenticate unless --no-ask-password. */
+int call(sd_bus_message **reply, sd_bus_error *e, uint64_t timeout_usec,
+         const char *dest, const char *path, const char *iface, const char *method, const char *types, ...);
+
+typedef struct Row {
+        const char *name, *uuid, *account, *template, *address, *mac, *state;
+        uint16_t port;
+} Row;
+
+int read_desktop(sd_bus_message *m, Row *d);
+void print_desktop_header(void);
+void print_desktop_row(const Row *d);
+
+uint64_t open_timeout_usec(void);
+/* What `open` prints (and writes to --rdp-file=). */
+int print_opened(const char *desktop, const char *host, uint16_t port, const char *rdp, const char *command);
