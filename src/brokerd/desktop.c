@@ -99,8 +99,10 @@ int template_register(Manager *m, const char *name, const char *path, uid_t acto
 /* ---- desktops ------------------------------------------------------------ */
 
 #define DESKTOP_COLUMNS \
-        "d.id, d.name, d.uuid, a.name, t.name, t.path, d.disk_path, d.address, d.mac, d.rdp_port, d.state " \
-        "FROM desktops d JOIN accounts a ON a.id = d.account_id JOIN templates t ON t.id = d.template_id "
+        "d.id, d.name, d.uuid, a.name, t.name, t.path, d.disk_path, d.address, d.mac, d.rdp_port, d.state, " \
+        "COALESCE(c.name, '') " \
+        "FROM desktops d JOIN accounts a ON a.id = d.account_id JOIN templates t ON t.id = d.template_id " \
+        "LEFT JOIN categories c ON c.id = d.category_id "
 
 static int desktop_row(char *const *c, unsigned n, void *userdata) {
         Desktop *d = db_rows_push(userdata);
@@ -118,14 +120,19 @@ static int desktop_row(char *const *c, unsigned n, void *userdata) {
         snprintf(d->mac, sizeof d->mac, "%s", c[8]);
         d->rdp_port = (uint16_t) strtoul(c[9], NULL, 10);
         snprintf(d->state, sizeof d->state, "%s", c[10]);
+        snprintf(d->category, sizeof d->category, "%s", c[11]);
         return d->template_path && d->disk_path ? 0 : -ENOMEM;
 }
 
-int desktop_list(Manager *m, Desktop **ret, size_t *ret_n) {
+int desktop_list(Manager *m, const char *account, Desktop **ret, size_t *ret_n) {
         DbRows rows = { .size = sizeof(Desktop) };
         int r;
 
-        r = db_exec(m->db, "SELECT " DESKTOP_COLUMNS "ORDER BY d.name", NULL, 0, desktop_row, &rows, NULL);
+        if (account)
+                r = db_exec(m->db, "SELECT " DESKTOP_COLUMNS "WHERE a.name = ? ORDER BY d.name",
+                            (DbValue[]) { DBV_STR(account) }, 1, desktop_row, &rows, NULL);
+        else
+                r = db_exec(m->db, "SELECT " DESKTOP_COLUMNS "ORDER BY d.name", NULL, 0, desktop_row, &rows, NULL);
         if (r < 0) {
                 desktop_list_free(rows.items, rows.n);
                 return r;
@@ -201,12 +208,12 @@ static void console_log_path(Manager *m, const char *name, char **ret) {
                 *ret = NULL;
 }
 
-int desktop_create(Manager *m, const char *name, const char *account, const char *template, uid_t actor,
-                   Desktop *ret, sd_bus_error *error) {
+int desktop_create(Manager *m, const char *name, const char *account, const char *template, const char *category,
+                   uid_t actor, Desktop *ret, sd_bus_error *error) {
         _cleanup_(freep) char *template_path = NULL, *disk_path = NULL, *xml = NULL, *host_xml = NULL,
                 *virt_error = NULL, *console = NULL;
         U32s addrs = {}, ports = {};
-        uint64_t account_id = 0, template_id = 0;
+        uint64_t account_id = 0, template_id = 0, category_id = 0;
         uint32_t lo, hi, gw, address = 0, port = 0;
         char mac[18], addr[16], uuid[37];
         sd_id128_t id;
@@ -247,6 +254,16 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
         if (template_id == 0) {
                 db_rollback(m->db);
                 return bus_error_setf(error, VDESK_ERROR_NO_SUCH_TEMPLATE, "Invalid template: no template '%s'", template);
+        }
+        if (category) {
+                r = db_exec(m->db, "SELECT id FROM categories WHERE name = ?", (DbValue[]) { DBV_STR(category) }, 1,
+                            db_row_u64, &category_id, NULL);
+                if (r < 0)
+                        return db_bus_error(m->db, r, error);
+                if (category_id == 0) {
+                        db_rollback(m->db);
+                        return bus_error_setf(error, VDESK_ERROR_NO_SUCH_CATEGORY, "No category '%s'", category);
+                }
         }
 
         {
@@ -310,14 +327,20 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
         }
 
         r = db_exec(m->db,
-                    "INSERT INTO desktops (name, uuid, account_id, template_id, disk_path, address, mac, rdp_port, state) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'stopped')",
+                    "INSERT INTO desktops (name, uuid, account_id, template_id, category_id, disk_path, address, mac, "
+                    "rdp_port, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'stopped')",
                     (DbValue[]) { DBV_STR(name), DBV_STR(uuid), DBV_UINT(account_id), DBV_UINT(template_id),
-                                  DBV_STR(disk_path), DBV_UINT(address), DBV_STR(mac), DBV_UINT(port) }, 8,
+                                  category_id ? DBV_UINT(category_id) : DBV_NULL,
+                                  DBV_STR(disk_path), DBV_UINT(address), DBV_STR(mac), DBV_UINT(port) }, 9,
                     NULL, NULL, NULL);
         if (r == -EEXIST && streq(db_error_key(m->db), "name")) {
                 db_rollback(m->db);
                 return bus_error_setf(error, VDESK_ERROR_DESKTOP_EXISTS, "Invalid name: desktop '%s' exists already", name);
+        }
+        if (r == -EEXIST && streq(db_error_key(m->db), "account_category")) {
+                db_rollback(m->db);
+                return bus_error_setf(error, VDESK_ERROR_DESKTOP_EXISTS, "%s has a desktop of category %s already",
+                                      account, category);
         }
         if (r < 0)
                 return db_bus_error(m->db, r, error);
@@ -378,6 +401,7 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
                   "VDESK_DESKTOP=%s", name,
                   "VDESK_ACCOUNT=%s", account,
                   "VDESK_TEMPLATE=%s", template,
+                  "VDESK_CATEGORY=%s", strempty(category),
                   "VDESK_ADDRESS=%s", addr,
                   "VDESK_PORT=%u", port,
                   "VDESK_ACTOR_UID=%u", (unsigned) actor,
@@ -527,7 +551,7 @@ void desktops_resync(Manager *m) {
                           "MESSAGE=Desktop network %s (%s, %s/%u) %s", m->config.network_name, m->config.bridge,
                           m->config.gateway, m->config.prefix, r > 0 ? "set up" : "ready");
 
-        r = desktop_list(m, &d, &n);
+        r = desktop_list(m, NULL, &d, &n);
         if (r < 0) {
                 log_error("Cannot list desktops: %s", db_error(m->db));
                 return;

@@ -5,6 +5,7 @@
 #include <systemd/sd-bus.h>
 
 #include "manager.h"
+#include "rdp.h"
 
 /* Desktops and templates: rows in the database, domains in libvirt. These
  * functions keep the two in step; each either does all of its change or
@@ -35,6 +36,7 @@ typedef struct Desktop {
         char mac[18];
         uint16_t rdp_port;
         char state[16];
+        char category[64];      /* "" unless made from a category */
 } Desktop;
 
 void desktop_done(Desktop *d);
@@ -42,17 +44,28 @@ void desktop_list_free(Desktop *d, size_t n);
 
 /* -ENOENT (NoSuchDesktop in *error) if there is none. */
 int desktop_get(Manager *m, const char *name, Desktop *ret, sd_bus_error *error);
-int desktop_list(Manager *m, Desktop **ret, size_t *ret_n);
+/* All desktops, or (account not NULL) the account's. */
+int desktop_list(Manager *m, const char *account, Desktop **ret, size_t *ret_n);
 
 /* Allocates an address and a port, records the desktop and defines its
- * domain with the vdesk metadata, and registers its DHCP host entry. */
-int desktop_create(Manager *m, const char *name, const char *account, const char *template, uid_t actor,
-                   Desktop *ret, sd_bus_error *error);
+ * domain with the vdesk metadata, and registers its DHCP host entry.
+ * category (or NULL) is the one a staff member's desktop was made from. */
+int desktop_create(Manager *m, const char *name, const char *account, const char *template, const char *category,
+                   uid_t actor, Desktop *ret, sd_bus_error *error);
 int desktop_start(Manager *m, const Desktop *d, uid_t actor, sd_bus_error *error);
 int desktop_stop(Manager *m, const Desktop *d, bool force, uid_t actor, sd_bus_error *error);
 /* A running desktop is refused (DesktopRunning). Removes the domain, its
  * DHCP host entry, its disk (through vdesk-imaged) and its row. */
 int desktop_delete(Manager *m, const Desktop *d, uid_t actor, sd_bus_error *error);
+
+/* Starts d if needed and replies to msg once the guest answers on its RDP
+ * port (or OpenTimeoutSec passed), with an .rdp file allowing redirect.
+ * Takes d over. */
+int desktop_open_begin(Manager *m, sd_bus_message *msg, Desktop *d, const RdpRedirect *redirect,
+                       bool reply_with_name, uid_t actor, sd_bus_error *error);
+
+/* A desktop as the D-Bus API shows it: (ssssssqs). */
+int append_desktop(sd_bus_message *reply, const Desktop *d);
 
 /* Records a state libvirt reported and journals the start or stop. */
 void desktop_state_changed(Manager *m, const char *name, VirtDomainState state);

@@ -57,7 +57,7 @@ AUTHORIZED(list_templates) {
 
 #define DESKTOP_SIGNATURE "(ssssssqs)"
 
-static int append_desktop(sd_bus_message *reply, const Desktop *d) {
+int append_desktop(sd_bus_message *reply, const Desktop *d) {
         char addr[16];
 
         ipv4_format(d->address, addr);
@@ -87,7 +87,7 @@ AUTHORIZED(create_desktop) {
         r = sd_bus_message_read(msg, "sss", &name, &account, &template);
         if (r < 0)
                 return r;
-        r = desktop_create(m, name, account, template, actor, &d, error);
+        r = desktop_create(m, name, account, template, NULL, actor, &d, error);
         if (r < 0)
                 return r;
         return reply_desktop(msg, &d);
@@ -113,7 +113,7 @@ AUTHORIZED(list_desktops) {
         size_t n = 0;
         int r;
 
-        r = desktop_list(m, &d, &n);
+        r = desktop_list(m, NULL, &d, &n);
         if (r < 0)
                 return bus_error_setf(error, VDESK_ERROR_DATABASE, "Database failure: %s", db_error(m->db));
         r = sd_bus_message_new_method_return(msg, &reply);
@@ -188,6 +188,8 @@ struct OpenRequest {
         sd_bus_message *msg;
         TcpProbe *probe;
         Desktop desktop;
+        RdpRedirect redirect;
+        bool reply_with_name;           /* OpenMyDesktop's reply starts with the desktop */
         uint32_t host;
         uid_t actor;
         uint64_t started_usec;
@@ -241,9 +243,10 @@ static void on_desktop_answers(TcpProbe *p, int result, void *userdata) {
                 .port = d->rdp_port,
                 .username = d->account,
                 .desktop = d->name,
-                .printers = m->config.redirect_printers,
-                .drives = m->config.redirect_drives,
-                .clipboard = m->config.redirect_clipboard,
+                .printers = o->redirect.printers,
+                .drives = o->redirect.drives,
+                .clipboard = o->redirect.clipboard,
+                .usb = o->redirect.usb,
         };
         r = rdp_file_render(&t, &rdp);
         if (r >= 0)
@@ -260,31 +263,43 @@ static void on_desktop_answers(TcpProbe *p, int result, void *userdata) {
                   "VDESK_WAITED_MSEC=%llu", (now_usec() - o->started_usec) / USEC_PER_MSEC,
                   "VDESK_ACTOR_UID=%u", (unsigned) o->actor,
                   "MESSAGE=Desktop %s of %s opened at %s:%u", d->name, d->account, host, d->rdp_port);
-        (void) sd_bus_reply_method_return(o->msg, "sqss", host, d->rdp_port, rdp, cmd);
+        if (o->reply_with_name)
+                (void) sd_bus_reply_method_return(o->msg, "ssqss", d->name, host, d->rdp_port, rdp, cmd);
+        else
+                (void) sd_bus_reply_method_return(o->msg, "sqss", host, d->rdp_port, rdp, cmd);
 out:
         /* The probe is done with: free it from here is fine, it calls us last. */
         open_request_free(o);
 }
 
-AUTHORIZED(open_desktop) {
+int desktop_open_begin(Manager *m, sd_bus_message *msg, Desktop *d, const RdpRedirect *redirect,
+                       bool reply_with_name, uid_t actor, sd_bus_error *error) {
         OpenRequest *o;
         uint32_t host;
         int r;
 
         r = manager_public_address(m, &host);
-        if (r < 0)
+        if (r < 0) {
+                desktop_done(d);
                 return bus_error_setf(error, VDESK_ERROR_NOT_READY,
                                       "This host has no address to hand out; set [Forward] PublicAddress=");
+        }
         o = calloc(1, sizeof *o);
-        if (!o)
+        if (!o) {
+                desktop_done(d);
                 return -ENOMEM;
-        o->manager = m;
-        o->host = host;
-        o->actor = actor;
-        o->started_usec = now_usec();
-        r = read_desktop(m, msg, &o->desktop, error);
-        if (r >= 0)
-                r = desktop_start(m, &o->desktop, actor, error);
+        }
+        *o = (OpenRequest) {
+                .manager = m,
+                .desktop = *d,
+                .redirect = *redirect,
+                .reply_with_name = reply_with_name,
+                .host = host,
+                .actor = actor,
+                .started_usec = now_usec(),
+        };
+        *d = (Desktop) {};
+        r = desktop_start(m, &o->desktop, actor, error);
         if (r >= 0)
                 r = tcp_probe_start(m->event, host, o->desktop.rdp_port,
                                     (uint64_t) m->config.open_timeout_sec * USEC_PER_SEC,
@@ -297,6 +312,21 @@ AUTHORIZED(open_desktop) {
         o->next = m->opens;
         m->opens = o;
         return 0;
+}
+
+AUTHORIZED(open_desktop) {
+        RdpRedirect redirect = {
+                .printers = m->config.redirect_printers,
+                .drives = m->config.redirect_drives,
+                .clipboard = m->config.redirect_clipboard,
+        };
+        Desktop d = {};
+        int r;
+
+        r = read_desktop(m, msg, &d, error);
+        if (r < 0)
+                return r;
+        return desktop_open_begin(m, msg, &d, &redirect, false, actor, error);
 }
 
 static const sd_bus_vtable manager_vtable[] = {
@@ -337,6 +367,14 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", name),
                                 SD_BUS_RESULT("s", host, "q", port, "s", rdp_file, "s", freerdp_command),
                                 method_open_desktop, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListMyDesktops",
+                                SD_BUS_ARGS("s", token),
+                                SD_BUS_RESULT("a" DESKTOP_SIGNATURE, desktops, "as", categories_without_desktop),
+                                method_list_my_desktops, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("OpenMyDesktop",
+                                SD_BUS_ARGS("s", token, "s", name),
+                                SD_BUS_RESULT("s", desktop, "s", host, "q", port, "s", rdp_file, "s", freerdp_command),
+                                method_open_my_desktop, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_VTABLE_END
 };
 

@@ -51,4 +51,9 @@ uid_t manager_pop_actor(Manager *m, const char *desktop);
 int manager_public_address(Manager *m, uint32_t *ret);
 
 int manager_add_bus_objects(Manager *m);
+
+/* The staff's methods (staff.c): a session token from vdesk-directoryd
+ * authenticates, not polkit. */
+int method_list_my_desktops(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int method_open_my_desktop(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 void manager_free_opens(Manager *m);

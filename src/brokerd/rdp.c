@@ -24,6 +24,7 @@ int rdp_file_render(const RdpTarget *t, char **ret) {
         fprintf(f, "redirectclipboard:i:%d\r\n", t->clipboard);
         fprintf(f, "redirectdrives:i:%d\r\n", t->drives);
         fprintf(f, "drivestoredirect:s:%s\r\n", t->drives ? "*" : "");
+        fprintf(f, "usbdevicestoredirect:s:%s\r\n", t->usb ? "*" : "");
         fprintf(f, "redirectsmartcards:i:0\r\n");
         fprintf(f, "audiomode:i:0\r\n");
         if (fclose(f) != 0)
@@ -33,11 +34,12 @@ int rdp_file_render(const RdpTarget *t, char **ret) {
 }
 
 int rdp_freerdp_command(const RdpTarget *t, char **ret) {
-        if (asprintf(ret, "xfreerdp /v:%s:%u /u:%s /t:%s%s%s%s",
+        if (asprintf(ret, "xfreerdp /v:%s:%u /u:%s /t:%s%s%s%s%s",
                      t->host, t->port, t->username, t->desktop,
                      t->clipboard ? " +clipboard" : " -clipboard",
                      t->drives ? " /drive:home,~" : "",
-                     t->printers ? " /printer" : "") < 0)
+                     t->printers ? " /printer" : "",
+                     t->usb ? " /usb:auto" : "") < 0)
                 return -ENOMEM;
         return 0;
 }

@@ -8,6 +8,15 @@
  * that mstsc, FreeRDP and Remmina read, and the equivalent FreeRDP
  * command line. Neither carries a password. */
 
+/* What a client may redirect into the desktop: a category's policy, or
+ * [Desktop] Redirect*= for desktops an admin made. */
+typedef struct RdpRedirect {
+        bool printers;
+        bool drives;
+        bool clipboard;
+        bool usb;
+} RdpRedirect;
+
 typedef struct RdpTarget {
         const char *host;
         uint16_t port;
@@ -16,6 +25,7 @@ typedef struct RdpTarget {
         bool printers;
         bool drives;
         bool clipboard;
+        bool usb;
 } RdpTarget;
 
 /* The .rdp file's text (CRLF line ends, as mstsc writes them). */

@@ -311,23 +311,30 @@ AUTHORIZED(update_category) {
         return category_change(m, msg, actor, error, false);
 }
 
+static int append_categories(sd_bus_message *reply, const Category *c, size_t n) {
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "(sssbbbb)");
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = sd_bus_message_append(reply, "(sssbbbb)", c[i].name, c[i].template, c[i].network,
+                                          c[i].printers, c[i].drives, c[i].clipboard, c[i].usb);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r;
+}
+
 AUTHORIZED(list_categories) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(freep) Category *c = NULL;
         size_t n = 0;
         int r;
 
-        r = category_list(m, &c, &n, error);
+        r = category_list(m, NULL, &c, &n, error);
         if (r < 0)
                 return r;
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(sssbbbb)");
-        for (size_t i = 0; r >= 0 && i < n; i++)
-                r = sd_bus_message_append(reply, "(sssbbbb)", c[i].name, c[i].template, c[i].network,
-                                          c[i].printers, c[i].drives, c[i].clipboard, c[i].usb);
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
+                r = append_categories(reply, c, n);
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
@@ -418,6 +425,34 @@ static int method_who_am_i(sd_bus_message *msg, void *userdata, sd_bus_error *er
         if (r >= 0)
                 r = append_account(reply, &a);
         account_done(&a);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+/* The token's account and the categories it gets desktops from: what the
+ * broker asks before it lists or opens a staff member's desktops. */
+static int method_list_my_categories(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(freep) Category *c = NULL;
+        const char *token;
+        char id[64];
+        size_t n = 0;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &token);
+        if (r < 0)
+                return r;
+        r = session_check(userdata, token, id, error);
+        if (r >= 0)
+                r = category_list(userdata, id, &c, &n, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "s", id);
+        if (r >= 0)
+                r = append_categories(reply, c, n);
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
@@ -568,6 +603,10 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", token),
                                 SD_BUS_RESULT(ACCOUNT_SIGNATURE, account),
                                 method_who_am_i, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("ListMyCategories",
+                                SD_BUS_ARGS("s", token),
+                                SD_BUS_RESULT("s", id, "a(sssbbbb)", categories),
+                                method_list_my_categories, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD_WITH_ARGS("Activate",
                                 SD_BUS_ARGS("s", id, "s", activation_code, "s", new_password),
                                 SD_BUS_NO_RESULT,

@@ -233,7 +233,7 @@ int category_delete(Manager *m, const char *name, uid_t actor, sd_bus_error *err
                     NULL, NULL, &affected);
         if (fk_refused(m, r))
                 return bus_error_setf(error, VDESK_ERROR_CATEGORY_IN_USE,
-                                      "Category '%s' is still linked to departments or managers", name);
+                                      "Category '%s' is still linked to departments or managers, or has desktops", name);
         if (r < 0)
                 return db_bus_error(m->db, r, error);
         if (affected == 0)
@@ -257,14 +257,27 @@ static int category_row(char *const *c, unsigned n, void *userdata) {
         return 0;
 }
 
-int category_list(Manager *m, Category **ret, size_t *ret_n, sd_bus_error *error) {
+#define CATEGORY_COLUMNS \
+        "c.name, t.name, c.network, c.redirect_printers, c.redirect_drives, c.redirect_clipboard, c.redirect_usb " \
+        "FROM categories c LEFT JOIN templates t ON t.id = c.template_id "
+
+int category_list(Manager *m, const char *account, Category **ret, size_t *ret_n, sd_bus_error *error) {
         DbRows rows = { .size = sizeof(Category) };
         int r;
 
-        r = db_exec(m->db,
-                    "SELECT c.name, t.name, c.network, c.redirect_printers, c.redirect_drives, c.redirect_clipboard, "
-                    "c.redirect_usb FROM categories c LEFT JOIN templates t ON t.id = c.template_id ORDER BY c.name",
-                    NULL, 0, category_row, &rows, NULL);
+        if (account)
+                /* The account's: its departments', and those it manages
+                 * as a category manager. */
+                r = db_exec(m->db,
+                            "SELECT " CATEGORY_COLUMNS "WHERE c.id IN ("
+                            "SELECT cd.category_id FROM category_departments cd "
+                            "JOIN department_members dm ON dm.department_id = cd.department_id "
+                            "JOIN accounts a ON a.id = dm.account_id WHERE a.name = ? "
+                            "UNION SELECT cm.category_id FROM category_managers cm "
+                            "JOIN accounts a ON a.id = cm.account_id WHERE a.name = ?) ORDER BY c.name",
+                            (DbValue[]) { DBV_STR(account), DBV_STR(account) }, 2, category_row, &rows, NULL);
+        else
+                r = db_exec(m->db, "SELECT " CATEGORY_COLUMNS "ORDER BY c.name", NULL, 0, category_row, &rows, NULL);
         if (r < 0) {
                 free(rows.items);
                 return db_bus_error(m->db, r, error);

@@ -36,7 +36,9 @@ int department_list(Manager *m, Department **ret, size_t *ret_n, sd_bus_error *e
 int category_create(Manager *m, const Category *c, uid_t actor, sd_bus_error *error);
 int category_delete(Manager *m, const char *name, uid_t actor, sd_bus_error *error);
 int category_update(Manager *m, const Category *c, uid_t actor, sd_bus_error *error);
-int category_list(Manager *m, Category **ret, size_t *ret_n, sd_bus_error *error);
+/* All categories, or (account not NULL) those the account gets desktops
+ * from: its departments' and the ones it manages. */
+int category_list(Manager *m, const char *account, Category **ret, size_t *ret_n, sd_bus_error *error);
 
 typedef enum OrgLink {
         LINK_MEMBER,                    /* department <- staff account */

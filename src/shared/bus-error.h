@@ -39,6 +39,8 @@
 #define VDESK_ERROR_CATEGORY_IN_USE     "org.vdesk.Error.CategoryInUse"
 #define VDESK_ERROR_NOT_LINKED          "org.vdesk.Error.NotLinked"
 #define VDESK_ERROR_IMPORT_REJECTED     "org.vdesk.Error.ImportRejected"
+#define VDESK_ERROR_NOT_YOUR_DESKTOP    "org.vdesk.Error.NotYourDesktop"
+#define VDESK_ERROR_NO_SUCH_NETWORK     "org.vdesk.Error.NoSuchNetwork"
 
 /* InvalidArgs "Invalid FIELD: reason" unless value is a valid vdesk name
  * (util.h's name rules); 0 if it is. */

@@ -30,7 +30,7 @@ static const char help[] =
         "  forwards                         list this host's RDP forwards\n\n"
         "Options (desktops):\n"
         "  --force          stop: power off at once\n"
-        "  --rdp-file=PATH  open: also write the .rdp file there\n"
+        "  --rdp-file=PATH  open: also write the .rdp file there (- for standard output)\n"
         "  --no-ask-password  do not ask polkit to authenticate interactively\n"
         "  -h --help        this text\n\n";
 
@@ -187,7 +187,9 @@ uint64_t open_timeout_usec(void) {
 }
 
 int print_opened(const char *desktop, const char *host, uint16_t port, const char *rdp, const char *command) {
-        if (arg.rdp_file) {
+        if (arg.rdp_file && streq(arg.rdp_file, "-"))
+                fputs(rdp, stdout);
+        else if (arg.rdp_file) {
                 _cleanup_(fclosep) FILE *f = fopen(arg.rdp_file, "we");
 
                 if (!f || fputs(rdp, f) < 0) {
@@ -196,7 +198,7 @@ int print_opened(const char *desktop, const char *host, uint16_t port, const cha
                 }
         }
         printf("Desktop %s answers at %s:%u.\nConnect with:\n  %s\n", desktop, host, port, command);
-        if (arg.rdp_file)
+        if (arg.rdp_file && !streq(arg.rdp_file, "-"))
                 printf("or open %s with mstsc or Remmina.\n", arg.rdp_file);
         return EXIT_SUCCESS;
 }

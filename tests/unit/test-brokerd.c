@@ -48,6 +48,7 @@ static void test_rdp(void) {
                   "redirectclipboard:i:1\r\n"
                   "redirectdrives:i:1\r\n"
                   "drivestoredirect:s:*\r\n"
+                  "usbdevicestoredirect:s:\r\n"
                   "redirectsmartcards:i:0\r\n"
                   "audiomode:i:0\r\n");
         CHECK_INT(rdp_freerdp_command(&t, &cmd), 0);
@@ -60,6 +61,17 @@ static void test_rdp(void) {
         CHECK(strstr(file2, "redirectclipboard:i:0\r\n"));
         CHECK_INT(rdp_freerdp_command(&t, &cmd2), 0);
         CHECK_STR(cmd2, "xfreerdp /v:192.0.2.7:50001 /u:alice /t:alice-1 -clipboard");
+
+        /* a category that lets USB devices through */
+        {
+                _cleanup_(freep) char *file3 = NULL, *cmd3 = NULL;
+
+                t.usb = true;
+                CHECK_INT(rdp_file_render(&t, &file3), 0);
+                CHECK(file3 && strstr(file3, "usbdevicestoredirect:s:*\r\n"));
+                CHECK_INT(rdp_freerdp_command(&t, &cmd3), 0);
+                CHECK_STR(cmd3, "xfreerdp /v:192.0.2.7:50001 /u:alice /t:alice-1 -clipboard /usb:auto");
+        }
 }
 
 static void test_domain_xml(void) {

@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* Staff members' desktops. A session token (from SignIn on
+ * org.vdesk.directory1) authenticates: the broker asks vdesk-directoryd,
+ * without blocking, whose token it is and which categories the account gets
+ * desktops from, then lists or opens that account's desktops only. Opening
+ * a category's desktop creates it on first use, from the category's
+ * template, and the .rdp file carries the category's redirection policy. */
+
+#include "bus-error.h"
+#include "bus-util.h"
+#include "desktop.h"
+#include "log.h"
+#include "manager.h"
+#include "sha256.h"
+#include "util.h"
+
+#define DIRECTORYD "org.vdesk.directory1", "/org/vdesk/directory1", "org.vdesk.directory1.Manager"
+
+typedef struct StaffCategory {
+        const char *name, *template, *network;  /* point into the directory's reply */
+        RdpRedirect redirect;
+} StaffCategory;
+
+typedef struct StaffCall {
+        Manager *manager;
+        sd_bus_message *msg;    /* the staff member's call, answered later */
+        char *name;             /* OpenMyDesktop's NAME; NULL for ListMyDesktops */
+        uid_t uid;
+} StaffCall;
+
+static void staff_call_free(void *p) {
+        StaffCall *c = p;
+
+        sd_bus_message_unref(c->msg);
+        free(c->name);
+        free(c);
+}
+
+static int read_categories(sd_bus_message *reply, StaffCategory **ret, size_t *ret_n) {
+        StaffCategory *v = NULL;
+        size_t n = 0;
+        int r;
+
+        r = sd_bus_message_enter_container(reply, 'a', "(sssbbbb)");
+        for (;;) {
+                StaffCategory c = {};
+                int p, d, cl, u;
+                StaffCategory *t;
+
+                if (r < 0)
+                        break;
+                r = sd_bus_message_read(reply, "(sssbbbb)", &c.name, &c.template, &c.network, &p, &d, &cl, &u);
+                if (r <= 0)
+                        break;
+                c.redirect = (RdpRedirect) { .printers = p, .drives = d, .clipboard = cl, .usb = u };
+                t = realloc(v, (n + 1) * sizeof *v);
+                if (!t) {
+                        r = -ENOMEM;
+                        break;
+                }
+                v = t;
+                v[n++] = c;
+        }
+        if (r < 0) {
+                free(v);
+                return r;
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+static const StaffCategory *find_category(const StaffCategory *c, size_t n, const char *name) {
+        for (size_t i = 0; i < n; i++)
+                if (streq(c[i].name, name))
+                        return &c[i];
+        return NULL;
+}
+
+static int reply_my_desktops(StaffCall *c, const char *account, const StaffCategory *cats, size_t n_cats) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = c->manager;
+        Desktop *d = NULL;
+        size_t n = 0;
+        int r;
+
+        r = desktop_list(m, account, &d, &n);
+        if (r < 0)
+                return sd_bus_reply_method_errorf(c->msg, VDESK_ERROR_DATABASE, "Database failure: %s", db_error(m->db));
+        r = sd_bus_message_new_method_return(c->msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(ssssssqs)");
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = append_desktop(reply, &d[i]);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        /* the categories a first open would make a desktop from */
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "s");
+        for (size_t i = 0; r >= 0 && i < n_cats; i++) {
+                bool has = false;
+
+                for (size_t j = 0; j < n && !has; j++)
+                        has = streq(d[j].category, cats[i].name);
+                if (!has)
+                        r = sd_bus_message_append(reply, "s", cats[i].name);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        desktop_list_free(d, n);
+        if (r < 0)
+                return sd_bus_reply_method_errno(c->msg, r, NULL);
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+/* The name a category's desktop gets: CATEGORY-ACCOUNT, or, where that is
+ * too long or taken by another desktop, "d-" and 16 hex digits of a hash
+ * of both. */
+static void category_desktop_name(Manager *m, const char *account, const char *category, char ret[static 64]) {
+        Desktop other = {};
+        char buf[128], hex[SHA256_HEX_SIZE];
+        int k;
+
+        k = snprintf(ret, 64, "%s-%s", category, account);
+        if (k > 0 && k < 64 && name_is_valid(ret)) {
+                if (desktop_get(m, ret, &other, NULL) < 0)
+                        return;                 /* free */
+                desktop_done(&other);
+        }
+        k = snprintf(buf, sizeof buf, "%s/%s", account, category);
+        sha256_hex(buf, (size_t) MAX(k, 0), hex);
+        snprintf(ret, 64, "d-%.16s", hex);
+}
+
+static void log_refused(const char *account, const char *desktop, const char *owner, uid_t uid) {
+        log_event(LOG_NOTICE, MID_ACCESS_DENIED,
+                  "VDESK_ACCOUNT=%s", account,
+                  "VDESK_DESKTOP=%s", desktop,
+                  "VDESK_OWNER=%s", owner,
+                  "VDESK_ACTOR_UID=%u", (unsigned) uid,
+                  "MESSAGE=%s may not open desktop %s (it is %s's)", account, desktop, owner);
+}
+
+static int open_mine(StaffCall *c, const char *account, const StaffCategory *cats, size_t n_cats,
+                     sd_bus_error *error) {
+        Manager *m = c->manager;
+        RdpRedirect redirect = {
+                .printers = m->config.redirect_printers,
+                .drives = m->config.redirect_drives,
+                .clipboard = m->config.redirect_clipboard,
+        };
+        const StaffCategory *cat = NULL;
+        const char *name = c->name;
+        Desktop d = {};
+        int r;
+
+        if (isempty(name)) {
+                Desktop *mine = NULL;
+                size_t n = 0;
+
+                /* Without a name: the one desktop, or the one category. */
+                r = desktop_list(m, account, &mine, &n);
+                if (r < 0)
+                        return db_bus_error(m->db, r, error);
+                if (n == 1 && (n_cats == 0 || (n_cats == 1 && streq(mine[0].category, cats[0].name)))) {
+                        d = mine[0];
+                        mine[0] = (Desktop) {};
+                } else if (n == 0 && n_cats == 1)
+                        cat = &cats[0];
+                desktop_list_free(mine, n);
+                if (!cat && d.id == 0)
+                        return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                              "Invalid name: %s has %zu desktops and %zu categories; name one",
+                                              account, n, n_cats);
+        } else {
+                r = desktop_get(m, name, &d, error);
+                if (r == -ENOENT) {
+                        sd_bus_error_free(error);
+                        cat = find_category(cats, n_cats, name);
+                        if (!cat)
+                                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_DESKTOP,
+                                                      "Invalid name: %s has no desktop and no category '%s'",
+                                                      account, name);
+                } else if (r < 0)
+                        return r;
+                else if (!streq(d.account, account)) {
+                        /* Someone else's: the same answer whoever it is. */
+                        log_refused(account, d.name, d.account, c->uid);
+                        desktop_done(&d);
+                        return bus_error_setf(error, VDESK_ERROR_NOT_YOUR_DESKTOP,
+                                              "Desktop '%s' is not one of %s's", name, account);
+                }
+        }
+
+        if (cat) {
+                Desktop *mine = NULL;
+                size_t n = 0;
+
+                /* The category's desktop, if the account has it already. */
+                r = desktop_list(m, account, &mine, &n);
+                if (r < 0)
+                        return db_bus_error(m->db, r, error);
+                for (size_t i = 0; i < n && d.id == 0; i++)
+                        if (streq(mine[i].category, cat->name)) {
+                                d = mine[i];
+                                mine[i] = (Desktop) {};
+                        }
+                desktop_list_free(mine, n);
+        }
+        if (cat && d.id == 0) {
+                char dname[64];
+
+                if (isempty(cat->template))
+                        return bus_error_setf(error, VDESK_ERROR_NO_SUCH_TEMPLATE,
+                                              "Category %s names no template yet; ask an admin", cat->name);
+                if (!isempty(cat->network) && !streq(cat->network, m->config.network_name))
+                        return bus_error_setf(error, VDESK_ERROR_NO_SUCH_NETWORK,
+                                              "Category %s wants network %s; this host serves %s", cat->name,
+                                              cat->network, m->config.network_name);
+                category_desktop_name(m, account, cat->name, dname);
+                r = desktop_create(m, dname, account, cat->template, cat->name, c->uid, &d, error);
+                if (r < 0)
+                        return r;
+        }
+        if (!cat && !isempty(d.category))
+                cat = find_category(cats, n_cats, d.category);
+        if (cat)
+                redirect = cat->redirect;
+        return desktop_open_begin(m, c->msg, &d, &redirect, true, c->uid, error);
+}
+
+static int on_my_categories(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(freep) StaffCategory *cats = NULL;
+        StaffCall *c = userdata;
+        const char *account;
+        size_t n = 0;
+        int r;
+
+        /* InvalidToken and the like: the directory's answer is ours. */
+        if (sd_bus_message_is_method_error(reply, NULL))
+                return sd_bus_reply_method_error(c->msg, sd_bus_message_get_error(reply));
+
+        r = sd_bus_message_read(reply, "s", &account);
+        if (r >= 0)
+                r = read_categories(reply, &cats, &n);
+        if (r < 0)
+                return sd_bus_reply_method_errno(c->msg, r, NULL);
+        if (!c->name)
+                return reply_my_desktops(c, account, cats, n);
+        r = open_mine(c, account, cats, n, &error);
+        if (r < 0) {
+                if (sd_bus_error_is_set(&error))
+                        return sd_bus_reply_method_error(c->msg, &error);
+                return sd_bus_reply_method_errno(c->msg, r, NULL);
+        }
+        return 0;
+}
+
+static int staff_call(sd_bus_message *msg, Manager *m, bool open) {
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+        StaffCall *c;
+        const char *token, *name = NULL;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &token);
+        if (r >= 0 && open)
+                r = sd_bus_message_read(msg, "s", &name);
+        if (r < 0)
+                return r;
+        c = calloc(1, sizeof *c);
+        if (!c)
+                return -ENOMEM;
+        c->manager = m;
+        c->uid = (uid_t) -1;
+        (void) bus_sender_uid(msg, &c->uid);
+        if (open && !(c->name = strdup(name))) {
+                free(c);
+                return -ENOMEM;
+        }
+        r = sd_bus_call_method_async(m->bus, &slot, DIRECTORYD, "ListMyCategories", on_my_categories, c, "s", token);
+        if (r < 0) {
+                staff_call_free(c);
+                return r;
+        }
+        /* The slot owns the call from here: freed after the callback, or
+         * with the bus if that goes first. */
+        c->msg = sd_bus_message_ref(msg);
+        (void) sd_bus_slot_set_destroy_callback(slot, staff_call_free);
+        (void) sd_bus_slot_set_floating(slot, true);
+        return 1;
+}
+
+int method_list_my_desktops(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return staff_call(msg, userdata, false);
+}
+
+int method_open_my_desktop(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return staff_call(msg, userdata, true);
+}
