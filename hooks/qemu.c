@@ -41,40 +41,6 @@ static HookAction action_from_args(const char *op, const char *sub) {
         return HOOK_NONE;
 }
 
-static int read_stdin(char **ret) {
-        _cleanup_(freep) char *buf = NULL;
-        size_t n = 0, allocated = 0;
-
-        for (;;) {
-                ssize_t k;
-
-                if (n + 1 >= allocated) {
-                        char *t;
-                        allocated = allocated ? allocated * 2 : 65536;
-                        if (allocated > XML_MAX + 1)
-                                return -EFBIG;
-                        t = realloc(buf, allocated);
-                        if (!t)
-                                return -ENOMEM;
-                        buf = t;
-                }
-                k = read(STDIN_FILENO, buf + n, allocated - n - 1);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
-                n += (size_t) k;
-        }
-        if (!buf && !(buf = strdup("")))
-                return -ENOMEM;
-        buf[n] = 0;
-        *ret = TAKE_PTR(buf);
-        return 0;
-}
-
 /* One line for whoever started the domain, one journal entry for the admin. */
 static int refuse(const char *domain, const char *op, const char *reason) {
         fprintf(stderr, "vdesk: %s\n", reason);
@@ -127,7 +93,7 @@ int main(int argc, char *argv[]) {
 
         /* Always drain stdin: libvirtd writes the whole XML and must not
          * see EPIPE. */
-        r = read_stdin(&xml);
+        r = read_full_fd(STDIN_FILENO, XML_MAX, &xml, NULL);
         if (r < 0)
                 return refuse(argv[1], argv[2], "cannot read the domain XML from stdin");
         if (action == HOOK_NONE || !desktop_meta_present(xml))

@@ -92,18 +92,18 @@ int csv_read(const char *data, size_t size, size_t max_field, CsvRecordFunc reco
                         k = fail(error, line, r.n_fields, "contains a NUL byte");
                         break;
                 }
+                if (eol && c == '\r')
+                        i++;            /* CRLF is one line break */
 
-                switch (state) {
-                case LINE_START:
-                        if (eol) {              /* an empty line: skipped */
-                                if (c == '\r')
-                                        i++;
+                if (state == LINE_START) {
+                        if (eol) {      /* an empty line: skipped */
                                 line++;
                                 continue;
                         }
                         record_line = line;
-                        _fallthrough_;
-                case FIELD_START:
+                        state = FIELD_START;
+                }
+                if (state == FIELD_START) {
                         k = record_start_field(&r);
                         if (k < 0)
                                 break;
@@ -113,56 +113,52 @@ int csv_read(const char *data, size_t size, size_t max_field, CsvRecordFunc reco
                                 continue;
                         }
                         state = UNQUOTED;
-                        _fallthrough_;
-                case UNQUOTED:
-                        if (c == ',') {
-                                k = record_putc(&r, '\0');
-                                state = FIELD_START;
-                        } else if (eol) {
-                                if (c == '\r')
-                                        i++;
+                }
+                /* Outside quotes a comma ends the field, a line break the
+                 * record. */
+                if ((state == UNQUOTED || state == QUOTE_IN_QUOTED) && (c == ',' || eol)) {
+                        if (eol) {
                                 k = record_emit(&r, record_line, record, userdata);
                                 line++;
                                 state = LINE_START;
-                        } else if (c == '"') {
+                        } else {
+                                k = record_putc(&r, '\0');
+                                state = FIELD_START;
+                        }
+                        continue;
+                }
+
+                switch (state) {
+                case UNQUOTED:
+                        if (c == '"')
                                 k = fail(error, record_line, r.n_fields, "has a quote inside an unquoted field");
-                        } else if (++field_len > max_field) {
-                                k = fail(error, record_line, r.n_fields, "has a field that is too long");
-                        } else
-                                k = record_putc(&r, c);
                         break;
                 case QUOTED:
                         if (c == '"') {
                                 state = QUOTE_IN_QUOTED;
-                                break;
+                                continue;
                         }
-                        if (c == '\n')
+                        if (eol) {
                                 line++;
-                        if (++field_len > max_field)
-                                k = fail(error, record_line, r.n_fields, "has a field that is too long");
-                        else
-                                k = record_putc(&r, c);
+                                if (c == '\r')  /* CRLF inside quotes stays in the field */
+                                        k = record_putc(&r, '\r');
+                        }
                         break;
                 case QUOTE_IN_QUOTED:
-                        if (c == '"') {         /* "" is one quote */
+                        if (c == '"')   /* "" is one quote */
                                 state = QUOTED;
-                                if (++field_len > max_field)
-                                        k = fail(error, record_line, r.n_fields, "has a field that is too long");
-                                else
-                                        k = record_putc(&r, c);
-                        } else if (c == ',') {
-                                k = record_putc(&r, '\0');
-                                state = FIELD_START;
-                        } else if (eol) {
-                                if (c == '\r')
-                                        i++;
-                                k = record_emit(&r, record_line, record, userdata);
-                                line++;
-                                state = LINE_START;
-                        } else
+                        else
                                 k = fail(error, record_line, r.n_fields, "has text after a closing quote");
                         break;
+                default:
+                        break;
                 }
+                if (k < 0)
+                        break;
+                if (++field_len > max_field)
+                        k = fail(error, record_line, r.n_fields, "has a field that is too long");
+                else
+                        k = record_putc(&r, c == '\r' && eol ? '\n' : c);
         }
 
         if (k >= 0) {

@@ -458,34 +458,31 @@ static int method_list_my_categories(sd_bus_message *msg, void *userdata, sd_bus
         return sd_bus_send(NULL, reply, NULL);
 }
 
-static int method_activate(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        const char *id, *code, *password;
+/* Activate and ChangePassword: (id, proof, new password) -> (). */
+typedef int (*PasswordSetter)(Manager *m, const char *id, const char *proof, const char *new_password,
+                              const char *peer, sd_bus_error *error);
+
+static int set_password(sd_bus_message *msg, Manager *m, sd_bus_error *error, PasswordSetter set) {
+        const char *id, *proof, *password;
         char peer[64];
         int r;
 
-        r = sd_bus_message_read(msg, "sss", &id, &code, &password);
+        r = sd_bus_message_read(msg, "sss", &id, &proof, &password);
         if (r < 0)
                 return r;
         peer_of(msg, peer);
-        r = session_activate(userdata, id, code, password, peer, error);
+        r = set(m, id, proof, password, peer, error);
         if (r < 0)
                 return r;
         return sd_bus_reply_method_return(msg, NULL);
 }
 
-static int method_change_password(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        const char *id, *old_password, *new_password;
-        char peer[64];
-        int r;
+static int method_activate(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return set_password(msg, userdata, error, session_activate);
+}
 
-        r = sd_bus_message_read(msg, "sss", &id, &old_password, &new_password);
-        if (r < 0)
-                return r;
-        peer_of(msg, peer);
-        r = session_change_password(userdata, id, old_password, new_password, peer, error);
-        if (r < 0)
-                return r;
-        return sd_bus_reply_method_return(msg, NULL);
+static int method_change_password(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return set_password(msg, userdata, error, session_change_password);
 }
 
 static const sd_bus_vtable manager_vtable[] = {

@@ -315,7 +315,10 @@ int session_sign_out(Manager *m, const char *token, const char *peer, sd_bus_err
         return 0;
 }
 
-int session_change_password(Manager *m, const char *id, const char *old_password, const char *new_password,
+/* Sets id's password to new_password once the proof (old password or
+ * activation code) is right; a weak new one changes nothing, the code is
+ * not spent. A password set this way ends any pending activation. */
+static int replace_password(Manager *m, const char *id, Proof proof, const char *secret, const char *new_password,
                             const char *peer, sd_bus_error *error) {
         _cleanup_(freep) char *hash = NULL;
         uint64_t account_id = 0;
@@ -328,37 +331,7 @@ int session_change_password(Manager *m, const char *id, const char *old_password
         if (r < 0)
                 return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot hash the password: %s", strerror(-r));
 
-        r = authenticate(m, id, PROOF_PASSWORD, old_password, peer, &account_id, error);
-        if (r < 0)
-                return r;
-        r = db_exec(m->db, "UPDATE accounts SET password_hash = ? WHERE id = ?",
-                    (DbValue[]) { DBV_STR(hash), DBV_UINT(account_id) }, 2, NULL, NULL, NULL);
-        if (r >= 0)
-                r = db_commit(m->db);
-        if (r < 0)
-                return db_bus_error(m->db, r, error);
-        log_event(LOG_INFO, MID_PASSWORD_CHANGED,
-                  "VDESK_ACCOUNT=%s", id,
-                  "VDESK_PEER=%s", peer,
-                  "MESSAGE=%s changed their password (from %s)", id, peer);
-        return 0;
-}
-
-int session_activate(Manager *m, const char *id, const char *code, const char *new_password, const char *peer,
-                     sd_bus_error *error) {
-        _cleanup_(freep) char *hash = NULL;
-        uint64_t account_id = 0;
-        int r;
-
-        /* A weak password does not spend the code. */
-        r = account_check_new_password(m, new_password, error);
-        if (r < 0)
-                return r;
-        r = password_hash(new_password, m->config.yescrypt_cost, &hash);
-        if (r < 0)
-                return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot hash the password: %s", strerror(-r));
-
-        r = authenticate(m, id, PROOF_ACTIVATION_CODE, code, peer, &account_id, error);
+        r = authenticate(m, id, proof, secret, peer, &account_id, error);
         if (r < 0)
                 return r;
         r = db_exec(m->db, "UPDATE accounts SET password_hash = ?, activation_hash = NULL, activation_expires = NULL "
@@ -368,6 +341,30 @@ int session_activate(Manager *m, const char *id, const char *code, const char *n
                 r = db_commit(m->db);
         if (r < 0)
                 return db_bus_error(m->db, r, error);
+        return 0;
+}
+
+int session_change_password(Manager *m, const char *id, const char *old_password, const char *new_password,
+                            const char *peer, sd_bus_error *error) {
+        int r;
+
+        r = replace_password(m, id, PROOF_PASSWORD, old_password, new_password, peer, error);
+        if (r < 0)
+                return r;
+        log_event(LOG_INFO, MID_PASSWORD_CHANGED,
+                  "VDESK_ACCOUNT=%s", id,
+                  "VDESK_PEER=%s", peer,
+                  "MESSAGE=%s changed their password (from %s)", id, peer);
+        return 0;
+}
+
+int session_activate(Manager *m, const char *id, const char *code, const char *new_password, const char *peer,
+                     sd_bus_error *error) {
+        int r;
+
+        r = replace_password(m, id, PROOF_ACTIVATION_CODE, code, new_password, peer, error);
+        if (r < 0)
+                return r;
         log_event(LOG_INFO, MID_ACCOUNT_ACTIVATED,
                   "VDESK_ACCOUNT=%s", id,
                   "VDESK_PEER=%s", peer,

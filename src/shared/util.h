@@ -12,6 +12,8 @@
 
 /* Reads a whole file of at most max bytes, NUL-terminated. */
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size);
+/* The same from an open file descriptor (a pipe, standard input), to its end. */
+int read_full_fd(int fd, size_t max, char **ret, size_t *ret_size);
 
 /* True if s is valid UTF-8 (no overlongs, no surrogates). */
 bool utf8_is_valid(const char *s);

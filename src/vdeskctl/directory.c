@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util.h"
 #include "vdeskctl.h"
 
 const char help_directory[] =
@@ -191,46 +192,6 @@ static int on_progress(sd_bus_message *m, void *userdata, sd_bus_error *ret_erro
         return 0;
 }
 
-/* The whole file (or standard input for "-"), at most max bytes. */
-static int read_file(const char *path, size_t max, char **ret, size_t *ret_size) {
-        _cleanup_(closep) int fd = -EBADF;
-        _cleanup_(freep) char *buf = NULL;
-        size_t size = 0, allocated = 0;
-
-        fd = streq(path, "-") ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        for (;;) {
-                ssize_t k;
-
-                if (size == allocated) {
-                        char *b;
-
-                        allocated = allocated ? allocated * 2 : 64 * 1024;
-                        if (allocated > max + 1)
-                                allocated = max + 1;
-                        if (size == allocated)
-                                return -EFBIG;
-                        b = realloc(buf, allocated);
-                        if (!b)
-                                return -ENOMEM;
-                        buf = b;
-                }
-                k = read(fd, buf + size, allocated - size);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
-                size += (size_t) k;
-        }
-        *ret = TAKE_PTR(buf);
-        *ret_size = size;
-        return 0;
-}
-
 static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         *(sd_bus_message **) userdata = sd_bus_message_ref(m);
         return 0;
@@ -272,7 +233,10 @@ static int cmd_import_staff(char **args) {
         int r;
 
         /* The service refuses more than 16 MiB; a bit more lets it say so. */
-        r = read_file(args[0], (32u << 20), &data, &size);
+        if (streq(args[0], "-"))
+                r = read_full_fd(STDIN_FILENO, 32u << 20, &data, &size);
+        else
+                r = read_full_file(args[0], 32u << 20, &data, &size);
         if (r < 0) {
                 fprintf(stderr, "vdeskctl: cannot read %s: %s\n", args[0], strerror(-r));
                 return EXIT_FAILURE;

@@ -19,6 +19,7 @@
 #include <spawn.h>
 #include <systemd/sd-bus.h>
 
+#include "bench.h"
 #include "macro.h"
 #include "process.h"
 #include "util.h"
@@ -27,28 +28,9 @@
 
 static sd_bus *bus;
 
-static double ms(unsigned long long a, unsigned long long b) {
-        return (double) (b - a) / 1000.0;
-}
-
-static int cmp_double(const void *a, const void *b) {
-        double x = *(const double *) a, y = *(const double *) b;
-        return x < y ? -1 : x > y;
-}
-
-static double pct(double *v, size_t n, double p) {
-        qsort(v, n, sizeof *v, cmp_double);
-        return v[(size_t) ((double) (n - 1) * p + 0.5)];
-}
-
 static void addr_of(unsigned i, char buf[static 16]) {
         /* 10.100.0.0/16 onwards: one address per forward */
         ipv4_format(0x0a640000u + i + 1, buf);
-}
-
-static void die_bus(const char *what, int r, sd_bus_error *e) {
-        fprintf(stderr, "%s: %s\n", what, e && e->message ? e->message : strerror(-r));
-        exit(1);
 }
 
 static void netd_add_one(uint16_t port, unsigned i) {

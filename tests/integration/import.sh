@@ -96,6 +96,9 @@ refused_file "an oversize field" "line 2, field name has a field that is too lon
 refused_file "an empty file" "line 1, field header is missing: the file is empty"
 printf 'id,name\r\n' >"$T/f.csv"
 refused_file "a header and no rows" "line 2, field record is missing: the file has a header and no rows"
+out=$( { echo id,name; yes 'x1234567,Somebody Quite Long Named' | head -c $((17 << 20)); } | ctl import-staff --dry-run - 2>&1)
+check "a file over 16 MiB: InvalidArgs ($out)" grep -qF "Invalid csv: is larger than 16 MiB (org.freedesktop.DBus.Error.InvalidArgs)" <<<"$out"
+check "  ... nothing changed" test "$before" = "$(state)"
 
 # a good file: quoting, commas, UTF-8, CRLF, a BOM, empty lines
 printf '\xef\xbb\xbfid,name,email,role,department\r\n' >"$T/good.csv"

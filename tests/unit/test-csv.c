@@ -70,6 +70,12 @@ static void test_quoted(void) {
         /* CRLF inside quotes stays in the field */
         CHECK_INT(read_str("\"a\r\nb\",c", 100, &o, &e), 0);
         CHECK_STR(o.text, "1:a\r\nb|c;");
+        /* ... and counts as a line for the records after it */
+        CHECK_INT(read_str("\"x\r\ny\",1\r\nz,2\r\n", 100, &o, &e), 0);
+        CHECK_STR(o.text, "1:x\r\ny|1;3:z|2;");
+        /* a CR alone is no line break: it stays in the field */
+        CHECK_INT(read_str("a\rb,c\n", 100, &o, &e), 0);
+        CHECK_STR(o.text, "1:a\rb|c;");
 }
 
 static void test_errors(void) {
