@@ -261,7 +261,7 @@ static int existing_ids(Manager *m, Row **by_id, size_t n, DbRows *ret) {
                         params[i] = DBV_STR(by_id[start + i]->f[COL_ID]);
                 r = db_exec(m->db, sql, params, k, name_row, ret, NULL);
         }
-        if (r >= 0)
+        if (r >= 0 && ret->n > 0)
                 qsort(ret->items, ret->n, sizeof(char *), cmp_str);
         return r;
 }
@@ -282,7 +282,8 @@ static int check_rows(Manager *m, Import *im, ImportProgressFunc progress, void 
         r = db_exec(m->db, "SELECT id, name FROM departments", NULL, 0, department_row, &departments, NULL);
         if (r < 0)
                 goto finish;
-        qsort(departments.items, departments.n, sizeof(Department), cmp_department);
+        if (departments.n > 0)
+                qsort(departments.items, departments.n, sizeof(Department), cmp_department);
 
         by_id = new0(Row *, im->rows.n + 1);
         if (!by_id) {
@@ -304,7 +305,7 @@ static int check_rows(Manager *m, Import *im, ImportProgressFunc progress, void 
                 /* sorted by id, then line: a repeat follows its first */
                 if (i > 0 && streq(by_id[i - 1]->f[COL_ID], id))
                         r = problem(im, row->line, "id", "repeats the id of an earlier line");
-                else if (bsearch(&id, taken.items, taken.n, sizeof(char *), cmp_str))
+                else if (taken.n > 0 && bsearch(&id, taken.items, taken.n, sizeof(char *), cmp_str))
                         r = problem(im, row->line, "id", "is the id of an account that exists already");
                 if (r < 0)
                         goto finish;
@@ -317,7 +318,8 @@ static int check_rows(Manager *m, Import *im, ImportProgressFunc progress, void 
                 if (isempty(rows[i].f[COL_DEPARTMENT]) || !name_is_valid(rows[i].f[COL_DEPARTMENT]))
                         continue;
                 snprintf(key.name, sizeof key.name, "%s", rows[i].f[COL_DEPARTMENT]);
-                d = bsearch(&key, departments.items, departments.n, sizeof(Department), cmp_department);
+                d = departments.n > 0 ?
+                        bsearch(&key, departments.items, departments.n, sizeof(Department), cmp_department) : NULL;
                 if (d)
                         rows[i].department_id = d->id;
                 else {
@@ -475,7 +477,8 @@ int import_staff(Manager *m, const char *data, size_t size, bool dry_run, uid_t 
                 import_done(&im);
                 return r == -ENOMEM ? r : db_bus_error(m->db, r, error);
         }
-        qsort(im.problems.items, im.problems.n, sizeof(ImportProblem), cmp_problem);
+        if (im.problems.n > 0)
+                qsort(im.problems.items, im.problems.n, sizeof(ImportProblem), cmp_problem);
         ret->rows = (unsigned) im.rows.n;
 
         if (dry_run || im.problems.n > 0) {

@@ -226,23 +226,53 @@ AUTHORIZED(delete_category) {
         return on_name(m, msg, actor, error, category_delete);
 }
 
+static int append_department(sd_bus_message *reply, const Department *d) {
+        return sd_bus_message_append(reply, "(ssquu)", d->name, d->unit, d->founded, d->n_members, d->n_managers);
+}
+
 AUTHORIZED(list_departments) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Department *d = NULL;
         size_t n = 0;
         int r;
 
-        r = department_list(m, &d, &n, error);
+        r = department_list(m, NULL, &d, &n, error);
         if (r < 0)
                 return r;
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "(ssquu)");
         for (size_t i = 0; r >= 0 && i < n; i++)
-                r = sd_bus_message_append(reply, "(ssquu)", d[i].name, d[i].unit, d[i].founded, d[i].n_members,
-                                          d[i].n_managers);
+                r = append_department(reply, &d[i]);
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
+        department_list_free(d, n);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+/* One department with the ids of its managers. */
+AUTHORIZED(get_department) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(strv_freep) char **managers = NULL;
+        Department *d = NULL;
+        const char *name;
+        size_t n = 0;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r < 0)
+                return r;
+        r = department_list(m, name, &d, &n, error);
+        if (r >= 0)
+                r = department_members(m, name, true, &managers, error);
+        if (r >= 0)
+                r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = append_department(reply, &d[0]);
+        if (r >= 0)
+                r = sd_bus_message_append_strv(reply, managers);
         department_list_free(d, n);
         if (r < 0)
                 return r;
@@ -258,7 +288,7 @@ AUTHORIZED(list_department_staff) {
         r = sd_bus_message_read(msg, "s", &name);
         if (r < 0)
                 return r;
-        r = department_members(m, name, &ids, error);
+        r = department_members(m, name, false, &ids, error);
         if (r < 0)
                 return r;
         r = sd_bus_message_new_method_return(msg, &reply);
@@ -534,6 +564,10 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("a(ssquu)", departments),
                                 method_list_departments, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetDepartment",
+                                SD_BUS_ARGS("s", name),
+                                SD_BUS_RESULT("(ssquu)", department, "as", managers),
+                                method_get_department, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListDepartmentStaff",
                                 SD_BUS_ARGS("s", department),
                                 SD_BUS_RESULT("as", ids),

@@ -84,18 +84,30 @@ static int department_row(char *const *c, unsigned n, void *userdata) {
         return d->unit ? 0 : -ENOMEM;
 }
 
-int department_list(Manager *m, Department **ret, size_t *ret_n, sd_bus_error *error) {
+#define DEPARTMENT_COLUMNS \
+        "d.name, d.unit, d.founded, " \
+        "(SELECT COUNT(*) FROM department_members x WHERE x.department_id = d.id), " \
+        "(SELECT COUNT(*) FROM department_managers y WHERE y.department_id = d.id) FROM departments d "
+
+int department_list(Manager *m, const char *name, Department **ret, size_t *ret_n, sd_bus_error *error) {
         DbRows rows = { .size = sizeof(Department) };
         int r;
 
-        r = db_exec(m->db,
-                    "SELECT d.name, d.unit, d.founded, "
-                    "(SELECT COUNT(*) FROM department_members x WHERE x.department_id = d.id), "
-                    "(SELECT COUNT(*) FROM department_managers y WHERE y.department_id = d.id) "
-                    "FROM departments d ORDER BY d.name", NULL, 0, department_row, &rows, NULL);
+        if (name) {
+                r = bus_error_check_name(error, "name", name);
+                if (r < 0)
+                        return r;
+                r = db_exec(m->db, "SELECT " DEPARTMENT_COLUMNS "WHERE d.name = ?", (DbValue[]) { DBV_STR(name) }, 1,
+                            department_row, &rows, NULL);
+        } else
+                r = db_exec(m->db, "SELECT " DEPARTMENT_COLUMNS "ORDER BY d.name", NULL, 0, department_row, &rows, NULL);
         if (r < 0) {
                 department_list_free(rows.items, rows.n);
                 return db_bus_error(m->db, r, error);
+        }
+        if (name && rows.n == 0) {
+                free(rows.items);
+                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_DEPARTMENT, "No department '%s'", name);
         }
         *ret = rows.items;
         *ret_n = rows.n;
@@ -118,7 +130,7 @@ static int id_row(char *const *c, unsigned n, void *userdata) {
         return t[k] ? 0 : -ENOMEM;
 }
 
-int department_members(Manager *m, const char *department, char ***ret_ids, sd_bus_error *error) {
+int department_members(Manager *m, const char *department, bool managers, char ***ret_ids, sd_bus_error *error) {
         _cleanup_(strv_freep) char **ids = NULL;
         uint64_t exists = 0;
         int r;
@@ -129,7 +141,9 @@ int department_members(Manager *m, const char *department, char ***ret_ids, sd_b
         r = db_exec(m->db, "SELECT COUNT(*) FROM departments WHERE name = ?", (DbValue[]) { DBV_STR(department) }, 1,
                     db_row_u64, &exists, NULL);
         if (r >= 0 && exists)
-                r = db_exec(m->db,
+                r = db_exec(m->db, managers ?
+                            "SELECT a.name FROM department_managers dm JOIN departments d ON d.id = dm.department_id "
+                            "JOIN accounts a ON a.id = dm.account_id WHERE d.name = ? ORDER BY a.name" :
                             "SELECT a.name FROM department_members dm JOIN departments d ON d.id = dm.department_id "
                             "JOIN accounts a ON a.id = dm.account_id WHERE d.name = ? ORDER BY a.name",
                             (DbValue[]) { DBV_STR(department) }, 1, id_row, &ids, NULL);

@@ -31,7 +31,8 @@ void department_list_free(Department *d, size_t n);
 
 int department_create(Manager *m, const char *name, const char *unit, uint16_t founded, uid_t actor, sd_bus_error *error);
 int department_delete(Manager *m, const char *name, uid_t actor, sd_bus_error *error);
-int department_list(Manager *m, Department **ret, size_t *ret_n, sd_bus_error *error);
+/* All departments, or (name not NULL) that one: NoSuchDepartment if none. */
+int department_list(Manager *m, const char *name, Department **ret, size_t *ret_n, sd_bus_error *error);
 
 int category_create(Manager *m, const Category *c, uid_t actor, sd_bus_error *error);
 int category_delete(Manager *m, const char *name, uid_t actor, sd_bus_error *error);
@@ -53,4 +54,5 @@ typedef enum OrgLink {
 int org_link(Manager *m, OrgLink link, const char *a, const char *b, bool add, uid_t actor, sd_bus_error *error);
 
 /* The ids and names of a department's staff, ordered by id. */
-int department_members(Manager *m, const char *department, char ***ret_ids, sd_bus_error *error);
+/* The ids of a department's staff (or managers), ordered. */
+int department_members(Manager *m, const char *department, bool managers, char ***ret_ids, sd_bus_error *error);

@@ -28,6 +28,7 @@ const char help_directory[] =
         "                                   email, role, department); prints each\n"
         "                                   account's one-time activation code\n"
         "  departments                      list departments\n"
+        "  department NAME                  show one, with its managers\n"
         "  create-department NAME [--unit= --founded=YEAR]\n"
         "  delete-department NAME\n"
         "  department-staff NAME\n"
@@ -325,6 +326,31 @@ static int cmd_create_department(char **args) {
         return EXIT_SUCCESS;
 }
 
+static int cmd_department(char **args) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_(strv_freep) char **managers = NULL;
+        const char *name, *unit;
+        uint16_t founded;
+        uint32_t members, n_managers;
+        int r;
+
+        r = call(&reply, &e, 0, DIRECTORY, "GetDepartment", "s", args[0]);
+        if (r < 0)
+                return fail(&e, r);
+        r = sd_bus_message_read(reply, "(ssquu)", &name, &unit, &founded, &members, &n_managers);
+        if (r >= 0)
+                r = sd_bus_message_read_strv(reply, &managers);
+        if (r < 0)
+                return fail(NULL, r);
+        printf("Department: %s\n      Unit: %s\n   Founded: %u\n     Staff: %u\n  Managers:", name,
+               isempty(unit) ? "-" : unit, founded, members);
+        for (char **i = managers; i && *i; i++)
+                printf(" %s", *i);
+        printf("%s\n", managers && *managers ? "" : " -");
+        return EXIT_SUCCESS;
+}
+
 static int cmd_delete_department(char **args) {
         return simple("DeleteDepartment", "s", args[0], NULL, "Deleted.");
 }
@@ -426,6 +452,7 @@ const Verb directory_verbs[] = {
         { "reset-password",    1, 1, cmd_reset_password },
         { "import-staff",      1, 1, cmd_import_staff },
         { "departments",       0, 0, cmd_departments },
+        { "department",        1, 1, cmd_department },
         { "create-department", 1, 1, cmd_create_department },
         { "delete-department", 1, 1, cmd_delete_department },
         { "department-staff",  1, 1, cmd_department_staff },

@@ -45,6 +45,8 @@ check "  ... linked to sales" ctl link-category office sales
 printf 'id,name,department\nann,"Smith, Ann",sales\nbob,Bob,\n' >"$T/staff.csv"
 check "import ann (sales) and bob (no department)" bash -c "$(declare -f ctl); ctl import-staff '$T/staff.csv' >'$T/codes.csv'"
 code=$(sed -n 's/^ann,//p' "$T/codes.csv")
+check "vdeskctl department sales: ann is its one staff member" \
+        bash -c "$(declare -f ctl); ctl department sales | grep -qx '     Staff: 1' && test \"\$(ctl department-staff sales)\" = ann"
 PW='Ann-Pass-2026'
 check "ann activates her account" bash -c "printf '%s\n%s\n' '$code' '$PW' | setpriv --reuid=1 --regid=1 --clear-groups '$VDESK_BUILD/src/vdeskctl/vdeskctl' activate ann"
 check "bob gets a password from the admin" bash -c "echo Bob-Pass-2026 | '$VDESK_BUILD/src/vdeskctl/vdeskctl' reset-password bob"

@@ -120,6 +120,9 @@ orefused "a staff account as a manager" $IA "Invalid account: 's04' is not a man
 check "AddDepartmentManager eng bob" dir_call AddDepartmentManager ss eng bob
 check "ListDepartments counts staff and managers" \
         bash -c "busctl --system call org.vdesk.directory1 /org/vdesk/directory1 org.vdesk.directory1.Manager ListDepartments | grep -q '\"eng\" \"ACME Research\" 1999 1 1'"
+check "GetDepartment eng: counts and its managers" \
+        test "$(dir_call GetDepartment s eng)" = '(ssquu)as "eng" "ACME Research" 1999 1 1 1 "bob"'
+orefused "GetDepartment of an unknown one" $E.NoSuchDepartment "No department 'ops'" GetDepartment string:ops
 orefused "deleting a department with staff" $E.DepartmentInUse "Department 'eng' still has staff, managers or categories" DeleteDepartment string:eng
 check "RemoveDepartmentStaff" dir_call RemoveDepartmentStaff ss eng s02
 orefused "removing staff that is not there" $E.NotLinked "'s02' is not a member of department 'eng'" RemoveDepartmentStaff string:eng string:s02
@@ -219,7 +222,11 @@ for call in "CreateDepartment ssq ops x 0" "AddDepartmentStaff ss sales s04" "Cr
             "LinkCategoryDepartment ss office sales" "ListDepartments" "ListCategories" \
             "CreateAccount sssss eve Eve staff '' ''" "DeleteAccount s alice" "GetAccount s alice" \
             "ListAccounts sssuu '' '' '' 0 10" "SetAccountName ss alice X" "SetAccountEmail ss alice x@y.z" \
-            "ResetPassword ss alice Whatever-Pass-1"; do
+            "ResetPassword ss alice Whatever-Pass-1" "GetDepartment s sales" "DeleteDepartment s sales" \
+            "ListDepartmentStaff s sales" "RemoveDepartmentStaff ss sales s02" "AddDepartmentManager ss sales bob" \
+            "RemoveDepartmentManager ss eng bob" "UpdateCategory sssbbbb office '' '' true true true true" \
+            "DeleteCategory s office" "UnlinkCategoryDepartment ss office sales" "LinkCategoryManager ss office bob" \
+            "UnlinkCategoryManager ss office bob"; do
         out=$(eval setpriv --reuid=1 --regid=1 --clear-groups busctl --system call org.vdesk.directory1 \
                 /org/vdesk/directory1 org.vdesk.directory1.Manager $call 2>&1)
         check "uid 1 is refused ${call%% *} ($out)" grep -q "Not authorized for org.vdesk.directory1.manage" <<<"$out"
