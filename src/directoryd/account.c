@@ -154,8 +154,11 @@ int account_delete(Manager *m, const char *id, uid_t actor, sd_bus_error *error)
         return 0;
 }
 
+/* Online: the account has a session that has not expired. */
+#define ONLINE "EXISTS (SELECT 1 FROM sessions s WHERE s.account_id = a.id AND s.expires_at > NOW())"
+
 #define ACCOUNT_COLUMNS \
-        "a.name, a.full_name, a.role, COALESCE(a.email, ''), a.state, " \
+        "a.name, a.full_name, a.role, COALESCE(a.email, ''), IF(" ONLINE ", 'online', 'offline'), " \
         "CAST(UNIX_TIMESTAMP(a.created_at) * 1000000 AS UNSIGNED), " \
         "CAST(UNIX_TIMESTAMP(a.updated_at) * 1000000 AS UNSIGNED) FROM accounts a "
 
@@ -230,13 +233,11 @@ int account_list(Manager *m, const char *role, const char *department, const cha
         snprintf(from, sizeof from, "FROM accounts a %s WHERE TRUE%s%s ",
                  department_id ? "JOIN department_members dm ON dm.account_id = a.id AND dm.department_id = ?" : "",
                  isempty(role) ? "" : " AND a.role = ?",
-                 isempty(state) ? "" : " AND a.state = ?");
+                 isempty(state) ? "" : streq(state, "online") ? " AND " ONLINE : " AND NOT " ONLINE);
         if (department_id)
                 params[n++] = DBV_UINT(department_id);
         if (!isempty(role))
                 params[n++] = DBV_STR(role);
-        if (!isempty(state))
-                params[n++] = DBV_STR(state);
         snprintf(sql, sizeof sql, "SELECT COUNT(*) %s", from);
         r = db_exec(m->db, sql, params, n, db_row_u64, &total, NULL);
         if (r >= 0) {

@@ -226,9 +226,10 @@ int session_sign_in(Manager *m, const char *id, const char *password, const char
                            "VALUES (?, ?, ?, FROM_UNIXTIME(? / 1000000))",
                     (DbValue[]) { DBV_STR(digest), DBV_UINT(account_id), DBV_STR(peer), DBV_UINT(expires) }, 4,
                     NULL, NULL, NULL);
+        /* The account's sessions that ran out go as a new one comes. */
         if (r >= 0)
-                r = db_exec(m->db, "UPDATE accounts SET state = 'online' WHERE id = ?",
-                            (DbValue[]) { DBV_UINT(account_id) }, 1, NULL, NULL, NULL);
+                r = db_exec(m->db, "DELETE FROM sessions WHERE account_id = ? AND expires_at <= FROM_UNIXTIME(? / 1000000)",
+                            (DbValue[]) { DBV_UINT(account_id), DBV_UINT(session_now()) }, 2, NULL, NULL, NULL);
         if (r >= 0)
                 r = db_commit(m->db);
         if (r < 0) {
@@ -299,13 +300,6 @@ int session_sign_out(Manager *m, const char *token, const char *peer, sd_bus_err
         token_digest(token, digest);
         r = db_exec(m->db, "DELETE FROM sessions WHERE token_hash = ?", (DbValue[]) { DBV_STR(digest) }, 1,
                     NULL, NULL, NULL);
-        /* Offline once no session of the account is left. */
-        if (r >= 0)
-                r = db_exec(m->db,
-                            "UPDATE accounts a SET a.state = 'offline' WHERE a.name = ? AND NOT EXISTS "
-                            "(SELECT 1 FROM sessions s WHERE s.account_id = a.id "
-                            "AND s.expires_at > FROM_UNIXTIME(? / 1000000))",
-                            (DbValue[]) { DBV_STR(id), DBV_UINT(session_now()) }, 2, NULL, NULL, NULL);
         if (r < 0)
                 return db_bus_error(m->db, r, error);
         log_event(LOG_INFO, MID_SIGNED_OUT,

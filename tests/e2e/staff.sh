@@ -105,7 +105,7 @@ out=$(ctl delete-category office 2>&1)
 check "the category cannot go while it has a desktop ($out)" grep -qF "(org.vdesk.Error.CategoryInUse)" <<<"$out"
 
 check "ann signs out" staff sign-out
-check "  ... offline" test "$(sql "SELECT state FROM accounts WHERE name = 'ann'")" = offline
+check "  ... offline" test "$(ctl account ann | sed -n 's/^  State: //p')" = offline
 out=$(staff open-mine office 2>&1)
 check "the token opens nothing after sign-out ($out)" grep -qF "(org.vdesk.Error.InvalidToken)" <<<"$out"
 

@@ -157,7 +157,10 @@ out=$(signin alice "$PW1")
 token=$(jq -r '.data[0]' <<<"$out")
 check "an unprivileged uid signs in as alice with her password" bash -c '[[ $1 =~ ^[0-9a-f]{64}$ ]]' _ "$token"
 check "  ... the session lasts 8 h" test "$(jq -r "(.data[1] / 1000000 - $(date +%s)) / 3600 | round" <<<"$out")" = 8
-check "  ... alice shows online" test "$(sql "SELECT state FROM accounts WHERE name = 'alice'")" = online
+state_of() { busctl --system --json=short call org.vdesk.directory1 /org/vdesk/directory1 \
+        org.vdesk.directory1.Manager GetAccount s "$1" | jq -r '.data[0][4]'; }
+check "  ... alice shows online" test "$(state_of alice)" = online
+check "  ... and the state filter finds her" test "$(list "" "" online 0 100 | jq -r '[.data[0][][0]] | join(",")')" = alice
 check "  ... only the token's SHA-256 is stored" \
         test "$(sql "SELECT token_hash FROM sessions")" = "$(printf %s "$token" | sha256sum | cut -d' ' -f1)"
 check "WhoAmI with the token" bash -c "busctl --system call org.vdesk.directory1 /org/vdesk/directory1 \
@@ -167,13 +170,15 @@ check "a forged token: InvalidToken ($out)" grep -q "Error org.vdesk.Error.Inval
 out=$(staff WhoAmI "string:not-a-token")
 check "a malformed token: InvalidToken ($out)" grep -q "Error org.vdesk.Error.InvalidToken: Invalid token: not a vdesk session token" <<<"$out"
 check "SignOut" dir_call SignOut s "$token"
-check "  ... alice shows offline" test "$(sql "SELECT state FROM accounts WHERE name = 'alice'")" = offline
+check "  ... alice shows offline" test "$(state_of alice)" = offline
 out=$(staff SignOut string:$token)
 check "  ... the token is dead ($out)" grep -q "Error org.vdesk.Error.InvalidToken" <<<"$out"
 token2=$(signin alice "$PW1" | jq -r '.data[0]')
 sql "UPDATE sessions SET expires_at = NOW() - INTERVAL 1 SECOND"
 out=$(staff WhoAmI string:$token2)
 check "an expired token: InvalidToken ($out)" grep -q "Error org.vdesk.Error.InvalidToken: Invalid token: unknown or expired" <<<"$out"
+check "  ... alice shows offline once her session ran out, without signing out" test "$(state_of alice)" = offline
+check "  ... and the state filter agrees" test "$(list "" "" offline 0 100 | jq -r '.data[1]')" = "$(list "" "" "" 0 100 | jq -r '.data[1]')"
 
 out=$(staff SignIn string:alice string:Wrong-Pass-99)
 check "a wrong password: AuthenticationFailed ($out)" grep -q "Error org.vdesk.Error.AuthenticationFailed: Wrong id or password" <<<"$out"
@@ -191,6 +196,7 @@ check "  ... the lock is journaled with the peer" \
 sql "UPDATE accounts SET locked_until = NOW() - INTERVAL 1 SECOND WHERE name = 'alice'"
 token3=$(signin alice "$PW1" | jq -r '.data[0]')
 check "after the lock ran out the right password works" bash -c '[[ $1 =~ ^[0-9a-f]{64}$ ]]' _ "$token3"
+check "  ... and the sign-in cleared her session that had run out" test "$(sql "SELECT COUNT(*) FROM sessions")" = 1
 check "  ... and the count starts again" test "$(sql "SELECT CONCAT(failed_signins, '|', COALESCE(locked_until, '-')) FROM accounts WHERE name = 'alice'")" = "0|-"
 for i in 1 2 3; do staff SignIn string:alice string:Wrong-Pass-99 >/dev/null; done
 check "an admin's ResetPassword lifts a lock" dir_call ResetPassword ss alice "$PW2"
