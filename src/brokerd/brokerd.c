@@ -44,12 +44,9 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 return log_error_errno(r, "Cannot put libvirt's events on the loop: %m"), EXIT_FAILURE;
 
-        r = bus_open_from_config(&m->config, &m->bus);
-        if (r < 0)
-                return log_error_errno(r, "Cannot connect to the bus: %m"), EXIT_FAILURE;
+        if (daemon_bus_open(&m->config, m->event, &m->bus) < 0)
+                return EXIT_FAILURE;
         r = manager_add_bus_objects(m);
-        if (r >= 0)
-                r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return log_error_errno(r, "Cannot register bus objects: %m"), EXIT_FAILURE;
 
@@ -57,14 +54,5 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 return log_error_errno(r, "Cannot set up libvirt: %m"), EXIT_FAILURE;
 
-        r = sd_bus_request_name(m->bus, BROKERD_BUS_NAME, 0);
-        if (r < 0)
-                return log_error_errno(r, "Cannot own %s: %m", BROKERD_BUS_NAME), EXIT_FAILURE;
-
-        (void) sd_notify(false, "READY=1\nSTATUS=Serving desktops.");
-        r = sd_event_loop(m->event);
-        (void) sd_notify(false, "STOPPING=1");
-        if (r < 0)
-                return log_error_errno(r, "Event loop failed: %m"), EXIT_FAILURE;
-        return EXIT_SUCCESS;
+        return daemon_serve(m->bus, m->event, BROKERD_BUS_NAME, "Serving desktops.");
 }

@@ -38,36 +38,31 @@ static void staff_call_free(void *p) {
 }
 
 static int read_categories(sd_bus_message *reply, StaffCategory **ret, size_t *ret_n) {
-        StaffCategory *v = NULL;
-        size_t n = 0;
+        DbRows v = { .size = sizeof(StaffCategory) };
         int r;
 
         r = sd_bus_message_enter_container(reply, 'a', "(sssbbbb)");
-        for (;;) {
-                StaffCategory c = {};
+        while (r >= 0) {
+                StaffCategory c = {}, *slot;
                 int p, d, cl, u;
-                StaffCategory *t;
 
-                if (r < 0)
-                        break;
                 r = sd_bus_message_read(reply, "(sssbbbb)", &c.name, &c.template, &c.network, &p, &d, &cl, &u);
                 if (r <= 0)
                         break;
                 c.redirect = (RdpRedirect) { .printers = p, .drives = d, .clipboard = cl, .usb = u };
-                t = realloc(v, (n + 1) * sizeof *v);
-                if (!t) {
+                slot = db_rows_push(&v);
+                if (!slot) {
                         r = -ENOMEM;
                         break;
                 }
-                v = t;
-                v[n++] = c;
+                *slot = c;
         }
         if (r < 0) {
-                free(v);
+                free(v.items);
                 return r;
         }
-        *ret = v;
-        *ret_n = n;
+        *ret = v.items;
+        *ret_n = v.n;
         return 0;
 }
 
@@ -142,6 +137,55 @@ static void log_refused(const char *account, const char *desktop, const char *ow
                   "MESSAGE=%s may not open desktop %s (it is %s's)", account, desktop, owner);
 }
 
+/* Which desktop of the account's (in mine) name means, or which of its
+ * categories; NotYourDesktop, NoSuchDesktop or InvalidArgs if neither. */
+static int pick(StaffCall *c, const char *account, Desktop *mine, size_t n, const StaffCategory *cats,
+                size_t n_cats, Desktop **ret_desktop, const StaffCategory **ret_cat, sd_bus_error *error) {
+        const char *name = c->name;
+        Desktop other = {};
+        int r;
+
+        *ret_desktop = NULL;
+        *ret_cat = NULL;
+        if (isempty(name)) {
+                /* Without a name: the one desktop, or the one category. */
+                if (n == 1 && (n_cats == 0 || (n_cats == 1 && streq(mine[0].category, cats[0].name))))
+                        *ret_desktop = &mine[0];
+                else if (n == 0 && n_cats == 1)
+                        *ret_cat = &cats[0];
+                else
+                        return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                              "Invalid name: %s has %zu desktops and %zu categories; name one",
+                                              account, n, n_cats);
+                return 0;
+        }
+
+        r = bus_error_check_name(error, "name", name);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++)
+                if (streq(mine[i].name, name)) {
+                        *ret_desktop = &mine[i];
+                        return 0;
+                }
+        *ret_cat = find_category(cats, n_cats, name);
+        if (*ret_cat)
+                return 0;
+
+        /* Neither: someone else's desktop, or nothing at all. */
+        r = desktop_get(c->manager, name, &other, error);
+        if (r == -ENOENT) {
+                sd_bus_error_free(error);
+                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_DESKTOP,
+                                      "Invalid name: %s has no desktop and no category '%s'", account, name);
+        }
+        if (r < 0)
+                return r;
+        log_refused(account, other.name, other.account, c->uid);
+        desktop_done(&other);
+        return bus_error_setf(error, VDESK_ERROR_NOT_YOUR_DESKTOP, "Desktop '%s' is not one of %s's", name, account);
+}
+
 static int open_mine(StaffCall *c, const char *account, const StaffCategory *cats, size_t n_cats,
                      sd_bus_error *error) {
         Manager *m = c->manager;
@@ -151,64 +195,27 @@ static int open_mine(StaffCall *c, const char *account, const StaffCategory *cat
                 .clipboard = m->config.redirect_clipboard,
         };
         const StaffCategory *cat = NULL;
-        const char *name = c->name;
-        Desktop d = {};
+        Desktop *mine = NULL, *pick_d = NULL, d = {};
+        size_t n = 0;
         int r;
 
-        if (isempty(name)) {
-                Desktop *mine = NULL;
-                size_t n = 0;
-
-                /* Without a name: the one desktop, or the one category. */
-                r = desktop_list(m, account, &mine, &n);
-                if (r < 0)
-                        return db_bus_error(m->db, r, error);
-                if (n == 1 && (n_cats == 0 || (n_cats == 1 && streq(mine[0].category, cats[0].name)))) {
-                        d = mine[0];
-                        mine[0] = (Desktop) {};
-                } else if (n == 0 && n_cats == 1)
-                        cat = &cats[0];
-                desktop_list_free(mine, n);
-                if (!cat && d.id == 0)
-                        return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                              "Invalid name: %s has %zu desktops and %zu categories; name one",
-                                              account, n, n_cats);
-        } else {
-                r = desktop_get(m, name, &d, error);
-                if (r == -ENOENT) {
-                        sd_bus_error_free(error);
-                        cat = find_category(cats, n_cats, name);
-                        if (!cat)
-                                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_DESKTOP,
-                                                      "Invalid name: %s has no desktop and no category '%s'",
-                                                      account, name);
-                } else if (r < 0)
-                        return r;
-                else if (!streq(d.account, account)) {
-                        /* Someone else's: the same answer whoever it is. */
-                        log_refused(account, d.name, d.account, c->uid);
-                        desktop_done(&d);
-                        return bus_error_setf(error, VDESK_ERROR_NOT_YOUR_DESKTOP,
-                                              "Desktop '%s' is not one of %s's", name, account);
-                }
+        /* The account's desktops, once: what a name or category refers to. */
+        r = desktop_list(m, account, &mine, &n);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        r = pick(c, account, mine, n, cats, n_cats, &pick_d, &cat, error);
+        for (size_t i = 0; r >= 0 && cat && !pick_d && i < n; i++)
+                if (streq(mine[i].category, cat->name))
+                        pick_d = &mine[i];      /* the category's, made before */
+        if (pick_d) {
+                d = *pick_d;
+                *pick_d = (Desktop) {};
         }
+        desktop_list_free(mine, n);
+        if (r < 0)
+                return r;
 
-        if (cat) {
-                Desktop *mine = NULL;
-                size_t n = 0;
-
-                /* The category's desktop, if the account has it already. */
-                r = desktop_list(m, account, &mine, &n);
-                if (r < 0)
-                        return db_bus_error(m->db, r, error);
-                for (size_t i = 0; i < n && d.id == 0; i++)
-                        if (streq(mine[i].category, cat->name)) {
-                                d = mine[i];
-                                mine[i] = (Desktop) {};
-                        }
-                desktop_list_free(mine, n);
-        }
-        if (cat && d.id == 0) {
+        if (d.id == 0) {
                 char dname[64];
 
                 if (isempty(cat->template))

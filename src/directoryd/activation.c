@@ -3,27 +3,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "activation.h"
 #include "macro.h"
+#include "util.h"
 
 static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-
-/* Fills buf completely from the kernel's generator. */
-static int random_bytes(void *buf, size_t n) {
-        for (size_t done = 0; done < n;) {
-                ssize_t k = getrandom((char *) buf + done, n - done, 0);
-
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                done += (size_t) k;
-        }
-        return 0;
-}
 
 /* The code's 20 characters, without dashes, upper case; -EINVAL if it has
  * anything else. */

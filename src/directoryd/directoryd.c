@@ -31,19 +31,10 @@ int main(int argc, char *argv[]) {
         r = daemon_event_new(&m->event);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the event loop: %m"), EXIT_FAILURE;
-        r = bus_open_from_config(&m->config, &m->bus);
-        if (r < 0)
-                return log_error_errno(r, "Cannot connect to the bus: %m"), EXIT_FAILURE;
+        if (daemon_bus_open(&m->config, m->event, &m->bus) < 0)
+                return EXIT_FAILURE;
         r = manager_add_bus_objects(m);
-        if (r >= 0)
-                r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
-        if (r >= 0)
-                r = sd_bus_request_name(m->bus, DIRECTORYD_BUS_NAME, 0);
         if (r < 0)
-                return log_error_errno(r, "Cannot serve %s: %m", DIRECTORYD_BUS_NAME), EXIT_FAILURE;
-
-        (void) sd_notify(false, "READY=1\nSTATUS=Serving the directory.");
-        r = sd_event_loop(m->event);
-        (void) sd_notify(false, "STOPPING=1");
-        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+                return log_error_errno(r, "Cannot register bus objects: %m"), EXIT_FAILURE;
+        return daemon_serve(m->bus, m->event, DIRECTORYD_BUS_NAME, "Serving the directory.");
 }

@@ -208,26 +208,8 @@ static int cmp_department(const void *a, const void *b) {
         return strcmp(((const Department *) a)->name, ((const Department *) b)->name);
 }
 
-/* The ids of rows (sorted) that accounts have already. */
-static int name_row(char *const *c, unsigned n, void *userdata) {
-        char **name = db_rows_push(userdata);
-
-        if (!name)
-                return -ENOMEM;
-        *name = strdup(c[0]);
-        return *name ? 0 : -ENOMEM;
-}
-
 static int cmp_str(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-static void names_free(DbRows *names) {
-        char **v = names->items;
-
-        for (size_t i = 0; i < names->n; i++)
-                free(v[i]);
-        free(names->items);
 }
 
 /* Builds "prefix" + n times "item" separated by ", " (+ suffix). */
@@ -244,6 +226,7 @@ static char *repeat_sql(const char *prefix, const char *item, size_t n, const ch
         return sql;
 }
 
+/* The ids of rows (sorted by id) that accounts have already, sorted. */
 static int existing_ids(Manager *m, Row **by_id, size_t n, DbRows *ret) {
         _cleanup_(freep) DbValue *params = NULL;
         int r = 0;
@@ -259,7 +242,7 @@ static int existing_ids(Manager *m, Row **by_id, size_t n, DbRows *ret) {
                         return -ENOMEM;
                 for (size_t i = 0; i < k; i++)
                         params[i] = DBV_STR(by_id[start + i]->f[COL_ID]);
-                r = db_exec(m->db, sql, params, k, name_row, ret, NULL);
+                r = db_exec(m->db, sql, params, k, db_row_str, ret, NULL);
         }
         if (r >= 0 && ret->n > 0)
                 qsort(ret->items, ret->n, sizeof(char *), cmp_str);
@@ -331,7 +314,7 @@ static int check_rows(Manager *m, Import *im, ImportProgressFunc progress, void 
 finish:
         free(by_id);
         free(departments.items);
-        names_free(&taken);
+        strv_free(db_rows_take_strv(&taken));
         return r;
 }
 

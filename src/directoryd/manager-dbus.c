@@ -34,17 +34,24 @@ AUTHORIZED(create_account) {
         return sd_bus_reply_method_return(msg, NULL);
 }
 
-AUTHORIZED(delete_account) {
-        const char *id;
+/* The methods that take one name and change one thing share this shape. */
+typedef int (*NameAction)(Manager *m, const char *name, uid_t actor, sd_bus_error *error);
+
+static int on_name(Manager *m, sd_bus_message *msg, uid_t actor, sd_bus_error *error, NameAction action) {
+        const char *name;
         int r;
 
-        r = sd_bus_message_read(msg, "s", &id);
+        r = sd_bus_message_read(msg, "s", &name);
         if (r < 0)
                 return r;
-        r = account_delete(m, id, actor, error);
+        r = action(m, name, actor, error);
         if (r < 0)
                 return r;
         return sd_bus_reply_method_return(msg, NULL);
+}
+
+AUTHORIZED(delete_account) {
+        return on_name(m, msg, actor, error, account_delete);
 }
 
 AUTHORIZED(get_account) {
@@ -197,22 +204,6 @@ AUTHORIZED(create_department) {
         if (r < 0)
                 return r;
         r = department_create(m, name, unit, founded, actor, error);
-        if (r < 0)
-                return r;
-        return sd_bus_reply_method_return(msg, NULL);
-}
-
-/* The methods that take one name and change one thing share this shape. */
-typedef int (*NameAction)(Manager *m, const char *name, uid_t actor, sd_bus_error *error);
-
-static int on_name(Manager *m, sd_bus_message *msg, uid_t actor, sd_bus_error *error, NameAction action) {
-        const char *name;
-        int r;
-
-        r = sd_bus_message_read(msg, "s", &name);
-        if (r < 0)
-                return r;
-        r = action(m, name, actor, error);
         if (r < 0)
                 return r;
         return sd_bus_reply_method_return(msg, NULL);

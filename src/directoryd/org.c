@@ -114,24 +114,8 @@ int department_list(Manager *m, const char *name, Department **ret, size_t *ret_
         return 0;
 }
 
-static int id_row(char *const *c, unsigned n, void *userdata) {
-        char ***l = userdata;
-        size_t k = 0;
-        char **t;
-
-        while (*l && (*l)[k])
-                k++;
-        t = realloc(*l, (k + 2) * sizeof *t);
-        if (!t)
-                return -ENOMEM;
-        *l = t;
-        t[k] = strdup(c[0]);
-        t[k + 1] = NULL;
-        return t[k] ? 0 : -ENOMEM;
-}
-
 int department_members(Manager *m, const char *department, bool managers, char ***ret_ids, sd_bus_error *error) {
-        _cleanup_(strv_freep) char **ids = NULL;
+        DbRows ids = { .size = sizeof(char *) };
         uint64_t exists = 0;
         int r;
 
@@ -146,15 +130,15 @@ int department_members(Manager *m, const char *department, bool managers, char *
                             "JOIN accounts a ON a.id = dm.account_id WHERE d.name = ? ORDER BY a.name" :
                             "SELECT a.name FROM department_members dm JOIN departments d ON d.id = dm.department_id "
                             "JOIN accounts a ON a.id = dm.account_id WHERE d.name = ? ORDER BY a.name",
-                            (DbValue[]) { DBV_STR(department) }, 1, id_row, &ids, NULL);
-        if (r < 0)
+                            (DbValue[]) { DBV_STR(department) }, 1, db_row_str, &ids, NULL);
+        if (r < 0) {
+                strv_free(db_rows_take_strv(&ids));
                 return db_bus_error(m->db, r, error);
+        }
         if (!exists)
                 return bus_error_setf(error, VDESK_ERROR_NO_SUCH_DEPARTMENT, "No department '%s'", department);
-        if (!ids && !(ids = calloc(1, sizeof *ids)))
-                return -ENOMEM;
-        *ret_ids = TAKE_PTR(ids);
-        return 0;
+        *ret_ids = db_rows_take_strv(&ids);
+        return *ret_ids ? 0 : -ENOMEM;
 }
 
 /* ---- categories ------------------------------------------------------------- */

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-#include <sys/random.h>
 #include <time.h>
 
 #include "account.h"
@@ -212,7 +211,7 @@ int session_sign_in(Manager *m, const char *id, const char *password, const char
         if (r < 0)
                 return r;
 
-        if (getrandom(raw, sizeof raw, 0) != (ssize_t) sizeof raw) {
+        if (random_bytes(raw, sizeof raw) < 0) {
                 db_rollback(m->db);
                 return bus_error_setf(error, SD_BUS_ERROR_FAILED, "No random bytes for a token");
         }

@@ -36,20 +36,11 @@ int main(int argc, char *argv[]) {
         r = daemon_event_new(&event);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the event loop: %m"), EXIT_FAILURE;
-        r = bus_open_from_config(&config, &bus);
-        if (r < 0)
-                return log_error_errno(r, "Cannot connect to the bus: %m"), EXIT_FAILURE;
+        if (daemon_bus_open(&config, event, &bus) < 0)
+                return EXIT_FAILURE;
         m.bus = bus;
         r = image_manager_add_bus_objects(&m);
-        if (r >= 0)
-                r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
-        if (r >= 0)
-                r = sd_bus_request_name(bus, IMAGED_BUS_NAME, 0);
         if (r < 0)
-                return log_error_errno(r, "Cannot serve %s: %m", IMAGED_BUS_NAME), EXIT_FAILURE;
-
-        (void) sd_notify(false, "READY=1\nSTATUS=Serving disks.");
-        r = sd_event_loop(event);
-        (void) sd_notify(false, "STOPPING=1");
-        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+                return log_error_errno(r, "Cannot register bus objects: %m"), EXIT_FAILURE;
+        return daemon_serve(bus, event, IMAGED_BUS_NAME, "Serving disks.");
 }

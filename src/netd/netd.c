@@ -63,15 +63,11 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 log_warning_errno(r, "Cannot enable IPv4 forwarding, forwards will not reach guests: %m");
 
-        r = bus_open_from_config(&m->config, &m->bus);
-        if (r < 0)
-                return log_error_errno(r, "Cannot connect to the bus: %m"), EXIT_FAILURE;
+        if (daemon_bus_open(&m->config, m->event, &m->bus) < 0)
+                return EXIT_FAILURE;
         r = manager_add_bus_objects(m);
         if (r < 0)
                 return log_error_errno(r, "Cannot register bus objects: %m"), EXIT_FAILURE;
-        r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
-        if (r < 0)
-                return log_error_errno(r, "Cannot attach the bus: %m"), EXIT_FAILURE;
 
         if (!args.no_reconcile) {
                 r = manager_start_reconcile(m, m->config.libvirt_uri);
@@ -79,14 +75,5 @@ int main(int argc, char *argv[]) {
                         log_warning_errno(r, "Cannot start reconciling forwards: %m");
         }
 
-        r = sd_bus_request_name(m->bus, NETD_BUS_NAME, 0);
-        if (r < 0)
-                return log_error_errno(r, "Cannot own %s: %m", NETD_BUS_NAME), EXIT_FAILURE;
-
-        (void) sd_notify(false, "READY=1\nSTATUS=Serving forwards.");
-        r = sd_event_loop(m->event);
-        (void) sd_notify(false, "STOPPING=1");
-        if (r < 0)
-                return log_error_errno(r, "Event loop failed: %m"), EXIT_FAILURE;
-        return EXIT_SUCCESS;
+        return daemon_serve(m->bus, m->event, NETD_BUS_NAME, "Serving forwards.");
 }

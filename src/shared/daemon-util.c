@@ -2,8 +2,11 @@
 
 #include <getopt.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <systemd/sd-daemon.h>
 
 #include "bus-error.h"
+#include "bus-util.h"
 #include "daemon-util.h"
 #include "log.h"
 
@@ -102,4 +105,34 @@ int daemon_event_new(sd_event **ret) {
         }
         *ret = e;
         return 0;
+}
+
+int daemon_bus_open(const VdeskConfig *c, sd_event *e, sd_bus **ret) {
+        sd_bus *bus = NULL;
+        int r;
+
+        r = bus_open_from_config(c, &bus);
+        if (r < 0)
+                return log_error_errno(r, "Cannot connect to the bus: %m");
+        r = sd_bus_attach_event(bus, e, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0) {
+                sd_bus_flush_close_unref(bus);
+                return log_error_errno(r, "Cannot attach the bus to the event loop: %m");
+        }
+        *ret = bus;
+        return 0;
+}
+
+int daemon_serve(sd_bus *bus, sd_event *e, const char *name, const char *status) {
+        int r;
+
+        r = sd_bus_request_name(bus, name, 0);
+        if (r < 0)
+                return log_error_errno(r, "Cannot own %s: %m", name), EXIT_FAILURE;
+        (void) sd_notifyf(false, "READY=1\nSTATUS=%s", status);
+        r = sd_event_loop(e);
+        (void) sd_notify(false, "STOPPING=1");
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m"), EXIT_FAILURE;
+        return EXIT_SUCCESS;
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
 #include "conf.h"
@@ -31,3 +32,11 @@ int daemon_load_config(const char *path, VdeskConfig *ret);
 /* sd_event_default() with SIGTERM and SIGINT ending the loop and the
  * watchdog on (a no-op without systemd). */
 int daemon_event_new(sd_event **ret);
+
+/* The bus [Bus] names, attached to the event loop; logs what failed. */
+int daemon_bus_open(const VdeskConfig *c, sd_event *e, sd_bus **ret);
+
+/* What every daemon's main() ends with, once its objects are on the bus:
+ * owns name, tells systemd it is ready (status: what it serves), runs the
+ * loop until SIGTERM. Returns the exit status. */
+int daemon_serve(sd_bus *bus, sd_event *e, const char *name, const char *status);

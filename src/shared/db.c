@@ -397,6 +397,32 @@ void *db_rows_push(DbRows *r) {
         return (char *) r->items + r->n++ * r->size;
 }
 
+int db_row_str(char *const *cols, unsigned n, void *userdata) {
+        char **s = db_rows_push(userdata);
+
+        if (!s)
+                return -ENOMEM;
+        *s = strdup(n > 0 && cols[0] ? cols[0] : "");
+        return *s ? 0 : -ENOMEM;
+}
+
+char **db_rows_take_strv(DbRows *r) {
+        size_t n = r->n, size = r->size;
+        char **l;
+
+        /* The pushed item is zeroed: it is the closing NULL. */
+        if (!db_rows_push(r)) {
+                l = r->items;
+                for (size_t i = 0; i < n; i++)
+                        free(l[i]);
+                free(l);
+                l = NULL;
+        } else
+                l = r->items;
+        *r = (DbRows) { .size = size };
+        return l;
+}
+
 int db_row_u64(char *const *cols, unsigned n, void *userdata) {
         *(uint64_t *) userdata = n > 0 && cols[0] ? strtoull(cols[0], NULL, 10) : 0;
         return 0;

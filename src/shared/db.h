@@ -50,6 +50,13 @@ typedef struct DbRows {
 /* Appends a zeroed item and returns it; NULL on OOM. */
 void *db_rows_push(DbRows *r);
 
+/* A DbRowFunc collecting the first column as strings (ids, names) into
+ * the DbRows userdata, whose size is sizeof(char *). */
+int db_row_str(char *const *cols, unsigned n_cols, void *userdata);
+/* Those strings as a NULL-terminated array the caller frees with
+ * strv_free(), emptying r; NULL on OOM (r freed all the same). */
+char **db_rows_take_strv(DbRows *r);
+
 /* A DbRowFunc storing the first column as a number in *(uint64_t *)
  * userdata (0 for NULL): for COUNT(*), ids. */
 int db_row_u64(char *const *cols, unsigned n_cols, void *userdata);

@@ -2,10 +2,25 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 
 #include "macro.h"
 #include "util.h"
+
+int random_bytes(void *buf, size_t n) {
+        for (size_t done = 0; done < n;) {
+                ssize_t k = getrandom((char *) buf + done, n - done, 0);
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                done += (size_t) k;
+        }
+        return 0;
+}
 
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size) {
         _cleanup_(closep) int fd = -1;

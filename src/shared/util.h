@@ -10,6 +10,9 @@
 
 #define NAME_MAX_LEN 63
 
+/* Fills buf completely from the kernel's random generator. */
+int random_bytes(void *buf, size_t n);
+
 /* Reads a whole file of at most max bytes, NUL-terminated. */
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size);
 /* The same from an open file descriptor (a pipe, standard input), to its end. */

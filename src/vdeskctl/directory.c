@@ -73,21 +73,6 @@ static const char *token(void) {
         return t;
 }
 
-static int simple(const char *method, const char *types, const char *a, const char *b, const char *done) {
-        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        int r;
-
-        if (streq(types, "s"))
-                r = call(NULL, &e, 0, DIRECTORY, method, types, a);
-        else
-                r = call(NULL, &e, 0, DIRECTORY, method, types, a, b);
-        if (r < 0)
-                return fail(&e, r);
-        if (done)
-                printf("%s\n", done);
-        return EXIT_SUCCESS;
-}
-
 /* ---- accounts ----------------------------------------------------------- */
 
 static int print_account(sd_bus_message *reply, bool header, bool wide) {
@@ -166,7 +151,7 @@ static int cmd_create_account(char **args) {
 }
 
 static int cmd_delete_account(char **args) {
-        return simple("DeleteAccount", "s", args[0], NULL, "Deleted.");
+        return simple(DIRECTORY, "DeleteAccount", "s", args[0], NULL, "Deleted account");
 }
 
 static int cmd_reset_password(char **args) {
@@ -175,7 +160,7 @@ static int cmd_reset_password(char **args) {
 
         if (read_secret("new password", password, sizeof password) < 0)
                 return EXIT_FAILURE;
-        r = simple("ResetPassword", "ss", args[0], password, "Password set; the account's sessions ended.");
+        r = simple(DIRECTORY, "ResetPassword", "ss", args[0], password, "New password (sessions ended) for");
         explicit_bzero(password, sizeof password);
         return r;
 }
@@ -352,7 +337,7 @@ static int cmd_department(char **args) {
 }
 
 static int cmd_delete_department(char **args) {
-        return simple("DeleteDepartment", "s", args[0], NULL, "Deleted.");
+        return simple(DIRECTORY, "DeleteDepartment", "s", args[0], NULL, "Deleted department");
 }
 
 static int cmd_department_staff(char **args) {
@@ -372,10 +357,10 @@ static int cmd_department_staff(char **args) {
         return EXIT_SUCCESS;
 }
 
-static int cmd_add_staff(char **args) { return simple("AddDepartmentStaff", "ss", args[0], args[1], "Added."); }
-static int cmd_remove_staff(char **args) { return simple("RemoveDepartmentStaff", "ss", args[0], args[1], "Removed."); }
-static int cmd_add_manager(char **args) { return simple("AddDepartmentManager", "ss", args[0], args[1], "Added."); }
-static int cmd_remove_manager(char **args) { return simple("RemoveDepartmentManager", "ss", args[0], args[1], "Removed."); }
+static int cmd_add_staff(char **args) { return simple(DIRECTORY, "AddDepartmentStaff", "ss", args[0], args[1], "Added staff to"); }
+static int cmd_remove_staff(char **args) { return simple(DIRECTORY, "RemoveDepartmentStaff", "ss", args[0], args[1], "Removed staff from"); }
+static int cmd_add_manager(char **args) { return simple(DIRECTORY, "AddDepartmentManager", "ss", args[0], args[1], "Added a manager to"); }
+static int cmd_remove_manager(char **args) { return simple(DIRECTORY, "RemoveDepartmentManager", "ss", args[0], args[1], "Removed a manager from"); }
 
 /* ---- categories ---------------------------------------------------------- */
 
@@ -440,9 +425,9 @@ static int category_change(const char *method, char **args) {
 
 static int cmd_create_category(char **args) { return category_change("CreateCategory", args); }
 static int cmd_update_category(char **args) { return category_change("UpdateCategory", args); }
-static int cmd_delete_category(char **args) { return simple("DeleteCategory", "s", args[0], NULL, "Deleted."); }
-static int cmd_link_category(char **args) { return simple("LinkCategoryDepartment", "ss", args[0], args[1], "Linked."); }
-static int cmd_unlink_category(char **args) { return simple("UnlinkCategoryDepartment", "ss", args[0], args[1], "Unlinked."); }
+static int cmd_delete_category(char **args) { return simple(DIRECTORY, "DeleteCategory", "s", args[0], NULL, "Deleted category"); }
+static int cmd_link_category(char **args) { return simple(DIRECTORY, "LinkCategoryDepartment", "ss", args[0], args[1], "Linked a department to"); }
+static int cmd_unlink_category(char **args) { return simple(DIRECTORY, "UnlinkCategoryDepartment", "ss", args[0], args[1], "Unlinked a department from"); }
 
 const Verb directory_verbs[] = {
         { "accounts",          0, 0, cmd_accounts },
@@ -512,7 +497,15 @@ static int cmd_sign_in(char **args) {
 static int cmd_sign_out(char **args) {
         const char *t = token();
 
-        return t ? simple("SignOut", "s", t, NULL, "Signed out.") : EXIT_FAILURE;
+        int r;
+
+        if (!t)
+                return EXIT_FAILURE;
+        /* Not "DONE A.": A is the token. */
+        r = simple(DIRECTORY, "SignOut", "s", t, NULL, NULL);
+        if (r == EXIT_SUCCESS)
+                printf("Signed out.\n");
+        return r;
 }
 
 static int cmd_whoami(char **args) {

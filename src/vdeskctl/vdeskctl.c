@@ -34,7 +34,6 @@ static const char help[] =
         "  --no-ask-password  do not ask polkit to authenticate interactively\n"
         "  -h --help        this text\n\n";
 
-static bool arg_force;
 
 Args arg = {};
 sd_bus *bus;
@@ -137,26 +136,28 @@ static int cmd_create(char **args) {
         return EXIT_SUCCESS;
 }
 
-static int simple(const char *method, const char *types, const char *done, char **args) {
+int simple(const char *dest, const char *path, const char *iface, const char *method, const char *types,
+           const char *a, const char *b, const char *done) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         int r;
 
         if (streq(types, "sb"))
-                r = call(NULL, &e, 0, BROKER, method, types, args[0], arg_force);
+                r = call(NULL, &e, 0, dest, path, iface, method, types, a, arg.force);
         else if (streq(types, "ss"))
-                r = call(NULL, &e, 0, BROKER, method, types, args[0], args[1]);
+                r = call(NULL, &e, 0, dest, path, iface, method, types, a, b);
         else
-                r = call(NULL, &e, 0, BROKER, method, types, args[0]);
+                r = call(NULL, &e, 0, dest, path, iface, method, types, a);
         if (r < 0)
                 return fail(&e, r);
-        printf("%s %s.\n", done, args[0]);
+        if (done)
+                printf("%s %s.\n", done, a);
         return EXIT_SUCCESS;
 }
 
-static int cmd_start(char **args) { return simple("StartDesktop", "s", "Started", args); }
-static int cmd_stop(char **args) { return simple("StopDesktop", "sb", "Stopped", args); }
-static int cmd_delete(char **args) { return simple("DeleteDesktop", "s", "Deleted", args); }
-static int cmd_register(char **args) { return simple("RegisterTemplate", "ss", "Registered template", args); }
+static int cmd_start(char **args) { return simple(BROKER, "StartDesktop", "s", args[0], NULL, "Started"); }
+static int cmd_stop(char **args) { return simple(BROKER, "StopDesktop", "sb", args[0], NULL, "Stopped"); }
+static int cmd_delete(char **args) { return simple(BROKER, "DeleteDesktop", "s", args[0], NULL, "Deleted"); }
+static int cmd_register(char **args) { return simple(BROKER, "RegisterTemplate", "ss", args[0], args[1], "Registered template"); }
 
 static int cmd_templates(char **args) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -294,7 +295,7 @@ int main(int argc, char *argv[]) {
         while ((o = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (o) {
                 case ARG_FORCE:
-                        arg_force = true;
+                        arg.force = true;
                         break;
                 case ARG_RDP_FILE:
                         arg.rdp_file = optarg;

@@ -27,6 +27,7 @@ typedef struct Args {
         uint16_t founded;
         const char *network, *redirect;
         bool dry_run;
+        bool force;
         bool no_ask_password;
 } Args;
 
@@ -43,6 +44,11 @@ int fail(const sd_bus_error *e, int r);
  * ask the admin to authenticate unless --no-ask-password. */
 int call(sd_bus_message **reply, sd_bus_error *e, uint64_t timeout_usec,
          const char *dest, const char *path, const char *iface, const char *method, const char *types, ...);
+
+/* A call of "s", "ss" or "sb" (a, and b or --force) with no reply but
+ * success; prints "DONE A." if done is not NULL. */
+int simple(const char *dest, const char *path, const char *iface, const char *method, const char *types,
+           const char *a, const char *b, const char *done);
 
 typedef struct Row {
         const char *name, *uuid, *account, *template, *address, *mac, *state;

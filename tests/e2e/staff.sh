@@ -96,6 +96,9 @@ check "  ... journaled with both accounts" \
         test "$(journal_json MESSAGE_ID="$(sed -n 's/^#define MID_ACCESS_DENIED *"\(.*\)"/\1/p' "$VDESK_SRC/src/shared/message-id.h")" VDESK_DESKTOP=bob-1 | jq -r '"\(.VDESK_ACCOUNT) \(.VDESK_OWNER)"')" = "ann bob"
 out=$(staff open-mine warehouse 2>&1)
 check "a category that is not hers: NoSuchDesktop ($out)" grep -qF "ann has no desktop and no category 'warehouse' (org.vdesk.Error.NoSuchDesktop)" <<<"$out"
+out=$(staff open-mine 'a/b' 2>&1)
+check "a name that cannot be a desktop's: InvalidArgs naming the field ($out)" \
+        grep -qF "Invalid name: may hold only" <<<"$out"
 out=$(TOKEN=$(printf '%064x' 7) staff open-mine office 2>&1)
 check "a forged token: InvalidToken from the directory ($out)" grep -qF "(org.vdesk.Error.InvalidToken)" <<<"$out"
 out=$(TOKEN=bad staff my-desktops 2>&1)
