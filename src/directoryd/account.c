@@ -262,16 +262,13 @@ int account_list(Manager *m, const char *role, const char *department, const cha
 
 /* UPDATE one account's field; NoSuchAccount if there is none. */
 static int update(Manager *m, const char *id, const char *sql, DbValue value, sd_bus_error *error) {
-        uint64_t exists = 0;
+        uint64_t matched = 0;
         int r;
 
-        r = db_exec(m->db, sql, (DbValue[]) { value, DBV_STR(id) }, 2, NULL, NULL, NULL);
-        if (r >= 0)
-                r = db_exec(m->db, "SELECT COUNT(*) FROM accounts WHERE name = ?", (DbValue[]) { DBV_STR(id) }, 1,
-                            db_row_u64, &exists, NULL);
+        r = db_exec(m->db, sql, (DbValue[]) { value, DBV_STR(id) }, 2, NULL, NULL, &matched);
         if (r < 0)
                 return db_bus_error(m->db, r, error);
-        if (exists == 0)
+        if (matched == 0)
                 return bus_error_setf(error, VDESK_ERROR_NO_SUCH_ACCOUNT, "No account '%s'", id);
         return 0;
 }
@@ -284,37 +281,34 @@ static void log_changed(const char *id, const char *field, uid_t actor) {
                   "MESSAGE=Account %s: %s changed", id, field);
 }
 
-int account_set_name(Manager *m, const char *id, const char *name, uid_t actor, sd_bus_error *error) {
+/* A text field of an account: checked by invalid_reason, stored by sql
+ * (NULL for "" if empty_is_null), journaled as field. */
+static int set_text(Manager *m, const char *id, const char *field, const char *value,
+                    const char *(*invalid_reason)(const char *), const char *sql, bool empty_is_null, uid_t actor,
+                    sd_bus_error *error) {
         const char *why;
         int r;
 
         r = bus_error_check_name(error, "id", id);
         if (r < 0)
                 return r;
-        if ((why = person_name_invalid_reason(name)))
-                return invalid(error, "name", why);
-        r = update(m, id, "UPDATE accounts SET full_name = ? WHERE name = ?", DBV_STR(name), error);
+        if ((why = invalid_reason(value)))
+                return invalid(error, field, why);
+        r = update(m, id, sql, empty_is_null && isempty(value) ? DBV_NULL : DBV_STR(value), error);
         if (r < 0)
                 return r;
-        log_changed(id, "name", actor);
+        log_changed(id, field, actor);
         return 0;
 }
 
-int account_set_email(Manager *m, const char *id, const char *email, uid_t actor, sd_bus_error *error) {
-        const char *why;
-        int r;
+int account_set_name(Manager *m, const char *id, const char *name, uid_t actor, sd_bus_error *error) {
+        return set_text(m, id, "name", name, person_name_invalid_reason,
+                        "UPDATE accounts SET full_name = ? WHERE name = ?", false, actor, error);
+}
 
-        r = bus_error_check_name(error, "id", id);
-        if (r < 0)
-                return r;
-        if ((why = email_invalid_reason(email)))
-                return invalid(error, "email", why);
-        r = update(m, id, "UPDATE accounts SET email = ? WHERE name = ?", isempty(email) ? DBV_NULL : DBV_STR(email),
-                   error);
-        if (r < 0)
-                return r;
-        log_changed(id, "email", actor);
-        return 0;
+int account_set_email(Manager *m, const char *id, const char *email, uid_t actor, sd_bus_error *error) {
+        return set_text(m, id, "email", email, email_invalid_reason,
+                        "UPDATE accounts SET email = ? WHERE name = ?", true, actor, error);
 }
 
 int account_reset_password(Manager *m, const char *id, const char *password, uid_t actor, sd_bus_error *error) {

@@ -197,24 +197,21 @@ int category_create(Manager *m, const Category *c, uid_t actor, sd_bus_error *er
 }
 
 int category_update(Manager *m, const Category *c, uid_t actor, sd_bus_error *error) {
-        uint64_t tpl = 0, exists = 0;
+        uint64_t tpl = 0, matched = 0;
         int r;
 
         r = check_category(m, c, &tpl, error);
         if (r < 0)
                 return r;
-        r = db_exec(m->db, "SELECT COUNT(*) FROM categories WHERE name = ?", (DbValue[]) { DBV_STR(c->name) }, 1,
-                    db_row_u64, &exists, NULL);
-        if (r >= 0 && exists)
-                r = db_exec(m->db,
-                            "UPDATE categories SET template_id = ?, network = ?, redirect_printers = ?, "
-                            "redirect_drives = ?, redirect_clipboard = ?, redirect_usb = ? WHERE name = ?",
-                            (DbValue[]) { tpl ? DBV_UINT(tpl) : DBV_NULL,
-                                          isempty(c->network) ? DBV_NULL : DBV_STR(c->network), POLICY_VALUES(c),
-                                          DBV_STR(c->name) }, 7, NULL, NULL, NULL);
+        r = db_exec(m->db,
+                    "UPDATE categories SET template_id = ?, network = ?, redirect_printers = ?, "
+                    "redirect_drives = ?, redirect_clipboard = ?, redirect_usb = ? WHERE name = ?",
+                    (DbValue[]) { tpl ? DBV_UINT(tpl) : DBV_NULL,
+                                  isempty(c->network) ? DBV_NULL : DBV_STR(c->network), POLICY_VALUES(c),
+                                  DBV_STR(c->name) }, 7, NULL, NULL, &matched);
         if (r < 0)
                 return db_bus_error(m->db, r, error);
-        if (!exists)
+        if (matched == 0)
                 return bus_error_setf(error, VDESK_ERROR_NO_SUCH_CATEGORY, "No category '%s'", c->name);
         log_org(MID_CATEGORY_CHANGED, "VDESK_CATEGORY", c->name, "updated", NULL, actor);
         return 0;

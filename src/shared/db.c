@@ -70,7 +70,8 @@ static int db_connect(Db *db) {
                                 NULL,
                                 isempty(c->db_host) ? 0 : c->db_port,
                                 isempty(c->db_host) ? c->db_socket : NULL,
-                                0)) {
+                                /* an UPDATE's affected rows are those it matched, changed or not */
+                                CLIENT_FOUND_ROWS)) {
                 set_error(db, mysql_errno(m), mysql_error(m));
                 log_debug("Cannot connect to MariaDB: %s", db->error);
                 mysql_close(m);

@@ -67,7 +67,8 @@ int db_open(const VdeskConfig *c, Db **ret);
 Db *db_close(Db *db);
 
 /* Runs one prepared statement with params bound in order. Rows go to row
- * (may be NULL); affected rows to *ret_affected (may be NULL).
+ * (may be NULL); affected rows to *ret_affected (may be NULL): for an
+ * UPDATE the rows it matched, also those it left as they were.
  * -EEXIST on a duplicate key (db_error_key() names the key), -ENOTCONN if
  * the server went away and a reconnect failed, -EIO otherwise (the
  * server's message in db_error()). Outside a transaction a statement that

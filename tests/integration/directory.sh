@@ -78,6 +78,8 @@ refused "a page of 0" $IA "Invalid limit: must be 1 to 1000" ListAccounts string
 
 # changes
 check "SetAccountName" dir_call SetAccountName ss alice "Alice P. Liddell"
+check "  ... the same name again is no error (the row matched, though nothing changed)" \
+        dir_call SetAccountName ss alice "Alice P. Liddell"
 check "SetAccountEmail" dir_call SetAccountEmail ss alice alice@example.org
 check "  ... both stored" test "$(sql "SELECT CONCAT(full_name, '|', email) FROM accounts WHERE name = 'alice'")" = "Alice P. Liddell|alice@example.org"
 check "SetAccountEmail to empty clears it" dir_call SetAccountEmail ss alice ""
@@ -139,6 +141,7 @@ orefused "a staff account as a category's manager" $IA "Invalid account: 's04' i
 orefused "deleting a linked category" $E.CategoryInUse "Category 'office' is still linked" DeleteCategory string:office
 orefused "deleting a department a category uses" $E.DepartmentInUse "Department 'sales' still has" DeleteDepartment string:sales
 check "UpdateCategory office: no template, printers off" dir_call UpdateCategory sssbbbb office "" vdesk false true true false
+check "  ... the same again is no error" dir_call UpdateCategory sssbbbb office "" vdesk false true true false
 check "ListCategories shows it" test "$(dir_call ListCategories)" = 'a(sssbbbb) 1 "office" "" "vdesk" false true true false'
 orefused "UpdateCategory of an unknown one" $E.NoSuchCategory "No category 'ghost'" UpdateCategory string:ghost string: string: boolean:true boolean:true boolean:true boolean:false
 check "unlink and delete" bash -c "busctl --system call org.vdesk.directory1 /org/vdesk/directory1 org.vdesk.directory1.Manager UnlinkCategoryDepartment ss office sales &&
