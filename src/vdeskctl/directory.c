@@ -178,36 +178,6 @@ static int on_progress(sd_bus_message *m, void *userdata, sd_bus_error *ret_erro
         return 0;
 }
 
-static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        *(sd_bus_message **) userdata = sd_bus_message_ref(m);
-        return 0;
-}
-
-/* sd_bus_call() queues what arrives before the reply; this dispatches it
- * (the progress signals) as it comes. */
-static int call_with_signals(sd_bus_message *m, uint64_t timeout_usec, sd_bus_error *e, sd_bus_message **ret) {
-        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
-        sd_bus_message *reply = NULL;
-        int r;
-
-        r = sd_bus_call_async(bus, &slot, m, on_reply, &reply, timeout_usec);
-        while (r >= 0 && !reply) {
-                r = sd_bus_process(bus, NULL);
-                if (r == 0)
-                        r = sd_bus_wait(bus, UINT64_MAX);
-        }
-        if (r < 0)
-                return r;
-        r = sd_bus_message_get_errno(reply);
-        if (sd_bus_message_is_method_error(reply, NULL)) {
-                (void) sd_bus_error_copy(e, sd_bus_message_get_error(reply));
-                sd_bus_message_unref(reply);
-                return r > 0 ? -r : -EIO;
-        }
-        *ret = reply;
-        return 0;
-}
-
 static int cmd_import_staff(char **args) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -238,9 +208,8 @@ static int cmd_import_staff(char **args) {
                 r = sd_bus_message_append(m, "b", arg.dry_run);
         if (r < 0)
                 return fail(NULL, r);
-        (void) sd_bus_message_set_allow_interactive_authorization(m, !arg.no_ask_password);
         /* Large files take a while: progress arrives while we wait. */
-        r = call_with_signals(m, 600 * USEC_PER_SEC, &e, &reply);
+        r = call_message(m, 600 * USEC_PER_SEC, &e, &reply);
         if (isatty(STDERR_FILENO))
                 fprintf(stderr, "\r\033[K");
         if (r < 0)

@@ -46,6 +46,40 @@ int fail(const sd_bus_error *e, int r) {
         return EXIT_FAILURE;
 }
 
+static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        *(sd_bus_message **) userdata = sd_bus_message_ref(m);
+        return 0;
+}
+
+int call_message(sd_bus_message *m, uint64_t timeout_usec, sd_bus_error *e, sd_bus_message **ret) {
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+        sd_bus_message *reply = NULL;
+        int r;
+
+        (void) sd_bus_message_set_allow_interactive_authorization(m, !arg.no_ask_password);
+        /* Not sd_bus_call(): it queues what arrives before the reply, and
+         * signals (ImportProgress) are to be handled as they come. */
+        r = sd_bus_call_async(bus, &slot, m, on_reply, &reply, timeout_usec);
+        while (r >= 0 && !reply) {
+                r = sd_bus_process(bus, NULL);
+                if (r == 0)
+                        r = sd_bus_wait(bus, UINT64_MAX);
+        }
+        if (r < 0)
+                return r;
+        if (sd_bus_message_is_method_error(reply, NULL)) {
+                r = sd_bus_message_get_errno(reply);
+                (void) sd_bus_error_copy(e, sd_bus_message_get_error(reply));
+                sd_bus_message_unref(reply);
+                return r > 0 ? -r : -EIO;
+        }
+        if (ret)
+                *ret = reply;
+        else
+                sd_bus_message_unref(reply);
+        return 0;
+}
+
 int call(sd_bus_message **reply, sd_bus_error *e, uint64_t timeout_usec,
          const char *dest, const char *path, const char *iface, const char *method, const char *types, ...) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
@@ -55,7 +89,6 @@ int call(sd_bus_message **reply, sd_bus_error *e, uint64_t timeout_usec,
         r = sd_bus_message_new_method_call(bus, &m, dest, path, iface, method);
         if (r < 0)
                 return r;
-        (void) sd_bus_message_set_allow_interactive_authorization(m, !arg.no_ask_password);
         if (types) {
                 va_start(ap, types);
                 r = sd_bus_message_appendv(m, types, ap);
@@ -63,7 +96,7 @@ int call(sd_bus_message **reply, sd_bus_error *e, uint64_t timeout_usec,
                 if (r < 0)
                         return r;
         }
-        return sd_bus_call(bus, m, timeout_usec, e, reply);
+        return call_message(m, timeout_usec, e, reply);
 }
 
 int read_desktop(sd_bus_message *m, Row *d) {

@@ -40,8 +40,12 @@ extern const char help_directory[];
  * EXIT_FAILURE. */
 int fail(const sd_bus_error *e, int r);
 
-/* Calls a method (types and values as sd_bus_message_append()); polkit may
- * ask the admin to authenticate unless --no-ask-password. */
+/* Sends a method call and waits for its reply (timeout 0: sd-bus's
+ * default), handling signals that come meanwhile; polkit may ask the admin
+ * to authenticate unless --no-ask-password. */
+int call_message(sd_bus_message *m, uint64_t timeout_usec, sd_bus_error *e, sd_bus_message **ret);
+
+/* A method call with types and values as sd_bus_message_append(). */
 int call(sd_bus_message **reply, sd_bus_error *e, uint64_t timeout_usec,
          const char *dest, const char *path, const char *iface, const char *method, const char *types, ...);
 
