@@ -23,18 +23,19 @@ host_start_directory
 
 PW1='Alice-Pass-2024' PW2='Second-Pass-2025' WEAK='short1'
 rows() { sql "SELECT name, role, full_name, COALESCE(email, '-'), COALESCE(password_hash, '-') FROM accounts ORDER BY name"; }
-# refused DESCRIPTION ERROR-NAME TEXT METHOD ARGS...: named error, message
-# naming the field, and the accounts table as it was.
-refused() {
-        local what=$1 name=$2 text=$3 method=$4; shift 4
+# refused_in STATE DESCRIPTION ERROR-NAME TEXT METHOD ARGS...: named error,
+# message naming the field, and what the function STATE prints as it was.
+refused_in() {
+        local state=$1 what=$2 name=$3 text=$4 method=$5; shift 5
         local before out
-        before=$(rows)
+        before=$($state)
         out=$(dbus-send --system --print-reply --dest=org.vdesk.directory1 /org/vdesk/directory1 \
                 "org.vdesk.directory1.Manager.$method" "$@" 2>&1) && { check "$what: unexpectedly succeeded" false; return; }
         check "$what: $name" grep -qF "Error $name: " <<<"$out"
         check "  ... says '$text' ($out)" grep -qF "$text" <<<"$out"
-        check "  ... nothing changed" test "$before" = "$(rows)"
+        check "  ... nothing changed" test "$before" = "$($state)"
 }
+refused() { refused_in rows "$@"; }
 IA=org.freedesktop.DBus.Error.InvalidArgs E=org.vdesk.Error
 
 check "CreateAccount alice (staff, with a password)" dir_call CreateAccount sssss alice "Alice Liddell" staff "" "$PW1"
@@ -99,16 +100,7 @@ refused "DeleteAccount again" $E.NoSuchAccount "No account 's01'" DeleteAccount 
 
 # departments, categories and their links
 orgrows() { sql "SELECT name, unit, COALESCE(founded, '-') FROM departments ORDER BY name; SELECT * FROM department_members ORDER BY 1, 2; SELECT * FROM department_managers ORDER BY 1, 2; SELECT name, COALESCE(template_id, '-'), COALESCE(network, '-'), redirect_printers, redirect_drives, redirect_clipboard, redirect_usb FROM categories ORDER BY name; SELECT * FROM category_departments ORDER BY 1, 2; SELECT * FROM category_managers ORDER BY 1, 2"; }
-orefused() {
-        local what=$1 name=$2 text=$3 method=$4; shift 4
-        local before out
-        before=$(orgrows)
-        out=$(dbus-send --system --print-reply --dest=org.vdesk.directory1 /org/vdesk/directory1 \
-                "org.vdesk.directory1.Manager.$method" "$@" 2>&1) && { check "$what: unexpectedly succeeded" false; return; }
-        check "$what: $name" grep -qF "Error $name: " <<<"$out"
-        check "  ... says '$text' ($out)" grep -qF "$text" <<<"$out"
-        check "  ... nothing changed" test "$before" = "$(orgrows)"
-}
+orefused() { refused_in orgrows "$@"; }
 check "CreateDepartment eng" dir_call CreateDepartment ssq eng "ACME Research" 1999
 orefused "duplicate department" $E.DepartmentExists "Invalid name: department 'eng' exists already" CreateDepartment string:eng string:x uint16:0
 orefused "department founded in year 99" $IA "Invalid founded: 99 is not a year" CreateDepartment string:ops string:x uint16:99
