@@ -329,7 +329,7 @@ static int write_batch(Manager *m, Row *rows, size_t start, size_t k, char (*dig
         int r;
 
         sql = repeat_sql("INSERT INTO accounts (name, role, full_name, email, activation_hash, activation_expires) "
-                         "VALUES ", "(?, ?, ?, ?, ?, IF(? = 0, NULL, FROM_UNIXTIME(?)))", k, "");
+                         "VALUES ", "(?, ?, ?, ?, ?, FROM_UNIXTIME(?))", k, "");
         if (!sql)
                 return -ENOMEM;
         for (size_t i = start; i < start + k; i++) {
@@ -340,8 +340,7 @@ static int write_batch(Manager *m, Row *rows, size_t start, size_t k, char (*dig
                 params[n_params++] = DBV_STR(row->f[COL_NAME]);
                 params[n_params++] = isempty(row->f[COL_EMAIL]) ? DBV_NULL : DBV_STR(row->f[COL_EMAIL]);
                 params[n_params++] = DBV_STR(digests[i]);
-                params[n_params++] = DBV_UINT(expires_sec);
-                params[n_params++] = DBV_UINT(expires_sec);
+                params[n_params++] = expires_sec ? DBV_UINT(expires_sec) : DBV_NULL;    /* NULL: no expiry */
         }
         r = db_exec(m->db, sql, params, n_params, NULL, NULL, NULL);
         if (r < 0)
@@ -384,7 +383,7 @@ static int write_rows(Manager *m, Import *im, ImportProgressFunc progress, void 
 
         digests = calloc(n + 1, sizeof *digests);
         codes = calloc(n + 1, sizeof *codes);
-        params = new0(DbValue, BATCH * 7);
+        params = new0(DbValue, BATCH * 6);
         ret->codes = new0(ImportCode, n + 1);
         if (!digests || !codes || !params || !ret->codes)
                 return -ENOMEM;

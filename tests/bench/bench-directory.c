@@ -118,7 +118,9 @@ static void list_pages_sql(const char *socket, unsigned n) {
                                         snprintf(q, sizeof q, "SELECT COUNT(*) FROM accounts a");
                                 else
                                         snprintf(q, sizeof q,
-                                                 "SELECT a.name, a.full_name, a.role, COALESCE(a.email, ''), a.state, "
+                                                 "SELECT a.name, a.full_name, a.role, COALESCE(a.email, ''), "
+                                                 "IF(EXISTS (SELECT 1 FROM sessions s WHERE s.account_id = a.id "
+                                                 "AND s.expires_at > NOW()), 'online', 'offline'), "
                                                  "CAST(UNIX_TIMESTAMP(a.created_at) * 1000000 AS UNSIGNED), "
                                                  "CAST(UNIX_TIMESTAMP(a.updated_at) * 1000000 AS UNSIGNED) "
                                                  "FROM accounts a ORDER BY a.name LIMIT %u OFFSET %u", PAGE, off);

@@ -189,4 +189,14 @@ for secret in "$code1" "${code1//-/}" "$code2" "$code3" "$(sed -n 2p "$T/big-cod
         check "no code, token or password in the journal (${#secret} characters)" bash -c '! grep -qF -- "$1" "$2"' _ "$secret" "$T/journal.json"
 done
 
+
+# ActivationDays=0: codes that do not expire
+echo -e '[Directory]\nActivationDays=0' >/etc/vdesk/vdesk.conf.d/50-days.conf
+kill "$PID_directoryd"; wait_until 10 bash -c "! kill -0 $PID_directoryd"
+host_start_directory
+printf 'id,name\nforever,Forever Young\n' >"$T/one.csv"
+check "with ActivationDays=0 an import works" bash -c "$(declare -f ctl); ctl import-staff '$T/one.csv' >/dev/null"
+check "  ... and its code has no expiry" \
+        test "$(sql "SELECT CONCAT(LENGTH(activation_hash), '|', activation_expires IS NULL) FROM accounts WHERE name = 'forever'")" = "64|1"
+
 finish
