@@ -5,20 +5,53 @@
 #include "disk.h"
 #include "imaged.h"
 #include "log.h"
+#include "macro.h"
+#include "process.h"
 #include "util.h"
 
-static int check_desktop(const char *desktop, sd_bus_error *error) {
-        const char *why = name_invalid_reason(desktop);
+/* imaged's callers are root's (the bus policy admits nobody else): the
+ * hook and brokerd. Every argument is still checked, and a refusal changes
+ * no file. */
+
+#define COMMIT_TIMEOUT_USEC (6 * 3600 * USEC_PER_SEC)  /* flattening a large template takes a while */
+
+static int check_name(sd_bus_error *error, const char *field, const char *name) {
+        const char *why = name_invalid_reason(name);
 
         if (why)
-                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid desktop: %s", why);
+                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid %s: %s", field, why);
         return 0;
+}
+
+static int check_disk_path(ImageManager *m, sd_bus_error *error, const char *path) {
+        const char *why = disk_path_invalid_reason(m->config, path);
+
+        if (why)
+                return bus_error_setf(error, VDESK_ERROR_PATH_NOT_ALLOWED, "Disk path '%s' %s (%s)",
+                                      path, why, m->config->disk_dir);
+        return 0;
+}
+
+static int check_template_path(ImageManager *m, sd_bus_error *error, const char *path) {
+        const char *why = template_path_invalid_reason(m->config, path);
+
+        if (why)
+                return bus_error_setf(error, VDESK_ERROR_PATH_NOT_ALLOWED, "Template '%s' %s (%s)",
+                                      path, why, m->config->template_dir);
+        return 0;
+}
+
+/* An errno from disk.c as the error a caller can act on. */
+static int disk_error(sd_bus_error *error, int r, const char *what, const char *path) {
+        if (r == -EBADMSG)
+                return bus_error_setf(error, VDESK_ERROR_BAD_IMAGE, "%s: '%s' is not a disk image qemu can use",
+                                      what, path);
+        return bus_error_setf(error, SD_BUS_ERROR_FAILED, "%s '%s': %s", what, path, strerror(-r));
 }
 
 static int method_ensure_disk(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         ImageManager *m = userdata;
-        _cleanup_(freep) char *qemu_error = NULL;
-        const char *desktop, *path, *template, *why;
+        const char *desktop, *path, *template;
         bool created = false;
         uid_t uid = (uid_t) -1;
         int r;
@@ -26,25 +59,20 @@ static int method_ensure_disk(sd_bus_message *msg, void *userdata, sd_bus_error 
         r = sd_bus_message_read(msg, "sss", &desktop, &path, &template);
         if (r < 0)
                 return r;
-        r = check_desktop(desktop, error);
+        r = check_name(error, "desktop", desktop);
+        if (r >= 0)
+                r = check_disk_path(m, error, path);
+        if (r >= 0)
+                r = check_template_path(m, error, template);
         if (r < 0)
                 return r;
-        if ((why = disk_path_invalid_reason(m->config, path)))
-                return bus_error_setf(error, VDESK_ERROR_PATH_NOT_ALLOWED, "Disk path '%s' %s (%s)",
-                                      path, why, m->config->disk_dir);
-        if ((why = template_path_invalid_reason(m->config, template)))
-                return bus_error_setf(error, VDESK_ERROR_PATH_NOT_ALLOWED, "Template '%s' %s (%s)",
-                                      template, why, m->config->template_dir);
 
-        r = disk_ensure_overlay(m->config, path, template, &created, &qemu_error);
+        r = disk_ensure_overlay(m->config, path, template, &created);
         if (r == -EEXIST)
                 return bus_error_setf(error, VDESK_ERROR_BACKING_MISMATCH,
                                       "Disk '%s' exists and is not an overlay of '%s'; left as it is", path, template);
-        if (r == -EIO)
-                return bus_error_setf(error, SD_BUS_ERROR_FAILED, "qemu-img failed for '%s': %s", path,
-                                      strempty(qemu_error));
         if (r < 0)
-                return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot make disk '%s': %s", path, strerror(-r));
+                return disk_error(error, r, "Cannot make disk", path);
 
         if (created) {
                 (void) bus_sender_uid(msg, &uid);
@@ -58,26 +86,55 @@ static int method_ensure_disk(sd_bus_message *msg, void *userdata, sd_bus_error 
         return sd_bus_reply_method_return(msg, "b", created);
 }
 
+static int method_replace_disk(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        ImageManager *m = userdata;
+        const char *desktop, *path, *template;
+        uid_t uid = (uid_t) -1;
+        int r;
+
+        r = sd_bus_message_read(msg, "sss", &desktop, &path, &template);
+        if (r < 0)
+                return r;
+        r = check_name(error, "desktop", desktop);
+        if (r >= 0)
+                r = check_disk_path(m, error, path);
+        if (r >= 0)
+                r = check_template_path(m, error, template);
+        if (r < 0)
+                return r;
+        r = disk_replace_overlay(m->config, path, template);
+        if (r < 0)
+                return disk_error(error, r, "Cannot make disk", path);
+
+        (void) bus_sender_uid(msg, &uid);
+        log_event(LOG_INFO, MID_DISK_CREATED,
+                  "VDESK_DESKTOP=%s", desktop,
+                  "VDESK_DISK=%s", path,
+                  "VDESK_TEMPLATE=%s", template,
+                  "VDESK_ACTOR_UID=%u", (unsigned) uid,
+                  "MESSAGE=Disk %s of desktop %s replaced by a new one on template %s", path, desktop, template);
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
 static int method_delete_disk(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         ImageManager *m = userdata;
-        const char *desktop, *path, *why;
+        const char *desktop, *path;
         uid_t uid = (uid_t) -1;
         int r;
 
         r = sd_bus_message_read(msg, "ss", &desktop, &path);
         if (r < 0)
                 return r;
-        r = check_desktop(desktop, error);
+        r = check_name(error, "desktop", desktop);
+        if (r >= 0)
+                r = check_disk_path(m, error, path);
         if (r < 0)
                 return r;
-        if ((why = disk_path_invalid_reason(m->config, path)))
-                return bus_error_setf(error, VDESK_ERROR_PATH_NOT_ALLOWED, "Disk path '%s' %s (%s)",
-                                      path, why, m->config->disk_dir);
         r = disk_delete(m->config, path);
         if (r == -ENOENT)
                 return bus_error_setf(error, VDESK_ERROR_NO_SUCH_DISK, "No disk '%s'", path);
         if (r < 0)
-                return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot delete '%s': %s", path, strerror(-r));
+                return disk_error(error, r, "Cannot delete", path);
 
         (void) bus_sender_uid(msg, &uid);
         log_event(LOG_INFO, MID_DISK_DELETED,
@@ -85,6 +142,198 @@ static int method_delete_disk(sd_bus_message *msg, void *userdata, sd_bus_error 
                   "VDESK_DISK=%s", path,
                   "VDESK_ACTOR_UID=%u", (unsigned) uid,
                   "MESSAGE=Disk %s of desktop %s deleted", path, desktop);
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+/* ---- templates ----------------------------------------------------------- */
+
+static int read_format(sd_bus_error *error, const char *s, DiskFormat *ret) {
+        *ret = disk_format_from_string(s);
+        if (*ret < 0)
+                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid format: '%s' is neither qcow2 nor raw", s);
+        return 0;
+}
+
+static int method_create_template_disk(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        ImageManager *m = userdata;
+        _cleanup_(freep) char *path = NULL;
+        const char *template, *format;
+        DiskFormat fmt;
+        uint64_t size;
+        int r;
+
+        r = sd_bus_message_read(msg, "sst", &template, &format, &size);
+        if (r < 0)
+                return r;
+        r = check_name(error, "template", template);
+        if (r >= 0)
+                r = read_format(error, format, &fmt);
+        if (r < 0)
+                return r;
+        if (size == 0 || size % 512 != 0)
+                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                      "Invalid size: %" PRIu64 " is not a positive multiple of 512 bytes", size);
+        r = template_disk_create(m->config, template, fmt, size, &path);
+        if (r == -EEXIST)
+                return bus_error_setf(error, VDESK_ERROR_TEMPLATE_EXISTS,
+                                      "Template %s has files in %s already", template, m->config->template_dir);
+        if (r < 0)
+                return disk_error(error, r, "Cannot make the disk of template", template);
+        log_info("Disk %s of template %s created (%s, %" PRIu64 " bytes)", path, template, format, size);
+        return sd_bus_reply_method_return(msg, "s", path);
+}
+
+static int method_begin_template_edit(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        ImageManager *m = userdata;
+        _cleanup_(freep) char *path = NULL;
+        const char *template, *base;
+        bool created;
+        int r;
+
+        r = sd_bus_message_read(msg, "ss", &template, &base);
+        if (r < 0)
+                return r;
+        r = check_name(error, "template", template);
+        if (r >= 0)
+                r = check_template_path(m, error, base);
+        if (r < 0)
+                return r;
+        r = template_edit_begin(m->config, template, base, &path, &created);
+        if (r == -EEXIST)
+                return bus_error_setf(error, VDESK_ERROR_BACKING_MISMATCH,
+                                      "Template %s has an edit overlay on another version; left as it is", template);
+        if (r < 0)
+                return disk_error(error, r, "Cannot make the edit overlay of template", template);
+        if (created)
+                log_info("Edit overlay %s of template %s created on %s", path, template, base);
+        return sd_bus_reply_method_return(msg, "s", path);
+}
+
+typedef struct CommitJob {
+        ImageManager *manager;
+        sd_bus_message *msg;
+        TemplateCommit tc;
+} CommitJob;
+
+static void commit_done(SpawnResult *res, int error, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        CommitJob *j = userdata;
+        int r = error;
+
+        if (r >= 0 && res->exit_status != 0) {
+                char *nl = strchr(res->err, '\n');
+
+                if (nl)
+                        *nl = 0;
+                (void) bus_error_setf(&e, SD_BUS_ERROR_FAILED, "qemu-img could not flatten %s: %s", j->tc.edit,
+                                      res->err);
+        } else if (r < 0)
+                (void) bus_error_setf(&e, SD_BUS_ERROR_FAILED, "Cannot flatten %s: %s", j->tc.edit, strerror(-r));
+        else {
+                r = template_commit_finish(&j->tc);
+                if (r < 0)
+                        (void) disk_error(&e, r, "Cannot put the new version in place:", j->tc.path);
+        }
+
+        if (sd_bus_error_is_set(&e)) {
+                template_commit_abort(&j->tc);
+                log_warning("%s", e.message);
+                (void) sd_bus_reply_method_error(j->msg, &e);
+        } else {
+                log_info("Edit %s flattened into %s", j->tc.edit, j->tc.path);
+                (void) sd_bus_reply_method_return(j->msg, "s", j->tc.path);
+        }
+        sd_bus_message_unref(j->msg);
+        template_commit_done(&j->tc);
+        free(j);
+}
+
+static int method_commit_template_edit(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        ImageManager *m = userdata;
+        const char *template, *format;
+        CommitJob *j;
+        DiskFormat fmt;
+        uint32_t version;
+        int r;
+
+        r = sd_bus_message_read(msg, "sus", &template, &version, &format);
+        if (r < 0)
+                return r;
+        r = check_name(error, "template", template);
+        if (r >= 0)
+                r = read_format(error, format, &fmt);
+        if (r < 0)
+                return r;
+        if (version < 2)
+                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid version: %u is below 2", version);
+
+        j = new0(CommitJob, 1);
+        if (!j)
+                return -ENOMEM;
+        r = template_commit_prepare(m->config, template, version, fmt, &j->tc);
+        if (r < 0) {
+                free(j);
+                if (r == -ENOENT)
+                        return bus_error_setf(error, VDESK_ERROR_NO_EDIT, "Template %s has no edit to commit", template);
+                if (r == -EEXIST)
+                        return bus_error_setf(error, VDESK_ERROR_TEMPLATE_EXISTS,
+                                              "Version %u of template %s exists already", version, template);
+                return disk_error(error, r, "Cannot commit template", template);
+        }
+        j->manager = m;
+        j->msg = sd_bus_message_ref(msg);
+        /* Flattening copies the whole template: off the loop, so that the
+         * hook's calls for starting desktops go on meanwhile. */
+        r = spawn_async(sd_bus_get_event(m->bus), j->tc.argv, COMMIT_TIMEOUT_USEC, commit_done, j);
+        if (r < 0) {
+                sd_bus_message_unref(j->msg);
+                template_commit_done(&j->tc);
+                free(j);
+                return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot run qemu-img: %s", strerror(-r));
+        }
+        return 1;
+}
+
+static int method_discard_template_edit(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        ImageManager *m = userdata;
+        const char *template;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &template);
+        if (r < 0)
+                return r;
+        r = check_name(error, "template", template);
+        if (r < 0)
+                return r;
+        r = template_edit_discard(m->config, template);
+        if (r == -ENOENT)
+                return bus_error_setf(error, VDESK_ERROR_NO_EDIT, "Template %s has no edit to discard", template);
+        if (r < 0)
+                return disk_error(error, r, "Cannot discard the edit of template", template);
+        log_info("Edit overlay of template %s discarded", template);
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_remove_template_file(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        ImageManager *m = userdata;
+        const char *template, *path;
+        int r;
+
+        r = sd_bus_message_read(msg, "ss", &template, &path);
+        if (r < 0)
+                return r;
+        r = check_name(error, "template", template);
+        if (r < 0)
+                return r;
+        r = template_file_remove(m->config, template, path);
+        if (r == -EPERM)
+                return bus_error_setf(error, VDESK_ERROR_PATH_NOT_ALLOWED,
+                                      "'%s' is not a version file vdesk made for template %s", path, template);
+        if (r == -ENOENT)
+                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_DISK, "No file '%s'", path);
+        if (r < 0)
+                return disk_error(error, r, "Cannot remove", path);
+        log_info("File %s of template %s removed", path, template);
         return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -105,10 +354,34 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", desktop, "s", path, "s", template),
                                 SD_BUS_RESULT("b", created),
                                 method_ensure_disk, 0),
+        SD_BUS_METHOD_WITH_ARGS("ReplaceDisk",
+                                SD_BUS_ARGS("s", desktop, "s", path, "s", template),
+                                SD_BUS_NO_RESULT,
+                                method_replace_disk, 0),
         SD_BUS_METHOD_WITH_ARGS("DeleteDisk",
                                 SD_BUS_ARGS("s", desktop, "s", path),
                                 SD_BUS_NO_RESULT,
                                 method_delete_disk, 0),
+        SD_BUS_METHOD_WITH_ARGS("CreateTemplateDisk",
+                                SD_BUS_ARGS("s", template, "s", format, "t", size),
+                                SD_BUS_RESULT("s", path),
+                                method_create_template_disk, 0),
+        SD_BUS_METHOD_WITH_ARGS("BeginTemplateEdit",
+                                SD_BUS_ARGS("s", template, "s", base),
+                                SD_BUS_RESULT("s", path),
+                                method_begin_template_edit, 0),
+        SD_BUS_METHOD_WITH_ARGS("CommitTemplateEdit",
+                                SD_BUS_ARGS("s", template, "u", version, "s", format),
+                                SD_BUS_RESULT("s", path),
+                                method_commit_template_edit, 0),
+        SD_BUS_METHOD_WITH_ARGS("DiscardTemplateEdit",
+                                SD_BUS_ARGS("s", template),
+                                SD_BUS_NO_RESULT,
+                                method_discard_template_edit, 0),
+        SD_BUS_METHOD_WITH_ARGS("RemoveTemplateFile",
+                                SD_BUS_ARGS("s", template, "s", path),
+                                SD_BUS_NO_RESULT,
+                                method_remove_template_file, 0),
         SD_BUS_VTABLE_END
 };
 

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-#include <endian.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/fs.h>
@@ -10,15 +9,89 @@
 
 #include "disk.h"
 #include "disk-util.h"
-#include "log.h"
 #include "macro.h"
-#include "process.h"
+#include "qcow2.h"
 #include "util.h"
 
-#define QEMU_IMG_TIMEOUT_USEC (60 * USEC_PER_SEC)
+#define EDIT_OVERLAY "edit.qcow2"
 
-/* An existing file at path: fine if it is our overlay of template. */
-static int check_existing(const char *path, const char *template) {
+static void fsync_dir(const char *dir) {
+        _cleanup_(closep) int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd >= 0)
+                (void) fsync(fd);
+}
+
+static char *dir_of(const char *path) {
+        const char *slash = strrchr(path, '/');
+
+        return slash ? strndup(path, (size_t) (slash - path)) : NULL;
+}
+
+/* A hidden name in path's directory, unique per process and call, so that a
+ * crash leaves a name no real disk can have. */
+static int temp_name(const char *path, char **ret) {
+        static unsigned counter = 0;
+        const char *base = strrchr(path, '/');
+        _cleanup_(freep) char *dir = dir_of(path);
+
+        if (!base || !dir)
+                return -ENOMEM;
+        if (asprintf(ret, "%s/.%s.%d.%u.tmp", dir, base + 1, (int) getpid(), counter++) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+/* Writes an empty qcow2 (an overlay of backing unless NULL) or a sparse raw
+ * file of size to a temporary file and renames it to path: with
+ * RENAME_NOREPLACE unless replace. */
+static int make_disk(const char *path, DiskFormat format, uint64_t size, const char *backing,
+                     DiskFormat backing_format, bool replace) {
+        _cleanup_(freep) char *tmp = NULL, *dir = NULL;
+        _cleanup_(closep) int fd = -1;
+        int r;
+
+        r = temp_name(path, &tmp);
+        if (r < 0)
+                return r;
+        dir = dir_of(path);
+        if (!dir)
+                return -ENOMEM;
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return -errno;
+        if (format == DISK_FORMAT_QCOW2)
+                r = qcow2_write_empty(fd, size, backing, backing_format);
+        else
+                r = ftruncate(fd, (off_t) size) < 0 ? -errno : 0;
+        if (r >= 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r >= 0 && syscall(SYS_renameat2, AT_FDCWD, tmp, AT_FDCWD, path, replace ? 0 : RENAME_NOREPLACE) < 0)
+                r = -errno;
+        if (r < 0) {
+                (void) unlink(tmp);
+                return r;
+        }
+        fsync_dir(dir);
+        return 0;
+}
+
+static int make_overlay(const char *path, const char *base, bool replace) {
+        DiskFormat fmt;
+        uint64_t size;
+        int r;
+
+        r = disk_probe_format(base, &fmt);
+        if (r >= 0)
+                r = disk_virtual_size(base, fmt, &size);
+        if (r < 0)
+                return r;
+        return make_disk(path, DISK_FORMAT_QCOW2, size, base, fmt, replace);
+}
+
+/* An existing file at path: 0 if it is an overlay of base, -EEXIST if it is
+ * something else, -ENOENT if there is none. */
+static int check_existing(const char *path, const char *base) {
         _cleanup_(freep) char *backing = NULL;
         int r;
 
@@ -27,83 +100,43 @@ static int check_existing(const char *path, const char *template) {
                 return -EEXIST;
         if (r < 0)
                 return r;
-        return streq_ptr(backing, template) ? 0 : -EEXIST;
+        return streq_ptr(backing, base) ? 0 : -EEXIST;
 }
 
-int disk_ensure_overlay(const VdeskConfig *c, const char *path, const char *template,
-                        bool *ret_created, char **ret_error) {
-        _cleanup_(spawn_result_done) SpawnResult res = {};
-        _cleanup_(freep) char *tmp = NULL;
-        DiskFormat fmt;
-        const char *base;
+/* Makes an overlay at path unless the same is there (*ret_created false). */
+static int ensure_overlay(const char *path, const char *base, bool *ret_created) {
         int r;
 
-        if (disk_path_invalid_reason(c, path) || template_path_invalid_reason(c, template))
-                return -EPERM;
-
-        r = check_existing(path, template);
+        r = check_existing(path, base);
         if (r != -ENOENT) {
                 if (r >= 0)
                         *ret_created = false;
                 return r;
         }
-
-        r = disk_probe_format(template, &fmt);
+        r = make_overlay(path, base, false);
+        if (r == -EEXIST) {
+                /* another caller was quicker: fine if it made the same */
+                r = check_existing(path, base);
+                if (r >= 0)
+                        *ret_created = false;
+                return r;
+        }
         if (r < 0)
                 return r;
-
-        /* Hidden, and unique per process and call, so that a crash leaves a
-         * name no real disk can have. */
-        static unsigned counter = 0;
-        base = strrchr(path, '/') + 1;
-        if (asprintf(&tmp, "%s/.%s.%d.%u.tmp", c->disk_dir, base, (int) getpid(), counter++) < 0)
-                return -ENOMEM;
-
-        {
-                char *argv[] = {
-                        (char *) "qemu-img", (char *) "create", (char *) "-q",
-                        (char *) "-f", (char *) "qcow2",
-                        (char *) "-F", (char *) disk_format_to_string(fmt),
-                        (char *) "-b", (char *) template,
-                        tmp, NULL,
-                };
-                r = spawn_run(argv, QEMU_IMG_TIMEOUT_USEC, &res);
-        }
-        if (r < 0) {
-                (void) unlink(tmp);
-                return r;
-        }
-        if (res.exit_status != 0) {
-                (void) unlink(tmp);
-                if (ret_error) {
-                        char *nl = strchr(res.err, '\n');
-                        if (nl)
-                                *nl = 0;
-                        *ret_error = strdup(res.err);
-                }
-                return -EIO;
-        }
-
-        /* RENAME_NOREPLACE: two callers racing for one disk cannot replace
-         * an overlay a running domain already has open. */
-        if (syscall(SYS_renameat2, AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) < 0) {
-                r = -errno;
-                (void) unlink(tmp);
-                if (r == -EEXIST) {
-                        r = check_existing(path, template);
-                        if (r >= 0)
-                                *ret_created = false;
-                }
-                return r;
-        }
-
-        {
-                _cleanup_(closep) int dfd = open(c->disk_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (dfd >= 0)
-                        (void) fsync(dfd);
-        }
         *ret_created = true;
         return 0;
+}
+
+int disk_ensure_overlay(const VdeskConfig *c, const char *path, const char *template, bool *ret_created) {
+        if (disk_path_invalid_reason(c, path) || template_path_invalid_reason(c, template))
+                return -EPERM;
+        return ensure_overlay(path, template, ret_created);
+}
+
+int disk_replace_overlay(const VdeskConfig *c, const char *path, const char *template) {
+        if (disk_path_invalid_reason(c, path) || template_path_invalid_reason(c, template))
+                return -EPERM;
+        return make_overlay(path, template, true);
 }
 
 int disk_delete(const VdeskConfig *c, const char *path) {
@@ -111,5 +144,167 @@ int disk_delete(const VdeskConfig *c, const char *path) {
                 return -EPERM;
         if (unlink(path) < 0)
                 return -errno;
+        return 0;
+}
+
+/* ---- templates' own files ------------------------------------------------ */
+
+static int template_dir(const VdeskConfig *c, const char *template, char **ret) {
+        if (name_invalid_reason(template))
+                return -EPERM;
+        if (asprintf(ret, "%s/%s", c->template_dir, template) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+int template_disk_create(const VdeskConfig *c, const char *template, DiskFormat format, uint64_t size,
+                         char **ret_path) {
+        _cleanup_(freep) char *dir = NULL, *path = NULL;
+        int r;
+
+        if (!disk_format_to_string(format) || size == 0)
+                return -EINVAL;
+        r = template_dir(c, template, &dir);
+        if (r < 0)
+                return r;
+        /* A fresh directory: a template's files are never mixed with an
+         * older template's of the same name. */
+        if (mkdir(dir, 0750) < 0)
+                return -errno;
+        fsync_dir(c->template_dir);
+        if (asprintf(&path, "%s/1.%s", dir, disk_format_to_string(format)) < 0)
+                r = -ENOMEM;
+        else
+                r = make_disk(path, format, size, NULL, 0, false);
+        if (r < 0) {
+                (void) rmdir(dir);
+                return r;
+        }
+        *ret_path = TAKE_PTR(path);
+        return 0;
+}
+
+static int edit_path(const VdeskConfig *c, const char *template, char **ret) {
+        _cleanup_(freep) char *dir = NULL;
+        int r;
+
+        r = template_dir(c, template, &dir);
+        if (r < 0)
+                return r;
+        if (asprintf(ret, "%s/" EDIT_OVERLAY, dir) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+int template_edit_begin(const VdeskConfig *c, const char *template, const char *base, char **ret_path,
+                        bool *ret_created) {
+        _cleanup_(freep) char *path = NULL;
+        int r;
+
+        if (template_path_invalid_reason(c, base))
+                return -EPERM;
+        r = edit_path(c, template, &path);
+        if (r < 0)
+                return r;
+        r = ensure_overlay(path, base, ret_created);
+        if (r < 0)
+                return r;
+        *ret_path = TAKE_PTR(path);
+        return 0;
+}
+
+void template_commit_done(TemplateCommit *tc) {
+        free(tc->edit);
+        free(tc->tmp);
+        free(tc->path);
+        *tc = (TemplateCommit) {};
+}
+
+int template_commit_prepare(const VdeskConfig *c, const char *template, unsigned version, DiskFormat format,
+                            TemplateCommit *ret) {
+        _cleanup_(template_commit_done) TemplateCommit tc = { .format = format };
+        struct stat st;
+        int r;
+
+        if (!disk_format_to_string(format) || version < 2)
+                return -EINVAL;
+        r = edit_path(c, template, &tc.edit);
+        if (r < 0)
+                return r;
+        if (lstat(tc.edit, &st) < 0)
+                return -errno;
+        if (asprintf(&tc.path, "%s/%s/%u.%s", c->template_dir, template, version, disk_format_to_string(format)) < 0)
+                return -ENOMEM;
+        if (access(tc.path, F_OK) == 0)
+                return -EEXIST;
+        r = temp_name(tc.path, &tc.tmp);
+        if (r < 0)
+                return r;
+        {
+                char *argv[] = {
+                        (char *) "qemu-img", (char *) "convert", (char *) "-q",
+                        (char *) "-f", (char *) "qcow2",
+                        (char *) "-O", (char *) disk_format_to_string(format),
+                        tc.edit, tc.tmp, NULL,
+                };
+                memcpy(tc.argv, argv, sizeof argv);
+        }
+        *ret = tc;
+        tc = (TemplateCommit) {};
+        return 0;
+}
+
+int template_commit_finish(TemplateCommit *tc) {
+        _cleanup_(freep) char *dir = dir_of(tc->path);
+        _cleanup_(closep) int fd = -1;
+
+        if (!dir)
+                return -ENOMEM;
+        /* The new version is on disk before its name is. */
+        fd = open(tc->tmp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0 || fsync(fd) < 0)
+                return -errno;
+        if (syscall(SYS_renameat2, AT_FDCWD, tc->tmp, AT_FDCWD, tc->path, RENAME_NOREPLACE) < 0)
+                return -errno;
+        (void) unlink(tc->edit);
+        fsync_dir(dir);
+        return 0;
+}
+
+void template_commit_abort(TemplateCommit *tc) {
+        if (tc->tmp)
+                (void) unlink(tc->tmp);
+}
+
+int template_edit_discard(const VdeskConfig *c, const char *template) {
+        _cleanup_(freep) char *path = NULL;
+        int r;
+
+        r = edit_path(c, template, &path);
+        if (r < 0)
+                return r;
+        if (unlink(path) < 0)
+                return -errno;
+        return 0;
+}
+
+int template_file_remove(const VdeskConfig *c, const char *template, const char *path) {
+        _cleanup_(freep) char *dir = NULL;
+        const char *base;
+        int r;
+
+        r = template_dir(c, template, &dir);
+        if (r < 0)
+                return r;
+        if (!path_is_normalized_absolute(path) || !path_startswith_dir(path, dir))
+                return -EPERM;
+        base = path + strlen(dir);
+        if (*base != '/' || strchr(base + 1, '/') || base[1] == '.' || streq(base + 1, EDIT_OVERLAY))
+                return -EPERM;
+        if (unlink(path) < 0)
+                return -errno;
+        if (rmdir(dir) < 0 && errno != ENOTEMPTY && errno != EEXIST)
+                return 0;
+        fsync_dir(c->template_dir);
         return 0;
 }

@@ -3,21 +3,69 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "conf.h"
 #include "disk-util.h"
 
-/* Desktop disks: qcow2 overlays in DiskDir backed by templates in
- * TemplateDir. The one module of imaged that runs qemu-img. */
+/* Disk files, made without running anything but for a commit's flattening:
+ * desktop disks (qcow2 overlays in DiskDir backed by a template version)
+ * and templates' own files in TemplateDir/<template>/: one file per version
+ * (<version>.<format>) and, while the template is edited, edit.qcow2 on the
+ * version being edited. Every file is made under a hidden temporary name and
+ * renamed into place, so that nobody ever sees a half-made disk. Paths must
+ * be valid (disk-util.h: -EPERM here if not). */
 
-/* Makes sure path is a qcow2 overlay backed by template: created through a
- * temporary file and a no-replace rename, so that nobody ever sees a half
- * made disk. An existing overlay on the same template is fine (*ret_created
- * false); one on another is -EEXIST. Paths must be valid (checked by the
- * caller with disk-util.h: -EPERM here if not). On a qemu-img
- * failure, -EIO with its message in *ret_error. */
-int disk_ensure_overlay(const VdeskConfig *c, const char *path, const char *template,
-                        bool *ret_created, char **ret_error);
+/* Makes sure path is a qcow2 overlay backed by template. An existing
+ * overlay on the same template is fine (*ret_created false); one on another
+ * is -EEXIST; two callers racing for one path cannot replace an overlay a
+ * running domain has open. -EBADMSG if the template is a qcow2 file whose
+ * header makes no sense. */
+int disk_ensure_overlay(const VdeskConfig *c, const char *path, const char *template, bool *ret_created);
+
+/* Replaces path, whatever it is, with a new empty overlay of template in
+ * one rename: a desktop given a fresh disk (it must not be running). */
+int disk_replace_overlay(const VdeskConfig *c, const char *path, const char *template);
 
 /* Removes a desktop disk; -ENOENT if absent. */
 int disk_delete(const VdeskConfig *c, const char *path);
+
+/* The new, empty disk of a template being built: version 1, of size bytes.
+ * -EEXIST if the template has files already. */
+int template_disk_create(const VdeskConfig *c, const char *template, DiskFormat format, uint64_t size,
+                         char **ret_path);
+
+/* The overlay an edit writes to, on base (a file of the template). An
+ * existing edit overlay on base is adopted (*ret_created false); one on
+ * another base is -EEXIST. */
+int template_edit_begin(const VdeskConfig *c, const char *template, const char *base, char **ret_path,
+                        bool *ret_created);
+
+/* A commit: the edit overlay's chain is flattened by
+ *   qemu-img convert -O <format> <edit> <tmp>
+ * (run by the caller with tc.argv), then
+ * template_commit_finish() renames tmp to the version's file (never over an
+ * existing one) and removes the edit overlay. Until then nothing a domain
+ * uses has changed; on failure template_commit_abort() removes tmp. */
+typedef struct TemplateCommit {
+        char *edit;             /* TemplateDir/<template>/edit.qcow2 */
+        char *tmp;              /* hidden, in the same directory */
+        char *path;             /* TemplateDir/<template>/<version>.<format> */
+        DiskFormat format;
+        char *argv[10];         /* qemu-img's, pointing into the above */
+} TemplateCommit;
+
+int template_commit_prepare(const VdeskConfig *c, const char *template, unsigned version, DiskFormat format,
+                            TemplateCommit *ret);
+int template_commit_finish(TemplateCommit *tc);
+void template_commit_abort(TemplateCommit *tc);
+void template_commit_done(TemplateCommit *tc);
+
+/* Drops the edit overlay; -ENOENT if there is none. */
+int template_edit_discard(const VdeskConfig *c, const char *template);
+
+/* Removes one file of a template (a version vdesk made). Files outside
+ * TemplateDir/<template>/, and its edit overlay, are -EPERM: a template
+ * registered from a file the admin put elsewhere keeps that file. The
+ * template's directory goes with its last file. */
+int template_file_remove(const VdeskConfig *c, const char *template, const char *path);

@@ -41,6 +41,14 @@
 #define VDESK_ERROR_IMPORT_REJECTED     "org.vdesk.Error.ImportRejected"
 #define VDESK_ERROR_NOT_YOUR_DESKTOP    "org.vdesk.Error.NotYourDesktop"
 #define VDESK_ERROR_NO_SUCH_NETWORK     "org.vdesk.Error.NoSuchNetwork"
+#define VDESK_ERROR_BAD_IMAGE           "org.vdesk.Error.BadImage"
+#define VDESK_ERROR_NO_EDIT             "org.vdesk.Error.NoEdit"
+#define VDESK_ERROR_NO_SUCH_ISO         "org.vdesk.Error.NoSuchIso"
+#define VDESK_ERROR_NOT_AN_ISO          "org.vdesk.Error.NotAnIso"
+#define VDESK_ERROR_TEMPLATE_BUSY       "org.vdesk.Error.TemplateBusy"
+#define VDESK_ERROR_TEMPLATE_IN_USE     "org.vdesk.Error.TemplateInUse"
+#define VDESK_ERROR_TEMPLATE_NOT_INSTALLED "org.vdesk.Error.TemplateNotInstalled"
+#define VDESK_ERROR_TEMPLATE_RUNNING    "org.vdesk.Error.TemplateRunning"
 
 /* InvalidArgs "Invalid FIELD: reason" unless value is a valid vdesk name
  * (util.h's name rules); 0 if it is. */

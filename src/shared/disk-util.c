@@ -19,6 +19,13 @@ const char *disk_format_to_string(DiskFormat f) {
         return f >= 0 && f < _DISK_FORMAT_MAX ? disk_format_table[f] : NULL;
 }
 
+DiskFormat disk_format_from_string(const char *s) {
+        for (DiskFormat f = 0; f < _DISK_FORMAT_MAX; f++)
+                if (streq_ptr(s, disk_format_table[f]))
+                        return f;
+        return _DISK_FORMAT_INVALID;
+}
+
 const char *disk_path_invalid_reason(const VdeskConfig *c, const char *path) {
         const char *base;
         size_t l;
@@ -42,6 +49,7 @@ const char *disk_path_invalid_reason(const VdeskConfig *c, const char *path) {
 
 const char *template_path_invalid_reason(const VdeskConfig *c, const char *template) {
         char real_dir[PATH_MAX], real[PATH_MAX];
+        const char *base;
         struct stat st;
 
         if (!path_is_normalized_absolute(template))
@@ -54,6 +62,12 @@ const char *template_path_invalid_reason(const VdeskConfig *c, const char *templ
                 return "resolves to a file outside the template directory";
         if (stat(real, &st) < 0 || !S_ISREG(st.st_mode))
                 return "is not a regular file";
+        base = strrchr(template, '/') + 1;
+        if (base[0] == '.')
+                return "is a hidden file name";
+        /* TemplateDir/<template>/edit.qcow2 changes while it is edited. */
+        if (streq(base, "edit.qcow2") && base - 1 > template + strlen(c->template_dir))
+                return "is a template's edit overlay, not a version";
         return NULL;
 }
 

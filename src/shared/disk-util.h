@@ -18,13 +18,16 @@ typedef enum DiskFormat {
 } DiskFormat;
 
 const char *disk_format_to_string(DiskFormat f);
+DiskFormat disk_format_from_string(const char *s);
 
 /* Checks that path names a file directly in DiskDir ending in .qcow2.
  * Returns NULL or a reason. */
 const char *disk_path_invalid_reason(const VdeskConfig *c, const char *path);
 
 /* Checks that template is an existing regular file inside TemplateDir, also
- * after resolving symlinks. Returns NULL or a reason. */
+ * after resolving symlinks, and neither hidden (a file being made) nor a
+ * template's edit overlay (TemplateDir/<name>/edit.qcow2). Returns NULL or
+ * a reason. */
 const char *template_path_invalid_reason(const VdeskConfig *c, const char *template);
 
 /* Reads a file's format from its first bytes. */

@@ -95,6 +95,11 @@ static inline const char *startswith(const char *s, const char *prefix) {
 }
 
 /* Frees *p and replaces it with a copy of s (or NULL); -ENOMEM on failure. */
+static inline void *mfree(void *p) {
+        free(p);
+        return NULL;
+}
+
 static inline int free_and_strdup(char **p, const char *s) {
         char *t = NULL;
 

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/epoll.h>
 #include <sys/wait.h>
 
 #include "macro.h"
@@ -39,7 +40,7 @@ static int capture_read(Capture *c) {
 
         k = read(c->fd, tmp, sizeof tmp);
         if (k < 0)
-                return errno == EINTR || errno == EAGAIN ? 1 : -errno;
+                return errno == EINTR ? 1 : -errno;     /* -EAGAIN: nothing now */
         if (k == 0)
                 return 0;
         if (c->n < CAPTURE_MAX) {
@@ -55,13 +56,45 @@ static int capture_read(Capture *c) {
         return 1;
 }
 
-int spawn_run(char *const argv[], uint64_t timeout_usec, SpawnResult *ret) {
-        _cleanup_(closep) int out_r = -1, out_w = -1, err_r = -1, err_w = -1;
+/* Starts argv with stdin from /dev/null and stdout, stderr on the given
+ * descriptors (-1: /dev/null). */
+static int spawn_child(char *const argv[], int out_w, int err_w, pid_t *ret_pid) {
         posix_spawn_file_actions_t fa;
         posix_spawnattr_t attr;
+        sigset_t none, all;
+        int r;
+
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+        if (out_w >= 0)
+                posix_spawn_file_actions_adddup2(&fa, out_w, STDOUT_FILENO);
+        else
+                posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+        if (err_w >= 0)
+                posix_spawn_file_actions_adddup2(&fa, err_w, STDERR_FILENO);
+        else
+                posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+
+        /* Daemons block the signals they handle through sd-event; the child
+         * must not inherit that mask. */
+        posix_spawnattr_init(&attr);
+        sigemptyset(&none);
+        posix_spawnattr_setsigmask(&attr, &none);
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+        sigfillset(&all);
+        posix_spawnattr_setsigdefault(&attr, &all);
+
+        r = strchr(argv[0], '/') ? posix_spawn(ret_pid, argv[0], &fa, &attr, argv, environ)
+                                 : posix_spawnp(ret_pid, argv[0], &fa, &attr, argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&attr);
+        return -r;
+}
+
+int spawn_run(char *const argv[], uint64_t timeout_usec, SpawnResult *ret) {
+        _cleanup_(closep) int out_r = -1, out_w = -1, err_r = -1, err_w = -1;
         Capture cap[2] = {};
         unsigned long long deadline;
-        sigset_t none;
         pid_t pid;
         int pipefd[2], status, r;
 
@@ -77,29 +110,9 @@ int spawn_run(char *const argv[], uint64_t timeout_usec, SpawnResult *ret) {
                 return -errno;
         err_r = pipefd[0], err_w = pipefd[1];
 
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_adddup2(&fa, out_w, STDOUT_FILENO);
-        posix_spawn_file_actions_adddup2(&fa, err_w, STDERR_FILENO);
-
-        /* Daemons block the signals they handle through sd-event; the child
-         * must not inherit that mask. */
-        posix_spawnattr_init(&attr);
-        sigemptyset(&none);
-        posix_spawnattr_setsigmask(&attr, &none);
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-        {
-                sigset_t all;
-                sigfillset(&all);
-                posix_spawnattr_setsigdefault(&attr, &all);
-        }
-
-        r = strchr(argv[0], '/') ? posix_spawn(&pid, argv[0], &fa, &attr, argv, environ)
-                                 : posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        posix_spawnattr_destroy(&attr);
-        if (r != 0)
-                return -r;
+        r = spawn_child(argv, out_w, err_w, &pid);
+        if (r < 0)
+                return r;
         /* The child holds the write ends now; ours must go for EOF to come. */
         close(TAKE_FD(out_w));
         close(TAKE_FD(err_w));
@@ -163,4 +176,123 @@ int spawn_run(char *const argv[], uint64_t timeout_usec, SpawnResult *ret) {
                 return -ENOMEM;
         }
         return 0;
+}
+
+/* ---- on an event loop ---------------------------------------------------- */
+
+struct SpawnJob {
+        sd_event_source *child, *io, *timer;
+        Capture err;
+        bool timed_out;
+        SpawnDoneFunc done;
+        void *userdata;
+};
+
+static void spawn_job_free(SpawnJob *j) {
+        sd_event_source_disable_unref(j->child);
+        sd_event_source_disable_unref(j->io);
+        sd_event_source_disable_unref(j->timer);
+        if (j->err.fd >= 0)
+                close(j->err.fd);
+        free(j->err.buf);
+        free(j);
+}
+
+static int on_err_readable(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        SpawnJob *j = userdata;
+        int r = capture_read(&j->err);
+
+        if (r == 0 || (r < 0 && r != -EAGAIN))  /* EOF, or nothing more to be had */
+                j->io = sd_event_source_disable_unref(j->io);
+        return 0;
+}
+
+static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        SpawnJob *j = userdata;
+
+        j->timed_out = true;
+        (void) sd_event_source_send_child_signal(j->child, SIGKILL, NULL, 0);
+        return 0;
+}
+
+static int on_child_exited(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        SpawnJob *j = userdata;
+        SpawnResult res = {};
+        int error = 0;
+
+        /* The child is gone: all it wrote is in the (non-blocking) pipe. */
+        if (j->io)
+                while (capture_read(&j->err) > 0)
+                        ;
+        if (j->timed_out)
+                error = -ETIMEDOUT;
+        else {
+                res.exit_status = si->si_code == CLD_EXITED ? si->si_status : 128 + si->si_status;
+                res.out = strdup("");
+                res.err = j->err.buf ?: strdup("");
+                j->err.buf = NULL;
+                if (!res.out || !res.err)
+                        error = -ENOMEM;
+        }
+        j->done(error < 0 ? NULL : &res, error, j->userdata);
+        spawn_result_done(&res);
+        spawn_job_free(j);
+        return 0;
+}
+
+int spawn_async(sd_event *e, char *const argv[], uint64_t timeout_usec, SpawnDoneFunc done, void *userdata) {
+        _cleanup_(closep) int err_w = -1;
+        SpawnJob *j;
+        sigset_t ss;
+        pid_t pid;
+        int pipefd[2], r;
+
+        if (!argv || !argv[0] || !done)
+                return -EINVAL;
+        if (dry_run_func) {
+                SpawnResult res = {};
+
+                r = dry_run_func(argv, &res, dry_run_userdata);
+                done(r < 0 ? NULL : &res, MIN(r, 0), userdata);
+                spawn_result_done(&res);
+                return 0;
+        }
+
+        /* sd-event learns of the exit through SIGCHLD, which must be
+         * blocked for that (the child gets an empty mask). */
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGCHLD);
+        if (sigprocmask(SIG_BLOCK, &ss, NULL) < 0)
+                return -errno;
+
+        j = new0(SpawnJob, 1);
+        if (!j)
+                return -ENOMEM;
+        j->err.fd = -1;
+        j->done = done;
+        j->userdata = userdata;
+        if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        j->err.fd = pipefd[0];
+        err_w = pipefd[1];
+        r = sd_event_add_io(e, &j->io, j->err.fd, EPOLLIN, on_err_readable, j);
+        if (r >= 0)
+                r = sd_event_add_time_relative(e, &j->timer, CLOCK_MONOTONIC, timeout_usec, 0, on_timeout, j);
+        if (r >= 0)
+                r = spawn_child(argv, -1, err_w, &pid);
+        if (r < 0)
+                goto fail;
+        r = sd_event_add_child(e, &j->child, pid, WEXITED, on_child_exited, j);
+        if (r < 0) {
+                (void) kill(pid, SIGKILL);
+                (void) waitpid(pid, NULL, 0);
+                goto fail;
+        }
+        return 0;
+
+fail:
+        spawn_job_free(j);
+        return r;
 }

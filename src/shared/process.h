@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdint.h>
+#include <systemd/sd-event.h>
 
 /* Runs a program with posix_spawn and an argv array: never a shell. */
 
@@ -24,3 +25,15 @@ void spawn_set_dry_run(SpawnDryRunFunc func, void *userdata);
 int spawn_run(char *const argv[], uint64_t timeout_usec, SpawnResult *ret);
 
 void spawn_result_done(SpawnResult *r);
+
+typedef struct SpawnJob SpawnJob;
+
+/* Called once when the program ended: with its result and error 0, or with
+ * NULL and -ETIMEDOUT (killed after the timeout) or another errno. The
+ * result is freed after the call. */
+typedef void (*SpawnDoneFunc)(SpawnResult *result, int error, void *userdata);
+
+/* Runs argv like spawn_run() but on the event loop e: returns at once and
+ * calls done later (stdout goes to /dev/null; stderr is captured). Blocks
+ * SIGCHLD in the calling thread, as sd-event needs. */
+int spawn_async(sd_event *e, char *const argv[], uint64_t timeout_usec, SpawnDoneFunc done, void *userdata);

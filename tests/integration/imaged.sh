@@ -51,9 +51,9 @@ check "desktop name with shell metacharacters" fails_with "Invalid desktop" \
         imaged_call EnsureDisk sss 'x$(reboot)' "$D/x.qcow2" "$T/templates/base.img"
 check "nothing was created by the refused calls" cmp -s "$T/before" <(ls -A "$D")
 
-# a template qemu-img cannot use: its message comes back, nothing is left
+# a template that is no image qemu can use: named, nothing is left
 printf 'QFI\xfbgarbage' >"$T/templates/broken.qcow2"
-check "qemu-img's failure is reported" fails_with "qemu-img failed" \
+check "a broken qcow2 template is named" fails_with "is not a disk image qemu can use" \
         imaged_call EnsureDisk sss x "$D/x.qcow2" "$T/templates/broken.qcow2"
 check "... and no file is left" cmp -s "$T/before" <(ls -A "$D")
 
@@ -72,5 +72,71 @@ done
 wait "${callers[@]}"
 check "four concurrent EnsureDisk: exactly one created" test "$(cat "$T"/par? | sort | tr '\n' ' ')" = "b false b false b false b true "
 check "... and the disk is sound" qemu-img check -q "$D/carol.qcow2"
+
+# ---- templates: versions, edits, commits, with the real qemu-img ----------
+TD=$T/templates
+chain() { qemu-img info --backing-chain --output=json "$1" | jq -r '[.[].filename] | join(" -> ")'; }
+path_of() { sed -n 's/^s "\(.*\)"$/\1/p'; }
+
+ls -AR "$TD" >"$T/tbefore"
+check "CreateTemplateDisk: a name with /" fails_with "Invalid template" imaged_call CreateTemplateDisk sst 'a/b' qcow2 1073741824
+check "CreateTemplateDisk: a name with .." fails_with "Invalid template" imaged_call CreateTemplateDisk sst 'a..b' qcow2 1073741824
+check "CreateTemplateDisk: an empty name" fails_with "Invalid template: is empty" imaged_call CreateTemplateDisk sst '' qcow2 1073741824
+check "CreateTemplateDisk: size 0" fails_with "Invalid size" imaged_call CreateTemplateDisk sst win qcow2 0
+check "CreateTemplateDisk: an odd size" fails_with "Invalid size" imaged_call CreateTemplateDisk sst win qcow2 1000
+check "CreateTemplateDisk: format vmdk" fails_with "Invalid format" imaged_call CreateTemplateDisk sst win vmdk 1073741824
+check "... none of them made a file" cmp -s "$T/tbefore" <(ls -AR "$TD")
+
+V1=$(imaged_call CreateTemplateDisk sst win qcow2 1073741824 | path_of)
+check "a template's first version is TemplateDir/<name>/1.qcow2" test "$V1" = "$TD/win/1.qcow2"
+check "... qcow2 of 1 GiB without backing" \
+        test "$(qemu-img info --output=json "$V1" | jq -r '"\(.format) \(."virtual-size") \(."backing-filename")"')" = "qcow2 1073741824 null"
+check "... qemu-img check passes" qemu-img check -q "$V1"
+check "a second build of the name: TemplateExists" fails_with "has files" \
+        imaged_call CreateTemplateDisk sst win qcow2 1073741824
+# the "installation": data written into version 1
+qemu-io -c 'write -P 0x11 0 1M' "$V1" >/dev/null
+
+check "a desktop on version 1" test "$(imaged_call EnsureDisk sss d1 "$D/d1.qcow2" "$V1")" = "b true"
+qemu-io -c 'write -P 0xd1 4M 1M' "$D/d1.qcow2" >/dev/null
+check "... its chain is d1 -> version 1" test "$(chain "$D/d1.qcow2")" = "$D/d1.qcow2 -> $V1"
+
+check "CommitTemplateEdit with no edit open: NoEdit" fails_with "has no edit to commit" \
+        imaged_call CommitTemplateEdit sus win 2 qcow2
+check "DiscardTemplateEdit with no edit open: NoEdit" fails_with "has no edit to discard" \
+        imaged_call DiscardTemplateEdit s win
+E=$(imaged_call BeginTemplateEdit ss win "$V1" | path_of)
+check "an edit is an overlay on version 1" test "$(chain "$E")" = "$E -> $V1"
+check "an edit overlay is no template a desktop may use" fails_with "edit overlay" \
+        imaged_call EnsureDisk sss d9 "$D/d9.qcow2" "$E"
+qemu-io -c 'write -P 0x22 1M 1M' "$E" >/dev/null
+sum_v1=$(md5sum <"$V1")
+V2=$(busctl --system --timeout=600 call org.vdesk.images1 /org/vdesk/images1 org.vdesk.images1.Manager \
+        CommitTemplateEdit sus win 2 qcow2 | path_of)
+check "a commit makes version 2 as a new file" test "$V2" = "$TD/win/2.qcow2"
+check "... flattened: no backing file" test "$(chain "$V2")" = "$V2"
+check "... holding the install and the edit" \
+        qemu-io -c 'read -P 0x11 0 1M' -c 'read -P 0x22 1M 1M' "$V2"
+check "... qemu-img check passes on it" qemu-img check -q "$V2"
+check "... the edit overlay is gone" test ! -e "$E"
+check "version 1 is untouched by the commit" test "$(md5sum <"$V1")" = "$sum_v1"
+check "the desktop on version 1 is still valid" qemu-img check -q "$D/d1.qcow2"
+check "... still on version 1" test "$(chain "$D/d1.qcow2")" = "$D/d1.qcow2 -> $V1"
+check "... and reads its own data over version 1's" \
+        qemu-io -c 'read -P 0x11 0 1M' -c 'read -P 0 1M 1M' -c 'read -P 0xd1 4M 1M' "$D/d1.qcow2"
+imaged_call BeginTemplateEdit ss win "$V2" >/dev/null
+check "a commit to an existing version: TemplateExists" fails_with "exists already" \
+        imaged_call CommitTemplateEdit sus win 2 qcow2
+check "DiscardTemplateEdit drops the open edit" imaged_call DiscardTemplateEdit s win
+check "... and its file" test ! -e "$TD/win/edit.qcow2"
+
+check "ReplaceDisk re-issues d1 on version 2" imaged_call ReplaceDisk sss d1 "$D/d1.qcow2" "$V2"
+check "... its chain is d1 -> version 2" test "$(chain "$D/d1.qcow2")" = "$D/d1.qcow2 -> $V2"
+check "... and it is a fresh disk" qemu-io -c 'read -P 0 4M 1M' -c 'read -P 0x22 1M 1M' "$D/d1.qcow2"
+check "RemoveTemplateFile of a file outside the template: refused" fails_with "is not a version file" \
+        imaged_call RemoveTemplateFile ss win "$T/templates/base.img"
+check "... which is still there" test -f "$T/templates/base.img"
+check "RemoveTemplateFile of version 1" imaged_call RemoveTemplateFile ss win "$V1"
+check "... gone, version 2 kept" test ! -e "$V1" -a -f "$V2"
 
 finish

@@ -55,8 +55,58 @@ static void test_dry_run(void) {
         spawn_set_dry_run(NULL, NULL);
 }
 
+typedef struct AsyncOutcome {
+        int calls, error, exit_status;
+        char err[64];
+} AsyncOutcome;
+
+static void async_done(SpawnResult *res, int error, void *userdata) {
+        AsyncOutcome *o = userdata;
+
+        o->calls++;
+        o->error = error;
+        if (res) {
+                o->exit_status = res->exit_status;
+                snprintf(o->err, sizeof o->err, "%s", res->err);
+        }
+}
+
+/* Runs e until both outcomes are in (or 10 s passed). */
+static void run_until(sd_event *e, AsyncOutcome *a, AsyncOutcome *b) {
+        unsigned long long deadline = now_usec() + 10 * USEC_PER_SEC;
+
+        while ((a->calls == 0 || b->calls == 0) && now_usec() < deadline)
+                CHECK(sd_event_run(e, 100 * 1000) >= 0);
+}
+
+static void test_async(void) {
+        _cleanup_(sd_event_unrefp) sd_event *e = NULL;
+        char *fail[] = { (char *) "sh", (char *) "-c", (char *) "echo oops >&2; exit 4", NULL };
+        char *slow[] = { (char *) "sleep", (char *) "5", NULL };
+        char *missing[] = { (char *) "/nonexistent/program", NULL };
+        AsyncOutcome a = {}, b = {};
+        unsigned long long t0;
+
+        CHECK(sd_event_new(&e) >= 0);
+        t0 = now_usec();
+        /* two at once: the loop serves both while they run */
+        CHECK_INT(spawn_async(e, fail, 5 * USEC_PER_SEC, async_done, &a), 0);
+        CHECK_INT(spawn_async(e, slow, USEC_PER_SEC / 5, async_done, &b), 0);
+        run_until(e, &a, &b);
+        CHECK_INT(a.calls, 1);
+        CHECK_INT(a.error, 0);
+        CHECK_INT(a.exit_status, 4);
+        CHECK_STR(a.err, "oops\n");
+        CHECK_INT(b.calls, 1);
+        CHECK_INT(b.error, -ETIMEDOUT);
+        CHECK(now_usec() - t0 < 2 * USEC_PER_SEC);
+        CHECK_INT(spawn_async(e, missing, USEC_PER_SEC, async_done, &a), -ENOENT);
+        CHECK_INT(a.calls, 1);                  /* a refused start calls nobody */
+}
+
 int main(void) {
         test_real();
         test_dry_run();
+        test_async();
         return test_summary();
 }
