@@ -6,6 +6,7 @@
 #include "bus-error.h"
 #include "bus-util.h"
 #include "daemon-util.h"
+#include "iso.h"
 #include "log.h"
 #include "manager.h"
 
@@ -43,6 +44,10 @@ int main(int argc, char *argv[]) {
         r = virt_event_register(m->event);
         if (r < 0)
                 return log_error_errno(r, "Cannot put libvirt's events on the loop: %m"), EXIT_FAILURE;
+
+        r = iso_catalog_start(m);
+        if (r < 0)
+                return EXIT_FAILURE;
 
         if (daemon_bus_open(&m->config, m->event, &m->bus) < 0)
                 return EXIT_FAILURE;

@@ -12,17 +12,6 @@
 
 #define IMAGED_BUS_NAME "org.vdesk.images1"
 
-void template_done(Template *t) {
-        free(t->path);
-        t->path = NULL;
-}
-
-void template_list_free(Template *t, size_t n) {
-        for (size_t i = 0; i < n && t; i++)
-                template_done(&t[i]);
-        free(t);
-}
-
 void desktop_done(Desktop *d) {
         free(d->template_path);
         free(d->disk_path);
@@ -35,73 +24,13 @@ void desktop_list_free(Desktop *d, size_t n) {
         free(d);
 }
 
-/* ---- templates ----------------------------------------------------------- */
-
-static int template_row(char *const *c, unsigned n, void *userdata) {
-        Template *t = db_rows_push(userdata);
-
-        if (!t)
-                return -ENOMEM;
-        snprintf(t->name, sizeof t->name, "%s", c[0]);
-        snprintf(t->format, sizeof t->format, "%s", c[2]);
-        t->path = strdup(c[1]);
-        return t->path ? 0 : -ENOMEM;
-}
-
-int template_list(Manager *m, Template **ret, size_t *ret_n) {
-        DbRows rows = { .size = sizeof(Template) };
-        int r;
-
-        r = db_exec(m->db, "SELECT name, path, format FROM templates ORDER BY name", NULL, 0, template_row, &rows, NULL);
-        if (r < 0) {
-                template_list_free(rows.items, rows.n);
-                return r;
-        }
-        *ret = rows.items;
-        *ret_n = rows.n;
-        return 0;
-}
-
-int template_register(Manager *m, const char *name, const char *path, uid_t actor, sd_bus_error *error) {
-        const char *why;
-        DiskFormat fmt;
-        int r;
-
-        r = bus_error_check_name(error, "name", name);
-        if (r < 0)
-                return r;
-        why = template_path_invalid_reason(&m->config, path);
-        if (why)
-                return bus_error_setf(error, VDESK_ERROR_PATH_NOT_ALLOWED, "Invalid path: '%s' %s (%s)",
-                                      path, why, m->config.template_dir);
-        r = disk_probe_format(path, &fmt);
-        if (r < 0)
-                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid path: cannot read '%s': %s",
-                                      path, strerror(-r));
-
-        r = db_exec(m->db, "INSERT INTO templates (name, path, format) VALUES (?, ?, ?)",
-                    (DbValue[]) { DBV_STR(name), DBV_STR(path), DBV_STR(disk_format_to_string(fmt)) }, 3,
-                    NULL, NULL, NULL);
-        if (r == -EEXIST)
-                return bus_error_setf(error, VDESK_ERROR_TEMPLATE_EXISTS, "A template with this %s exists already",
-                                      streq(db_error_key(m->db), "path") ? "path" : "name");
-        if (r < 0)
-                return db_bus_error(m->db, r, error);
-
-        log_event(LOG_INFO, MID_TEMPLATE_REGISTERED,
-                  "VDESK_TEMPLATE=%s", name,
-                  "VDESK_TEMPLATE_PATH=%s", path,
-                  "VDESK_ACTOR_UID=%u", (unsigned) actor,
-                  "MESSAGE=Template %s registered (%s, %s)", name, path, disk_format_to_string(fmt));
-        return 0;
-}
-
 /* ---- desktops ------------------------------------------------------------ */
 
 #define DESKTOP_COLUMNS \
-        "d.id, d.name, d.uuid, a.name, t.name, t.path, d.disk_path, d.address, d.mac, d.rdp_port, d.state, " \
-        "COALESCE(c.name, '') " \
+        "d.id, d.name, d.uuid, a.name, t.name, v.path, d.disk_path, d.address, d.mac, d.rdp_port, d.state, " \
+        "COALESCE(c.name, ''), v.version " \
         "FROM desktops d JOIN accounts a ON a.id = d.account_id JOIN templates t ON t.id = d.template_id " \
+        "JOIN template_versions v ON v.id = d.template_version_id " \
         "LEFT JOIN categories c ON c.id = d.category_id "
 
 static int desktop_row(char *const *c, unsigned n, void *userdata) {
@@ -121,6 +50,7 @@ static int desktop_row(char *const *c, unsigned n, void *userdata) {
         d->rdp_port = (uint16_t) strtoul(c[9], NULL, 10);
         snprintf(d->state, sizeof d->state, "%s", c[10]);
         snprintf(d->category, sizeof d->category, "%s", c[11]);
+        d->template_version = (unsigned) strtoul(c[12], NULL, 10);
         return d->template_path && d->disk_path ? 0 : -ENOMEM;
 }
 
@@ -195,12 +125,58 @@ static int u32_row(char *const *c, unsigned n, void *userdata) {
         return 0;
 }
 
-static int template_path_row(char *const *c, unsigned n, void *userdata) {
-        char **p = userdata;
+/* What a new desktop takes of its template: the newest version. */
+typedef struct TemplateChoice {
+        uint64_t id;
+        uint64_t version_id;
+        unsigned version;
+        char *path;
+        bool installed;
+        unsigned memory_mib;
+        unsigned vcpus;
+} TemplateChoice;
 
-        free(*p);
-        *p = strdup(c[0]);
-        return *p ? 0 : -ENOMEM;
+static void template_choice_done(TemplateChoice *t) {
+        free(t->path);
+        t->path = NULL;
+}
+
+static int template_choice_row(char *const *c, unsigned n, void *userdata) {
+        TemplateChoice *t = userdata;
+
+        t->id = strtoull(c[0], NULL, 10);
+        t->version_id = strtoull(c[1], NULL, 10);
+        free(t->path);
+        t->path = strdup(c[2]);
+        t->installed = !streq(c[3], "building");
+        t->memory_mib = (unsigned) strtoul(c[4], NULL, 10);
+        t->vcpus = (unsigned) strtoul(c[5], NULL, 10);
+        t->version = (unsigned) strtoul(c[6], NULL, 10);
+        return t->path ? 0 : -ENOMEM;
+}
+
+/* Locks the template's row until the transaction ends: a commit cannot
+ * change its newest version under a desktop being made. */
+static int template_choose(Manager *m, const char *template, TemplateChoice *ret, sd_bus_error *error) {
+        int r;
+
+        r = db_exec(m->db,
+                    "SELECT t.id, v.id, v.path, t.state, t.memory_mib, t.vcpus, v.version FROM templates t "
+                    "JOIN template_versions v ON v.template_id = t.id AND v.version = t.version "
+                    "WHERE t.name = ? FOR UPDATE",
+                    (DbValue[]) { DBV_STR(template) }, 1, template_choice_row, ret, NULL);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        if (ret->id == 0) {
+                db_rollback(m->db);
+                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_TEMPLATE, "Invalid template: no template '%s'", template);
+        }
+        if (!ret->installed) {
+                db_rollback(m->db);
+                return bus_error_setf(error, VDESK_ERROR_TEMPLATE_NOT_INSTALLED,
+                                      "Invalid template: %s is being built; finish it first", template);
+        }
+        return 0;
 }
 
 static void console_log_path(Manager *m, const char *name, char **ret) {
@@ -210,10 +186,10 @@ static void console_log_path(Manager *m, const char *name, char **ret) {
 
 int desktop_create(Manager *m, const char *name, const char *account, const char *template, const char *category,
                    uid_t actor, Desktop *ret, sd_bus_error *error) {
-        _cleanup_(freep) char *template_path = NULL, *disk_path = NULL, *xml = NULL, *host_xml = NULL,
-                *virt_error = NULL, *console = NULL;
+        _cleanup_(freep) char *disk_path = NULL, *xml = NULL, *host_xml = NULL, *virt_error = NULL, *console = NULL;
+        _cleanup_(template_choice_done) TemplateChoice tc = {};
         U32s addrs = {}, ports = {};
-        uint64_t account_id = 0, template_id = 0, category_id = 0;
+        uint64_t account_id = 0, category_id = 0;
         uint32_t lo, hi, gw, address = 0, port = 0;
         char mac[18], addr[16], uuid[37];
         sd_id128_t id;
@@ -244,17 +220,9 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
                 db_rollback(m->db);
                 return bus_error_setf(error, VDESK_ERROR_NO_SUCH_ACCOUNT, "Invalid account: no account '%s'", account);
         }
-        r = db_exec(m->db, "SELECT id FROM templates WHERE name = ?", (DbValue[]) { DBV_STR(template) }, 1,
-                    db_row_u64, &template_id, NULL);
-        if (r >= 0)
-                r = db_exec(m->db, "SELECT path FROM templates WHERE name = ?", (DbValue[]) { DBV_STR(template) }, 1,
-                            template_path_row, &template_path, NULL);
+        r = template_choose(m, template, &tc, error);
         if (r < 0)
-                return db_bus_error(m->db, r, error);
-        if (template_id == 0) {
-                db_rollback(m->db);
-                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_TEMPLATE, "Invalid template: no template '%s'", template);
-        }
+                return r;
         if (category) {
                 r = db_exec(m->db, "SELECT id FROM categories WHERE name = ?", (DbValue[]) { DBV_STR(category) }, 1,
                             db_row_u64, &category_id, NULL);
@@ -327,11 +295,11 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
         }
 
         r = db_exec(m->db,
-                    "INSERT INTO desktops (name, uuid, account_id, template_id, category_id, disk_path, address, mac, "
-                    "rdp_port, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'stopped')",
-                    (DbValue[]) { DBV_STR(name), DBV_STR(uuid), DBV_UINT(account_id), DBV_UINT(template_id),
-                                  category_id ? DBV_UINT(category_id) : DBV_NULL,
-                                  DBV_STR(disk_path), DBV_UINT(address), DBV_STR(mac), DBV_UINT(port) }, 9,
+                    "INSERT INTO desktops (name, uuid, account_id, template_id, template_version_id, category_id, "
+                    "disk_path, address, mac, rdp_port, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'stopped')",
+                    (DbValue[]) { DBV_STR(name), DBV_STR(uuid), DBV_UINT(account_id), DBV_UINT(tc.id),
+                                  DBV_UINT(tc.version_id), category_id ? DBV_UINT(category_id) : DBV_NULL,
+                                  DBV_STR(disk_path), DBV_UINT(address), DBV_STR(mac), DBV_UINT(port) }, 10,
                     NULL, NULL, NULL);
         if (r == -EEXIST && streq(db_error_key(m->db), "name")) {
                 db_rollback(m->db);
@@ -351,7 +319,7 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
                         .uuid = uuid,
                         .account = (char *) account,
                         .disk_path = disk_path,
-                        .template_path = template_path,
+                        .template_path = tc.path,
                         .network = m->config.network_name,
                         .bridge = m->config.bridge,
                         .mac = mac,
@@ -361,8 +329,8 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
                 };
                 DomainSpec spec = {
                         .meta = &meta,
-                        .memory_mib = m->config.desktop_memory_mib,
-                        .vcpus = m->config.desktop_vcpus,
+                        .memory_mib = tc.memory_mib ?: m->config.desktop_memory_mib,
+                        .vcpus = tc.vcpus ?: m->config.desktop_vcpus,
                         .kvm = m->kvm,
                 };
 
@@ -409,6 +377,84 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
 
         if (ret)
                 return desktop_get(m, name, ret, error);
+        return 0;
+}
+
+/* Points the domain's vdesk metadata at another template file. */
+static int set_template_path(Manager *m, const char *name, const char *template_path, sd_bus_error *error) {
+        _cleanup_(desktop_meta_done) DesktopMeta meta = {};
+        _cleanup_(freep) char *xml = NULL, *meta_xml = NULL, *e = NULL;
+        int r;
+
+        r = virt_domain_get_xml(m->virt, name, true, &xml, &e);
+        if (r >= 0)
+                r = desktop_meta_parse_domain(xml, &meta, &e);
+        if (r >= 0)
+                r = free_and_strdup(&meta.template_path, template_path);
+        if (r >= 0)
+                r = desktop_meta_format(&meta, &meta_xml);
+        if (r >= 0)
+                r = virt_domain_set_metadata(m->virt, name, meta_xml, VDESK_METADATA_PREFIX, VDESK_METADATA_NS, &e);
+        if (r < 0)
+                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot update the metadata of %s: %s", name,
+                                      e ?: strerror(-r));
+        return 0;
+}
+
+int desktop_reissue(Manager *m, const Desktop *d, uid_t actor, unsigned *ret_version, sd_bus_error *error) {
+        _cleanup_(template_choice_done) TemplateChoice tc = {};
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        VirtDomainState state;
+        int r;
+
+        if (!virt_is_connected(m->virt))
+                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Not connected to %s", m->config.libvirt_uri);
+        r = virt_domain_get_state(m->virt, d->name, &state);
+        if (r < 0)
+                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot look up the domain of %s", d->name);
+        if (state == VIRT_DOMAIN_RUNNING)
+                return bus_error_setf(error, VDESK_ERROR_DESKTOP_RUNNING, "Desktop %s is running; stop it first",
+                                      d->name);
+
+        r = db_begin(m->db);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        r = template_choose(m, d->template, &tc, error);
+        if (r < 0)
+                return r;
+        /* The metadata first: the hook then makes the new disk, should the
+         * desktop start before it is replaced here. */
+        r = set_template_path(m, d->name, tc.path, error);
+        if (r < 0) {
+                db_rollback(m->db);
+                return r;
+        }
+        r = sd_bus_call_method(m->bus, IMAGED_BUS_NAME, "/org/vdesk/images1", "org.vdesk.images1.Manager",
+                               "ReplaceDisk", &e, NULL, "sss", d->name, d->disk_path, tc.path);
+        if (r < 0) {
+                _cleanup_(sd_bus_error_free) sd_bus_error e2 = SD_BUS_ERROR_NULL;
+
+                db_rollback(m->db);
+                (void) set_template_path(m, d->name, d->template_path, &e2);
+                return sd_bus_error_copy(error, &e);
+        }
+        r = db_exec(m->db, "UPDATE desktops SET template_version_id = ? WHERE id = ?",
+                    (DbValue[]) { DBV_UINT(tc.version_id), DBV_UINT(d->id) }, 2, NULL, NULL, NULL);
+        if (r >= 0)
+                r = db_commit(m->db);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+
+        log_event(LOG_INFO, MID_DESKTOP_REISSUED,
+                  "VDESK_DESKTOP=%s", d->name,
+                  "VDESK_ACCOUNT=%s", d->account,
+                  "VDESK_TEMPLATE=%s", d->template,
+                  "VDESK_TEMPLATE_VERSION=%u", tc.version,
+                  "VDESK_ACTOR_UID=%u", (unsigned) actor,
+                  "MESSAGE=Desktop %s of %s re-issued: a fresh disk on version %u of %s (was version %u)",
+                  d->name, d->account, tc.version, d->template, d->template_version);
+        if (ret_version)
+                *ret_version = tc.version;
         return 0;
 }
 

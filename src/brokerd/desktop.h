@@ -7,22 +7,9 @@
 #include "manager.h"
 #include "rdp.h"
 
-/* Desktops and templates: rows in the database, domains in libvirt. These
- * functions keep the two in step; each either does all of its change or
- * none of it, and fails with a named error in *error. */
-
-typedef struct Template {
-        char name[64];
-        char *path;
-        char format[8];
-} Template;
-
-void template_done(Template *t);
-
-/* Registers an existing disk file in TemplateDir as a template. */
-int template_register(Manager *m, const char *name, const char *path, uid_t actor, sd_bus_error *error);
-int template_list(Manager *m, Template **ret, size_t *ret_n);
-void template_list_free(Template *t, size_t n);
+/* Desktops: rows in the database, domains in libvirt, disks through
+ * vdesk-imaged. These functions keep them in step; each either does all of
+ * its change or none of it, and fails with a named error in *error. */
 
 typedef struct Desktop {
         uint64_t id;
@@ -30,6 +17,7 @@ typedef struct Desktop {
         char uuid[37];
         char account[64];
         char template[64];
+        unsigned template_version;      /* the version its disk derives from */
         char *template_path;
         char *disk_path;
         uint32_t address;
@@ -57,6 +45,10 @@ int desktop_stop(Manager *m, const Desktop *d, bool force, uid_t actor, sd_bus_e
 /* A running desktop is refused (DesktopRunning). Removes the domain, its
  * DHCP host entry, its disk (through vdesk-imaged) and its row. */
 int desktop_delete(Manager *m, const Desktop *d, uid_t actor, sd_bus_error *error);
+
+/* Gives a stopped desktop a new, empty disk on the newest version of its
+ * template (DesktopRunning if it runs). */
+int desktop_reissue(Manager *m, const Desktop *d, uid_t actor, unsigned *ret_version, sd_bus_error *error);
 
 /* Starts d if needed and replies to msg once the guest answers on its RDP
  * port (or OpenTimeoutSec passed), with an .rdp file allowing redirect.

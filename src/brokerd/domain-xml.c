@@ -3,6 +3,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <libxml/xmlsave.h>
+#include <time.h>
 
 #include "domain-xml.h"
 #include "macro.h"
@@ -110,6 +111,163 @@ int domain_xml_build(const DomainSpec *s, char **ret) {
         attr(add(dev, "memballoon", NULL), "model", "none");
 
         return doc_to_string(doc, ret);
+}
+
+/* libvirt's passwdValidTo: UTC, without a zone. */
+static void format_valid_to(uint64_t t, char buf[static 32]) {
+        time_t tt = (time_t) t;
+        struct tm tm;
+
+        gmtime_r(&tt, &tm);
+        strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+}
+
+int console_domain_xml_build(const ConsoleDomainSpec *s, char **ret) {
+        _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
+        xmlNode *dom, *n, *os, *dev, *disk, *g;
+        char buf[32];
+
+        doc = xmlNewDoc(BAD_CAST "1.0");
+        if (!doc)
+                return -ENOMEM;
+        dom = xmlNewNode(NULL, BAD_CAST "domain");
+        xmlDocSetRootElement(doc, dom);
+        attr(dom, "type", s->kvm ? "kvm" : "qemu");
+        add(dom, "name", s->name);
+        add(dom, "title", s->title);
+        snprintf(buf, sizeof buf, "%u", s->memory_mib);
+        attr(add(dom, "memory", buf), "unit", "MiB");
+        snprintf(buf, sizeof buf, "%u", s->vcpus);
+        add(dom, "vcpu", buf);
+
+        os = add(dom, "os", NULL);
+        n = add(os, "type", "hvm");
+        attr(n, "arch", "x86_64");
+        attr(n, "machine", "pc");
+        /* The disk first: an empty one does not boot and the BIOS goes on
+         * to the ISO; once installed, the system boots from its disk. */
+        attr(add(os, "boot", NULL), "dev", "hd");
+        if (s->iso_path)
+                attr(add(os, "boot", NULL), "dev", "cdrom");
+        n = add(dom, "features", NULL);
+        add(n, "acpi", NULL);
+        add(dom, "on_poweroff", "destroy");
+        add(dom, "on_reboot", "restart");
+        add(dom, "on_crash", "destroy");
+
+        dev = add(dom, "devices", NULL);
+        disk = add(dev, "disk", NULL);
+        attr(disk, "type", "file");
+        attr(disk, "device", "disk");
+        n = add(disk, "driver", NULL);
+        attr(n, "name", "qemu");
+        attr(n, "type", s->disk_format);
+        attr(n, "discard", "unmap");
+        attr(add(disk, "source", NULL), "file", s->disk_path);
+        n = add(disk, "target", NULL);
+        attr(n, "dev", "vda");
+        attr(n, "bus", "virtio");
+        if (s->iso_path) {
+                disk = add(dev, "disk", NULL);
+                attr(disk, "type", "file");
+                attr(disk, "device", "cdrom");
+                n = add(disk, "driver", NULL);
+                attr(n, "name", "qemu");
+                attr(n, "type", "raw");
+                attr(add(disk, "source", NULL), "file", s->iso_path);
+                n = add(disk, "target", NULL);
+                attr(n, "dev", "hdc");
+                attr(n, "bus", "ide");
+                add(disk, "readonly", NULL);
+        }
+
+        n = add(dev, "interface", NULL);
+        attr(n, "type", "network");
+        attr(add(n, "source", NULL), "network", s->network);
+        attr(add(n, "model", NULL), "type", "virtio");
+
+        /* SPICE with a password nobody knows that has expired already: the
+         * console is unusable until a ticket is issued. "keep": a client
+         * that is in stays in when the ticket is rotated. */
+        g = add(dev, "graphics", NULL);
+        attr(g, "type", "spice");
+        attr(g, "autoport", "yes");
+        attr(g, "passwd", s->password);
+        format_valid_to(1, buf);
+        attr(g, "passwdValidTo", buf);
+        attr(g, "connected", "keep");
+        n = add(g, "listen", NULL);
+        attr(n, "type", "address");
+        attr(n, "address", s->listen);
+        n = add(dev, "video", NULL);
+        attr(add(n, "model", NULL), "type", "qxl");
+        n = add(dev, "input", NULL);
+        attr(n, "type", "tablet");
+        attr(n, "bus", "usb");
+        n = add(dev, "serial", NULL);
+        attr(n, "type", "pty");
+
+        return doc_to_string(doc, ret);
+}
+
+int spice_ticket_xml_build(const char *domain_xml, const char *password, uint64_t valid_to, char **ret_xml,
+                           unsigned *ret_port, char **ret_listen) {
+        _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL, out = NULL;
+        xmlNode *root, *devices = NULL, *g = NULL, *copy;
+        xmlChar *port = NULL, *listen = NULL;
+        char buf[32];
+        unsigned p;
+        int r;
+
+        doc = xmlReadMemory(domain_xml, (int) strlen(domain_xml), "domain.xml", NULL, XML_PARSE_NONET);
+        if (!doc)
+                return -EINVAL;
+        root = xmlDocGetRootElement(doc);
+        for (xmlNode *n = root ? root->children : NULL; n; n = n->next)
+                if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST "devices"))
+                        devices = n;
+        for (xmlNode *n = devices ? devices->children : NULL; n && !g; n = n->next) {
+                xmlChar *type;
+
+                if (n->type != XML_ELEMENT_NODE || !xmlStrEqual(n->name, BAD_CAST "graphics"))
+                        continue;
+                type = xmlGetProp(n, BAD_CAST "type");
+                if (type && xmlStrEqual(type, BAD_CAST "spice"))
+                        g = n;
+                xmlFree(type);
+        }
+        if (!g)
+                return -ENOENT;
+        port = xmlGetProp(g, BAD_CAST "port");
+        listen = xmlGetProp(g, BAD_CAST "listen");
+        p = port ? (unsigned) strtoul((const char *) port, NULL, 10) : 0;
+        r = p > 0 && p < 65536 ? 0 : -ENOENT;           /* -1 (autoport) until it runs */
+        if (r >= 0 && !listen)
+                r = -ENOENT;
+        if (r >= 0) {
+                out = xmlNewDoc(BAD_CAST "1.0");
+                copy = out ? xmlDocCopyNode(g, out, 1) : NULL;
+                if (!copy)
+                        r = -ENOMEM;
+                else {
+                        xmlDocSetRootElement(out, copy);
+                        xmlSetProp(copy, BAD_CAST "passwd", BAD_CAST password);
+                        format_valid_to(valid_to, buf);
+                        xmlSetProp(copy, BAD_CAST "passwdValidTo", BAD_CAST buf);
+                        r = doc_to_string(out, ret_xml);
+                }
+        }
+        if (r >= 0) {
+                *ret_port = p;
+                *ret_listen = strdup((const char *) listen);
+                if (!*ret_listen) {
+                        free(*ret_xml);
+                        r = -ENOMEM;
+                }
+        }
+        xmlFree(port);
+        xmlFree(listen);
+        return r;
 }
 
 int network_xml_build(const VdeskConfig *c, char **ret) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "conf.h"
 #include "metadata.h"
@@ -21,6 +22,32 @@ typedef struct DomainSpec {
  * desktop network with the MAC derived from its address, and the vdesk
  * metadata the hook provisions it from. */
 int domain_xml_build(const DomainSpec *s, char **ret);
+
+/* A domain an admin works in over SPICE: a template's build (its empty
+ * disk, booting the ISO when the disk does not boot) or edit (the edit
+ * overlay, an ISO optional). */
+typedef struct ConsoleDomainSpec {
+        const char *name;
+        const char *title;
+        const char *disk_path;
+        const char *disk_format;        /* "raw" or "qcow2" */
+        const char *iso_path;           /* or NULL */
+        const char *network;
+        unsigned memory_mib;
+        unsigned vcpus;
+        bool kvm;
+        const char *listen;             /* the address SPICE listens on */
+        const char *password;           /* unknown to anybody, already expired */
+} ConsoleDomainSpec;
+
+int console_domain_xml_build(const ConsoleDomainSpec *s, char **ret);
+
+/* From a running domain's live XML: its SPICE port and listen address, and
+ * the <graphics> element with password and validity set to the given ones
+ * (valid_to: seconds since the epoch), for virDomainUpdateDeviceFlags.
+ * -ENOENT if the domain has no SPICE graphics with a port. */
+int spice_ticket_xml_build(const char *domain_xml, const char *password, uint64_t valid_to, char **ret_xml,
+                           unsigned *ret_port, char **ret_listen);
 
 /* The desktop network from [Network]: forward mode 'open' (libvirt adds no
  * firewall rules; vdesk's own table does NAT and filtering), DHCP only for

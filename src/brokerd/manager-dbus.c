@@ -3,11 +3,13 @@
 #include "bus-error.h"
 #include "bus-util.h"
 #include "desktop.h"
+#include "iso.h"
 #include "log.h"
 #include "manager.h"
 #include "polkit.h"
 #include "probe.h"
 #include "rdp.h"
+#include "template.h"
 #include "util.h"
 
 /* Every method is an admin's: polkit decides (org.vdesk.broker1.manage),
@@ -16,7 +18,74 @@
 
 #define AUTHORIZED(name) POLKIT_METHOD(name, Manager, BROKERD_ACTION_MANAGE)
 
+/* ---- ISOs -------------------------------------------------------------------- */
+
+AUTHORIZED(list_isos) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(freep) Iso *isos = NULL;
+        size_t n = 0;
+        int r;
+
+        r = iso_list(m, &isos, &n);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(sstt)");
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = sd_bus_message_append(reply, "(sstt)", isos[i].name, isos[i].format, isos[i].size,
+                                          isos[i].created_usec);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+AUTHORIZED(refresh_isos) {
+        unsigned added = 0, removed = 0;
+        int r;
+
+        r = iso_rescan(m, &added, &removed);
+        if (r == -EIO || r == -ENOTCONN)
+                return db_bus_error(m->db, r, error);
+        if (r < 0)
+                return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot read %s: %s", m->config.iso_dir, strerror(-r));
+        return sd_bus_reply_method_return(msg, "uu", added, removed);
+}
+
+AUTHORIZED(register_iso) {
+        const char *name;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r >= 0)
+                r = iso_register(m, name, actor, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+AUTHORIZED(unregister_iso) {
+        const char *name;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r >= 0)
+                r = iso_unregister(m, name, actor, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
 /* ---- templates ----------------------------------------------------------- */
+
+#define TEMPLATE_SIGNATURE "(sssutuussss)"
+
+static int append_template(sd_bus_message *reply, const Template *t) {
+        return sd_bus_message_append(reply, TEMPLATE_SIGNATURE, t->name, t->state, t->format, t->version, t->size,
+                                     t->memory_mib, t->vcpus, t->os_type, t->description, t->iso, t->path);
+}
 
 AUTHORIZED(register_template) {
         const char *name, *path;
@@ -39,18 +108,191 @@ AUTHORIZED(list_templates) {
 
         r = template_list(m, &t, &n);
         if (r < 0)
-                return bus_error_setf(error, VDESK_ERROR_DATABASE, "Database failure: %s", db_error(m->db));
+                return db_bus_error(m->db, r, error);
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(sss)");
+                r = sd_bus_message_open_container(reply, 'a', TEMPLATE_SIGNATURE);
         for (size_t i = 0; r >= 0 && i < n; i++)
-                r = sd_bus_message_append(reply, "(sss)", t[i].name, t[i].path, t[i].format);
+                r = append_template(reply, &t[i]);
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         template_list_free(t, n);
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
+}
+
+AUTHORIZED(get_template) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(template_done) Template t = {};
+        const char *name;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r >= 0)
+                r = template_get(m, name, &t, error);
+        if (r >= 0)
+                r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = append_template(reply, &t);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+AUTHORIZED(list_template_versions) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        TemplateVersion *v = NULL;
+        const char *name;
+        size_t n = 0;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r >= 0)
+                r = template_versions(m, name, &v, &n, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(ustas)");
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                r = sd_bus_message_open_container(reply, 'r', "ustas");
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "ust", v[i].version, v[i].path, v[i].created_usec);
+                if (r >= 0)
+                        r = sd_bus_message_append_strv(reply, v[i].desktops);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        template_versions_free(v, n);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+/* Replies with a console and forgets it (it holds a ticket). */
+static int reply_console(sd_bus_message *msg, Console *c) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = append_console(reply, c);
+        console_done(c);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+AUTHORIZED(create_template) {
+        _cleanup_(console_done) Console c = {};
+        TemplateSpec s = {};
+        int r;
+
+        r = sd_bus_message_read(msg, "sxssuuss", &s.name, &s.size, &s.format, &s.iso, &s.memory_mib, &s.vcpus,
+                                &s.description, &s.os_type);
+        if (r >= 0)
+                r = template_create(m, &s, actor, &c, error);
+        if (r < 0)
+                return r;
+        return reply_console(msg, &c);
+}
+
+AUTHORIZED(console_of_template) {
+        _cleanup_(console_done) Console c = {};
+        const char *name;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r >= 0)
+                r = template_console(m, name, actor, &c, error);
+        if (r < 0)
+                return r;
+        return reply_console(msg, &c);
+}
+
+AUTHORIZED(finish_template) {
+        const char *name;
+        int force = 0, r;
+
+        r = sd_bus_message_read(msg, "sb", &name, &force);
+        if (r >= 0)
+                r = template_finish(m, name, force, actor, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+AUTHORIZED(edit_template) {
+        _cleanup_(console_done) Console c = {};
+        const char *name, *iso;
+        int r;
+
+        r = sd_bus_message_read(msg, "ss", &name, &iso);
+        if (r >= 0)
+                r = template_edit(m, name, iso, actor, &c, error);
+        if (r < 0)
+                return r;
+        return reply_console(msg, &c);
+}
+
+AUTHORIZED(commit_template) {
+        const char *name;
+        int force = 0, r;
+
+        r = sd_bus_message_read(msg, "sb", &name, &force);
+        if (r >= 0)
+                r = template_commit_begin(m, msg, name, force, actor, error);
+        return r;       /* the reply comes when the new version is in place */
+}
+
+AUTHORIZED(discard_template_edit) {
+        const char *name;
+        int force = 0, r;
+
+        r = sd_bus_message_read(msg, "sb", &name, &force);
+        if (r >= 0)
+                r = template_discard(m, name, force, actor, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+AUTHORIZED(delete_template) {
+        const char *name;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r >= 0)
+                r = template_delete(m, name, actor, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+AUTHORIZED(prune_template) {
+        _cleanup_(freep) uint32_t *versions = NULL;
+        const char *name;
+        size_t n = 0;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r >= 0)
+                r = template_prune(m, name, actor, &versions, &n, error);
+        if (r < 0)
+                return r;
+        {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+
+                r = sd_bus_message_new_method_return(msg, &reply);
+                if (r >= 0)
+                        r = sd_bus_message_append_array(reply, 'u', versions, n * sizeof *versions);
+                if (r < 0)
+                        return r;
+                return sd_bus_send(NULL, reply, NULL);
+        }
 }
 
 /* ---- desktops ------------------------------------------------------------ */
@@ -166,6 +408,20 @@ AUTHORIZED(stop_desktop) {
         if (r < 0)
                 return r;
         return sd_bus_reply_method_return(msg, NULL);
+}
+
+AUTHORIZED(reissue_desktop) {
+        Desktop d = {};
+        unsigned version = 0;
+        int r;
+
+        r = read_desktop(m, msg, &d, error);
+        if (r >= 0)
+                r = desktop_reissue(m, &d, actor, &version, error);
+        desktop_done(&d);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, "u", version);
 }
 
 AUTHORIZED(delete_desktop) {
@@ -331,14 +587,71 @@ AUTHORIZED(open_desktop) {
 
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_ARGS("ListIsos",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a(sstt)", isos),
+                                method_list_isos, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RefreshIsos",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("u", added, "u", removed),
+                                method_refresh_isos, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RegisterIso",
+                                SD_BUS_ARGS("s", name),
+                                SD_BUS_NO_RESULT,
+                                method_register_iso, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("UnregisterIso",
+                                SD_BUS_ARGS("s", name),
+                                SD_BUS_NO_RESULT,
+                                method_unregister_iso, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("RegisterTemplate",
                                 SD_BUS_ARGS("s", name, "s", path),
                                 SD_BUS_NO_RESULT,
                                 method_register_template, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListTemplates",
                                 SD_BUS_NO_ARGS,
-                                SD_BUS_RESULT("a(sss)", templates),
+                                SD_BUS_RESULT("a" TEMPLATE_SIGNATURE, templates),
                                 method_list_templates, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetTemplate",
+                                SD_BUS_ARGS("s", name),
+                                SD_BUS_RESULT(TEMPLATE_SIGNATURE, template),
+                                method_get_template, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListTemplateVersions",
+                                SD_BUS_ARGS("s", name),
+                                SD_BUS_RESULT("a(ustas)", versions),
+                                method_list_template_versions, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CreateTemplate",
+                                SD_BUS_ARGS("s", name, "x", size, "s", format, "s", iso, "u", memory_mib, "u", vcpus,
+                                            "s", description, "s", os_type),
+                                SD_BUS_RESULT(CONSOLE_SIGNATURE, console),
+                                method_create_template, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("TemplateConsole",
+                                SD_BUS_ARGS("s", name),
+                                SD_BUS_RESULT(CONSOLE_SIGNATURE, console),
+                                method_console_of_template, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("FinishTemplate",
+                                SD_BUS_ARGS("s", name, "b", force),
+                                SD_BUS_NO_RESULT,
+                                method_finish_template, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("EditTemplate",
+                                SD_BUS_ARGS("s", name, "s", iso),
+                                SD_BUS_RESULT(CONSOLE_SIGNATURE, console),
+                                method_edit_template, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("CommitTemplate",
+                                SD_BUS_ARGS("s", name, "b", force),
+                                SD_BUS_RESULT("u", version),
+                                method_commit_template, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("DiscardTemplateEdit",
+                                SD_BUS_ARGS("s", name, "b", force),
+                                SD_BUS_NO_RESULT,
+                                method_discard_template_edit, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("DeleteTemplate",
+                                SD_BUS_ARGS("s", name),
+                                SD_BUS_NO_RESULT,
+                                method_delete_template, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("PruneTemplate",
+                                SD_BUS_ARGS("s", name),
+                                SD_BUS_RESULT("au", removed_versions),
+                                method_prune_template, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("CreateDesktop",
                                 SD_BUS_ARGS("s", name, "s", account, "s", template),
                                 SD_BUS_RESULT(DESKTOP_SIGNATURE, desktop),
@@ -359,6 +672,10 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", name, "b", force),
                                 SD_BUS_NO_RESULT,
                                 method_stop_desktop, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ReissueDesktop",
+                                SD_BUS_ARGS("s", name),
+                                SD_BUS_RESULT("u", template_version),
+                                method_reissue_desktop, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("DeleteDesktop",
                                 SD_BUS_ARGS("s", name),
                                 SD_BUS_NO_RESULT,

@@ -11,6 +11,7 @@
 #include "desktop.h"
 #include "log.h"
 #include "manager.h"
+#include "template.h"
 #include "util.h"
 
 struct PendingActor {
@@ -64,6 +65,10 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         manager_free_opens(m);
+        manager_free_console_voids(m);
+        sd_event_source_disable_unref(m->iso_watch);
+        sd_event_source_disable_unref(m->iso_rescan);
+        strv_free(m->busy_templates);
         while (m->actors) {
                 PendingActor *a = m->actors;
                 m->actors = a->next;
@@ -88,10 +93,15 @@ static void on_connected(void *userdata) {
         desktops_resync(userdata);
 }
 
+static void on_graphics_authenticated(const char *name, const char *client, void *userdata) {
+        template_console_used(userdata, name, client);
+}
+
 int manager_connect_virt(Manager *m) {
         static const VirtCallbacks cb = {
                 .lifecycle = on_lifecycle,
                 .connected = on_connected,
+                .graphics_authenticated = on_graphics_authenticated,
         };
 
         return virt_new(m->event, m->config.libvirt_uri, &cb, m, &m->virt);

@@ -15,6 +15,7 @@
 
 typedef struct OpenRequest OpenRequest;
 typedef struct PendingActor PendingActor;
+typedef struct ConsoleVoid ConsoleVoid;
 
 typedef struct Manager {
         sd_event *event;
@@ -26,6 +27,10 @@ typedef struct Manager {
         char *console_log_dir;          /* where desktops' serial consoles are logged */
         OpenRequest *opens;             /* OpenDesktop calls waiting for the guest */
         PendingActor *actors;           /* who asked for a start or stop not yet seen */
+        sd_event_source *iso_watch;     /* inotify on IsoDir */
+        sd_event_source *iso_rescan;    /* the rescan it schedules */
+        char **busy_templates;          /* templates with a commit in flight */
+        ConsoleVoid *console_voids;     /* console tickets to void once used */
 } Manager;
 
 int manager_new(Manager **ret);

@@ -245,6 +245,7 @@ struct Virt {
         char *uri;
         virConnectPtr conn;
         int lifecycle_id;
+        int graphics_id;
         VirtCallbacks cb;
         void *userdata;
         sd_event_source *reconnect;
@@ -265,12 +266,26 @@ static void on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int de
                 v->cb.lifecycle(name, VIRT_DOMAIN_STOPPED, v->userdata);
 }
 
+static void on_graphics(virConnectPtr conn, virDomainPtr dom, int phase, const virDomainEventGraphicsAddress *local,
+                        const virDomainEventGraphicsAddress *remote, const char *auth_scheme,
+                        const virDomainEventGraphicsSubject *subject, void *opaque) {
+        Virt *v = opaque;
+        const char *name = virDomainGetName(dom);
+
+        /* INITIALIZE: the client got past authentication. */
+        if (name && v->cb.graphics_authenticated && phase == VIR_DOMAIN_EVENT_GRAPHICS_INITIALIZE)
+                v->cb.graphics_authenticated(name, remote ? remote->node : "", v->userdata);
+}
+
 static void disconnect(Virt *v) {
         if (!v->conn)
                 return;
         if (v->lifecycle_id >= 0)
                 (void) virConnectDomainEventDeregisterAny(v->conn, v->lifecycle_id);
         v->lifecycle_id = -1;
+        if (v->graphics_id >= 0)
+                (void) virConnectDomainEventDeregisterAny(v->conn, v->graphics_id);
+        v->graphics_id = -1;
         (void) virConnectUnregisterCloseCallback(v->conn, NULL);
         virConnectClose(v->conn);
         v->conn = NULL;
@@ -308,6 +323,11 @@ static int virt_connect(Virt *v) {
                 disconnect(v);
                 return -EIO;
         }
+        v->graphics_id = virConnectDomainEventRegisterAny(c, NULL, VIR_DOMAIN_EVENT_ID_GRAPHICS,
+                                                          VIR_DOMAIN_EVENT_CALLBACK(on_graphics), v, NULL);
+        if (v->graphics_id < 0)
+                log_warning("No graphics events from %s (console tickets stay valid until they expire): %s",
+                            v->uri, virGetLastErrorMessage());
         v->backoff = 0;
         log_event(LOG_INFO, MID_LIBVIRT_CONNECTION,
                   "VDESK_LIBVIRT_URI=%s", v->uri,
@@ -352,6 +372,7 @@ int virt_new(sd_event *e, const char *uri, const VirtCallbacks *cb, void *userda
         v->event = sd_event_ref(e);
         v->uri = strdup(uri);
         v->lifecycle_id = -1;
+        v->graphics_id = -1;
         v->cb = *cb;
         v->userdata = userdata;
         if (!v->uri) {
@@ -483,6 +504,51 @@ int virt_domain_exists(Virt *v, const char *name) {
                 return r;
         virDomainFree(d);
         return 1;
+}
+
+int virt_domain_get_xml(Virt *v, const char *name, bool inactive, char **ret, char **ret_error) {
+        virDomainPtr d;
+        char *xml;
+        int r;
+
+        r = lookup(v, name, &d, ret_error);
+        if (r < 0)
+                return r;
+        /* Never VIR_DOMAIN_XML_SECURE: vdesk has no use for passwords
+         * libvirt holds, and they must not travel further. */
+        xml = virDomainGetXMLDesc(d, inactive ? VIR_DOMAIN_XML_INACTIVE : 0);
+        r = xml ? 0 : fail(ret_error);
+        virDomainFree(d);
+        if (r < 0)
+                return r;
+        *ret = xml;
+        return 0;
+}
+
+int virt_domain_update_device(Virt *v, const char *name, const char *device_xml, char **ret_error) {
+        virDomainPtr d;
+        int r;
+
+        r = lookup(v, name, &d, ret_error);
+        if (r < 0)
+                return r;
+        r = virDomainUpdateDeviceFlags(d, device_xml, VIR_DOMAIN_AFFECT_LIVE) < 0 ? fail(ret_error) : 0;
+        virDomainFree(d);
+        return r;
+}
+
+int virt_domain_set_metadata(Virt *v, const char *name, const char *xml, const char *prefix, const char *ns,
+                             char **ret_error) {
+        virDomainPtr d;
+        int r;
+
+        r = lookup(v, name, &d, ret_error);
+        if (r < 0)
+                return r;
+        r = virDomainSetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT, xml, prefix, ns, VIR_DOMAIN_AFFECT_CONFIG) < 0
+                    ? fail(ret_error) : 0;
+        virDomainFree(d);
+        return r;
 }
 
 int virt_network_ensure(Virt *v, const char *name, const char *xml, char **ret_error) {

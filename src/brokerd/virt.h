@@ -26,6 +26,8 @@ typedef struct VirtCallbacks {
         void (*lifecycle)(const char *name, VirtDomainState state, void *userdata);
         /* The connection is (again) open: a chance to resynchronise. */
         void (*connected)(void *userdata);
+        /* A graphics (SPICE) client of a domain got past authentication. */
+        void (*graphics_authenticated)(const char *name, const char *client_address, void *userdata);
 } VirtCallbacks;
 
 /* Puts libvirt's event loop on e; once per process, before any connection. */
@@ -47,6 +49,16 @@ int virt_domain_start(Virt *v, const char *name, char **ret_error);
 int virt_domain_stop(Virt *v, const char *name, bool force, char **ret_error);
 int virt_domain_get_state(Virt *v, const char *name, VirtDomainState *ret);
 int virt_domain_exists(Virt *v, const char *name);
+
+/* The domain's XML, live or (inactive) as defined; never with secrets. */
+int virt_domain_get_xml(Virt *v, const char *name, bool inactive, char **ret, char **ret_error);
+/* Changes a device of the running domain (virDomainUpdateDeviceFlags, live
+ * only): a graphics password, for one. */
+int virt_domain_update_device(Virt *v, const char *name, const char *device_xml, char **ret_error);
+
+/* Replaces the persistent definition's metadata element of namespace ns. */
+int virt_domain_set_metadata(Virt *v, const char *name, const char *xml, const char *prefix, const char *ns,
+                             char **ret_error);
 
 /* Defines the network if absent, starts it if inactive, marks it
  * autostart. Returns 1 if it did anything. */

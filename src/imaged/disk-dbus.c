@@ -15,14 +15,6 @@
 
 #define COMMIT_TIMEOUT_USEC (6 * 3600 * USEC_PER_SEC)  /* flattening a large template takes a while */
 
-static int check_name(sd_bus_error *error, const char *field, const char *name) {
-        const char *why = name_invalid_reason(name);
-
-        if (why)
-                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid %s: %s", field, why);
-        return 0;
-}
-
 static int check_disk_path(ImageManager *m, sd_bus_error *error, const char *path) {
         const char *why = disk_path_invalid_reason(m->config, path);
 
@@ -59,7 +51,7 @@ static int method_ensure_disk(sd_bus_message *msg, void *userdata, sd_bus_error 
         r = sd_bus_message_read(msg, "sss", &desktop, &path, &template);
         if (r < 0)
                 return r;
-        r = check_name(error, "desktop", desktop);
+        r = bus_error_check_name(error, "desktop", desktop);
         if (r >= 0)
                 r = check_disk_path(m, error, path);
         if (r >= 0)
@@ -95,7 +87,7 @@ static int method_replace_disk(sd_bus_message *msg, void *userdata, sd_bus_error
         r = sd_bus_message_read(msg, "sss", &desktop, &path, &template);
         if (r < 0)
                 return r;
-        r = check_name(error, "desktop", desktop);
+        r = bus_error_check_name(error, "desktop", desktop);
         if (r >= 0)
                 r = check_disk_path(m, error, path);
         if (r >= 0)
@@ -125,7 +117,7 @@ static int method_delete_disk(sd_bus_message *msg, void *userdata, sd_bus_error 
         r = sd_bus_message_read(msg, "ss", &desktop, &path);
         if (r < 0)
                 return r;
-        r = check_name(error, "desktop", desktop);
+        r = bus_error_check_name(error, "desktop", desktop);
         if (r >= 0)
                 r = check_disk_path(m, error, path);
         if (r < 0)
@@ -165,7 +157,7 @@ static int method_create_template_disk(sd_bus_message *msg, void *userdata, sd_b
         r = sd_bus_message_read(msg, "sst", &template, &format, &size);
         if (r < 0)
                 return r;
-        r = check_name(error, "template", template);
+        r = bus_error_check_name(error, "template", template);
         if (r >= 0)
                 r = read_format(error, format, &fmt);
         if (r < 0)
@@ -193,7 +185,7 @@ static int method_begin_template_edit(sd_bus_message *msg, void *userdata, sd_bu
         r = sd_bus_message_read(msg, "ss", &template, &base);
         if (r < 0)
                 return r;
-        r = check_name(error, "template", template);
+        r = bus_error_check_name(error, "template", template);
         if (r >= 0)
                 r = check_template_path(m, error, base);
         if (r < 0)
@@ -259,7 +251,7 @@ static int method_commit_template_edit(sd_bus_message *msg, void *userdata, sd_b
         r = sd_bus_message_read(msg, "sus", &template, &version, &format);
         if (r < 0)
                 return r;
-        r = check_name(error, "template", template);
+        r = bus_error_check_name(error, "template", template);
         if (r >= 0)
                 r = read_format(error, format, &fmt);
         if (r < 0)
@@ -302,7 +294,7 @@ static int method_discard_template_edit(sd_bus_message *msg, void *userdata, sd_
         r = sd_bus_message_read(msg, "s", &template);
         if (r < 0)
                 return r;
-        r = check_name(error, "template", template);
+        r = bus_error_check_name(error, "template", template);
         if (r < 0)
                 return r;
         r = template_edit_discard(m->config, template);
@@ -322,7 +314,7 @@ static int method_remove_template_file(sd_bus_message *msg, void *userdata, sd_b
         r = sd_bus_message_read(msg, "ss", &template, &path);
         if (r < 0)
                 return r;
-        r = check_name(error, "template", template);
+        r = bus_error_check_name(error, "template", template);
         if (r < 0)
                 return r;
         r = template_file_remove(m->config, template, path);

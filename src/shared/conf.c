@@ -29,6 +29,9 @@ typedef struct ConfItem {
 static const ConfItem items[] = {
         ITEM("Images",   "TemplateDir",     CONF_STRING, template_dir, 0),
         ITEM("Images",   "DiskDir",         CONF_STRING, disk_dir, 0),
+        ITEM("Images",   "IsoDir",          CONF_STRING, iso_dir, 0),
+        ITEM("Images",   "MaxTemplateGiB",  CONF_UINT,   max_template_gib, 1u << 20),
+        ITEM("Images",   "ConsoleTicketSec", CONF_UINT,  console_ticket_sec, 86400),
         ITEM("Forward",  "PortMin",         CONF_PORT,   port_min, 0),
         ITEM("Forward",  "PortMax",         CONF_PORT,   port_max, 0),
         ITEM("Forward",  "GuestPort",       CONF_PORT,   guest_port, 0),
@@ -79,6 +82,8 @@ static int set_error(char **ret_error, const char *format, ...) {
 
 int config_defaults(VdeskConfig *ret) {
         VdeskConfig c = {
+                .max_template_gib = 1024,
+                .console_ticket_sec = 120,
                 .port_min = 50000,
                 .port_max = 59999,
                 .guest_port = 3389,
@@ -102,6 +107,7 @@ int config_defaults(VdeskConfig *ret) {
         struct { char **field; const char *value; } strings[] = {
                 { &c.template_dir,   LOCALSTATEDIR "/lib/vdesk/templates" },
                 { &c.disk_dir,       LOCALSTATEDIR "/lib/vdesk/disks" },
+                { &c.iso_dir,        LOCALSTATEDIR "/lib/vdesk/isos" },
                 { &c.public_address, "" },
                 { &c.network_name,   "vdesk" },
                 { &c.bridge,         "vdeskbr0" },
@@ -330,6 +336,10 @@ int config_verify(const VdeskConfig *c, char **ret_error) {
                 return set_error(ret_error, "[Images] TemplateDir= and DiskDir= must be absolute paths");
         if (path_startswith_dir(c->template_dir, c->disk_dir) || path_startswith_dir(c->disk_dir, c->template_dir))
                 return set_error(ret_error, "[Images] TemplateDir= and DiskDir= must not contain each other");
+        if (c->iso_dir[0] != '/')
+                return set_error(ret_error, "[Images] IsoDir= must be an absolute path");
+        if (c->max_template_gib < 1 || c->console_ticket_sec < 10)
+                return set_error(ret_error, "[Images] MaxTemplateGiB= must be at least 1 and ConsoleTicketSec= at least 10");
         if (c->prefix < 8)
                 return set_error(ret_error, "[Network] Prefix=%u is too short", c->prefix);
         if (!streq(c->accelerator, "auto") && !streq(c->accelerator, "kvm") && !streq(c->accelerator, "tcg"))
@@ -343,7 +353,7 @@ int config_verify(const VdeskConfig *c, char **ret_error) {
 
 void config_done(VdeskConfig *c) {
         char **strings[] = {
-                &c->template_dir, &c->disk_dir, &c->public_address, &c->network_name, &c->bridge,
+                &c->template_dir, &c->disk_dir, &c->iso_dir, &c->public_address, &c->network_name, &c->bridge,
                 &c->gateway, &c->range_start, &c->range_end, &c->db_socket, &c->db_host,
                 &c->db_user, &c->db_password, &c->db_name, &c->bus_address, &c->libvirt_uri, &c->accelerator,
         };

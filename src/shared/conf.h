@@ -12,6 +12,9 @@ typedef struct VdeskConfig {
         /* [Images] */
         char *template_dir;
         char *disk_dir;
+        char *iso_dir;
+        unsigned max_template_gib;      /* the largest template disk one may build */
+        unsigned console_ticket_sec;    /* how long a SPICE console ticket lets one in */
         /* [Forward] */
         uint16_t port_min;
         uint16_t port_max;

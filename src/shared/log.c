@@ -21,6 +21,21 @@ unsigned long long now_usec(void) {
         return (unsigned long long) ts.tv_sec * USEC_PER_SEC + ts.tv_nsec / NSEC_PER_USEC;
 }
 
+unsigned long long now_realtime_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (unsigned long long) ts.tv_sec * USEC_PER_SEC + ts.tv_nsec / NSEC_PER_USEC;
+}
+
+void format_timestamp_utc(unsigned long long usec, char *buf, size_t size) {
+        time_t t = (time_t) (usec / USEC_PER_SEC);
+        struct tm tm;
+
+        if (!gmtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+                snprintf(buf, size, "@%llu", usec / USEC_PER_SEC);
+}
+
 static int level_from_string(const char *s) {
         static const char *const names[] = {
                 "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",

@@ -71,6 +71,14 @@ static inline char **strv_free(char **l) {
 }
 DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free);
 
+static inline size_t strv_length(char *const *l) {
+        size_t n = 0;
+
+        while (l && l[n])
+                n++;
+        return n;
+}
+
 static inline bool streq(const char *a, const char *b) {
         return strcmp(a, b) == 0;
 }
@@ -124,3 +132,7 @@ static inline int free_and_strdup(char **p, const char *s) {
 
 /* Monotonic microseconds. */
 unsigned long long now_usec(void);
+/* Microseconds since the epoch. */
+unsigned long long now_realtime_usec(void);
+/* "YYYY-MM-DD HH:MM:SS UTC" */
+void format_timestamp_utc(unsigned long long usec, char *buf, size_t size);

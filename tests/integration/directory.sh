@@ -91,8 +91,9 @@ check "  ... bob has a yescrypt hash now" bash -c '[[ $1 == "\$y\$"* ]]' _ "$bob
 refused "ResetPassword to a weak one" $E.WeakPassword "Invalid password: is shorter than 10 characters" ResetPassword string:alice string:$WEAK
 
 # deletion
-sql "INSERT INTO templates (name, path, format) VALUES ('t', '/x/t.img', 'raw')"
-sql "INSERT INTO desktops (name, uuid, account_id, template_id, disk_path, address, mac, rdp_port) SELECT 'd1', 'u1', a.id, t.id, '/x/d1.qcow2', 1, 'm1', 50000 FROM accounts a, templates t WHERE a.name = 's03'"
+sql "INSERT INTO templates (name, format) VALUES ('t', 'raw')"
+sql "INSERT INTO template_versions (template_id, version, path) SELECT id, 1, '/x/t.img' FROM templates WHERE name = 't'"
+sql "INSERT INTO desktops (name, uuid, account_id, template_id, template_version_id, disk_path, address, mac, rdp_port) SELECT 'd1', 'u1', a.id, t.id, v.id, '/x/d1.qcow2', 1, 'm1', 50000 FROM accounts a, templates t JOIN template_versions v ON v.template_id = t.id WHERE a.name = 's03'"
 refused "DeleteAccount of an account with desktops" $E.AccountInUse "Account 's03' still has desktops" DeleteAccount string:s03
 check "DeleteAccount s01 (a department member)" dir_call DeleteAccount s s01
 check "  ... its membership went with it" test "$(sql "SELECT COUNT(*) FROM department_members")" = 1
