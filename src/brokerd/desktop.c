@@ -383,7 +383,7 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
 /* Points the domain's vdesk metadata at another template file. */
 static int set_template_path(Manager *m, const char *name, const char *template_path, sd_bus_error *error) {
         _cleanup_(desktop_meta_done) DesktopMeta meta = {};
-        _cleanup_(freep) char *xml = NULL, *meta_xml = NULL, *e = NULL;
+        _cleanup_(freep) char *xml = NULL, *new_xml = NULL, *e = NULL;
         int r;
 
         r = virt_domain_get_xml(m->virt, name, true, &xml, &e);
@@ -392,9 +392,9 @@ static int set_template_path(Manager *m, const char *name, const char *template_
         if (r >= 0)
                 r = free_and_strdup(&meta.template_path, template_path);
         if (r >= 0)
-                r = desktop_meta_format(&meta, &meta_xml);
+                r = domain_xml_set_meta(xml, &meta, &new_xml);
         if (r >= 0)
-                r = virt_domain_set_metadata(m->virt, name, meta_xml, VDESK_METADATA_PREFIX, VDESK_METADATA_NS, &e);
+                r = virt_domain_define(m->virt, new_xml, &e);
         if (r < 0)
                 return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot update the metadata of %s: %s", name,
                                       e ?: strerror(-r));

@@ -113,6 +113,36 @@ int domain_xml_build(const DomainSpec *s, char **ret) {
         return doc_to_string(doc, ret);
 }
 
+int domain_xml_set_meta(const char *domain_xml, const DesktopMeta *meta, char **ret) {
+        _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL, meta_doc = NULL;
+        _cleanup_(freep) char *meta_xml = NULL;
+        xmlNode *root, *md = NULL, *next;
+        int r;
+
+        r = desktop_meta_format(meta, &meta_xml);
+        if (r < 0)
+                return r;
+        meta_doc = xmlReadMemory(meta_xml, (int) strlen(meta_xml), "metadata.xml", NULL, XML_PARSE_NONET);
+        doc = xmlReadMemory(domain_xml, (int) strlen(domain_xml), "domain.xml", NULL, XML_PARSE_NONET);
+        if (!meta_doc || !doc)
+                return -EINVAL;
+        root = xmlDocGetRootElement(doc);
+        for (xmlNode *n = root ? root->children : NULL; n; n = n->next)
+                if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST "metadata"))
+                        md = n;
+        if (!md)
+                return -ENODATA;
+        for (xmlNode *n = md->children; n; n = next) {
+                next = n->next;
+                if (n->type == XML_ELEMENT_NODE && n->ns && xmlStrEqual(n->ns->href, BAD_CAST VDESK_METADATA_NS)) {
+                        xmlUnlinkNode(n);
+                        xmlFreeNode(n);
+                }
+        }
+        xmlAddChild(md, xmlDocCopyNode(xmlDocGetRootElement(meta_doc), doc, 1));
+        return doc_to_string(doc, ret);
+}
+
 /* libvirt's passwdValidTo: UTC, without a zone. */
 static void format_valid_to(uint64_t t, char buf[static 32]) {
         time_t tt = (time_t) t;
@@ -204,8 +234,13 @@ int console_domain_xml_build(const ConsoleDomainSpec *s, char **ret) {
         n = add(dev, "input", NULL);
         attr(n, "type", "tablet");
         attr(n, "bus", "usb");
-        n = add(dev, "serial", NULL);
-        attr(n, "type", "pty");
+        g = add(dev, "serial", NULL);
+        attr(g, "type", "pty");
+        if (s->console_log) {
+                n = add(g, "log", NULL);
+                attr(n, "file", s->console_log);
+                attr(n, "append", "off");
+        }
 
         return doc_to_string(doc, ret);
 }

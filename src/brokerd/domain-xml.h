@@ -38,6 +38,7 @@ typedef struct ConsoleDomainSpec {
         bool kvm;
         const char *listen;             /* the address SPICE listens on */
         const char *password;           /* unknown to anybody, already expired */
+        const char *console_log;        /* the serial console's log file, or NULL */
 } ConsoleDomainSpec;
 
 int console_domain_xml_build(const ConsoleDomainSpec *s, char **ret);
@@ -48,6 +49,9 @@ int console_domain_xml_build(const ConsoleDomainSpec *s, char **ret);
  * -ENOENT if the domain has no SPICE graphics with a port. */
 int spice_ticket_xml_build(const char *domain_xml, const char *password, uint64_t valid_to, char **ret_xml,
                            unsigned *ret_port, char **ret_listen);
+
+/* A domain's XML with its vdesk metadata element replaced by meta's. */
+int domain_xml_set_meta(const char *domain_xml, const DesktopMeta *meta, char **ret);
 
 /* The desktop network from [Network]: forward mode 'open' (libvirt adds no
  * firewall rules; vdesk's own table does NAT and filtering), DHCP only for

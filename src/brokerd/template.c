@@ -503,10 +503,14 @@ static int check_spec(Manager *m, const TemplateSpec *s, uint64_t *ret_size, sd_
 }
 
 /* Defines and starts a console domain; undoes the define on failure. */
-static int console_domain_up(Manager *m, const ConsoleDomainSpec *spec, uid_t actor, sd_bus_error *error) {
-        _cleanup_(freep) char *xml = NULL, *e = NULL;
+static int console_domain_up(Manager *m, ConsoleDomainSpec *spec, uid_t actor, sd_bus_error *error) {
+        _cleanup_(freep) char *xml = NULL, *e = NULL, *log = NULL;
         int r;
 
+        /* its serial console is logged like a desktop's */
+        if (asprintf(&log, "%s/%s.log", m->console_log_dir, spec->name) < 0)
+                return -ENOMEM;
+        spec->console_log = log;
         r = console_domain_xml_build(spec, &xml);
         if (r < 0)
                 return r;

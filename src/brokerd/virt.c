@@ -537,20 +537,6 @@ int virt_domain_update_device(Virt *v, const char *name, const char *device_xml,
         return r;
 }
 
-int virt_domain_set_metadata(Virt *v, const char *name, const char *xml, const char *prefix, const char *ns,
-                             char **ret_error) {
-        virDomainPtr d;
-        int r;
-
-        r = lookup(v, name, &d, ret_error);
-        if (r < 0)
-                return r;
-        r = virDomainSetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT, xml, prefix, ns, VIR_DOMAIN_AFFECT_CONFIG) < 0
-                    ? fail(ret_error) : 0;
-        virDomainFree(d);
-        return r;
-}
-
 int virt_network_ensure(Virt *v, const char *name, const char *xml, char **ret_error) {
         virNetworkPtr n;
         int changed = 0, r = 0;

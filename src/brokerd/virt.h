@@ -56,10 +56,6 @@ int virt_domain_get_xml(Virt *v, const char *name, bool inactive, char **ret, ch
  * only): a graphics password, for one. */
 int virt_domain_update_device(Virt *v, const char *name, const char *device_xml, char **ret_error);
 
-/* Replaces the persistent definition's metadata element of namespace ns. */
-int virt_domain_set_metadata(Virt *v, const char *name, const char *xml, const char *prefix, const char *ns,
-                             char **ret_error);
-
 /* Defines the network if absent, starts it if inactive, marks it
  * autostart. Returns 1 if it did anything. */
 int virt_network_ensure(Virt *v, const char *name, const char *xml, char **ret_error);

@@ -131,7 +131,6 @@ check "... and the forward is gone again" \
         wait_until 5 bash -c "test \"\$(nft -j list map inet vdesk rdp4 | jq '[.nftables[] | select(.map) | .map.elem[]?] | length')\" = 0"
 
 # the journal: every step one entry with its MESSAGE_ID
-mid() { sed -n "s/^#define MID_$1 *\"\(.*\)\"/\1/p" "$VDESK_SRC/src/shared/message-id.h"; }
 starts=$(journal_json MESSAGE_ID="$(mid DESKTOP_STARTED)" VDESK_DESKTOP=alice-1)
 check "two starts in the journal" test "$(wc -l <<<"$starts")" = 2
 check "the first names the actor uid 0" test "$(head -1 <<<"$starts" | jq -r .VDESK_ACTOR_UID)" = 0

@@ -112,7 +112,6 @@ check "  ... offline" test "$(ctl account ann | sed -n 's/^  State: //p')" = off
 out=$(staff open-mine office 2>&1)
 check "the token opens nothing after sign-out ($out)" grep -qF "(org.vdesk.Error.InvalidToken)" <<<"$out"
 
-mid() { sed -n "s/^#define MID_$1 *\"\(.*\)\"/\1/p" "$VDESK_SRC/src/shared/message-id.h"; }
 check "journal: the desktop's creation names ann and the category" \
         test "$(journal_json MESSAGE_ID="$(mid DESKTOP_CREATED)" VDESK_DESKTOP=office-ann | jq -r '"\(.VDESK_ACCOUNT) \(.VDESK_CATEGORY) \(.VDESK_ACTOR_UID)"')" = "ann office 1"
 check "journal: opened twice" test "$(journal_json MESSAGE_ID="$(mid DESKTOP_OPENED)" VDESK_DESKTOP=office-ann | wc -l)" = 2

@@ -99,6 +99,9 @@ host_start_mariadb() {
                 die "mariadbd did not start: $(tail -5 "$T/db/error.log")"
 }
 
+# mid NAME: the MESSAGE_ID of MID_NAME (message-id.h), "MID_" optional.
+mid() { sed -n "s/^#define MID_${1#MID_} *\"\(.*\)\"/\1/p" "$VDESK_SRC/src/shared/message-id.h"; }
+
 sql() { mariadb --no-defaults -S "$T/db/mysqld.sock" -N -B vdesk -e "$1"; }
 
 # libvirtd and virtlogd with vdesk's hook in place before libvirtd starts.
@@ -140,11 +143,12 @@ host_start_stack() {
 
 # The vdesk configuration of the private host; extra lines on stdin.
 host_write_config() {
-        mkdir -p "$T/templates" "$T/disks"
+        mkdir -p "$T/templates" "$T/disks" "$T/isos"
         {
                 echo "[Images]"
                 echo "TemplateDir=$T/templates"
                 echo "DiskDir=$T/disks"
+                echo "IsoDir=$T/isos"
                 echo "[Database]"
                 echo "Socket=$T/db/mysqld.sock"
                 # KVM, where there is one, may be nested and broken: the

@@ -1,0 +1,229 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# A template's whole life on a private host with real libvirtd, QEMU
+# (software emulation), MariaDB and polkitd: an installer ISO (built here
+# from the test guest) is catalogued by itself; the template is built from
+# it in a domain an admin watches over SPICE (remote-viewer under Xvfb, on
+# "another machine", with the one-time ticket; a screenshot is kept); a
+# wrong ticket is refused; the template is finished, a desktop
+# derives from version 1; an edit is committed as version 2 while that
+# desktop runs, and the desktop still boots; new desktops derive from
+# version 2; re-issue, prune, delete. Every bad input is a named error that
+# changes nothing.
+. "$VDESK_SRC/tests/lib/harness.sh"
+. "$VDESK_SRC/tests/lib/host.sh"
+host_enter "$@"
+need_cmd jq qemu-img xorriso busybox mcopy syslinux remote-viewer Xvfb xwd dbus-send
+[ -f /usr/lib/ISOLINUX/isolinux.bin ] || skip "no isolinux: run tools/install-packages"
+[ -d "${VDESK_KERNEL_DIR:-/var/cache/vdesk/kernel}/boot" ] || skip "no guest kernel: run tools/install-packages"
+
+ART=${VDESK_ARTIFACTS:-$VDESK_BUILD/test-artifacts}
+mkdir -p "$ART"
+host_start_stack
+host_write_config <<X
+[Forward]
+PortMin=50000
+PortMax=50009
+[Desktop]
+OpenTimeoutSec=120
+[Images]
+MaxTemplateGiB=4
+ConsoleTicketSec=15
+X
+host_start_vdesk
+LOGDIR=/var/log/vdesk/console
+QLOG=/var/log/libvirt/qemu
+
+# a client on "another machine", and a screen for it
+C=vdc-$$
+netns_add $C
+veth_pair - vdh-t0 10.78.0.1/24 $C vdh-t1 10.78.0.2/24
+ip -n $C route add default via 10.78.0.1
+bg xvfb Xvfb :57 -screen 0 1024x768x24 -nolisten tcp
+wait_until 10 test -S /tmp/.X11-unix/X57 || die "Xvfb did not start: $(cat "$T/xvfb.log")"
+# viewer NAME VVFILE: remote-viewer in the client's namespace
+viewer() { bg "$1" ip netns exec $C env DISPLAY=:57 HOME="$T" remote-viewer --kiosk "$2"; }
+
+state() {
+        sql "SELECT name, state, version FROM templates ORDER BY name; SELECT template_id, version, path FROM template_versions ORDER BY path; SELECT name, registered FROM isos ORDER BY name"
+        ls -AR "$T/templates"
+        virsh list --all --name | sort
+}
+refused() {
+        local what=$1 name=$2 text=$3 method=$4; shift 4
+        local before after out
+        before=$(state)
+        out=$(dbus-send --system --print-reply --dest=org.vdesk.broker1 /org/vdesk/broker1 \
+                "org.vdesk.broker1.Manager.$method" "$@" 2>&1) && { check "$what: unexpectedly succeeded" false; return; }
+        after=$(state)
+        check "$what: $name" grep -qF "Error $name: " <<<"$out"
+        check "  ... the message says '$text' ($out)" grep -qF "$text" <<<"$out"
+        check "  ... nothing changed" test "$before" = "$after"
+}
+E=org.vdesk.Error
+IA=org.freedesktop.DBus.Error.InvalidArgs
+
+# ---- the ISO catalog ------------------------------------------------------
+"$VDESK_SRC/tests/guest/build-iso" "$T/install.iso.part" >/dev/null 2>&1 || die "cannot build the installer ISO"
+mv "$T/install.iso.part" "$T/isos/install.iso"
+size=$(stat -c %s "$T/isos/install.iso")
+isos() { broker_json ListIsos | jq -r '.data[0][] | "\(.[0]) \(.[1]) \(.[2])"'; }
+check "an ISO moved into IsoDir is catalogued by itself" \
+        wait_until 5 bash -c "[ \"\$(busctl --system --json=short call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager ListIsos | jq -r '.data[0][] | \"\\(.[0]) \\(.[1]) \\(.[2])\"')\" = 'install.iso iso9660 $size' ]"
+echo "not an image" >"$T/isos/notes.txt"
+check "RefreshIsos: a text file is no ISO (0 added, 0 removed)" test "$(broker_call RefreshIsos)" = "uu 0 0"
+refused "RegisterIso of a text file" $E.NotAnIso "is no ISO 9660 or UDF image" RegisterIso string:notes.txt
+refused "RegisterIso of a missing file" $E.NoSuchIso "no file 'nope.iso'" RegisterIso string:nope.iso
+refused "RegisterIso of a path" $IA "Invalid name" RegisterIso string:../etc/passwd
+cp "$T/isos/install.iso" "$T/isos/copy.iso"
+check "a copied-in ISO appears" wait_until 5 bash -c "busctl --system call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager ListIsos | grep -q copy.iso"
+rm "$T/isos/copy.iso"
+check "... and leaves when its file goes" wait_until 5 bash -c "! busctl --system call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager ListIsos | grep -q copy.iso"
+check "UnregisterIso" broker_call UnregisterIso s install.iso
+check "... it is out of the list" test -z "$(isos)"
+check "... the file stays" test -f "$T/isos/install.iso"
+check "RefreshIsos does not bring it back" test "$(broker_call RefreshIsos)" = "uu 0 0"
+refused "building from an unregistered ISO" $E.NoSuchIso "no registered ISO 'install.iso'" \
+        CreateTemplate string:t1 int64:67108864 string:raw string:install.iso uint32:256 uint32:1 string: string:
+check "RegisterIso brings it back" broker_call RegisterIso s install.iso
+check "... listed again" test "$(isos)" = "install.iso iso9660 $size"
+check "the catalog's changes are in the journal" \
+        test "$(journal_json MESSAGE_ID=$(mid MID_ISO_ADDED) | jq -r 'select(.VDESK_ISO == "install.iso") | .VDESK_ISO' | wc -l)" -ge 2
+
+# ---- bad input: named errors, nothing made ----------------------------------
+ct() { refused "$1" "$2" "$3" CreateTemplate "string:$4" "int64:$5" "string:${6:-raw}" "string:${7:-install.iso}" \
+        "uint32:${8:-256}" uint32:1 string: string:; }
+long=$(printf 'a%.0s' $(seq 64))
+ct "template name with /" $IA "Invalid name: may hold only" 'a/b' 67108864
+ct "template name with .." $IA "Invalid name: must not contain '..'" 'a..b' 67108864
+ct "template name ../x" $IA "Invalid name: must start with" '../x' 67108864
+ct "empty template name" $IA "Invalid name: is empty" '' 67108864
+ct "64-byte template name" $IA "Invalid name: is longer than 63 bytes" "$long" 67108864
+ct "size 0" $IA "Invalid size: 0 is not above 0" t1 0
+ct "negative size" $IA "Invalid size: -1 is not above 0" t1 -1
+ct "size beyond MaxTemplateGiB" $IA "beyond [Images] MaxTemplateGiB=4" t1 $((5 << 30))
+ct "format vmdk" $IA "Invalid format" t1 67108864 vmdk
+ct "unknown ISO" $E.NoSuchIso "no registered ISO 'nope.iso'" t1 67108864 raw nope.iso
+ct "memory 1 MiB" $IA "Invalid memory_mib" t1 67108864 raw install.iso 1
+refused "commit with no edit open" $E.NoSuchTemplate "no template 't1'" CommitTemplate string:t1 boolean:false
+check "uid 1 may not build templates" bash -c "! setpriv --reuid=1 --regid=1 --clear-groups busctl --system call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager ListTemplates 2>/dev/null"
+
+# ---- building ----------------------------------------------------------------
+out=$(broker_json CreateTemplate sxssuuss tpl 67108864 raw install.iso 256 1 "Test desktop" linux)
+console() { jq -r ".data[0][$1]" <<<"$out"; }
+t1=$(console 3)
+check "CreateTemplate answers with a console ($(console 0))" test "$(console 0)" = "spice://10.78.0.1:$(console 2)"
+check "... a ticket of 8 characters" grep -qE '^[a-zA-Z0-9]{8}$' <<<"$t1"
+now=$(date +%s)
+check "... valid for ConsoleTicketSec" test $(( $(console 4) / 1000000 - now )) -le 15 -a $(( $(console 4) / 1000000 - now )) -ge 12
+vv=$(console 5)
+check "... and a .vv file with type, host, port, password, delete-this-file, title" \
+        test "$(grep -cE "^(type=spice|host=10.78.0.1|port=$(console 2)|password=$t1|delete-this-file=1|title=vdesk: building template tpl)\$" <<<"$vv")" = 6
+check "the template is building" test "$(broker_json GetTemplate s tpl | jq -r '.data[0] | "\(.[1]) \(.[2]) \(.[4])"')" = "building raw 67108864"
+check "its disk is TemplateDir/tpl/1.raw, empty and sparse" \
+        test "$(stat -c '%s %b' "$T/templates/tpl/1.raw")" = "67108864 0"
+check "the build domain runs" test "$(virsh domstate build@tpl)" = running
+check "... booting the ISO after its (empty) disk" \
+        test "$(virsh dumpxml build@tpl | grep -c "<boot dev='hd'/>\|<boot dev='cdrom'/>\|$T/isos/install.iso")" = 3
+refused "a second build of it" $E.TemplateBusy "being built already" \
+        CreateTemplate string:tpl int64:67108864 string:raw string:install.iso uint32:256 uint32:1 string: string:
+check "CreateAccount alice" dir_call CreateAccount sssss alice "Alice Example" staff "" ""
+refused "a desktop of a template being built" $E.TemplateNotInstalled "is being built" \
+        CreateDesktop string:d0 string:alice string:tpl
+
+# watching: remote-viewer with the ticket (it deletes the .vv it read, as
+# delete-this-file=1 asks: each run gets a copy)
+printf '%s\n' "$vv" >"$T/ok.vv"
+viewer rv1 "$T/ok.vv"
+check "the installer ran (serial console)" wait_until 120 grep -q "vdesk-test-installer: installed" "$LOGDIR/build@tpl.log"
+check "remote-viewer got in: the ticket was used and voided" \
+        wait_until 20 bash -c "journalctl -o json MESSAGE_ID=$(mid MID_CONSOLE_TICKET) VDESK_DOMAIN=build@tpl | jq -r .VDESK_CLIENT_ADDRESS | grep -qx 10.78.0.2"
+sleep 2
+xwd -root -display :57 -out "$T/console.xwd"
+shot=$(python3 "$VDESK_SRC/tests/lib/screenshot.py" "$T/console.xwd" "$ART/template-build-console.png")
+read -r geom colors lit <<<"$shot"
+check "the screenshot shows the guest's console ($shot, $ART/template-build-console.png)" \
+        test "$geom" = 1024x768 -a "$colors" -ge 2 -a "$lit" -ge 1
+kill "$PID_rv1" 2>/dev/null
+
+# a wrong ticket is refused by QEMU; TemplateConsole rotates the ticket
+out=$(broker_json TemplateConsole s tpl)
+t2=$(console 3)
+check "TemplateConsole issues a new ticket" test -n "$t2" -a "$t2" != "$t1"
+sed "s/^password=.*/password=wrong123/" <<<"$(console 5)" >"$T/wrong.vv"
+viewer rv3 "$T/wrong.vv"
+check "a wrong ticket is refused (qemu: Invalid password)" \
+        wait_until 20 grep -q 'Invalid password' "$QLOG/build@tpl.log"
+kill "$PID_rv3" 2>/dev/null
+check "only the first client got in" \
+        test "$(journal_json MESSAGE_ID=$(mid MID_CONSOLE_TICKET) VDESK_DOMAIN=build@tpl | jq -r 'select(.VDESK_CLIENT_ADDRESS) | .VDESK_CLIENT_ADDRESS' | wc -l)" = 1
+
+refused "finishing while the installer runs" $E.TemplateRunning "still running" FinishTemplate string:tpl boolean:false
+check "FinishTemplate (forced)" broker_call FinishTemplate sb tpl true
+check "... the build domain is gone" bash -c "! virsh dominfo build@tpl >/dev/null 2>&1"
+check "... installed, version 1" test "$(broker_json GetTemplate s tpl | jq -r '.data[0] | "\(.[1]) \(.[3])"')" = "installed 1"
+
+# ---- a desktop on version 1 ------------------------------------------------------
+open() { busctl --system --timeout=150 --json=short call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager OpenDesktop s "$1" | jq -r '.data[1]'; }
+chain() { qemu-img info -U --backing-chain --output=json "$1" | jq -r '[.[].filename] | join(" -> ")'; }
+check "CreateDesktop d1 on tpl" broker_call CreateDesktop sss d1 alice tpl
+p1=$(open d1)
+check "d1 boots from version 1 and answers on its port" \
+        wait_until 30 bash -c "tcp_line() { ip netns exec $C timeout 3 bash -c 'exec 3<>/dev/tcp/10.78.0.1/$p1 && head -1 <&3'; }; tcp_line | grep -q VDESK-TEST-GUEST"
+check "... its disk is an overlay of version 1" test "$(chain "$T/disks/d1.qcow2")" = "$T/disks/d1.qcow2 -> $T/templates/tpl/1.raw"
+
+# ---- editing and committing while d1 runs ----------------------------------------
+out=$(broker_json EditTemplate ss tpl "")
+check "EditTemplate answers with a console" test "$(console 0)" = "spice://10.78.0.1:$(console 2)"
+check "the edit domain runs on an overlay of version 1" \
+        test "$(chain "$T/templates/tpl/edit.qcow2")" = "$T/templates/tpl/edit.qcow2 -> $T/templates/tpl/1.raw"
+check "the template is editing" test "$(broker_json GetTemplate s tpl | jq -r '.data[0][1]')" = editing
+refused "a second edit" $E.TemplateBusy "being edited already" EditTemplate string:tpl string:
+refused "committing while the edit domain runs" $E.TemplateRunning "still running" CommitTemplate string:tpl boolean:false
+check "CommitTemplate (forced): version 2" \
+        test "$(busctl --system --timeout=600 call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager CommitTemplate sb tpl true)" = "u 2"
+check "... a flattened file, no backing" test "$(chain "$T/templates/tpl/2.raw")" = "$T/templates/tpl/2.raw"
+check "... the edit overlay and domain are gone" bash -c "! test -e '$T/templates/tpl/edit.qcow2' && ! virsh dominfo edit@tpl >/dev/null 2>&1"
+check "... version 1 stays: d1 uses it" test -f "$T/templates/tpl/1.raw"
+check "d1's disk is still valid (qemu-img check)" qemu-img check -U -q "$T/disks/d1.qcow2"
+refused "committing with no edit open" $E.NoEdit "has no edit open" CommitTemplate string:tpl boolean:false
+check "StopDesktop d1" broker_call StopDesktop sb d1 true
+check "... stopped" wait_until 20 test "$(virsh domstate d1)" = "shut off"
+p1=$(open d1)
+check "d1, derived from version 1, still boots after version 2" \
+        wait_until 30 bash -c "ip netns exec $C timeout 3 bash -c 'exec 3<>/dev/tcp/10.78.0.1/$p1 && head -1 <&3' | grep -q VDESK-TEST-GUEST"
+check "CreateDesktop d2: derived from version 2" broker_call CreateDesktop sss d2 alice tpl
+p2=$(open d2)
+check "... boots and answers" \
+        wait_until 30 bash -c "ip netns exec $C timeout 3 bash -c 'exec 3<>/dev/tcp/10.78.0.1/$p2 && head -1 <&3' | grep -q VDESK-TEST-GUEST"
+check "... its disk is an overlay of version 2" test "$(chain "$T/disks/d2.qcow2")" = "$T/disks/d2.qcow2 -> $T/templates/tpl/2.raw"
+check "ListTemplateVersions: d1 on 1, d2 on 2" \
+        test "$(broker_json ListTemplateVersions s tpl | jq -r '.data[0][] | "\(.[0]):\(.[3] | join(","))"' | tr '\n' ' ')" = "1:d1 2:d2 "
+
+# ---- re-issue, prune, delete ---------------------------------------------------------
+refused "re-issuing a running desktop" $E.DesktopRunning "is running" ReissueDesktop string:d1
+check "StopDesktop d1" broker_call StopDesktop sb d1 true
+wait_until 20 test "$(virsh domstate d1)" = "shut off"
+check "ReissueDesktop d1: onto version 2" test "$(broker_call ReissueDesktop s d1)" = "u 2"
+check "... a fresh overlay of version 2" test "$(chain "$T/disks/d1.qcow2")" = "$T/disks/d1.qcow2 -> $T/templates/tpl/2.raw"
+check "... recorded in the domain's metadata" bash -c "virsh dumpxml --inactive d1 | grep -q 'template=\"$T/templates/tpl/2.raw\"'"
+check "PruneTemplate removes version 1, now unused" test "$(broker_call PruneTemplate s tpl)" = "au 1 1"
+check "... its file is gone" test ! -e "$T/templates/tpl/1.raw"
+refused "deleting a template desktops use" $E.TemplateInUse "2 desktop(s)" DeleteTemplate string:tpl
+for d in d1 d2; do broker_call StopDesktop sb $d true >/dev/null 2>&1; done
+wait_until 20 bash -c "[ \"\$(virsh list --name | grep -c '^d[12]\$')\" = 0 ]"
+check "DeleteDesktop d1, d2" bash -c "busctl --system call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager DeleteDesktop s d1 && busctl --system call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager DeleteDesktop s d2"
+check "DeleteTemplate tpl" broker_call DeleteTemplate s tpl
+check "... its files and directory are gone" test ! -e "$T/templates/tpl"
+check "... and its rows" test "$(sql 'SELECT COUNT(*) FROM templates; SELECT COUNT(*) FROM template_versions' | tr '\n' ' ')" = "0 0 "
+
+# ---- the journal -------------------------------------------------------------------------
+for t in "$t1" "$t2"; do
+        check "no ticket in the journal" bash -c "! journalctl -o export | grep -aqF '$t'"
+done
+for id in MID_TEMPLATE_BUILD_STARTED MID_TEMPLATE_INSTALLED MID_TEMPLATE_EDIT_STARTED MID_TEMPLATE_COMMITTED \
+          MID_DESKTOP_REISSUED MID_TEMPLATE_VERSION_REMOVED MID_TEMPLATE_DELETED; do
+        check "journal: $id" test -n "$(journal_json MESSAGE_ID=$(mid $id) | head -1)"
+done
+
+finish
