@@ -41,62 +41,26 @@ static int disk_error(sd_bus_error *error, int r, const char *what, const char *
         return bus_error_setf(error, SD_BUS_ERROR_FAILED, "%s '%s': %s", what, path, strerror(-r));
 }
 
-static int method_ensure_disk(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        ImageManager *m = userdata;
-        const char *desktop, *path, *template;
-        bool created = false;
-        uid_t uid = (uid_t) -1;
+/* EnsureDisk's and ReplaceDisk's arguments: a desktop, its disk, the
+ * template version the disk is an overlay of. */
+static int read_disk_args(ImageManager *m, sd_bus_message *msg, const char **desktop, const char **path,
+                          const char **template, sd_bus_error *error) {
         int r;
 
-        r = sd_bus_message_read(msg, "sss", &desktop, &path, &template);
+        r = sd_bus_message_read(msg, "sss", desktop, path, template);
         if (r < 0)
                 return r;
-        r = bus_error_check_name(error, "desktop", desktop);
+        r = bus_error_check_name(error, "desktop", *desktop);
         if (r >= 0)
-                r = check_disk_path(m, error, path);
+                r = check_disk_path(m, error, *path);
         if (r >= 0)
-                r = check_template_path(m, error, template);
-        if (r < 0)
-                return r;
-
-        r = disk_ensure_overlay(m->config, path, template, &created);
-        if (r == -EEXIST)
-                return bus_error_setf(error, VDESK_ERROR_BACKING_MISMATCH,
-                                      "Disk '%s' exists and is not an overlay of '%s'; left as it is", path, template);
-        if (r < 0)
-                return disk_error(error, r, "Cannot make disk", path);
-
-        if (created) {
-                (void) bus_sender_uid(msg, &uid);
-                log_event(LOG_INFO, MID_DISK_CREATED,
-                          "VDESK_DESKTOP=%s", desktop,
-                          "VDESK_DISK=%s", path,
-                          "VDESK_TEMPLATE=%s", template,
-                          "VDESK_ACTOR_UID=%u", (unsigned) uid,
-                          "MESSAGE=Disk %s of desktop %s created on template %s", path, desktop, template);
-        }
-        return sd_bus_reply_method_return(msg, "b", created);
+                r = check_template_path(m, error, *template);
+        return r;
 }
 
-static int method_replace_disk(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        ImageManager *m = userdata;
-        const char *desktop, *path, *template;
+static void log_disk_made(sd_bus_message *msg, const char *desktop, const char *path, const char *template,
+                          bool replaced) {
         uid_t uid = (uid_t) -1;
-        int r;
-
-        r = sd_bus_message_read(msg, "sss", &desktop, &path, &template);
-        if (r < 0)
-                return r;
-        r = bus_error_check_name(error, "desktop", desktop);
-        if (r >= 0)
-                r = check_disk_path(m, error, path);
-        if (r >= 0)
-                r = check_template_path(m, error, template);
-        if (r < 0)
-                return r;
-        r = disk_replace_overlay(m->config, path, template);
-        if (r < 0)
-                return disk_error(error, r, "Cannot make disk", path);
 
         (void) bus_sender_uid(msg, &uid);
         log_event(LOG_INFO, MID_DISK_CREATED,
@@ -104,7 +68,42 @@ static int method_replace_disk(sd_bus_message *msg, void *userdata, sd_bus_error
                   "VDESK_DISK=%s", path,
                   "VDESK_TEMPLATE=%s", template,
                   "VDESK_ACTOR_UID=%u", (unsigned) uid,
-                  "MESSAGE=Disk %s of desktop %s replaced by a new one on template %s", path, desktop, template);
+                  "MESSAGE=Disk %s of desktop %s %s template %s", path, desktop,
+                  replaced ? "replaced by a new one on" : "created on", template);
+}
+
+static int method_ensure_disk(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        ImageManager *m = userdata;
+        const char *desktop, *path, *template;
+        bool created = false;
+        int r;
+
+        r = read_disk_args(m, msg, &desktop, &path, &template, error);
+        if (r < 0)
+                return r;
+        r = disk_ensure_overlay(m->config, path, template, &created);
+        if (r == -EEXIST)
+                return bus_error_setf(error, VDESK_ERROR_BACKING_MISMATCH,
+                                      "Disk '%s' exists and is not an overlay of '%s'; left as it is", path, template);
+        if (r < 0)
+                return disk_error(error, r, "Cannot make disk", path);
+        if (created)
+                log_disk_made(msg, desktop, path, template, false);
+        return sd_bus_reply_method_return(msg, "b", created);
+}
+
+static int method_replace_disk(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        ImageManager *m = userdata;
+        const char *desktop, *path, *template;
+        int r;
+
+        r = read_disk_args(m, msg, &desktop, &path, &template, error);
+        if (r < 0)
+                return r;
+        r = disk_replace_overlay(m->config, path, template);
+        if (r < 0)
+                return disk_error(error, r, "Cannot make disk", path);
+        log_disk_made(msg, desktop, path, template, true);
         return sd_bus_reply_method_return(msg, NULL);
 }
 

@@ -130,6 +130,14 @@ check "a commit to an existing version: TemplateExists" fails_with "exists alrea
 check "DiscardTemplateEdit drops the open edit" imaged_call DiscardTemplateEdit s win
 check "... and its file" test ! -e "$TD/win/edit.qcow2"
 
+sum_d1=$(md5sum <"$D/d1.qcow2")
+check "ReplaceDisk outside DiskDir: refused" fails_with "is not inside the disk directory" \
+        imaged_call ReplaceDisk sss d1 /etc/d1.qcow2 "$V2"
+check "ReplaceDisk onto a file outside TemplateDir: refused" fails_with "is not inside the template directory" \
+        imaged_call ReplaceDisk sss d1 "$D/d1.qcow2" /etc/passwd
+check "ReplaceDisk with a bad desktop name: refused" fails_with "Invalid desktop" \
+        imaged_call ReplaceDisk sss 'd1;x' "$D/d1.qcow2" "$V2"
+check "... d1's disk is untouched by them" test "$(md5sum <"$D/d1.qcow2")" = "$sum_d1"
 check "ReplaceDisk re-issues d1 on version 2" imaged_call ReplaceDisk sss d1 "$D/d1.qcow2" "$V2"
 check "... its chain is d1 -> version 2" test "$(chain "$D/d1.qcow2")" = "$D/d1.qcow2 -> $V2"
 check "... and it is a fresh disk" qemu-io -c 'read -P 0 4M 1M' -c 'read -P 0x22 1M 1M' "$D/d1.qcow2"
