@@ -11,6 +11,36 @@
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(xmlDocPtr, xmlFreeDoc);
 
+/* libvirt's and our own XML: no network, no messages on stderr. */
+static xmlDocPtr parse(const char *xml, const char *name) {
+        return xmlReadMemory(xml, (int) strlen(xml), name, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+}
+
+/* The first child element of parent called name, or NULL. */
+static xmlNode *child(xmlNode *parent, const char *name) {
+        for (xmlNode *n = parent ? parent->children : NULL; n; n = n->next)
+                if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST name))
+                        return n;
+        return NULL;
+}
+
+/* Appends the <vdesk:desktop> element of m to parent (a <metadata>). */
+static int add_meta(xmlNode *parent, const DesktopMeta *m) {
+        _cleanup_(freep) char *meta_xml = NULL;
+        xmlDocPtr meta_doc;
+        int r;
+
+        r = desktop_meta_format(m, &meta_xml);
+        if (r < 0)
+                return r;
+        meta_doc = parse(meta_xml, "metadata.xml");
+        if (!meta_doc)
+                return -EINVAL;
+        xmlAddChild(parent, xmlDocCopyNode(xmlDocGetRootElement(meta_doc), parent->doc, 1));
+        xmlFreeDoc(meta_doc);
+        return 0;
+}
+
 static xmlNode *add(xmlNode *parent, const char *name, const char *text) {
         return xmlNewTextChild(parent, NULL, BAD_CAST name, text ? BAD_CAST text : NULL);
 }
@@ -37,38 +67,24 @@ static int doc_to_string(xmlDocPtr doc, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-int domain_xml_build(const DomainSpec *s, char **ret) {
-        _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL, meta_doc = NULL;
-        _cleanup_(freep) char *meta_xml = NULL;
-        const DesktopMeta *m = s->meta;
-        xmlNode *dom, *n, *os, *dev, *disk, *nic, *ser;
-        char buf[32];
-        int r;
+/* The parts every vdesk domain has: name, title, memory, vCPUs, a BIOS
+ * machine booting from its disk (then from its CD-ROM, if boot_cdrom),
+ * ACPI, and a power-off that ends it. Returns <devices>. */
+static xmlNode *add_domain(xmlDocPtr doc, bool kvm, const char *name, const char *uuid, const char *title,
+                           unsigned memory_mib, unsigned vcpus, bool boot_cdrom) {
+        xmlNode *dom, *os, *n;
+        char buf[16];
 
-        r = desktop_meta_format(m, &meta_xml);
-        if (r < 0)
-                return r;
-        meta_doc = xmlReadMemory(meta_xml, (int) strlen(meta_xml), "metadata.xml", NULL, XML_PARSE_NONET);
-        if (!meta_doc)
-                return -EINVAL;
-
-        doc = xmlNewDoc(BAD_CAST "1.0");
-        if (!doc)
-                return -ENOMEM;
         dom = xmlNewNode(NULL, BAD_CAST "domain");
         xmlDocSetRootElement(doc, dom);
-        attr(dom, "type", s->kvm ? "kvm" : "qemu");
-        add(dom, "name", m->name);
-        if (m->uuid)
-                add(dom, "uuid", m->uuid);
-        snprintf(buf, sizeof buf, "%s", "vdesk desktop");
-        add(dom, "title", buf);
-        n = add(dom, "metadata", NULL);
-        xmlAddChild(n, xmlDocCopyNode(xmlDocGetRootElement(meta_doc), doc, 1));
-
-        snprintf(buf, sizeof buf, "%u", s->memory_mib);
+        attr(dom, "type", kvm ? "kvm" : "qemu");
+        add(dom, "name", name);
+        if (uuid)
+                add(dom, "uuid", uuid);
+        add(dom, "title", title);
+        snprintf(buf, sizeof buf, "%u", memory_mib);
         attr(add(dom, "memory", buf), "unit", "MiB");
-        snprintf(buf, sizeof buf, "%u", s->vcpus);
+        snprintf(buf, sizeof buf, "%u", vcpus);
         add(dom, "vcpu", buf);
 
         os = add(dom, "os", NULL);
@@ -76,60 +92,88 @@ int domain_xml_build(const DomainSpec *s, char **ret) {
         attr(n, "arch", "x86_64");
         attr(n, "machine", "pc");
         attr(add(os, "boot", NULL), "dev", "hd");
+        if (boot_cdrom)
+                attr(add(os, "boot", NULL), "dev", "cdrom");
         n = add(dom, "features", NULL);
         add(n, "acpi", NULL);
         add(dom, "on_poweroff", "destroy");
         add(dom, "on_reboot", "restart");
         add(dom, "on_crash", "destroy");
+        return add(dom, "devices", NULL);
+}
 
-        dev = add(dom, "devices", NULL);
-        disk = add(dev, "disk", NULL);
+/* The system disk (vda on virtio, discard passed down), or a read-only
+ * CD-ROM (hdc on IDE: every installer's BIOS boots from it). */
+static void add_disk(xmlNode *dev, bool cdrom, const char *format, const char *path) {
+        xmlNode *disk = add(dev, "disk", NULL), *n;
+
         attr(disk, "type", "file");
-        attr(disk, "device", "disk");
+        attr(disk, "device", cdrom ? "cdrom" : "disk");
         n = add(disk, "driver", NULL);
         attr(n, "name", "qemu");
-        attr(n, "type", "qcow2");
-        attr(n, "discard", "unmap");
-        attr(add(disk, "source", NULL), "file", m->disk_path);
+        attr(n, "type", format);
+        if (!cdrom)
+                attr(n, "discard", "unmap");
+        attr(add(disk, "source", NULL), "file", path);
         n = add(disk, "target", NULL);
-        attr(n, "dev", "vda");
-        attr(n, "bus", "virtio");
+        attr(n, "dev", cdrom ? "hdc" : "vda");
+        attr(n, "bus", cdrom ? "ide" : "virtio");
+        if (cdrom)
+                add(disk, "readonly", NULL);
+}
 
-        nic = add(dev, "interface", NULL);
+/* A virtio NIC on a libvirt network; mac NULL: libvirt picks one. */
+static void add_nic(xmlNode *dev, const char *network, const char *mac) {
+        xmlNode *nic = add(dev, "interface", NULL);
+
         attr(nic, "type", "network");
-        attr(add(nic, "source", NULL), "network", m->network);
-        attr(add(nic, "mac", NULL), "address", m->mac);
+        attr(add(nic, "source", NULL), "network", network);
+        if (mac)
+                attr(add(nic, "mac", NULL), "address", mac);
         attr(add(nic, "model", NULL), "type", "virtio");
+}
 
-        ser = add(dev, "serial", NULL);
+/* The serial console, logged to a file unless log is NULL. */
+static void add_serial(xmlNode *dev, const char *log) {
+        xmlNode *ser = add(dev, "serial", NULL), *n;
+
         attr(ser, "type", "pty");
-        if (s->console_log) {
+        if (log) {
                 n = add(ser, "log", NULL);
-                attr(n, "file", s->console_log);
+                attr(n, "file", log);
                 attr(n, "append", "off");
         }
-        attr(add(dev, "memballoon", NULL), "model", "none");
+}
 
+int domain_xml_build(const DomainSpec *s, char **ret) {
+        _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
+        const DesktopMeta *m = s->meta;
+        xmlNode *dev;
+        int r;
+
+        doc = xmlNewDoc(BAD_CAST "1.0");
+        if (!doc)
+                return -ENOMEM;
+        dev = add_domain(doc, s->kvm, m->name, m->uuid, "vdesk desktop", s->memory_mib, s->vcpus, false);
+        r = add_meta(add(xmlDocGetRootElement(doc), "metadata", NULL), m);
+        if (r < 0)
+                return r;
+        add_disk(dev, false, "qcow2", m->disk_path);
+        add_nic(dev, m->network, m->mac);
+        add_serial(dev, s->console_log);
+        attr(add(dev, "memballoon", NULL), "model", "none");
         return doc_to_string(doc, ret);
 }
 
 int domain_xml_set_meta(const char *domain_xml, const DesktopMeta *meta, char **ret) {
-        _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL, meta_doc = NULL;
-        _cleanup_(freep) char *meta_xml = NULL;
-        xmlNode *root, *md = NULL, *next;
+        _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
+        xmlNode *md, *next;
         int r;
 
-        r = desktop_meta_format(meta, &meta_xml);
-        if (r < 0)
-                return r;
-        meta_doc = xmlReadMemory(meta_xml, (int) strlen(meta_xml), "metadata.xml", NULL, XML_PARSE_NONET);
-        doc = xmlReadMemory(domain_xml, (int) strlen(domain_xml), "domain.xml", NULL, XML_PARSE_NONET);
-        if (!meta_doc || !doc)
+        doc = parse(domain_xml, "domain.xml");
+        if (!doc)
                 return -EINVAL;
-        root = xmlDocGetRootElement(doc);
-        for (xmlNode *n = root ? root->children : NULL; n; n = n->next)
-                if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST "metadata"))
-                        md = n;
+        md = child(xmlDocGetRootElement(doc), "metadata");
         if (!md)
                 return -ENODATA;
         for (xmlNode *n = md->children; n; n = next) {
@@ -139,7 +183,9 @@ int domain_xml_set_meta(const char *domain_xml, const DesktopMeta *meta, char **
                         xmlFreeNode(n);
                 }
         }
-        xmlAddChild(md, xmlDocCopyNode(xmlDocGetRootElement(meta_doc), doc, 1));
+        r = add_meta(md, meta);
+        if (r < 0)
+                return r;
         return doc_to_string(doc, ret);
 }
 
@@ -154,67 +200,19 @@ static void format_valid_to(uint64_t t, char buf[static 32]) {
 
 int console_domain_xml_build(const ConsoleDomainSpec *s, char **ret) {
         _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
-        xmlNode *dom, *n, *os, *dev, *disk, *g;
+        xmlNode *dev, *g, *n;
         char buf[32];
 
         doc = xmlNewDoc(BAD_CAST "1.0");
         if (!doc)
                 return -ENOMEM;
-        dom = xmlNewNode(NULL, BAD_CAST "domain");
-        xmlDocSetRootElement(doc, dom);
-        attr(dom, "type", s->kvm ? "kvm" : "qemu");
-        add(dom, "name", s->name);
-        add(dom, "title", s->title);
-        snprintf(buf, sizeof buf, "%u", s->memory_mib);
-        attr(add(dom, "memory", buf), "unit", "MiB");
-        snprintf(buf, sizeof buf, "%u", s->vcpus);
-        add(dom, "vcpu", buf);
-
-        os = add(dom, "os", NULL);
-        n = add(os, "type", "hvm");
-        attr(n, "arch", "x86_64");
-        attr(n, "machine", "pc");
         /* The disk first: an empty one does not boot and the BIOS goes on
          * to the ISO; once installed, the system boots from its disk. */
-        attr(add(os, "boot", NULL), "dev", "hd");
+        dev = add_domain(doc, s->kvm, s->name, NULL, s->title, s->memory_mib, s->vcpus, s->iso_path);
+        add_disk(dev, false, s->disk_format, s->disk_path);
         if (s->iso_path)
-                attr(add(os, "boot", NULL), "dev", "cdrom");
-        n = add(dom, "features", NULL);
-        add(n, "acpi", NULL);
-        add(dom, "on_poweroff", "destroy");
-        add(dom, "on_reboot", "restart");
-        add(dom, "on_crash", "destroy");
-
-        dev = add(dom, "devices", NULL);
-        disk = add(dev, "disk", NULL);
-        attr(disk, "type", "file");
-        attr(disk, "device", "disk");
-        n = add(disk, "driver", NULL);
-        attr(n, "name", "qemu");
-        attr(n, "type", s->disk_format);
-        attr(n, "discard", "unmap");
-        attr(add(disk, "source", NULL), "file", s->disk_path);
-        n = add(disk, "target", NULL);
-        attr(n, "dev", "vda");
-        attr(n, "bus", "virtio");
-        if (s->iso_path) {
-                disk = add(dev, "disk", NULL);
-                attr(disk, "type", "file");
-                attr(disk, "device", "cdrom");
-                n = add(disk, "driver", NULL);
-                attr(n, "name", "qemu");
-                attr(n, "type", "raw");
-                attr(add(disk, "source", NULL), "file", s->iso_path);
-                n = add(disk, "target", NULL);
-                attr(n, "dev", "hdc");
-                attr(n, "bus", "ide");
-                add(disk, "readonly", NULL);
-        }
-
-        n = add(dev, "interface", NULL);
-        attr(n, "type", "network");
-        attr(add(n, "source", NULL), "network", s->network);
-        attr(add(n, "model", NULL), "type", "virtio");
+                add_disk(dev, true, "raw", s->iso_path);
+        add_nic(dev, s->network, NULL);
 
         /* SPICE with a password nobody knows that has expired already: the
          * console is unusable until a ticket is issued. "keep": a client
@@ -234,33 +232,23 @@ int console_domain_xml_build(const ConsoleDomainSpec *s, char **ret) {
         n = add(dev, "input", NULL);
         attr(n, "type", "tablet");
         attr(n, "bus", "usb");
-        g = add(dev, "serial", NULL);
-        attr(g, "type", "pty");
-        if (s->console_log) {
-                n = add(g, "log", NULL);
-                attr(n, "file", s->console_log);
-                attr(n, "append", "off");
-        }
-
+        add_serial(dev, s->console_log);
         return doc_to_string(doc, ret);
 }
 
 int spice_ticket_xml_build(const char *domain_xml, const char *password, uint64_t valid_to, char **ret_xml,
                            unsigned *ret_port, char **ret_listen) {
         _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL, out = NULL;
-        xmlNode *root, *devices = NULL, *g = NULL, *copy;
+        xmlNode *devices, *g = NULL, *copy;
         xmlChar *port = NULL, *listen = NULL;
         char buf[32];
         unsigned p;
         int r;
 
-        doc = xmlReadMemory(domain_xml, (int) strlen(domain_xml), "domain.xml", NULL, XML_PARSE_NONET);
+        doc = parse(domain_xml, "domain.xml");
         if (!doc)
                 return -EINVAL;
-        root = xmlDocGetRootElement(doc);
-        for (xmlNode *n = root ? root->children : NULL; n; n = n->next)
-                if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST "devices"))
-                        devices = n;
+        devices = child(xmlDocGetRootElement(doc), "devices");
         for (xmlNode *n = devices ? devices->children : NULL; n && !g; n = n->next) {
                 xmlChar *type;
 

@@ -127,6 +127,77 @@ static void test_domain_xml(void) {
         xml = NULL;
         CHECK_INT(domain_xml_build(&spec, &xml), 0);
         CHECK(strstr(xml, "<domain type=\"kvm\">"));
+
+        /* re-issue: the metadata is replaced, nothing else changes */
+        {
+                _cleanup_(freep) char *xml2 = NULL, *err2 = NULL;
+                _cleanup_(desktop_meta_done) DesktopMeta back2 = {};
+
+                meta.template_path = (char *) "/var/lib/vdesk/templates/office/2.qcow2";
+                CHECK_INT(domain_xml_set_meta(xml, &meta, &xml2), 0);
+                CHECK_INT(desktop_meta_parse_domain(xml2, &back2, &err2), 0);
+                CHECK_STR(back2.template_path, "/var/lib/vdesk/templates/office/2.qcow2");
+                CHECK_STR(back2.account, "alice");
+                CHECK(strstr(xml2, "<domain type=\"kvm\">"));
+                CHECK(strstr(xml2, "<mac address=\"52:54:0a:14:00:0f\"/>"));
+                /* one vdesk element, not two */
+                CHECK(strstr(xml2, "office &amp; co.img") == NULL);
+                CHECK_INT(domain_xml_set_meta("<domain><name>x</name></domain>", &meta, &xml2), -ENODATA);
+        }
+}
+
+static void test_console_xml(void) {
+        _cleanup_(freep) char *xml = NULL, *gxml = NULL, *listen = NULL;
+        unsigned port = 0;
+        ConsoleDomainSpec s = {
+                .name = "build@win",
+                .title = "vdesk template build",
+                .disk_path = "/var/lib/vdesk/templates/win/1.qcow2",
+                .disk_format = "qcow2",
+                .iso_path = "/var/lib/vdesk/isos/win & more.iso",
+                .network = "vdesk",
+                .memory_mib = 4096,
+                .vcpus = 2,
+                .listen = "10.0.0.5",
+                .password = "abcdefgh",
+                .console_log = "/var/log/vdesk/console/build@win.log",
+        };
+
+        CHECK_INT(console_domain_xml_build(&s, &xml), 0);
+        CHECK(strstr(xml, "<name>build@win</name>"));
+        /* the disk first: an empty one does not boot, the ISO does */
+        CHECK(strstr(xml, "<boot dev=\"hd\"/>") && strstr(xml, "<boot dev=\"cdrom\"/>") &&
+              strstr(xml, "<boot dev=\"hd\"/>") < strstr(xml, "<boot dev=\"cdrom\"/>"));
+        CHECK(strstr(xml, "<source file=\"/var/lib/vdesk/isos/win &amp; more.iso\"/>"));
+        CHECK(strstr(xml, "<target dev=\"hdc\" bus=\"ide\"/>\n      <readonly/>"));
+        /* SPICE unusable until a ticket: an unknown password, expired */
+        CHECK(strstr(xml, "<graphics type=\"spice\" autoport=\"yes\" passwd=\"abcdefgh\" "
+                          "passwdValidTo=\"1970-01-01T00:00:01\" connected=\"keep\">"));
+        CHECK(strstr(xml, "<listen type=\"address\" address=\"10.0.0.5\"/>"));
+        CHECK(strstr(xml, "<log file=\"/var/log/vdesk/console/build@win.log\" append=\"off\"/>"));
+        CHECK(!strstr(xml, "<metadata>"));         /* no desktop: the hook leaves it alone */
+        free(xml);
+        xml = NULL;
+        s.iso_path = NULL;
+        CHECK_INT(console_domain_xml_build(&s, &xml), 0);
+        CHECK(!strstr(xml, "cdrom"));
+
+        /* a ticket: the live <graphics> with the new password and expiry */
+        CHECK_INT(spice_ticket_xml_build(
+                "<domain><devices><graphics type='vnc' port='5901'/>"
+                "<graphics type='spice' port='5900' autoport='yes' listen='10.0.0.5' connected='keep'>"
+                "<listen type='address' address='10.0.0.5'/></graphics></devices></domain>",
+                "k3y5ecr3", 1700000000, &gxml, &port, &listen), 0);
+        CHECK_INT(port, 5900);
+        CHECK_STR(listen, "10.0.0.5");
+        CHECK(strstr(gxml, "passwd=\"k3y5ecr3\""));
+        CHECK(strstr(gxml, "passwdValidTo=\"2023-11-14T22:13:20\""));
+        CHECK(strstr(gxml, "type=\"spice\" port=\"5900\""));
+        /* not running yet (port -1), or no SPICE at all */
+        CHECK_INT(spice_ticket_xml_build("<domain><devices><graphics type='spice' port='-1' listen='a'/></devices></domain>",
+                                         "x", 1, &gxml, &port, &listen), -ENOENT);
+        CHECK_INT(spice_ticket_xml_build("<domain><devices/></domain>", "x", 1, &gxml, &port, &listen), -ENOENT);
+        CHECK_INT(spice_ticket_xml_build("not xml", "x", 1, &gxml, &port, &listen), -EINVAL);
 }
 
 static void test_network_xml(void) {
@@ -183,6 +254,7 @@ int main(void) {
         test_allocate();
         test_rdp();
         test_domain_xml();
+        test_console_xml();
         test_network_xml();
         test_split();
         test_config_desktop();
