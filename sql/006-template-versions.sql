@@ -1,7 +1,8 @@
 -- SPDX-License-Identifier: LGPL-2.1-or-later
 -- Templates are built from ISOs and edited; each commit is a new version
 -- (its own file), and a desktop keeps the version its disk was derived
--- from until it is re-issued. ISOs are catalogued from the ISO directory.
+-- from until it is re-issued; a template's newest version is its highest.
+-- ISOs are catalogued from the ISO directory.
 
 CREATE TABLE IF NOT EXISTS isos (
         id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
@@ -15,8 +16,7 @@ CREATE TABLE IF NOT EXISTS isos (
 
 ALTER TABLE templates
         ADD COLUMN IF NOT EXISTS state VARCHAR(16) NOT NULL DEFAULT 'installed' AFTER format,
-        ADD COLUMN IF NOT EXISTS version INT UNSIGNED NOT NULL DEFAULT 1 AFTER state,
-        ADD COLUMN IF NOT EXISTS size BIGINT UNSIGNED NOT NULL DEFAULT 0 AFTER version,
+        ADD COLUMN IF NOT EXISTS size BIGINT UNSIGNED NOT NULL DEFAULT 0 AFTER state,
         ADD COLUMN IF NOT EXISTS memory_mib INT UNSIGNED NOT NULL DEFAULT 0 AFTER size,
         ADD COLUMN IF NOT EXISTS vcpus INT UNSIGNED NOT NULL DEFAULT 0 AFTER memory_mib,
         ADD COLUMN IF NOT EXISTS os_type VARCHAR(63) NOT NULL DEFAULT '' AFTER vcpus,

@@ -8,9 +8,9 @@
 #include "domain-xml.h"
 #include "log.h"
 #include "metadata.h"
+#include "template.h"
 #include "util.h"
 
-#define IMAGED_BUS_NAME "org.vdesk.images1"
 
 void desktop_done(Desktop *d) {
         free(d->template_path);
@@ -162,7 +162,7 @@ static int template_choose(Manager *m, const char *template, TemplateChoice *ret
 
         r = db_exec(m->db,
                     "SELECT t.id, v.id, v.path, t.state, t.memory_mib, t.vcpus, v.version FROM templates t "
-                    "JOIN template_versions v ON v.template_id = t.id AND v.version = t.version "
+                    "JOIN template_versions v ON " TEMPLATE_NEWEST_VERSION " "
                     "WHERE t.name = ? FOR UPDATE",
                     (DbValue[]) { DBV_STR(template) }, 1, template_choice_row, ret, NULL);
         if (r < 0)
@@ -429,8 +429,7 @@ int desktop_reissue(Manager *m, const Desktop *d, uid_t actor, unsigned *ret_ver
                 db_rollback(m->db);
                 return r;
         }
-        r = sd_bus_call_method(m->bus, IMAGED_BUS_NAME, "/org/vdesk/images1", "org.vdesk.images1.Manager",
-                               "ReplaceDisk", &e, NULL, "sss", d->name, d->disk_path, tc.path);
+        r = sd_bus_call_method(m->bus, IMAGED, "ReplaceDisk", &e, NULL, "sss", d->name, d->disk_path, tc.path);
         if (r < 0) {
                 _cleanup_(sd_bus_error_free) sd_bus_error e2 = SD_BUS_ERROR_NULL;
 
@@ -488,8 +487,7 @@ static int delete_disk(Manager *m, const Desktop *d) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         int r;
 
-        r = sd_bus_call_method(m->bus, IMAGED_BUS_NAME, "/org/vdesk/images1", "org.vdesk.images1.Manager",
-                               "DeleteDisk", &e, NULL, "ss", d->name, d->disk_path);
+        r = sd_bus_call_method(m->bus, IMAGED, "DeleteDisk", &e, NULL, "ss", d->name, d->disk_path);
         /* Never started: the hook never asked for a disk. */
         if (r < 0 && sd_bus_error_has_name(&e, VDESK_ERROR_NO_SUCH_DISK))
                 return 0;

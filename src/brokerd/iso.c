@@ -249,11 +249,11 @@ int iso_catalog_start(Manager *m) {
         return 0;
 }
 
-static int check_iso_name(sd_bus_error *error, const char *name) {
+static int check_iso_name(sd_bus_error *error, const char *field, const char *name) {
         const char *why = iso_name_invalid_reason(name);
 
         if (why)
-                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid name: '%s' %s", name, why);
+                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid %s: '%s' %s", field, name, why);
         return 0;
 }
 
@@ -263,7 +263,7 @@ int iso_register(Manager *m, const char *name, uid_t actor, sd_bus_error *error)
         const char *fmt;
         int r;
 
-        r = check_iso_name(error, name);
+        r = check_iso_name(error, "name", name);
         if (r < 0)
                 return r;
         dfd = open(m->config.iso_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -294,7 +294,7 @@ int iso_unregister(Manager *m, const char *name, uid_t actor, sd_bus_error *erro
         uint64_t affected = 0;
         int r;
 
-        r = check_iso_name(error, name);
+        r = check_iso_name(error, "name", name);
         if (r < 0)
                 return r;
         r = db_exec(m->db, "UPDATE isos SET registered = FALSE WHERE name = ? AND registered",
@@ -314,7 +314,7 @@ int iso_lookup(Manager *m, const char *name, char **ret_path, uint64_t *ret_id, 
         uint64_t id = 0;
         int r;
 
-        r = check_iso_name(error, name);
+        r = check_iso_name(error, "iso", name);
         if (r < 0)
                 return r;
         r = db_exec(m->db, "SELECT id FROM isos WHERE name = ? AND registered", (DbValue[]) { DBV_STR(name) }, 1,

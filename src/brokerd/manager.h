@@ -13,6 +13,11 @@
 #define BROKERD_INTERFACE "org.vdesk.broker1.Manager"
 #define BROKERD_ACTION_MANAGE "org.vdesk.broker1.manage"
 
+/* The peers brokerd calls: destination, path and interface, for
+ * sd_bus_call_method() and friends. */
+#define IMAGED "org.vdesk.images1", "/org/vdesk/images1", "org.vdesk.images1.Manager"
+#define DIRECTORYD "org.vdesk.directory1", "/org/vdesk/directory1", "org.vdesk.directory1.Manager"
+
 typedef struct OpenRequest OpenRequest;
 typedef struct PendingActor PendingActor;
 typedef struct ConsoleVoid ConsoleVoid;

@@ -15,7 +15,6 @@
 #include "sha256.h"
 #include "util.h"
 
-#define DIRECTORYD "org.vdesk.directory1", "/org/vdesk/directory1", "org.vdesk.directory1.Manager"
 
 typedef struct StaffCategory {
         const char *name, *template, *network;  /* point into the directory's reply */

@@ -11,9 +11,6 @@
 #include "template.h"
 #include "util.h"
 
-#define IMAGED_BUS_NAME "org.vdesk.images1"
-#define IMAGED_PATH "/org/vdesk/images1"
-#define IMAGED_INTERFACE "org.vdesk.images1.Manager"
 #define COMMIT_TIMEOUT_USEC (6 * 3600 * USEC_PER_SEC)
 /* SPICE opens its channels one after the other, each with the ticket:
  * it is voided this long after the first got in. */
@@ -49,10 +46,11 @@ int append_console(sd_bus_message *reply, const Console *c) {
 /* ---- reading ----------------------------------------------------------- */
 
 #define TEMPLATE_COLUMNS \
-        "t.id, t.name, t.state, t.format, t.version, t.size, t.memory_mib, t.vcpus, t.os_type, t.description, " \
+        "t.id, t.name, t.state, t.format, COALESCE(v.version, 0), t.size, t.memory_mib, t.vcpus, t.os_type, " \
+        "t.description, " \
         "COALESCE(i.name, ''), COALESCE(v.path, '') " \
         "FROM templates t LEFT JOIN isos i ON i.id = t.iso_id " \
-        "LEFT JOIN template_versions v ON v.template_id = t.id AND v.version = t.version "
+        "LEFT JOIN template_versions v ON " TEMPLATE_NEWEST_VERSION " "
 
 static int template_row(char *const *c, unsigned n, void *userdata) {
         Template *t = db_rows_push(userdata);
@@ -118,80 +116,18 @@ int template_get(Manager *m, const char *name, Template *ret, sd_bus_error *erro
 
 /* ---- a template's commit in flight -------------------------------------- */
 
-static bool template_is_busy(Manager *m, const char *name) {
-        for (char **s = m->busy_templates; s && *s; s++)
-                if (streq(*s, name))
-                        return true;
-        return false;
-}
-
-static int template_set_busy(Manager *m, const char *name, bool busy) {
-        size_t n = 0;
-
-        while (m->busy_templates && m->busy_templates[n])
-                n++;
-        if (!busy) {
-                for (size_t i = 0; i < n; i++)
-                        if (streq(m->busy_templates[i], name)) {
-                                free(m->busy_templates[i]);
-                                memmove(m->busy_templates + i, m->busy_templates + i + 1, (n - i) * sizeof(char *));
-                                return 0;
-                        }
-                return 0;
-        }
-        {
-                char **t = realloc(m->busy_templates, (n + 2) * sizeof(char *));
-                if (!t)
-                        return -ENOMEM;
-                m->busy_templates = t;
-                t[n] = strdup(name);
-                t[n + 1] = NULL;
-                return t[n] ? 0 : -ENOMEM;
-        }
-}
-
 /* ---- imaged -------------------------------------------------------------- */
 
-/* A call to vdesk-imaged; its error (a named one) becomes the caller's. */
-static int imaged_call(Manager *m, sd_bus_error *error, const char *method, sd_bus_message **reply,
-                       const char *types, ...) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
-        va_list ap;
-        int r;
-
-        r = sd_bus_message_new_method_call(m->bus, &call, IMAGED_BUS_NAME, IMAGED_PATH, IMAGED_INTERFACE, method);
-        if (r < 0)
-                return r;
-        va_start(ap, types);
-        r = sd_bus_message_appendv(call, types, ap);
-        va_end(ap);
-        if (r < 0)
-                return r;
-        return sd_bus_call(m->bus, call, 0, error, reply);
-}
-
-static int imaged_call_path(Manager *m, sd_bus_error *error, char **ret_path, const char *method,
-                            const char *types, ...) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL, *reply = NULL;
+/* The path a file-making call of imaged answered with. */
+static int reply_path(sd_bus_message *reply, char **ret) {
         const char *path;
-        va_list ap;
         int r;
 
-        r = sd_bus_message_new_method_call(m->bus, &call, IMAGED_BUS_NAME, IMAGED_PATH, IMAGED_INTERFACE, method);
+        r = sd_bus_message_read(reply, "s", &path);
         if (r < 0)
                 return r;
-        va_start(ap, types);
-        r = sd_bus_message_appendv(call, types, ap);
-        va_end(ap);
-        if (r < 0)
-                return r;
-        r = sd_bus_call(m->bus, call, 0, error, &reply);
-        if (r >= 0)
-                r = sd_bus_message_read(reply, "s", &path);
-        if (r < 0)
-                return r;
-        *ret_path = strdup(path);
-        return *ret_path ? 0 : -ENOMEM;
+        *ret = strdup(path);
+        return *ret ? 0 : -ENOMEM;
 }
 
 /* Removes a version's file if vdesk made it (imaged refuses others: a
@@ -199,21 +135,31 @@ static int imaged_call_path(Manager *m, sd_bus_error *error, char **ret_path, co
 static void remove_template_file(Manager *m, const char *template, const char *path) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
 
-        if (imaged_call(m, &e, "RemoveTemplateFile", NULL, "ss", template, path) < 0 &&
+        if (sd_bus_call_method(m->bus, IMAGED, "RemoveTemplateFile", &e, NULL, "ss", template, path) < 0 &&
             !sd_bus_error_has_names(&e, VDESK_ERROR_PATH_NOT_ALLOWED, VDESK_ERROR_NO_SUCH_DISK))
                 log_warning("Cannot remove %s of template %s: %s", path, template, e.message ?: "?");
 }
 
 /* ---- consoles -------------------------------------------------------------- */
 
-static const char *console_domain(const Template *t, char buf[static 72]) {
-        if (streq(t->state, "building"))
-                snprintf(buf, 72, "build@%s", t->name);
-        else if (streq(t->state, "editing"))
-                snprintf(buf, 72, "edit@%s", t->name);
-        else
-                return NULL;
+/* A template's console domains are build@<name> and edit@<name>: '@' is
+ * in no desktop's name, so they never clash with a desktop. */
+#define DOMAIN_NAME_MAX (sizeof("build@") + NAME_MAX_LEN)
+#define BUILD "build"
+#define EDIT "edit"
+
+static const char *domain_name(char buf[static DOMAIN_NAME_MAX], const char *kind, const char *template) {
+        snprintf(buf, DOMAIN_NAME_MAX, "%s@%s", kind, template);
         return buf;
+}
+
+/* The console domain of a template being built or edited, else NULL. */
+static const char *console_domain(const Template *t, char buf[static DOMAIN_NAME_MAX]) {
+        if (streq(t->state, "building"))
+                return domain_name(buf, BUILD, t->name);
+        if (streq(t->state, "editing"))
+                return domain_name(buf, EDIT, t->name);
+        return NULL;
 }
 
 /* TICKET_CHARS characters, 5 random bits each, from an alphabet without
@@ -313,7 +259,7 @@ static int console_issue(Manager *m, const Template *t, const char *domain, uid_
 
 int template_console(Manager *m, const char *name, uid_t actor, Console *ret, sd_bus_error *error) {
         _cleanup_(template_done) Template t = {};
-        char buf[72];
+        char buf[DOMAIN_NAME_MAX];
         const char *domain;
         int r;
 
@@ -324,7 +270,7 @@ int template_console(Manager *m, const char *name, uid_t actor, Console *ret, sd
         if (!domain)
                 return bus_error_setf(error, VDESK_ERROR_NO_EDIT,
                                       "Template %s is neither being built nor edited: it has no console", name);
-        if (template_is_busy(m, name))
+        if (strv_contains(m->busy_templates, name))
                 return bus_error_setf(error, VDESK_ERROR_TEMPLATE_BUSY, "Template %s is being committed", name);
         if (!virt_is_connected(m->virt))
                 return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Not connected to %s", m->config.libvirt_uri);
@@ -380,7 +326,7 @@ static int on_console_void(sd_event_source *s, uint64_t usec, void *userdata) {
 void template_console_used(Manager *m, const char *domain, const char *client) {
         ConsoleVoid *v;
 
-        if (!startswith(domain, "build@") && !startswith(domain, "edit@"))
+        if (!startswith(domain, BUILD "@") && !startswith(domain, EDIT "@"))
                 return;
         for (v = m->console_voids; v; v = v->next)
                 if (streq(v->domain, domain))
@@ -425,7 +371,7 @@ int template_register(Manager *m, const char *name, const char *path, uid_t acto
 
         r = db_begin(m->db);
         if (r >= 0)
-                r = db_exec(m->db, "INSERT INTO templates (name, format, state, version) VALUES (?, ?, 'installed', 1)",
+                r = db_exec(m->db, "INSERT INTO templates (name, format, state) VALUES (?, ?, 'installed')",
                             (DbValue[]) { DBV_STR(name), DBV_STR(disk_format_to_string(fmt)) }, 2, NULL, NULL, NULL);
         if (r >= 0) {
                 id = db_last_insert_id(m->db);
@@ -449,19 +395,6 @@ int template_register(Manager *m, const char *name, const char *path, uid_t acto
                   "VDESK_TEMPLATE_PATH=%s", path,
                   "VDESK_ACTOR_UID=%u", (unsigned) actor,
                   "MESSAGE=Template %s registered (%s, %s)", name, path, disk_format_to_string(fmt));
-        return 0;
-}
-
-static int check_text(sd_bus_error *error, const char *field, const char *s, size_t max) {
-        if (!utf8_is_valid(s))
-                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid %s: is not valid UTF-8", field);
-        if (strlen(s) > max)
-                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid %s: is longer than %zu bytes",
-                                      field, max);
-        for (const char *p = s; *p; p++)
-                if ((unsigned char) *p < 0x20 || *p == 0x7f)
-                        return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid %s: holds control characters",
-                                              field);
         return 0;
 }
 
@@ -493,7 +426,7 @@ static int check_spec(Manager *m, const TemplateSpec *s, uint64_t *ret_size, sd_
         if (s->vcpus < 1 || s->vcpus > 256)
                 return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid vcpus: %u is not within 1-256",
                                       s->vcpus);
-        r = check_text(error, "description", s->description, 1024);
+        r = bus_error_check_text(error, "description", s->description, 1024);
         if (r >= 0 && !isempty(s->os_type))
                 r = bus_error_check_name(error, "os_type", s->os_type);
         if (r < 0)
@@ -570,7 +503,7 @@ static int console_listen_address(Manager *m, char buf[static 16], sd_bus_error 
 int template_create(Manager *m, const TemplateSpec *spec, uid_t actor, Console *ret, sd_bus_error *error) {
         _cleanup_(freep) char *iso_path = NULL, *disk = NULL;
         _cleanup_(template_done) Template t = {};
-        char domain[72], listen[16], password[TICKET_CHARS + 1];
+        char domain[DOMAIN_NAME_MAX], listen[16], password[TICKET_CHARS + 1];
         uint64_t size = 0, iso_id = 0, id;
         int r;
 
@@ -585,7 +518,7 @@ int template_create(Manager *m, const TemplateSpec *spec, uid_t actor, Console *
         if (r < 0)
                 return r;
 
-        snprintf(domain, sizeof domain, "build@%s", spec->name);
+        domain_name(domain, BUILD, spec->name);
         {
                 _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
                 if (template_get(m, spec->name, &t, &e) >= 0) {
@@ -606,8 +539,8 @@ int template_create(Manager *m, const TemplateSpec *spec, uid_t actor, Console *
         r = db_begin(m->db);
         if (r >= 0)
                 r = db_exec(m->db,
-                            "INSERT INTO templates (name, format, state, version, size, memory_mib, vcpus, os_type, "
-                            "description, iso_id) VALUES (?, ?, 'building', 1, ?, ?, ?, ?, ?, ?)",
+                            "INSERT INTO templates (name, format, state, size, memory_mib, vcpus, os_type, "
+                            "description, iso_id) VALUES (?, ?, 'building', ?, ?, ?, ?, ?, ?)",
                             (DbValue[]) { DBV_STR(spec->name), DBV_STR(spec->format), DBV_UINT(size),
                                           DBV_UINT(spec->memory_mib), DBV_UINT(spec->vcpus), DBV_STR(spec->os_type),
                                           DBV_STR(spec->description), DBV_UINT(iso_id) }, 8,
@@ -621,7 +554,14 @@ int template_create(Manager *m, const TemplateSpec *spec, uid_t actor, Console *
                 return db_bus_error(m->db, r, error);
         id = db_last_insert_id(m->db);
 
-        r = imaged_call_path(m, error, &disk, "CreateTemplateDisk", "sst", spec->name, spec->format, size);
+        {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+
+                r = sd_bus_call_method(m->bus, IMAGED, "CreateTemplateDisk", error, &reply, "sst", spec->name,
+                                       spec->format, size);
+                if (r >= 0)
+                        r = reply_path(reply, &disk);
+        }
         if (r < 0) {
                 db_rollback(m->db);
                 return r;
@@ -683,7 +623,7 @@ int template_create(Manager *m, const TemplateSpec *spec, uid_t actor, Console *
 
 int template_finish(Manager *m, const char *name, bool force, uid_t actor, sd_bus_error *error) {
         _cleanup_(template_done) Template t = {};
-        char domain[72];
+        char domain[DOMAIN_NAME_MAX];
         int r;
 
         r = template_get(m, name, &t, error);
@@ -693,11 +633,11 @@ int template_finish(Manager *m, const char *name, bool force, uid_t actor, sd_bu
                 return bus_error_setf(error, VDESK_ERROR_NO_EDIT, "Template %s is not being built (%s)", name, t.state);
         if (!virt_is_connected(m->virt))
                 return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Not connected to %s", m->config.libvirt_uri);
-        snprintf(domain, sizeof domain, "build@%s", name);
+        domain_name(domain, BUILD, name);
         r = console_domain_down(m, domain, force, error);
         if (r < 0)
                 return r;
-        r = db_exec(m->db, "UPDATE templates SET state = 'installed', version = 1 WHERE id = ?",
+        r = db_exec(m->db, "UPDATE templates SET state = 'installed' WHERE id = ?",
                     (DbValue[]) { DBV_UINT(t.id) }, 1, NULL, NULL, NULL);
         if (r < 0)
                 return db_bus_error(m->db, r, error);
@@ -715,7 +655,7 @@ int template_finish(Manager *m, const char *name, bool force, uid_t actor, sd_bu
 int template_edit(Manager *m, const char *name, const char *iso, uid_t actor, Console *ret, sd_bus_error *error) {
         _cleanup_(freep) char *iso_path = NULL, *overlay = NULL;
         _cleanup_(template_done) Template t = {};
-        char domain[72], listen[16], password[TICKET_CHARS + 1];
+        char domain[DOMAIN_NAME_MAX], listen[16], password[TICKET_CHARS + 1];
         uint64_t iso_id;
         int r;
 
@@ -735,13 +675,19 @@ int template_edit(Manager *m, const char *name, const char *iso, uid_t actor, Co
         r = console_listen_address(m, listen, error);
         if (r < 0)
                 return r;
-        snprintf(domain, sizeof domain, "edit@%s", name);
+        domain_name(domain, EDIT, name);
         if (virt_domain_exists(m->virt, domain) != 0)
                 return bus_error_setf(error, VDESK_ERROR_TEMPLATE_BUSY, "A domain %s exists already", domain);
 
-        r = imaged_call_path(m, error, &overlay, "BeginTemplateEdit", "ss", name, t.path);
-        if (r < 0)
-                return r;
+        {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+
+                r = sd_bus_call_method(m->bus, IMAGED, "BeginTemplateEdit", error, &reply, "ss", name, t.path);
+                if (r >= 0)
+                        r = reply_path(reply, &overlay);
+                if (r < 0)
+                        return r;
+        }
         r = make_ticket(password);
         if (r >= 0) {
                 ConsoleDomainSpec cs = {
@@ -773,7 +719,7 @@ int template_edit(Manager *m, const char *name, const char *iso, uid_t actor, Co
         if (r < 0) {
                 _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
 
-                (void) imaged_call(m, &e, "DiscardTemplateEdit", NULL, "s", name);
+                (void) sd_bus_call_method(m->bus, IMAGED, "DiscardTemplateEdit", &e, NULL, "s", name);
                 return r;
         }
         log_event(LOG_INFO, MID_TEMPLATE_EDIT_STARTED,
@@ -787,7 +733,7 @@ int template_edit(Manager *m, const char *name, const char *iso, uid_t actor, Co
 }
 
 /* An edit's state and domain, checked before it is committed or dropped. */
-static int edit_get(Manager *m, const char *name, Template *t, char domain[static 72], sd_bus_error *error) {
+static int edit_get(Manager *m, const char *name, Template *t, char domain[static DOMAIN_NAME_MAX], sd_bus_error *error) {
         int r;
 
         r = template_get(m, name, t, error);
@@ -795,18 +741,18 @@ static int edit_get(Manager *m, const char *name, Template *t, char domain[stati
                 return r;
         if (!streq(t->state, "editing"))
                 return bus_error_setf(error, VDESK_ERROR_NO_EDIT, "Template %s has no edit open", name);
-        if (template_is_busy(m, name))
+        if (strv_contains(m->busy_templates, name))
                 return bus_error_setf(error, VDESK_ERROR_TEMPLATE_BUSY, "Template %s is being committed", name);
         if (!virt_is_connected(m->virt))
                 return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Not connected to %s", m->config.libvirt_uri);
-        snprintf(domain, 72, "edit@%s", name);
+        domain_name(domain, EDIT, name);
         return 0;
 }
 
 int template_discard(Manager *m, const char *name, bool force, uid_t actor, sd_bus_error *error) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         _cleanup_(template_done) Template t = {};
-        char domain[72];
+        char domain[DOMAIN_NAME_MAX];
         int r;
 
         r = edit_get(m, name, &t, domain, error);
@@ -814,7 +760,7 @@ int template_discard(Manager *m, const char *name, bool force, uid_t actor, sd_b
                 r = console_domain_down(m, domain, force, error);
         if (r < 0)
                 return r;
-        r = imaged_call(m, &e, "DiscardTemplateEdit", NULL, "s", name);
+        r = sd_bus_call_method(m->bus, IMAGED, "DiscardTemplateEdit", &e, NULL, "s", name);
         if (r < 0 && !sd_bus_error_has_name(&e, VDESK_ERROR_NO_EDIT))
                 return sd_bus_error_copy(error, &e);
         r = db_exec(m->db, "UPDATE templates SET state = 'installed' WHERE id = ?", (DbValue[]) { DBV_UINT(t.id) }, 1,
@@ -828,54 +774,107 @@ int template_discard(Manager *m, const char *name, bool force, uid_t actor, sd_b
         return 0;
 }
 
-/* The versions below the newest that no desktop is derived from. */
-static int prune_versions(Manager *m, const Template *t, uid_t actor, uint32_t **ret_versions, size_t *ret_n) {
-        DbRows rows = { .size = sizeof(char *) };
-        _cleanup_(strv_freep) char **paths = NULL;
-        uint32_t *removed = NULL;
-        size_t n = 0;
+/* ---- versions ---------------------------------------------------------------- */
+
+void template_versions_free(TemplateVersion *v, size_t n) {
+        for (size_t i = 0; i < n && v; i++) {
+                free(v[i].path);
+                strv_free(v[i].desktops);
+        }
+        free(v);
+}
+
+/* Rows (version, path, created, desktop or NULL) ordered by version: one
+ * item per version, its desktops gathered. */
+static int version_row(char *const *c, unsigned n, void *userdata) {
+        DbRows *rows = userdata;
+        TemplateVersion *v = rows->n > 0 ? (TemplateVersion *) rows->items + rows->n - 1 : NULL;
+        unsigned version = (unsigned) strtoul(c[0], NULL, 10);
+
+        if (!v || v->version != version) {
+                v = db_rows_push(rows);
+                if (!v)
+                        return -ENOMEM;
+                v->version = version;
+                v->created_usec = strtoull(c[2], NULL, 10) * USEC_PER_SEC;
+                v->path = strdup(c[1]);
+                v->desktops = new0(char *, 1);
+                if (!v->path || !v->desktops)
+                        return -ENOMEM;
+        }
+        return c[3] ? strv_extend(&v->desktops, c[3]) : 0;
+}
+
+/* A template's versions, each with the desktops derived from it. */
+static int versions_of(Manager *m, uint64_t template_id, TemplateVersion **ret, size_t *ret_n) {
+        DbRows rows = { .size = sizeof(TemplateVersion) };
         int r;
 
         r = db_exec(m->db,
-                    "SELECT CONCAT(v.version, ' ', v.path) FROM template_versions v WHERE v.template_id = ? "
-                    "AND v.version < ? AND NOT EXISTS (SELECT 1 FROM desktops d WHERE d.template_version_id = v.id) "
-                    "ORDER BY v.version",
-                    (DbValue[]) { DBV_UINT(t->id), DBV_UINT(t->version) }, 2, db_row_str, &rows, NULL);
+                    "SELECT v.version, v.path, UNIX_TIMESTAMP(v.created_at), d.name FROM template_versions v "
+                    "LEFT JOIN desktops d ON d.template_version_id = v.id WHERE v.template_id = ? "
+                    "ORDER BY v.version, d.name",
+                    (DbValue[]) { DBV_UINT(template_id) }, 1, version_row, &rows, NULL);
         if (r < 0) {
-                strv_free(db_rows_take_strv(&rows));
+                template_versions_free(rows.items, rows.n);
                 return r;
         }
-        paths = db_rows_take_strv(&rows);
-        if (!paths)
-                return -ENOMEM;
-        removed = calloc(strv_length(paths) + 1, sizeof *removed);
-        if (!removed)
-                return -ENOMEM;
-        for (char **p = paths; *p; p++) {
-                char *path = strchr(*p, ' ');
-                unsigned version = (unsigned) strtoul(*p, NULL, 10);
+        *ret = rows.items;
+        *ret_n = rows.n;
+        return 0;
+}
 
-                if (!path)
+int template_versions(Manager *m, const char *name, TemplateVersion **ret, size_t *ret_n, sd_bus_error *error) {
+        _cleanup_(template_done) Template t = {};
+        int r;
+
+        r = template_get(m, name, &t, error);
+        if (r < 0)
+                return r;
+        r = versions_of(m, t.id, ret, ret_n);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        return 0;
+}
+
+/* Removes the versions below the newest that no desktop is derived from. */
+static int prune_versions(Manager *m, const Template *t, uid_t actor, uint32_t **ret_versions, size_t *ret_n) {
+        TemplateVersion *v = NULL;
+        uint32_t *removed = NULL;
+        size_t n_versions = 0, n = 0;
+        int r;
+
+        r = versions_of(m, t->id, &v, &n_versions);
+        if (r < 0)
+                return r;
+        removed = new0(uint32_t, n_versions + 1);
+        if (!removed) {
+                template_versions_free(v, n_versions);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n_versions; i++) {
+                if (v[i].version >= t->version || v[i].desktops[0])
                         continue;
-                path++;
                 /* The row first: should removing the file fail, no desktop
                  * can be derived from a half-removed version. A desktop
                  * created meanwhile holds the row (ON DELETE RESTRICT). */
                 r = db_exec(m->db, "DELETE FROM template_versions WHERE template_id = ? AND version = ?",
-                            (DbValue[]) { DBV_UINT(t->id), DBV_UINT(version) }, 2, NULL, NULL, NULL);
+                            (DbValue[]) { DBV_UINT(t->id), DBV_UINT(v[i].version) }, 2, NULL, NULL, NULL);
                 if (r < 0) {
-                        log_warning("Version %u of %s stays: %s", version, t->name, db_error(m->db));
+                        log_warning("Version %u of %s stays: %s", v[i].version, t->name, db_error(m->db));
                         continue;
                 }
-                remove_template_file(m, t->name, path);
-                removed[n++] = version;
+                remove_template_file(m, t->name, v[i].path);
+                removed[n++] = v[i].version;
                 log_event(LOG_INFO, MID_TEMPLATE_VERSION_REMOVED,
                           "VDESK_TEMPLATE=%s", t->name,
-                          "VDESK_TEMPLATE_VERSION=%u", version,
-                          "VDESK_TEMPLATE_PATH=%s", path,
+                          "VDESK_TEMPLATE_VERSION=%u", v[i].version,
+                          "VDESK_TEMPLATE_PATH=%s", v[i].path,
                           "VDESK_ACTOR_UID=%u", (unsigned) actor,
-                          "MESSAGE=Template %s: version %u removed (%s), no desktop used it", t->name, version, path);
+                          "MESSAGE=Template %s: version %u removed (%s), no desktop used it", t->name,
+                          v[i].version, v[i].path);
         }
+        template_versions_free(v, n_versions);
         if (ret_versions) {
                 *ret_versions = removed;
                 *ret_n = n;
@@ -892,7 +891,7 @@ int template_prune(Manager *m, const char *name, uid_t actor, uint32_t **ret_ver
         r = template_get(m, name, &t, error);
         if (r < 0)
                 return r;
-        if (template_is_busy(m, name))
+        if (strv_contains(m->busy_templates, name))
                 return bus_error_setf(error, VDESK_ERROR_TEMPLATE_BUSY, "Template %s is being committed", name);
         r = prune_versions(m, &t, actor, ret_versions, ret_n);
         if (r < 0)
@@ -909,7 +908,7 @@ typedef struct CommitRequest {
 } CommitRequest;
 
 static void commit_request_free(CommitRequest *c) {
-        (void) template_set_busy(c->manager, c->template.name, false);
+        strv_remove(c->manager->busy_templates, c->template.name);
         sd_bus_slot_unref(c->slot);
         sd_bus_message_unref(c->msg);
         template_done(&c->template);
@@ -923,7 +922,7 @@ static int on_committed(sd_bus_message *reply, void *userdata, sd_bus_error *ret
         Template *t = &c->template;
         unsigned version = t->version + 1;
         const char *path;
-        char domain[72];
+        char domain[DOMAIN_NAME_MAX];
         int r;
 
         if (sd_bus_message_is_method_error(reply, NULL)) {
@@ -942,8 +941,8 @@ static int on_committed(sd_bus_message *reply, void *userdata, sd_bus_error *ret
                 r = db_exec(m->db, "INSERT INTO template_versions (template_id, version, path) VALUES (?, ?, ?)",
                             (DbValue[]) { DBV_UINT(t->id), DBV_UINT(version), DBV_STR(path) }, 3, NULL, NULL, NULL);
         if (r >= 0)
-                r = db_exec(m->db, "UPDATE templates SET state = 'installed', version = ? WHERE id = ?",
-                            (DbValue[]) { DBV_UINT(version), DBV_UINT(t->id) }, 2, NULL, NULL, NULL);
+                r = db_exec(m->db, "UPDATE templates SET state = 'installed' WHERE id = ?",
+                            (DbValue[]) { DBV_UINT(t->id) }, 1, NULL, NULL, NULL);
         if (r >= 0)
                 r = db_commit(m->db);
         if (r < 0) {
@@ -951,7 +950,7 @@ static int on_committed(sd_bus_message *reply, void *userdata, sd_bus_error *ret
                 (void) sd_bus_reply_method_error(c->msg, &e);
                 goto out;
         }
-        snprintf(domain, sizeof domain, "edit@%s", t->name);
+        domain_name(domain, EDIT, t->name);
         if (console_domain_down(m, domain, true, &e) < 0)
                 log_warning("Template %s committed, but %s stays defined: %s", t->name, domain, e.message);
 
@@ -974,7 +973,7 @@ int template_commit_begin(Manager *m, sd_bus_message *msg, const char *name, boo
                           sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
         CommitRequest *c;
-        char domain[72];
+        char domain[DOMAIN_NAME_MAX];
         int r;
 
         c = new0(CommitRequest, 1);
@@ -1001,8 +1000,7 @@ int template_commit_begin(Manager *m, sd_bus_message *msg, const char *name, boo
                 }
         }
         if (r >= 0)
-                r = sd_bus_message_new_method_call(m->bus, &call, IMAGED_BUS_NAME, IMAGED_PATH, IMAGED_INTERFACE,
-                                                   "CommitTemplateEdit");
+                r = sd_bus_message_new_method_call(m->bus, &call, IMAGED, "CommitTemplateEdit");
         if (r >= 0)
                 r = sd_bus_message_append(call, "sus", name, c->template.version + 1, c->template.format);
         if (r >= 0)
@@ -1012,7 +1010,7 @@ int template_commit_begin(Manager *m, sd_bus_message *msg, const char *name, boo
                 free(c);
                 return r;
         }
-        r = template_set_busy(m, name, true);
+        r = strv_extend(&m->busy_templates, name);
         if (r < 0) {
                 commit_request_free(c);
                 return r;
@@ -1028,14 +1026,14 @@ int template_delete(Manager *m, const char *name, uid_t actor, sd_bus_error *err
         DbRows rows = { .size = sizeof(char *) };
         _cleanup_(strv_freep) char **paths = NULL;
         uint64_t n_desktops = 0;
-        char buf[72];
+        char buf[DOMAIN_NAME_MAX];
         const char *domain;
         int r;
 
         r = template_get(m, name, &t, error);
         if (r < 0)
                 return r;
-        if (streq(t.state, "editing") || template_is_busy(m, name))
+        if (streq(t.state, "editing") || strv_contains(m->busy_templates, name))
                 return bus_error_setf(error, VDESK_ERROR_TEMPLATE_BUSY,
                                       "Template %s is being edited: commit or discard the edit first", name);
         r = db_exec(m->db, "SELECT COUNT(*) FROM desktops WHERE template_id = ?", (DbValue[]) { DBV_UINT(t.id) }, 1,
@@ -1088,58 +1086,5 @@ int template_delete(Manager *m, const char *name, uid_t actor, sd_bus_error *err
                   "VDESK_TEMPLATE=%s", name,
                   "VDESK_ACTOR_UID=%u", (unsigned) actor,
                   "MESSAGE=Template %s deleted (%zu version file(s))", name, strv_length(paths));
-        return 0;
-}
-
-/* ---- versions ---------------------------------------------------------------- */
-
-void template_versions_free(TemplateVersion *v, size_t n) {
-        for (size_t i = 0; i < n && v; i++) {
-                free(v[i].path);
-                strv_free(v[i].desktops);
-        }
-        free(v);
-}
-
-static int version_row(char *const *c, unsigned n, void *userdata) {
-        TemplateVersion *v = db_rows_push(userdata);
-
-        if (!v)
-                return -ENOMEM;
-        v->version = (unsigned) strtoul(c[0], NULL, 10);
-        v->path = strdup(c[1]);
-        v->created_usec = strtoull(c[2], NULL, 10) * USEC_PER_SEC;
-        return v->path ? 0 : -ENOMEM;
-}
-
-int template_versions(Manager *m, const char *name, TemplateVersion **ret, size_t *ret_n, sd_bus_error *error) {
-        _cleanup_(template_done) Template t = {};
-        DbRows rows = { .size = sizeof(TemplateVersion) };
-        TemplateVersion *v;
-        int r;
-
-        r = template_get(m, name, &t, error);
-        if (r < 0)
-                return r;
-        r = db_exec(m->db, "SELECT version, path, UNIX_TIMESTAMP(created_at) FROM template_versions "
-                    "WHERE template_id = ? ORDER BY version",
-                    (DbValue[]) { DBV_UINT(t.id) }, 1, version_row, &rows, NULL);
-        v = rows.items;
-        for (size_t i = 0; r >= 0 && i < rows.n; i++) {
-                DbRows names = { .size = sizeof(char *) };
-
-                r = db_exec(m->db, "SELECT d.name FROM desktops d JOIN template_versions v ON v.id = d.template_version_id "
-                            "WHERE v.template_id = ? AND v.version = ? ORDER BY d.name",
-                            (DbValue[]) { DBV_UINT(t.id), DBV_UINT(v[i].version) }, 2, db_row_str, &names, NULL);
-                v[i].desktops = db_rows_take_strv(&names);
-                if (r >= 0 && !v[i].desktops)
-                        r = -ENOMEM;
-        }
-        if (r < 0) {
-                template_versions_free(rows.items, rows.n);
-                return db_bus_error(m->db, r, error);
-        }
-        *ret = rows.items;
-        *ret_n = rows.n;
         return 0;
 }

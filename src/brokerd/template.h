@@ -15,6 +15,11 @@
  * desktop keeps the version its disk was derived from until re-issued, and
  * versions no desktop uses are removed once a newer one exists. */
 
+/* SQL: the join condition of a template t with its newest version v. The
+ * newest version is the highest, not a stored number that could stray. */
+#define TEMPLATE_NEWEST_VERSION \
+        "v.template_id = t.id AND v.version = (SELECT MAX(x.version) FROM template_versions x WHERE x.template_id = t.id)"
+
 typedef struct Template {
         uint64_t id;
         char name[64];

@@ -35,13 +35,6 @@ void account_list_free(Account *a, size_t n) {
         free(a);
 }
 
-static bool has_control(const char *s) {
-        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-                if (*p < 0x20 || *p == 0x7f)
-                        return true;
-        return false;
-}
-
 const char *email_invalid_reason(const char *s) {
         const char *at;
 
@@ -51,7 +44,7 @@ const char *email_invalid_reason(const char *s) {
                 return "is longer than 254 bytes";
         if (!utf8_is_valid(s))
                 return "is not valid UTF-8";
-        if (has_control(s) || strpbrk(s, " \t<>()[]\\,;:\""))
+        if (string_has_control(s) || strpbrk(s, " \t<>()[]\\,;:\""))
                 return "contains a space, control character or one of <>()[]\\,;:\"";
         at = strchr(s, '@');
         if (!at || at == s || strchr(at + 1, '@') || !strchr(at + 1, '.') || at[1] == '.' ||
@@ -67,7 +60,7 @@ const char *person_name_invalid_reason(const char *s) {
                 return "is longer than 255 bytes";
         if (!utf8_is_valid(s))
                 return "is not valid UTF-8";
-        if (has_control(s))
+        if (string_has_control(s))
                 return "contains control characters";
         return NULL;
 }

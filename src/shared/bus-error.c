@@ -71,3 +71,13 @@ int bus_error_check_name(sd_bus_error *e, const char *field, const char *value) 
 
         return why ? bus_error_setf(e, SD_BUS_ERROR_INVALID_ARGS, "Invalid %s: %s", field, why) : 0;
 }
+
+int bus_error_check_text(sd_bus_error *e, const char *field, const char *value, size_t max) {
+        if (strlen(value) > max)
+                return bus_error_setf(e, SD_BUS_ERROR_INVALID_ARGS, "Invalid %s: is longer than %zu bytes", field, max);
+        if (!utf8_is_valid(value))
+                return bus_error_setf(e, SD_BUS_ERROR_INVALID_ARGS, "Invalid %s: is not valid UTF-8", field);
+        if (string_has_control(value))
+                return bus_error_setf(e, SD_BUS_ERROR_INVALID_ARGS, "Invalid %s: contains control characters", field);
+        return 0;
+}

@@ -53,6 +53,9 @@
 /* InvalidArgs "Invalid FIELD: reason" unless value is a valid vdesk name
  * (util.h's name rules); 0 if it is. */
 int bus_error_check_name(sd_bus_error *e, const char *field, const char *value);
+/* The same for free text (a description): valid UTF-8 of at most max
+ * bytes without control characters; may be empty. */
+int bus_error_check_text(sd_bus_error *e, const char *field, const char *value, size_t max);
 
 /* Registers the map with sd-bus; call once before using the names. */
 int bus_error_register(void);

@@ -486,20 +486,16 @@ static int migrate_locked(Db *db, const char *dir, unsigned *ret_version) {
                 return -errno;
         for (struct dirent *de; (de = readdir(d)); ) {
                 size_t l = strlen(de->d_name);
-                char **t;
 
                 if (l < 9 || !isdigit((unsigned char) de->d_name[0]) || !isdigit((unsigned char) de->d_name[1]) ||
                     !isdigit((unsigned char) de->d_name[2]) || de->d_name[3] != '-' || !streq(de->d_name + l - 4, ".sql"))
                         continue;
-                t = realloc(files, (n + 2) * sizeof *t);
-                if (!t || !(t[n] = strdup(de->d_name))) {
-                        free(t ?: files);
-                        files = NULL;
+                r = strv_extend(&files, de->d_name);
+                if (r < 0) {
                         closedir(d);
-                        return -ENOMEM;
+                        return r;
                 }
-                files = t;
-                files[++n] = NULL;
+                n++;
         }
         closedir(d);
         if (files)

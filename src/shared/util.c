@@ -124,6 +124,50 @@ const char *name_invalid_reason(const char *s) {
         return NULL;
 }
 
+bool string_has_control(const char *s) {
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+                if (*p < 0x20 || *p == 0x7f)
+                        return true;
+        return false;
+}
+
+bool strv_contains(char *const *l, const char *s) {
+        for (; l && *l; l++)
+                if (streq(*l, s))
+                        return true;
+        return false;
+}
+
+int strv_extend(char ***l, const char *s) {
+        size_t n = strv_length(*l);
+        char **t, *c;
+
+        c = strdup(s);
+        if (!c)
+                return -ENOMEM;
+        t = realloc(*l, (n + 2) * sizeof(char *));
+        if (!t) {
+                free(c);
+                return -ENOMEM;
+        }
+        t[n] = c;
+        t[n + 1] = NULL;
+        *l = t;
+        return 0;
+}
+
+void strv_remove(char **l, const char *s) {
+        char **w = l;
+
+        for (char **r = l; r && *r; r++)
+                if (streq(*r, s))
+                        free(*r);
+                else
+                        *w++ = *r;
+        if (w)
+                *w = NULL;
+}
+
 bool path_is_normalized_absolute(const char *path) {
         const char *p;
 

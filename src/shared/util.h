@@ -30,6 +30,16 @@ static inline bool name_is_valid(const char *s) {
 }
 
 /* True if path is absolute, has no "." or ".." component and no "//". */
+/* Whether s holds an ASCII control character (tab and newline too). */
+bool string_has_control(const char *s);
+
+/* NULL-terminated string arrays (NULL is the empty one). */
+bool strv_contains(char *const *l, const char *s);
+/* Appends a copy of s. */
+int strv_extend(char ***l, const char *s);
+/* Removes (and frees) the entries equal to s. */
+void strv_remove(char **l, const char *s);
+
 bool path_is_normalized_absolute(const char *path);
 
 /* True if path lies strictly below dir (both normalized, absolute). */

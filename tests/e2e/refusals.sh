@@ -37,22 +37,6 @@ state() {
         virsh net-dumpxml vdesk | grep "<host " || true
         nft -j list map inet vdesk rdp4 | jq -c '[.nftables[] | select(.map) | .map.elem[]?]'
 }
-# refused DESCRIPTION ERROR-NAME TEXT METHOD ARGS...: the call (dbus-send,
-# which prints the error's name) fails with that D-Bus error name and a
-# message naming the field, and the state is as before. ARGS are
-# dbus-send's: string:..., boolean:...
-refused() {
-        local what=$1 name=$2 text=$3 method=$4; shift 4
-        local before after out
-        before=$(state)
-        out=$(dbus-send --system --print-reply --dest=org.vdesk.broker1 /org/vdesk/broker1 \
-                "org.vdesk.broker1.Manager.$method" "$@" 2>&1) && { check "$what: unexpectedly succeeded" false; return; }
-        after=$(state)
-        check "$what: $name, '$text'" grep -qF "Error $name: " <<<"$out"
-        check "  ... the message says '$text' ($out)" grep -qF "$text" <<<"$out"
-        check "  ... nothing changed" test "$before" = "$after"
-}
-
 long=$(printf 'a%.0s' $(seq 300))
 E=org.vdesk.Error
 IA=org.freedesktop.DBus.Error.InvalidArgs

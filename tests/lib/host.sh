@@ -177,3 +177,19 @@ host_start_directory() {
 dir_call() { local m=$1; shift; busctl --system call org.vdesk.directory1 /org/vdesk/directory1 org.vdesk.directory1.Manager "$m" "$@"; }
 broker_call() { local m=$1; shift; busctl --system call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager "$m" "$@"; }
 broker_json() { local m=$1; shift; busctl --system --json=short call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager "$m" "$@"; }
+
+# refused DESCRIPTION ERROR-NAME TEXT METHOD ARGS...: the broker call
+# (dbus-send, which prints the error's name) fails with that D-Bus error
+# name and a message naming the field, and the test's state() prints the
+# same before and after. ARGS are dbus-send's: string:..., boolean:...
+refused() {
+        local what=$1 name=$2 text=$3 method=$4; shift 4
+        local before after out
+        before=$(state)
+        out=$(dbus-send --system --print-reply --dest=org.vdesk.broker1 /org/vdesk/broker1 \
+                "org.vdesk.broker1.Manager.$method" "$@" 2>&1) && { check "$what: unexpectedly succeeded" false; return; }
+        after=$(state)
+        check "$what: $name, '$text'" grep -qF "Error $name: " <<<"$out"
+        check "  ... the message says '$text' ($out)" grep -qF "$text" <<<"$out"
+        check "  ... nothing changed" test "$before" = "$after"
+}

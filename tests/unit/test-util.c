@@ -8,6 +8,24 @@
 #include "util.h"
 #include "tests.h"
 
+static void test_strv(void) {
+        _cleanup_(strv_freep) char **l = NULL;
+
+        CHECK(!strv_contains(l, "a"));
+        strv_remove(l, "a");                    /* the empty list: nothing to do */
+        CHECK_INT(strv_extend(&l, "a"), 0);
+        CHECK_INT(strv_extend(&l, "b"), 0);
+        CHECK_INT(strv_extend(&l, "a"), 0);
+        CHECK_INT(strv_length(l), 3);
+        CHECK(strv_contains(l, "b"));
+        strv_remove(l, "a");
+        CHECK_INT(strv_length(l), 1);
+        CHECK_STR(l[0], "b");
+        CHECK(!strv_contains(l, "a"));
+        strv_remove(l, "b");
+        CHECK_INT(strv_length(l), 0);
+}
+
 static void test_names(void) {
         char long_name[301];
 
@@ -133,6 +151,7 @@ int main(void) {
         test_sha256();
         test_mkdir_parents();
         test_names();
+        test_strv();
         test_utf8();
         test_paths();
         test_ipv4_mac();
