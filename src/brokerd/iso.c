@@ -38,11 +38,10 @@ const char *iso_name_invalid_reason(const char *name) {
         l = strlen(name);
         if (l > 255)
                 return "is longer than 255 bytes";
+        if (strpbrk(name, "/\\") || string_has_control(name))
+                return "holds '/', '\\' or control characters";
         if (name[0] == '.')
                 return "is a hidden file name";
-        for (size_t i = 0; i < l; i++)
-                if ((unsigned char) name[i] < 0x20 || name[i] == 0x7f || name[i] == '/' || name[i] == '\\')
-                        return "holds '/', '\\' or control characters";
         if (!utf8_is_valid(name))
                 return "is not valid UTF-8";
         return NULL;

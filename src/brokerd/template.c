@@ -114,8 +114,6 @@ int template_get(Manager *m, const char *name, Template *ret, sd_bus_error *erro
         return template_get_full(m, name, false, ret, error);
 }
 
-/* ---- a template's commit in flight -------------------------------------- */
-
 /* ---- imaged -------------------------------------------------------------- */
 
 /* The path a file-making call of imaged answered with. */
@@ -1021,42 +1019,31 @@ int template_commit_begin(Manager *m, sd_bus_message *msg, const char *name, boo
 
 /* ---- deleting ---------------------------------------------------------------- */
 
-int template_delete(Manager *m, const char *name, uid_t actor, sd_bus_error *error) {
-        _cleanup_(template_done) Template t = {};
-        DbRows rows = { .size = sizeof(char *) };
-        _cleanup_(strv_freep) char **paths = NULL;
-        uint64_t n_desktops = 0;
+/* The checks and the removal of template_delete() once its versions are read. */
+static int delete_with_versions(Manager *m, const Template *t, const TemplateVersion *v, size_t n, uid_t actor,
+                                sd_bus_error *error) {
+        uint64_t n_categories = 0;
+        size_t n_desktops = 0;
         char buf[DOMAIN_NAME_MAX];
         const char *domain;
         int r;
 
-        r = template_get(m, name, &t, error);
-        if (r < 0)
-                return r;
-        if (streq(t.state, "editing") || strv_contains(m->busy_templates, name))
-                return bus_error_setf(error, VDESK_ERROR_TEMPLATE_BUSY,
-                                      "Template %s is being edited: commit or discard the edit first", name);
-        r = db_exec(m->db, "SELECT COUNT(*) FROM desktops WHERE template_id = ?", (DbValue[]) { DBV_UINT(t.id) }, 1,
-                    db_row_u64, &n_desktops, NULL);
-        if (r < 0)
-                return db_bus_error(m->db, r, error);
+        for (size_t i = 0; i < n; i++)
+                n_desktops += strv_length(v[i].desktops);
         if (n_desktops > 0)
                 return bus_error_setf(error, VDESK_ERROR_TEMPLATE_IN_USE,
-                                      "Template %s is in use: %" PRIu64 " desktop(s) derive from its versions", name,
+                                      "Template %s is in use: %zu desktop(s) derive from its versions", t->name,
                                       n_desktops);
-        {
-                uint64_t n_categories = 0;
-
-                r = db_exec(m->db, "SELECT COUNT(*) FROM categories WHERE template_id = ?",
-                            (DbValue[]) { DBV_UINT(t.id) }, 1, db_row_u64, &n_categories, NULL);
-                if (r < 0)
-                        return db_bus_error(m->db, r, error);
-                if (n_categories > 0)
-                        return bus_error_setf(error, VDESK_ERROR_TEMPLATE_IN_USE,
-                                              "Template %s is in use: %" PRIu64 " categor%s name it", name,
-                                              n_categories, n_categories == 1 ? "y" : "ies");
-        }
-        domain = console_domain(&t, buf);
+        r = db_exec(m->db, "SELECT COUNT(*) FROM categories WHERE template_id = ?", (DbValue[]) { DBV_UINT(t->id) }, 1,
+                    db_row_u64, &n_categories, NULL);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        if (n_categories > 0)
+                return bus_error_setf(error, VDESK_ERROR_TEMPLATE_IN_USE,
+                                      "Template %s is in use: %" PRIu64 " categor%s name it", t->name, n_categories,
+                                      n_categories == 1 ? "y" : "ies");
+        /* A build is given up with its template. */
+        domain = console_domain(t, buf);
         if (domain) {
                 if (!virt_is_connected(m->virt))
                         return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Not connected to %s",
@@ -1065,26 +1052,37 @@ int template_delete(Manager *m, const char *name, uid_t actor, sd_bus_error *err
                 if (r < 0)
                         return r;
         }
-        r = db_exec(m->db, "SELECT path FROM template_versions WHERE template_id = ?", (DbValue[]) { DBV_UINT(t.id) },
-                    1, db_row_str, &rows, NULL);
-        if (r < 0) {
-                strv_free(db_rows_take_strv(&rows));
-                return db_bus_error(m->db, r, error);
-        }
-        paths = db_rows_take_strv(&rows);
-        if (!paths)
-                return -ENOMEM;
         /* The rows go first (versions with them, ON DELETE CASCADE): a
          * desktop made meanwhile holds them (RESTRICT) and the delete fails
          * with nothing removed. */
-        r = db_exec(m->db, "DELETE FROM templates WHERE id = ?", (DbValue[]) { DBV_UINT(t.id) }, 1, NULL, NULL, NULL);
+        r = db_exec(m->db, "DELETE FROM templates WHERE id = ?", (DbValue[]) { DBV_UINT(t->id) }, 1, NULL, NULL, NULL);
         if (r < 0)
                 return db_bus_error(m->db, r, error);
-        for (char **p = paths; *p; p++)
-                remove_template_file(m, name, *p);
+        for (size_t i = 0; i < n; i++)
+                remove_template_file(m, t->name, v[i].path);
         log_event(LOG_INFO, MID_TEMPLATE_DELETED,
-                  "VDESK_TEMPLATE=%s", name,
+                  "VDESK_TEMPLATE=%s", t->name,
                   "VDESK_ACTOR_UID=%u", (unsigned) actor,
-                  "MESSAGE=Template %s deleted (%zu version file(s))", name, strv_length(paths));
+                  "MESSAGE=Template %s deleted (%zu version file(s))", t->name, n);
         return 0;
+}
+
+int template_delete(Manager *m, const char *name, uid_t actor, sd_bus_error *error) {
+        _cleanup_(template_done) Template t = {};
+        TemplateVersion *v = NULL;
+        size_t n = 0;
+        int r;
+
+        r = template_get(m, name, &t, error);
+        if (r < 0)
+                return r;
+        if (streq(t.state, "editing") || strv_contains(m->busy_templates, name))
+                return bus_error_setf(error, VDESK_ERROR_TEMPLATE_BUSY,
+                                      "Template %s is being edited: commit or discard the edit first", name);
+        r = versions_of(m, t.id, &v, &n);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        r = delete_with_versions(m, &t, v, n, actor, error);
+        template_versions_free(v, n);
+        return r;
 }

@@ -165,6 +165,9 @@ static int method_create_template_disk(sd_bus_message *msg, void *userdata, sd_b
                 return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                       "Invalid size: %" PRIu64 " is not a positive multiple of 512 bytes", size);
         r = template_disk_create(m->config, template, fmt, size, &path);
+        if (r == -EFBIG)
+                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                      "Invalid size: %" PRIu64 " bytes is more than a %s file can hold here", size, format);
         if (r == -EEXIST)
                 return bus_error_setf(error, VDESK_ERROR_TEMPLATE_EXISTS,
                                       "Template %s has files in %s already", template, m->config->template_dir);

@@ -303,8 +303,10 @@ int template_file_remove(const VdeskConfig *c, const char *template, const char 
                 return -EPERM;
         if (unlink(path) < 0)
                 return -errno;
-        if (rmdir(dir) < 0 && errno != ENOTEMPTY && errno != EEXIST)
-                return 0;
-        fsync_dir(c->template_dir);
+        /* The directory goes with the template's last file. */
+        if (rmdir(dir) >= 0)
+                fsync_dir(c->template_dir);
+        else
+                fsync_dir(dir);
         return 0;
 }

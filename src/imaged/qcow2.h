@@ -12,7 +12,7 @@
  * 64 KiB clusters. virtual_size is rounded up to 512 bytes; an overlay's
  * is its backing file's. fd must be an empty regular file open for
  * writing. -ENAMETOOLONG if backing is over qemu's 1023 bytes, -EFBIG for
- * a size beyond what one refcount block covers (some 2 EiB). */
+ * a size whose L1 table one refcount block cannot cover. */
 int qcow2_write_empty(int fd, uint64_t virtual_size, const char *backing, DiskFormat backing_format);
 
 /* The virtual size of a disk file: its length if raw, its header's size if

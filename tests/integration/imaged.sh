@@ -84,6 +84,8 @@ check "CreateTemplateDisk: a name with .." fails_with "Invalid template" imaged_
 check "CreateTemplateDisk: an empty name" fails_with "Invalid template: is empty" imaged_call CreateTemplateDisk sst '' qcow2 1073741824
 check "CreateTemplateDisk: size 0" fails_with "Invalid size" imaged_call CreateTemplateDisk sst win qcow2 0
 check "CreateTemplateDisk: an odd size" fails_with "Invalid size" imaged_call CreateTemplateDisk sst win qcow2 1000
+check "CreateTemplateDisk: more than qcow2 can map" fails_with "Invalid size" \
+        imaged_call CreateTemplateDisk sst big qcow2 9223372036854775296
 check "CreateTemplateDisk: format vmdk" fails_with "Invalid format" imaged_call CreateTemplateDisk sst win vmdk 1073741824
 check "... none of them made a file" cmp -s "$T/tbefore" <(ls -AR "$TD")
 

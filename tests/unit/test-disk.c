@@ -14,27 +14,22 @@
 #include "qcow2.h"
 #include "tests.h"
 
-static uint64_t be64_at(const char *path, off_t off) {
+/* A big-endian field of n bytes (4 or 8) at off in a file; 0 if unreadable. */
+static uint64_t be_at(const char *path, off_t off, size_t n) {
+        uint8_t b[8] = {};
         uint64_t v = 0;
         int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-        if (fd < 0 || pread(fd, &v, 8, off) != 8)
-                v = 0;
+        if (fd >= 0 && pread(fd, b, n, off) == (ssize_t) n)
+                for (size_t i = 0; i < n; i++)
+                        v = v << 8 | b[i];
         if (fd >= 0)
                 close(fd);
-        return be64toh(v);
+        return v;
 }
 
-static uint32_t be32_at(const char *path, off_t off) {
-        uint32_t v = 0;
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-        if (fd < 0 || pread(fd, &v, 4, off) != 4)
-                v = 0;
-        if (fd >= 0)
-                close(fd);
-        return be32toh(v);
-}
+#define be32_at(path, off) be_at(path, off, 4)
+#define be64_at(path, off) be_at(path, off, 8)
 
 static off_t file_size(const char *path) {
         struct stat st;
