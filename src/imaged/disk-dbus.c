@@ -138,10 +138,17 @@ static int method_delete_disk(sd_bus_message *msg, void *userdata, sd_bus_error 
 
 /* ---- templates ----------------------------------------------------------- */
 
-static int read_format(sd_bus_error *error, const char *s, DiskFormat *ret) {
-        *ret = disk_format_from_string(s);
+/* A template's name and the format of a file to make for it. */
+static int check_template_format(sd_bus_error *error, const char *template, const char *format, DiskFormat *ret) {
+        int r;
+
+        r = bus_error_check_name(error, "template", template);
+        if (r < 0)
+                return r;
+        *ret = disk_format_from_string(format);
         if (*ret < 0)
-                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid format: '%s' is neither qcow2 nor raw", s);
+                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid format: '%s' is neither qcow2 nor raw",
+                                      format);
         return 0;
 }
 
@@ -156,9 +163,7 @@ static int method_create_template_disk(sd_bus_message *msg, void *userdata, sd_b
         r = sd_bus_message_read(msg, "sst", &template, &format, &size);
         if (r < 0)
                 return r;
-        r = bus_error_check_name(error, "template", template);
-        if (r >= 0)
-                r = read_format(error, format, &fmt);
+        r = check_template_format(error, template, format, &fmt);
         if (r < 0)
                 return r;
         if (size == 0 || size % 512 != 0)
@@ -253,9 +258,7 @@ static int method_commit_template_edit(sd_bus_message *msg, void *userdata, sd_b
         r = sd_bus_message_read(msg, "sus", &template, &version, &format);
         if (r < 0)
                 return r;
-        r = bus_error_check_name(error, "template", template);
-        if (r >= 0)
-                r = read_format(error, format, &fmt);
+        r = check_template_format(error, template, format, &fmt);
         if (r < 0)
                 return r;
         if (version < 2)
