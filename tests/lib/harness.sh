@@ -20,11 +20,11 @@ cleanup_push() { _cleanups+=("$*"); }
 _stop_pids() {
         local i
         for ((i = ${#_pids[@]} - 1; i >= 0; i--)); do
-                kill "${_pids[i]}" 2>/dev/null
+                kill "${_pids[i]}" 2>/dev/null || true
         done
         for ((i = ${#_pids[@]} - 1; i >= 0; i--)); do
                 for _ in $(seq 50); do kill -0 "${_pids[i]}" 2>/dev/null || break; sleep 0.1; done
-                kill -9 "${_pids[i]}" 2>/dev/null
+                kill -9 "${_pids[i]}" 2>/dev/null || true
         done
         _pids=()
 }
@@ -33,7 +33,8 @@ _run_cleanups() {
         local i
         _stop_pids
         for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do
-                eval "${_cleanups[i]}" >/dev/null 2>&1
+                # what is gone already is no failure (also under set -e)
+                eval "${_cleanups[i]}" >/dev/null 2>&1 || true
         done
         if [ "${KEEP_TEST_DIR:-}" = 1 ]; then echo "kept $T"; else rm -rf "$T"; fi
 }

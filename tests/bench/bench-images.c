@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* bench-images: one round of the overlay benchmark's vdesk side. N
+ * desktop overlays of one template derived through vdesk-imaged's
+ * EnsureDisk, one call after another (each waits for its reply, the disk
+ * is on disk and fsynced when it returns); prints each call's time in ms,
+ * one a line, for tests/bench/images to set against its shell loop.
+ *
+ *   bench-images N TEMPLATE DISK_DIR ROUND */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <systemd/sd-bus.h>
+
+#include "bench.h"
+#include "macro.h"
+
+#define IMAGED "org.vdesk.images1", "/org/vdesk/images1", "org.vdesk.images1.Manager"
+
+int main(int argc, char *argv[]) {
+        sd_bus *bus = NULL;
+        unsigned n;
+        int r;
+
+        if (argc != 5) {
+                fprintf(stderr, "usage: bench-images N TEMPLATE DISK_DIR ROUND\n");
+                return 2;
+        }
+        n = (unsigned) atoi(argv[1]);
+        r = sd_bus_open_system(&bus);
+        if (r < 0)
+                die_bus("bus", r, NULL);
+        for (unsigned i = 0; i < n; i++) {
+                sd_bus_error e = SD_BUS_ERROR_NULL;
+                sd_bus_message *reply = NULL;
+                char desktop[64], path[4096];
+                unsigned long long a;
+                int created;
+
+                snprintf(desktop, sizeof desktop, "r%s-d%u", argv[4], i);
+                snprintf(path, sizeof path, "%s/%s.qcow2", argv[3], desktop);
+                a = now_usec();
+                r = sd_bus_call_method(bus, IMAGED, "EnsureDisk", &e, &reply, "sss", desktop, path, argv[2]);
+                if (r < 0)
+                        die_bus("EnsureDisk", r, &e);
+                printf("%.3f\n", ms(a, now_usec()));
+                /* a disk already there would be a round that measured nothing */
+                r = sd_bus_message_read(reply, "b", &created);
+                if (r < 0 || !created) {
+                        fprintf(stderr, "EnsureDisk %s: no disk created\n", path);
+                        return 1;
+                }
+                sd_bus_message_unref(reply);
+        }
+        sd_bus_flush_close_unref(bus);
+        return 0;
+}
