@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "conf.h"
+#include "macro.h"
 
 /* What vdesk checks of disk files without running anything: where they may
  * lie, and their format from their first bytes. Shared by imaged (which
@@ -16,6 +17,12 @@ typedef enum DiskFormat {
         _DISK_FORMAT_MAX,
         _DISK_FORMAT_INVALID = -EINVAL,
 } DiskFormat;
+
+/* How long flattening a template's edit into a new version may take
+ * (imaged's qemu-img convert); who waits for a commit waits a little
+ * longer, so that imaged's own timeout is what they hear of. */
+#define TEMPLATE_COMMIT_TIMEOUT_USEC (6 * 3600 * USEC_PER_SEC)
+#define TEMPLATE_COMMIT_WAIT_USEC (TEMPLATE_COMMIT_TIMEOUT_USEC + 120 * USEC_PER_SEC)
 
 const char *disk_format_to_string(DiskFormat f);
 DiskFormat disk_format_from_string(const char *s);

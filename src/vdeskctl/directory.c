@@ -248,25 +248,22 @@ static int cmd_import_staff(char **args) {
 
 static int cmd_departments(char **args) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         const char *name, *unit;
         uint16_t founded;
         uint32_t members, managers;
         int r;
 
-        r = call(&reply, &e, 0, DIRECTORY, "ListDepartments", NULL);
-        if (r < 0)
-                return fail(&e, r);
-        r = sd_bus_message_enter_container(reply, 'a', "(ssquu)");
+        if (call_list(&reply, DIRECTORY, "ListDepartments", "(ssquu)") < 0)
+                return EXIT_FAILURE;
         printf("%-20s %-24s %-7s %-7s %s\n", "DEPARTMENT", "UNIT", "FOUNDED", "STAFF", "MANAGERS");
-        while (r >= 0 && (r = sd_bus_message_read(reply, "(ssquu)", &name, &unit, &founded, &members, &managers)) > 0) {
+        while ((r = sd_bus_message_read(reply, "(ssquu)", &name, &unit, &founded, &members, &managers)) > 0) {
                 char year[8] = "-";
 
                 if (founded)
                         snprintf(year, sizeof year, "%u", founded);
                 printf("%-20s %-24s %-7s %-7u %u\n", name, isempty(unit) ? "-" : unit, year, members, managers);
         }
-        return r < 0 ? fail(NULL, r) : EXIT_SUCCESS;
+        return list_end(r, 0, NULL);
 }
 
 static int cmd_create_department(char **args) {
@@ -335,20 +332,17 @@ static int cmd_remove_manager(char **args) { return simple(DIRECTORY, "RemoveDep
 
 static int cmd_categories(char **args) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         const char *name, *template, *network;
         int p, d, c, u, r;
 
-        r = call(&reply, &e, 0, DIRECTORY, "ListCategories", NULL);
-        if (r < 0)
-                return fail(&e, r);
-        r = sd_bus_message_enter_container(reply, 'a', "(sssbbbb)");
+        if (call_list(&reply, DIRECTORY, "ListCategories", "(sssbbbb)") < 0)
+                return EXIT_FAILURE;
         printf("%-20s %-16s %-16s %s\n", "CATEGORY", "TEMPLATE", "NETWORK", "REDIRECT");
-        while (r >= 0 && (r = sd_bus_message_read(reply, "(sssbbbb)", &name, &template, &network, &p, &d, &c, &u)) > 0)
+        while ((r = sd_bus_message_read(reply, "(sssbbbb)", &name, &template, &network, &p, &d, &c, &u)) > 0)
                 printf("%-20s %-16s %-16s %s%s%s%s%s\n", name, isempty(template) ? "-" : template,
                        isempty(network) ? "-" : network, p ? "printers " : "", d ? "drives " : "",
                        c ? "clipboard " : "", u ? "usb" : "", !(p || d || c || u) ? "none" : "");
-        return r < 0 ? fail(NULL, r) : EXIT_SUCCESS;
+        return list_end(r, 0, NULL);
 }
 
 /* --redirect=printers,drives,clipboard,usb or none; without it, all but USB. */

@@ -4,6 +4,8 @@
  * state and no privileges of its own: polkit decides what the caller may
  * do, and every error is the service's named error and message. */
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 
@@ -15,10 +17,7 @@
 
 static const char help[] =
         "vdeskctl [OPTIONS] COMMAND ...\n\n"
-        "Manage vdesk templates and desktops.\n\n"
-        "Templates:\n"
-        "  templates                        list templates\n"
-        "  register-template NAME PATH      register a disk file in the template directory\n"
+        "Manage vdesk's directory, templates and desktops.\n\n"
         "Desktops:\n"
         "  desktops                         list desktops\n"
         "  show NAME                        show one desktop\n"
@@ -26,10 +25,12 @@ static const char help[] =
         "  start NAME | stop NAME | delete NAME\n"
         "  open NAME                        start it if needed, wait until it answers,\n"
         "                                   print how to connect\n"
+
         "Host:\n"
         "  forwards                         list this host's RDP forwards\n\n"
-        "Options (desktops):\n"
-        "  --force          stop: power off at once\n"
+        "Options:\n"
+        "  --force          stop: power off at once; finish-template, commit-template,\n"
+        "                   discard-edit: power off a console domain still running\n"
         "  --rdp-file=PATH  open: also write the .rdp file there (- for standard output)\n"
         "  --no-ask-password  do not ask polkit to authenticate interactively\n"
         "  -h --help        this text\n\n";
@@ -99,6 +100,27 @@ int call(sd_bus_message **reply, sd_bus_error *e, uint64_t timeout_usec,
         return call_message(m, timeout_usec, e, reply);
 }
 
+int call_list(sd_bus_message **reply, const char *dest, const char *path, const char *iface, const char *method,
+              const char *element) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = call(reply, &e, 0, dest, path, iface, method, NULL);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(*reply, 'a', element);
+        if (r < 0)
+                (void) fail(&e, r);
+        return r;
+}
+
+int list_end(int r, unsigned n, const char *what) {
+        if (r < 0)
+                return fail(NULL, r);
+        if (what)
+                printf("\n%u %s%s.\n", n, what, n == 1 ? "" : "s");
+        return EXIT_SUCCESS;
+}
+
 int read_desktop(sd_bus_message *m, Row *d) {
         return sd_bus_message_read(m, DESKTOP_SIGNATURE, &d->name, &d->uuid, &d->account, &d->template,
                                    &d->address, &d->mac, &d->port, &d->state);
@@ -114,26 +136,18 @@ void print_desktop_row(const Row *d) {
 
 static int cmd_desktops(char **args) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         Row d;
         unsigned n = 0;
         int r;
 
-        r = call(&reply, &e, 0, BROKER, "ListDesktops", NULL);
-        if (r < 0)
-                return fail(&e, r);
-        r = sd_bus_message_enter_container(reply, 'a', DESKTOP_SIGNATURE);
-        if (r < 0)
-                return fail(NULL, r);
+        if (call_list(&reply, BROKER, "ListDesktops", DESKTOP_SIGNATURE) < 0)
+                return EXIT_FAILURE;
         print_desktop_header();
         while ((r = read_desktop(reply, &d)) > 0) {
                 print_desktop_row(&d);
                 n++;
         }
-        if (r < 0)
-                return fail(NULL, r);
-        printf("\n%u desktop%s.\n", n, n == 1 ? "" : "s");
-        return EXIT_SUCCESS;
+        return list_end(r, n, "desktop");
 }
 
 static int cmd_show(char **args) {
@@ -190,25 +204,6 @@ int simple(const char *dest, const char *path, const char *iface, const char *me
 static int cmd_start(char **args) { return simple(BROKER, "StartDesktop", "s", args[0], NULL, "Started"); }
 static int cmd_stop(char **args) { return simple(BROKER, "StopDesktop", "sb", args[0], NULL, "Stopped"); }
 static int cmd_delete(char **args) { return simple(BROKER, "DeleteDesktop", "s", args[0], NULL, "Deleted"); }
-static int cmd_register(char **args) { return simple(BROKER, "RegisterTemplate", "ss", args[0], args[1], "Registered template"); }
-
-static int cmd_templates(char **args) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        const char *name, *path, *format;
-        int r;
-
-        r = call(&reply, &e, 0, BROKER, "ListTemplates", NULL);
-        if (r < 0)
-                return fail(&e, r);
-        r = sd_bus_message_enter_container(reply, 'a', "(sss)");
-        if (r < 0)
-                return fail(NULL, r);
-        printf("%-20s %-6s %s\n", "TEMPLATE", "FORMAT", "PATH");
-        while ((r = sd_bus_message_read(reply, "(sss)", &name, &path, &format)) > 0)
-                printf("%-20s %-6s %s\n", name, format, path);
-        return r < 0 ? fail(NULL, r) : EXIT_SUCCESS;
-}
 
 /* OpenDesktop and OpenMyDesktop wait up to OpenTimeoutSec for the guest;
  * wait longer. */
@@ -220,17 +215,29 @@ uint64_t open_timeout_usec(void) {
         return ((uint64_t) c.open_timeout_sec + 30) * USEC_PER_SEC;
 }
 
-int print_opened(const char *desktop, const char *host, uint16_t port, const char *rdp, const char *command) {
-        if (arg.rdp_file && streq(arg.rdp_file, "-"))
-                fputs(rdp, stdout);
-        else if (arg.rdp_file) {
-                _cleanup_(fclosep) FILE *f = fopen(arg.rdp_file, "we");
+int write_output(const char *path, const char *content, mode_t mode) {
+        _cleanup_(fclosep) FILE *f = NULL;
+        int fd;
 
-                if (!f || fputs(rdp, f) < 0) {
-                        fprintf(stderr, "vdeskctl: cannot write %s: %m\n", arg.rdp_file);
-                        return EXIT_FAILURE;
-                }
+        if (streq(path, "-"))
+                return fputs(content, stdout) < 0 ? -errno : 0;
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, mode);
+        if (fd >= 0)
+                f = fdopen(fd, "w");
+        if (!f || fputs(content, f) < 0 || fflush(f) != 0) {
+                int r = -errno;
+
+                if (!f && fd >= 0)
+                        close(fd);
+                fprintf(stderr, "vdeskctl: cannot write %s: %s\n", path, strerror(-r));
+                return r;
         }
+        return 0;
+}
+
+int print_opened(const char *desktop, const char *host, uint16_t port, const char *rdp, const char *command) {
+        if (arg.rdp_file && write_output(arg.rdp_file, rdp, 0644) < 0)
+                return EXIT_FAILURE;
         printf("Desktop %s answers at %s:%u.\nConnect with:\n  %s\n", desktop, host, port, command);
         if (arg.rdp_file && !streq(arg.rdp_file, "-"))
                 printf("or open %s with mstsc or Remmina.\n", arg.rdp_file);
@@ -255,17 +262,12 @@ static int cmd_open(char **args) {
 
 static int cmd_forwards(char **args) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         const char *address, *desktop;
         uint16_t port, gport;
         int r;
 
-        r = call(&reply, &e, 0, NETD, "ListForwards", NULL);
-        if (r < 0)
-                return fail(&e, r);
-        r = sd_bus_message_enter_container(reply, 'a', "(qsqs)");
-        if (r < 0)
-                return fail(NULL, r);
+        if (call_list(&reply, NETD, "ListForwards", "(qsqs)") < 0)
+                return EXIT_FAILURE;
         printf("%-6s %-21s %s\n", "PORT", "GUEST", "DESKTOP");
         while ((r = sd_bus_message_read(reply, "(qsqs)", &port, &address, &gport, &desktop)) > 0) {
                 char guest[32];
@@ -273,12 +275,10 @@ static int cmd_forwards(char **args) {
                 snprintf(guest, sizeof guest, "%s:%u", address, gport);
                 printf("%-6u %-21s %s\n", port, guest, desktop);
         }
-        return r < 0 ? fail(NULL, r) : EXIT_SUCCESS;
+        return list_end(r, 0, NULL);
 }
 
 static const Verb verbs[] = {
-        { "templates",         0, 0, cmd_templates },
-        { "register-template", 2, 2, cmd_register },
         { "desktops",          0, 0, cmd_desktops },
         { "show",              1, 1, cmd_show },
         { "create",            3, 3, cmd_create },
@@ -290,8 +290,23 @@ static const Verb verbs[] = {
         {}
 };
 
+/* --NAME=VALUE, a number up to max; says what is wrong otherwise. */
+static int parse_option_uint(const char *name, const char *s, unsigned long max, unsigned *ret) {
+        unsigned long v;
+        char *end;
+
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        if (errno || *end || end == s || *s == '-' || v > max) {
+                fprintf(stderr, "vdeskctl: --%s= takes a number up to %lu, not '%s'\n", name, max, s);
+                return -EINVAL;
+        }
+        *ret = (unsigned) v;
+        return 0;
+}
+
 static const Verb *find_verb(const char *name) {
-        const Verb *tables[] = { verbs, directory_verbs, staff_verbs };
+        const Verb *tables[] = { verbs, template_verbs, directory_verbs, staff_verbs };
 
         for (size_t t = 0; t < ELEMENTSOF(tables); t++)
                 for (const Verb *v = tables[t]; v->name; v++)
@@ -304,7 +319,8 @@ int main(int argc, char *argv[]) {
         _cleanup_(config_done) VdeskConfig c = {};
         enum {
                 ARG_FORCE = 0x100, ARG_RDP_FILE, ARG_NO_ASK, ARG_ROLE, ARG_EMAIL, ARG_DEPARTMENT, ARG_STATE,
-                ARG_UNIT, ARG_FOUNDED, ARG_NETWORK, ARG_REDIRECT, ARG_DRY_RUN,
+                ARG_UNIT, ARG_FOUNDED, ARG_NETWORK, ARG_REDIRECT, ARG_DRY_RUN, ARG_VV_FILE, ARG_FORMAT, ARG_MEMORY,
+                ARG_VCPUS, ARG_OS_TYPE, ARG_DESCRIPTION,
         };
         static const struct option options[] = {
                 { "force",           no_argument,       NULL, ARG_FORCE },
@@ -319,6 +335,12 @@ int main(int argc, char *argv[]) {
                 { "network",         required_argument, NULL, ARG_NETWORK },
                 { "redirect",        required_argument, NULL, ARG_REDIRECT },
                 { "dry-run",         no_argument,       NULL, ARG_DRY_RUN },
+                { "vv-file",         required_argument, NULL, ARG_VV_FILE },
+                { "format",          required_argument, NULL, ARG_FORMAT },
+                { "memory",          required_argument, NULL, ARG_MEMORY },
+                { "vcpus",           required_argument, NULL, ARG_VCPUS },
+                { "os-type",         required_argument, NULL, ARG_OS_TYPE },
+                { "description",     required_argument, NULL, ARG_DESCRIPTION },
                 { "help",            no_argument,       NULL, 'h' },
                 {}
         };
@@ -352,16 +374,33 @@ int main(int argc, char *argv[]) {
                         arg.unit = optarg;
                         break;
                 case ARG_FOUNDED: {
-                        char *end;
-                        unsigned long y = strtoul(optarg, &end, 10);
+                        unsigned y;
 
-                        if (*end || end == optarg || y > 65535) {
-                                fprintf(stderr, "vdeskctl: --founded= takes a year\n");
+                        if (parse_option_uint("founded", optarg, 65535, &y) < 0)
                                 return EXIT_FAILURE;
-                        }
                         arg.founded = (uint16_t) y;
                         break;
                 }
+                case ARG_MEMORY:
+                        if (parse_option_uint("memory", optarg, UINT32_MAX, &arg.memory_mib) < 0)
+                                return EXIT_FAILURE;
+                        break;
+                case ARG_VCPUS:
+                        if (parse_option_uint("vcpus", optarg, UINT32_MAX, &arg.vcpus) < 0)
+                                return EXIT_FAILURE;
+                        break;
+                case ARG_VV_FILE:
+                        arg.vv_file = optarg;
+                        break;
+                case ARG_FORMAT:
+                        arg.format = optarg;
+                        break;
+                case ARG_OS_TYPE:
+                        arg.os_type = optarg;
+                        break;
+                case ARG_DESCRIPTION:
+                        arg.description = optarg;
+                        break;
                 case ARG_NETWORK:
                         arg.network = optarg;
                         break;
@@ -372,13 +411,13 @@ int main(int argc, char *argv[]) {
                         arg.dry_run = true;
                         break;
                 case 'h':
-                        printf("%s%s", help, help_directory);
+                        printf("%s%s%s", help, help_templates, help_directory);
                         return EXIT_SUCCESS;
                 default:
                         return EXIT_FAILURE;
                 }
         if (optind >= argc) {
-                fprintf(stderr, "%s%s", help, help_directory);
+                fprintf(stderr, "%s%s%s", help, help_templates, help_directory);
                 return EXIT_FAILURE;
         }
 

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <systemd/sd-bus.h>
 
 #include "macro.h"
@@ -21,7 +22,9 @@ typedef struct Verb {
 
 /* The options, for whichever command uses them. */
 typedef struct Args {
-        const char *rdp_file;
+        const char *rdp_file, *vv_file;
+        const char *format, *os_type, *description;
+        unsigned memory_mib, vcpus;
         const char *role, *email, *department, *state;
         const char *unit;
         uint16_t founded;
@@ -33,8 +36,8 @@ typedef struct Args {
 
 extern Args arg;
 extern sd_bus *bus;
-extern const Verb directory_verbs[], staff_verbs[];
-extern const char help_directory[];
+extern const Verb directory_verbs[], staff_verbs[], template_verbs[];
+extern const char help_directory[], help_templates[];
 
 /* Prints the service's error (name and message) or strerror; returns
  * EXIT_FAILURE. */
@@ -49,6 +52,14 @@ int call_message(sd_bus_message *m, uint64_t timeout_usec, sd_bus_error *e, sd_b
 int call(sd_bus_message **reply, sd_bus_error *e, uint64_t timeout_usec,
          const char *dest, const char *path, const char *iface, const char *method, const char *types, ...);
 
+/* Calls a method of no arguments that returns an array of element, and
+ * enters the array; on failure says why (0 or a negative errno). */
+int call_list(sd_bus_message **reply, const char *dest, const char *path, const char *iface, const char *method,
+              const char *element);
+/* The end of a listing: "N things." after n rows (what: the singular, an
+ * s makes the plural), or why reading them failed (r < 0). */
+int list_end(int r, unsigned n, const char *what);
+
 /* A call of "s", "ss" or "sb" (a, and b or --force) with no reply but
  * success; prints "DONE A." if done is not NULL. */
 int simple(const char *dest, const char *path, const char *iface, const char *method, const char *types,
@@ -62,6 +73,10 @@ typedef struct Row {
 int read_desktop(sd_bus_message *m, Row *d);
 void print_desktop_header(void);
 void print_desktop_row(const Row *d);
+
+/* Writes content to path (created with mode, or truncated), or to
+ * standard output for "-"; says what failed. */
+int write_output(const char *path, const char *content, mode_t mode);
 
 uint64_t open_timeout_usec(void);
 /* What `open` prints (and writes to --rdp-file=). */
