@@ -91,6 +91,7 @@ static void on_lifecycle(const char *name, VirtDomainState state, void *userdata
 
 static void on_connected(void *userdata) {
         desktops_resync(userdata);
+        template_commits_resume(userdata);
 }
 
 static void on_graphics_authenticated(const char *name, const char *client, void *userdata) {

@@ -11,7 +11,6 @@
 #include "template.h"
 #include "util.h"
 
-#define COMMIT_TIMEOUT_USEC (6 * 3600 * USEC_PER_SEC)
 /* SPICE opens its channels one after the other, each with the ticket:
  * it is voided this long after the first got in. */
 #define CONSOLE_VOID_GRACE_USEC (5 * USEC_PER_SEC)
@@ -152,6 +151,14 @@ static const char *domain_name(char buf[static DOMAIN_NAME_MAX], const char *kin
 }
 
 /* The console domain of a template being built or edited, else NULL. */
+/* A commit in flight, or cut short and not yet resumed (CommitTemplate
+ * resumes it; so does brokerd when it starts). */
+static int check_not_committing(const Template *t, sd_bus_error *error) {
+        if (streq(t->state, "committing"))
+                return bus_error_setf(error, VDESK_ERROR_TEMPLATE_BUSY, "Template %s is being committed", t->name);
+        return 0;
+}
+
 static const char *console_domain(const Template *t, char buf[static DOMAIN_NAME_MAX]) {
         if (streq(t->state, "building"))
                 return domain_name(buf, BUILD, t->name);
@@ -264,12 +271,13 @@ int template_console(Manager *m, const char *name, uid_t actor, Console *ret, sd
         r = template_get(m, name, &t, error);
         if (r < 0)
                 return r;
+        r = check_not_committing(&t, error);
+        if (r < 0)
+                return r;
         domain = console_domain(&t, buf);
         if (!domain)
                 return bus_error_setf(error, VDESK_ERROR_NO_EDIT,
                                       "Template %s is neither being built nor edited: it has no console", name);
-        if (strv_contains(m->busy_templates, name))
-                return bus_error_setf(error, VDESK_ERROR_TEMPLATE_BUSY, "Template %s is being committed", name);
         if (!virt_is_connected(m->virt))
                 return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Not connected to %s", m->config.libvirt_uri);
         return console_issue(m, &t, domain, actor, ret, error);
@@ -730,17 +738,23 @@ int template_edit(Manager *m, const char *name, const char *iso, uid_t actor, Co
         return console_issue(m, &t, domain, actor, ret, error);
 }
 
-/* An edit's state and domain, checked before it is committed or dropped. */
-static int edit_get(Manager *m, const char *name, Template *t, char domain[static DOMAIN_NAME_MAX], sd_bus_error *error) {
+/* An edit's state and domain, checked before it is committed or dropped.
+ * A commit cut short (committing, but not in flight here) may be committed
+ * again, nothing else. */
+static int edit_get(Manager *m, const char *name, bool commit, Template *t, char domain[static DOMAIN_NAME_MAX],
+                    sd_bus_error *error) {
         int r;
 
         r = template_get(m, name, t, error);
         if (r < 0)
                 return r;
-        if (!streq(t->state, "editing"))
+        if (!commit || strv_contains(m->busy_templates, name)) {
+                r = check_not_committing(t, error);
+                if (r < 0)
+                        return r;
+        }
+        if (!streq(t->state, "editing") && !streq(t->state, "committing"))
                 return bus_error_setf(error, VDESK_ERROR_NO_EDIT, "Template %s has no edit open", name);
-        if (strv_contains(m->busy_templates, name))
-                return bus_error_setf(error, VDESK_ERROR_TEMPLATE_BUSY, "Template %s is being committed", name);
         if (!virt_is_connected(m->virt))
                 return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Not connected to %s", m->config.libvirt_uri);
         domain_name(domain, EDIT, name);
@@ -753,7 +767,7 @@ int template_discard(Manager *m, const char *name, bool force, uid_t actor, sd_b
         char domain[DOMAIN_NAME_MAX];
         int r;
 
-        r = edit_get(m, name, &t, domain, error);
+        r = edit_get(m, name, false, &t, domain, error);
         if (r >= 0)
                 r = console_domain_down(m, domain, force, error);
         if (r < 0)
@@ -887,10 +901,10 @@ int template_prune(Manager *m, const char *name, uid_t actor, uint32_t **ret_ver
         int r;
 
         r = template_get(m, name, &t, error);
+        if (r >= 0)
+                r = check_not_committing(&t, error);
         if (r < 0)
                 return r;
-        if (strv_contains(m->busy_templates, name))
-                return bus_error_setf(error, VDESK_ERROR_TEMPLATE_BUSY, "Template %s is being committed", name);
         r = prune_versions(m, &t, actor, ret_versions, ret_n);
         if (r < 0)
                 return db_bus_error(m->db, r, error);
@@ -913,6 +927,20 @@ static void commit_request_free(CommitRequest *c) {
         free(c);
 }
 
+/* A commit that did not happen: the edit is open again, as it was. */
+static void commit_failed(CommitRequest *c, const sd_bus_error *e) {
+        Manager *m = c->manager;
+
+        if (db_exec(m->db, "UPDATE templates SET state = 'editing' WHERE id = ? AND state = 'committing'",
+                    (DbValue[]) { DBV_UINT(c->template.id) }, 1, NULL, NULL, NULL) < 0)
+                log_warning("Template %s stays 'committing' (a later commit resumes it): %s", c->template.name,
+                            db_error(m->db));
+        log_warning("Template %s: the commit of version %u failed, the edit is kept: %s", c->template.name,
+                    c->template.version + 1, e->message);
+        if (c->msg)
+                (void) sd_bus_reply_method_error(c->msg, e);
+}
+
 static int on_committed(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         CommitRequest *c = userdata;
@@ -924,13 +952,13 @@ static int on_committed(sd_bus_message *reply, void *userdata, sd_bus_error *ret
         int r;
 
         if (sd_bus_message_is_method_error(reply, NULL)) {
-                /* Nothing changed: the edit is still open, try again. */
-                (void) sd_bus_reply_method_error(c->msg, sd_bus_message_get_error(reply));
+                commit_failed(c, sd_bus_message_get_error(reply));
                 goto out;
         }
         r = sd_bus_message_read(reply, "s", &path);
         if (r < 0) {
-                (void) sd_bus_reply_method_errno(c->msg, r, NULL);
+                (void) sd_bus_error_set_errno(&e, r);
+                commit_failed(c, &e);
                 goto out;
         }
 
@@ -944,8 +972,13 @@ static int on_committed(sd_bus_message *reply, void *userdata, sd_bus_error *ret
         if (r >= 0)
                 r = db_commit(m->db);
         if (r < 0) {
+                /* The version's file is there: the template stays
+                 * 'committing', and committing again records it. */
                 (void) db_bus_error(m->db, r, &e);
-                (void) sd_bus_reply_method_error(c->msg, &e);
+                log_warning("Template %s: version %u is made (%s) but not recorded: %s", t->name, version, path,
+                            e.message);
+                if (c->msg)
+                        (void) sd_bus_reply_method_error(c->msg, &e);
                 goto out;
         }
         domain_name(domain, EDIT, t->name);
@@ -961,7 +994,8 @@ static int on_committed(sd_bus_message *reply, void *userdata, sd_bus_error *ret
         t->version = version;
         if (prune_versions(m, t, c->actor, NULL, NULL) < 0)
                 log_warning("Cannot remove the unused versions of %s: %s", t->name, db_error(m->db));
-        (void) sd_bus_reply_method_return(c->msg, "u", version);
+        if (c->msg)
+                (void) sd_bus_reply_method_return(c->msg, "u", version);
 out:
         commit_request_free(c);
         return 0;
@@ -972,6 +1006,7 @@ int template_commit_begin(Manager *m, sd_bus_message *msg, const char *name, boo
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
         CommitRequest *c;
         char domain[DOMAIN_NAME_MAX];
+        bool marked = false;
         int r;
 
         c = new0(CommitRequest, 1);
@@ -979,7 +1014,7 @@ int template_commit_begin(Manager *m, sd_bus_message *msg, const char *name, boo
                 return -ENOMEM;
         c->manager = m;
         c->actor = actor;
-        r = edit_get(m, name, &c->template, domain, error);
+        r = edit_get(m, name, true, &c->template, domain, error);
         if (r >= 0) {
                 /* The edit domain must not write while the overlay is read:
                  * stopped (by force if asked), but kept defined, so that a
@@ -997,24 +1032,64 @@ int template_commit_begin(Manager *m, sd_bus_message *msg, const char *name, boo
                                                    strempty(e));
                 }
         }
+        /* Recorded before it begins: a commit cut short (brokerd stopped
+         * meanwhile) is resumed, not forgotten. */
+        if (r >= 0 && !streq(c->template.state, "committing")) {
+                r = db_exec(m->db, "UPDATE templates SET state = 'committing' WHERE id = ?",
+                            (DbValue[]) { DBV_UINT(c->template.id) }, 1, NULL, NULL, NULL);
+                if (r < 0)
+                        r = db_bus_error(m->db, r, error);
+                else
+                        marked = true;
+        }
         if (r >= 0)
                 r = sd_bus_message_new_method_call(m->bus, &call, IMAGED, "CommitTemplateEdit");
         if (r >= 0)
                 r = sd_bus_message_append(call, "sus", name, c->template.version + 1, c->template.format);
         if (r >= 0)
-                r = sd_bus_call_async(m->bus, &c->slot, call, on_committed, c, COMMIT_TIMEOUT_USEC);
+                r = sd_bus_call_async(m->bus, &c->slot, call, on_committed, c, TEMPLATE_COMMIT_WAIT_USEC);
+        if (r >= 0)
+                r = strv_extend(&m->busy_templates, name);
         if (r < 0) {
+                /* Marked here, not begun: as it was. One cut short earlier
+                 * stays so, to be resumed. */
+                if (marked) {
+                        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
+                        (void) sd_bus_error_set_errno(&e, r);
+                        commit_failed(c, &e);
+                }
+                sd_bus_slot_unref(c->slot);
                 template_done(&c->template);
                 free(c);
                 return r;
         }
-        r = strv_extend(&m->busy_templates, name);
-        if (r < 0) {
-                commit_request_free(c);
-                return r;
-        }
         c->msg = sd_bus_message_ref(msg);
         return 0;
+}
+
+void template_commits_resume(Manager *m) {
+        _cleanup_(strv_freep) char **names = NULL;
+        DbRows rows = { .size = sizeof(char *) };
+        int r;
+
+        r = db_exec(m->db, "SELECT name FROM templates WHERE state = 'committing' ORDER BY name", NULL, 0,
+                    db_row_str, &rows, NULL);
+        names = db_rows_take_strv(&rows);
+        if (r < 0 || !names) {
+                log_warning("Cannot look for commits to resume: %s", r < 0 ? db_error(m->db) : strerror(ENOMEM));
+                return;
+        }
+        for (char **name = names; *name; name++) {
+                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
+                if (strv_contains(m->busy_templates, *name))
+                        continue;       /* in flight: not cut short */
+                log_info("Template %s: resuming its commit, cut short (brokerd stopped, or libvirt went away)", *name);
+                r = template_commit_begin(m, NULL, *name, false, 0, &e);
+                if (r < 0)
+                        log_warning("Template %s: cannot resume its commit: %s", *name, e.message ?: strerror(-r));
+        }
 }
 
 /* ---- deleting ---------------------------------------------------------------- */
@@ -1076,7 +1151,10 @@ int template_delete(Manager *m, const char *name, uid_t actor, sd_bus_error *err
         r = template_get(m, name, &t, error);
         if (r < 0)
                 return r;
-        if (streq(t.state, "editing") || strv_contains(m->busy_templates, name))
+        r = check_not_committing(&t, error);
+        if (r < 0)
+                return r;
+        if (streq(t.state, "editing"))
                 return bus_error_setf(error, VDESK_ERROR_TEMPLATE_BUSY,
                                       "Template %s is being edited: commit or discard the edit first", name);
         r = versions_of(m, t.id, &v, &n);

@@ -79,9 +79,16 @@ int template_console(Manager *m, const char *name, uid_t actor, Console *ret, sd
 int template_finish(Manager *m, const char *name, bool force, uid_t actor, sd_bus_error *error);
 /* iso may be "" (none). */
 int template_edit(Manager *m, const char *name, const char *iso, uid_t actor, Console *ret, sd_bus_error *error);
-/* Replies to msg when the flattening is done: (u version). */
+/* Replies to msg (unless NULL) when the flattening is done: (u version).
+ * The template is 'committing' from the start until the new version is
+ * recorded (then 'installed') or the commit failed (then 'editing' again);
+ * a commit cut short stays 'committing', and committing again resumes it
+ * (imaged makes each version once and answers for it again). */
 int template_commit_begin(Manager *m, sd_bus_message *msg, const char *name, bool force, uid_t actor,
                           sd_bus_error *error);
+/* Resumes the commits cut short (brokerd stopped, or its call to imaged
+ * failed): when libvirt is connected, at start and after a reconnect. */
+void template_commits_resume(Manager *m);
 int template_discard(Manager *m, const char *name, bool force, uid_t actor, sd_bus_error *error);
 int template_delete(Manager *m, const char *name, uid_t actor, sd_bus_error *error);
 /* Removes the versions below the newest that no desktop uses. */

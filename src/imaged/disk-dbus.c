@@ -13,8 +13,6 @@
  * hook and brokerd. Every argument is still checked, and a refusal changes
  * no file. */
 
-#define COMMIT_TIMEOUT_USEC (6 * 3600 * USEC_PER_SEC)  /* flattening a large template takes a while */
-
 static int check_disk_path(ImageManager *m, sd_bus_error *error, const char *path) {
         const char *why = disk_path_invalid_reason(m->config, path);
 
@@ -208,11 +206,42 @@ static int method_begin_template_edit(sd_bus_message *msg, void *userdata, sd_bu
         return sd_bus_reply_method_return(msg, "s", path);
 }
 
+/* A commit in flight. A caller that asks for the same one meanwhile (the
+ * broker, restarted, resuming it) is answered with the first. */
 typedef struct CommitJob {
         ImageManager *manager;
-        sd_bus_message *msg;
+        char *template;
+        unsigned version;
+        sd_bus_message **msgs;
+        size_t n_msgs;
         TemplateCommit tc;
+        struct CommitJob *next;
 } CommitJob;
+
+static void commit_job_free(CommitJob *j) {
+        CommitJob **p;
+
+        for (p = &j->manager->commits; *p && *p != j; p = &(*p)->next)
+                ;
+        if (*p)
+                *p = j->next;
+        for (size_t i = 0; i < j->n_msgs; i++)
+                sd_bus_message_unref(j->msgs[i]);
+        free(j->msgs);
+        free(j->template);
+        template_commit_done(&j->tc);
+        free(j);
+}
+
+static int commit_job_add_caller(CommitJob *j, sd_bus_message *msg) {
+        sd_bus_message **l = reallocarray(j->msgs, j->n_msgs + 1, sizeof *l);
+
+        if (!l)
+                return -ENOMEM;
+        j->msgs = l;
+        j->msgs[j->n_msgs++] = sd_bus_message_ref(msg);
+        return 0;
+}
 
 static void commit_done(SpawnResult *res, int error, void *userdata) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -237,14 +266,14 @@ static void commit_done(SpawnResult *res, int error, void *userdata) {
         if (sd_bus_error_is_set(&e)) {
                 template_commit_abort(&j->tc);
                 log_warning("%s", e.message);
-                (void) sd_bus_reply_method_error(j->msg, &e);
-        } else {
+        } else
                 log_info("Edit %s flattened into %s", j->tc.edit, j->tc.path);
-                (void) sd_bus_reply_method_return(j->msg, "s", j->tc.path);
-        }
-        sd_bus_message_unref(j->msg);
-        template_commit_done(&j->tc);
-        free(j);
+        for (size_t i = 0; i < j->n_msgs; i++)
+                if (sd_bus_error_is_set(&e))
+                        (void) sd_bus_reply_method_error(j->msgs[i], &e);
+                else
+                        (void) sd_bus_reply_method_return(j->msgs[i], "s", j->tc.path);
+        commit_job_free(j);
 }
 
 static int method_commit_template_edit(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -264,30 +293,52 @@ static int method_commit_template_edit(sd_bus_message *msg, void *userdata, sd_b
         if (version < 2)
                 return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid version: %u is below 2", version);
 
+        for (j = m->commits; j; j = j->next)
+                if (streq(j->template, template)) {
+                        if (j->version != version)
+                                return bus_error_setf(error, VDESK_ERROR_TEMPLATE_BUSY,
+                                                      "Template %s is being committed as version %u", template,
+                                                      j->version);
+                        r = commit_job_add_caller(j, msg);
+                        return r < 0 ? r : 1;
+                }
+
+        _cleanup_(template_commit_done) TemplateCommit tc = {};
+        r = template_commit_prepare(m->config, template, version, fmt, &tc);
+        if (r == -ENOENT)
+                return bus_error_setf(error, VDESK_ERROR_NO_EDIT, "Template %s has no edit to commit", template);
+        if (r == -EEXIST)
+                return bus_error_setf(error, VDESK_ERROR_TEMPLATE_EXISTS,
+                                      "Version %u of template %s exists already, and the edit is on it", version,
+                                      template);
+        if (r < 0)
+                return disk_error(error, r, "Cannot commit template", template);
+        if (r > 0) {
+                log_info("Version %u of template %s was made already: %s", version, template, tc.path);
+                return sd_bus_reply_method_return(msg, "s", tc.path);
+        }
+
         j = new0(CommitJob, 1);
         if (!j)
                 return -ENOMEM;
-        r = template_commit_prepare(m->config, template, version, fmt, &j->tc);
-        if (r < 0) {
-                free(j);
-                if (r == -ENOENT)
-                        return bus_error_setf(error, VDESK_ERROR_NO_EDIT, "Template %s has no edit to commit", template);
-                if (r == -EEXIST)
-                        return bus_error_setf(error, VDESK_ERROR_TEMPLATE_EXISTS,
-                                              "Version %u of template %s exists already", version, template);
-                return disk_error(error, r, "Cannot commit template", template);
-        }
         j->manager = m;
-        j->msg = sd_bus_message_ref(msg);
+        j->version = version;
+        j->tc = tc;
+        tc = (TemplateCommit) {};
+        j->template = strdup(template);
+        if (!j->template || commit_job_add_caller(j, msg) < 0) {
+                commit_job_free(j);
+                return -ENOMEM;
+        }
         /* Flattening copies the whole template: off the loop, so that the
          * hook's calls for starting desktops go on meanwhile. */
-        r = spawn_async(sd_bus_get_event(m->bus), j->tc.argv, COMMIT_TIMEOUT_USEC, commit_done, j);
+        r = spawn_async(sd_bus_get_event(m->bus), j->tc.argv, TEMPLATE_COMMIT_TIMEOUT_USEC, commit_done, j);
         if (r < 0) {
-                sd_bus_message_unref(j->msg);
-                template_commit_done(&j->tc);
-                free(j);
+                commit_job_free(j);
                 return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot run qemu-img: %s", strerror(-r));
         }
+        j->next = m->commits;
+        m->commits = j;
         return 1;
 }
 

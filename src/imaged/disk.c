@@ -9,6 +9,7 @@
 
 #include "disk.h"
 #include "disk-util.h"
+#include "log.h"
 #include "macro.h"
 #include "qcow2.h"
 #include "util.h"
@@ -28,6 +29,14 @@ static char *dir_of(const char *path) {
         return slash ? strndup(path, (size_t) (slash - path)) : NULL;
 }
 
+/* Syncs the directory path is in: a name made or removed there lasts. */
+static void fsync_dir_of(const char *path) {
+        _cleanup_(freep) char *dir = dir_of(path);
+
+        if (dir)
+                fsync_dir(dir);
+}
+
 /* A hidden name in path's directory, unique per process and call, so that a
  * crash leaves a name no real disk can have. */
 static int temp_name(const char *path, char **ret) {
@@ -40,6 +49,69 @@ static int temp_name(const char *path, char **ret) {
         if (asprintf(ret, "%s/.%s.%d.%u.tmp", dir, base + 1, (int) getpid(), counter++) < 0)
                 return -ENOMEM;
         return 0;
+}
+
+/* Whether a file's name is one temp_name() makes: ".<name>.<pid>.<n>.tmp". */
+static bool is_temp_name(const char *name) {
+        size_t l = strlen(name), digits;
+        const char *p;
+
+        if (name[0] != '.' || l < 10 || !streq(name + l - 4, ".tmp"))
+                return false;
+        p = name + l - 4;               /* at ".tmp" */
+        for (int field = 0; field < 2; field++) {
+                for (digits = 0; p > name && p[-1] >= '0' && p[-1] <= '9'; p--)
+                        digits++;
+                if (digits == 0 || p <= name + 1 || p[-1] != '.')
+                        return false;
+                p--;
+        }
+        return p > name + 1;            /* a name before ".<pid>" */
+}
+
+/* Removes the temporary files in dir that an earlier imaged left when it
+ * stopped in the middle of making a disk or a version. */
+static void remove_temps_in(int dirfd, const char *dir) {
+        _cleanup_(closedirp) DIR *d = fdopendir(dirfd);
+
+        if (!d) {
+                close(dirfd);
+                return;
+        }
+        for (struct dirent *de; (de = readdir(d)); ) {
+                if (de->d_type != DT_REG || !is_temp_name(de->d_name))
+                        continue;
+                if (unlinkat(dirfd, de->d_name, 0) < 0)
+                        log_warning_errno(-errno, "Cannot remove %s/%s: %m", dir, de->d_name);
+                else
+                        log_info("Removed %s/%s, left by an earlier imaged", dir, de->d_name);
+        }
+}
+
+void disk_remove_stale_temps(const VdeskConfig *c) {
+        _cleanup_(closedirp) DIR *t = NULL;
+        int fd;
+
+        fd = open(c->disk_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0)
+                remove_temps_in(fd, c->disk_dir);
+        t = opendir(c->template_dir);
+        if (!t)
+                return;
+        for (struct dirent *de; (de = readdir(t)); ) {
+                _cleanup_(freep) char *dir = NULL;
+
+                if (de->d_type != DT_DIR || de->d_name[0] == '.')
+                        continue;
+                fd = openat(dirfd(t), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0)
+                        continue;
+                if (asprintf(&dir, "%s/%s", c->template_dir, de->d_name) < 0) {
+                        close(fd);
+                        return;
+                }
+                remove_temps_in(fd, dir);
+        }
 }
 
 /* Writes an empty qcow2 (an overlay of backing unless NULL) or a sparse raw
@@ -231,12 +303,31 @@ int template_commit_prepare(const VdeskConfig *c, const char *template, unsigned
         r = edit_path(c, template, &tc.edit);
         if (r < 0)
                 return r;
-        if (lstat(tc.edit, &st) < 0)
-                return -errno;
         if (asprintf(&tc.path, "%s/%s/%u.%s", c->template_dir, template, version, disk_format_to_string(format)) < 0)
                 return -ENOMEM;
-        if (access(tc.path, F_OK) == 0)
-                return -EEXIST;
+        if (access(tc.path, F_OK) == 0) {
+                /* This commit was made already, by a call whose caller went
+                 * away (the version is renamed into place only once complete
+                 * and synced); the edit overlay is left if that call was cut
+                 * short right after the rename. An edit of this very version
+                 * is a later one: not ours to drop. */
+                _cleanup_(freep) char *backing = NULL;
+
+                r = qcow2_read_backing(tc.edit, &backing);
+                if (r >= 0 && streq_ptr(backing, tc.path))
+                        return -EEXIST;
+                if (r >= 0) {
+                        if (unlink(tc.edit) < 0)
+                                return -errno;
+                        fsync_dir_of(tc.edit);
+                } else if (r != -ENOENT)
+                        return r;
+                *ret = tc;
+                tc = (TemplateCommit) {};
+                return 1;
+        }
+        if (lstat(tc.edit, &st) < 0)
+                return -errno;
         r = temp_name(tc.path, &tc.tmp);
         if (r < 0)
                 return r;
@@ -255,11 +346,8 @@ int template_commit_prepare(const VdeskConfig *c, const char *template, unsigned
 }
 
 int template_commit_finish(TemplateCommit *tc) {
-        _cleanup_(freep) char *dir = dir_of(tc->path);
         _cleanup_(closep) int fd = -1;
 
-        if (!dir)
-                return -ENOMEM;
         /* The new version is on disk before its name is. */
         fd = open(tc->tmp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0 || fsync(fd) < 0)
@@ -267,7 +355,7 @@ int template_commit_finish(TemplateCommit *tc) {
         if (syscall(SYS_renameat2, AT_FDCWD, tc->tmp, AT_FDCWD, tc->path, RENAME_NOREPLACE) < 0)
                 return -errno;
         (void) unlink(tc->edit);
-        fsync_dir(dir);
+        fsync_dir_of(tc->path);
         return 0;
 }
 

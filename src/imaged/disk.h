@@ -41,12 +41,21 @@ int template_disk_create(const VdeskConfig *c, const char *template, DiskFormat 
 int template_edit_begin(const VdeskConfig *c, const char *template, const char *base, char **ret_path,
                         bool *ret_created);
 
+/* At start: removes the temporary files (hidden, ".<file>.<pid>.<n>.tmp")
+ * that an imaged stopped in the middle of making a disk or a version left
+ * in DiskDir and in TemplateDir's template directories. */
+void disk_remove_stale_temps(const VdeskConfig *c);
+
 /* A commit: the edit overlay's chain is flattened by
  *   qemu-img convert -O <format> <edit> <tmp>
  * (run by the caller with tc.argv), then
  * template_commit_finish() renames tmp to the version's file (never over an
  * existing one) and removes the edit overlay. Until then nothing a domain
- * uses has changed; on failure template_commit_abort() removes tmp. */
+ * uses has changed; on failure template_commit_abort() removes tmp.
+ * template_commit_prepare() returns 1 (tc.path set, nothing to run) if the
+ * version's file is there already: the same commit, made by an earlier call
+ * whose caller went away; an edit overlay left from it is removed. An edit
+ * overlay on that very version is -EEXIST; no edit and no version -ENOENT. */
 typedef struct TemplateCommit {
         char *edit;             /* TemplateDir/<template>/edit.qcow2 */
         char *tmp;              /* hidden, in the same directory */

@@ -6,6 +6,7 @@
 #include "bus-error.h"
 #include "bus-util.h"
 #include "daemon-util.h"
+#include "disk.h"
 #include "imaged.h"
 #include "log.h"
 #include "util.h"
@@ -32,6 +33,7 @@ int main(int argc, char *argv[]) {
         r = mkdir_parents(config.disk_dir, 0750);
         if (r < 0)
                 log_warning_errno(r, "Cannot create %s: %m", config.disk_dir);
+        disk_remove_stale_temps(&config);
 
         r = daemon_event_new(&event);
         if (r < 0)

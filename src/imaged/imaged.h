@@ -9,9 +9,12 @@
 #define IMAGED_OBJECT_PATH "/org/vdesk/images1"
 #define IMAGED_INTERFACE "org.vdesk.images1.Manager"
 
+typedef struct CommitJob CommitJob;
+
 typedef struct ImageManager {
         const VdeskConfig *config;
         sd_bus *bus;
+        CommitJob *commits;             /* template commits in flight */
 } ImageManager;
 
 int image_manager_add_bus_objects(ImageManager *m);

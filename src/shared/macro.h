@@ -5,6 +5,7 @@
  * ownership hand-over and a few comparisons. Modelled on systemd's macro.h,
  * written for vdesk because systemd keeps its own internal. */
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -59,6 +60,7 @@ static inline void closep(int *fd) {
 }
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(FILE *, fclose);
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
 
 /* A NULL-terminated array of strings owned by the array. */
 static inline char **strv_free(char **l) {

@@ -9,7 +9,8 @@
 # derives from version 1; an edit is committed as version 2 while that
 # desktop runs, and the desktop still boots; new desktops derive from
 # version 2; re-issue, prune, delete. Every bad input is a named error that
-# changes nothing.
+# changes nothing. The admin's steps go through vdeskctl where it has a
+# verb, the refusals through busctl.
 . "$VDESK_SRC/tests/lib/harness.sh"
 . "$VDESK_SRC/tests/lib/host.sh"
 host_enter "$@"
@@ -51,6 +52,7 @@ state() {
 }
 E=org.vdesk.Error
 IA=org.freedesktop.DBus.Error.InvalidArgs
+ctl() { "$VDESK_BUILD/src/vdeskctl/vdeskctl" --no-ask-password "$@"; }
 
 # ---- the ISO catalog ------------------------------------------------------
 "$VDESK_SRC/tests/guest/build-iso" "$T/install.iso.part" >/dev/null 2>&1 || die "cannot build the installer ISO"
@@ -61,6 +63,9 @@ check "an ISO moved into IsoDir is catalogued by itself" \
         wait_until 5 bash -c "[ \"\$(busctl --system --json=short call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager ListIsos | jq -r '.data[0][] | \"\\(.[0]) \\(.[1]) \\(.[2])\"')\" = 'install.iso iso9660 $size' ]"
 echo "not an image" >"$T/isos/notes.txt"
 check "RefreshIsos: a text file is no ISO (0 added, 0 removed)" test "$(broker_call RefreshIsos)" = "uu 0 0"
+check "vdeskctl isos lists it: name, format, size" \
+        bash -c "$(declare -f ctl); ctl isos | grep -qE '^install.iso +iso9660 +[0-9.]+ [KM]iB +20[0-9]{2}-'"
+check "vdeskctl refresh-isos" test "$(ctl refresh-isos)" = "0 ISOs added, 0 removed."
 refused "RegisterIso of a text file" $E.NotAnIso "is no ISO 9660 or UDF image" RegisterIso string:notes.txt
 refused "RegisterIso of a missing file" $E.NoSuchIso "no file 'nope.iso'" RegisterIso string:nope.iso
 refused "RegisterIso of a path" $IA "Invalid name" RegisterIso string:../etc/passwd
@@ -74,7 +79,7 @@ check "... the file stays" test -f "$T/isos/install.iso"
 check "RefreshIsos does not bring it back" test "$(broker_call RefreshIsos)" = "uu 0 0"
 refused "building from an unregistered ISO" $E.NoSuchIso "no registered ISO 'install.iso'" \
         CreateTemplate string:t1 int64:67108864 string:raw string:install.iso uint32:256 uint32:1 string: string:
-check "RegisterIso brings it back" broker_call RegisterIso s install.iso
+check "vdeskctl register-iso brings it back" test "$(ctl register-iso install.iso)" = "Registered ISO install.iso."
 check "... listed again" test "$(isos)" = "install.iso iso9660 $size"
 check "the catalog's changes are in the journal" \
         test "$(journal_json MESSAGE_ID=$(mid MID_ISO_ADDED) | jq -r 'select(.VDESK_ISO == "install.iso") | .VDESK_ISO' | wc -l)" -ge 2
@@ -101,23 +106,31 @@ refused "a description with a line break" $IA "Invalid description: contains con
 refused "an os type with a space" $IA "Invalid os_type: may hold only" \
         CreateTemplate string:t1 int64:67108864 string:raw string:install.iso uint32:256 uint32:1 string: "string:win 11"
 before=$(state)
+out=$(ctl create-template t1 64Q install.iso 2>&1)
+check "vdeskctl create-template with a size it cannot read ($out)" \
+        test "$out" = "vdeskctl: size '64Q' is not a number of bytes with K, M, G or T"
+out=$(ctl create-template t1 5G install.iso --format=raw 2>&1)
+check "vdeskctl create-template beyond MaxTemplateGiB: the broker's named error ($out)" \
+        grep -q "beyond \[Images\] MaxTemplateGiB=4 (org.freedesktop.DBus.Error.InvalidArgs)\$" <<<"$out"
+check "... and nothing was made" test "$before" = "$(state)"
 out=$(setpriv --reuid=1 --regid=1 --clear-groups busctl --system call org.vdesk.broker1 /org/vdesk/broker1 \
         org.vdesk.broker1.Manager CreateTemplate sxssuuss t1 67108864 raw install.iso 256 1 "" "" 2>&1)
 check "uid 1 may not build templates ($out)" grep -q "Not authorized for org.vdesk.broker1.manage" <<<"$out"
 check "... and nothing was made" test "$before" = "$(state)"
 
 # ---- building ----------------------------------------------------------------
-out=$(broker_json CreateTemplate sxssuuss tpl 67108864 raw install.iso 256 1 "Test desktop" linux)
+out=$(ctl create-template tpl 64M install.iso --format=raw --memory=256 --vcpus=1 --description="Test desktop" \
+        --os-type=linux --vv-file="$T/build.vv")
 console() { jq -r ".data[0][$1]" <<<"$out"; }
-t1=$(console 3)
-sport=$(console 2)
-check "CreateTemplate answers with a console ($(console 0))" test "$(console 0)" = "spice://10.78.0.1:$(console 2)"
+sport=$(sed -n 's|^Console of template tpl: spice://10.78.0.1:\([0-9]*\)$|\1|p' <<<"$out")
+t1=$(sed -n 's/^Ticket: \([^ ]*\) (lets one client in, until .* UTC)$/\1/p' <<<"$out")
+check "vdeskctl create-template prints the console (spice://10.78.0.1:$sport)" test -n "$sport"
 check "... a ticket of 8 characters" grep -qE '^[a-zA-Z0-9]{8}$' <<<"$t1"
-now=$(date +%s)
-check "... valid for ConsoleTicketSec" test $(( $(console 4) / 1000000 - now )) -le 15 -a $(( $(console 4) / 1000000 - now )) -ge 12
-vv=$(console 5)
-check "... and a .vv file with type, host, port, password, delete-this-file, title" \
-        test "$(grep -cE "^(type=spice|host=10.78.0.1|port=$(console 2)|password=$t1|delete-this-file=1|title=vdesk: building template tpl)\$" <<<"$vv")" = 6
+check "... and how to connect" grep -qx "  remote-viewer $T/build.vv" <<<"$out"
+vv=$(cat "$T/build.vv")
+check "... a .vv file with type, host, port, password, delete-this-file, title" \
+        test "$(grep -cE "^(type=spice|host=10.78.0.1|port=$sport|password=$t1|delete-this-file=1|title=vdesk: building template tpl)\$" <<<"$vv")" = 6
+check "... only root may read it (it holds the ticket)" test "$(stat -c %a "$T/build.vv")" = 600
 check "the template is building" test "$(broker_json GetTemplate s tpl | jq -r '.data[0] | "\(.[1]) \(.[2]) \(.[4])"')" = "building raw 67108864"
 check "its disk is TemplateDir/tpl/1.raw, empty and sparse" \
         test "$(stat -c '%s %b' "$T/templates/tpl/1.raw")" = "67108864 0"
@@ -152,19 +165,24 @@ check "the used ticket lets nobody in any more" test "$(link "$t1")" = "denied 7
 out=$(broker_json TemplateConsole s tpl)
 t2=$(console 3)
 check "TemplateConsole issues a new ticket" test -n "$t2" -a "$t2" != "$t1"
+now=$(date +%s)
+check "... valid for ConsoleTicketSec" test $(( $(console 4) / 1000000 - now )) -le 15 -a $(( $(console 4) / 1000000 - now )) -ge 12
 check "a wrong ticket is refused" test "$(link wrong123)" = "denied 7"
 check "... qemu logs 'Invalid password'" grep -q 'Invalid password' "$QLOG/build@tpl.log"
 check "the new ticket lets a client in" test "$(link "$t2")" = ok
 check "... once: it is void after the grace period" \
         wait_until 20 bash -c "journalctl -o json MESSAGE_ID=$(mid MID_CONSOLE_TICKET) VDESK_DOMAIN=build@tpl | jq -r .VDESK_CLIENT_ADDRESS | grep -c 10.78.0.2 | grep -qx 2"
 check "... and refused after it" test "$(link "$t2")" = "denied 7"
-out=$(broker_json TemplateConsole s tpl)
-t3=$(console 3)
+out=$(ctl console tpl)
+t3=$(sed -n 's/^Ticket: \([^ ]*\) .*/\1/p' <<<"$out")
+check "vdeskctl console: another ticket" test -n "$t3" -a "$t3" != "$t2"
 sleep 16
 check "an unused ticket past ConsoleTicketSec is refused" test "$(link "$t3")" = "denied 7"
 
 refused "finishing while the installer runs" $E.TemplateRunning "still running" FinishTemplate string:tpl boolean:false
-check "FinishTemplate (forced)" broker_call FinishTemplate sb tpl true
+out=$(ctl finish-template tpl 2>&1)
+check "vdeskctl finish-template while it runs: the named error ($out)" grep -q "still running.*(org.vdesk.Error.TemplateRunning)\$" <<<"$out"
+check "vdeskctl finish-template --force" test "$(ctl finish-template --force tpl)" = "Installed template tpl."
 check "... the build domain is gone" bash -c "! virsh dominfo build@tpl >/dev/null 2>&1"
 check "... installed, version 1" test "$(broker_json GetTemplate s tpl | jq -r '.data[0] | "\(.[1]) \(.[3])"')" = "installed 1"
 
@@ -178,20 +196,22 @@ check "d1 boots from version 1 and answers on its port" \
 check "... its disk is an overlay of version 1" test "$(chain "$T/disks/d1.qcow2")" = "$T/disks/d1.qcow2 -> $T/templates/tpl/1.raw"
 
 # ---- editing and committing while d1 runs ----------------------------------------
-out=$(broker_json EditTemplate ss tpl "")
-check "EditTemplate answers with a console" test "$(console 0)" = "spice://10.78.0.1:$(console 2)"
+out=$(ctl edit-template tpl)
+check "vdeskctl edit-template prints a console" grep -qE "^Console of template tpl: spice://10.78.0.1:[0-9]+\$" <<<"$out"
 check "the edit domain runs on an overlay of version 1" \
         test "$(chain "$T/templates/tpl/edit.qcow2")" = "$T/templates/tpl/edit.qcow2 -> $T/templates/tpl/1.raw"
 check "the template is editing" test "$(broker_json GetTemplate s tpl | jq -r '.data[0][1]')" = editing
 refused "a second edit" $E.TemplateBusy "being edited already" EditTemplate string:tpl string:
 refused "committing while the edit domain runs" $E.TemplateRunning "still running" CommitTemplate string:tpl boolean:false
-check "CommitTemplate (forced): version 2" \
-        test "$(busctl --system --timeout=600 call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager CommitTemplate sb tpl true)" = "u 2"
+check "vdeskctl commit-template --force: version 2" \
+        test "$(ctl commit-template --force tpl)" = "Committed template tpl as version 2; new and re-issued desktops derive from it."
 check "... a flattened file, no backing" test "$(chain "$T/templates/tpl/2.raw")" = "$T/templates/tpl/2.raw"
 check "... the edit overlay and domain are gone" bash -c "! test -e '$T/templates/tpl/edit.qcow2' && ! virsh dominfo edit@tpl >/dev/null 2>&1"
 check "... version 1 stays: d1 uses it" test -f "$T/templates/tpl/1.raw"
 check "d1's disk is still valid (qemu-img check)" qemu-img check -U -q "$T/disks/d1.qcow2"
 refused "committing with no edit open" $E.NoEdit "has no edit open" CommitTemplate string:tpl boolean:false
+out=$(ctl commit-template tpl 2>&1)
+check "... through vdeskctl too ($out)" test "$out" = "vdeskctl: Template tpl has no edit open (org.vdesk.Error.NoEdit)"
 check "StopDesktop d1" broker_call StopDesktop sb d1 true
 check "... stopped" wait_until 20 test "$(virsh domstate d1)" = "shut off"
 p1=$(open d1)
@@ -204,21 +224,98 @@ check "... boots and answers" \
 check "... its disk is an overlay of version 2" test "$(chain "$T/disks/d2.qcow2")" = "$T/disks/d2.qcow2 -> $T/templates/tpl/2.raw"
 check "ListTemplateVersions: d1 on 1, d2 on 2" \
         test "$(broker_json ListTemplateVersions s tpl | jq -r '.data[0][] | "\(.[0]):\(.[3] | join(","))"' | tr '\n' ' ')" = "1:d1 2:d2 "
+ctl template tpl >"$T/show.txt"
+check "vdeskctl template: installed raw 64 MiB, versions 1 and 2 with their desktops" \
+        bash -c "grep -qx '      State: installed' '$T/show.txt' && grep -qx '       Size: 64.0 MiB' '$T/show.txt' &&
+                 grep -A1 -E '^1 .* $T/templates/tpl/1.raw\$' '$T/show.txt' | grep -qE '^ +desktops: d1\$' &&
+                 grep -A1 -E '^2 .* $T/templates/tpl/2.raw\$' '$T/show.txt' | grep -qE '^ +desktops: d2\$'"
+check "vdeskctl templates lists it" \
+        bash -c "$(declare -f ctl); ctl templates | grep -qE '^tpl +installed +raw +2 +64.0 MiB +256 +1  linux\$'"
 
 # ---- re-issue, prune, delete ---------------------------------------------------------
 refused "re-issuing a running desktop" $E.DesktopRunning "is running" ReissueDesktop string:d1
 check "StopDesktop d1" broker_call StopDesktop sb d1 true
 wait_until 20 test "$(virsh domstate d1)" = "shut off"
-check "ReissueDesktop d1: onto version 2" test "$(broker_call ReissueDesktop s d1)" = "u 2"
+check "vdeskctl reissue d1: onto version 2" test "$(ctl reissue d1)" = "Desktop d1 has a fresh disk on its template's version 2."
 check "... a fresh overlay of version 2" test "$(chain "$T/disks/d1.qcow2")" = "$T/disks/d1.qcow2 -> $T/templates/tpl/2.raw"
 check "... recorded in the domain's metadata" bash -c "virsh dumpxml --inactive d1 | grep -q 'template=\"$T/templates/tpl/2.raw\"'"
-check "PruneTemplate removes version 1, now unused" test "$(broker_call PruneTemplate s tpl)" = "au 1 1"
+check "vdeskctl prune-template removes version 1, now unused" test "$(ctl prune-template tpl)" = "Template tpl: removed version 1."
+check "... again: nothing to remove" test "$(broker_call PruneTemplate s tpl)" = "au 0"
 check "... its file is gone" test ! -e "$T/templates/tpl/1.raw"
+
+# ---- commits cut short by brokerd's end -------------------------------------------
+# The template is 'committing' from the start of a commit until its version
+# is recorded; brokerd, started again, resumes it. Twice: killed before
+# imaged began (imaged, held with SIGSTOP, then refuses what a caller gone
+# asked), and killed after imaged made the version but before brokerd
+# (held with SIGSTOP) read the answer (imaged then answers with it again).
+restart_brokerd() {
+        bg "brokerd-$1" "$VDESK_BUILD/src/brokerd/vdesk-brokerd" --sql-dir="$VDESK_SRC/sql"
+        wait_until 20 bus_has_name org.vdesk.broker1 || die "brokerd did not start again: $(cat "$T/brokerd-$1.log")"
+        PID_brokerd=$(eval echo "\$PID_brokerd_$1")
+}
+committing() { [ "$(sql "SELECT state FROM templates WHERE name = 'tpl'")" = committing ]; }
+recorded() { sql "SELECT t.state, MAX(v.version) FROM templates t JOIN template_versions v ON v.template_id = t.id WHERE t.name = 'tpl' GROUP BY t.id" | tr '\t' ' '; }
+commit_in_background() {
+        busctl --system --timeout=600 call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager \
+                CommitTemplate sb tpl true >"$T/cut.out" 2>&1 &
+        cut=$!
+}
+
+out=$(ctl edit-template tpl)
+check "another edit, on version 2" grep -q "^Console of template tpl: spice://" <<<"$out"
+kill -STOP "$PID_imaged"
+commit_in_background
+check "the commit is recorded before it begins: tpl is committing" wait_until 30 committing
+refused "a console while it commits" $E.TemplateBusy "is being committed" TemplateConsole string:tpl
+refused "a second commit while it commits" $E.TemplateBusy "is being committed" CommitTemplate string:tpl boolean:true
+refused "discarding while it commits" $E.TemplateBusy "is being committed" DiscardTemplateEdit string:tpl boolean:true
+refused "pruning while it commits" $E.TemplateBusy "is being committed" PruneTemplate string:tpl
+refused "deleting while it commits" $E.TemplateBusy "is being committed" DeleteTemplate string:tpl
+kill -9 "$PID_brokerd"
+wait $cut
+check "brokerd killed: its caller hears it went away" grep -q "disconnected" "$T/cut.out"
+kill -CONT "$PID_imaged"
+check "... nothing recorded: committing, newest version 2" test "$(recorded)" = "committing 2"
+restart_brokerd 1
+check "brokerd, started again, resumes the commit: installed, version 3" \
+        wait_until 60 test "$(broker_json GetTemplate s tpl | jq -r '.data[0] | "\(.[1]) \(.[3])"')" = "installed 3"
+check "... version 3 is a flattened file, the edit overlay and domain gone" \
+        bash -c "test '$(chain "$T/templates/tpl/3.raw")' = '$T/templates/tpl/3.raw' && ! test -e '$T/templates/tpl/edit.qcow2' && ! virsh dominfo edit@tpl >/dev/null 2>&1"
+check "... the journal says it was resumed" \
+        bash -c "journalctl -o cat | grep -q 'Template tpl: resuming its commit, cut short'"
+check "... and committed" \
+        test "$(journal_json MESSAGE_ID=$(mid MID_TEMPLATE_COMMITTED) VDESK_TEMPLATE_VERSION=3 | jq -r .VDESK_TEMPLATE)" = tpl
+
+out=$(ctl edit-template tpl)
+check "an edit of version 3" grep -q "^Console of template tpl: spice://" <<<"$out"
+kill -STOP "$PID_imaged"
+commit_in_background
+wait_until 30 committing
+# a round trip with brokerd: it is back in its loop, its call to imaged sent
+refused "a console while it commits (again)" $E.TemplateBusy "is being committed" TemplateConsole string:tpl
+kill -STOP "$PID_brokerd"
+kill -CONT "$PID_imaged"
+check "imaged makes version 4 while brokerd is held" \
+        wait_until 60 bash -c "test -f '$T/templates/tpl/4.raw' && ! test -e '$T/templates/tpl/edit.qcow2'"
+kill -9 "$PID_brokerd"
+wait $cut
+check "brokerd killed before it read imaged's answer: not recorded, committing, newest 3" \
+        test "$(recorded)" = "committing 3"
+restart_brokerd 2
+check "brokerd, started again, resumes the commit: imaged answers with version 4, recorded" \
+        wait_until 60 test "$(broker_json GetTemplate s tpl | jq -r '.data[0] | "\(.[1]) \(.[3])"')" = "installed 4"
+check "... made once: imaged ran qemu-img for it once" \
+        test "$(grep -c "flattened into $T/templates/tpl/4.raw" "$T/imaged.log")" = 1
+check "... imaged said it was made already" grep -q "Version 4 of template tpl was made already" "$T/imaged.log"
+check "... versions 2 (d1, d2) and 4; 3, unused, pruned by the commit" \
+        test "$(broker_json ListTemplateVersions s tpl | jq -r '.data[0][] | "\(.[0]):\(.[3] | join(","))"' | tr '\n' ' ')" = "2:d1,d2 4: "
+
 refused "deleting a template desktops use" $E.TemplateInUse "2 desktop(s)" DeleteTemplate string:tpl
 for d in d1 d2; do broker_call StopDesktop sb $d true >/dev/null 2>&1; done
 wait_until 20 bash -c "[ \"\$(virsh list --name | grep -c '^d[12]\$')\" = 0 ]"
 check "DeleteDesktop d1, d2" bash -c "busctl --system call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager DeleteDesktop s d1 && busctl --system call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager DeleteDesktop s d2"
-check "DeleteTemplate tpl" broker_call DeleteTemplate s tpl
+check "vdeskctl delete-template tpl" test "$(ctl delete-template tpl)" = "Deleted template tpl."
 check "... its files and directory are gone" test ! -e "$T/templates/tpl"
 check "... and its rows" test "$(sql 'SELECT COUNT(*) FROM templates; SELECT COUNT(*) FROM template_versions' | tr '\n' ' ')" = "0 0 "
 

@@ -7,8 +7,18 @@ need_cmd qemu-img jq busctl dbus-daemon
 
 start_bus
 write_config "$T/vdesk.conf" </dev/null
+# what an imaged stopped while making files left behind, and hidden files
+# that are none of its
+mkdir -p "$T/templates/old"
+touch "$T/templates/old/.2.qcow2.4242.0.tmp" "$T/disks/.bob.qcow2.4242.7.tmp" \
+        "$T/templates/old/.keep" "$T/templates/old/.x.tmp" "$T/disks/.a.1.tmp"
 bg imaged env VDESK_CONFIG="$T/vdesk.conf" "$VDESK_BUILD/src/imaged/vdesk-imaged"
 wait_until 10 bus_has_name org.vdesk.images1 || die "imaged did not start: $(cat "$T/imaged.log")"
+
+check "imaged removed the temporary files an earlier one left" \
+        test ! -e "$T/templates/old/.2.qcow2.4242.0.tmp" -a ! -e "$T/disks/.bob.qcow2.4242.7.tmp"
+check "... and no other file" test -e "$T/templates/old/.keep" -a -e "$T/templates/old/.x.tmp" -a -e "$T/disks/.a.1.tmp"
+rm -r "$T/templates/old" "$T/disks/.a.1.tmp"
 
 qemu-img create -q -f raw "$T/templates/base.img" 64M
 qemu-img create -q -f qcow2 "$T/templates/base2.qcow2" 64M
@@ -129,8 +139,48 @@ check "... and reads its own data over version 1's" \
 imaged_call BeginTemplateEdit ss win "$V2" >/dev/null
 check "a commit to an existing version: TemplateExists" fails_with "exists already" \
         imaged_call CommitTemplateEdit sus win 2 qcow2
+check "... the edit on version 2 is kept" test "$(chain "$TD/win/edit.qcow2")" = "$TD/win/edit.qcow2 -> $V2"
 check "DiscardTemplateEdit drops the open edit" imaged_call DiscardTemplateEdit s win
 check "... and its file" test ! -e "$TD/win/edit.qcow2"
+
+# A commit asked again (its caller went away before the answer, e.g. a
+# restarted brokerd resuming it) is answered with the version made.
+sum_v2=$(md5sum <"$V2")
+check "committing version 2 again: made already, the same file" \
+        test "$(imaged_call CommitTemplateEdit sus win 2 qcow2 | path_of)" = "$V2"
+# cut short between the new version's rename and the overlay's removal
+imaged_call BeginTemplateEdit ss win "$V1" >/dev/null
+check "... also with the edit overlay on version 1 left over" \
+        test "$(imaged_call CommitTemplateEdit sus win 2 qcow2 | path_of)" = "$V2"
+check "... which is removed" test ! -e "$TD/win/edit.qcow2"
+check "... version 2 untouched by either" test "$(md5sum <"$V2")" = "$sum_v2"
+
+# Two callers of one commit in flight get one answer; the flattening is
+# held (SIGSTOP) so that both calls come while it runs (the edit is large
+# enough for qemu-img to be caught running).
+E=$(imaged_call BeginTemplateEdit ss win "$V2" | path_of)
+qemu-io -c 'write -P 0x33 2M 512M' "$E" >/dev/null
+busctl --system --timeout=600 call org.vdesk.images1 /org/vdesk/images1 org.vdesk.images1.Manager \
+        CommitTemplateEdit sus win 3 qcow2 >"$T/c1" 2>&1 &
+c1=$!
+wait_until 10 pgrep -f "qemu-img convert .*$TD/win/edit.qcow2" >/dev/null
+convert=$(pgrep -f "qemu-img convert .*$TD/win/edit.qcow2")
+check "the commit of version 3 runs qemu-img" test -n "$convert"
+kill -STOP $convert
+busctl --system --timeout=600 call org.vdesk.images1 /org/vdesk/images1 org.vdesk.images1.Manager \
+        CommitTemplateEdit sus win 3 qcow2 >"$T/c2" 2>&1 &
+c2=$!
+check "another version while it runs: TemplateBusy" fails_with "is being committed as version 3" \
+        imaged_call CommitTemplateEdit sus win 4 qcow2
+sleep 0.5
+check "... the second caller of version 3 waits with the first" kill -0 $c2
+check "... one qemu-img for both" test "$(pgrep -fc "qemu-img convert .*$TD/win/edit.qcow2")" = 1
+kill -CONT $convert
+wait $c1 $c2
+check "both callers are answered with version 3" \
+        test "$(path_of <"$T/c1") $(path_of <"$T/c2")" = "$TD/win/3.qcow2 $TD/win/3.qcow2"
+check "... which holds the edit" qemu-io -c 'read -P 0x33 2M 1M' -c 'read -P 0x22 1M 1M' "$TD/win/3.qcow2"
+check "... no temporary file is left" test -z "$(ls -A "$TD/win" | grep '^\.')"
 
 sum_d1=$(md5sum <"$D/d1.qcow2")
 check "ReplaceDisk outside DiskDir: refused" fails_with "is not inside the disk directory" \
