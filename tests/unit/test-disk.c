@@ -277,10 +277,29 @@ int main(void) {
                 CHECK_INT(file_size(edit), -1);                         /* the edit is gone */
                 CHECK_INT(count_entries(tdir_win), 2);                  /* 1.qcow2 2.qcow2 */
                 template_commit_done(&tc);
-                /* a version is never replaced */
+                /* asked again, a commit made is answered with its version,
+                 * also with the edit overlay left (cut short after the
+                 * rename), which goes; a version is never replaced */
+                CHECK_INT(template_commit_prepare(&c, "win", 2, DISK_FORMAT_QCOW2, &tc), 1);
+                CHECK_STR(tc.path, v2);
+                CHECK(tc.argv[0] == NULL);                              /* nothing to run */
+                template_commit_done(&tc);
                 edit2 = mfree(edit2);
                 CHECK_INT(template_edit_begin(&c, "win", v1, &edit2, &created), 0);
+                CHECK_INT(template_commit_prepare(&c, "win", 2, DISK_FORMAT_QCOW2, &tc), 1);
+                CHECK_INT(file_size(edit2), -1);
+                CHECK_INT(file_size(v2), 9);
+                template_commit_done(&tc);
+                /* an edit of version 2 itself is a later one: kept */
+                edit2 = mfree(edit2);
+                {
+                        static const char zeros[65536];
+
+                        write_file(v2, zeros, sizeof zeros);            /* a raw disk an edit can be made on */
+                }
+                CHECK_INT(template_edit_begin(&c, "win", v2, &edit2, &created), 0);
                 CHECK_INT(template_commit_prepare(&c, "win", 2, DISK_FORMAT_QCOW2, &tc), -EEXIST);
+                CHECK(file_size(edit2) > 0);
                 CHECK_INT(template_commit_prepare(&c, "win", 3, DISK_FORMAT_QCOW2, &tc), 0);
                 write_file(tc.tmp, "half", 4);
                 template_commit_abort(&tc);
