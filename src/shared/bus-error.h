@@ -49,6 +49,12 @@
 #define VDESK_ERROR_TEMPLATE_IN_USE     "org.vdesk.Error.TemplateInUse"
 #define VDESK_ERROR_TEMPLATE_NOT_INSTALLED "org.vdesk.Error.TemplateNotInstalled"
 #define VDESK_ERROR_TEMPLATE_RUNNING    "org.vdesk.Error.TemplateRunning"
+#define VDESK_ERROR_NETWORK_EXISTS      "org.vdesk.Error.NetworkExists"
+#define VDESK_ERROR_NETWORK_OVERLAP     "org.vdesk.Error.NetworkOverlap"
+#define VDESK_ERROR_SEGMENT_TAKEN       "org.vdesk.Error.SegmentTaken"
+#define VDESK_ERROR_NETWORK_IN_USE      "org.vdesk.Error.NetworkInUse"
+#define VDESK_ERROR_NO_SUCH_UPLINK      "org.vdesk.Error.NoSuchUplink"
+#define VDESK_ERROR_LINK_CONFLICT       "org.vdesk.Error.LinkConflict"
 
 /* InvalidArgs "Invalid FIELD: reason" unless value is a valid vdesk name
  * (util.h's name rules); 0 if it is. */

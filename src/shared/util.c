@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <fcntl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -124,6 +125,19 @@ const char *name_invalid_reason(const char *s) {
         return NULL;
 }
 
+const char *ifname_invalid_reason(const char *s) {
+        if (isempty(s))
+                return "is empty";
+        if (strlen(s) > 15)
+                return "is longer than 15 bytes (the kernel's limit for interface names)";
+        if (streq(s, ".") || streq(s, ".."))
+                return "is '.' or '..'";
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+                if (*p <= ' ' || *p >= 0x7f || *p == '/' || *p == ':')
+                        return "may not hold '/', ':', white space or non-ASCII characters";
+        return NULL;
+}
+
 bool string_has_control(const char *s) {
         for (const unsigned char *p = (const unsigned char *) s; *p; p++)
                 if (*p < 0x20 || *p == 0x7f)
@@ -205,6 +219,31 @@ int ipv4_parse(const char *s, uint32_t *ret) {
         if (isempty(s) || inet_pton(AF_INET, s, &a) != 1)
                 return -EINVAL;
         *ret = ntohl(a.s_addr);
+        return 0;
+}
+
+int ipv4_cidr_parse(const char *s, uint32_t *ret_address, unsigned *ret_prefix) {
+        char buf[INET_ADDRSTRLEN];
+        const char *slash;
+        unsigned long p;
+        char *end;
+        size_t l;
+
+        slash = s ? strchr(s, '/') : NULL;
+        if (!slash || !isdigit((unsigned char) slash[1]))
+                return -EINVAL;
+        l = (size_t) (slash - s);
+        if (l >= sizeof buf)
+                return -EINVAL;
+        memcpy(buf, s, l);
+        buf[l] = 0;
+        errno = 0;
+        p = strtoul(slash + 1, &end, 10);
+        if (errno || *end || p > 32 || end - (slash + 1) > 2)
+                return -EINVAL;
+        if (ipv4_parse(buf, ret_address) < 0)
+                return -EINVAL;
+        *ret_prefix = (unsigned) p;
         return 0;
 }
 

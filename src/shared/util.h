@@ -29,7 +29,6 @@ static inline bool name_is_valid(const char *s) {
         return !name_invalid_reason(s);
 }
 
-/* True if path is absolute, has no "." or ".." component and no "//". */
 /* Whether s holds an ASCII control character (tab and newline too). */
 bool string_has_control(const char *s);
 
@@ -40,6 +39,7 @@ int strv_extend(char ***l, const char *s);
 /* Removes (and frees) the entries equal to s. */
 void strv_remove(char **l, const char *s);
 
+/* True if path is absolute, has no "." or ".." component and no "//". */
 bool path_is_normalized_absolute(const char *path);
 
 /* True if path lies strictly below dir (both normalized, absolute). */
@@ -49,9 +49,19 @@ bool path_startswith_dir(const char *path, const char *dir);
  * directory is fine. */
 int mkdir_parents(const char *dir, mode_t mode);
 
+/* Checks a network interface name as the kernel takes it: 1-15 bytes, no
+ * '/', ':' or white space, not "." or "..". Returns NULL or a reason. */
+const char *ifname_invalid_reason(const char *s);
+
 /* IPv4 in host byte order. */
 int ipv4_parse(const char *s, uint32_t *ret);
 void ipv4_format(uint32_t a, char buf[static 16]);
+/* "a.b.c.d/len": the address and the prefix length (0-32). */
+int ipv4_cidr_parse(const char *s, uint32_t *ret_address, unsigned *ret_prefix);
+/* The netmask of a prefix length (0-32). */
+static inline uint32_t ipv4_netmask(unsigned prefix) {
+        return prefix == 0 ? 0 : ~(uint32_t) 0 << (32 - prefix);
+}
 
 /* The MAC vdesk gives the desktop with address a: 52:54 then the four octets. */
 void mac_from_ipv4(uint32_t a, char buf[static 18]);

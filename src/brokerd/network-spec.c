@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <stdio.h>
+
+#include "bus-error.h"
+#include "macro.h"
+#include "network-spec.h"
+#include "util.h"
+
+static const char *const segment_types[_SEGMENT_MAX] = {
+        [SEGMENT_NONE] = "none",
+        [SEGMENT_VLAN] = "vlan",
+        [SEGMENT_VXLAN] = "vxlan",
+};
+
+const char *segment_type_to_string(SegmentType t) {
+        return t >= 0 && t < _SEGMENT_MAX ? segment_types[t] : NULL;
+}
+
+SegmentType segment_type_from_string(const char *s) {
+        for (SegmentType t = 0; t < _SEGMENT_MAX; t++)
+                if (streq_ptr(s, segment_types[t]))
+                        return t;
+        return _SEGMENT_INVALID;
+}
+
+static uint32_t last_address(uint32_t subnet, unsigned prefix) {
+        return subnet | ~ipv4_netmask(prefix);
+}
+
+/* A host's address in s's subnet: neither the subnet's own address nor its
+ * broadcast address. */
+static bool is_host_address(const NetworkSpec *s, uint32_t a) {
+        return (a & ipv4_netmask(s->prefix)) == s->subnet && a != s->subnet &&
+               a != last_address(s->subnet, s->prefix);
+}
+
+static bool is_multicast(uint32_t a) {
+        return (a >> 28) == 0xe;
+}
+
+static bool is_unicast(uint32_t a) {
+        return a != 0 && !is_multicast(a) && (a >> 24) != 127 && a != UINT32_MAX && (a >> 28) != 0xf;
+}
+
+#define INVALID(e, ...) bus_error_setf(e, SD_BUS_ERROR_INVALID_ARGS, __VA_ARGS__)
+
+static int check_addresses(const NetworkSpec *s, sd_bus_error *e) {
+        char a[16], b[16], net[16];
+
+        ipv4_format(s->subnet, net);
+        if (s->prefix < 8 || s->prefix > 30)
+                return INVALID(e, "Invalid subnet: /%u is not within /8-/30", s->prefix);
+        if (s->subnet & ~ipv4_netmask(s->prefix)) {
+                ipv4_format(s->subnet & ipv4_netmask(s->prefix), a);
+                return INVALID(e, "Invalid subnet: %s/%u has host bits set (the subnet is %s/%u)", net, s->prefix,
+                               a, s->prefix);
+        }
+        if (!is_unicast(s->subnet))
+                return INVALID(e, "Invalid subnet: %s/%u is not a unicast range", net, s->prefix);
+
+        ipv4_format(s->gateway, a);
+        if (!is_host_address(s, s->gateway))
+                return INVALID(e, "Invalid gateway: %s is not a host address of %s/%u", a, net, s->prefix);
+
+        ipv4_format(s->range_start, a);
+        ipv4_format(s->range_end, b);
+        if (!is_host_address(s, s->range_start))
+                return INVALID(e, "Invalid range: its start %s is not a host address of %s/%u", a, net, s->prefix);
+        if (!is_host_address(s, s->range_end))
+                return INVALID(e, "Invalid range: its end %s is not a host address of %s/%u", b, net, s->prefix);
+        if (s->range_start > s->range_end)
+                return INVALID(e, "Invalid range: %s-%s ends before it starts", a, b);
+        if (s->gateway >= s->range_start && s->gateway <= s->range_end) {
+                char g[16];
+
+                ipv4_format(s->gateway, g);
+                return INVALID(e, "Invalid range: %s-%s holds the gateway %s", a, b, g);
+        }
+        if (network_spec_range_size(s) > NETWORK_MAX_RANGE)
+                return INVALID(e, "Invalid range: %s-%s holds %u addresses, more than %u", a, b,
+                               network_spec_range_size(s), NETWORK_MAX_RANGE);
+        return 0;
+}
+
+static int check_uplink(const NetworkSpec *s, bool required, sd_bus_error *e) {
+        const char *why;
+
+        if (isempty(s->uplink) && !required)
+                return 0;
+        why = ifname_invalid_reason(s->uplink);
+        if (why)
+                return INVALID(e, "Invalid uplink: '%s' %s", s->uplink, why);
+        return 0;
+}
+
+static int check_segment(NetworkSpec *s, sd_bus_error *e) {
+        char a[16];
+        int r;
+
+        switch (s->segment) {
+        case SEGMENT_NONE:
+                if (s->vlan_id || s->vni || *s->uplink || s->n_peers || s->group || s->local || s->port)
+                        return INVALID(e, "Invalid segment: 'none' takes no VLAN, VXLAN or uplink settings");
+                break;
+
+        case SEGMENT_VLAN: {
+                char name[16];
+
+                if (s->vlan_id < 1 || s->vlan_id > 4094)
+                        return INVALID(e, "Invalid vlan: %u is not within 1-4094", s->vlan_id);
+                r = check_uplink(s, true, e);
+                if (r < 0)
+                        return r;
+                if (network_segment_name(s, name) < 0)
+                        return INVALID(e, "Invalid uplink: '%s.%u' would be longer than 15 bytes", s->uplink,
+                                       s->vlan_id);
+                if (s->vni || s->n_peers || s->group || s->local || s->port)
+                        return INVALID(e, "Invalid segment: 'vlan' takes no VXLAN settings");
+                break;
+        }
+
+        case SEGMENT_VXLAN:
+                if (s->vni < 1 || s->vni > 16777215)
+                        return INVALID(e, "Invalid vni: %u is not within 1-16777215", s->vni);
+                if (s->vlan_id)
+                        return INVALID(e, "Invalid segment: 'vxlan' takes no VLAN id");
+                r = check_uplink(s, false, e);
+                if (r < 0)
+                        return r;
+                if (s->local && !is_unicast(s->local)) {
+                        ipv4_format(s->local, a);
+                        return INVALID(e, "Invalid local: %s is not a unicast address", a);
+                }
+                if (s->group && !is_multicast(s->group)) {
+                        ipv4_format(s->group, a);
+                        return INVALID(e, "Invalid group: %s is not a multicast address", a);
+                }
+                if (s->group && s->n_peers > 0)
+                        return INVALID(e, "Invalid peers: a network has peers or a multicast group, not both");
+                if (!s->group && s->n_peers == 0)
+                        return INVALID(e, "Invalid peers: a VXLAN network needs its peers or a multicast group");
+                if (s->group && !*s->uplink)
+                        return INVALID(e, "Invalid uplink: a multicast group needs the uplink it is joined on");
+                for (size_t i = 0; i < s->n_peers; i++) {
+                        ipv4_format(s->peers[i], a);
+                        if (!is_unicast(s->peers[i]))
+                                return INVALID(e, "Invalid peers: %s is not a unicast address", a);
+                        for (size_t j = 0; j < i; j++)
+                                if (s->peers[j] == s->peers[i])
+                                        return INVALID(e, "Invalid peers: %s is given twice", a);
+                }
+                if (s->port == 0)
+                        s->port = VXLAN_DEFAULT_PORT;
+                break;
+
+        default:
+                return INVALID(e, "Invalid segment: is not none, vlan or vxlan");
+        }
+        return 0;
+}
+
+int network_spec_check(NetworkSpec *s, sd_bus_error *error) {
+        unsigned max_mtu;
+        int r;
+
+        r = bus_error_check_name(error, "name", s->name);
+        if (r < 0)
+                return r;
+        r = check_addresses(s, error);
+        if (r < 0)
+                return r;
+        r = check_segment(s, error);
+        if (r < 0)
+                return r;
+        /* a VXLAN frame carries its own headers inside the underlay's MTU */
+        max_mtu = s->segment == SEGMENT_VXLAN ? 9000 - VXLAN_OVERHEAD : 9000;
+        if (s->mtu == 0)
+                s->mtu = s->segment == SEGMENT_VXLAN ? NETWORK_DEFAULT_MTU - VXLAN_OVERHEAD : NETWORK_DEFAULT_MTU;
+        if (s->mtu < 576 || s->mtu > max_mtu)
+                return INVALID(error, "Invalid mtu: %u is not within 576-%u", s->mtu, max_mtu);
+        return 0;
+}
+
+static bool overlap(const NetworkSpec *a, const NetworkSpec *b) {
+        return a->subnet <= last_address(b->subnet, b->prefix) && b->subnet <= last_address(a->subnet, a->prefix);
+}
+
+int network_spec_check_against(const NetworkSpec *s, const NetworkSpec *others, size_t n, sd_bus_error *error) {
+        for (size_t i = 0; i < n; i++) {
+                const NetworkSpec *o = &others[i];
+                char a[16], b[16];
+
+                if (streq(o->name, s->name))
+                        return bus_error_setf(error, VDESK_ERROR_NETWORK_EXISTS,
+                                              "Invalid name: network '%s' exists already", s->name);
+                if (overlap(s, o)) {
+                        ipv4_format(s->subnet, a);
+                        ipv4_format(o->subnet, b);
+                        return bus_error_setf(error, VDESK_ERROR_NETWORK_OVERLAP,
+                                              "Invalid subnet: %s/%u overlaps %s/%u of network '%s'", a, s->prefix,
+                                              b, o->prefix, o->name);
+                }
+                if (s->segment == SEGMENT_VLAN && o->segment == SEGMENT_VLAN && s->vlan_id == o->vlan_id &&
+                    streq(s->uplink, o->uplink))
+                        return bus_error_setf(error, VDESK_ERROR_SEGMENT_TAKEN,
+                                              "Invalid vlan: %u on %s is taken by network '%s'", s->vlan_id,
+                                              s->uplink, o->name);
+                if (s->segment == SEGMENT_VXLAN && o->segment == SEGMENT_VXLAN && s->vni == o->vni)
+                        return bus_error_setf(error, VDESK_ERROR_SEGMENT_TAKEN,
+                                              "Invalid vni: %u is taken by network '%s'", s->vni, o->name);
+        }
+        return 0;
+}
+
+void network_bridge_name(uint32_t id, char buf[static 16]) {
+        snprintf(buf, 16, "vdbr%" PRIu32, id);
+}
+
+int network_segment_name(const NetworkSpec *s, char buf[static 16]) {
+        int l;
+
+        switch (s->segment) {
+        case SEGMENT_VLAN:
+                l = snprintf(buf, 16, "%s.%u", s->uplink, s->vlan_id);
+                return l >= 16 ? -ENAMETOOLONG : 0;
+        case SEGMENT_VXLAN:
+                snprintf(buf, 16, "vdvx%u", s->vni);
+                return 0;
+        default:
+                buf[0] = 0;
+                return -ENOENT;
+        }
+}
