@@ -6,6 +6,7 @@
 #include "iso.h"
 #include "log.h"
 #include "manager.h"
+#include "network.h"
 #include "polkit.h"
 #include "probe.h"
 #include "rdp.h"
@@ -267,6 +268,193 @@ AUTHORIZED(delete_template) {
         r = sd_bus_message_read(msg, "s", &name);
         if (r >= 0)
                 r = template_delete(m, name, actor, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+/* ---- networks ------------------------------------------------------------------ */
+
+#define NETWORK_SIGNATURE "(ssssssusussasquuu)"
+
+/* One address field of CreateNetwork, named in its error. */
+static int read_address(sd_bus_error *error, const char *field, const char *text, uint32_t *ret) {
+        if (ipv4_parse(text, ret) < 0)
+                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid %s: '%s' is not an IPv4 address",
+                                      field, text);
+        return 0;
+}
+
+/* CreateNetwork's arguments; the segment's that do not apply are 0 or "". */
+static int read_network_spec(sd_bus_message *msg, NetworkSpec *s, sd_bus_error *error) {
+        const char *name, *subnet, *gateway, *start, *end, *segment, *uplink, *local, *group, *peer;
+        int r;
+
+        r = sd_bus_message_read(msg, "ssssssusus", &name, &subnet, &gateway, &start, &end, &segment, &s->vlan_id,
+                                &uplink, &s->vni, &local);
+        if (r < 0)
+                return r;
+        r = bus_error_check_name(error, "name", name);
+        if (r < 0)
+                return r;
+        snprintf(s->name, sizeof s->name, "%s", name);
+        if (ipv4_cidr_parse(subnet, &s->subnet, &s->prefix) < 0)
+                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                      "Invalid subnet: '%s' is not an IPv4 subnet (a.b.c.d/len)", subnet);
+        r = read_address(error, "gateway", gateway, &s->gateway);
+        if (r >= 0)
+                r = read_address(error, "range", start, &s->range_start);
+        if (r >= 0)
+                r = read_address(error, "range", end, &s->range_end);
+        if (r < 0)
+                return r;
+        s->segment = segment_type_from_string(segment);
+        if (s->segment < 0)
+                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                      "Invalid segment: '%s' is not none, vlan or vxlan", segment);
+        if (strlen(uplink) >= sizeof s->uplink)
+                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid uplink: '%s' is longer than 15 bytes",
+                                      uplink);
+        strcpy(s->uplink, uplink);
+        if (!isempty(local)) {
+                r = read_address(error, "local", local, &s->local);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_enter_container(msg, 'a', "s");
+        while (r >= 0 && (r = sd_bus_message_read(msg, "s", &peer)) > 0) {
+                if (s->n_peers >= NETWORK_MAX_PEERS)
+                        return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid peers: more than %u",
+                                              NETWORK_MAX_PEERS);
+                r = read_address(error, "peers", peer, &s->peers[s->n_peers++]);
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(msg);
+        if (r >= 0)
+                r = sd_bus_message_read(msg, "squ", &group, &s->port, &s->mtu);
+        if (r >= 0 && !isempty(group))
+                r = read_address(error, "group", group, &s->group);
+        return r;
+}
+
+AUTHORIZED(create_network) {
+        NetworkSpec s = {};
+        int r;
+
+        r = read_network_spec(msg, &s, error);
+        if (r >= 0)
+                r = network_create(m, &s, actor, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int append_network(sd_bus_message *reply, const Network *n) {
+        const NetworkSpec *s = &n->spec;
+        char subnet[20], gateway[16], range[32], a[16], b[16], local[16] = "", group[16] = "";
+        int r;
+
+        ipv4_format(s->subnet, a);
+        snprintf(subnet, sizeof subnet, "%s/%u", a, s->prefix);
+        ipv4_format(s->gateway, gateway);
+        ipv4_format(s->range_start, a);
+        ipv4_format(s->range_end, b);
+        snprintf(range, sizeof range, "%s-%s", a, b);
+        if (s->local)
+                ipv4_format(s->local, local);
+        if (s->group)
+                ipv4_format(s->group, group);
+        r = sd_bus_message_open_container(reply, 'r', "ssssssusussasquuu");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "ssssssususs", s->name, subnet, gateway, range,
+                                          segment_type_to_string(s->segment), n->bridge, s->vlan_id, s->uplink, s->vni,
+                                          local, group);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "s");
+        for (size_t i = 0; r >= 0 && i < s->n_peers; i++) {
+                ipv4_format(s->peers[i], a);
+                r = sd_bus_message_append(reply, "s", a);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "quuu", s->port, s->mtu, n->allocated, network_spec_range_size(s));
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r;
+}
+
+AUTHORIZED(list_networks) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(freep) Network *n = NULL;
+        size_t k = 0;
+        int r;
+
+        r = network_list(m, &n, &k);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', NETWORK_SIGNATURE);
+        for (size_t i = 0; r >= 0 && i < k; i++)
+                r = append_network(reply, &n[i]);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+AUTHORIZED(get_network) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *name;
+        Network n;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r >= 0)
+                r = network_get(m, name, &n, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = append_network(reply, &n);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+AUTHORIZED(delete_network) {
+        const char *name;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r >= 0)
+                r = network_delete(m, name, actor, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+AUTHORIZED(assign_network) {
+        const char *network, *category;
+        int r;
+
+        r = sd_bus_message_read(msg, "ss", &network, &category);
+        if (r >= 0)
+                r = network_assign(m, network, category, actor, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+AUTHORIZED(reclaim_network) {
+        const char *network, *category;
+        int r;
+
+        r = sd_bus_message_read(msg, "ss", &network, &category);
+        if (r >= 0)
+                r = network_reclaim(m, network, category, actor, error);
         if (r < 0)
                 return r;
         return sd_bus_reply_method_return(msg, NULL);
@@ -652,6 +840,32 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", name),
                                 SD_BUS_RESULT("au", removed_versions),
                                 method_prune_template, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CreateNetwork",
+                                SD_BUS_ARGS("s", name, "s", subnet, "s", gateway, "s", range_start, "s", range_end,
+                                            "s", segment, "u", vlan, "s", uplink, "u", vni, "s", local, "as", peers,
+                                            "s", group, "q", port, "u", mtu),
+                                SD_BUS_NO_RESULT,
+                                method_create_network, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListNetworks",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a" NETWORK_SIGNATURE, networks),
+                                method_list_networks, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetNetwork",
+                                SD_BUS_ARGS("s", name),
+                                SD_BUS_RESULT(NETWORK_SIGNATURE, network),
+                                method_get_network, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("DeleteNetwork",
+                                SD_BUS_ARGS("s", name),
+                                SD_BUS_NO_RESULT,
+                                method_delete_network, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("AssignNetwork",
+                                SD_BUS_ARGS("s", network, "s", category),
+                                SD_BUS_NO_RESULT,
+                                method_assign_network, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ReclaimNetwork",
+                                SD_BUS_ARGS("s", network, "s", category),
+                                SD_BUS_NO_RESULT,
+                                method_reclaim_network, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("CreateDesktop",
                                 SD_BUS_ARGS("s", name, "s", account, "s", template),
                                 SD_BUS_RESULT(DESKTOP_SIGNATURE, desktop),

@@ -143,50 +143,55 @@ int department_members(Manager *m, const char *department, bool managers, char *
 
 /* ---- categories ------------------------------------------------------------- */
 
-/* The template's id for a name ("" is none); NoSuchTemplate if unknown. */
-static int template_id(Manager *m, const char *name, uint64_t *ret, sd_bus_error *error) {
+/* The id of a category's template or network by name ("" is none: no
+ * template yet, or the host's desktop network); NoSuchTemplate or
+ * NoSuchNetwork if there is no such one. */
+static int referenced_id(Manager *m, const char *field, const char *name, uint64_t *ret, sd_bus_error *error) {
+        bool network = streq(field, "network");
         int r;
 
         *ret = 0;
         if (isempty(name))
                 return 0;
-        r = bus_error_check_name(error, "template", name);
+        r = bus_error_check_name(error, field, name);
         if (r < 0)
                 return r;
-        r = db_exec(m->db, "SELECT id FROM templates WHERE name = ?", (DbValue[]) { DBV_STR(name) }, 1,
-                    db_row_u64, ret, NULL);
+        r = db_exec(m->db, network ? "SELECT id FROM networks WHERE name = ?" : "SELECT id FROM templates WHERE name = ?",
+                    (DbValue[]) { DBV_STR(name) }, 1, db_row_u64, ret, NULL);
         if (r < 0)
                 return db_bus_error(m->db, r, error);
         if (*ret == 0)
-                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_TEMPLATE, "Invalid template: no template '%s'", name);
+                return bus_error_setf(error, network ? VDESK_ERROR_NO_SUCH_NETWORK : VDESK_ERROR_NO_SUCH_TEMPLATE,
+                                      "Invalid %s: no %s '%s'", field, field, name);
         return 0;
 }
 
-static int check_category(Manager *m, const Category *c, uint64_t *ret_template, sd_bus_error *error) {
+static int check_category(Manager *m, const Category *c, uint64_t *ret_template, uint64_t *ret_network,
+                          sd_bus_error *error) {
         int r;
 
         r = bus_error_check_name(error, "name", c->name);
-        if (r >= 0 && !isempty(c->network))
-                r = bus_error_check_name(error, "network", c->network);
         if (r >= 0)
-                r = template_id(m, c->template, ret_template, error);
+                r = referenced_id(m, "template", c->template, ret_template, error);
+        if (r >= 0)
+                r = referenced_id(m, "network", c->network, ret_network, error);
         return r;
 }
 
 #define POLICY_VALUES(c) DBV_UINT((c)->printers), DBV_UINT((c)->drives), DBV_UINT((c)->clipboard), DBV_UINT((c)->usb)
 
 int category_create(Manager *m, const Category *c, uid_t actor, sd_bus_error *error) {
-        uint64_t tpl = 0;
+        uint64_t tpl = 0, net = 0;
         int r;
 
-        r = check_category(m, c, &tpl, error);
+        r = check_category(m, c, &tpl, &net, error);
         if (r < 0)
                 return r;
         r = db_exec(m->db,
-                    "INSERT INTO categories (name, template_id, network, redirect_printers, redirect_drives, "
+                    "INSERT INTO categories (name, template_id, network_id, redirect_printers, redirect_drives, "
                     "redirect_clipboard, redirect_usb) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (DbValue[]) { DBV_STR(c->name), tpl ? DBV_UINT(tpl) : DBV_NULL,
-                                  isempty(c->network) ? DBV_NULL : DBV_STR(c->network), POLICY_VALUES(c) }, 7,
+                    (DbValue[]) { DBV_STR(c->name), tpl ? DBV_UINT(tpl) : DBV_NULL, net ? DBV_UINT(net) : DBV_NULL,
+                                  POLICY_VALUES(c) }, 7,
                     NULL, NULL, NULL);
         if (r == -EEXIST)
                 return bus_error_setf(error, VDESK_ERROR_CATEGORY_EXISTS, "Invalid name: category '%s' exists already", c->name);
@@ -197,17 +202,16 @@ int category_create(Manager *m, const Category *c, uid_t actor, sd_bus_error *er
 }
 
 int category_update(Manager *m, const Category *c, uid_t actor, sd_bus_error *error) {
-        uint64_t tpl = 0, matched = 0;
+        uint64_t tpl = 0, net = 0, matched = 0;
         int r;
 
-        r = check_category(m, c, &tpl, error);
+        r = check_category(m, c, &tpl, &net, error);
         if (r < 0)
                 return r;
         r = db_exec(m->db,
-                    "UPDATE categories SET template_id = ?, network = ?, redirect_printers = ?, "
+                    "UPDATE categories SET template_id = ?, network_id = ?, redirect_printers = ?, "
                     "redirect_drives = ?, redirect_clipboard = ?, redirect_usb = ? WHERE name = ?",
-                    (DbValue[]) { tpl ? DBV_UINT(tpl) : DBV_NULL,
-                                  isempty(c->network) ? DBV_NULL : DBV_STR(c->network), POLICY_VALUES(c),
+                    (DbValue[]) { tpl ? DBV_UINT(tpl) : DBV_NULL, net ? DBV_UINT(net) : DBV_NULL, POLICY_VALUES(c),
                                   DBV_STR(c->name) }, 7, NULL, NULL, &matched);
         if (r < 0)
                 return db_bus_error(m->db, r, error);
@@ -253,8 +257,8 @@ static int category_row(char *const *c, unsigned n, void *userdata) {
 }
 
 #define CATEGORY_COLUMNS \
-        "c.name, t.name, c.network, c.redirect_printers, c.redirect_drives, c.redirect_clipboard, c.redirect_usb " \
-        "FROM categories c LEFT JOIN templates t ON t.id = c.template_id "
+        "c.name, t.name, n.name, c.redirect_printers, c.redirect_drives, c.redirect_clipboard, c.redirect_usb " \
+        "FROM categories c LEFT JOIN templates t ON t.id = c.template_id LEFT JOIN networks n ON n.id = c.network_id "
 
 int category_list(Manager *m, const char *account, Category **ret, size_t *ret_n, sd_bus_error *error) {
         DbRows rows = { .size = sizeof(Category) };

@@ -182,6 +182,21 @@ void strv_remove(char **l, const char *s) {
                 *w = NULL;
 }
 
+char *strv_join(char *const *l, const char *sep) {
+        size_t n = 1, k = strlen(sep);
+        char *s, *p;
+
+        for (char *const *i = l; i && *i; i++)
+                n += strlen(*i) + k;
+        s = p = malloc(n);
+        if (!s)
+                return NULL;
+        *p = 0;
+        for (char *const *i = l; i && *i; i++)
+                p = stpcpy(stpcpy(p, i == l ? "" : sep), *i);
+        return s;
+}
+
 bool path_is_normalized_absolute(const char *path) {
         const char *p;
 

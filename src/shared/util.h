@@ -38,6 +38,8 @@ bool strv_contains(char *const *l, const char *s);
 int strv_extend(char ***l, const char *s);
 /* Removes (and frees) the entries equal to s. */
 void strv_remove(char **l, const char *s);
+/* The entries with sep between them ("" for none); NULL on OOM. */
+char *strv_join(char *const *l, const char *sep);
 
 /* True if path is absolute, has no "." or ".." component and no "//". */
 bool path_is_normalized_absolute(const char *path);

@@ -40,7 +40,7 @@ staff() { setpriv --reuid=1 --regid=1 --clear-groups env VDESK_TOKEN="${TOKEN:-}
 check "register the template" ctl register-template tiny "$T/templates/tiny.img"
 check "department sales" ctl create-department sales --unit=ACME
 check "category office: template tiny, printers and USB only" \
-        ctl create-category office tiny --network=vdesk --redirect=printers,usb
+        ctl create-category office tiny --redirect=printers,usb
 check "  ... linked to sales" ctl link-category office sales
 printf 'id,name,department\nann,"Smith, Ann",sales\nbob,Bob,\n' >"$T/staff.csv"
 check "import ann (sales) and bob (no department)" bash -c "$(declare -f ctl); ctl import-staff '$T/staff.csv' >'$T/codes.csv'"

@@ -92,6 +92,9 @@ refused "ResetPassword to a weak one" $E.WeakPassword "Invalid password: is shor
 
 # deletion
 sql "INSERT INTO templates (name, format) VALUES ('t', 'raw')"
+# a department network as the broker's catalog keeps it (10.30.0.0/24)
+sql "INSERT INTO networks (name, subnet, prefix, gateway, range_start, range_end, segment, vlan_id, uplink, mtu)
+     VALUES ('sales-net', 169738240, 24, 169738241, 169738250, 169738490, 'vlan', 30, 'eth1', 1500)"
 sql "INSERT INTO template_versions (template_id, version, path) SELECT id, 1, '/x/t.img' FROM templates WHERE name = 't'"
 sql "INSERT INTO desktops (name, uuid, account_id, template_id, template_version_id, disk_path, address, mac, rdp_port) SELECT 'd1', 'u1', a.id, t.id, v.id, '/x/d1.qcow2', 1, 'm1', 50000 FROM accounts a, templates t JOIN template_versions v ON v.template_id = t.id WHERE a.name = 's03'"
 refused "DeleteAccount of an account with desktops" $E.AccountInUse "Account 's03' still has desktops" DeleteAccount string:s03
@@ -125,7 +128,8 @@ check "RemoveDepartmentManager" dir_call RemoveDepartmentManager ss eng bob
 check "DeleteDepartment eng, now empty" dir_call DeleteDepartment s eng
 orefused "DeleteDepartment again" $E.NoSuchDepartment "No department 'eng'" DeleteDepartment string:eng
 
-check "CreateCategory office (template t, network vdesk, no USB)" dir_call CreateCategory sssbbbb office t vdesk true true true false
+check "CreateCategory office (template t, network sales-net, no USB)" dir_call CreateCategory sssbbbb office t sales-net true true true false
+orefused "a category with an unknown network" $E.NoSuchNetwork "Invalid network: no network 'vdesk'" CreateCategory string:c2 string:t string:vdesk boolean:true boolean:true boolean:true boolean:false
 orefused "a category with an unknown template" $E.NoSuchTemplate "Invalid template: no template 'nope'" CreateCategory string:c2 string:nope string: boolean:true boolean:true boolean:true boolean:false
 orefused "duplicate category" $E.CategoryExists "Invalid name: category 'office' exists already" CreateCategory string:office string: string: boolean:true boolean:true boolean:true boolean:false
 check "LinkCategoryDepartment office sales" dir_call LinkCategoryDepartment ss office sales
@@ -133,9 +137,9 @@ check "LinkCategoryManager office bob" dir_call LinkCategoryManager ss office bo
 orefused "a staff account as a category's manager" $IA "Invalid account: 's04' is not a manager" LinkCategoryManager string:office string:s04
 orefused "deleting a linked category" $E.CategoryInUse "Category 'office' is still linked" DeleteCategory string:office
 orefused "deleting a department a category uses" $E.DepartmentInUse "Department 'sales' still has" DeleteDepartment string:sales
-check "UpdateCategory office: no template, printers off" dir_call UpdateCategory sssbbbb office "" vdesk false true true false
-check "  ... the same again is no error" dir_call UpdateCategory sssbbbb office "" vdesk false true true false
-check "ListCategories shows it" test "$(dir_call ListCategories)" = 'a(sssbbbb) 1 "office" "" "vdesk" false true true false'
+check "UpdateCategory office: no template, printers off" dir_call UpdateCategory sssbbbb office "" sales-net false true true false
+check "  ... the same again is no error" dir_call UpdateCategory sssbbbb office "" sales-net false true true false
+check "ListCategories shows it" test "$(dir_call ListCategories)" = 'a(sssbbbb) 1 "office" "" "sales-net" false true true false'
 orefused "UpdateCategory of an unknown one" $E.NoSuchCategory "No category 'ghost'" UpdateCategory string:ghost string: string: boolean:true boolean:true boolean:true boolean:false
 check "unlink and delete" bash -c "busctl --system call org.vdesk.directory1 /org/vdesk/directory1 org.vdesk.directory1.Manager UnlinkCategoryDepartment ss office sales &&
         busctl --system call org.vdesk.directory1 /org/vdesk/directory1 org.vdesk.directory1.Manager UnlinkCategoryManager ss office bob &&

@@ -24,6 +24,17 @@ static void test_strv(void) {
         CHECK(!strv_contains(l, "a"));
         strv_remove(l, "b");
         CHECK_INT(strv_length(l), 0);
+
+        {
+                _cleanup_(freep) char *none = strv_join(NULL, ", "), *empty = strv_join(l, ", "), *two = NULL;
+
+                CHECK_STR(none, "");
+                CHECK_STR(empty, "");
+                CHECK_INT(strv_extend(&l, "sales"), 0);
+                CHECK_INT(strv_extend(&l, "eng"), 0);
+                two = strv_join(l, ", ");
+                CHECK_STR(two, "sales, eng");
+        }
 }
 
 static void test_names(void) {

@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <stdlib.h>
+
+#include "bus-error.h"
+#include "db.h"
+#include "log.h"
+#include "macro.h"
+#include "message-id.h"
+#include "network.h"
+#include "util.h"
+
+/* ---- reading ------------------------------------------------------------------ */
+
+#define NETWORK_COLUMNS \
+        "n.id, n.name, n.subnet, n.prefix, n.gateway, n.range_start, n.range_end, n.segment, " \
+        "COALESCE(n.vlan_id, 0), COALESCE(n.uplink, ''), COALESCE(n.vni, 0), COALESCE(n.local_address, 0), " \
+        "COALESCE(n.vxlan_group, 0), COALESCE(n.vxlan_port, 0), n.mtu, " \
+        "(SELECT COUNT(*) FROM network_addresses a WHERE a.network_id = n.id AND a.desktop_id IS NOT NULL) " \
+        "FROM networks n "
+
+static uint32_t u32(const char *s) {
+        return (uint32_t) strtoul(s, NULL, 10);
+}
+
+static int network_row(char *const *c, unsigned n, void *userdata) {
+        Network *k = db_rows_push(userdata);
+        NetworkSpec *s;
+
+        if (!k)
+                return -ENOMEM;
+        s = &k->spec;
+        k->id = u32(c[0]);
+        snprintf(s->name, sizeof s->name, "%s", c[1]);
+        s->subnet = u32(c[2]);
+        s->prefix = u32(c[3]);
+        s->gateway = u32(c[4]);
+        s->range_start = u32(c[5]);
+        s->range_end = u32(c[6]);
+        s->segment = segment_type_from_string(c[7]);
+        s->vlan_id = u32(c[8]);
+        snprintf(s->uplink, sizeof s->uplink, "%s", c[9]);
+        s->vni = u32(c[10]);
+        s->local = u32(c[11]);
+        s->group = u32(c[12]);
+        s->port = (uint16_t) u32(c[13]);
+        s->mtu = u32(c[14]);
+        k->allocated = u32(c[15]);
+        network_bridge_name(k->id, k->bridge);
+        return 0;
+}
+
+typedef struct PeerRows {
+        Network *networks;
+        size_t n;
+} PeerRows;
+
+static int peer_row(char *const *c, unsigned n, void *userdata) {
+        PeerRows *p = userdata;
+        uint32_t id = u32(c[0]);
+
+        for (size_t i = 0; i < p->n; i++) {
+                NetworkSpec *s = &p->networks[i].spec;
+
+                if (p->networks[i].id == id && s->n_peers < NETWORK_MAX_PEERS)
+                        s->peers[s->n_peers++] = u32(c[1]);
+        }
+        return 0;
+}
+
+/* The networks (all, or the one named), with their peers; "FOR UPDATE"
+ * locks them for the transaction the caller has begun. */
+static int networks_read(Manager *m, const char *name, bool lock, Network **ret, size_t *ret_n) {
+        DbRows rows = { .size = sizeof(Network) };
+        PeerRows peers;
+        int r;
+
+        if (name)
+                r = db_exec(m->db, lock ? "SELECT " NETWORK_COLUMNS "WHERE n.name = ? FOR UPDATE"
+                                        : "SELECT " NETWORK_COLUMNS "WHERE n.name = ?",
+                            (DbValue[]) { DBV_STR(name) }, 1, network_row, &rows, NULL);
+        else
+                r = db_exec(m->db, lock ? "SELECT " NETWORK_COLUMNS "ORDER BY n.name FOR UPDATE"
+                                        : "SELECT " NETWORK_COLUMNS "ORDER BY n.name",
+                            NULL, 0, network_row, &rows, NULL);
+        peers = (PeerRows) { .networks = rows.items, .n = rows.n };
+        if (r >= 0 && rows.n > 0)
+                r = db_exec(m->db, "SELECT network_id, address FROM network_peers ORDER BY network_id, address",
+                            NULL, 0, peer_row, &peers, NULL);
+        if (r < 0) {
+                free(rows.items);
+                return r;
+        }
+        *ret = rows.items;
+        *ret_n = rows.n;
+        return 0;
+}
+
+int network_list(Manager *m, Network **ret, size_t *ret_n) {
+        return networks_read(m, NULL, false, ret, ret_n);
+}
+
+int network_get(Manager *m, const char *name, Network *ret, sd_bus_error *error) {
+        _cleanup_(freep) Network *n = NULL;
+        size_t k = 0;
+        int r;
+
+        r = bus_error_check_name(error, "name", name);
+        if (r < 0)
+                return r;
+        r = networks_read(m, name, false, &n, &k);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        if (k == 0)
+                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_NETWORK, "No network '%s'", name);
+        *ret = n[0];
+        return 0;
+}
+
+/* ---- creating ------------------------------------------------------------------ */
+
+/* The host's own desktop network ([Network]): no catalog network may
+ * overlap it either. */
+static int host_network(Manager *m, NetworkSpec *ret) {
+        uint32_t gw;
+
+        if (ipv4_parse(m->config.gateway, &gw) < 0)
+                return -EINVAL;
+        *ret = (NetworkSpec) {
+                .prefix = m->config.prefix,
+                .subnet = gw & ipv4_netmask(m->config.prefix),
+                .segment = SEGMENT_NONE,
+        };
+        snprintf(ret->name, sizeof ret->name, "%s", m->config.network_name);
+        return 0;
+}
+
+static DbValue opt_uint(unsigned v) {
+        return v ? DBV_UINT(v) : DBV_NULL;
+}
+
+static int insert_network(Manager *m, const NetworkSpec *s, uint32_t *ret_id) {
+        uint32_t id;
+        int r;
+
+        r = db_exec(m->db,
+                    "INSERT INTO networks (name, subnet, prefix, gateway, range_start, range_end, segment, vlan_id, "
+                    "uplink, vni, local_address, vxlan_group, vxlan_port, mtu) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (DbValue[]) { DBV_STR(s->name), DBV_UINT(s->subnet), DBV_UINT(s->prefix), DBV_UINT(s->gateway),
+                                  DBV_UINT(s->range_start), DBV_UINT(s->range_end),
+                                  DBV_STR(segment_type_to_string(s->segment)), opt_uint(s->vlan_id),
+                                  isempty(s->uplink) ? DBV_NULL : DBV_STR(s->uplink), opt_uint(s->vni),
+                                  opt_uint(s->local), opt_uint(s->group), opt_uint(s->port), DBV_UINT(s->mtu) }, 14,
+                    NULL, NULL, NULL);
+        if (r < 0)
+                return r;
+        id = (uint32_t) db_last_insert_id(m->db);
+        for (size_t i = 0; r >= 0 && i < s->n_peers; i++)
+                r = db_exec(m->db, "INSERT INTO network_peers (network_id, address) VALUES (?, ?)",
+                            (DbValue[]) { DBV_UINT(id), DBV_UINT(s->peers[i]) }, 2, NULL, NULL, NULL);
+        /* the address pool, one row an address, in one statement */
+        if (r >= 0)
+                r = db_exec(m->db,
+                            "SET STATEMENT max_recursive_iterations = 65536 FOR "
+                            "INSERT INTO network_addresses (network_id, address) "
+                            "WITH RECURSIVE pool (a) AS (SELECT ? UNION ALL SELECT a + 1 FROM pool WHERE a < ?) "
+                            "SELECT ?, a FROM pool",
+                            (DbValue[]) { DBV_UINT(s->range_start), DBV_UINT(s->range_end), DBV_UINT(id) }, 3,
+                            NULL, NULL, NULL);
+        if (r >= 0)
+                *ret_id = id;
+        return r;
+}
+
+int network_create(Manager *m, NetworkSpec *s, uid_t actor, sd_bus_error *error) {
+        _cleanup_(freep) Network *there = NULL;
+        _cleanup_(freep) NetworkSpec *specs = NULL;
+        char subnet[16], bridge[16], segment[16] = "";
+        size_t n = 0;
+        uint32_t id = 0;
+        int r;
+
+        r = network_spec_check(s, error);
+        if (r < 0)
+                return r;
+        r = db_begin(m->db);
+        if (r >= 0)
+                r = networks_read(m, NULL, true, &there, &n);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        specs = new0(NetworkSpec, n + 1);
+        if (!specs) {
+                db_rollback(m->db);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++)
+                specs[i] = there[i].spec;
+        if (host_network(m, &specs[n]) >= 0)
+                n++;
+        r = network_spec_check_against(s, specs, n, error);
+        if (r < 0) {
+                db_rollback(m->db);
+                return r;
+        }
+        r = insert_network(m, s, &id);
+        if (r >= 0)
+                r = db_commit(m->db);
+        if (r == -EEXIST) {
+                /* a concurrent create got there first */
+                db_rollback(m->db);
+                return bus_error_setf(error, VDESK_ERROR_NETWORK_EXISTS,
+                                      "Invalid name: network '%s' or its segment exists already", s->name);
+        }
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+
+        ipv4_format(s->subnet, subnet);
+        network_bridge_name(id, bridge);
+        (void) network_segment_name(s, segment);
+        log_event(LOG_INFO, MID_NETWORK_CREATED,
+                  "VDESK_NETWORK=%s", s->name,
+                  "VDESK_SUBNET=%s/%u", subnet, s->prefix,
+                  "VDESK_SEGMENT=%s", segment_type_to_string(s->segment),
+                  "VDESK_LINK=%s", isempty(segment) ? "-" : segment,
+                  "VDESK_BRIDGE=%s", bridge,
+                  "VDESK_ACTOR_UID=%u", (unsigned) actor,
+                  "MESSAGE=Network %s created: %s/%u on %s, %s segment%s%s, %u addresses", s->name, subnet,
+                  s->prefix, bridge, segment_type_to_string(s->segment), isempty(segment) ? "" : " ", segment,
+                  network_spec_range_size(s));
+        return 0;
+}
+
+/* ---- deleting, assigning ------------------------------------------------------------ */
+
+/* What uses network id: its desktops, and the categories naming it. */
+static int network_users(Manager *m, uint32_t id, uint64_t *ret_desktops, char ***ret_categories) {
+        DbRows rows = { .size = sizeof(char *) };
+        int r;
+
+        r = db_exec(m->db, "SELECT COUNT(*) FROM desktops WHERE network_id = ? FOR UPDATE",
+                    (DbValue[]) { DBV_UINT(id) }, 1, db_row_u64, ret_desktops, NULL);
+        if (r >= 0)
+                r = db_exec(m->db, "SELECT name FROM categories WHERE network_id = ? ORDER BY name FOR UPDATE",
+                            (DbValue[]) { DBV_UINT(id) }, 1, db_row_str, &rows, NULL);
+        *ret_categories = db_rows_take_strv(&rows);
+        if (r >= 0 && !*ret_categories)
+                r = -ENOMEM;
+        return r;
+}
+
+int network_delete(Manager *m, const char *name, uid_t actor, sd_bus_error *error) {
+        _cleanup_(freep) Network *n = NULL;
+        _cleanup_(strv_freep) char **categories = NULL;
+        uint64_t desktops = 0;
+        size_t k = 0;
+        int r;
+
+        r = bus_error_check_name(error, "name", name);
+        if (r < 0)
+                return r;
+        r = db_begin(m->db);
+        if (r >= 0)
+                r = networks_read(m, name, true, &n, &k);
+        if (r >= 0 && k > 0)
+                r = network_users(m, n[0].id, &desktops, &categories);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        if (k == 0) {
+                db_rollback(m->db);
+                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_NETWORK, "No network '%s'", name);
+        }
+        if (desktops > 0 || strv_length(categories) > 0) {
+                _cleanup_(freep) char *list = strv_join(categories, ", ");
+
+                db_rollback(m->db);
+                return bus_error_setf(error, VDESK_ERROR_NETWORK_IN_USE,
+                                      "Network %s is in use: %" PRIu64 " desktop(s), categories: %s", name, desktops,
+                                      isempty(list) ? "none" : list);
+        }
+        r = db_exec(m->db, "DELETE FROM networks WHERE id = ?", (DbValue[]) { DBV_UINT(n[0].id) }, 1, NULL, NULL,
+                    NULL);
+        if (r >= 0)
+                r = db_commit(m->db);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        log_event(LOG_INFO, MID_NETWORK_DELETED,
+                  "VDESK_NETWORK=%s", name,
+                  "VDESK_BRIDGE=%s", n[0].bridge,
+                  "VDESK_ACTOR_UID=%u", (unsigned) actor,
+                  "MESSAGE=Network %s deleted", name);
+        return 0;
+}
+
+static int set_category_network(Manager *m, const char *network, const char *category, bool assign, uid_t actor,
+                                sd_bus_error *error) {
+        _cleanup_(freep) Network *n = NULL;
+        uint64_t category_id = 0, matched = 0;
+        size_t k = 0;
+        int r;
+
+        r = bus_error_check_name(error, "network", network);
+        if (r >= 0)
+                r = bus_error_check_name(error, "category", category);
+        if (r < 0)
+                return r;
+        r = networks_read(m, network, false, &n, &k);
+        if (r >= 0)
+                r = db_exec(m->db, "SELECT id FROM categories WHERE name = ?", (DbValue[]) { DBV_STR(category) }, 1,
+                            db_row_u64, &category_id, NULL);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        if (k == 0)
+                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_NETWORK, "Invalid network: no network '%s'", network);
+        if (category_id == 0)
+                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_CATEGORY, "Invalid category: no category '%s'",
+                                      category);
+        if (assign)
+                r = db_exec(m->db, "UPDATE categories SET network_id = ? WHERE id = ?",
+                            (DbValue[]) { DBV_UINT(n[0].id), DBV_UINT(category_id) }, 2, NULL, NULL, &matched);
+        else
+                r = db_exec(m->db, "UPDATE categories SET network_id = NULL WHERE id = ? AND network_id = ?",
+                            (DbValue[]) { DBV_UINT(category_id), DBV_UINT(n[0].id) }, 2, NULL, NULL, &matched);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        if (matched == 0)
+                return bus_error_setf(error, VDESK_ERROR_NOT_LINKED, "Category %s does not join network %s",
+                                      category, network);
+        log_event(LOG_INFO, assign ? MID_NETWORK_ASSIGNED : MID_NETWORK_RECLAIMED,
+                  "VDESK_NETWORK=%s", network,
+                  "VDESK_CATEGORY=%s", category,
+                  "VDESK_ACTOR_UID=%u", (unsigned) actor,
+                  assign ? "MESSAGE=New desktops of category %s join network %s"
+                         : "MESSAGE=New desktops of category %s no longer join network %s",
+                  category, network);
+        return 0;
+}
+
+int network_assign(Manager *m, const char *network, const char *category, uid_t actor, sd_bus_error *error) {
+        return set_category_network(m, network, category, true, actor, error);
+}
+
+int network_reclaim(Manager *m, const char *network, const char *category, uid_t actor, sd_bus_error *error) {
+        return set_category_network(m, network, category, false, actor, error);
+}

@@ -1,0 +1,125 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The catalog of department networks on a private host with real MariaDB,
+# polkitd and libvirtd: VLAN and VXLAN networks are created with their
+# address pools, listed, assigned to categories and taken back, and
+# deleted only when nothing uses them. Every bad input is a named error
+# that changes nothing (networks, peers, addresses, categories).
+. "$VDESK_SRC/tests/lib/harness.sh"
+. "$VDESK_SRC/tests/lib/host.sh"
+host_enter "$@"
+need_cmd jq dbus-send setpriv
+
+host_start_stack
+host_write_config </dev/null
+host_start_vdesk
+E=org.vdesk.Error
+IA=org.freedesktop.DBus.Error.InvalidArgs
+
+state() {
+        sql "SELECT name, subnet, prefix, gateway, range_start, range_end, segment, vlan_id, uplink, vni, mtu FROM networks ORDER BY name;
+             SELECT network_id, address FROM network_peers ORDER BY 1, 2;
+             SELECT network_id, COUNT(*), SUM(desktop_id IS NOT NULL) FROM network_addresses GROUP BY network_id ORDER BY 1;
+             SELECT name, COALESCE(network_id, '-') FROM categories ORDER BY name"
+}
+# net NAME SUBNET GATEWAY START END SEGMENT VLAN UPLINK VNI LOCAL PEERS(,) GROUP PORT MTU: dbus-send's arguments
+net() {
+        echo "string:$1" "string:$2" "string:$3" "string:$4" "string:$5" "string:$6" "uint32:$7" "string:$8" \
+                "uint32:$9" "string:${10}" "array:string:${11}" "string:${12}" "uint16:${13}" "uint32:${14}"
+}
+vlan() { net "$1" "$2" "$3" "$4" "$5" vlan "$6" "${7:-eth1}" 0 "" "" "" 0 0; }
+vxlan() { net "$1" "$2" "$3" "$4" "$5" vxlan 0 "" "$6" "" "${7:-192.0.2.1,192.0.2.2}" "" 0 0; }
+create() { dbus-send --system --print-reply --dest=org.vdesk.broker1 /org/vdesk/broker1 \
+        org.vdesk.broker1.Manager.CreateNetwork "$@" >/dev/null; }
+netrow() { broker_json GetNetwork s "$1" | jq -c '.data[0]'; }
+
+# ---- creating ----------------------------------------------------------------------
+check "CreateNetwork sales: 10.30.0.0/24, VLAN 30 on eth1" create $(vlan sales 10.30.0.0/24 10.30.0.1 10.30.0.10 10.30.0.250 30)
+check "... GetNetwork: subnet, gateway, range, segment, bridge, VLAN, MTU 1500, 241 addresses, none taken" \
+        test "$(netrow sales | jq -r 'map(tostring) | join(" ")')" = "sales 10.30.0.0/24 10.30.0.1 10.30.0.10-10.30.0.250 vlan vdbr1 30 eth1 0   [] 0 1500 0 241"
+check "... its address pool: 241 rows" test "$(sql "SELECT COUNT(*) FROM network_addresses a JOIN networks n ON n.id = a.network_id WHERE n.name = 'sales'")" = 241
+check "CreateNetwork eng: 10.40.0.0/16, VXLAN 4000 to two peers" \
+        create $(vxlan eng 10.40.0.0/16 10.40.0.1 10.40.1.1 10.40.255.254 4000)
+check "... port 4789 and MTU 1450 by default, 65278 addresses" \
+        test "$(netrow eng | jq -r '"\(.[4]) \(.[8]) \(.[11] | join(",")) \(.[12]) \(.[13]) \(.[15])"')" = "vxlan 4000 192.0.2.1,192.0.2.2 4789 1450 65278"
+check "ListNetworks: eng and sales" test "$(broker_json ListNetworks | jq -r '[.data[0][][0]] | join(" ")')" = "eng sales"
+check "the journal has both" \
+        test "$(journal_json MESSAGE_ID=$(mid MID_NETWORK_CREATED) | jq -r .VDESK_NETWORK | sort | tr '\n' ' ')" = "eng sales "
+
+# ---- bad input: named errors, nothing changed ------------------------------------------
+refused "VLAN 0" $IA "Invalid vlan: 0 is not within 1-4094" CreateNetwork $(vlan hr 10.50.0.0/24 10.50.0.1 10.50.0.10 10.50.0.20 0)
+refused "VLAN 4095" $IA "Invalid vlan: 4095 is not within 1-4094" CreateNetwork $(vlan hr 10.50.0.0/24 10.50.0.1 10.50.0.10 10.50.0.20 4095)
+refused "VNI 16777216" $IA "Invalid vni: 16777216 is not within 1-16777215" CreateNetwork $(vxlan hr 10.50.0.0/24 10.50.0.1 10.50.0.10 10.50.0.20 16777216)
+refused "VNI 0" $IA "Invalid vni: 0 is not within 1-16777215" CreateNetwork $(vxlan hr 10.50.0.0/24 10.50.0.1 10.50.0.10 10.50.0.20 0)
+refused "a subnet overlapping sales" $E.NetworkOverlap "Invalid subnet: 10.30.0.128/25 overlaps 10.30.0.0/24 of network 'sales'" \
+        CreateNetwork $(vlan hr 10.30.0.128/25 10.30.0.129 10.30.0.130 10.30.0.140 31)
+refused "a subnet holding eng's" $E.NetworkOverlap "overlaps 10.40.0.0/16 of network 'eng'" \
+        CreateNetwork $(vlan hr 10.0.0.0/8 10.0.0.1 10.0.0.10 10.0.0.20 31)
+refused "a subnet overlapping the host's desktop network" $E.NetworkOverlap "overlaps 10.20.0.0/24 of network 'vdesk'" \
+        CreateNetwork $(vlan hr 10.20.0.0/24 10.20.0.1 10.20.0.10 10.20.0.20 31)
+refused "a gateway outside the subnet" $IA "Invalid gateway: 10.51.0.1 is not a host address of 10.50.0.0/24" \
+        CreateNetwork $(vlan hr 10.50.0.0/24 10.51.0.1 10.50.0.10 10.50.0.20 31)
+refused "a range larger than the subnet" $IA "Invalid range: its end 10.50.1.20 is not a host address of 10.50.0.0/24" \
+        CreateNetwork $(vlan hr 10.50.0.0/24 10.50.0.1 10.50.0.10 10.50.1.20 31)
+refused "VLAN 30 on eth1 twice" $E.SegmentTaken "Invalid vlan: 30 on eth1 is taken by network 'sales'" \
+        CreateNetwork $(vlan hr 10.50.0.0/24 10.50.0.1 10.50.0.10 10.50.0.20 30)
+refused "VNI 4000 twice" $E.SegmentTaken "Invalid vni: 4000 is taken by network 'eng'" \
+        CreateNetwork $(vxlan hr 10.50.0.0/24 10.50.0.1 10.50.0.10 10.50.0.20 4000)
+refused "a name taken" $E.NetworkExists "Invalid name: network 'sales' exists already" \
+        CreateNetwork $(vlan sales 10.50.0.0/24 10.50.0.1 10.50.0.10 10.50.0.20 31)
+refused "a name with /" $IA "Invalid name: may hold only" CreateNetwork $(vlan a/b 10.50.0.0/24 10.50.0.1 10.50.0.10 10.50.0.20 31)
+refused "a subnet without its length" $IA "Invalid subnet: '10.50.0.0' is not an IPv4 subnet" \
+        CreateNetwork $(vlan hr 10.50.0.0 10.50.0.1 10.50.0.10 10.50.0.20 31)
+refused "a gateway that is no address" $IA "Invalid gateway: 'gw' is not an IPv4 address" \
+        CreateNetwork $(vlan hr 10.50.0.0/24 gw 10.50.0.10 10.50.0.20 31)
+refused "segment gre" $IA "Invalid segment: 'gre' is not none, vlan or vxlan" \
+        CreateNetwork $(net hr 10.50.0.0/24 10.50.0.1 10.50.0.10 10.50.0.20 gre 0 "" 0 "" "" "" 0 0)
+refused "an uplink with a slash" $IA "Invalid uplink: 'eth/1' may not hold" \
+        CreateNetwork $(vlan hr 10.50.0.0/24 10.50.0.1 10.50.0.10 10.50.0.20 31 eth/1)
+refused "a VXLAN network without peers or group" $IA "Invalid peers: a VXLAN network needs its peers or a multicast group" \
+        CreateNetwork $(net hr 10.50.0.0/24 10.50.0.1 10.50.0.10 10.50.0.20 vxlan 0 "" 5 "" "" "" 0 0)
+refused "a peer that is no address" $IA "Invalid peers: 'x' is not an IPv4 address" \
+        CreateNetwork $(vxlan hr 10.50.0.0/24 10.50.0.1 10.50.0.10 10.50.0.20 5 192.0.2.1,x)
+refused "MTU 9001" $IA "Invalid mtu: 9001 is not within 576-9000" \
+        CreateNetwork $(net hr 10.50.0.0/24 10.50.0.1 10.50.0.10 10.50.0.20 vlan 31 eth1 0 "" "" "" 0 9001)
+before=$(state)
+out=$(setpriv --reuid=1 --regid=1 --clear-groups busctl --system call org.vdesk.broker1 /org/vdesk/broker1 \
+        org.vdesk.broker1.Manager CreateNetwork ssssssususassqu hr 10.50.0.0/24 10.50.0.1 10.50.0.10 10.50.0.20 \
+        vlan 31 eth1 0 "" 0 "" 0 0 2>&1)
+check "uid 1 may not create networks ($out)" grep -q "Not authorized for org.vdesk.broker1.manage" <<<"$out"
+for call in "DeleteNetwork s sales" "AssignNetwork ss sales office" "ReclaimNetwork ss sales office" "ListNetworks"; do
+        out=$(setpriv --reuid=1 --regid=1 --clear-groups busctl --system call org.vdesk.broker1 /org/vdesk/broker1 \
+                org.vdesk.broker1.Manager $call 2>&1)
+        check "uid 1 may not call ${call%% *} ($out)" grep -q "Not authorized for org.vdesk.broker1.manage" <<<"$out"
+done
+check "... nothing changed" test "$before" = "$(state)"
+
+# ---- categories ----------------------------------------------------------------------------
+check "CreateCategory office (no network: the host's)" dir_call CreateCategory sssbbbb office "" "" true true true false
+check "AssignNetwork sales office" broker_call AssignNetwork ss sales office
+check "... ListCategories shows it" test "$(dir_call ListCategories)" = 'a(sssbbbb) 1 "office" "" "sales" true true true false'
+check "... again: no error" broker_call AssignNetwork ss sales office
+refused "AssignNetwork of an unknown network" $E.NoSuchNetwork "Invalid network: no network 'nope'" AssignNetwork string:nope string:office
+refused "AssignNetwork to an unknown category" $E.NoSuchCategory "Invalid category: no category 'nope'" AssignNetwork string:sales string:nope
+refused "deleting a network a category joins" $E.NetworkInUse "Network sales is in use: 0 desktop(s), categories: office" DeleteNetwork string:sales
+refused "ReclaimNetwork eng from office (it joins sales)" $E.NotLinked "Category office does not join network eng" ReclaimNetwork string:eng string:office
+check "ReclaimNetwork sales office" broker_call ReclaimNetwork ss sales office
+check "... office joins the host's network again" test "$(dir_call ListCategories)" = 'a(sssbbbb) 1 "office" "" "" true true true false'
+refused "ReclaimNetwork again" $E.NotLinked "Category office does not join network sales" ReclaimNetwork string:sales string:office
+check "the directory names catalog networks too: CreateCategory lab on eng" dir_call CreateCategory sssbbbb lab "" eng true true true false
+refused "deleting eng, which lab joins" $E.NetworkInUse "categories: lab" DeleteNetwork string:eng
+check "journal: assigned and reclaimed" \
+        test "$(journal_json MESSAGE_ID=$(mid MID_NETWORK_ASSIGNED) VDESK_CATEGORY=office | jq -r .VDESK_NETWORK | head -1)$(journal_json MESSAGE_ID=$(mid MID_NETWORK_RECLAIMED) | jq -r .VDESK_NETWORK)" = salessales
+
+# ---- deleting ---------------------------------------------------------------------------------
+check "DeleteNetwork sales" broker_call DeleteNetwork s sales
+check "... gone with its addresses" \
+        test "$(sql "SELECT COUNT(*) FROM networks WHERE name = 'sales'; SELECT COUNT(*) FROM network_addresses a LEFT JOIN networks n ON n.id = a.network_id WHERE n.id IS NULL" | tr '\n' ' ')" = "0 0 "
+refused "DeleteNetwork again" $E.NoSuchNetwork "No network 'sales'" DeleteNetwork string:sales
+refused "GetNetwork of it" $E.NoSuchNetwork "No network 'sales'" GetNetwork string:sales
+check "UpdateCategory lab: no network" dir_call UpdateCategory sssbbbb lab "" "" true true true false
+check "DeleteNetwork eng: its peers go too" \
+        bash -c "$(declare -f broker_call); broker_call DeleteNetwork s eng && test \"\$(mariadb --no-defaults -S '$T/db/mysqld.sock' -N -B vdesk -e 'SELECT COUNT(*) FROM network_peers')\" = 0"
+check "journal: deleted" test "$(journal_json MESSAGE_ID=$(mid MID_NETWORK_DELETED) | jq -r .VDESK_NETWORK | sort | tr '\n' ' ')" = "eng sales "
+
+finish
