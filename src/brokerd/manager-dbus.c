@@ -436,25 +436,16 @@ AUTHORIZED(delete_network) {
         return sd_bus_reply_method_return(msg, NULL);
 }
 
-AUTHORIZED(assign_network) {
+/* AssignNetwork and ReclaimNetwork */
+AUTHORIZED(category_network) {
         const char *network, *category;
         int r;
 
         r = sd_bus_message_read(msg, "ss", &network, &category);
         if (r >= 0)
-                r = network_assign(m, network, category, actor, error);
-        if (r < 0)
-                return r;
-        return sd_bus_reply_method_return(msg, NULL);
-}
-
-AUTHORIZED(reclaim_network) {
-        const char *network, *category;
-        int r;
-
-        r = sd_bus_message_read(msg, "ss", &network, &category);
-        if (r >= 0)
-                r = network_reclaim(m, network, category, actor, error);
+                r = streq(sd_bus_message_get_member(msg), "AssignNetwork")
+                            ? network_assign(m, network, category, actor, error)
+                            : network_reclaim(m, network, category, actor, error);
         if (r < 0)
                 return r;
         return sd_bus_reply_method_return(msg, NULL);
@@ -861,11 +852,11 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("AssignNetwork",
                                 SD_BUS_ARGS("s", network, "s", category),
                                 SD_BUS_NO_RESULT,
-                                method_assign_network, SD_BUS_VTABLE_UNPRIVILEGED),
+                                method_category_network, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ReclaimNetwork",
                                 SD_BUS_ARGS("s", network, "s", category),
                                 SD_BUS_NO_RESULT,
-                                method_reclaim_network, SD_BUS_VTABLE_UNPRIVILEGED),
+                                method_category_network, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("CreateDesktop",
                                 SD_BUS_ARGS("s", name, "s", account, "s", template),
                                 SD_BUS_RESULT(DESKTOP_SIGNATURE, desktop),

@@ -7,22 +7,13 @@
 #include "network-spec.h"
 #include "util.h"
 
-static const char *const segment_types[_SEGMENT_MAX] = {
+static const char *const segment_type_table[_SEGMENT_MAX] = {
         [SEGMENT_NONE] = "none",
         [SEGMENT_VLAN] = "vlan",
         [SEGMENT_VXLAN] = "vxlan",
 };
 
-const char *segment_type_to_string(SegmentType t) {
-        return t >= 0 && t < _SEGMENT_MAX ? segment_types[t] : NULL;
-}
-
-SegmentType segment_type_from_string(const char *s) {
-        for (SegmentType t = 0; t < _SEGMENT_MAX; t++)
-                if (streq_ptr(s, segment_types[t]))
-                        return t;
-        return _SEGMENT_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(segment_type, SegmentType);
 
 static uint32_t last_address(uint32_t subnet, unsigned prefix) {
         return subnet | ~ipv4_netmask(prefix);

@@ -221,21 +221,12 @@ void virt_event_unregister(void) {
         loop_event = sd_event_unref(loop_event);
 }
 
-static const char *const state_table[_VIRT_DOMAIN_STATE_MAX] = {
+static const char *const virt_domain_state_table[_VIRT_DOMAIN_STATE_MAX] = {
         [VIRT_DOMAIN_STOPPED] = "stopped",
         [VIRT_DOMAIN_RUNNING] = "running",
 };
 
-const char *virt_domain_state_to_string(VirtDomainState s) {
-        return s >= 0 && s < _VIRT_DOMAIN_STATE_MAX ? state_table[s] : NULL;
-}
-
-VirtDomainState virt_domain_state_from_string(const char *s) {
-        for (int i = 0; i < _VIRT_DOMAIN_STATE_MAX; i++)
-                if (streq_ptr(s, state_table[i]))
-                        return (VirtDomainState) i;
-        return _VIRT_DOMAIN_STATE_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(virt_domain_state, VirtDomainState);
 
 #define RECONNECT_MIN_USEC (1 * USEC_PER_SEC)
 #define RECONNECT_MAX_USEC (30 * USEC_PER_SEC)

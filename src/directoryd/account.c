@@ -6,22 +6,13 @@
 #include "password.h"
 #include "util.h"
 
-static const char *const role_table[_ACCOUNT_ROLE_MAX] = {
+static const char *const account_role_table[_ACCOUNT_ROLE_MAX] = {
         [ACCOUNT_STAFF] = "staff",
         [ACCOUNT_MANAGER] = "manager",
         [ACCOUNT_ADMIN] = "admin",
 };
 
-const char *account_role_to_string(AccountRole r) {
-        return r >= 0 && r < _ACCOUNT_ROLE_MAX ? role_table[r] : NULL;
-}
-
-AccountRole account_role_from_string(const char *s) {
-        for (int i = 0; i < _ACCOUNT_ROLE_MAX; i++)
-                if (streq_ptr(s, role_table[i]))
-                        return (AccountRole) i;
-        return _ACCOUNT_ROLE_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(account_role, AccountRole);
 
 void account_done(Account *a) {
         free(a->name);

@@ -15,16 +15,7 @@ static const char *const disk_format_table[_DISK_FORMAT_MAX] = {
         [DISK_FORMAT_QCOW2] = "qcow2",
 };
 
-const char *disk_format_to_string(DiskFormat f) {
-        return f >= 0 && f < _DISK_FORMAT_MAX ? disk_format_table[f] : NULL;
-}
-
-DiskFormat disk_format_from_string(const char *s) {
-        for (DiskFormat f = 0; f < _DISK_FORMAT_MAX; f++)
-                if (streq_ptr(s, disk_format_table[f]))
-                        return f;
-        return _DISK_FORMAT_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(disk_format, DiskFormat);
 
 const char *disk_path_invalid_reason(const VdeskConfig *c, const char *path) {
         const char *base;

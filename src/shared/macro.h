@@ -91,6 +91,19 @@ static inline bool streq_ptr(const char *a, const char *b) {
         return streq(a, b);
 }
 
+/* name##_to_string() and name##_from_string() for an enum whose values
+ * index name##_table (NULL or (type) -EINVAL where there is none). */
+#define DEFINE_STRING_TABLE_LOOKUP(name, type)                                          \
+        const char *name##_to_string(type i) {                                          \
+                return i >= 0 && (size_t) i < ELEMENTSOF(name##_table) ? name##_table[i] : NULL; \
+        }                                                                               \
+        type name##_from_string(const char *s) {                                        \
+                for (size_t i = 0; i < ELEMENTSOF(name##_table); i++)                   \
+                        if (name##_table[i] && streq_ptr(s, name##_table[i]))           \
+                                return (type) i;                                        \
+                return (type) -EINVAL;                                                  \
+        }
+
 static inline bool isempty(const char *s) {
         return !s || !*s;
 }
