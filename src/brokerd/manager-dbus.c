@@ -277,71 +277,11 @@ AUTHORIZED(delete_template) {
 
 #define NETWORK_SIGNATURE "(ssssssusussasquuu)"
 
-/* One address field of CreateNetwork, named in its error. */
-static int read_address(sd_bus_error *error, const char *field, const char *text, uint32_t *ret) {
-        if (ipv4_parse(text, ret) < 0)
-                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid %s: '%s' is not an IPv4 address",
-                                      field, text);
-        return 0;
-}
-
-/* CreateNetwork's arguments; the segment's that do not apply are 0 or "". */
-static int read_network_spec(sd_bus_message *msg, NetworkSpec *s, sd_bus_error *error) {
-        const char *name, *subnet, *gateway, *start, *end, *segment, *uplink, *local, *group, *peer;
-        int r;
-
-        r = sd_bus_message_read(msg, "ssssssusus", &name, &subnet, &gateway, &start, &end, &segment, &s->vlan_id,
-                                &uplink, &s->vni, &local);
-        if (r < 0)
-                return r;
-        r = bus_error_check_name(error, "name", name);
-        if (r < 0)
-                return r;
-        snprintf(s->name, sizeof s->name, "%s", name);
-        if (ipv4_cidr_parse(subnet, &s->subnet, &s->prefix) < 0)
-                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                      "Invalid subnet: '%s' is not an IPv4 subnet (a.b.c.d/len)", subnet);
-        r = read_address(error, "gateway", gateway, &s->gateway);
-        if (r >= 0)
-                r = read_address(error, "range", start, &s->range_start);
-        if (r >= 0)
-                r = read_address(error, "range", end, &s->range_end);
-        if (r < 0)
-                return r;
-        s->segment = segment_type_from_string(segment);
-        if (s->segment < 0)
-                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                      "Invalid segment: '%s' is not none, vlan or vxlan", segment);
-        if (strlen(uplink) >= sizeof s->uplink)
-                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid uplink: '%s' is longer than 15 bytes",
-                                      uplink);
-        strcpy(s->uplink, uplink);
-        if (!isempty(local)) {
-                r = read_address(error, "local", local, &s->local);
-                if (r < 0)
-                        return r;
-        }
-        r = sd_bus_message_enter_container(msg, 'a', "s");
-        while (r >= 0 && (r = sd_bus_message_read(msg, "s", &peer)) > 0) {
-                if (s->n_peers >= NETWORK_MAX_PEERS)
-                        return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid peers: more than %u",
-                                              NETWORK_MAX_PEERS);
-                r = read_address(error, "peers", peer, &s->peers[s->n_peers++]);
-        }
-        if (r >= 0)
-                r = sd_bus_message_exit_container(msg);
-        if (r >= 0)
-                r = sd_bus_message_read(msg, "squ", &group, &s->port, &s->mtu);
-        if (r >= 0 && !isempty(group))
-                r = read_address(error, "group", group, &s->group);
-        return r;
-}
-
 AUTHORIZED(create_network) {
         NetworkSpec s = {};
         int r;
 
-        r = read_network_spec(msg, &s, error);
+        r = network_spec_read(msg, &s, error);
         if (r >= 0)
                 r = network_create(m, &s, actor, error);
         if (r < 0)
@@ -832,9 +772,7 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_RESULT("au", removed_versions),
                                 method_prune_template, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("CreateNetwork",
-                                SD_BUS_ARGS("s", name, "s", subnet, "s", gateway, "s", range_start, "s", range_end,
-                                            "s", segment, "u", vlan, "s", uplink, "u", vni, "s", local, "as", peers,
-                                            "s", group, "q", port, "u", mtu),
+                                SD_BUS_ARGS(NETWORK_SPEC_ARGS),
                                 SD_BUS_NO_RESULT,
                                 method_create_network, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListNetworks",

@@ -2,8 +2,11 @@
 
 #include "bus-error.h"
 #include "bus-util.h"
+#include "link.h"
 #include "log.h"
 #include "manager.h"
+#include "message-id.h"
+#include "nft.h"
 #include "util.h"
 
 /* Batches above this size are journaled as one summary entry: journald
@@ -19,7 +22,7 @@ static int check_root(sd_bus_message *msg, sd_bus_error *error) {
         if (r < 0)
                 return r;
         if (uid != 0)
-                return bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "Only root may change forwards");
+                return bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "Only root may change forwards and networks");
         return 0;
 }
 
@@ -253,6 +256,98 @@ static int property_get_port(sd_bus *bus, const char *path, const char *interfac
  * remembers per sender: sd-bus's own check (methods without
  * SD_BUS_VTABLE_UNPRIVILEGED) would ask dbus-daemon on every call, a round
  * trip that was a third of a forward's cost. */
+/* EnsureNetwork and RemoveNetwork: a department network's segment on this
+ * host and its subnet in the masquerade set. */
+static int read_network(sd_bus_message *msg, const char **ret_bridge, NetworkSpec *s, sd_bus_error *error) {
+        const char *why;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", ret_bridge);
+        if (r < 0)
+                return r;
+        why = ifname_invalid_reason(*ret_bridge);
+        if (why)
+                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid bridge: '%s' %s", *ret_bridge, why);
+        r = network_spec_read(msg, s, error);
+        if (r >= 0)
+                r = network_spec_check(s, error);
+        return r;
+}
+
+static void log_network(const char *bridge, const NetworkSpec *s, bool up, uid_t actor) {
+        char segment[16] = "", subnet[16];
+
+        (void) network_segment_name(s, segment);
+        ipv4_format(s->subnet, subnet);
+        log_event(LOG_INFO, up ? MID_SEGMENT_UP : MID_SEGMENT_DOWN,
+                  "VDESK_NETWORK=%s", s->name,
+                  "VDESK_BRIDGE=%s", bridge,
+                  "VDESK_LINK=%s", isempty(segment) ? "-" : segment,
+                  "VDESK_SUBNET=%s/%u", subnet, s->prefix,
+                  "VDESK_ACTOR_UID=%u", (unsigned) actor,
+                  "MESSAGE=Network %s %s on this host: %s%s%s, %s/%u", s->name, up ? "set up" : "taken down", bridge,
+                  isempty(segment) ? "" : " with ", segment, subnet, s->prefix);
+}
+
+/* The network's elements of the vdesk tables (nft.h). */
+static int network_elements(Manager *m, NftOp op, const NetworkSpec *s) {
+        char port[16] = "";
+
+        (void) network_segment_name(s, port);
+        return nft_network_change(m->forwards.nft, op, &(NftNetwork) {
+                .subnet = s->subnet, .prefix = s->prefix, .gateway = s->gateway, .segment_port = port,
+        });
+}
+
+static int method_ensure_network(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *bridge;
+        NetworkSpec s = {};
+        uid_t uid = 0;
+        int r;
+
+        r = check_root(msg, error);
+        if (r >= 0)
+                r = read_network(msg, &bridge, &s, error);
+        if (r < 0)
+                return r;
+        if (s.segment != SEGMENT_NONE) {
+                r = link_segment_ensure(bridge, &s, error);
+                if (r < 0)
+                        return r;
+        }
+        r = network_elements(m, NFT_OP_ADD, &s);
+        if (r < 0)
+                return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot add network %s to the vdesk tables: %s",
+                                      s.name, strerror(-r));
+        (void) bus_sender_uid(msg, &uid);
+        log_network(bridge, &s, true, uid);
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_remove_network(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *bridge;
+        NetworkSpec s = {};
+        uid_t uid = 0;
+        int r;
+
+        r = check_root(msg, error);
+        if (r >= 0)
+                r = read_network(msg, &bridge, &s, error);
+        if (r >= 0)
+                r = link_segment_remove(&s, error);
+        if (r < 0)
+                return r;
+        r = network_elements(m, NFT_OP_DELETE, &s);
+        if (r < 0 && r != -ENOENT)
+                return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot remove network %s from the vdesk tables: %s",
+                                      s.name, strerror(-r));
+        (void) bus_sender_uid(msg, &uid);
+        log_network(bridge, &s, false, uid);
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("RulesetVersion", "u", NULL, offsetof(Manager, forwards.ruleset_version),
@@ -271,6 +366,14 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("q", port, "s", address),
                                 SD_BUS_NO_RESULT,
                                 method_remove_forward, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("EnsureNetwork",
+                                SD_BUS_ARGS("s", bridge, NETWORK_SPEC_ARGS),
+                                SD_BUS_NO_RESULT,
+                                method_ensure_network, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RemoveNetwork",
+                                SD_BUS_ARGS("s", bridge, NETWORK_SPEC_ARGS),
+                                SD_BUS_NO_RESULT,
+                                method_remove_network, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListForwards",
                                 SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("a(qsqs)", forwards),

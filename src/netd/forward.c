@@ -201,5 +201,5 @@ int forwards_add_desktop_network(Forwards *fw) {
 
         if (ipv4_parse(fw->config->gateway, &gw) < 0)
                 return -EINVAL;
-        return nft_subnet_add(fw->nft, gw, fw->config->prefix);
+        return nft_network_change(fw->nft, NFT_OP_ADD, &(NftNetwork) { .subnet = gw, .prefix = fw->config->prefix });
 }

@@ -6,6 +6,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
+#include <net/if.h>
 #include <time.h>
 
 #include <libmnl/libmnl.h>
@@ -444,9 +445,11 @@ int nft_ruleset_load(const char *path, char **ret_error) {
         r = read_full_file(path, 1 << 20, &text, NULL);
         if (r < 0)
                 return r;
-        /* "add, delete, then the file" in one transaction: the table is
-         * replaced atomically whether it existed or not. */
-        if (asprintf(&cmd, "table inet " NFT_TABLE "\ndelete table inet " NFT_TABLE "\n%s", text) < 0)
+        /* "add, delete, then the file" in one transaction: the tables are
+         * replaced atomically whether they existed or not. */
+        if (asprintf(&cmd,
+                     "table inet " NFT_TABLE "\ndelete table inet " NFT_TABLE "\n"
+                     "table bridge " NFT_TABLE "\ndelete table bridge " NFT_TABLE "\n%s", text) < 0)
                 return -ENOMEM;
 
         nft = nft_ctx_new(NFT_CTX_DEFAULT);
@@ -568,31 +571,15 @@ int nft_forward_get(NftContext *ctx, uint16_t port, Forward *ret) {
         return r;
 }
 
-int nft_subnet_add(NftContext *ctx, uint32_t address, unsigned prefix) {
-        _cleanup_(nftnl_set_freep) struct nftnl_set *s = nftnl_set_alloc();
-        _cleanup_(freep) char *buf = NULL;
-        uint32_t mask = prefix == 0 ? 0 : 0xffffffffu << (32 - prefix);
-        uint32_t first = address & mask, after = (address | ~mask) + 1;
-        struct nlmsghdr *nlh;
-        NftBatch b = {};
-        size_t len = 0;
-        uint32_t seq;
-
-        if (!s || prefix > 32)
-                return -EINVAL;
-        buf = calloc(1, 4096);
-        if (!buf)
-                return -ENOMEM;
-        nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_TABLE);
-        nftnl_set_set_str(s, NFTNL_SET_NAME, NFT_SUBNET_SET);
-
-        /* An interval is its first address and, flagged as the end, the
-         * address after its last (none if it reaches 255.255.255.255). */
+/* The subnet's element of desktop_nets4: its first address and, flagged
+ * as the end, the address after its last (none if it reaches
+ * 255.255.255.255). */
+static int subnet_interval(struct nftnl_set *s, uint32_t first, uint32_t last) {
         for (int i = 0; i < 2; i++) {
                 struct nftnl_set_elem *e;
-                uint32_t key = htonl(i == 0 ? first : after);
+                uint32_t key = htonl(i == 0 ? first : last + 1);
 
-                if (i == 1 && after == 0)
+                if (i == 1 && last == UINT32_MAX)
                         break;
                 e = nftnl_set_elem_alloc();
                 if (!e)
@@ -602,16 +589,101 @@ int nft_subnet_add(NftContext *ctx, uint32_t address, unsigned prefix) {
                         nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
                 nftnl_set_elem_add(s, e);
         }
+        return 0;
+}
 
-        seq = nft_context_take_seq(ctx, 3);
+/* The subnet's element of intra_nets4 (saddr . daddr, both in it): a
+ * range of concatenations, from first . first to last . last. */
+static int subnet_pair(struct nftnl_set *s, uint32_t first, uint32_t last) {
+        struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+        uint32_t key[2] = { htonl(first), htonl(first) }, key_end[2] = { htonl(last), htonl(last) };
+
+        if (!e)
+                return -ENOMEM;
+        nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, sizeof key);
+        nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, key_end, sizeof key_end);
+        nftnl_set_elem_add(s, e);
+        return 0;
+}
+
+static int gateway_elem(struct nftnl_set *s, uint32_t gateway) {
+        struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+        uint32_t key = htonl(gateway);
+
+        if (!e)
+                return -ENOMEM;
+        nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &key, sizeof key);
+        nftnl_set_elem_add(s, e);
+        return 0;
+}
+
+static int port_elem(struct nftnl_set *s, const char *port) {
+        struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+        char key[IFNAMSIZ] = {};
+
+        if (!e)
+                return -ENOMEM;
+        strncpy(key, port, sizeof key - 1);
+        nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, sizeof key);
+        nftnl_set_elem_add(s, e);
+        return 0;
+}
+
+int nft_network_change(NftContext *ctx, NftOp op, const NftNetwork *n) {
+        static const struct {
+                int family;
+                const char *set;
+        } sets[] = {
+                { NFPROTO_INET, NFT_SUBNET_SET },
+                { NFPROTO_INET, NFT_INTRA_SET },
+                { NFPROTO_BRIDGE, NFT_GATEWAY_SET },
+                { NFPROTO_BRIDGE, NFT_SEGMENT_PORT_SET },
+        };
+        _cleanup_(freep) char *buf = NULL;
+        uint32_t mask = ipv4_netmask(n->prefix), first = n->subnet & mask, last = n->subnet | ~mask;
+        struct nlmsghdr *nlh;
+        NftBatch b = {};
+        size_t len = 0, n_msgs = 0;
+        uint32_t seq;
+
+        if (n->prefix > 32)
+                return -EINVAL;
+        buf = calloc(1, 8192);
+        if (!buf)
+                return -ENOMEM;
+        /* one transaction: every set changes, or none */
+        seq = nft_context_take_seq(ctx, ELEMENTSOF(sets) + 2);
         nlh = nftnl_batch_begin(buf, seq);
         len += NLMSG_ALIGN(nlh->nlmsg_len);
-        nlh = nftnl_nlmsg_build_hdr(buf + len, NFT_MSG_NEWSETELEM, NFPROTO_INET, NLM_F_CREATE | NLM_F_ACK, seq + 1);
-        nftnl_set_elems_nlmsg_build_payload(nlh, s);
-        len += NLMSG_ALIGN(nlh->nlmsg_len);
-        nlh = nftnl_batch_end(buf + len, seq + 2);
+        for (size_t i = 0; i < ELEMENTSOF(sets); i++) {
+                _cleanup_(nftnl_set_freep) struct nftnl_set *s = NULL;
+                int r;
+
+                /* a network without a segment has no port, and its gateway
+                 * no ARP to keep */
+                if (i >= 2 && isempty(n->segment_port))
+                        continue;
+                s = nftnl_set_alloc();
+                if (!s)
+                        return -ENOMEM;
+                nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_TABLE);
+                nftnl_set_set_str(s, NFTNL_SET_NAME, sets[i].set);
+                r = i == 0 ? subnet_interval(s, first, last)
+                  : i == 1 ? subnet_pair(s, first, last)
+                  : i == 2 ? gateway_elem(s, n->gateway)
+                           : port_elem(s, n->segment_port);
+                if (r < 0)
+                        return r;
+                nlh = nftnl_nlmsg_build_hdr(buf + len, op == NFT_OP_ADD ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM,
+                                            sets[i].family, op == NFT_OP_ADD ? NLM_F_CREATE | NLM_F_ACK : NLM_F_ACK,
+                                            seq + 1 + (uint32_t) n_msgs);
+                nftnl_set_elems_nlmsg_build_payload(nlh, s);
+                len += NLMSG_ALIGN(nlh->nlmsg_len);
+                n_msgs++;
+        }
+        nlh = nftnl_batch_end(buf + len, seq + 1 + (uint32_t) n_msgs);
         len += NLMSG_ALIGN(nlh->nlmsg_len);
 
-        b = (NftBatch) { .buf = buf, .size = 4096, .len = len, .seq_first = seq + 1, .n_msgs = 1, .per_msg = 1 };
+        b = (NftBatch) { .buf = buf, .size = 8192, .len = len, .seq_first = seq + 1, .n_msgs = n_msgs, .per_msg = 1 };
         return nft_batch_commit(ctx, &b, NULL);
 }

@@ -14,6 +14,9 @@
 #define NFT_TABLE "vdesk"
 #define NFT_FORWARD_MAP "rdp4"
 #define NFT_SUBNET_SET "desktop_nets4"
+#define NFT_INTRA_SET "intra_nets4"
+#define NFT_GATEWAY_SET "gateways4"
+#define NFT_SEGMENT_PORT_SET "segment_ports"
 #define NFT_RULESET_COMMENT_PREFIX "vdesk ruleset "
 
 typedef enum NftOp {
@@ -75,6 +78,18 @@ int nft_forwards_list(NftContext *ctx, Forward **ret, size_t *ret_n);
 /* Fetches the element for port; -ENOENT if there is none. */
 int nft_forward_get(NftContext *ctx, uint16_t port, Forward *ret);
 
-/* Adds a desktop subnet to the set whose egress is masqueraded; adding one
- * that is there already succeeds. */
-int nft_subnet_add(NftContext *ctx, uint32_t address, unsigned prefix);
+/* A desktop network's elements: its subnet in the set whose egress is
+ * masqueraded and, as a pair with itself, in the set of traffic within one
+ * network; for a department network with a segment, also its gateway and
+ * its segment's port in the bridge table's sets, which keep the gateway's
+ * ARP off the segment. */
+typedef struct NftNetwork {
+        uint32_t subnet;
+        unsigned prefix;
+        uint32_t gateway;
+        const char *segment_port;       /* NULL or "": none */
+} NftNetwork;
+
+/* Adds (what is there already stays, no error) or deletes (-ENOENT if an
+ * element is absent) a network's elements, in one transaction. */
+int nft_network_change(NftContext *ctx, NftOp op, const NftNetwork *n);

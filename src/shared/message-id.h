@@ -48,3 +48,5 @@
 #define MID_NETWORK_DELETED     "f6c9985ab2214483be166da055a2f776"
 #define MID_NETWORK_ASSIGNED    "46f81eb8c19d4c81b1a128df2e88c71d"
 #define MID_NETWORK_RECLAIMED   "f8a93a6933d144f4a056d93ead0abda2"
+#define MID_SEGMENT_UP          "5ce2e6561bc14de88e3d75bc1fecbb26"
+#define MID_SEGMENT_DOWN        "1225f869fc0f49fa87e556cf9f53dcdc"

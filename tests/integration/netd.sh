@@ -46,14 +46,14 @@ start_netd
 
 # the table read back from the kernel
 tbl=$(ip netns exec $H nft -j list table inet vdesk)
-check "table inet vdesk loaded with its version comment" table_comment_is $H "vdesk ruleset 1"
+check "table inet vdesk loaded with its version comment" table_comment_is $H "vdesk ruleset 2"
 check "map rdp4 and chains present" \
         test "$(jq -r '[.nftables[] | (.map.name // .chain.name // empty)] | sort | join(",")' <<<"$tbl")" = \
                 "forward,output,postrouting,prerouting,rdp4"
 check "desktop subnet in the masquerade set" \
         bash -c "ip netns exec $H nft -j list set inet vdesk desktop_nets4 | jq -e '.. | .prefix? | select(.addr == \"10.20.0.0\" and .len == 24)' >/dev/null"
 check "ip_forward enabled" test "$(ip netns exec $H cat /proc/sys/net/ipv4/ip_forward)" = 1
-check "RulesetVersion property" test "$(busctl --system get-property org.vdesk.network1 /org/vdesk/network1 org.vdesk.network1.Manager RulesetVersion)" = "u 1"
+check "RulesetVersion property" test "$(busctl --system get-property org.vdesk.network1 /org/vdesk/network1 org.vdesk.network1.Manager RulesetVersion)" = "u 2"
 
 # a forward, and a remote client through it
 check "AddForward" netd_call AddForward qsqss 50001 10.20.0.15 3389 desk-a alice
@@ -135,7 +135,7 @@ kill $PID_netd; wait_until 10 bash -c "! kill -0 $PID_netd"
 ip netns exec $H nft delete table inet vdesk
 ip netns exec $H nft 'add table inet vdesk { comment "vdesk ruleset 0"; }'
 start_netd
-check "a table of another version is replaced" table_comment_is $H "vdesk ruleset 1"
+check "a table of another version is replaced" table_comment_is $H "vdesk ruleset 2"
 
 # journal: every change was one entry (when a journald is there to take them)
 finish

@@ -45,6 +45,10 @@ die() { echo "FAIL: $*" >&2; exit 1; }
 need_root() { [ "$(id -u)" = 0 ] || skip "needs root (network namespaces, nftables)"; }
 need_cmd() { local c; for c; do command -v "$c" >/dev/null || skip "needs $c (not installed)"; done; }
 
+# not COMMAND...: COMMAND fails (for check, in this shell: functions and
+# $$ stay what they are, unlike in bash -c).
+not() { ! "$@"; }
+
 # check DESCRIPTION COMMAND...: a named assertion; failures are counted and
 # the test fails at the end (finish), so one run shows every broken check.
 check() {
@@ -82,15 +86,18 @@ wait_until() {
         done
 }
 
-# A private bus with vdesk's policy files (the build tree's copies).
+# A private bus with vdesk's policy files (the build tree's copies), as the
+# system bus of what follows; start_bus NAME makes another one (a second
+# host's) in $T/NAME, whose address the caller passes on itself.
 start_bus() {
+        local name=${1:-bus}
         need_cmd dbus-daemon busctl
-        mkdir -p "$T/bus"
-        sed -e "s|@SOCKET@|$T/bus/socket|" -e "s|@POLICYDIR@|$VDESK_SRC/dbus|" \
-                "$VDESK_SRC/tests/lib/bus.conf.in" >"$T/bus/bus.conf"
-        bg dbus dbus-daemon --nofork --nopidfile --config-file="$T/bus/bus.conf"
-        export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/bus/socket"
-        wait_until 10 test -S "$T/bus/socket" || die "dbus-daemon did not start: $(cat "$T/dbus.log")"
+        mkdir -p "$T/$name"
+        sed -e "s|@SOCKET@|$T/$name/socket|" -e "s|@POLICYDIR@|$VDESK_SRC/dbus|" \
+                "$VDESK_SRC/tests/lib/bus.conf.in" >"$T/$name/bus.conf"
+        bg "dbus-$name" dbus-daemon --nofork --nopidfile --config-file="$T/$name/bus.conf"
+        [ "$name" = bus ] && export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/bus/socket"
+        wait_until 10 test -S "$T/$name/socket" || die "dbus-daemon did not start: $(cat "$T/dbus-$name.log")"
 }
 
 # bus_has_name NAME: NAME has an owner on the system bus.

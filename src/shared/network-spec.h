@@ -9,7 +9,7 @@
 /* A department network as the catalog keeps it, and the checks a new one
  * passes: on its own (every field), and against the networks there are
  * (subnets apart, a VLAN id once per uplink, a VNI once). No database and
- * no bus here: the checks are the unit tests'. Addresses in host order. */
+ * no database here: the checks are the unit tests'. Addresses in host order. */
 
 typedef enum SegmentType {
         SEGMENT_NONE,           /* the bridge alone: a host's own network */
@@ -44,6 +44,16 @@ typedef struct NetworkSpec {
         uint16_t port;
         unsigned mtu;
 } NetworkSpec;
+
+/* Reads a network as brokerd's CreateNetwork and netd's methods take it
+ * (NETWORK_SPEC_ARGS), naming the field of a value that is not what it
+ * says (an address, a subnet, a segment type); the segment's fields that
+ * do not apply are 0 or "". Checks nothing else: network_spec_check(). */
+#define NETWORK_SPEC_SIGNATURE "ssssssususassqu"
+#define NETWORK_SPEC_ARGS \
+        "s", name, "s", subnet, "s", gateway, "s", range_start, "s", range_end, "s", segment, "u", vlan, \
+        "s", uplink, "u", vni, "s", local, "as", peers, "s", group, "q", port, "u", mtu
+int network_spec_read(sd_bus_message *m, NetworkSpec *s, sd_bus_error *error);
 
 /* Checks every field and fills in the defaults (port, MTU). Errors are
  * InvalidArgs naming the field. */

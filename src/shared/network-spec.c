@@ -223,3 +223,64 @@ int network_segment_name(const NetworkSpec *s, char buf[static 16]) {
                 return -ENOENT;
         }
 }
+
+/* ---- on the bus --------------------------------------------------------------- */
+
+/* One address field of CreateNetwork, named in its error. */
+static int read_address(sd_bus_error *error, const char *field, const char *text, uint32_t *ret) {
+        if (ipv4_parse(text, ret) < 0)
+                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid %s: '%s' is not an IPv4 address",
+                                      field, text);
+        return 0;
+}
+
+int network_spec_read(sd_bus_message *msg, NetworkSpec *s, sd_bus_error *error) {
+        const char *name, *subnet, *gateway, *start, *end, *segment, *uplink, *local, *group, *peer;
+        int r;
+
+        r = sd_bus_message_read(msg, "ssssssusus", &name, &subnet, &gateway, &start, &end, &segment, &s->vlan_id,
+                                &uplink, &s->vni, &local);
+        if (r < 0)
+                return r;
+        r = bus_error_check_name(error, "name", name);
+        if (r < 0)
+                return r;
+        snprintf(s->name, sizeof s->name, "%s", name);
+        if (ipv4_cidr_parse(subnet, &s->subnet, &s->prefix) < 0)
+                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                      "Invalid subnet: '%s' is not an IPv4 subnet (a.b.c.d/len)", subnet);
+        r = read_address(error, "gateway", gateway, &s->gateway);
+        if (r >= 0)
+                r = read_address(error, "range", start, &s->range_start);
+        if (r >= 0)
+                r = read_address(error, "range", end, &s->range_end);
+        if (r < 0)
+                return r;
+        s->segment = segment_type_from_string(segment);
+        if (s->segment < 0)
+                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                      "Invalid segment: '%s' is not none, vlan or vxlan", segment);
+        if (strlen(uplink) >= sizeof s->uplink)
+                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid uplink: '%s' is longer than 15 bytes",
+                                      uplink);
+        strcpy(s->uplink, uplink);
+        if (!isempty(local)) {
+                r = read_address(error, "local", local, &s->local);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_enter_container(msg, 'a', "s");
+        while (r >= 0 && (r = sd_bus_message_read(msg, "s", &peer)) > 0) {
+                if (s->n_peers >= NETWORK_MAX_PEERS)
+                        return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid peers: more than %u",
+                                              NETWORK_MAX_PEERS);
+                r = read_address(error, "peers", peer, &s->peers[s->n_peers++]);
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(msg);
+        if (r >= 0)
+                r = sd_bus_message_read(msg, "squ", &group, &s->port, &s->mtu);
+        if (r >= 0 && !isempty(group))
+                r = read_address(error, "group", group, &s->group);
+        return r;
+}

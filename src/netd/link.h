@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+#include "network-spec.h"
+
+/* A department network's segment on this host, through rtnetlink (libmnl):
+ * the VLAN sub-interface <uplink>.<id> or the VXLAN device vdvx<VNI>, up,
+ * with the network's MTU, enslaved to the network's bridge (made with the
+ * network's gateway by libvirt, or by whoever brings the bridge). No
+ * process is run.
+ *
+ * Ensuring is idempotent: a link of the segment's name that is what it
+ * should be is adopted (enslaved, set up, its peers added); one that is
+ * something else is LinkConflict, an uplink that is not there NoSuchUplink,
+ * a bridge that is not there NotReady, and then nothing was changed. */
+
+int link_segment_ensure(const char *bridge, const NetworkSpec *s, sd_bus_error *error);
+
+/* Removes the segment's link; one that is not there is no error. A link of
+ * that name that is not the segment's is LinkConflict and stays. */
+int link_segment_remove(const NetworkSpec *s, sd_bus_error *error);
