@@ -1,17 +1,25 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Department networks across two hosts over VXLAN, with vdesk-netd against
-# the real kernel. Each host is a network namespace with its own
+# Department networks across two hosts over VXLAN (VDESK_SEGMENT=vxlan,
+# the default) or VLANs (VDESK_SEGMENT=vlan: a kernel with 802.1Q, which
+# segments-vlan.sh finds in a throwaway VM), with vdesk-netd against the
+# real kernel. Each host is a network namespace with its own
 # dbus-daemon and netd; a veth pair is the wire between them (192.0.2.0/24).
 # Each host has the bridges of two departments, as libvirt makes them
 # (sales vdbr1 10.30.0.1/24, eng vdbr2 10.40.0.1/24); desktops are
-# namespaces on those bridges. netd brings each department's VXLAN segment
-# up on each host: the same department reaches across hosts, two
+# namespaces on those bridges. netd brings each department's segment up on
+# each host (a VXLAN device, or a VLAN sub-interface of the wire): the same department reaches across hosts, two
 # departments do not reach each other, across hosts or on one; the
 # gateway's ARP is answered on each host and never crosses the wire
-# (captured there with tcpdump, which shows what VXLAN carries).
+# (captured there with tcpdump, which shows what VXLAN or 802.1Q carries).
 . "$VDESK_SRC/tests/lib/harness.sh"
 need_root
+SEGMENT=${VDESK_SEGMENT:-vxlan}
+case $SEGMENT in
+vxlan)  SALES=3001 ENG=3002 HR=3003 ;;          # VNIs
+vlan)   SALES=30 ENG=40 HR=50 ;;                # VLAN ids on the wire
+*)      die "VDESK_SEGMENT=$SEGMENT: not vxlan or vlan" ;;
+esac
 need_cmd nft jq ip bridge busctl python3 setpriv tcpdump
 
 H1=vdsg-h1-$$ H2=vdsg-h2-$$
@@ -26,7 +34,8 @@ on() { local n=$1; shift; ip netns exec "$(eval echo \$H$n)" env DBUS_SYSTEM_BUS
 for n in 1 2; do
         bg netd$n on $n env VDESK_CONFIG="$T/vdesk.conf" "$VDESK_BUILD/src/netd/vdesk-netd" \
                 --ruleset="$VDESK_SRC/nft/vdesk.nft" --no-reconcile
-        wait_until 10 on $n bash -c "$(declare -f bus_has_name); bus_has_name org.vdesk.network1" ||
+        # minutes, not seconds, under a VM's software emulation
+        wait_until 120 on $n bash -c "$(declare -f bus_has_name); bus_has_name org.vdesk.network1" ||
                 die "netd $n did not start: $(cat "$T/netd$n.log")"
 done
 netd() { local n=$1 m=$2; shift 2; on $n busctl --system call org.vdesk.network1 /org/vdesk/network1 org.vdesk.network1.Manager "$m" "$@"; }
@@ -58,35 +67,51 @@ for n in 1 2; do
         done
         bg banner$n ip netns exec "$(eval echo \$H$n)" python3 "$VDESK_SRC/tests/lib/tcp-banner.py" 3389 "host-$n"
 done
-for n in 1 2; do for d in S E; do wait_listening vdsg-d$n$d-$$ 3389 || die "banner $n$d did not start"; done; done
+for n in 1 2; do for d in S E; do WAIT_SEC=120 wait_listening vdsg-d$n$d-$$ 3389 || die "banner $n$d did not start"; done; done
 reach() { local ns=vdsg-d$1-$$; ip netns exec "$ns" timeout 2 bash -c "exec 3<>/dev/tcp/$2/3389 && head -1 <&3" 2>/dev/null | grep -q .; }
 
 # EnsureNetwork and RemoveNetwork: the bridge, then the network as the
-# catalog has it (VXLAN between the two hosts' wire addresses)
-net_call() {    # METHOD HOST BRIDGE NAME SUBNET-OCTET VNI [UPLINK]
-        local m=$1 n=$2 br=$3 name=$4 o=$5 vni=$6 uplink=${7:-}
-        netd "$n" "$m" sssssssususassqu "$br" "$name" "10.$o.0.0/24" "10.$o.0.1" "10.$o.0.10" "10.$o.0.250" \
-                vxlan 0 "$uplink" "$vni" "" 2 192.0.2.1 192.0.2.2 "" 0 0
+# catalog has it (VXLAN between the two hosts' wire addresses, or a VLAN
+# of each host's end of the wire)
+net_call() {    # METHOD HOST BRIDGE NAME SUBNET-OCTET VNI|VLAN [UPLINK]
+        local m=$1 n=$2 br=$3 name=$4 o=$5 id=$6 uplink=${7:-}
+        if [ "$SEGMENT" = vlan ]; then
+                set -- vlan "$id" "${uplink:-vds-w$n}" 0 "" 0 "" 0 0
+        else
+                set -- vxlan 0 "$uplink" "$id" "" 2 192.0.2.1 192.0.2.2 "" 0 0
+        fi
+        netd "$n" "$m" sssssssususassqu "$br" "$name" "10.$o.0.0/24" "10.$o.0.1" "10.$o.0.10" "10.$o.0.250" "$@"
 }
+# the segment's link on host N
+seg() { if [ "$SEGMENT" = vlan ]; then echo "vds-w$1.$2"; else echo "vdvx$2"; fi; }
 ensure() { net_call EnsureNetwork "$@"; }
 remove() { net_call RemoveNetwork "$@"; }
 
 check "before: sales on host 1 does not reach sales on host 2" not reach 1S 10.30.0.12
-bg wire ip netns exec $H1 tcpdump -l -n -i vds-w1 udp port 4789
+bg wire ip netns exec $H1 tcpdump -l -n -i vds-w1 "$([ "$SEGMENT" = vlan ] && echo vlan || echo udp port 4789)"
 wait_until 10 grep -q "listening on vds-w1" "$T/wire.log" || die "tcpdump did not start: $(cat "$T/wire.log")"
 
 for n in 1 2; do
-        check "EnsureNetwork sales (VNI 3001) on host $n" ensure $n vdbr1 sales 30 3001
-        check "EnsureNetwork eng (VNI 3002) on host $n" ensure $n vdbr2 eng 40 3002
+        check "EnsureNetwork sales ($SEGMENT $SALES) on host $n" ensure $n vdbr1 sales 30 $SALES
+        check "EnsureNetwork eng ($SEGMENT $ENG) on host $n" ensure $n vdbr2 eng 40 $ENG
 done
 link() { ip -n "$(eval echo \$H$1)" -j -d link show "$2"; }
-check "host 1: vdvx3001 is a VXLAN device, VNI 3001, port 4789, from 192.0.2.1, on vdbr1, up, MTU 1450" \
-        test "$(link 1 vdvx3001 | jq -r '.[0] | "\(.linkinfo.info_kind) \(.linkinfo.info_data.id) \(.linkinfo.info_data.port) \(.linkinfo.info_data.local) \(.master) \(.operstate != "DOWN") \(.mtu)"')" = \
-                "vxlan 3001 4789 192.0.2.1 vdbr1 true 1450"
-check "host 2 sends from its own address, 192.0.2.2" \
-        test "$(link 2 vdvx3001 | jq -r '.[0].linkinfo.info_data.local')" = 192.0.2.2
-check "host 1 forwards unknown destinations of VNI 3001 to host 2 only" \
-        test "$(bridge -n $H1 -j fdb show dev vdvx3001 | jq -r '[.[] | select(.mac == "00:00:00:00:00:00") | .dst] | join(",")')" = 192.0.2.2
+if [ "$SEGMENT" = vxlan ]; then
+        check "host 1: vdvx3001 is a VXLAN device, VNI 3001, port 4789, from 192.0.2.1, on vdbr1, up, MTU 1450" \
+                test "$(link 1 vdvx3001 | jq -r '.[0] | "\(.linkinfo.info_kind) \(.linkinfo.info_data.id) \(.linkinfo.info_data.port) \(.linkinfo.info_data.local) \(.master) \(.operstate != "DOWN") \(.mtu)"')" = \
+                        "vxlan 3001 4789 192.0.2.1 vdbr1 true 1450"
+        check "host 2 sends from its own address, 192.0.2.2" \
+                test "$(link 2 vdvx3001 | jq -r '.[0].linkinfo.info_data.local')" = 192.0.2.2
+        check "host 1 forwards unknown destinations of VNI 3001 to host 2 only" \
+                test "$(bridge -n $H1 -j fdb show dev vdvx3001 | jq -r '[.[] | select(.mac == "00:00:00:00:00:00") | .dst] | join(",")')" = 192.0.2.2
+else
+        check "host 1: vds-w1.30 is VLAN 30 of vds-w1, on vdbr1, up, MTU 1500" \
+                test "$(link 1 vds-w1.30 | jq -r '.[0] | "\(.linkinfo.info_kind) \(.linkinfo.info_data.id) \(.link) \(.master) \(.operstate != "DOWN") \(.mtu)"')" = \
+                        "vlan 30 vds-w1 vdbr1 true 1500"
+        check "host 2: vds-w2.40 is VLAN 40 of vds-w2, on vdbr2" \
+                test "$(link 2 vds-w2.40 | jq -r '.[0] | "\(.linkinfo.info_kind) \(.linkinfo.info_data.id) \(.link) \(.master)"')" = \
+                        "vlan 40 vds-w2 vdbr2"
+fi
 check "the subnets are in the masquerade set (with the host's desktop network)" \
         bash -c "ip netns exec $H1 nft -j list set inet vdesk desktop_nets4 | jq -r '[.. | .prefix? | select(.) | \"\(.addr)/\(.len)\"] | sort | join(\" \")' | grep -qx '10.20.0.0/24 10.30.0.0/24 10.40.0.0/24'"
 
@@ -95,8 +120,8 @@ check "the subnets are in the masquerade set (with the host's desktop network)" 
 check "sales on host 1 reaches its gateway, the host" wait_until 5 reach 1S 10.30.0.1
 check "eng on host 2 reaches its gateway, the host" wait_until 5 reach 2E 10.40.0.1
 check "sales on host 2 reaches its gateway, the host" wait_until 5 reach 2S 10.30.0.1
-check "sales on host 1 reaches sales on host 2 (VXLAN 3001)" wait_until 5 reach 1S 10.30.0.12
-check "eng on host 2 reaches eng on host 1 (VXLAN 3002)" wait_until 5 reach 2E 10.40.0.11
+check "sales on host 1 reaches sales on host 2 ($SEGMENT $SALES)" wait_until 5 reach 1S 10.30.0.12
+check "eng on host 2 reaches eng on host 1 ($SEGMENT $ENG)" wait_until 5 reach 2E 10.40.0.11
 check "sales on host 1 does not reach eng on host 2" not reach 1S 10.40.0.12
 check "sales on host 1 does not reach eng on host 1 (routed by the host: dropped)" not reach 1S 10.40.0.11
 check "eng on host 2 does not reach sales on host 1" not reach 2E 10.30.0.11
@@ -107,14 +132,14 @@ check "sales on host 1 has host 1's bridge as its gateway" test "$(gwmac 1S 10.3
 check "sales on host 2 has host 2's bridge as its gateway" test "$(gwmac 2S 10.30.0.1)" = "$(mac 2 vdbr1)"
 check "eng on host 2 has host 2's bridge as its gateway" test "$(gwmac 2E 10.40.0.1)" = "$(mac 2 vdbr2)"
 sleep 1         # what tcpdump saw is in its log
-check "the wire carried the desktops' own ARP (VXLAN decoded: $(grep -c 'ARP' "$T/wire.log") ARP frames)" \
+check "the wire carried the desktops' own ARP ($SEGMENT decoded: $(grep -c 'ARP' "$T/wire.log") ARP frames)" \
         grep -q "ARP, Request who-has 10.30.0.12 tell 10.30.0.11" "$T/wire.log"
 check "... but none for or from a gateway" not grep -qE "who-has 10\.(30|40)\.0\.1 |10\.(30|40)\.0\.1 is-at|tell 10\.(30|40)\.0\.1," "$T/wire.log"
 arpdrops() { ip netns exec "$(eval echo \$H$1)" nft -j list table bridge vdesk | jq '[.nftables[].rule? | select(.) | .expr[].counter.packets? | select(.)] | add // 0'; }
 check "... the bridge table kept them (host 1 $(arpdrops 1), host 2 $(arpdrops 2) dropped)" test $(($(arpdrops 1) + $(arpdrops 2))) -ge 2
 check "the bridge table's sets: the gateways and segment ports" \
         test "$(ip netns exec $H1 nft -j list set bridge vdesk gateways4 | jq -r '[.nftables[].set.elem? | select(.) | .[]] | sort | join(" ")') $(ip netns exec $H1 nft -j list set bridge vdesk segment_ports | jq -r '[.nftables[].set.elem? | select(.) | .[]] | sort | join(" ")')" = \
-                "10.30.0.1 10.40.0.1 vdvx3001 vdvx3002"
+                "10.30.0.1 10.40.0.1 $(seg 1 $SALES) $(seg 1 $ENG)"
 
 dropped() { ip netns exec "$(eval echo \$H$1)" nft -j list chain inet vdesk forward | jq '[.nftables[].rule? | select(.) | .expr[].counter.packets? | select(.)] | add // 0'; }
 check "... the hosts dropped them (counted: host 1 $(dropped 1), host 2 $(dropped 2))" test $(($(dropped 1) + $(dropped 2))) -ge 3
@@ -122,33 +147,39 @@ check "... the hosts dropped them (counted: host 1 $(dropped 1), host 2 $(droppe
 # idempotent, and refusals that change nothing
 links() { ip -n $H1 -d -j link show | jq -c '[.[] | {n: .ifname, k: .linkinfo.info_kind, m: .master, id: .linkinfo.info_data.id}]'; bridge -n $H1 fdb show | sort; }
 before=$(links)
-check "EnsureNetwork sales again: adopted as it is" ensure 1 vdbr1 sales 30 3001
+check "EnsureNetwork sales again: adopted as it is" ensure 1 vdbr1 sales 30 $SALES
 check "... nothing changed" test "$before" = "$(links)"
-ip -n $H1 link add vdvx3003 type vxlan id 9 dstport 4789 local 192.0.2.1
+if [ "$SEGMENT" = vlan ]; then
+        ip -n $H1 link add link vds-w1 name vds-w1.50 type vlan id 51
+        what="has another VLAN id" zero="Invalid vlan: 0 is not within 1-4094"
+else
+        ip -n $H1 link add vdvx3003 type vxlan id 9 dstport 4789 local 192.0.2.1
+        what="has another VNI" zero="Invalid vni: 0 is not within 1-16777215"
+fi
 before=$(links)
-check "a link vdvx3003 that has another VNI: LinkConflict" \
-        fails_with "Link vdvx3003 exists and has another VNI" ensure 1 vdbr1 hr 50 3003
+check "a link $(seg 1 $HR) that $what: LinkConflict" \
+        fails_with "Link $(seg 1 $HR) exists and $what" ensure 1 vdbr1 hr 50 $HR
 check "an uplink this host does not have: NoSuchUplink" \
-        fails_with "this host has no link 'nope0'" ensure 1 vdbr1 hr 50 3004 nope0
-check "a bridge that is not up: NotReady" fails_with "Bridge vdbr9 of network hr is not up" ensure 1 vdbr9 hr 50 3004
-check "a bridge that is no bridge: LinkConflict" fails_with "Link vds-w1 is a veth" ensure 1 vds-w1 hr 50 3004
-check "VNI 0: InvalidArgs" fails_with "Invalid vni: 0 is not within 1-16777215" ensure 1 vdbr1 hr 50 0
-check "a bridge name with a slash: InvalidArgs" fails_with "Invalid bridge: 'a/b'" ensure 1 a/b hr 50 3004
+        fails_with "this host has no link 'nope0'" ensure 1 vdbr1 hr 50 $((HR + 1)) nope0
+check "a bridge that is not up: NotReady" fails_with "Bridge vdbr9 of network hr is not up" ensure 1 vdbr9 hr 50 $((HR + 1))
+check "a bridge that is no bridge: LinkConflict" fails_with "Link vds-w1 is a veth" ensure 1 vds-w1 hr 50 $((HR + 1))
+check "$SEGMENT id 0: InvalidArgs" fails_with "$zero" ensure 1 vdbr1 hr 50 0
+check "a bridge name with a slash: InvalidArgs" fails_with "Invalid bridge: 'a/b'" ensure 1 a/b hr 50 $((HR + 1))
 check "... none of them changed a link" test "$before" = "$(links)"
 chmod 755 "$T" "$T/b1"      # the unprivileged caller must reach the bus
 out=$(netd() { local n=$1 m=$2; shift 2; on $n setpriv --reuid=1 --regid=1 --clear-groups busctl --system call \
-        org.vdesk.network1 /org/vdesk/network1 org.vdesk.network1.Manager "$m" "$@"; }; remove 1 vdbr1 sales 30 3001 2>&1)
+        org.vdesk.network1 /org/vdesk/network1 org.vdesk.network1.Manager "$m" "$@"; }; remove 1 vdbr1 sales 30 $SALES 2>&1)
 check "uid 1 may not remove a network ($out)" grep -q "Access denied\|Only root" <<<"$out"
 check "... it is still there" test "$before" = "$(links)"
 
-check "RemoveNetwork sales on host 1" remove 1 vdbr1 sales 30 3001
-check "... its VXLAN device is gone, eng's stays" \
-        bash -c "! ip -n $H1 link show vdvx3001 >/dev/null 2>&1 && ip -n $H1 link show vdvx3002 >/dev/null"
+check "RemoveNetwork sales on host 1" remove 1 vdbr1 sales 30 $SALES
+check "... its $SEGMENT link is gone, eng's stays" \
+        bash -c "! ip -n $H1 link show $(seg 1 $SALES) >/dev/null 2>&1 && ip -n $H1 link show $(seg 1 $ENG) >/dev/null"
 check "... and its subnet left the masquerade set" \
         bash -c "ip netns exec $H1 nft -j list set inet vdesk desktop_nets4 | jq -r '[.. | .prefix? | select(.) | .addr] | sort | join(\" \")' | grep -qx '10.20.0.0 10.40.0.0'"
 check "sales no longer reaches across" not reach 1S 10.30.0.12
-check "RemoveNetwork sales again: no error" remove 1 vdbr1 sales 30 3001
+check "RemoveNetwork sales again: no error" remove 1 vdbr1 sales 30 $SALES
 check "the journal entries name the networks" \
-        bash -c "grep -c 'Network sales set up on this host: vdbr1 with vdvx3001, 10.30.0.0/24' '$T/netd1.log' | grep -qx 2 && grep -q 'Network sales taken down on this host' '$T/netd1.log'"
+        bash -c "grep -c 'Network sales set up on this host: vdbr1 with $(seg 1 $SALES), 10.30.0.0/24' '$T/netd1.log' | grep -qx 2 && grep -q 'Network sales taken down on this host' '$T/netd1.log'"
 
 finish

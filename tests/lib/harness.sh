@@ -136,8 +136,9 @@ write_config() {
         mkdir -p "$T/templates" "$T/disks"
 }
 
-# wait_listening NETNS PORT: a TCP listener is up in the namespace.
-wait_listening() { wait_until 20 bash -c "ip netns exec $1 ss -Hltn 'sport = :$2' | grep -q LISTEN"; }
+# wait_listening NETNS PORT: a TCP listener is up in the namespace (within
+# WAIT_SEC, default 20 s).
+wait_listening() { wait_until "${WAIT_SEC:-20}" bash -c "ip netns exec $1 ss -Hltn 'sport = :$2' | grep -q LISTEN"; }
 
 # table_comment_is NETNS TEXT (nft -j of nftables 1.0.6 leaves the comment out)
 table_comment_is() { ip netns exec "$1" nft list table inet vdesk | grep -qx "	comment \"$2\""; }
