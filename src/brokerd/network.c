@@ -139,11 +139,11 @@ static DbValue opt_uint(unsigned v) {
         return v ? DBV_UINT(v) : DBV_NULL;
 }
 
-static int insert_network(Manager *m, const NetworkSpec *s, uint32_t *ret_id) {
+int network_insert(Db *db, const NetworkSpec *s, uint32_t *ret_id) {
         uint32_t id;
         int r;
 
-        r = db_exec(m->db,
+        r = db_exec(db,
                     "INSERT INTO networks (name, subnet, prefix, gateway, range_start, range_end, segment, vlan_id, "
                     "uplink, vni, local_address, vxlan_group, vxlan_port, mtu) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -155,13 +155,13 @@ static int insert_network(Manager *m, const NetworkSpec *s, uint32_t *ret_id) {
                     NULL, NULL, NULL);
         if (r < 0)
                 return r;
-        id = (uint32_t) db_last_insert_id(m->db);
+        id = (uint32_t) db_last_insert_id(db);
         for (size_t i = 0; r >= 0 && i < s->n_peers; i++)
-                r = db_exec(m->db, "INSERT INTO network_peers (network_id, address) VALUES (?, ?)",
+                r = db_exec(db, "INSERT INTO network_peers (network_id, address) VALUES (?, ?)",
                             (DbValue[]) { DBV_UINT(id), DBV_UINT(s->peers[i]) }, 2, NULL, NULL, NULL);
         /* the address pool, one row an address, in one statement */
         if (r >= 0)
-                r = db_exec(m->db,
+                r = db_exec(db,
                             "SET STATEMENT max_recursive_iterations = 65536 FOR "
                             "INSERT INTO network_addresses (network_id, address) "
                             "WITH RECURSIVE pool (a) AS (SELECT ? UNION ALL SELECT a + 1 FROM pool WHERE a < ?) "
@@ -203,7 +203,7 @@ int network_create(Manager *m, NetworkSpec *s, uid_t actor, sd_bus_error *error)
                 db_rollback(m->db);
                 return r;
         }
-        r = insert_network(m, s, &id);
+        r = network_insert(m->db, s, &id);
         if (r >= 0)
                 r = db_commit(m->db);
         if (r == -EEXIST) {
@@ -342,4 +342,49 @@ int network_assign(Manager *m, const char *network, const char *category, uid_t 
 
 int network_reclaim(Manager *m, const char *network, const char *category, uid_t actor, sd_bus_error *error) {
         return set_category_network(m, network, category, false, actor, error);
+}
+
+/* ---- addresses ------------------------------------------------------------------------ */
+
+typedef struct Taken {
+        uint32_t address;
+        bool found;
+} Taken;
+
+static int taken_row(char *const *c, unsigned n, void *userdata) {
+        Taken *t = userdata;
+
+        t->address = u32(c[0]);
+        t->found = true;
+        return 0;
+}
+
+int network_address_pick(Db *db, uint32_t network_id, uint32_t *ret) {
+        Taken t = {};
+        int r;
+
+        /* the lowest free one: an index seek on (network_id, desktop_id,
+         * address), whatever number are taken; another transaction picking
+         * one at the same time skips the row this one locks */
+        r = db_exec(db,
+                    "SELECT address FROM network_addresses FORCE INDEX (free) WHERE network_id = ? AND desktop_id IS NULL "
+                    "ORDER BY address LIMIT 1 FOR UPDATE SKIP LOCKED",
+                    (DbValue[]) { DBV_UINT(network_id) }, 1, taken_row, &t, NULL);
+        if (r < 0)
+                return r;
+        if (!t.found)
+                return -ENOSPC;
+        *ret = t.address;
+        return 0;
+}
+
+int network_address_bind(Db *db, uint32_t network_id, uint32_t address, uint64_t desktop_id) {
+        return db_exec(db, "UPDATE network_addresses SET desktop_id = ? WHERE network_id = ? AND address = ?",
+                       (DbValue[]) { DBV_UINT(desktop_id), DBV_UINT(network_id), DBV_UINT(address) }, 3, NULL, NULL,
+                       NULL);
+}
+
+int network_address_release(Db *db, uint64_t desktop_id) {
+        return db_exec(db, "UPDATE network_addresses SET desktop_id = NULL WHERE desktop_id = ?",
+                       (DbValue[]) { DBV_UINT(desktop_id) }, 1, NULL, NULL, NULL);
 }

@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include "db.h"
 #include "manager.h"
 #include "network-spec.h"
 
@@ -19,6 +20,9 @@ typedef struct Network {
 } Network;
 
 int network_create(Manager *m, NetworkSpec *spec, uid_t actor, sd_bus_error *error);
+/* The rows of a checked network: the network, its peers, its address pool
+ * (one statement); within the caller's transaction. */
+int network_insert(Db *db, const NetworkSpec *s, uint32_t *ret_id);
 int network_delete(Manager *m, const char *name, uid_t actor, sd_bus_error *error);
 int network_get(Manager *m, const char *name, Network *ret, sd_bus_error *error);
 int network_list(Manager *m, Network **ret, size_t *ret_n);
@@ -27,3 +31,12 @@ int network_assign(Manager *m, const char *network, const char *category, uid_t 
 /* They join the host's desktop network again; NotLinked unless category
  * had network. */
 int network_reclaim(Manager *m, const char *network, const char *category, uid_t actor, sd_bus_error *error);
+
+/* A desktop's address in a department network, within the caller's
+ * transaction: pick locks the lowest free one (-ENOSPC when none is left)
+ * for the desktop's row to be written with, bind gives it to that row. A
+ * desktop's row going frees its address by itself (the foreign key);
+ * release frees it before. */
+int network_address_pick(Db *db, uint32_t network_id, uint32_t *ret);
+int network_address_bind(Db *db, uint32_t network_id, uint32_t address, uint64_t desktop_id);
+int network_address_release(Db *db, uint64_t desktop_id);

@@ -11,13 +11,49 @@
 #include "log.h"
 #include "util.h"
 
+/* Statements are prepared once per connection and kept, by their text:
+ * a call is then one round trip (execute), not three (prepare, execute,
+ * close). The texts are the services' own (literals and the few they
+ * build from fixed parts), so the cache stays small. */
+#define STMT_CACHE_SIZE 512
+
+typedef struct CachedStmt {
+        char *sql;
+        MYSQL_STMT *st;
+} CachedStmt;
+
 struct Db {
         MYSQL *conn;
         const VdeskConfig *config;
         bool in_transaction;
         char error[512];
         char error_key[65];
+        CachedStmt cache[STMT_CACHE_SIZE];
 };
+
+/* The statements belong to the connection: they go with it. */
+static void stmt_cache_clear(Db *db) {
+        for (size_t i = 0; i < STMT_CACHE_SIZE; i++)
+                if (db->cache[i].st) {
+                        mysql_stmt_close(db->cache[i].st);
+                        free(db->cache[i].sql);
+                        db->cache[i] = (CachedStmt) {};
+                }
+}
+
+static size_t stmt_slot(Db *db, const char *sql) {
+        size_t h = 14695981039346656037ULL;
+
+        for (const unsigned char *p = (const unsigned char *) sql; *p; p++)
+                h = (h ^ *p) * 1099511628211ULL;
+        for (size_t k = 0; k < STMT_CACHE_SIZE; k++) {
+                size_t i = (h + k) % STMT_CACHE_SIZE;
+
+                if (!db->cache[i].sql || streq(db->cache[i].sql, sql))
+                        return i;
+        }
+        return SIZE_MAX;        /* full: the statement is not kept */
+}
 
 static void set_error(Db *db, unsigned code, const char *msg) {
         const char *k, *e;
@@ -50,6 +86,7 @@ static int db_connect(Db *db) {
         unsigned timeout = 10;
         MYSQL *m;
 
+        stmt_cache_clear(db);
         if (db->conn) {
                 mysql_close(db->conn);
                 db->conn = NULL;
@@ -122,6 +159,7 @@ int db_open(const VdeskConfig *c, Db **ret) {
 Db *db_close(Db *db) {
         if (!db)
                 return NULL;
+        stmt_cache_clear(db);
         if (db->conn)
                 mysql_close(db->conn);
         free(db);
@@ -232,16 +270,33 @@ static int exec_once(Db *db, const char *sql, const DbValue *params, size_t n_pa
         _cleanup_(freep) MYSQL_BIND *bind = NULL;
         MYSQL_STMT *st;
         MYSQL_RES *meta;
+        size_t slot;
+        bool kept = false;
         int r = 0;
 
         if (!db->conn)
                 return -ENOTCONN;
-        st = mysql_stmt_init(db->conn);
-        if (!st)
-                return -ENOMEM;
-        if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
-                r = stmt_error(db, st);
-                goto out;
+        slot = stmt_slot(db, sql);
+        if (slot != SIZE_MAX && db->cache[slot].st) {
+                st = db->cache[slot].st;
+                kept = true;
+        } else {
+                st = mysql_stmt_init(db->conn);
+                if (!st)
+                        return -ENOMEM;
+                if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
+                        r = stmt_error(db, st);
+                        mysql_stmt_close(st);
+                        return r;
+                }
+                if (slot != SIZE_MAX) {
+                        char *copy = strdup(sql);
+
+                        if (copy) {
+                                db->cache[slot] = (CachedStmt) { .sql = copy, .st = st };
+                                kept = true;
+                        }
+                }
         }
         if (mysql_stmt_param_count(st) != n_params) {
                 snprintf(db->error, sizeof db->error, "statement takes %lu parameters, %zu given",
@@ -294,7 +349,12 @@ static int exec_once(Db *db, const char *sql, const DbValue *params, size_t n_pa
         if (ret_affected)
                 *ret_affected = (uint64_t) mysql_stmt_affected_rows(st);
 out:
-        mysql_stmt_close(st);
+        if (!kept)
+                mysql_stmt_close(st);
+        else if (r == -ENOTCONN)
+                stmt_cache_clear(db);   /* the connection is gone, and they with it */
+        else
+                (void) mysql_stmt_free_result(st);
         return r;
 }
 
