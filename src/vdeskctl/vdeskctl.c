@@ -306,7 +306,7 @@ static int parse_option_uint(const char *name, const char *s, unsigned long max,
 }
 
 static const Verb *find_verb(const char *name) {
-        const Verb *tables[] = { verbs, template_verbs, directory_verbs, staff_verbs };
+        const Verb *tables[] = { verbs, template_verbs, network_verbs, directory_verbs, staff_verbs };
 
         for (size_t t = 0; t < ELEMENTSOF(tables); t++)
                 for (const Verb *v = tables[t]; v->name; v++)
@@ -320,7 +320,8 @@ int main(int argc, char *argv[]) {
         enum {
                 ARG_FORCE = 0x100, ARG_RDP_FILE, ARG_NO_ASK, ARG_ROLE, ARG_EMAIL, ARG_DEPARTMENT, ARG_STATE,
                 ARG_UNIT, ARG_FOUNDED, ARG_NETWORK, ARG_REDIRECT, ARG_DRY_RUN, ARG_VV_FILE, ARG_FORMAT, ARG_MEMORY,
-                ARG_VCPUS, ARG_OS_TYPE, ARG_DESCRIPTION,
+                ARG_VCPUS, ARG_OS_TYPE, ARG_DESCRIPTION, ARG_VLAN, ARG_VXLAN, ARG_UPLINK, ARG_PEERS, ARG_GROUP,
+                ARG_LOCAL, ARG_PORT, ARG_MTU,
         };
         static const struct option options[] = {
                 { "force",           no_argument,       NULL, ARG_FORCE },
@@ -341,6 +342,14 @@ int main(int argc, char *argv[]) {
                 { "vcpus",           required_argument, NULL, ARG_VCPUS },
                 { "os-type",         required_argument, NULL, ARG_OS_TYPE },
                 { "description",     required_argument, NULL, ARG_DESCRIPTION },
+                { "vlan",            required_argument, NULL, ARG_VLAN },
+                { "vxlan",           required_argument, NULL, ARG_VXLAN },
+                { "uplink",          required_argument, NULL, ARG_UPLINK },
+                { "peers",           required_argument, NULL, ARG_PEERS },
+                { "group",           required_argument, NULL, ARG_GROUP },
+                { "local",           required_argument, NULL, ARG_LOCAL },
+                { "port",            required_argument, NULL, ARG_PORT },
+                { "mtu",             required_argument, NULL, ARG_MTU },
                 { "help",            no_argument,       NULL, 'h' },
                 {}
         };
@@ -401,6 +410,38 @@ int main(int argc, char *argv[]) {
                 case ARG_DESCRIPTION:
                         arg.description = optarg;
                         break;
+                case ARG_VLAN:
+                        if (parse_option_uint("vlan", optarg, UINT32_MAX, &arg.vlan) < 0)
+                                return EXIT_FAILURE;
+                        break;
+                case ARG_VXLAN:
+                        if (parse_option_uint("vxlan", optarg, UINT32_MAX, &arg.vni) < 0)
+                                return EXIT_FAILURE;
+                        break;
+                case ARG_MTU:
+                        if (parse_option_uint("mtu", optarg, UINT32_MAX, &arg.mtu) < 0)
+                                return EXIT_FAILURE;
+                        break;
+                case ARG_PORT: {
+                        unsigned p;
+
+                        if (parse_option_uint("port", optarg, 65535, &p) < 0)
+                                return EXIT_FAILURE;
+                        arg.port = (uint16_t) p;
+                        break;
+                }
+                case ARG_UPLINK:
+                        arg.uplink = optarg;
+                        break;
+                case ARG_PEERS:
+                        arg.peers = optarg;
+                        break;
+                case ARG_GROUP:
+                        arg.group = optarg;
+                        break;
+                case ARG_LOCAL:
+                        arg.local = optarg;
+                        break;
                 case ARG_NETWORK:
                         arg.network = optarg;
                         break;
@@ -411,13 +452,13 @@ int main(int argc, char *argv[]) {
                         arg.dry_run = true;
                         break;
                 case 'h':
-                        printf("%s%s%s", help, help_templates, help_directory);
+                        printf("%s%s%s%s", help, help_templates, help_networks, help_directory);
                         return EXIT_SUCCESS;
                 default:
                         return EXIT_FAILURE;
                 }
         if (optind >= argc) {
-                fprintf(stderr, "%s%s%s", help, help_templates, help_directory);
+                fprintf(stderr, "%s%s%s%s", help, help_templates, help_networks, help_directory);
                 return EXIT_FAILURE;
         }
 

@@ -25,6 +25,9 @@ typedef struct Args {
         const char *rdp_file, *vv_file;
         const char *format, *os_type, *description;
         unsigned memory_mib, vcpus;
+        unsigned vlan, vni, mtu;
+        uint16_t port;
+        const char *uplink, *local, *group, *peers;
         const char *role, *email, *department, *state;
         const char *unit;
         uint16_t founded;
@@ -36,8 +39,8 @@ typedef struct Args {
 
 extern Args arg;
 extern sd_bus *bus;
-extern const Verb directory_verbs[], staff_verbs[], template_verbs[];
-extern const char help_directory[], help_templates[];
+extern const Verb directory_verbs[], staff_verbs[], template_verbs[], network_verbs[];
+extern const char help_directory[], help_templates[], help_networks[];
 
 /* Prints the service's error (name and message) or strerror; returns
  * EXIT_FAILURE. */

@@ -15,6 +15,7 @@ host_write_config </dev/null
 host_start_vdesk
 E=org.vdesk.Error
 IA=org.freedesktop.DBus.Error.InvalidArgs
+ctl() { "$VDESK_BUILD/src/vdeskctl/vdeskctl" --no-ask-password "$@"; }
 
 state() {
         sql "SELECT name, subnet, prefix, gateway, range_start, range_end, segment, vlan_id, uplink, vni, mtu FROM networks ORDER BY name;
@@ -111,6 +112,29 @@ refused "deleting eng, which lab joins" $E.NetworkInUse "categories: lab" Delete
 check "journal: assigned and reclaimed" \
         test "$(journal_json MESSAGE_ID=$(mid MID_NETWORK_ASSIGNED) VDESK_CATEGORY=office | jq -r .VDESK_NETWORK | head -1)$(journal_json MESSAGE_ID=$(mid MID_NETWORK_RECLAIMED) | jq -r .VDESK_NETWORK)" = salessales
 
+# ---- the same through vdeskctl -------------------------------------------------------------------
+check "vdeskctl create-network ops on VLAN 60 of eth1" \
+        test "$(ctl create-network ops 10.60.0.0/24 10.60.0.1 10.60.0.10-10.60.0.20 --vlan=60 --uplink=eth1)" = "Created network ops (10.60.0.0/24, vlan)."
+check "vdeskctl create-network lab2 on VXLAN 4100 to two peers, MTU 1400" \
+        ctl create-network lab2 10.61.0.0/24 10.61.0.1 10.61.0.10-10.61.0.20 --vxlan=4100 --peers=192.0.2.1,192.0.2.2 --mtu=1400
+check "vdeskctl networks lists them with their segments and pools" \
+        bash -c "$(declare -f ctl); ctl networks | grep -qE '^ops +10.60.0.0/24 +10.60.0.1 +vlan 60 on eth1 +vdbr[0-9]+ +0 of 11 taken\$' &&
+                 ctl networks | grep -qE '^lab2 +10.61.0.0/24 +10.61.0.1 +vxlan 4100 +vdbr[0-9]+ +0 of 11 taken\$'"
+check "vdeskctl network lab2: its peers and MTU" \
+        bash -c "$(declare -f ctl); ctl network lab2 | grep -qx '    Peers: 192.0.2.1, 192.0.2.2' && ctl network lab2 | grep -qx '      MTU: 1400'"
+before=$(state)
+out=$(ctl create-network x 10.62.0.0/24 10.62.0.1 10.62.0.10 --vlan=62 --uplink=eth1 2>&1)
+check "vdeskctl create-network with a range that is not FIRST-LAST ($out)" test "$out" = "vdeskctl: the range '10.62.0.10' is not FIRST-LAST"
+out=$(ctl create-network x 10.62.0.0/24 10.62.0.1 10.62.0.10-10.62.0.20 --vlan=62 --vxlan=5 2>&1)
+check "... on a VLAN and VXLAN at once ($out)" test "$out" = "vdeskctl: a network is on a VLAN or on VXLAN, not both"
+out=$(ctl create-network x 10.62.0.0/24 10.62.0.1 10.62.0.10-10.62.0.20 --vlan=4095 --uplink=eth1 2>&1)
+check "... VLAN 4095: the broker's named error ($out)" \
+        test "$out" = "vdeskctl: Invalid vlan: 4095 is not within 1-4094 (org.freedesktop.DBus.Error.InvalidArgs)"
+check "... none of them changed anything" test "$before" = "$(state)"
+check "vdeskctl assign-network ops office" test "$(ctl assign-network ops office)" = "New desktops of category office join network ops."
+check "vdeskctl reclaim-network ops office" test "$(ctl reclaim-network ops office)" = "New desktops of category office no longer join network ops."
+check "vdeskctl delete-network ops, lab2" bash -c "$(declare -f ctl); ctl delete-network ops && ctl delete-network lab2"
+
 # ---- deleting ---------------------------------------------------------------------------------
 check "DeleteNetwork sales" broker_call DeleteNetwork s sales
 check "... gone with its addresses" \
@@ -120,6 +144,6 @@ refused "GetNetwork of it" $E.NoSuchNetwork "No network 'sales'" GetNetwork stri
 check "UpdateCategory lab: no network" dir_call UpdateCategory sssbbbb lab "" "" true true true false
 check "DeleteNetwork eng: its peers go too" \
         bash -c "$(declare -f broker_call); broker_call DeleteNetwork s eng && test \"\$(mariadb --no-defaults -S '$T/db/mysqld.sock' -N -B vdesk -e 'SELECT COUNT(*) FROM network_peers')\" = 0"
-check "journal: deleted" test "$(journal_json MESSAGE_ID=$(mid MID_NETWORK_DELETED) | jq -r .VDESK_NETWORK | sort | tr '\n' ' ')" = "eng sales "
+check "journal: deleted" test "$(journal_json MESSAGE_ID=$(mid MID_NETWORK_DELETED) | jq -r .VDESK_NETWORK | sort | tr '\n' ' ')" = "eng lab2 ops sales "
 
 finish
