@@ -5,6 +5,8 @@
  * stdin. For a vdesk desktop it asks this host's agents to provision it:
  *
  *   prepare begin  -> vdesk-imaged EnsureDisk    (failure aborts the start)
+ *                     and, for a desktop of a department network,
+ *                     vdesk-netd EnsureNetwork (its segment on this host)
  *   started begin  -> vdesk-netd AddForward
  *   release end    -> vdesk-netd RemoveForward
  *
@@ -69,6 +71,23 @@ static int call(sd_bus *bus, const char *dest, const char *path, const char *ifa
         return sd_bus_call(bus, m, 0, error, reply);
 }
 
+/* A department network's segment on this host, before its desktop starts:
+ * a host that never served the network gets it on first use. */
+static int ensure_network(sd_bus *bus, const DesktopMeta *meta, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, "org.vdesk.network1", "/org/vdesk/network1",
+                                           "org.vdesk.network1.Manager", "EnsureNetwork");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", meta->bridge);
+        if (r >= 0)
+                r = network_spec_append(m, meta->segment);
+        if (r < 0)
+                return r;
+        return sd_bus_call(bus, m, 0, error, NULL);
+}
+
 int main(int argc, char *argv[]) {
         _cleanup_(freep) char *xml = NULL, *error_text = NULL;
         _cleanup_(config_done) VdeskConfig config = {};
@@ -123,6 +142,8 @@ int main(int argc, char *argv[]) {
         case HOOK_PREPARE:
                 r = call(bus, "org.vdesk.images1", "/org/vdesk/images1", "org.vdesk.images1.Manager",
                          "EnsureDisk", &error, &reply, "sss", meta.name, meta.disk_path, meta.template_path);
+                if (r >= 0 && meta.segment)
+                        r = ensure_network(bus, &meta, &error);
                 break;
         case HOOK_STARTED:
                 r = call(bus, "org.vdesk.network1", "/org/vdesk/network1", "org.vdesk.network1.Manager",

@@ -34,6 +34,7 @@ void desktop_meta_done(DesktopMeta *m) {
         free(m->network);
         free(m->bridge);
         free(m->mac);
+        free(m->segment);
         *m = (DesktopMeta) {};
 }
 
@@ -88,6 +89,91 @@ static int parse_port(const char *s, uint16_t *ret) {
         if (errno || *end || v == 0 || v > 65535)
                 return -EINVAL;
         *ret = (uint16_t) v;
+        return 0;
+}
+
+static int parse_u32(const char *s, uint32_t *ret) {
+        unsigned long v;
+        char *end;
+
+        if (isempty(s) || s[0] < '0' || s[0] > '9')
+                return -EINVAL;
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        if (errno || *end || v > UINT32_MAX)
+                return -EINVAL;
+        *ret = (uint32_t) v;
+        return 0;
+}
+
+/* An attribute that may be empty (""): an address, 0 when empty. */
+static int attr_address(xmlNode *n, const char *name, uint32_t *ret) {
+        _cleanup_(freep) char *v = NULL;
+        int r = take_attr(n, name, &v);
+
+        if (r == -EINVAL) {
+                *ret = 0;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        return ipv4_parse(v, ret);
+}
+
+static int attr_u32(xmlNode *n, const char *name, uint32_t *ret) {
+        _cleanup_(freep) char *v = NULL;
+        int r = take_attr(n, name, &v);
+
+        return r < 0 ? r : parse_u32(v, ret);
+}
+
+/* <vdesk:segment>: a department network as the catalog has it. */
+static int parse_segment(xmlNode *n, NetworkSpec **ret, char **ret_error) {
+        _cleanup_(freep) NetworkSpec *s = new0(NetworkSpec, 1);
+        _cleanup_(freep) char *name = NULL, *type = NULL, *subnet = NULL, *range = NULL, *uplink = NULL;
+        uint32_t v = 0;
+        char *dash;
+        int r;
+
+        if (!s)
+                return -ENOMEM;
+        if (take_attr(n, "name", &name) < 0 || strlen(name) >= sizeof s->name)
+                return fail(ret_error, "metadata: <vdesk:segment name=> missing or too long");
+        strcpy(s->name, name);
+        if (take_attr(n, "type", &type) < 0 || (s->segment = segment_type_from_string(type)) < 0)
+                return fail(ret_error, "metadata: <vdesk:segment type=> is not none, vlan or vxlan");
+        if (take_attr(n, "subnet", &subnet) < 0 || ipv4_cidr_parse(subnet, &s->subnet, &s->prefix) < 0)
+                return fail(ret_error, "metadata: <vdesk:segment subnet=> is not a subnet");
+        if (attr_address(n, "gateway", &s->gateway) < 0 || !s->gateway)
+                return fail(ret_error, "metadata: <vdesk:segment gateway=> is not an address");
+        if (take_attr(n, "range", &range) < 0 || !(dash = strchr(range, '-')))
+                return fail(ret_error, "metadata: <vdesk:segment range=> is not FIRST-LAST");
+        *dash = 0;
+        if (ipv4_parse(range, &s->range_start) < 0 || ipv4_parse(dash + 1, &s->range_end) < 0)
+                return fail(ret_error, "metadata: <vdesk:segment range=> is not FIRST-LAST");
+        if (attr_u32(n, "vlan", &s->vlan_id) < 0 || attr_u32(n, "vni", &s->vni) < 0 ||
+            attr_u32(n, "mtu", &s->mtu) < 0 || attr_u32(n, "port", &v) < 0 || v > 65535)
+                return fail(ret_error, "metadata: <vdesk:segment> vlan, vni, port or mtu is not a number");
+        s->port = (uint16_t) v;
+        r = take_attr(n, "uplink", &uplink);
+        if (r == -ENOMEM)
+                return r;
+        if (r >= 0) {
+                if (strlen(uplink) >= sizeof s->uplink)
+                        return fail(ret_error, "metadata: <vdesk:segment uplink=> is too long");
+                strcpy(s->uplink, uplink);
+        }
+        if (attr_address(n, "local", &s->local) < 0 || attr_address(n, "group", &s->group) < 0)
+                return fail(ret_error, "metadata: <vdesk:segment> local or group is not an address");
+        for (xmlNode *p = n->children; p; p = p->next) {
+                if (p->type != XML_ELEMENT_NODE || !xmlStrEqual(p->name, BAD_CAST "peer"))
+                        continue;
+                if (s->n_peers >= NETWORK_MAX_PEERS ||
+                    attr_address(p, "address", &s->peers[s->n_peers]) < 0 || !s->peers[s->n_peers])
+                        return fail(ret_error, "metadata: a <vdesk:peer address=> is not an address");
+                s->n_peers++;
+        }
+        *ret = TAKE_PTR(s);
         return 0;
 }
 
@@ -146,6 +232,13 @@ int desktop_meta_parse_domain(const char *xml, DesktopMeta *ret, char **ret_erro
         if (ipv4_parse(addr, &m.address) < 0)
                 return fail(ret_error, "metadata: <vdesk:network address='%s'> is not an IPv4 address", addr);
 
+        n = child(desk, "segment", VDESK_METADATA_NS);
+        if (n) {
+                r = parse_segment(n, &m.segment, ret_error);
+                if (r < 0)
+                        return r;
+        }
+
         n = child(desk, "rdp", VDESK_METADATA_NS);
         if (!n)
                 return fail(ret_error, "metadata: <vdesk:rdp> missing");
@@ -200,6 +293,15 @@ int desktop_meta_validate(const DesktopMeta *m, const VdeskConfig *c, char **ret
         mac_from_ipv4(m->address, mac);
         if (strcasecmp(mac, m->mac) != 0)
                 return fail(ret_error, "metadata: mac '%s' is not the one derived from the address (%s)", m->mac, mac);
+        if (m->segment) {
+                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+                NetworkSpec s = *m->segment;
+
+                if (network_spec_check(&s, &e) < 0)
+                        return fail(ret_error, "metadata: segment: %s", e.message);
+                if (m->address < s.range_start || m->address > s.range_end)
+                        return fail(ret_error, "metadata: address is outside the range of network %s", s.name);
+        }
         return 0;
 }
 
@@ -233,6 +335,42 @@ int desktop_meta_format(const DesktopMeta *m, char **ret) {
         xmlNewProp(n, BAD_CAST "bridge", BAD_CAST m->bridge);
         xmlNewProp(n, BAD_CAST "address", BAD_CAST addr);
         xmlNewProp(n, BAD_CAST "mac", BAD_CAST m->mac);
+        if (m->segment) {
+                const NetworkSpec *s = m->segment;
+                char subnet[24], gw[16], lo[16], hi[16], range[40], num[16], a[16];
+
+                n = xmlNewChild(desk, ns, BAD_CAST "segment", NULL);
+                xmlNewProp(n, BAD_CAST "name", BAD_CAST s->name);
+                xmlNewProp(n, BAD_CAST "type", BAD_CAST segment_type_to_string(s->segment));
+                ipv4_format(s->subnet, a);
+                snprintf(subnet, sizeof subnet, "%s/%u", a, s->prefix);
+                xmlNewProp(n, BAD_CAST "subnet", BAD_CAST subnet);
+                ipv4_format(s->gateway, gw);
+                xmlNewProp(n, BAD_CAST "gateway", BAD_CAST gw);
+                ipv4_format(s->range_start, lo);
+                ipv4_format(s->range_end, hi);
+                snprintf(range, sizeof range, "%s-%s", lo, hi);
+                xmlNewProp(n, BAD_CAST "range", BAD_CAST range);
+                snprintf(num, sizeof num, "%u", s->vlan_id);
+                xmlNewProp(n, BAD_CAST "vlan", BAD_CAST num);
+                xmlNewProp(n, BAD_CAST "uplink", BAD_CAST s->uplink);
+                snprintf(num, sizeof num, "%u", s->vni);
+                xmlNewProp(n, BAD_CAST "vni", BAD_CAST num);
+                if (s->local)
+                        ipv4_format(s->local, a);
+                xmlNewProp(n, BAD_CAST "local", BAD_CAST (s->local ? a : ""));
+                if (s->group)
+                        ipv4_format(s->group, a);
+                xmlNewProp(n, BAD_CAST "group", BAD_CAST (s->group ? a : ""));
+                snprintf(num, sizeof num, "%u", s->port);
+                xmlNewProp(n, BAD_CAST "port", BAD_CAST num);
+                snprintf(num, sizeof num, "%u", s->mtu);
+                xmlNewProp(n, BAD_CAST "mtu", BAD_CAST num);
+                for (size_t i = 0; i < s->n_peers; i++) {
+                        ipv4_format(s->peers[i], a);
+                        xmlNewProp(xmlNewChild(n, ns, BAD_CAST "peer", NULL), BAD_CAST "address", BAD_CAST a);
+                }
+        }
         n = xmlNewChild(desk, ns, BAD_CAST "rdp", NULL);
         xmlNewProp(n, BAD_CAST "port", BAD_CAST port);
         xmlNewProp(n, BAD_CAST "guest-port", BAD_CAST gport);

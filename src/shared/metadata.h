@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "network-spec.h"
 
 /* The vdesk facts a desktop domain carries in its <metadata>, so that a host
  * needs nothing else to serve it. Schema version 1:
@@ -14,6 +15,15 @@
  *     <vdesk:network name="vdesk" bridge="vdeskbr0" address="10.20.0.15" mac="52:54:0a:14:00:0f"/>
  *     <vdesk:rdp port="50001" guest-port="3389"/>
  *   </vdesk:desktop>
+ *
+ * A desktop of a department network also carries the network, so that the
+ * host brings its segment up before the desktop starts:
+ *
+ *     <vdesk:segment name="sales" type="vxlan" subnet="10.30.0.0/24"
+ *         gateway="10.30.0.1" range="10.30.0.10-10.30.0.250" vlan="0"
+ *         uplink="" vni="3001" local="" group="" port="4789" mtu="1450">
+ *       <vdesk:peer address="192.0.2.1"/> ...
+ *     </vdesk:segment>
  *
  * The desktop's name is the domain's <name>. */
 
@@ -32,6 +42,7 @@ typedef struct DesktopMeta {
         uint32_t address;       /* host byte order */
         uint16_t rdp_port;
         uint16_t guest_port;
+        NetworkSpec *segment;   /* NULL: the host's desktop network */
 } DesktopMeta;
 
 /* Parses a whole domain XML. Returns -ENODATA if it has no vdesk metadata

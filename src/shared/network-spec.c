@@ -284,3 +284,31 @@ int network_spec_read(sd_bus_message *msg, NetworkSpec *s, sd_bus_error *error) 
                 r = read_address(error, "group", group, &s->group);
         return r;
 }
+
+int network_spec_append(sd_bus_message *m, const NetworkSpec *s) {
+        char subnet[24], gw[16], lo[16], hi[16], local[16] = "", group[16] = "", a[16];
+        int r;
+
+        ipv4_format(s->subnet, a);
+        snprintf(subnet, sizeof subnet, "%s/%u", a, s->prefix);
+        ipv4_format(s->gateway, gw);
+        ipv4_format(s->range_start, lo);
+        ipv4_format(s->range_end, hi);
+        if (s->local)
+                ipv4_format(s->local, local);
+        if (s->group)
+                ipv4_format(s->group, group);
+        r = sd_bus_message_append(m, "ssssssusus", s->name, subnet, gw, lo, hi, segment_type_to_string(s->segment),
+                                  s->vlan_id, s->uplink, s->vni, local);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "s");
+        for (size_t i = 0; r >= 0 && i < s->n_peers; i++) {
+                ipv4_format(s->peers[i], a);
+                r = sd_bus_message_append(m, "s", a);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "squ", group, s->port, s->mtu);
+        return r;
+}

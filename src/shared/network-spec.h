@@ -54,6 +54,8 @@ typedef struct NetworkSpec {
         "s", name, "s", subnet, "s", gateway, "s", range_start, "s", range_end, "s", segment, "u", vlan, \
         "s", uplink, "u", vni, "s", local, "as", peers, "s", group, "q", port, "u", mtu
 int network_spec_read(sd_bus_message *m, NetworkSpec *s, sd_bus_error *error);
+/* The other way: s as those arguments. */
+int network_spec_append(sd_bus_message *m, const NetworkSpec *s);
 
 /* Checks every field and fills in the defaults (port, MTU). Errors are
  * InvalidArgs naming the field. */

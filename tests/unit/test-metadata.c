@@ -4,6 +4,7 @@
 #include "macro.h"
 #include "metadata.h"
 #include "tests.h"
+#include "util.h"
 
 #define NS "https://vdesk.org/xmlns/desktop/1"
 
@@ -189,7 +190,80 @@ static void test_roundtrip(void) {
         CHECK_INT(back.guest_port, m.guest_port);
 }
 
+/* A desktop of a department network carries the network: written, read
+ * back the same, checked as the catalog checks it. */
+static void test_segment(void) {
+        _cleanup_(desktop_meta_done) DesktopMeta m = {}, back = {};
+        _cleanup_(config_done) VdeskConfig c = {};
+        _cleanup_(freep) char *meta = NULL, *xml = NULL, *err = NULL, *err2 = NULL, *err3 = NULL;
+        NetworkSpec *s;
+
+        CHECK_INT(desktop_meta_parse_domain(good, &m, NULL), 0);
+        CHECK(m.segment == NULL);
+        s = m.segment = new0(NetworkSpec, 1);
+        snprintf(s->name, sizeof s->name, "sales");
+        s->segment = SEGMENT_VXLAN;
+        CHECK_INT(ipv4_cidr_parse("10.20.0.0/24", &s->subnet, &s->prefix), 0);
+        CHECK_INT(ipv4_parse("10.20.0.1", &s->gateway), 0);
+        CHECK_INT(ipv4_parse("10.20.0.10", &s->range_start), 0);
+        CHECK_INT(ipv4_parse("10.20.0.250", &s->range_end), 0);
+        s->vni = 3001;
+        s->port = 4789;
+        s->mtu = 1450;
+        CHECK_INT(ipv4_parse("192.0.2.1", &s->peers[0]), 0);
+        CHECK_INT(ipv4_parse("192.0.2.2", &s->peers[1]), 0);
+        s->n_peers = 2;
+        CHECK_INT(desktop_meta_format(&m, &meta), 0);
+        CHECK(asprintf(&xml, "<domain><name>alice-desk</name><metadata>%s</metadata><devices><disk>"
+                             "<source file='/var/lib/vdesk/disks/alice-desk.qcow2'/></disk></devices></domain>",
+                       meta) > 0);
+        CHECK_INT(desktop_meta_parse_domain(xml, &back, &err), 0);
+        CHECK(back.segment != NULL);
+        if (!back.segment)
+                return;
+        CHECK_STR(back.segment->name, "sales");
+        CHECK_INT(back.segment->segment, SEGMENT_VXLAN);
+        CHECK_INT(back.segment->subnet, s->subnet);
+        CHECK_INT(back.segment->prefix, 24);
+        CHECK_INT(back.segment->gateway, s->gateway);
+        CHECK_INT(back.segment->range_start, s->range_start);
+        CHECK_INT(back.segment->range_end, s->range_end);
+        CHECK_INT(back.segment->vni, 3001);
+        CHECK_INT(back.segment->port, 4789);
+        CHECK_INT(back.segment->mtu, 1450);
+        CHECK_INT(back.segment->n_peers, 2);
+        CHECK_INT(back.segment->peers[1], s->peers[1]);
+        CHECK_INT(back.segment->local, 0);
+        CHECK_STR(back.segment->uplink, "");
+
+        CHECK_INT(config_defaults(&c), 0);
+        free(c.disk_dir);
+        c.disk_dir = strdup("/var/lib/vdesk/disks");
+        free(c.template_dir);
+        c.template_dir = strdup("/var/lib/vdesk/templates");
+        c.port_min = 50000;
+        c.port_max = 50100;
+        CHECK_INT(desktop_meta_validate(&back, &c, &err2), 0);
+        back.segment->vni = 0;
+        CHECK_INT(desktop_meta_validate(&back, &c, &err3), -EINVAL);
+        CHECK(err3 && strstr(err3, "metadata: segment: Invalid vni: 0 is not within 1-16777215"));
+        back.segment->vni = 3001;
+        back.address = s->range_end + 1;
+        {
+                char mac[18];
+
+                mac_from_ipv4(back.address, mac);
+                free(back.mac);
+                back.mac = strdup(mac);
+        }
+        free(err3);
+        err3 = NULL;
+        CHECK_INT(desktop_meta_validate(&back, &c, &err3), -EINVAL);
+        CHECK(err3 && strstr(err3, "address is outside the range of network sales"));
+}
+
 int main(void) {
+        test_segment();
         test_good();
         test_not_a_desktop();
         test_malformed();
