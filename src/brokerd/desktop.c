@@ -4,6 +4,7 @@
 
 #include "bus-error.h"
 #include "desktop.h"
+#include "network.h"
 #include "disk-util.h"
 #include "domain-xml.h"
 #include "log.h"
@@ -28,10 +29,10 @@ void desktop_list_free(Desktop *d, size_t n) {
 
 #define DESKTOP_COLUMNS \
         "d.id, d.name, d.uuid, a.name, t.name, v.path, d.disk_path, d.address, d.mac, d.rdp_port, d.state, " \
-        "COALESCE(c.name, ''), v.version " \
+        "COALESCE(c.name, ''), v.version, COALESCE(n.name, '') " \
         "FROM desktops d JOIN accounts a ON a.id = d.account_id JOIN templates t ON t.id = d.template_id " \
         "JOIN template_versions v ON v.id = d.template_version_id " \
-        "LEFT JOIN categories c ON c.id = d.category_id "
+        "LEFT JOIN categories c ON c.id = d.category_id LEFT JOIN networks n ON n.id = d.network_id "
 
 static int desktop_row(char *const *c, unsigned n, void *userdata) {
         Desktop *d = db_rows_push(userdata);
@@ -51,7 +52,15 @@ static int desktop_row(char *const *c, unsigned n, void *userdata) {
         snprintf(d->state, sizeof d->state, "%s", c[10]);
         snprintf(d->category, sizeof d->category, "%s", c[11]);
         d->template_version = (unsigned) strtoul(c[12], NULL, 10);
+        snprintf(d->network, sizeof d->network, "%s", c[13]);
         return d->template_path && d->disk_path ? 0 : -ENOMEM;
+}
+
+void desktop_libvirt_network(const Manager *m, const char *network, char buf[static 80]) {
+        if (isempty(network))
+                snprintf(buf, 80, "%s", m->config.network_name);
+        else
+                snprintf(buf, 80, "vdesk-%s", network);
 }
 
 int desktop_list(Manager *m, const char *account, Desktop **ret, size_t *ret_n) {
@@ -189,9 +198,10 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
         _cleanup_(freep) char *disk_path = NULL, *xml = NULL, *host_xml = NULL, *virt_error = NULL, *console = NULL;
         _cleanup_(template_choice_done) TemplateChoice tc = {};
         U32s addrs = {}, ports = {};
-        uint64_t account_id = 0, category_id = 0;
+        uint64_t account_id = 0, category_id = 0, network_id = 0;
         uint32_t lo, hi, gw, address = 0, port = 0;
-        char mac[18], addr[16], uuid[37];
+        char mac[18], addr[16], uuid[37], net_name[80];
+        Network net = {};
         sd_id128_t id;
         int r;
 
@@ -232,6 +242,26 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
                         db_rollback(m->db);
                         return bus_error_setf(error, VDESK_ERROR_NO_SUCH_CATEGORY, "No category '%s'", category);
                 }
+                /* the category's department network, if it names one */
+                r = db_exec(m->db, "SELECT COALESCE(network_id, 0) FROM categories WHERE id = ?",
+                            (DbValue[]) { DBV_UINT(category_id) }, 1, db_row_u64, &network_id, NULL);
+                if (r >= 0 && network_id)
+                        r = network_get_by_id(m, (uint32_t) network_id, &net);
+                if (r < 0)
+                        return db_bus_error(m->db, r, error);
+        }
+        desktop_libvirt_network(m, network_id ? net.spec.name : NULL, net_name);
+        if (network_id) {
+                _cleanup_(freep) char *e = NULL;
+
+                /* this host serves the network from now on: its bridge,
+                 * gateway and DHCP (the segment comes with the hook) */
+                r = network_libvirt_ensure(m, &net, &e);
+                if (r < 0) {
+                        db_rollback(m->db);
+                        return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot set up network %s here: %s",
+                                              net.spec.name, e ?: strerror(-r));
+                }
         }
 
         {
@@ -258,8 +288,18 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
                 return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot look up domain '%s'", name);
         }
 
-        /* Locking reads: two creates in flight cannot take one address. */
-        r = db_exec(m->db, "SELECT address FROM desktops ORDER BY address FOR UPDATE", NULL, 0, u32_row, &addrs, NULL);
+        /* Locking reads: two creates in flight cannot take one address. A
+         * department network's address comes from its pool. */
+        if (network_id)
+                r = network_address_pick(m->db, (uint32_t) network_id, &address);
+        else
+                r = db_exec(m->db, "SELECT address FROM desktops ORDER BY address FOR UPDATE", NULL, 0, u32_row,
+                            &addrs, NULL);
+        if (r == -ENOSPC) {
+                db_rollback(m->db);
+                return bus_error_setf(error, VDESK_ERROR_ADDRESSES_EXHAUSTED, "No free address left in network %s",
+                                      net.spec.name);
+        }
         if (r >= 0)
                 r = db_exec(m->db, "SELECT rdp_port FROM desktops ORDER BY rdp_port FOR UPDATE", NULL, 0, u32_row, &ports, NULL);
         if (r < 0) {
@@ -267,7 +307,8 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
                 free(ports.v);
                 return db_bus_error(m->db, r, error);
         }
-        r = allocate_lowest_free(addrs.v, addrs.n, lo, hi, gw, &address);
+        if (!network_id)
+                r = allocate_lowest_free(addrs.v, addrs.n, lo, hi, gw, &address);
         if (r >= 0)
                 r = allocate_lowest_free(ports.v, ports.n, m->config.port_min, m->config.port_max, 0, &port);
         free(addrs.v);
@@ -296,11 +337,15 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
 
         r = db_exec(m->db,
                     "INSERT INTO desktops (name, uuid, account_id, template_id, template_version_id, category_id, "
-                    "disk_path, address, mac, rdp_port, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'stopped')",
+                    "network_id, disk_path, address, mac, rdp_port, state) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'stopped')",
                     (DbValue[]) { DBV_STR(name), DBV_STR(uuid), DBV_UINT(account_id), DBV_UINT(tc.id),
                                   DBV_UINT(tc.version_id), category_id ? DBV_UINT(category_id) : DBV_NULL,
-                                  DBV_STR(disk_path), DBV_UINT(address), DBV_STR(mac), DBV_UINT(port) }, 10,
+                                  network_id ? DBV_UINT(network_id) : DBV_NULL,
+                                  DBV_STR(disk_path), DBV_UINT(address), DBV_STR(mac), DBV_UINT(port) }, 11,
                     NULL, NULL, NULL);
+        if (r >= 0 && network_id)
+                r = network_address_bind(m->db, (uint32_t) network_id, address, db_last_insert_id(m->db));
         if (r == -EEXIST && streq(db_error_key(m->db), "name")) {
                 db_rollback(m->db);
                 return bus_error_setf(error, VDESK_ERROR_DESKTOP_EXISTS, "Invalid name: desktop '%s' exists already", name);
@@ -320,8 +365,9 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
                         .account = (char *) account,
                         .disk_path = disk_path,
                         .template_path = tc.path,
-                        .network = m->config.network_name,
-                        .bridge = m->config.bridge,
+                        .network = net_name,
+                        .bridge = network_id ? net.bridge : m->config.bridge,
+                        .segment = network_id && net.spec.segment != SEGMENT_NONE ? &net.spec : NULL,
                         .mac = mac,
                         .address = address,
                         .rdp_port = (uint16_t) port,
@@ -350,14 +396,14 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
                 db_rollback(m->db);
                 return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "libvirt refused the domain: %s", strempty(virt_error));
         }
-        r = virt_network_dhcp_host(m->virt, m->config.network_name, host_xml, true, &virt_error);
+        r = virt_network_dhcp_host(m->virt, net_name, host_xml, true, &virt_error);
         if (r >= 0)
                 r = db_commit(m->db);
         if (r < 0) {
                 _cleanup_(freep) char *e2 = NULL;
 
                 /* Undo in reverse: nothing of the desktop may stay behind. */
-                (void) virt_network_dhcp_host(m->virt, m->config.network_name, host_xml, false, &e2);
+                (void) virt_network_dhcp_host(m->virt, net_name, host_xml, false, &e2);
                 (void) virt_domain_undefine(m->virt, name, &e2);
                 db_rollback(m->db);
                 if (virt_error)
@@ -371,6 +417,7 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
                   "VDESK_TEMPLATE=%s", template,
                   "VDESK_CATEGORY=%s", strempty(category),
                   "VDESK_ADDRESS=%s", addr,
+                  "VDESK_NETWORK=%s", net_name,
                   "VDESK_PORT=%u", port,
                   "VDESK_ACTOR_UID=%u", (unsigned) actor,
                   "MESSAGE=Desktop %s of %s created on template %s (%s, port %u)", name, account, template, addr, port);
@@ -517,7 +564,12 @@ int desktop_delete(Manager *m, const Desktop *d, uid_t actor, sd_bus_error *erro
         r = dhcp_host_xml_build(d->mac, addr, &host_xml);
         if (r < 0)
                 return r;
-        r = virt_network_dhcp_host(m->virt, m->config.network_name, host_xml, false, &e);
+        {
+                char net[80];
+
+                desktop_libvirt_network(m, d->network, net);
+                r = virt_network_dhcp_host(m->virt, net, host_xml, false, &e);
+        }
         if (r < 0 && r != -ENOENT)
                 log_warning("Cannot remove the DHCP entry of %s: %s", d->name, strempty(e));
         r = delete_disk(m, d);
@@ -583,7 +635,10 @@ void desktops_resync(Manager *m) {
         size_t n = 0;
         int r;
 
-        r = network_xml_build(&m->config, &net_xml);
+        r = network_xml_build(&(LibvirtNetwork) {
+                        .name = m->config.network_name, .bridge = m->config.bridge, .gateway = m->config.gateway,
+                        .prefix = m->config.prefix,
+                }, &net_xml);
         if (r >= 0)
                 r = virt_network_ensure(m->virt, m->config.network_name, net_xml, &e);
         if (r < 0)
@@ -600,14 +655,27 @@ void desktops_resync(Manager *m) {
                 log_error("Cannot list desktops: %s", db_error(m->db));
                 return;
         }
+        _cleanup_(strv_freep) char **ensured = NULL;
         for (size_t i = 0; i < n; i++) {
                 _cleanup_(freep) char *host_xml = NULL, *err = NULL;
                 VirtDomainState s;
-                char addr[16];
+                char addr[16], net[80];
 
+                /* a department network its desktops are on is served here */
+                if (!isempty(d[i].network) && !strv_contains(ensured, d[i].network)) {
+                        _cleanup_(sd_bus_error_free) sd_bus_error be = SD_BUS_ERROR_NULL;
+                        Network dn;
+
+                        if (network_get(m, d[i].network, &dn, &be) < 0 || network_libvirt_ensure(m, &dn, &err) < 0)
+                                log_warning("Cannot set up network %s here: %s", d[i].network,
+                                            be.message ?: strempty(err));
+                        (void) strv_extend(&ensured, d[i].network);
+                        err = mfree(err);
+                }
+                desktop_libvirt_network(m, d[i].network, net);
                 ipv4_format(d[i].address, addr);
                 if (dhcp_host_xml_build(d[i].mac, addr, &host_xml) >= 0 &&
-                    virt_network_dhcp_host(m->virt, m->config.network_name, host_xml, true, &err) < 0)
+                    virt_network_dhcp_host(m->virt, net, host_xml, true, &err) < 0)
                         log_warning("Cannot register the address of %s: %s", d[i].name, strempty(err));
                 if (virt_domain_get_state(m->virt, d[i].name, &s) < 0)
                         s = VIRT_DOMAIN_STOPPED;

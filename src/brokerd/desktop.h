@@ -25,7 +25,12 @@ typedef struct Desktop {
         uint16_t rdp_port;
         char state[16];
         char category[64];      /* "" unless made from a category */
+        char network[64];       /* its department network, "" for the host's */
 } Desktop;
+
+/* The libvirt network a desktop's NIC is on: the host's ([Network] Name=)
+ * or "vdesk-" and the department network's name. */
+void desktop_libvirt_network(const Manager *m, const char *network, char buf[static 80]);
 
 void desktop_done(Desktop *d);
 void desktop_list_free(Desktop *d, size_t n);

@@ -293,7 +293,7 @@ int spice_ticket_xml_build(const char *domain_xml, const char *password, uint64_
         return r;
 }
 
-int network_xml_build(const VdeskConfig *c, char **ret) {
+int network_xml_build(const LibvirtNetwork *c, char **ret) {
         _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
         xmlNode *net, *n, *ip, *opts;
         xmlNs *ns;
@@ -305,12 +305,16 @@ int network_xml_build(const VdeskConfig *c, char **ret) {
         net = xmlNewNode(NULL, BAD_CAST "network");
         xmlDocSetRootElement(doc, net);
         ns = xmlNewNs(net, BAD_CAST "http://libvirt.org/schemas/network/dnsmasq/1.0", BAD_CAST "dnsmasq");
-        add(net, "name", c->network_name);
+        add(net, "name", c->name);
         attr(add(net, "forward", NULL), "mode", "open");
         n = add(net, "bridge", NULL);
         attr(n, "name", c->bridge);
         attr(n, "stp", "off");
         attr(n, "delay", "0");
+        if (c->mtu) {
+                snprintf(buf, sizeof buf, "%u", c->mtu);
+                attr(add(net, "mtu", NULL), "size", buf);
+        }
 
         ip = add(net, "ip", NULL);
         attr(ip, "address", c->gateway);

@@ -53,10 +53,19 @@ int spice_ticket_xml_build(const char *domain_xml, const char *password, uint64_
 /* A domain's XML with its vdesk metadata element replaced by meta's. */
 int domain_xml_set_meta(const char *domain_xml, const DesktopMeta *meta, char **ret);
 
-/* The desktop network from [Network]: forward mode 'open' (libvirt adds no
- * firewall rules; vdesk's own table does NAT and filtering), DHCP only for
- * the desktops' static host entries. */
-int network_xml_build(const VdeskConfig *c, char **ret);
+/* A desktop network as libvirt keeps it: the host's ([Network]) or a
+ * department network's. Forward mode 'open' (libvirt adds no firewall
+ * rules; vdesk's own tables do NAT and filtering), the gateway on the
+ * bridge, DHCP only for the desktops' static host entries. */
+typedef struct LibvirtNetwork {
+        const char *name;
+        const char *bridge;
+        const char *gateway;
+        unsigned prefix;
+        unsigned mtu;                   /* 0: libvirt's default */
+} LibvirtNetwork;
+
+int network_xml_build(const LibvirtNetwork *n, char **ret);
 
 /* One <host mac= ip=/> entry for virNetworkUpdate. */
 int dhcp_host_xml_build(const char *mac, const char *address, char **ret);

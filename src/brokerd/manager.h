@@ -16,6 +16,7 @@
 /* The peers brokerd calls: destination, path and interface, for
  * sd_bus_call_method() and friends. */
 #define IMAGED "org.vdesk.images1", "/org/vdesk/images1", "org.vdesk.images1.Manager"
+#define NETD "org.vdesk.network1", "/org/vdesk/network1", "org.vdesk.network1.Manager"
 #define DIRECTORYD "org.vdesk.directory1", "/org/vdesk/directory1", "org.vdesk.directory1.Manager"
 
 typedef struct OpenRequest OpenRequest;

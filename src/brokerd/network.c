@@ -4,6 +4,8 @@
 
 #include "bus-error.h"
 #include "db.h"
+#include "desktop.h"
+#include "domain-xml.h"
 #include "log.h"
 #include "macro.h"
 #include "message-id.h"
@@ -68,14 +70,17 @@ static int peer_row(char *const *c, unsigned n, void *userdata) {
         return 0;
 }
 
-/* The networks (all, or the one named), with their peers; "FOR UPDATE"
- * locks them for the transaction the caller has begun. */
-static int networks_read(Manager *m, const char *name, bool lock, Network **ret, size_t *ret_n) {
+/* The networks (all, the one named, or the one with id), with their
+ * peers; "FOR UPDATE" locks them for the transaction the caller has begun. */
+static int networks_read(Manager *m, const char *name, uint32_t id, bool lock, Network **ret, size_t *ret_n) {
         DbRows rows = { .size = sizeof(Network) };
         PeerRows peers;
         int r;
 
-        if (name)
+        if (id)
+                r = db_exec(m->db, "SELECT " NETWORK_COLUMNS "WHERE n.id = ?", (DbValue[]) { DBV_UINT(id) }, 1,
+                            network_row, &rows, NULL);
+        else if (name)
                 r = db_exec(m->db, lock ? "SELECT " NETWORK_COLUMNS "WHERE n.name = ? FOR UPDATE"
                                         : "SELECT " NETWORK_COLUMNS "WHERE n.name = ?",
                             (DbValue[]) { DBV_STR(name) }, 1, network_row, &rows, NULL);
@@ -97,7 +102,7 @@ static int networks_read(Manager *m, const char *name, bool lock, Network **ret,
 }
 
 int network_list(Manager *m, Network **ret, size_t *ret_n) {
-        return networks_read(m, NULL, false, ret, ret_n);
+        return networks_read(m, NULL, 0, false, ret, ret_n);
 }
 
 int network_get(Manager *m, const char *name, Network *ret, sd_bus_error *error) {
@@ -108,13 +113,42 @@ int network_get(Manager *m, const char *name, Network *ret, sd_bus_error *error)
         r = bus_error_check_name(error, "name", name);
         if (r < 0)
                 return r;
-        r = networks_read(m, name, false, &n, &k);
+        r = networks_read(m, name, 0, false, &n, &k);
         if (r < 0)
                 return db_bus_error(m->db, r, error);
         if (k == 0)
                 return bus_error_setf(error, VDESK_ERROR_NO_SUCH_NETWORK, "No network '%s'", name);
         *ret = n[0];
         return 0;
+}
+
+int network_get_by_id(Manager *m, uint32_t id, Network *ret) {
+        _cleanup_(freep) Network *n = NULL;
+        size_t k = 0;
+        int r;
+
+        r = networks_read(m, NULL, id, false, &n, &k);
+        if (r < 0)
+                return r;
+        if (k == 0)
+                return -ENOENT;
+        *ret = n[0];
+        return 0;
+}
+
+int network_libvirt_ensure(Manager *m, const Network *n, char **ret_error) {
+        _cleanup_(freep) char *xml = NULL;
+        char name[80], gw[16];
+        int r;
+
+        desktop_libvirt_network(m, n->spec.name, name);
+        ipv4_format(n->spec.gateway, gw);
+        r = network_xml_build(&(LibvirtNetwork) {
+                .name = name, .bridge = n->bridge, .gateway = gw, .prefix = n->spec.prefix, .mtu = n->spec.mtu,
+        }, &xml);
+        if (r < 0)
+                return r;
+        return virt_network_ensure(m->virt, name, xml, ret_error);
 }
 
 /* ---- creating ------------------------------------------------------------------ */
@@ -186,7 +220,7 @@ int network_create(Manager *m, NetworkSpec *s, uid_t actor, sd_bus_error *error)
                 return r;
         r = db_begin(m->db);
         if (r >= 0)
-                r = networks_read(m, NULL, true, &there, &n);
+                r = networks_read(m, NULL, 0, true, &there, &n);
         if (r < 0)
                 return db_bus_error(m->db, r, error);
         specs = new0(NetworkSpec, n + 1);
@@ -249,6 +283,33 @@ static int network_users(Manager *m, uint32_t id, uint64_t *ret_desktops, char *
         return r;
 }
 
+/* This host's part of a network goes: its segment and elements (netd),
+ * then its libvirt network (the bridge). Either gone already is fine. */
+static int network_host_down(Manager *m, const Network *n, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_(freep) char *ve = NULL;
+        char name[80];
+        int r;
+
+        r = sd_bus_message_new_method_call(m->bus, &call, NETD, "RemoveNetwork");
+        if (r >= 0)
+                r = sd_bus_message_append(call, "s", n->bridge);
+        if (r >= 0)
+                r = network_spec_append(call, &n->spec);
+        if (r >= 0)
+                r = sd_bus_call(m->bus, call, 0, &e, NULL);
+        if (r < 0)
+                return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot take network %s down on this host: %s",
+                                      n->spec.name, e.message ?: strerror(-r));
+        desktop_libvirt_network(m, n->spec.name, name);
+        r = virt_network_remove(m->virt, name, &ve);
+        if (r < 0 && r != -ENOENT && r != -ENOTCONN)
+                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot remove libvirt network %s: %s", name,
+                                      strempty(ve));
+        return 0;
+}
+
 int network_delete(Manager *m, const char *name, uid_t actor, sd_bus_error *error) {
         _cleanup_(freep) Network *n = NULL;
         _cleanup_(strv_freep) char **categories = NULL;
@@ -261,7 +322,7 @@ int network_delete(Manager *m, const char *name, uid_t actor, sd_bus_error *erro
                 return r;
         r = db_begin(m->db);
         if (r >= 0)
-                r = networks_read(m, name, true, &n, &k);
+                r = networks_read(m, name, 0, true, &n, &k);
         if (r >= 0 && k > 0)
                 r = network_users(m, n[0].id, &desktops, &categories);
         if (r < 0)
@@ -277,6 +338,13 @@ int network_delete(Manager *m, const char *name, uid_t actor, sd_bus_error *erro
                 return bus_error_setf(error, VDESK_ERROR_NETWORK_IN_USE,
                                       "Network %s is in use: %" PRIu64 " desktop(s), categories: %s", name, desktops,
                                       isempty(list) ? "none" : list);
+        }
+        /* this host stops serving it first: a failure leaves the catalog
+         * as it was, and deleting again tries again */
+        r = network_host_down(m, &n[0], error);
+        if (r < 0) {
+                db_rollback(m->db);
+                return r;
         }
         r = db_exec(m->db, "DELETE FROM networks WHERE id = ?", (DbValue[]) { DBV_UINT(n[0].id) }, 1, NULL, NULL,
                     NULL);
@@ -304,7 +372,7 @@ static int set_category_network(Manager *m, const char *network, const char *cat
                 r = bus_error_check_name(error, "category", category);
         if (r < 0)
                 return r;
-        r = networks_read(m, network, false, &n, &k);
+        r = networks_read(m, network, 0, false, &n, &k);
         if (r >= 0)
                 r = db_exec(m->db, "SELECT id FROM categories WHERE name = ?", (DbValue[]) { DBV_STR(category) }, 1,
                             db_row_u64, &category_id, NULL);

@@ -220,12 +220,6 @@ static int open_mine(StaffCall *c, const char *account, const StaffCategory *cat
                 if (isempty(cat->template))
                         return bus_error_setf(error, VDESK_ERROR_NO_SUCH_TEMPLATE,
                                               "Category %s names no template yet; ask an admin", cat->name);
-                /* Department networks are catalogued; their desktops,
-                 * links and DHCP hosts come next. */
-                if (!isempty(cat->network))
-                        return bus_error_setf(error, VDESK_ERROR_NOT_READY,
-                                              "Category %s's network %s is not served on this host yet; ask an admin",
-                                              cat->name, cat->network);
                 category_desktop_name(m, account, cat->name, dname);
                 r = desktop_create(m, dname, account, cat->template, cat->name, c->uid, &d, error);
                 if (r < 0)

@@ -553,6 +553,23 @@ int virt_network_ensure(Virt *v, const char *name, const char *xml, char **ret_e
         return r < 0 ? r : changed;
 }
 
+int virt_network_remove(Virt *v, const char *name, char **ret_error) {
+        virNetworkPtr n;
+        int r = 0;
+
+        if (!v->conn)
+                return -ENOTCONN;
+        n = virNetworkLookupByName(v->conn, name);
+        if (!n)
+                return -ENOENT;
+        if (virNetworkIsActive(n) == 1 && virNetworkDestroy(n) < 0)
+                r = fail(ret_error);
+        if (r >= 0 && virNetworkUndefine(n) < 0)
+                r = fail(ret_error);
+        virNetworkFree(n);
+        return r;
+}
+
 int virt_network_dhcp_host(Virt *v, const char *network, const char *host_xml, bool add, char **ret_error) {
         unsigned flags = VIR_NETWORK_UPDATE_AFFECT_CONFIG;
         virNetworkPtr n;

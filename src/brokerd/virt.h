@@ -59,6 +59,8 @@ int virt_domain_update_device(Virt *v, const char *name, const char *device_xml,
 /* Defines the network if absent, starts it if inactive, marks it
  * autostart. Returns 1 if it did anything. */
 int virt_network_ensure(Virt *v, const char *name, const char *xml, char **ret_error);
+/* Stops and undefines the network; -ENOENT if there is none. */
+int virt_network_remove(Virt *v, const char *name, char **ret_error);
 
 /* Adds (or deletes) a DHCP host entry, live and in the persistent
  * definition. Adding an entry that is there, or deleting one that is not,

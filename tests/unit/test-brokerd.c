@@ -202,10 +202,19 @@ static void test_console_xml(void) {
 
 static void test_network_xml(void) {
         _cleanup_(config_done) VdeskConfig c = {};
-        _cleanup_(freep) char *xml = NULL, *host = NULL;
+        _cleanup_(freep) char *xml = NULL, *host = NULL, *dept = NULL;
 
         CHECK_INT(config_defaults(&c), 0);
-        CHECK_INT(network_xml_build(&c, &xml), 0);
+        CHECK_INT(network_xml_build(&(LibvirtNetwork) { .name = c.network_name, .bridge = c.bridge,
+                                                        .gateway = c.gateway, .prefix = c.prefix }, &xml), 0);
+        CHECK(!strstr(xml, "<mtu"));
+        /* a department network's: its bridge, gateway and MTU */
+        CHECK_INT(network_xml_build(&(LibvirtNetwork) { .name = "vdesk-sales", .bridge = "vdbr7",
+                                                        .gateway = "10.30.0.1", .prefix = 24, .mtu = 1450 }, &dept), 0);
+        CHECK(strstr(dept, "<name>vdesk-sales</name>"));
+        CHECK(strstr(dept, "<bridge name=\"vdbr7\" stp=\"off\" delay=\"0\"/>"));
+        CHECK(strstr(dept, "<mtu size=\"1450\"/>"));
+        CHECK(strstr(dept, "<ip address=\"10.30.0.1\" prefix=\"24\">"));
         CHECK(strstr(xml, "<forward mode=\"open\"/>"));
         CHECK(strstr(xml, "<bridge name=\"vdeskbr0\" stp=\"off\" delay=\"0\"/>"));
         CHECK(strstr(xml, "<ip address=\"10.20.0.1\" prefix=\"24\">"));
