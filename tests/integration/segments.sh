@@ -87,6 +87,14 @@ seg() { if [ "$SEGMENT" = vlan ]; then echo "vds-w$1.$2"; else echo "vdvx$2"; fi
 ensure() { net_call EnsureNetwork "$@"; }
 remove() { net_call RemoveNetwork "$@"; }
 
+# "outside": a machine beyond host 1 (10.88.0.2), answering with the
+# address it sees
+O=vdsg-out-$$
+netns_add $O
+veth_pair $H1 vds-o1 10.88.0.1/24 $O vds-o2 10.88.0.2/24
+bg outside ip netns exec $O python3 "$VDESK_SRC/tests/lib/tcp-banner.py" 3389 OUTSIDE
+WAIT_SEC=120 wait_listening $O 3389 || die "the outside banner did not start"
+
 check "before: sales on host 1 does not reach sales on host 2" not reach 1S 10.30.0.12
 bg wire ip netns exec $H1 tcpdump -l -n -i vds-w1 "$([ "$SEGMENT" = vlan ] && echo vlan || echo udp port 4789)"
 wait_until 10 grep -q "listening on vds-w1" "$T/wire.log" || die "tcpdump did not start: $(cat "$T/wire.log")"
@@ -122,6 +130,9 @@ check "eng on host 2 reaches its gateway, the host" wait_until 5 reach 2E 10.40.
 check "sales on host 2 reaches its gateway, the host" wait_until 5 reach 2S 10.30.0.1
 check "sales on host 1 reaches sales on host 2 ($SEGMENT $SALES)" wait_until 5 reach 1S 10.30.0.12
 check "eng on host 2 reaches eng on host 1 ($SEGMENT $ENG)" wait_until 5 reach 2E 10.40.0.11
+line=$(ip netns exec vdsg-d1S-$$ timeout 5 bash -c "exec 3<>/dev/tcp/10.88.0.2/3389 && head -1 <&3" 2>/dev/null)
+check "egress: sales on host 1 reaches the outside through the host's NAT, and the reply comes back ($line)" \
+        test "$line" = "OUTSIDE peer=10.88.0.1"
 check "sales on host 1 does not reach eng on host 2" not reach 1S 10.40.0.12
 check "sales on host 1 does not reach eng on host 1 (routed by the host: dropped)" not reach 1S 10.40.0.11
 check "eng on host 2 does not reach sales on host 1" not reach 2E 10.30.0.11
