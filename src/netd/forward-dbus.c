@@ -299,8 +299,11 @@ static int network_elements(Manager *m, NftOp op, const NetworkSpec *s) {
         });
 }
 
-static int method_ensure_network(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+/* EnsureNetwork (up) and RemoveNetwork: the segment's link, then the
+ * elements; taking down, the link first too (an absent one is no error). */
+static int method_network(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
+        bool up = streq(sd_bus_message_get_member(msg), "EnsureNetwork");
         const char *bridge;
         NetworkSpec s = {};
         uid_t uid = 0;
@@ -309,42 +312,18 @@ static int method_ensure_network(sd_bus_message *msg, void *userdata, sd_bus_err
         r = check_root(msg, error);
         if (r >= 0)
                 r = read_network(msg, &bridge, &s, error);
-        if (r < 0)
-                return r;
-        if (s.segment != SEGMENT_NONE) {
-                r = link_segment_ensure(bridge, &s, error);
-                if (r < 0)
-                        return r;
-        }
-        r = network_elements(m, NFT_OP_ADD, &s);
-        if (r < 0)
-                return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot add network %s to the vdesk tables: %s",
-                                      s.name, strerror(-r));
-        (void) bus_sender_uid(msg, &uid);
-        log_network(bridge, &s, true, uid);
-        return sd_bus_reply_method_return(msg, NULL);
-}
-
-static int method_remove_network(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        const char *bridge;
-        NetworkSpec s = {};
-        uid_t uid = 0;
-        int r;
-
-        r = check_root(msg, error);
-        if (r >= 0)
-                r = read_network(msg, &bridge, &s, error);
-        if (r >= 0)
+        if (r >= 0 && !up)
                 r = link_segment_remove(&s, error);
+        else if (r >= 0 && s.segment != SEGMENT_NONE)
+                r = link_segment_ensure(bridge, &s, error);
         if (r < 0)
                 return r;
-        r = network_elements(m, NFT_OP_DELETE, &s);
-        if (r < 0 && r != -ENOENT)
-                return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot remove network %s from the vdesk tables: %s",
-                                      s.name, strerror(-r));
+        r = network_elements(m, up ? NFT_OP_ADD : NFT_OP_DELETE, &s);
+        if (r < 0 && (up || r != -ENOENT))
+                return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot %s network %s %s the vdesk tables: %s",
+                                      up ? "add" : "remove", s.name, up ? "to" : "from", strerror(-r));
         (void) bus_sender_uid(msg, &uid);
-        log_network(bridge, &s, false, uid);
+        log_network(bridge, &s, up, uid);
         return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -369,11 +348,11 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("EnsureNetwork",
                                 SD_BUS_ARGS("s", bridge, NETWORK_SPEC_ARGS),
                                 SD_BUS_NO_RESULT,
-                                method_ensure_network, SD_BUS_VTABLE_UNPRIVILEGED),
+                                method_network, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("RemoveNetwork",
                                 SD_BUS_ARGS("s", bridge, NETWORK_SPEC_ARGS),
                                 SD_BUS_NO_RESULT,
-                                method_remove_network, SD_BUS_VTABLE_UNPRIVILEGED),
+                                method_network, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListForwards",
                                 SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("a(qsqs)", forwards),

@@ -13,7 +13,7 @@
 . "$VDESK_SRC/tests/lib/host.sh"
 host_enter "$@"
 need_cmd jq nft qemu-img mkfs.fat mcopy syslinux busybox setpriv
-[ -d "${VDESK_KERNEL_DIR:-/var/cache/vdesk/kernel}/boot" ] || skip "no guest kernel: run tools/install-packages"
+need_guest_kernel
 
 host_start_stack
 host_write_config <<X
@@ -24,8 +24,6 @@ PortMax=50009
 OpenTimeoutSec=120
 X
 host_start_vdesk
-ctl() { "$VDESK_BUILD/src/vdeskctl/vdeskctl" --no-ask-password "$@"; }
-staff() { setpriv --reuid=1 --regid=1 --clear-groups env VDESK_TOKEN="${TOKEN:-}" "$VDESK_BUILD/src/vdeskctl/vdeskctl" "$@"; }
 
 # a client; the second host P on a wire (10.79.0.2), its end of VNI 3001
 # on a bridge holding 10.30.0.200 of the department's subnet

@@ -10,7 +10,7 @@
 . "$VDESK_SRC/tests/lib/host.sh"
 host_enter "$@"
 need_cmd jq nft qemu-img mkfs.fat mcopy syslinux busybox
-[ -d "${VDESK_KERNEL_DIR:-/var/cache/vdesk/kernel}/boot" ] || skip "no guest kernel: run tools/install-packages"
+need_guest_kernel
 
 host_start_stack
 host_write_config <<X
@@ -52,7 +52,6 @@ check "the domain is defined with vdesk metadata" \
         bash -c "virsh dumpxml alice-1 | grep -q 'https://vdesk.org/xmlns/desktop/1'"
 check "the DHCP host entry is registered" \
         bash -c "virsh net-dumpxml vdesk | grep -q \"mac='$mac'.*ip='$addr'\""
-ctl() { "$VDESK_BUILD/src/vdeskctl/vdeskctl" --no-ask-password "$@"; }
 check "vdeskctl desktops lists it" bash -c "'$VDESK_BUILD/src/vdeskctl/vdeskctl' desktops | grep -qE '^alice-1 +alice +tiny +10.20.0.10 +50000 +stopped\$'"
 out=$(ctl show ghost 2>&1)
 check "vdeskctl names the service's error ($out)" test "$out" = "vdeskctl: No desktop 'ghost' (org.vdesk.Error.NoSuchDesktop)"

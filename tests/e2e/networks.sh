@@ -15,7 +15,6 @@ host_write_config </dev/null
 host_start_vdesk
 E=org.vdesk.Error
 IA=org.freedesktop.DBus.Error.InvalidArgs
-ctl() { "$VDESK_BUILD/src/vdeskctl/vdeskctl" --no-ask-password "$@"; }
 
 state() {
         sql "SELECT name, subnet, prefix, gateway, range_start, range_end, segment, vlan_id, uplink, vni, mtu FROM networks ORDER BY name;

@@ -12,7 +12,7 @@
 . "$VDESK_SRC/tests/lib/host.sh"
 host_enter "$@"
 need_cmd jq nft qemu-img mkfs.fat mcopy syslinux busybox setpriv
-[ -d "${VDESK_KERNEL_DIR:-/var/cache/vdesk/kernel}/boot" ] || skip "no guest kernel: run tools/install-packages"
+need_guest_kernel
 
 host_start_stack
 host_write_config <<X
@@ -31,10 +31,6 @@ netns_add $C
 veth_pair - vdh-c0 10.77.0.1/24 $C vdh-c1 10.77.0.2/24
 ip -n $C route add default via 10.77.0.1
 "$VDESK_SRC/tests/guest/build-template" "$T/templates/tiny.img" >/dev/null || die "cannot build the template"
-
-ctl() { "$VDESK_BUILD/src/vdeskctl/vdeskctl" --no-ask-password "$@"; }
-# staff run vdeskctl as uid 1: no polkit, their token is all they have
-staff() { setpriv --reuid=1 --regid=1 --clear-groups env VDESK_TOKEN="${TOKEN:-}" "$VDESK_BUILD/src/vdeskctl/vdeskctl" "$@"; }
 
 # the admin's side
 check "register the template" ctl register-template tiny "$T/templates/tiny.img"

@@ -16,7 +16,7 @@
 host_enter "$@"
 need_cmd jq qemu-img xorriso busybox mcopy syslinux remote-viewer Xvfb xwd dbus-send
 [ -f /usr/lib/ISOLINUX/isolinux.bin ] || skip "no isolinux: run tools/install-packages"
-[ -d "${VDESK_KERNEL_DIR:-/var/cache/vdesk/kernel}/boot" ] || skip "no guest kernel: run tools/install-packages"
+need_guest_kernel
 
 ART=${VDESK_ARTIFACTS:-$VDESK_BUILD/test-artifacts}
 mkdir -p "$ART"
@@ -52,7 +52,6 @@ state() {
 }
 E=org.vdesk.Error
 IA=org.freedesktop.DBus.Error.InvalidArgs
-ctl() { "$VDESK_BUILD/src/vdeskctl/vdeskctl" --no-ask-password "$@"; }
 
 # ---- the ISO catalog ------------------------------------------------------
 "$VDESK_SRC/tests/guest/build-iso" "$T/install.iso.part" >/dev/null 2>&1 || die "cannot build the installer ISO"

@@ -23,7 +23,6 @@ ActivationDays=14
 X
 host_start_directory
 
-ctl() { "$VDESK_BUILD/src/vdeskctl/vdeskctl" --no-ask-password "$@"; }
 state() { sql "SELECT name, role, full_name, COALESCE(email, '-'), COALESCE(activation_hash, '-') FROM accounts ORDER BY name; SELECT * FROM department_members ORDER BY 1, 2; SELECT * FROM department_managers ORDER BY 1, 2"; }
 mid() { sed -n "s/^#define MID_$1 *\"\(.*\)\"/\1/p" "$VDESK_SRC/src/shared/message-id.h"; }
 

@@ -175,6 +175,16 @@ host_start_directory() {
 }
 
 dir_call() { local m=$1; shift; busctl --system call org.vdesk.directory1 /org/vdesk/directory1 org.vdesk.directory1.Manager "$m" "$@"; }
+# vdeskctl as the admin (root; polkit never asked to prompt), and as a
+# staff member (uid 1, the session token in $TOKEN)
+ctl() { "$VDESK_BUILD/src/vdeskctl/vdeskctl" --no-ask-password "$@"; }
+staff() { setpriv --reuid=1 --regid=1 --clear-groups env VDESK_TOKEN="${TOKEN:-}" "$VDESK_BUILD/src/vdeskctl/vdeskctl" "$@"; }
+
+# The tests that boot the tiny guest need its kernel.
+need_guest_kernel() {
+        [ -d "${VDESK_KERNEL_DIR:-/var/cache/vdesk/kernel}/boot" ] || skip "no guest kernel: run tools/install-packages"
+}
+
 broker_call() { local m=$1; shift; busctl --system call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager "$m" "$@"; }
 broker_json() { local m=$1; shift; busctl --system --json=short call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager "$m" "$@"; }
 
