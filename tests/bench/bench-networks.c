@@ -9,7 +9,8 @@
  *        lowest free address found by reading every taken address (the
  *        host network's way, desktop.c), p50/p99; each inside the
  *        transaction that makes the desktop, whose commit is not timed;
- *        creating and deleting a network with its pool (241 addresses).
+ *        100 networks with their pools (241 addresses each) created and
+ *        deleted.
  *   bench-networks segments N
  *     N2 N VXLAN segments through netd's EnsureNetwork, then RemoveNetwork
  *        (on $DBUS_SYSTEM_BUS_ADDRESS; bridges vdbr1..N made by the
@@ -24,6 +25,7 @@
 #include "util.h"
 
 #define PROBES 300
+#define NETWORKS 100
 
 static Db *db;
 
@@ -63,7 +65,7 @@ static int bench_alloc(const char *socket, const char *sql_dir, unsigned n) {
         VdeskConfig c = {};
         NetworkSpec s = spec("bench", "10.60.0.0", 16, "10.60.0.1", "10.60.0.10", "10.60.255.250");
         uint32_t id, spare, *taken, *end;
-        double t[PROBES], base[PROBES], create[20], del[20];
+        double t[PROBES], base[PROBES], create[NETWORKS], del[NETWORKS], tc = 0, td = 0;
         char q[1024];
         unsigned v;
 
@@ -135,22 +137,42 @@ static int bench_alloc(const char *socket, const char *sql_dir, unsigned n) {
         printf("alloc_pool_p50_ms %.3f\nalloc_pool_p99_ms %.3f\n", pct(t, PROBES, 0.5), pct(t, PROBES, 0.99));
         printf("alloc_scan_p50_ms %.3f\nalloc_scan_p99_ms %.3f\n", pct(base, PROBES, 0.5), pct(base, PROBES, 0.99));
 
-        /* a /24 network with its pool, created and deleted, 20 times */
-        for (unsigned k = 0; k < 20; k++) {
-                NetworkSpec x = spec("bench24", "10.70.0.0", 24, "10.70.0.1", "10.70.0.10", "10.70.0.250");
-                unsigned long long a = now_usec();
-                uint32_t xid;
+        /* NETWORKS /24 networks with their pools created, then deleted */
+        {
+                uint32_t ids[NETWORKS];
 
-                must(db_begin(db), "begin");
-                must(network_insert(db, &x, &xid), "insert");
-                must(db_commit(db), "commit");
-                create[k] = ms(a, now_usec());
-                a = now_usec();
-                must(db_exec(db, "DELETE FROM networks WHERE id = ?", (DbValue[]) { DBV_UINT(xid) }, 1, NULL, NULL,
-                             NULL), "delete");
-                del[k] = ms(a, now_usec());
+                for (unsigned k = 0; k < NETWORKS; k++) {
+                        char name[16], subnet[16], gw[16], lo[16], hi[16];
+                        NetworkSpec x;
+                        unsigned long long a;
+
+                        snprintf(name, sizeof name, "b%u", k);
+                        snprintf(subnet, sizeof subnet, "10.70.%u.0", k);
+                        snprintf(gw, sizeof gw, "10.70.%u.1", k);
+                        snprintf(lo, sizeof lo, "10.70.%u.10", k);
+                        snprintf(hi, sizeof hi, "10.70.%u.250", k);
+                        x = spec(name, subnet, 24, gw, lo, hi);
+                        a = now_usec();
+                        must(db_begin(db), "begin");
+                        must(network_insert(db, &x, &ids[k]), "insert");
+                        must(db_commit(db), "commit");
+                        create[k] = ms(a, now_usec());
+                        tc += create[k];
+                }
+                for (unsigned k = 0; k < NETWORKS; k++) {
+                        unsigned long long a = now_usec();
+
+                        must(db_exec(db, "DELETE FROM networks WHERE id = ?", (DbValue[]) { DBV_UINT(ids[k]) }, 1,
+                                     NULL, NULL, NULL), "delete");
+                        del[k] = ms(a, now_usec());
+                        td += del[k];
+                }
         }
-        printf("catalog_create_p50_ms %.3f\ncatalog_delete_p50_ms %.3f\n", pct(create, 20, 0.5), pct(del, 20, 0.5));
+        printf("catalog_networks %u\n", NETWORKS);
+        printf("catalog_create_p50_ms %.3f\ncatalog_create_p99_ms %.3f\ncatalog_create_total_ms %.1f\n",
+               pct(create, NETWORKS, 0.5), pct(create, NETWORKS, 0.99), tc);
+        printf("catalog_delete_p50_ms %.3f\ncatalog_delete_p99_ms %.3f\ncatalog_delete_total_ms %.1f\n",
+               pct(del, NETWORKS, 0.5), pct(del, NETWORKS, 0.99), td);
         free(taken);
         return 0;
 }

@@ -12,18 +12,8 @@
 . "$VDESK_SRC/tests/lib/harness.sh"
 . "$VDESK_SRC/tests/lib/host.sh"
 host_enter "$@"
-need_cmd jq nft qemu-img mkfs.fat mcopy syslinux busybox setpriv
-need_guest_kernel
-
-host_start_stack
-host_write_config <<X
-[Forward]
-PortMin=50000
-PortMax=50009
-[Desktop]
-OpenTimeoutSec=120
-X
-host_start_vdesk
+need_cmd setpriv
+host_start_desktops </dev/null
 
 # a client; the second host P on a wire (10.79.0.2), its end of VNI 3001
 # on a bridge holding 10.30.0.200 of the department's subnet

@@ -9,18 +9,7 @@
 . "$VDESK_SRC/tests/lib/harness.sh"
 . "$VDESK_SRC/tests/lib/host.sh"
 host_enter "$@"
-need_cmd jq nft qemu-img mkfs.fat mcopy syslinux busybox
-need_guest_kernel
-
-host_start_stack
-host_write_config <<X
-[Forward]
-PortMin=50000
-PortMax=50009
-[Desktop]
-OpenTimeoutSec=120
-X
-host_start_vdesk
+host_start_desktops </dev/null
 
 # the published contract: what each daemon exposes is the XML in dbus/
 for s in network1 images1 broker1 directory1; do

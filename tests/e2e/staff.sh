@@ -11,20 +11,11 @@
 . "$VDESK_SRC/tests/lib/harness.sh"
 . "$VDESK_SRC/tests/lib/host.sh"
 host_enter "$@"
-need_cmd jq nft qemu-img mkfs.fat mcopy syslinux busybox setpriv
-need_guest_kernel
-
-host_start_stack
-host_write_config <<X
-[Forward]
-PortMin=50000
-PortMax=50009
-[Desktop]
-OpenTimeoutSec=120
+need_cmd setpriv
+host_start_desktops <<X
 [Directory]
 YescryptCost=3
 X
-host_start_vdesk
 
 C=vdc-$$
 netns_add $C

@@ -185,6 +185,17 @@ need_guest_kernel() {
         [ -d "${VDESK_KERNEL_DIR:-/var/cache/vdesk/kernel}/boot" ] || skip "no guest kernel: run tools/install-packages"
 }
 
+# A private host ready to boot desktops: the guest's tools and kernel, the
+# stack and vdesk, with ten RDP ports from 50000 and 120 s to open a
+# desktop; more configuration on stdin.
+host_start_desktops() {
+        need_cmd jq nft qemu-img mkfs.fat mcopy syslinux busybox
+        need_guest_kernel
+        host_start_stack
+        { printf '[Forward]\nPortMin=50000\nPortMax=50009\n[Desktop]\nOpenTimeoutSec=120\n'; cat; } | host_write_config
+        host_start_vdesk
+}
+
 broker_call() { local m=$1; shift; busctl --system call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager "$m" "$@"; }
 broker_json() { local m=$1; shift; busctl --system --json=short call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager "$m" "$@"; }
 
