@@ -299,6 +299,21 @@ static int network_elements(Manager *m, NftOp op, const NetworkSpec *s) {
         });
 }
 
+int manager_network_up(Manager *m, const char *bridge, const NetworkSpec *s, sd_bus_error *error) {
+        int r;
+
+        if (s->segment != SEGMENT_NONE) {
+                r = link_segment_ensure(bridge, s, error);
+                if (r < 0)
+                        return r;
+        }
+        r = network_elements(m, NFT_OP_ADD, s);
+        if (r < 0)
+                return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot add network %s to the vdesk tables: %s",
+                                      s->name, strerror(-r));
+        return 0;
+}
+
 /* EnsureNetwork (up) and RemoveNetwork: the segment's link, then the
  * elements; taking down, the link first too (an absent one is no error). */
 static int method_network(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -312,16 +327,22 @@ static int method_network(sd_bus_message *msg, void *userdata, sd_bus_error *err
         r = check_root(msg, error);
         if (r >= 0)
                 r = read_network(msg, &bridge, &s, error);
-        if (r >= 0 && !up)
-                r = link_segment_remove(&s, error);
-        else if (r >= 0 && s.segment != SEGMENT_NONE)
-                r = link_segment_ensure(bridge, &s, error);
         if (r < 0)
                 return r;
-        r = network_elements(m, up ? NFT_OP_ADD : NFT_OP_DELETE, &s);
-        if (r < 0 && (up || r != -ENOENT))
-                return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot %s network %s %s the vdesk tables: %s",
-                                      up ? "add" : "remove", s.name, up ? "to" : "from", strerror(-r));
+        if (up)
+                r = manager_network_up(m, bridge, &s, error);
+        else {
+                r = link_segment_remove(&s, error);
+                if (r >= 0)
+                        r = network_elements(m, NFT_OP_DELETE, &s);
+                if (r == -ENOENT)
+                        r = 0;
+                else if (r < 0 && !sd_bus_error_is_set(error))
+                        r = bus_error_setf(error, SD_BUS_ERROR_FAILED,
+                                           "Cannot remove network %s from the vdesk tables: %s", s.name, strerror(-r));
+        }
+        if (r < 0)
+                return r;
         (void) bus_sender_uid(msg, &uid);
         log_network(bridge, &s, up, uid);
         return sd_bus_reply_method_return(msg, NULL);

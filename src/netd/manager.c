@@ -5,6 +5,7 @@
 #include "log.h"
 #include "manager.h"
 #include "metadata.h"
+#include "util.h"
 #include "virt.h"
 
 int manager_new(Manager **ret) {
@@ -67,6 +68,7 @@ static void *reconcile_thread(void *p) {
 static int on_reconcile_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Manager *m = userdata;
         _cleanup_(freep) Forward *want = NULL;
+        _cleanup_(strv_freep) char **networks = NULL;
         size_t n = 0, n_desktops = 0;
         uint64_t v;
         int r;
@@ -104,6 +106,16 @@ static int on_reconcile_done(sd_event_source *s, int fd, uint32_t revents, void 
                         log_warning("Skipping a running domain with bad vdesk metadata: %s", strempty(err));
                         continue;
                 }
+                /* its department network's segment and elements: the
+                 * table may have been replaced, the link lost */
+                if (meta.segment && !strv_contains(networks, meta.segment->name)) {
+                        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
+                        if (manager_network_up(m, meta.bridge, meta.segment, &e) < 0)
+                                log_warning("Cannot restore network %s of %s: %s", meta.segment->name, meta.name,
+                                            e.message);
+                        (void) strv_extend(&networks, meta.segment->name);
+                }
                 *f = (Forward) { .port = meta.rdp_port, .address = meta.address, .guest_port = meta.guest_port };
                 snprintf(f->desktop, sizeof f->desktop, "%s", meta.name);
                 snprintf(f->account, sizeof f->account, "%s", meta.account);
@@ -117,8 +129,9 @@ static int on_reconcile_done(sd_event_source *s, int fd, uint32_t revents, void 
                 log_event(LOG_INFO, MID_FORWARDS_RECONCILED,
                           "VDESK_DESKTOP_COUNT=%zu", n_desktops,
                           "VDESK_CHANGED_COUNT=%d", r,
-                          "MESSAGE=Forwards reconciled with %zu running desktops (%d elements changed)",
-                          n_desktops, r);
+                          "VDESK_NETWORK_COUNT=%zu", strv_length(networks),
+                          "MESSAGE=Forwards reconciled with %zu running desktops (%d elements changed), %zu department network(s) restored",
+                          n_desktops, r, strv_length(networks));
 
 finish:
         m->reconcile_xmls = strv_free(m->reconcile_xmls);

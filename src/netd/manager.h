@@ -7,6 +7,7 @@
 
 #include "conf.h"
 #include "forward.h"
+#include "network-spec.h"
 
 typedef struct Manager {
         sd_event *event;
@@ -45,6 +46,10 @@ int manager_start_reconcile(Manager *m, const char *uri);
 
 /* Registers the Manager object on m->bus. */
 int manager_add_bus_objects(Manager *m);
+
+/* A department network's segment and elements on this host (what
+ * EnsureNetwork does), for the bus and for reconcile. */
+int manager_network_up(Manager *m, const char *bridge, const NetworkSpec *s, sd_bus_error *error);
 
 /* Logs and journals one added or removed forward. */
 void manager_log_forward(const Forward *f, bool added, uid_t actor);

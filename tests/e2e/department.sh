@@ -64,6 +64,23 @@ line=$(ip netns exec $P timeout 5 bash -c 'exec 3<>/dev/tcp/10.30.0.10/3389 && h
 check "the second host reaches the desktop over VXLAN, on the department's own subnet ($line)" \
         test "$line" = "VDESK-TEST-GUEST ip=10.30.0.10"
 
+# netd restarted after this host lost its tables and the segment's link
+# (a reboot of the host's network, a crash): reconcile rebuilds both from
+# the running desktop's domain XML
+kill "$PID_netd"; wait_until 10 bash -c "! kill -0 $PID_netd"
+nft delete table inet vdesk; nft delete table bridge vdesk; ip link del vdvx3001
+bg netd-again "$VDESK_BUILD/src/netd/vdesk-netd" --ruleset="$VDESK_SRC/nft/vdesk.nft"
+wait_until 10 bus_has_name org.vdesk.network1 || die "netd did not restart: $(cat "$T/netd-again.log")"
+check "netd's reconcile brings VXLAN 3001 back on $br" \
+        wait_until 20 bash -c "[ \"\$(ip -j -d link show vdvx3001 2>/dev/null | jq -r '.[0].master')\" = $br ]"
+check "... and the network's elements" \
+        wait_until 10 bash -c "nft -j list set bridge vdesk segment_ports | jq -e '.. | select(. == \"vdvx3001\")' >/dev/null"
+line=$(ip netns exec $P timeout 5 bash -c 'exec 3<>/dev/tcp/10.30.0.10/3389 && head -1 <&3' 2>/dev/null)
+check "... the second host reaches the desktop again ($line)" test "$line" = "VDESK-TEST-GUEST ip=10.30.0.10"
+line=$(tcp_line $C 10.77.0.1 50000)
+check "... and so does the client through the forward ($line)" test "$line" = "VDESK-TEST-GUEST ip=10.30.0.10"
+PID_netd=$PID_netd_again
+
 state() { sql "SELECT name FROM networks; SELECT COUNT(*) FROM network_addresses WHERE desktop_id IS NOT NULL"; virsh net-list --all --name | sort; ip -br link show | awk '{print $1}' | grep vdvx; }
 refused "deleting the network while ann's desktop is on it" org.vdesk.Error.NetworkInUse "1 desktop(s), categories: office" \
         DeleteNetwork string:sales
