@@ -207,6 +207,24 @@ int network_insert(Db *db, const NetworkSpec *s, uint32_t *ret_id) {
         return r;
 }
 
+/* Whether this host can carry the network (netd's CheckNetwork: its
+ * uplink is here), before the catalog takes it. */
+static int network_host_check(Manager *m, const NetworkSpec *s, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_call(m->bus, &call, NETD, "CheckNetwork");
+        if (r >= 0)
+                r = network_spec_append(call, s);
+        if (r < 0)
+                return r;
+        r = sd_bus_call(m->bus, call, 0, error, NULL);
+        if (r < 0 && !sd_bus_error_is_set(error))
+                return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot ask vdesk-netd about network %s: %s",
+                                      s->name, strerror(-r));
+        return r;
+}
+
 int network_create(Manager *m, NetworkSpec *s, uid_t actor, sd_bus_error *error) {
         _cleanup_(freep) Network *there = NULL;
         _cleanup_(freep) NetworkSpec *specs = NULL;
@@ -233,6 +251,8 @@ int network_create(Manager *m, NetworkSpec *s, uid_t actor, sd_bus_error *error)
         if (host_network(m, &specs[n]) >= 0)
                 n++;
         r = network_spec_check_against(s, specs, n, error);
+        if (r >= 0)
+                r = network_host_check(m, s, error);
         if (r < 0) {
                 db_rollback(m->db);
                 return r;

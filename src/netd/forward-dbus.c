@@ -348,6 +348,24 @@ static int method_network(sd_bus_message *msg, void *userdata, sd_bus_error *err
         return sd_bus_reply_method_return(msg, NULL);
 }
 
+/* CheckNetwork: whether this host could carry the network (its checks and
+ * its uplink), before the catalog takes it; changes nothing. */
+static int method_check_network(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        NetworkSpec s = {};
+        int r;
+
+        r = check_root(msg, error);
+        if (r >= 0)
+                r = network_spec_read(msg, &s, error);
+        if (r >= 0)
+                r = network_spec_check(&s, error);
+        if (r >= 0)
+                r = link_segment_check(&s, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("RulesetVersion", "u", NULL, offsetof(Manager, forwards.ruleset_version),
@@ -370,6 +388,10 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", bridge, NETWORK_SPEC_ARGS),
                                 SD_BUS_NO_RESULT,
                                 method_network, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CheckNetwork",
+                                SD_BUS_ARGS(NETWORK_SPEC_ARGS),
+                                SD_BUS_NO_RESULT,
+                                method_check_network, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("RemoveNetwork",
                                 SD_BUS_ARGS("s", bridge, NETWORK_SPEC_ARGS),
                                 SD_BUS_NO_RESULT,

@@ -188,6 +188,25 @@ static bool addresses_contain(const Addresses *as, uint32_t a) {
         return false;
 }
 
+/* The uplink's index (0 if s names none); NoSuchUplink if this host has
+ * no such link. */
+static int check_uplink(const NetworkSpec *s, int *ret_index, sd_bus_error *error) {
+        LinkInfo u;
+        int r;
+
+        *ret_index = 0;
+        if (isempty(s->uplink))
+                return 0;
+        r = link_get(s->uplink, &u);
+        if (r == -ENODEV)
+                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_UPLINK, "Invalid uplink: this host has no link '%s'",
+                                      s->uplink);
+        if (r < 0)
+                return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot read link %s: %s", s->uplink, strerror(-r));
+        *ret_index = u.index;
+        return 0;
+}
+
 /* ---- the segment ------------------------------------------------------------------ */
 
 /* What the segment's link is to be on this host. */
@@ -200,7 +219,7 @@ typedef struct Plan {
 } Plan;
 
 static int plan_segment(const char *bridge, const NetworkSpec *s, Plan *p, sd_bus_error *error) {
-        LinkInfo b, u;
+        LinkInfo b;
         int r;
 
         *p = (Plan) {};
@@ -218,16 +237,9 @@ static int plan_segment(const char *bridge, const NetworkSpec *s, Plan *p, sd_bu
                 return bus_error_setf(error, VDESK_ERROR_LINK_CONFLICT, "Link %s is a %s, not network %s's bridge",
                                       bridge, isempty(b.kind) ? "device" : b.kind, s->name);
         p->bridge = b.index;
-        if (!isempty(s->uplink)) {
-                r = link_get(s->uplink, &u);
-                if (r == -ENODEV)
-                        return bus_error_setf(error, VDESK_ERROR_NO_SUCH_UPLINK,
-                                              "Invalid uplink: this host has no link '%s'", s->uplink);
-                if (r < 0)
-                        return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot read link %s: %s", s->uplink,
-                                              strerror(-r));
-                p->uplink = u.index;
-        }
+        r = check_uplink(s, &p->uplink, error);
+        if (r < 0)
+                return r;
         if (s->segment == SEGMENT_VXLAN) {
                 Addresses mine;
 
@@ -387,6 +399,12 @@ int link_segment_ensure(const char *bridge, const NetworkSpec *s, sd_bus_error *
                                       s->name, strerror(-r));
         }
         return created;
+}
+
+int link_segment_check(const NetworkSpec *s, sd_bus_error *error) {
+        int index;
+
+        return check_uplink(s, &index, error);
 }
 
 int link_segment_remove(const NetworkSpec *s, sd_bus_error *error) {

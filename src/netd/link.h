@@ -20,6 +20,10 @@
 
 int link_segment_ensure(const char *bridge, const NetworkSpec *s, sd_bus_error *error);
 
+/* Whether this host could carry the segment: its uplink, if it names one,
+ * is here (NoSuchUplink otherwise). Changes nothing. */
+int link_segment_check(const NetworkSpec *s, sd_bus_error *error);
+
 /* Removes the segment's link; one that is not there is no error. A link of
  * that name that is not the segment's is LinkConflict and stays. */
 int link_segment_remove(const NetworkSpec *s, sd_bus_error *error);

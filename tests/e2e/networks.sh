@@ -13,6 +13,8 @@ need_cmd jq dbus-send setpriv
 host_start_stack
 host_write_config </dev/null
 host_start_vdesk
+# this host's uplink eth1 (the networks' VLANs are on it)
+ip link add eth1 type veth peer name eth1-peer
 E=org.vdesk.Error
 IA=org.freedesktop.DBus.Error.InvalidArgs
 
@@ -74,6 +76,8 @@ refused "a gateway that is no address" $IA "Invalid gateway: 'gw' is not an IPv4
         CreateNetwork $(vlan hr 10.50.0.0/24 gw 10.50.0.10 10.50.0.20 31)
 refused "segment gre" $IA "Invalid segment: 'gre' is not none, vlan or vxlan" \
         CreateNetwork $(net hr 10.50.0.0/24 10.50.0.1 10.50.0.10 10.50.0.20 gre 0 "" 0 "" "" "" 0 0)
+refused "an uplink this host does not have" $E.NoSuchUplink "Invalid uplink: this host has no link 'eth9'" \
+        CreateNetwork $(vlan hr 10.50.0.0/24 10.50.0.1 10.50.0.10 10.50.0.20 31 eth9)
 refused "an uplink with a slash" $IA "Invalid uplink: 'eth/1' may not hold" \
         CreateNetwork $(vlan hr 10.50.0.0/24 10.50.0.1 10.50.0.10 10.50.0.20 31 eth/1)
 refused "a VXLAN network without peers or group" $IA "Invalid peers: a VXLAN network needs its peers or a multicast group" \
