@@ -320,8 +320,18 @@ int network_xml_build(const LibvirtNetwork *c, char **ret) {
         attr(ip, "address", c->gateway);
         snprintf(buf, sizeof buf, "%u", c->prefix);
         attr(ip, "prefix", buf);
-        /* No range: dnsmasq answers only the MACs vdesk registered. */
-        add(ip, "dhcp", NULL);
+        /* No range: dnsmasq answers only the MACs vdesk registered; those
+         * there are when the network is defined are in its definition, so
+         * a host that serves it for the first time answers like the others. */
+        n = add(ip, "dhcp", NULL);
+        for (size_t i = 0; i < c->n_hosts; i++) {
+                xmlNode *h = add(n, "host", NULL);
+                char a[16];
+
+                ipv4_format(c->hosts[i].address, a);
+                attr(h, "mac", c->hosts[i].mac);
+                attr(h, "ip", a);
+        }
 
         /* Without no-ping dnsmasq probes each address for 3 s before its
          * first offer. */

@@ -57,12 +57,19 @@ int domain_xml_set_meta(const char *domain_xml, const DesktopMeta *meta, char **
  * department network's. Forward mode 'open' (libvirt adds no firewall
  * rules; vdesk's own tables do NAT and filtering), the gateway on the
  * bridge, DHCP only for the desktops' static host entries. */
+typedef struct DhcpHost {
+        char mac[18];
+        uint32_t address;
+} DhcpHost;
+
 typedef struct LibvirtNetwork {
         const char *name;
         const char *bridge;
         const char *gateway;
         unsigned prefix;
         unsigned mtu;                   /* 0: libvirt's default */
+        const DhcpHost *hosts;          /* its static DHCP entries when defined */
+        size_t n_hosts;
 } LibvirtNetwork;
 
 int network_xml_build(const LibvirtNetwork *n, char **ret);

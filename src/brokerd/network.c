@@ -136,16 +136,37 @@ int network_get_by_id(Manager *m, uint32_t id, Network *ret) {
         return 0;
 }
 
+static int dhcp_host_row(char *const *c, unsigned n, void *userdata) {
+        DhcpHost *h = db_rows_push(userdata);
+
+        if (!h)
+                return -ENOMEM;
+        snprintf(h->mac, sizeof h->mac, "%s", c[0]);
+        h->address = u32(c[1]);
+        return 0;
+}
+
 int network_libvirt_ensure(Manager *m, const Network *n, char **ret_error) {
         _cleanup_(freep) char *xml = NULL;
+        DbRows hosts = { .size = sizeof(DhcpHost) };
         char name[80], gw[16];
         int r;
 
+        /* every desktop of the network, wherever it runs: each host's DHCP
+         * answers the same */
+        r = db_exec(m->db, "SELECT mac, address FROM desktops WHERE network_id = ? ORDER BY address",
+                    (DbValue[]) { DBV_UINT(n->id) }, 1, dhcp_host_row, &hosts, NULL);
+        if (r < 0) {
+                free(hosts.items);
+                return r;
+        }
         desktop_libvirt_network(m, n->spec.name, name);
         ipv4_format(n->spec.gateway, gw);
         r = network_xml_build(&(LibvirtNetwork) {
                 .name = name, .bridge = n->bridge, .gateway = gw, .prefix = n->spec.prefix, .mtu = n->spec.mtu,
+                .hosts = hosts.items, .n_hosts = hosts.n,
         }, &xml);
+        free(hosts.items);
         if (r < 0)
                 return r;
         return virt_network_ensure(m->virt, name, xml, ret_error);

@@ -85,8 +85,17 @@ state() { sql "SELECT name FROM networks; SELECT COUNT(*) FROM network_addresses
 refused "deleting the network while ann's desktop is on it" org.vdesk.Error.NetworkInUse "1 desktop(s), categories: office" \
         DeleteNetwork string:sales
 
-check "ann's desktop stopped and deleted" \
-        bash -c "$(declare -f ctl); ctl stop --force office-ann && sleep 2 && ctl delete office-ann"
+check "ann's desktop stopped" bash -c "$(declare -f ctl); ctl stop --force office-ann"
+wait_until 20 test "$(virsh domstate office-ann)" = "shut off"
+# a host that serves the network for the first time (here: this one, its
+# libvirt network gone) gets every entry of the network in its definition
+virsh net-destroy vdesk-sales >/dev/null && virsh net-undefine vdesk-sales >/dev/null
+kill "$PID_brokerd"; wait_until 10 bash -c "! kill -0 $PID_brokerd"
+bg brokerd-again "$VDESK_BUILD/src/brokerd/vdesk-brokerd" --sql-dir="$VDESK_SRC/sql"
+wait_until 20 bus_has_name org.vdesk.broker1 || die "brokerd did not start again: $(cat "$T/brokerd-again.log")"
+check "brokerd, started, defines the network again with ann's DHCP entry in its definition" \
+        wait_until 20 bash -c "virsh net-dumpxml --inactive vdesk-sales 2>/dev/null | grep -q \"<host mac='52:54:0a:1e:00:0a' ip='10.30.0.10'/>\""
+check "ann's desktop deleted" ctl delete office-ann
 check "... its address is free again" test "$(sql "SELECT COUNT(*) FROM network_addresses WHERE desktop_id IS NOT NULL")" = 0
 check "reclaim-network sales office, delete-network sales" \
         bash -c "$(declare -f ctl); ctl reclaim-network sales office && ctl delete-network sales"

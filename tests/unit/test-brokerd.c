@@ -215,6 +215,18 @@ static void test_network_xml(void) {
         CHECK(strstr(dept, "<bridge name=\"vdbr7\" stp=\"off\" delay=\"0\"/>"));
         CHECK(strstr(dept, "<mtu size=\"1450\"/>"));
         CHECK(strstr(dept, "<ip address=\"10.30.0.1\" prefix=\"24\">"));
+        CHECK(strstr(dept, "<dhcp/>"));
+        {
+                _cleanup_(freep) char *full = NULL;
+                DhcpHost h[2] = { { "52:54:0a:1e:00:0a", 0x0a1e000a }, { "52:54:0a:1e:00:0b", 0x0a1e000b } };
+
+                /* the network's entries are in its definition */
+                CHECK_INT(network_xml_build(&(LibvirtNetwork) { .name = "vdesk-sales", .bridge = "vdbr7",
+                                                                .gateway = "10.30.0.1", .prefix = 24, .hosts = h,
+                                                                .n_hosts = 2 }, &full), 0);
+                CHECK(strstr(full, "<host mac=\"52:54:0a:1e:00:0a\" ip=\"10.30.0.10\"/>"));
+                CHECK(strstr(full, "<host mac=\"52:54:0a:1e:00:0b\" ip=\"10.30.0.11\"/>"));
+        }
         CHECK(strstr(xml, "<forward mode=\"open\"/>"));
         CHECK(strstr(xml, "<bridge name=\"vdeskbr0\" stp=\"off\" delay=\"0\"/>"));
         CHECK(strstr(xml, "<ip address=\"10.20.0.1\" prefix=\"24\">"));
