@@ -1,10 +1,10 @@
 -- SPDX-License-Identifier: LGPL-2.1-or-later
 -- Department networks: each one subnet with its gateway and desktop range,
 -- carried between hosts by a VLAN of an uplink or a VXLAN segment (or by
--- nothing: one host's bridge alone). A network's desktop addresses are
--- rows of network_addresses, made with the network: a desktop takes the
--- lowest free one (an index seek, however many are taken) and gives it
--- back when it goes. A category names the network its staff's desktops
+-- nothing: one host's bridge alone). A network's free desktop addresses
+-- are rows of network_free_addresses, made with the network: a desktop
+-- takes the lowest (one statement deletes and returns it, however many are
+-- taken; the desktop's row then holds it) and gives it back when it goes. A category names the network its staff's desktops
 -- join; without one they join the host's desktop network ([Network]).
 
 CREATE TABLE IF NOT EXISTS networks (
@@ -38,15 +38,11 @@ CREATE TABLE IF NOT EXISTS network_peers (
         CONSTRAINT peers_network FOREIGN KEY (network_id) REFERENCES networks (id) ON DELETE CASCADE
 ) ENGINE=InnoDB;
 
-CREATE TABLE IF NOT EXISTS network_addresses (
+CREATE TABLE IF NOT EXISTS network_free_addresses (
         network_id INT UNSIGNED NOT NULL,
         address INT UNSIGNED NOT NULL,
-        desktop_id INT UNSIGNED NULL DEFAULT NULL,
         PRIMARY KEY (network_id, address),
-        UNIQUE KEY desktop_id (desktop_id),
-        KEY free (network_id, desktop_id, address),
-        CONSTRAINT addresses_network FOREIGN KEY (network_id) REFERENCES networks (id) ON DELETE CASCADE,
-        CONSTRAINT addresses_desktop FOREIGN KEY (desktop_id) REFERENCES desktops (id) ON DELETE SET NULL
+        CONSTRAINT free_network FOREIGN KEY (network_id) REFERENCES networks (id) ON DELETE CASCADE
 ) ENGINE=InnoDB;
 
 ALTER TABLE desktops

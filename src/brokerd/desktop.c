@@ -344,8 +344,6 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
                                   network_id ? DBV_UINT(network_id) : DBV_NULL,
                                   DBV_STR(disk_path), DBV_UINT(address), DBV_STR(mac), DBV_UINT(port) }, 11,
                     NULL, NULL, NULL);
-        if (r >= 0 && network_id)
-                r = network_address_bind(m->db, (uint32_t) network_id, address, db_last_insert_id(m->db));
         if (r == -EEXIST && streq(db_error_key(m->db), "name")) {
                 db_rollback(m->db);
                 return bus_error_setf(error, VDESK_ERROR_DESKTOP_EXISTS, "Invalid name: desktop '%s' exists already", name);
@@ -576,7 +574,16 @@ int desktop_delete(Manager *m, const Desktop *d, uid_t actor, sd_bus_error *erro
         if (r < 0)
                 return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot delete the disk of %s", d->name);
 
-        r = db_exec(m->db, "DELETE FROM desktops WHERE id = ?", (DbValue[]) { DBV_UINT(d->id) }, 1, NULL, NULL, NULL);
+        /* its department network's address goes back to the free list
+         * with the row, in one transaction */
+        r = db_begin(m->db);
+        if (r >= 0)
+                r = network_address_release(m->db, d->id);
+        if (r >= 0)
+                r = db_exec(m->db, "DELETE FROM desktops WHERE id = ?", (DbValue[]) { DBV_UINT(d->id) }, 1, NULL,
+                            NULL, NULL);
+        if (r >= 0)
+                r = db_commit(m->db);
         if (r < 0)
                 return db_bus_error(m->db, r, error);
 

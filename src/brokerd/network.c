@@ -18,7 +18,7 @@
         "n.id, n.name, n.subnet, n.prefix, n.gateway, n.range_start, n.range_end, n.segment, " \
         "COALESCE(n.vlan_id, 0), COALESCE(n.uplink, ''), COALESCE(n.vni, 0), COALESCE(n.local_address, 0), " \
         "COALESCE(n.vxlan_group, 0), COALESCE(n.vxlan_port, 0), n.mtu, " \
-        "(SELECT COUNT(*) FROM network_addresses a WHERE a.network_id = n.id AND a.desktop_id IS NOT NULL) " \
+        "(SELECT COUNT(*) FROM desktops d WHERE d.network_id = n.id) " \
         "FROM networks n "
 
 static uint32_t u32(const char *s) {
@@ -218,7 +218,7 @@ int network_insert(Db *db, const NetworkSpec *s, uint32_t *ret_id) {
         if (r >= 0)
                 r = db_exec(db,
                             "SET STATEMENT max_recursive_iterations = 65536 FOR "
-                            "INSERT INTO network_addresses (network_id, address) "
+                            "INSERT INTO network_free_addresses (network_id, address) "
                             "WITH RECURSIVE pool (a) AS (SELECT ? UNION ALL SELECT a + 1 FROM pool WHERE a < ?) "
                             "SELECT ?, a FROM pool",
                             (DbValue[]) { DBV_UINT(s->range_start), DBV_UINT(s->range_end), DBV_UINT(id) }, 3,
@@ -472,12 +472,12 @@ int network_address_pick(Db *db, uint32_t network_id, uint32_t *ret) {
         Taken t = {};
         int r;
 
-        /* the lowest free one: an index seek on (network_id, desktop_id,
-         * address), whatever number are taken; another transaction picking
-         * one at the same time skips the row this one locks */
+        /* the lowest free one, taken out of the free list and returned in
+         * one statement (one round trip): a seek on the primary key,
+         * however many are taken */
         r = db_exec(db,
-                    "SELECT address FROM network_addresses FORCE INDEX (free) WHERE network_id = ? AND desktop_id IS NULL "
-                    "ORDER BY address LIMIT 1 FOR UPDATE SKIP LOCKED",
+                    "DELETE FROM network_free_addresses WHERE network_id = ? ORDER BY address LIMIT 1 "
+                    "RETURNING address",
                     (DbValue[]) { DBV_UINT(network_id) }, 1, taken_row, &t, NULL);
         if (r < 0)
                 return r;
@@ -487,13 +487,9 @@ int network_address_pick(Db *db, uint32_t network_id, uint32_t *ret) {
         return 0;
 }
 
-int network_address_bind(Db *db, uint32_t network_id, uint32_t address, uint64_t desktop_id) {
-        return db_exec(db, "UPDATE network_addresses SET desktop_id = ? WHERE network_id = ? AND address = ?",
-                       (DbValue[]) { DBV_UINT(desktop_id), DBV_UINT(network_id), DBV_UINT(address) }, 3, NULL, NULL,
-                       NULL);
-}
-
 int network_address_release(Db *db, uint64_t desktop_id) {
-        return db_exec(db, "UPDATE network_addresses SET desktop_id = NULL WHERE desktop_id = ?",
+        return db_exec(db,
+                       "INSERT IGNORE INTO network_free_addresses (network_id, address) "
+                       "SELECT network_id, address FROM desktops WHERE id = ? AND network_id IS NOT NULL",
                        (DbValue[]) { DBV_UINT(desktop_id) }, 1, NULL, NULL, NULL);
 }

@@ -38,10 +38,8 @@ int network_assign(Manager *m, const char *network, const char *category, uid_t 
 int network_reclaim(Manager *m, const char *network, const char *category, uid_t actor, sd_bus_error *error);
 
 /* A desktop's address in a department network, within the caller's
- * transaction: pick locks the lowest free one (-ENOSPC when none is left)
- * for the desktop's row to be written with, bind gives it to that row. A
- * desktop's row going frees its address by itself (the foreign key);
- * release frees it before. */
+ * transaction: pick takes the lowest free one out of the network's free
+ * list (-ENOSPC when none is left) for the desktop's row to be written
+ * with; release gives a desktop's address back before its row goes. */
 int network_address_pick(Db *db, uint32_t network_id, uint32_t *ret);
-int network_address_bind(Db *db, uint32_t network_id, uint32_t address, uint64_t desktop_id);
 int network_address_release(Db *db, uint64_t desktop_id);

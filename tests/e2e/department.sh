@@ -47,8 +47,8 @@ check "open-mine office makes, starts and opens her desktop on the department ne
         grep -q "^Desktop office-ann answers at 10.77.0.1:50000\.$" <<<"$out"
 addr=$(broker_json GetDesktop s office-ann | jq -r '.data[0][4]')
 check "its address is the first of the network's pool ($addr)" test "$addr" = 10.30.0.10
-check "... taken in the pool" \
-        test "$(sql "SELECT d.name FROM network_addresses a JOIN desktops d ON d.id = a.desktop_id WHERE a.address = INET_ATON('10.30.0.10')")" = office-ann
+check "... taken out of the pool's free list" \
+        test "$(sql "SELECT COUNT(*) FROM network_free_addresses WHERE address = INET_ATON('10.30.0.10'); SELECT COUNT(*) FROM network_free_addresses" | tr '\n' ' ')" = "0 89 "
 check "... vdeskctl network sales counts it" bash -c "$(declare -f ctl); ctl network sales | grep -q '(1 of 90 taken)'"
 line=$(tcp_line $C 10.77.0.1 50000)
 check "a client reads the guest through the forward: it booted with its DHCP address ($line)" \
@@ -81,7 +81,7 @@ line=$(tcp_line $C 10.77.0.1 50000)
 check "... and so does the client through the forward ($line)" test "$line" = "VDESK-TEST-GUEST ip=10.30.0.10"
 PID_netd=$PID_netd_again
 
-state() { sql "SELECT name FROM networks; SELECT COUNT(*) FROM network_addresses WHERE desktop_id IS NOT NULL"; virsh net-list --all --name | sort; ip -br link show | awk '{print $1}' | grep vdvx; }
+state() { sql "SELECT name FROM networks; SELECT COUNT(*) FROM network_free_addresses"; virsh net-list --all --name | sort; ip -br link show | awk '{print $1}' | grep vdvx; }
 refused "deleting the network while ann's desktop is on it" org.vdesk.Error.NetworkInUse "1 desktop(s), categories: office" \
         DeleteNetwork string:sales
 
@@ -96,11 +96,11 @@ wait_until 20 bus_has_name org.vdesk.broker1 || die "brokerd did not start again
 check "brokerd, started, defines the network again with ann's DHCP entry in its definition" \
         wait_until 20 bash -c "virsh net-dumpxml --inactive vdesk-sales 2>/dev/null | grep -q \"<host mac='52:54:0a:1e:00:0a' ip='10.30.0.10'/>\""
 check "ann's desktop deleted" ctl delete office-ann
-check "... its address is free again" test "$(sql "SELECT COUNT(*) FROM network_addresses WHERE desktop_id IS NOT NULL")" = 0
+check "... its address is free again" test "$(sql "SELECT COUNT(*) FROM network_free_addresses WHERE address = INET_ATON('10.30.0.10')")" = 1
 check "reclaim-network sales office, delete-network sales" \
         bash -c "$(declare -f ctl); ctl reclaim-network sales office && ctl delete-network sales"
 check "... this host's VXLAN device went with it" bash -c "! ip link show vdvx3001 >/dev/null 2>&1"
 check "... and its libvirt network" bash -c "! virsh net-info vdesk-sales >/dev/null 2>&1"
-check "... and its pool" test "$(sql "SELECT COUNT(*) FROM network_addresses")" = 0
+check "... and its pool" test "$(sql "SELECT COUNT(*) FROM network_free_addresses")" = 0
 
 finish

@@ -21,7 +21,7 @@ IA=org.freedesktop.DBus.Error.InvalidArgs
 state() {
         sql "SELECT name, subnet, prefix, gateway, range_start, range_end, segment, vlan_id, uplink, vni, mtu FROM networks ORDER BY name;
              SELECT network_id, address FROM network_peers ORDER BY 1, 2;
-             SELECT network_id, COUNT(*), SUM(desktop_id IS NOT NULL) FROM network_addresses GROUP BY network_id ORDER BY 1;
+             SELECT network_id, COUNT(*) FROM network_free_addresses GROUP BY network_id ORDER BY 1;
              SELECT name, COALESCE(network_id, '-') FROM categories ORDER BY name"
 }
 # net NAME SUBNET GATEWAY START END SEGMENT VLAN UPLINK VNI LOCAL PEERS(,) GROUP PORT MTU: dbus-send's arguments
@@ -39,7 +39,7 @@ netrow() { broker_json GetNetwork s "$1" | jq -c '.data[0]'; }
 check "CreateNetwork sales: 10.30.0.0/24, VLAN 30 on eth1" create $(vlan sales 10.30.0.0/24 10.30.0.1 10.30.0.10 10.30.0.250 30)
 check "... GetNetwork: subnet, gateway, range, segment, bridge, VLAN, MTU 1500, 241 addresses, none taken" \
         test "$(netrow sales | jq -r 'map(tostring) | join(" ")')" = "sales 10.30.0.0/24 10.30.0.1 10.30.0.10-10.30.0.250 vlan vdbr1 30 eth1 0   [] 0 1500 0 241"
-check "... its address pool: 241 rows" test "$(sql "SELECT COUNT(*) FROM network_addresses a JOIN networks n ON n.id = a.network_id WHERE n.name = 'sales'")" = 241
+check "... its address pool: 241 free rows" test "$(sql "SELECT COUNT(*) FROM network_free_addresses a JOIN networks n ON n.id = a.network_id WHERE n.name = 'sales'")" = 241
 check "CreateNetwork eng: 10.40.0.0/16, VXLAN 4000 to two peers" \
         create $(vxlan eng 10.40.0.0/16 10.40.0.1 10.40.1.1 10.40.255.254 4000)
 check "... port 4789 and MTU 1450 by default, 65278 addresses" \
@@ -141,7 +141,7 @@ check "vdeskctl delete-network ops, lab2" bash -c "$(declare -f ctl); ctl delete
 # ---- deleting ---------------------------------------------------------------------------------
 check "DeleteNetwork sales" broker_call DeleteNetwork s sales
 check "... gone with its addresses" \
-        test "$(sql "SELECT COUNT(*) FROM networks WHERE name = 'sales'; SELECT COUNT(*) FROM network_addresses a LEFT JOIN networks n ON n.id = a.network_id WHERE n.id IS NULL" | tr '\n' ' ')" = "0 0 "
+        test "$(sql "SELECT COUNT(*) FROM networks WHERE name = 'sales'; SELECT COUNT(*) FROM network_free_addresses a LEFT JOIN networks n ON n.id = a.network_id WHERE n.id IS NULL" | tr '\n' ' ')" = "0 0 "
 refused "DeleteNetwork again" $E.NoSuchNetwork "No network 'sales'" DeleteNetwork string:sales
 refused "GetNetwork of it" $E.NoSuchNetwork "No network 'sales'" GetNetwork string:sales
 check "UpdateCategory lab: no network" dir_call UpdateCategory sssbbbb lab "" "" true true true false
