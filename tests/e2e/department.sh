@@ -86,7 +86,7 @@ refused "deleting the network while ann's desktop is on it" org.vdesk.Error.Netw
         DeleteNetwork string:sales
 
 check "ann's desktop stopped" bash -c "$(declare -f ctl); ctl stop --force office-ann"
-wait_until 20 test "$(virsh domstate office-ann)" = "shut off"
+wait_until 20 outputs "shut off" virsh domstate office-ann
 # a host that serves the network for the first time (here: this one, its
 # libvirt network gone) gets every entry of the network in its definition
 virsh net-destroy vdesk-sales >/dev/null && virsh net-undefine vdesk-sales >/dev/null

@@ -212,7 +212,7 @@ refused "committing with no edit open" $E.NoEdit "has no edit open" CommitTempla
 out=$(ctl commit-template tpl 2>&1)
 check "... through vdeskctl too ($out)" test "$out" = "vdeskctl: Template tpl has no edit open (org.vdesk.Error.NoEdit)"
 check "StopDesktop d1" broker_call StopDesktop sb d1 true
-check "... stopped" wait_until 20 test "$(virsh domstate d1)" = "shut off"
+check "... stopped" wait_until 20 outputs "shut off" virsh domstate d1
 p1=$(open d1)
 check "d1, derived from version 1, still boots after version 2" \
         wait_until 30 bash -c "ip netns exec $C timeout 3 bash -c 'exec 3<>/dev/tcp/10.78.0.1/$p1 && head -1 <&3' | grep -q VDESK-TEST-GUEST"
@@ -234,7 +234,7 @@ check "vdeskctl templates lists it" \
 # ---- re-issue, prune, delete ---------------------------------------------------------
 refused "re-issuing a running desktop" $E.DesktopRunning "is running" ReissueDesktop string:d1
 check "StopDesktop d1" broker_call StopDesktop sb d1 true
-wait_until 20 test "$(virsh domstate d1)" = "shut off"
+wait_until 20 outputs "shut off" virsh domstate d1
 check "vdeskctl reissue d1: onto version 2" test "$(ctl reissue d1)" = "Desktop d1 has a fresh disk on its template's version 2."
 check "... a fresh overlay of version 2" test "$(chain "$T/disks/d1.qcow2")" = "$T/disks/d1.qcow2 -> $T/templates/tpl/2.raw"
 check "... recorded in the domain's metadata" bash -c "virsh dumpxml --inactive d1 | grep -q 'template=\"$T/templates/tpl/2.raw\"'"
@@ -253,6 +253,7 @@ restart_brokerd() {
         wait_until 20 bus_has_name org.vdesk.broker1 || die "brokerd did not start again: $(cat "$T/brokerd-$1.log")"
         PID_brokerd=$(eval echo "\$PID_brokerd_$1")
 }
+template_state() { broker_json GetTemplate s tpl | jq -r '.data[0] | "\(.[1]) \(.[3])"'; }
 committing() { [ "$(sql "SELECT state FROM templates WHERE name = 'tpl'")" = committing ]; }
 recorded() { sql "SELECT t.state, MAX(v.version) FROM templates t JOIN template_versions v ON v.template_id = t.id WHERE t.name = 'tpl' GROUP BY t.id" | tr '\t' ' '; }
 commit_in_background() {
@@ -278,7 +279,7 @@ kill -CONT "$PID_imaged"
 check "... nothing recorded: committing, newest version 2" test "$(recorded)" = "committing 2"
 restart_brokerd 1
 check "brokerd, started again, resumes the commit: installed, version 3" \
-        wait_until 60 test "$(broker_json GetTemplate s tpl | jq -r '.data[0] | "\(.[1]) \(.[3])"')" = "installed 3"
+        wait_until 60 outputs "installed 3" template_state
 check "... version 3 is a flattened file, the edit overlay and domain gone" \
         bash -c "test '$(chain "$T/templates/tpl/3.raw")' = '$T/templates/tpl/3.raw' && ! test -e '$T/templates/tpl/edit.qcow2' && ! virsh dominfo edit@tpl >/dev/null 2>&1"
 check "... the journal says it was resumed" \
@@ -303,7 +304,7 @@ check "brokerd killed before it read imaged's answer: not recorded, committing, 
         test "$(recorded)" = "committing 3"
 restart_brokerd 2
 check "brokerd, started again, resumes the commit: imaged answers with version 4, recorded" \
-        wait_until 60 test "$(broker_json GetTemplate s tpl | jq -r '.data[0] | "\(.[1]) \(.[3])"')" = "installed 4"
+        wait_until 60 outputs "installed 4" template_state
 check "... made once: imaged ran qemu-img for it once" \
         test "$(grep -c "flattened into $T/templates/tpl/4.raw" "$T/imaged.log")" = 1
 check "... imaged said it was made already" grep -q "Version 4 of template tpl was made already" "$T/imaged.log"

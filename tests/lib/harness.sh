@@ -45,6 +45,10 @@ die() { echo "FAIL: $*" >&2; exit 1; }
 need_root() { [ "$(id -u)" = 0 ] || skip "needs root (network namespaces, nftables)"; }
 need_cmd() { local c; for c; do command -v "$c" >/dev/null || skip "needs $c (not installed)"; done; }
 
+# outputs TEXT COMMAND...: COMMAND prints TEXT. For wait_until, which runs
+# it anew each time ("wait_until 9 test "$(x)" = y" would compare once).
+outputs() { local want=$1; shift; [ "$("$@" 2>/dev/null)" = "$want" ]; }
+
 # not COMMAND...: COMMAND fails (for check, in this shell: functions and
 # $$ stay what they are, unlike in bash -c).
 not() { ! "$@"; }
