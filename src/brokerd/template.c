@@ -441,16 +441,26 @@ static int check_spec(Manager *m, const TemplateSpec *s, uint64_t *ret_size, sd_
         return 0;
 }
 
-/* Defines and starts a console domain; undoes the define on failure. */
+/* Defines and starts a console domain; undoes the define on failure. What
+ * every console domain has is filled in here: the host's desktop network,
+ * the accelerator, the serial console's log, and a SPICE password nobody
+ * knows, already expired (tickets are set on the running domain). */
 static int console_domain_up(Manager *m, ConsoleDomainSpec *spec, uid_t actor, sd_bus_error *error) {
         _cleanup_(freep) char *xml = NULL, *e = NULL, *log = NULL;
+        char password[TICKET_CHARS + 1];
         int r;
 
-        /* its serial console is logged like a desktop's */
         if (asprintf(&log, "%s/%s.log", m->console_log_dir, spec->name) < 0)
                 return -ENOMEM;
+        r = make_ticket(password);
+        if (r < 0)
+                return r;
         spec->console_log = log;
+        spec->network = m->config.network_name;
+        spec->kvm = m->kvm;
+        spec->password = password;
         r = console_domain_xml_build(spec, &xml);
+        explicit_bzero(password, sizeof password);
         if (r < 0)
                 return r;
         r = virt_domain_define(m->virt, xml, &e);
@@ -509,7 +519,7 @@ static int console_listen_address(Manager *m, char buf[static 16], sd_bus_error 
 int template_create(Manager *m, const TemplateSpec *spec, uid_t actor, Console *ret, sd_bus_error *error) {
         _cleanup_(freep) char *iso_path = NULL, *disk = NULL;
         _cleanup_(template_done) Template t = {};
-        char domain[DOMAIN_NAME_MAX], listen[16], password[TICKET_CHARS + 1];
+        char domain[DOMAIN_NAME_MAX], listen[16];
         uint64_t size = 0, iso_id = 0, id;
         int r;
 
@@ -580,24 +590,16 @@ int template_create(Manager *m, const TemplateSpec *spec, uid_t actor, Console *
                 return r;
         }
 
-        r = make_ticket(password);
-        if (r >= 0) {
-                ConsoleDomainSpec cs = {
-                        .name = domain,
-                        .title = "vdesk template build",
-                        .disk_path = disk,
-                        .disk_format = spec->format,
-                        .iso_path = iso_path,
-                        .network = m->config.network_name,
-                        .memory_mib = spec->memory_mib,
-                        .vcpus = spec->vcpus,
-                        .kvm = m->kvm,
-                        .listen = listen,
-                        .password = password,
-                };
-                r = console_domain_up(m, &cs, actor, error);
-                explicit_bzero(password, sizeof password);
-        }
+        r = console_domain_up(m, &(ConsoleDomainSpec) {
+                .name = domain,
+                .title = "vdesk template build",
+                .disk_path = disk,
+                .disk_format = spec->format,
+                .iso_path = iso_path,
+                .memory_mib = spec->memory_mib,
+                .vcpus = spec->vcpus,
+                .listen = listen,
+        }, actor, error);
         if (r >= 0)
                 r = db_commit(m->db);
         if (r < 0) {
@@ -661,7 +663,7 @@ int template_finish(Manager *m, const char *name, bool force, uid_t actor, sd_bu
 int template_edit(Manager *m, const char *name, const char *iso, uid_t actor, Console *ret, sd_bus_error *error) {
         _cleanup_(freep) char *iso_path = NULL, *overlay = NULL;
         _cleanup_(template_done) Template t = {};
-        char domain[DOMAIN_NAME_MAX], listen[16], password[TICKET_CHARS + 1];
+        char domain[DOMAIN_NAME_MAX], listen[16];
         uint64_t iso_id;
         int r;
 
@@ -694,24 +696,16 @@ int template_edit(Manager *m, const char *name, const char *iso, uid_t actor, Co
                 if (r < 0)
                         return r;
         }
-        r = make_ticket(password);
-        if (r >= 0) {
-                ConsoleDomainSpec cs = {
-                        .name = domain,
-                        .title = "vdesk template edit",
-                        .disk_path = overlay,
-                        .disk_format = "qcow2",
-                        .iso_path = iso_path,
-                        .network = m->config.network_name,
-                        .memory_mib = t.memory_mib ?: m->config.desktop_memory_mib,
-                        .vcpus = t.vcpus ?: m->config.desktop_vcpus,
-                        .kvm = m->kvm,
-                        .listen = listen,
-                        .password = password,
-                };
-                r = console_domain_up(m, &cs, actor, error);
-                explicit_bzero(password, sizeof password);
-        }
+        r = console_domain_up(m, &(ConsoleDomainSpec) {
+                .name = domain,
+                .title = "vdesk template edit",
+                .disk_path = overlay,
+                .disk_format = "qcow2",
+                .iso_path = iso_path,
+                .memory_mib = t.memory_mib ?: m->config.desktop_memory_mib,
+                .vcpus = t.vcpus ?: m->config.desktop_vcpus,
+                .listen = listen,
+        }, actor, error);
         if (r >= 0) {
                 r = db_exec(m->db, "UPDATE templates SET state = 'editing' WHERE id = ?",
                             (DbValue[]) { DBV_UINT(t.id) }, 1, NULL, NULL, NULL);
