@@ -17,6 +17,7 @@
 
 #include <systemd/sd-bus.h>
 
+#include "bus-api.h"
 #include "bus-error.h"
 #include "bus-util.h"
 #include "conf.h"
@@ -77,8 +78,7 @@ static int ensure_network(sd_bus *bus, const DesktopMeta *meta, sd_bus_error *er
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         int r;
 
-        r = sd_bus_message_new_method_call(bus, &m, "org.vdesk.network1", "/org/vdesk/network1",
-                                           "org.vdesk.network1.Manager", "EnsureNetwork");
+        r = sd_bus_message_new_method_call(bus, &m, NETD, "EnsureNetwork");
         if (r >= 0)
                 r = sd_bus_message_append(m, "s", meta->bridge);
         if (r >= 0)
@@ -140,19 +140,16 @@ int main(int argc, char *argv[]) {
         ipv4_format(meta.address, addr);
         switch (action) {
         case HOOK_PREPARE:
-                r = call(bus, "org.vdesk.images1", "/org/vdesk/images1", "org.vdesk.images1.Manager",
-                         "EnsureDisk", &error, &reply, "sss", meta.name, meta.disk_path, meta.template_path);
+                r = call(bus, IMAGED, "EnsureDisk", &error, &reply, "sss", meta.name, meta.disk_path, meta.template_path);
                 if (r >= 0 && meta.segment)
                         r = ensure_network(bus, &meta, &error);
                 break;
         case HOOK_STARTED:
-                r = call(bus, "org.vdesk.network1", "/org/vdesk/network1", "org.vdesk.network1.Manager",
-                         "AddForward", &error, &reply, "qsqss",
+                r = call(bus, NETD, "AddForward", &error, &reply, "qsqss",
                          meta.rdp_port, addr, meta.guest_port, meta.name, meta.account);
                 break;
         case HOOK_RELEASE:
-                r = call(bus, "org.vdesk.network1", "/org/vdesk/network1", "org.vdesk.network1.Manager",
-                         "RemoveForward", &error, &reply, "qs", meta.rdp_port, addr);
+                r = call(bus, NETD, "RemoveForward", &error, &reply, "qs", meta.rdp_port, addr);
                 /* Already gone (netd restarted and reconciled, or an admin
                  * removed it): the release has nothing left to do. */
                 if (r < 0 && sd_bus_error_has_name(&error, VDESK_ERROR_NO_SUCH_FORWARD))

@@ -32,9 +32,9 @@ AUTHORIZED(list_isos) {
                 return db_bus_error(m->db, r, error);
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(sstt)");
+                r = sd_bus_message_open_container(reply, 'a', ISO_SIGNATURE);
         for (size_t i = 0; r >= 0 && i < n; i++)
-                r = sd_bus_message_append(reply, "(sstt)", isos[i].name, isos[i].format, isos[i].size,
+                r = sd_bus_message_append(reply, ISO_SIGNATURE, isos[i].name, isos[i].format, isos[i].size,
                                           isos[i].created_usec);
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
@@ -80,8 +80,6 @@ AUTHORIZED(unregister_iso) {
 }
 
 /* ---- templates ----------------------------------------------------------- */
-
-#define TEMPLATE_SIGNATURE "(sssutuussss)"
 
 static int append_template(sd_bus_message *reply, const Template *t) {
         return sd_bus_message_append(reply, TEMPLATE_SIGNATURE, t->name, t->state, t->format, t->version, t->size,
@@ -155,9 +153,9 @@ AUTHORIZED(list_template_versions) {
                 return r;
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(ustas)");
+                r = sd_bus_message_open_container(reply, 'a', TEMPLATE_VERSION_SIGNATURE);
         for (size_t i = 0; r >= 0 && i < n; i++) {
-                r = sd_bus_message_open_container(reply, 'r', "ustas");
+                r = sd_bus_message_open_container(reply, 'r', TEMPLATE_VERSION_FIELDS);
                 if (r >= 0)
                         r = sd_bus_message_append(reply, "ust", v[i].version, v[i].path, v[i].created_usec);
                 if (r >= 0)
@@ -275,8 +273,6 @@ AUTHORIZED(delete_template) {
 
 /* ---- networks ------------------------------------------------------------------ */
 
-#define NETWORK_SIGNATURE "(ssssssusussasquuu)"
-
 AUTHORIZED(create_network) {
         NetworkSpec s = {};
         int r;
@@ -304,7 +300,7 @@ static int append_network(sd_bus_message *reply, const Network *n) {
                 ipv4_format(s->local, local);
         if (s->group)
                 ipv4_format(s->group, group);
-        r = sd_bus_message_open_container(reply, 'r', "ssssssusussasquuu");
+        r = sd_bus_message_open_container(reply, 'r', NETWORK_FIELDS);
         if (r >= 0)
                 r = sd_bus_message_append(reply, "ssssssususs", s->name, subnet, gateway, range,
                                           segment_type_to_string(s->segment), n->bridge, s->vlan_id, s->uplink, s->vni,
@@ -415,8 +411,6 @@ AUTHORIZED(prune_template) {
 }
 
 /* ---- desktops ------------------------------------------------------------ */
-
-#define DESKTOP_SIGNATURE "(ssssssqs)"
 
 int append_desktop(sd_bus_message *reply, const Desktop *d) {
         char addr[16];
@@ -708,7 +702,7 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD_WITH_ARGS("ListIsos",
                                 SD_BUS_NO_ARGS,
-                                SD_BUS_RESULT("a(sstt)", isos),
+                                SD_BUS_RESULT("a" ISO_SIGNATURE, isos),
                                 method_list_isos, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("RefreshIsos",
                                 SD_BUS_NO_ARGS,
@@ -736,7 +730,7 @@ static const sd_bus_vtable manager_vtable[] = {
                                 method_get_template, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListTemplateVersions",
                                 SD_BUS_ARGS("s", name),
-                                SD_BUS_RESULT("a(ustas)", versions),
+                                SD_BUS_RESULT("a" TEMPLATE_VERSION_SIGNATURE, versions),
                                 method_list_template_versions, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("CreateTemplate",
                                 SD_BUS_ARGS("s", name, "x", size, "s", format, "s", iso, "u", memory_mib, "u", vcpus,

@@ -4,6 +4,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "bus-api.h"
 #include "conf.h"
 #include "db.h"
 #include "virt.h"
@@ -15,9 +16,6 @@
 
 /* The peers brokerd calls: destination, path and interface, for
  * sd_bus_call_method() and friends. */
-#define IMAGED "org.vdesk.images1", "/org/vdesk/images1", "org.vdesk.images1.Manager"
-#define NETD "org.vdesk.network1", "/org/vdesk/network1", "org.vdesk.network1.Manager"
-#define DIRECTORYD "org.vdesk.directory1", "/org/vdesk/directory1", "org.vdesk.directory1.Manager"
 
 typedef struct OpenRequest OpenRequest;
 typedef struct PendingActor PendingActor;

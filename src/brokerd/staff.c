@@ -84,7 +84,7 @@ static int reply_my_desktops(StaffCall *c, const char *account, const StaffCateg
                 return sd_bus_reply_method_errorf(c->msg, VDESK_ERROR_DATABASE, "Database failure: %s", db_error(m->db));
         r = sd_bus_message_new_method_return(c->msg, &reply);
         if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(ssssssqs)");
+                r = sd_bus_message_open_container(reply, 'a', DESKTOP_SIGNATURE);
         for (size_t i = 0; r >= 0 && i < n; i++)
                 r = append_desktop(reply, &d[i]);
         if (r >= 0)

@@ -67,7 +67,6 @@ typedef struct Console {
         char *vv;               /* a [virt-viewer] file for remote-viewer */
 } Console;
 
-#define CONSOLE_SIGNATURE "(ssqsts)"
 
 void console_done(Console *c);
 int append_console(sd_bus_message *reply, const Console *c);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include "account.h"
+#include "bus-api.h"
 #include "bus-error.h"
 #include "bus-util.h"
 #include "import.h"
@@ -13,8 +14,6 @@
  * without blocking; the method runs once polkitd said yes. */
 
 #define AUTHORIZED(name) POLKIT_METHOD(name, Manager, DIRECTORYD_ACTION_MANAGE)
-
-#define ACCOUNT_SIGNATURE "(sssssxx)"
 
 static int append_account(sd_bus_message *reply, const Account *a) {
         return sd_bus_message_append(reply, ACCOUNT_SIGNATURE, a->id, a->name, a->role, a->email, a->state,

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include "bus-api.h"
 #include "bus-error.h"
 #include "bus-util.h"
 #include "link.h"
@@ -227,14 +228,14 @@ static int method_list_forwards(sd_bus_message *msg, void *userdata, sd_bus_erro
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r < 0)
                 return r;
-        r = sd_bus_message_open_container(reply, 'a', "(qsqs)");
+        r = sd_bus_message_open_container(reply, 'a', FORWARD_SIGNATURE);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
                 char a[16];
 
                 ipv4_format(f[i].address, a);
-                r = sd_bus_message_append(reply, "(qsqs)", f[i].port, a, f[i].guest_port, f[i].desktop);
+                r = sd_bus_message_append(reply, FORWARD_SIGNATURE, f[i].port, a, f[i].guest_port, f[i].desktop);
                 if (r < 0)
                         return r;
         }
@@ -398,7 +399,7 @@ static const sd_bus_vtable manager_vtable[] = {
                                 method_network, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListForwards",
                                 SD_BUS_NO_ARGS,
-                                SD_BUS_RESULT("a(qsqs)", forwards),
+                                SD_BUS_RESULT("a" FORWARD_SIGNATURE, forwards),
                                 method_list_forwards, 0),
         SD_BUS_VTABLE_END
 };

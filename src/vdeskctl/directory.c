@@ -46,8 +46,6 @@ const char help_directory[] =
         "  open-mine [NAME]                 open my desktop, or my category's (created\n"
         "                                   on first use); --rdp-file= as for open\n";
 
-#define ACCOUNT_SIGNATURE "(sssssxx)"
-
 /* One line of standard input, without its line break. */
 static int read_secret(const char *what, char *buf, size_t size) {
         size_t l;
@@ -105,7 +103,7 @@ static int cmd_accounts(char **args) {
                 _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
                 unsigned n = 0;
 
-                r = call(&reply, &e, 0, DIRECTORY, "ListAccounts", "sssuu", strempty(arg.role),
+                r = call(&reply, &e, 0, DIRECTORYD, "ListAccounts", "sssuu", strempty(arg.role),
                          strempty(arg.department), strempty(arg.state), offset, page);
                 if (r < 0)
                         return fail(&e, r);
@@ -131,7 +129,7 @@ static int cmd_account(char **args) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         int r;
 
-        r = call(&reply, &e, 0, DIRECTORY, "GetAccount", "s", args[0]);
+        r = call(&reply, &e, 0, DIRECTORYD, "GetAccount", "s", args[0]);
         if (r < 0)
                 return fail(&e, r);
         r = print_account(reply, false, true);
@@ -142,7 +140,7 @@ static int cmd_create_account(char **args) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         int r;
 
-        r = call(NULL, &e, 0, DIRECTORY, "CreateAccount", "sssss", args[0], args[1], arg.role ?: "staff",
+        r = call(NULL, &e, 0, DIRECTORYD, "CreateAccount", "sssss", args[0], args[1], arg.role ?: "staff",
                  strempty(arg.email), "");
         if (r < 0)
                 return fail(&e, r);
@@ -151,7 +149,7 @@ static int cmd_create_account(char **args) {
 }
 
 static int cmd_delete_account(char **args) {
-        return simple(DIRECTORY, "DeleteAccount", "s", args[0], NULL, "Deleted account");
+        return simple(DIRECTORYD, "DeleteAccount", "s", args[0], NULL, "Deleted account");
 }
 
 static int cmd_reset_password(char **args) {
@@ -160,7 +158,7 @@ static int cmd_reset_password(char **args) {
 
         if (read_secret("new password", password, sizeof password) < 0)
                 return EXIT_FAILURE;
-        r = simple(DIRECTORY, "ResetPassword", "ss", args[0], password, "New password (sessions ended) for");
+        r = simple(DIRECTORYD, "ResetPassword", "ss", args[0], password, "New password (sessions ended) for");
         explicit_bzero(password, sizeof password);
         return r;
 }
@@ -198,10 +196,9 @@ static int cmd_import_staff(char **args) {
                 return EXIT_FAILURE;
         }
 
-        r = sd_bus_match_signal(bus, NULL, "org.vdesk.directory1", "/org/vdesk/directory1",
-                                "org.vdesk.directory1.Manager", "ImportProgress", on_progress, NULL);
+        r = sd_bus_match_signal(bus, NULL, DIRECTORYD, "ImportProgress", on_progress, NULL);
         if (r >= 0)
-                r = sd_bus_message_new_method_call(bus, &m, DIRECTORY, "ImportStaff");
+                r = sd_bus_message_new_method_call(bus, &m, DIRECTORYD, "ImportStaff");
         if (r >= 0)
                 r = sd_bus_message_append_array(m, 'y', data ?: "", size);
         if (r >= 0)
@@ -253,7 +250,7 @@ static int cmd_departments(char **args) {
         uint32_t members, managers;
         int r;
 
-        if (call_list(&reply, DIRECTORY, "ListDepartments", "(ssquu)") < 0)
+        if (call_list(&reply, DIRECTORYD, "ListDepartments", "(ssquu)") < 0)
                 return EXIT_FAILURE;
         printf("%-20s %-24s %-7s %-7s %s\n", "DEPARTMENT", "UNIT", "FOUNDED", "STAFF", "MANAGERS");
         while ((r = sd_bus_message_read(reply, "(ssquu)", &name, &unit, &founded, &members, &managers)) > 0) {
@@ -270,7 +267,7 @@ static int cmd_create_department(char **args) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         int r;
 
-        r = call(NULL, &e, 0, DIRECTORY, "CreateDepartment", "ssq", args[0], strempty(arg.unit), arg.founded);
+        r = call(NULL, &e, 0, DIRECTORYD, "CreateDepartment", "ssq", args[0], strempty(arg.unit), arg.founded);
         if (r < 0)
                 return fail(&e, r);
         printf("Created department %s.\n", args[0]);
@@ -286,7 +283,7 @@ static int cmd_department(char **args) {
         uint32_t members, n_managers;
         int r;
 
-        r = call(&reply, &e, 0, DIRECTORY, "GetDepartment", "s", args[0]);
+        r = call(&reply, &e, 0, DIRECTORYD, "GetDepartment", "s", args[0]);
         if (r < 0)
                 return fail(&e, r);
         r = sd_bus_message_read(reply, "(ssquu)", &name, &unit, &founded, &members, &n_managers);
@@ -303,7 +300,7 @@ static int cmd_department(char **args) {
 }
 
 static int cmd_delete_department(char **args) {
-        return simple(DIRECTORY, "DeleteDepartment", "s", args[0], NULL, "Deleted department");
+        return simple(DIRECTORYD, "DeleteDepartment", "s", args[0], NULL, "Deleted department");
 }
 
 static int cmd_department_staff(char **args) {
@@ -312,7 +309,7 @@ static int cmd_department_staff(char **args) {
         _cleanup_(strv_freep) char **ids = NULL;
         int r;
 
-        r = call(&reply, &e, 0, DIRECTORY, "ListDepartmentStaff", "s", args[0]);
+        r = call(&reply, &e, 0, DIRECTORYD, "ListDepartmentStaff", "s", args[0]);
         if (r < 0)
                 return fail(&e, r);
         r = sd_bus_message_read_strv(reply, &ids);
@@ -323,10 +320,10 @@ static int cmd_department_staff(char **args) {
         return EXIT_SUCCESS;
 }
 
-static int cmd_add_staff(char **args) { return simple(DIRECTORY, "AddDepartmentStaff", "ss", args[0], args[1], "Added staff to"); }
-static int cmd_remove_staff(char **args) { return simple(DIRECTORY, "RemoveDepartmentStaff", "ss", args[0], args[1], "Removed staff from"); }
-static int cmd_add_manager(char **args) { return simple(DIRECTORY, "AddDepartmentManager", "ss", args[0], args[1], "Added a manager to"); }
-static int cmd_remove_manager(char **args) { return simple(DIRECTORY, "RemoveDepartmentManager", "ss", args[0], args[1], "Removed a manager from"); }
+static int cmd_add_staff(char **args) { return simple(DIRECTORYD, "AddDepartmentStaff", "ss", args[0], args[1], "Added staff to"); }
+static int cmd_remove_staff(char **args) { return simple(DIRECTORYD, "RemoveDepartmentStaff", "ss", args[0], args[1], "Removed staff from"); }
+static int cmd_add_manager(char **args) { return simple(DIRECTORYD, "AddDepartmentManager", "ss", args[0], args[1], "Added a manager to"); }
+static int cmd_remove_manager(char **args) { return simple(DIRECTORYD, "RemoveDepartmentManager", "ss", args[0], args[1], "Removed a manager from"); }
 
 /* ---- categories ---------------------------------------------------------- */
 
@@ -335,7 +332,7 @@ static int cmd_categories(char **args) {
         const char *name, *template, *network;
         int p, d, c, u, r;
 
-        if (call_list(&reply, DIRECTORY, "ListCategories", "(sssbbbb)") < 0)
+        if (call_list(&reply, DIRECTORYD, "ListCategories", "(sssbbbb)") < 0)
                 return EXIT_FAILURE;
         printf("%-20s %-16s %-16s %s\n", "CATEGORY", "TEMPLATE", "NETWORK", "REDIRECT");
         while ((r = sd_bus_message_read(reply, "(sssbbbb)", &name, &template, &network, &p, &d, &c, &u)) > 0)
@@ -378,7 +375,7 @@ static int category_change(const char *method, char **args) {
 
         if (parse_redirect(p) < 0)
                 return EXIT_FAILURE;
-        r = call(NULL, &e, 0, DIRECTORY, method, "sssbbbb", args[0], args[1], strempty(arg.network),
+        r = call(NULL, &e, 0, DIRECTORYD, method, "sssbbbb", args[0], args[1], strempty(arg.network),
                  p[0], p[1], p[2], p[3]);
         if (r < 0)
                 return fail(&e, r);
@@ -388,9 +385,9 @@ static int category_change(const char *method, char **args) {
 
 static int cmd_create_category(char **args) { return category_change("CreateCategory", args); }
 static int cmd_update_category(char **args) { return category_change("UpdateCategory", args); }
-static int cmd_delete_category(char **args) { return simple(DIRECTORY, "DeleteCategory", "s", args[0], NULL, "Deleted category"); }
-static int cmd_link_category(char **args) { return simple(DIRECTORY, "LinkCategoryDepartment", "ss", args[0], args[1], "Linked a department to"); }
-static int cmd_unlink_category(char **args) { return simple(DIRECTORY, "UnlinkCategoryDepartment", "ss", args[0], args[1], "Unlinked a department from"); }
+static int cmd_delete_category(char **args) { return simple(DIRECTORYD, "DeleteCategory", "s", args[0], NULL, "Deleted category"); }
+static int cmd_link_category(char **args) { return simple(DIRECTORYD, "LinkCategoryDepartment", "ss", args[0], args[1], "Linked a department to"); }
+static int cmd_unlink_category(char **args) { return simple(DIRECTORYD, "UnlinkCategoryDepartment", "ss", args[0], args[1], "Unlinked a department from"); }
 
 const Verb directory_verbs[] = {
         { "accounts",          0, 0, cmd_accounts },
@@ -427,7 +424,7 @@ static int cmd_activate(char **args) {
         if (read_secret("activation code", code, sizeof code) < 0 ||
             read_secret("new password", password, sizeof password) < 0)
                 return EXIT_FAILURE;
-        r = call(NULL, &e, 0, DIRECTORY, "Activate", "sss", args[0], code, password);
+        r = call(NULL, &e, 0, DIRECTORYD, "Activate", "sss", args[0], code, password);
         explicit_bzero(code, sizeof code);
         explicit_bzero(password, sizeof password);
         if (r < 0)
@@ -446,7 +443,7 @@ static int cmd_sign_in(char **args) {
 
         if (read_secret("password", password, sizeof password) < 0)
                 return EXIT_FAILURE;
-        r = call(&reply, &e, 0, DIRECTORY, "SignIn", "ss", args[0], password);
+        r = call(&reply, &e, 0, DIRECTORYD, "SignIn", "ss", args[0], password);
         explicit_bzero(password, sizeof password);
         if (r < 0)
                 return fail(&e, r);
@@ -465,7 +462,7 @@ static int cmd_sign_out(char **args) {
         if (!t)
                 return EXIT_FAILURE;
         /* Not "DONE A.": A is the token. */
-        r = simple(DIRECTORY, "SignOut", "s", t, NULL, NULL);
+        r = simple(DIRECTORYD, "SignOut", "s", t, NULL, NULL);
         if (r == EXIT_SUCCESS)
                 printf("Signed out.\n");
         return r;
@@ -479,7 +476,7 @@ static int cmd_whoami(char **args) {
 
         if (!t)
                 return EXIT_FAILURE;
-        r = call(&reply, &e, 0, DIRECTORY, "WhoAmI", "s", t);
+        r = call(&reply, &e, 0, DIRECTORYD, "WhoAmI", "s", t);
         if (r < 0)
                 return fail(&e, r);
         r = print_account(reply, false, true);
@@ -495,7 +492,7 @@ static int cmd_my_desktops(char **args) {
 
         if (!t)
                 return EXIT_FAILURE;
-        r = call(&reply, &e, 0, BROKER, "ListMyDesktops", "s", t);
+        r = call(&reply, &e, 0, BROKERD, "ListMyDesktops", "s", t);
         if (r < 0)
                 return fail(&e, r);
         r = sd_bus_message_enter_container(reply, 'a', DESKTOP_SIGNATURE);
@@ -521,7 +518,7 @@ static int cmd_open_mine(char **args) {
 
         if (!t)
                 return EXIT_FAILURE;
-        r = call(&reply, &e, open_timeout_usec(), BROKER, "OpenMyDesktop", "ss", t, args[0] ?: "");
+        r = call(&reply, &e, open_timeout_usec(), BROKERD, "OpenMyDesktop", "ss", t, args[0] ?: "");
         if (r < 0)
                 return fail(&e, r);
         r = sd_bus_message_read(reply, "ssqss", &desktop, &host, &port, &rdp, &command);

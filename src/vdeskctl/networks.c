@@ -26,8 +26,6 @@ const char help_networks[] =
         "  assign-network NETWORK CATEGORY  new desktops of the category join the network\n"
         "  reclaim-network NETWORK CATEGORY they join the host's desktop network again\n\n";
 
-#define NETWORK_SIGNATURE "(ssssssusussasquuu)"
-
 typedef struct NetworkRow {
         const char *name, *subnet, *gateway, *range, *segment, *bridge, *uplink, *local, *group;
         uint32_t vlan, vni, mtu, allocated, size;
@@ -43,7 +41,7 @@ static void network_row_done(NetworkRow *n) {
 static int read_network(sd_bus_message *m, NetworkRow *n) {
         int r;
 
-        r = sd_bus_message_enter_container(m, 'r', "ssssssusussasquuu");
+        r = sd_bus_message_enter_container(m, 'r', NETWORK_FIELDS);
         if (r <= 0)
                 return r;
         r = sd_bus_message_read(m, "ssssssususs", &n->name, &n->subnet, &n->gateway, &n->range, &n->segment,
@@ -72,7 +70,7 @@ static int cmd_networks(char **args) {
         unsigned k = 0;
         int r;
 
-        if (call_list(&reply, BROKER, "ListNetworks", NETWORK_SIGNATURE) < 0)
+        if (call_list(&reply, BROKERD, "ListNetworks", NETWORK_SIGNATURE) < 0)
                 return EXIT_FAILURE;
         printf("%-16s %-18s %-15s %-20s %-14s %s\n", "NETWORK", "SUBNET", "GATEWAY", "SEGMENT", "BRIDGE", "ADDRESSES");
         for (;;) {
@@ -99,7 +97,7 @@ static int cmd_network(char **args) {
         char seg[64];
         int r;
 
-        r = call(&reply, &e, 0, BROKER, "GetNetwork", "s", args[0]);
+        r = call(&reply, &e, 0, BROKERD, "GetNetwork", "s", args[0]);
         if (r < 0)
                 return fail(&e, r);
         r = read_network(reply, &n);
@@ -149,7 +147,7 @@ static int cmd_create_network(char **args) {
                         return fail(NULL, -ENOMEM);
                 p = *c ? c + 1 : c;
         }
-        r = sd_bus_message_new_method_call(bus, &m, BROKER, "CreateNetwork");
+        r = sd_bus_message_new_method_call(bus, &m, BROKERD, "CreateNetwork");
         if (r >= 0)
                 r = sd_bus_message_append(m, "ssssssusus", args[0], args[1], args[2], first, dash + 1, segment,
                                           arg.vlan, strempty(arg.uplink), arg.vni, strempty(arg.local));
@@ -165,14 +163,14 @@ static int cmd_create_network(char **args) {
         return EXIT_SUCCESS;
 }
 
-static int cmd_delete_network(char **args) { return simple(BROKER, "DeleteNetwork", "s", args[0], NULL, "Deleted network"); }
+static int cmd_delete_network(char **args) { return simple(BROKERD, "DeleteNetwork", "s", args[0], NULL, "Deleted network"); }
 
 /* AssignNetwork or ReclaimNetwork NETWORK CATEGORY */
 static int category_network(char **args, bool assign) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         int r;
 
-        r = call(NULL, &e, 0, BROKER, assign ? "AssignNetwork" : "ReclaimNetwork", "ss", args[0], args[1]);
+        r = call(NULL, &e, 0, BROKERD, assign ? "AssignNetwork" : "ReclaimNetwork", "ss", args[0], args[1]);
         if (r < 0)
                 return fail(&e, r);
         printf("New desktops of category %s %s network %s.\n", args[1], assign ? "join" : "no longer join", args[0]);

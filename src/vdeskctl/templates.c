@@ -41,10 +41,6 @@ const char help_templates[] =
         "  --vv-file=PATH   also write the console as a .vv file for remote-viewer\n"
         "                   (mode 0600: it holds the ticket; - for standard output)\n\n";
 
-#define ISO_SIGNATURE      "(sstt)"
-#define TEMPLATE_SIGNATURE "(sssutuussss)"
-#define CONSOLE_SIGNATURE  "(ssqsts)"
-
 /* "20G", "512M", "1073741824": bytes, binary multiples. Whether the size
  * suits a template is the broker's to say. */
 static int parse_size(const char *s, int64_t *ret) {
@@ -95,7 +91,7 @@ static int cmd_isos(char **args) {
         unsigned n = 0;
         int r;
 
-        if (call_list(&reply, BROKER, "ListIsos", ISO_SIGNATURE) < 0)
+        if (call_list(&reply, BROKERD, "ListIsos", ISO_SIGNATURE) < 0)
                 return EXIT_FAILURE;
         printf("%-32s %-8s %10s  %s\n", "ISO", "FORMAT", "SIZE", "CATALOGUED");
         while ((r = sd_bus_message_read(reply, ISO_SIGNATURE, &name, &format, &size, &created)) > 0) {
@@ -115,7 +111,7 @@ static int cmd_refresh_isos(char **args) {
         uint32_t added, removed;
         int r;
 
-        r = call(&reply, &e, 0, BROKER, "RefreshIsos", NULL);
+        r = call(&reply, &e, 0, BROKERD, "RefreshIsos", NULL);
         if (r >= 0)
                 r = sd_bus_message_read(reply, "uu", &added, &removed);
         if (r < 0)
@@ -124,12 +120,12 @@ static int cmd_refresh_isos(char **args) {
         return EXIT_SUCCESS;
 }
 
-static int cmd_register_iso(char **args) { return simple(BROKER, "RegisterIso", "s", args[0], NULL, "Registered ISO"); }
+static int cmd_register_iso(char **args) { return simple(BROKERD, "RegisterIso", "s", args[0], NULL, "Registered ISO"); }
 static int cmd_unregister_iso(char **args) {
-        return simple(BROKER, "UnregisterIso", "s", args[0], NULL, "Unregistered ISO");
+        return simple(BROKERD, "UnregisterIso", "s", args[0], NULL, "Unregistered ISO");
 }
 static int cmd_register_template(char **args) {
-        return simple(BROKER, "RegisterTemplate", "ss", args[0], args[1], "Registered template");
+        return simple(BROKERD, "RegisterTemplate", "ss", args[0], args[1], "Registered template");
 }
 
 typedef struct TemplateRow {
@@ -149,7 +145,7 @@ static int cmd_templates(char **args) {
         unsigned n = 0;
         int r;
 
-        if (call_list(&reply, BROKER, "ListTemplates", TEMPLATE_SIGNATURE) < 0)
+        if (call_list(&reply, BROKERD, "ListTemplates", TEMPLATE_SIGNATURE) < 0)
                 return EXIT_FAILURE;
         printf("%-20s %-10s %-6s %7s %10s %6s %5s  %s\n", "TEMPLATE", "STATE", "FORMAT", "VERSION", "SIZE", "MEMORY",
                "VCPUS", "OS");
@@ -171,9 +167,9 @@ static int cmd_template(char **args) {
         char sz[32];
         int r;
 
-        r = call(&reply, &e, 0, BROKER, "GetTemplate", "s", args[0]);
+        r = call(&reply, &e, 0, BROKERD, "GetTemplate", "s", args[0]);
         if (r >= 0)
-                r = call(&versions, &e, 0, BROKER, "ListTemplateVersions", "s", args[0]);
+                r = call(&versions, &e, 0, BROKERD, "ListTemplateVersions", "s", args[0]);
         if (r < 0)
                 return fail(&e, r);
         r = read_template(reply, &t);
@@ -185,11 +181,11 @@ static int cmd_template(char **args) {
                t.name, t.state, t.format, sz, t.memory_mib, t.vcpus, t.os_type, t.description,
                isempty(t.iso) ? "-" : t.iso);
 
-        r = sd_bus_message_enter_container(versions, 'a', "(ustas)");
+        r = sd_bus_message_enter_container(versions, 'a', TEMPLATE_VERSION_SIGNATURE);
         if (r < 0)
                 return fail(NULL, r);
         printf("\n%-7s %-20s %s\n", "VERSION", "COMMITTED", "FILE, DESKTOPS");
-        while ((r = sd_bus_message_enter_container(versions, 'r', "ustas")) > 0) {
+        while ((r = sd_bus_message_enter_container(versions, 'r', TEMPLATE_VERSION_FIELDS)) > 0) {
                 const char *path, *desktop;
                 uint32_t version;
                 uint64_t created;
@@ -252,7 +248,7 @@ static int cmd_create_template(char **args) {
                 fprintf(stderr, "vdeskctl: size '%s' is not a number of bytes with K, M, G or T\n", args[1]);
                 return EXIT_FAILURE;
         }
-        r = call(&reply, &e, 0, BROKER, "CreateTemplate", "sxssuuss", args[0], size, arg.format ?: "qcow2",
+        r = call(&reply, &e, 0, BROKERD, "CreateTemplate", "sxssuuss", args[0], size, arg.format ?: "qcow2",
                  args[2], arg.memory_mib ?: c.desktop_memory_mib, arg.vcpus ?: c.desktop_vcpus, arg.description ?: "", arg.os_type ?: "");
         if (r < 0)
                 return fail(&e, r);
@@ -266,9 +262,9 @@ static int open_console(const char *template, const char *iso) {
         int r;
 
         if (iso)
-                r = call(&reply, &e, 0, BROKER, "EditTemplate", "ss", template, iso);
+                r = call(&reply, &e, 0, BROKERD, "EditTemplate", "ss", template, iso);
         else
-                r = call(&reply, &e, 0, BROKER, "TemplateConsole", "s", template);
+                r = call(&reply, &e, 0, BROKERD, "TemplateConsole", "s", template);
         if (r < 0)
                 return fail(&e, r);
         return print_console(template, reply);
@@ -278,13 +274,13 @@ static int cmd_console(char **args) { return open_console(args[0], NULL); }
 static int cmd_edit_template(char **args) { return open_console(args[0], args[1] ?: ""); }
 
 static int cmd_finish_template(char **args) {
-        return simple(BROKER, "FinishTemplate", "sb", args[0], NULL, "Installed template");
+        return simple(BROKERD, "FinishTemplate", "sb", args[0], NULL, "Installed template");
 }
 static int cmd_discard_edit(char **args) {
-        return simple(BROKER, "DiscardTemplateEdit", "sb", args[0], NULL, "Discarded the edit of template");
+        return simple(BROKERD, "DiscardTemplateEdit", "sb", args[0], NULL, "Discarded the edit of template");
 }
 static int cmd_delete_template(char **args) {
-        return simple(BROKER, "DeleteTemplate", "s", args[0], NULL, "Deleted template");
+        return simple(BROKERD, "DeleteTemplate", "s", args[0], NULL, "Deleted template");
 }
 
 static int cmd_commit_template(char **args) {
@@ -294,7 +290,7 @@ static int cmd_commit_template(char **args) {
         int r;
 
         /* the edit is flattened into a new file before the reply comes */
-        r = call(&reply, &e, TEMPLATE_COMMIT_WAIT_USEC, BROKER, "CommitTemplate", "sb", args[0], arg.force);
+        r = call(&reply, &e, TEMPLATE_COMMIT_WAIT_USEC, BROKERD, "CommitTemplate", "sb", args[0], arg.force);
         if (r >= 0)
                 r = sd_bus_message_read(reply, "u", &version);
         if (r < 0)
@@ -311,7 +307,7 @@ static int cmd_prune_template(char **args) {
         size_t size, n;
         int r;
 
-        r = call(&reply, &e, 0, BROKER, "PruneTemplate", "s", args[0]);
+        r = call(&reply, &e, 0, BROKERD, "PruneTemplate", "s", args[0]);
         if (r >= 0)
                 r = sd_bus_message_read_array(reply, 'u', (const void **) &v, &size);
         if (r < 0)
@@ -334,7 +330,7 @@ static int cmd_reissue(char **args) {
         uint32_t version;
         int r;
 
-        r = call(&reply, &e, 0, BROKER, "ReissueDesktop", "s", args[0]);
+        r = call(&reply, &e, 0, BROKERD, "ReissueDesktop", "s", args[0]);
         if (r >= 0)
                 r = sd_bus_message_read(reply, "u", &version);
         if (r < 0)

@@ -140,7 +140,7 @@ static int cmd_desktops(char **args) {
         unsigned n = 0;
         int r;
 
-        if (call_list(&reply, BROKER, "ListDesktops", DESKTOP_SIGNATURE) < 0)
+        if (call_list(&reply, BROKERD, "ListDesktops", DESKTOP_SIGNATURE) < 0)
                 return EXIT_FAILURE;
         print_desktop_header();
         while ((r = read_desktop(reply, &d)) > 0) {
@@ -156,7 +156,7 @@ static int cmd_show(char **args) {
         Row d;
         int r;
 
-        r = call(&reply, &e, 0, BROKER, "GetDesktop", "s", args[0]);
+        r = call(&reply, &e, 0, BROKERD, "GetDesktop", "s", args[0]);
         if (r < 0)
                 return fail(&e, r);
         r = read_desktop(reply, &d);
@@ -173,7 +173,7 @@ static int cmd_create(char **args) {
         Row d;
         int r;
 
-        r = call(&reply, &e, 0, BROKER, "CreateDesktop", "sss", args[0], args[1], args[2]);
+        r = call(&reply, &e, 0, BROKERD, "CreateDesktop", "sss", args[0], args[1], args[2]);
         if (r < 0)
                 return fail(&e, r);
         r = read_desktop(reply, &d);
@@ -201,9 +201,9 @@ int simple(const char *dest, const char *path, const char *iface, const char *me
         return EXIT_SUCCESS;
 }
 
-static int cmd_start(char **args) { return simple(BROKER, "StartDesktop", "s", args[0], NULL, "Started"); }
-static int cmd_stop(char **args) { return simple(BROKER, "StopDesktop", "sb", args[0], NULL, "Stopped"); }
-static int cmd_delete(char **args) { return simple(BROKER, "DeleteDesktop", "s", args[0], NULL, "Deleted"); }
+static int cmd_start(char **args) { return simple(BROKERD, "StartDesktop", "s", args[0], NULL, "Started"); }
+static int cmd_stop(char **args) { return simple(BROKERD, "StopDesktop", "sb", args[0], NULL, "Stopped"); }
+static int cmd_delete(char **args) { return simple(BROKERD, "DeleteDesktop", "s", args[0], NULL, "Deleted"); }
 
 /* OpenDesktop and OpenMyDesktop wait up to OpenTimeoutSec for the guest;
  * wait longer. */
@@ -251,7 +251,7 @@ static int cmd_open(char **args) {
         uint16_t port;
         int r;
 
-        r = call(&reply, &e, open_timeout_usec(), BROKER, "OpenDesktop", "s", args[0]);
+        r = call(&reply, &e, open_timeout_usec(), BROKERD, "OpenDesktop", "s", args[0]);
         if (r < 0)
                 return fail(&e, r);
         r = sd_bus_message_read(reply, "sqss", &host, &port, &rdp, &command);
@@ -266,10 +266,10 @@ static int cmd_forwards(char **args) {
         uint16_t port, gport;
         int r;
 
-        if (call_list(&reply, NETD, "ListForwards", "(qsqs)") < 0)
+        if (call_list(&reply, NETD, "ListForwards", FORWARD_SIGNATURE) < 0)
                 return EXIT_FAILURE;
         printf("%-6s %-21s %s\n", "PORT", "GUEST", "DESKTOP");
-        while ((r = sd_bus_message_read(reply, "(qsqs)", &port, &address, &gport, &desktop)) > 0) {
+        while ((r = sd_bus_message_read(reply, FORWARD_SIGNATURE, &port, &address, &gport, &desktop)) > 0) {
                 char guest[32];
 
                 snprintf(guest, sizeof guest, "%s:%u", address, gport);

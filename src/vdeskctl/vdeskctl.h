@@ -6,12 +6,9 @@
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
 
+#include "bus-api.h"
 #include "macro.h"
 
-#define BROKER    "org.vdesk.broker1", "/org/vdesk/broker1", "org.vdesk.broker1.Manager"
-#define NETD      "org.vdesk.network1", "/org/vdesk/network1", "org.vdesk.network1.Manager"
-#define DIRECTORY "org.vdesk.directory1", "/org/vdesk/directory1", "org.vdesk.directory1.Manager"
-#define DESKTOP_SIGNATURE "(ssssssqs)"
 
 /* A command: its name, how many arguments it takes, what runs it. */
 typedef struct Verb {

@@ -15,9 +15,9 @@
 #include <mysql.h>
 
 #include "bench.h"
+#include "bus-api.h"
 #include "macro.h"
 
-#define DIRECTORY "org.vdesk.directory1", "/org/vdesk/directory1", "org.vdesk.directory1.Manager"
 #define PAGE 100
 #define ROUNDS 3
 #define SIGNINS 30
@@ -33,7 +33,7 @@ static void create_singles(unsigned n) {
                 int r;
 
                 snprintf(id, sizeof id, "c%05u", i);
-                r = sd_bus_call_method(bus, DIRECTORY, "CreateAccount", &e, NULL, "sssss", id, "Single Account",
+                r = sd_bus_call_method(bus, DIRECTORYD, "CreateAccount", &e, NULL, "sssss", id, "Single Account",
                                        "staff", "", "");
                 if (r < 0)
                         die_bus("CreateAccount", r, &e);
@@ -55,7 +55,7 @@ static double import_once(unsigned round, unsigned n) {
         for (unsigned i = 0; i < n; i++)
                 len += (size_t) sprintf(csv + len, "i%u-%05u,\"Imported, Number %u\",i%u-%05u@example.org,bench%u\r\n",
                                         round, i, i, round, i, round);
-        r = sd_bus_message_new_method_call(bus, &m, DIRECTORY, "ImportStaff");
+        r = sd_bus_message_new_method_call(bus, &m, DIRECTORYD, "ImportStaff");
         if (r >= 0)
                 r = sd_bus_message_append_array(m, 'y', csv, len);
         if (r >= 0)
@@ -84,7 +84,7 @@ static void list_pages(const char *department, unsigned n, const char *key) {
                         unsigned long long t0 = now_usec();
                         int r;
 
-                        r = sd_bus_call_method(bus, DIRECTORY, "ListAccounts", &e, &reply, "sssuu", "", department, "",
+                        r = sd_bus_call_method(bus, DIRECTORYD, "ListAccounts", &e, &reply, "sssuu", "", department, "",
                                                off, PAGE);
                         if (r < 0)
                                 die_bus("ListAccounts", r, &e);
@@ -144,7 +144,7 @@ static void sign_ins(unsigned cost) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
         int r;
 
-        r = sd_bus_call_method(bus, DIRECTORY, "CreateAccount", &e, NULL, "sssss", "signer", "Signer", "staff", "", pw);
+        r = sd_bus_call_method(bus, DIRECTORYD, "CreateAccount", &e, NULL, "sssss", "signer", "Signer", "staff", "", pw);
         if (r < 0)
                 die_bus("CreateAccount signer", r, &e);
         for (unsigned i = 0; i < SIGNINS; i++) {
@@ -157,12 +157,12 @@ static void sign_ins(unsigned cost) {
 
                 /* interleaved: the service's sign-in, then the hash alone */
                 t0 = now_usec();
-                r = sd_bus_call_method(bus, DIRECTORY, "SignIn", &e, &reply, "ss", "signer", pw);
+                r = sd_bus_call_method(bus, DIRECTORYD, "SignIn", &e, &reply, "ss", "signer", pw);
                 if (r < 0)
                         die_bus("SignIn", r, &e);
                 svc[i] = ms(t0, now_usec());
                 if (sd_bus_message_read(reply, "sx", &token, &expires) >= 0)
-                        (void) sd_bus_call_method(bus, DIRECTORY, "SignOut", NULL, NULL, "s", token);
+                        (void) sd_bus_call_method(bus, DIRECTORYD, "SignOut", NULL, NULL, "s", token);
                 sd_bus_message_unref(reply);
 
                 t0 = now_usec();
@@ -194,7 +194,7 @@ int main(int argc, char *argv[]) {
                 char dep[16];
 
                 snprintf(dep, sizeof dep, "bench%u", round);
-                r = sd_bus_call_method(bus, DIRECTORY, "CreateDepartment", &e, NULL, "ssq", dep, "Bench", 2026);
+                r = sd_bus_call_method(bus, DIRECTORYD, "CreateDepartment", &e, NULL, "ssq", dep, "Bench", 2026);
                 if (r < 0)
                         die_bus("CreateDepartment", r, &e);
         }

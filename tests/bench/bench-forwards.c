@@ -20,11 +20,10 @@
 #include <systemd/sd-bus.h>
 
 #include "bench.h"
+#include "bus-api.h"
 #include "macro.h"
 #include "process.h"
 #include "util.h"
-
-#define NETD "org.vdesk.network1", "/org/vdesk/network1", "org.vdesk.network1.Manager"
 
 static sd_bus *bus;
 

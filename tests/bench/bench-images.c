@@ -13,9 +13,8 @@
 #include <systemd/sd-bus.h>
 
 #include "bench.h"
+#include "bus-api.h"
 #include "macro.h"
-
-#define IMAGED "org.vdesk.images1", "/org/vdesk/images1", "org.vdesk.images1.Manager"
 
 int main(int argc, char *argv[]) {
         sd_bus *bus = NULL;

@@ -18,6 +18,7 @@
  *        caller), p50/p99 and totals. */
 
 #include "bench.h"
+#include "bus-api.h"
 #include "conf.h"
 #include "db.h"
 #include "desktop.h"
@@ -170,8 +171,6 @@ static int bench_alloc(const char *socket, const char *sql_dir, unsigned n) {
         free(taken);
         return 0;
 }
-
-#define NETD "org.vdesk.network1", "/org/vdesk/network1", "org.vdesk.network1.Manager"
 
 static void segment_call(sd_bus *bus, const char *method, unsigned i) {
         sd_bus_error e = SD_BUS_ERROR_NULL;

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* vdesk's services as their callers (the other services, the hook, vdeskctl,
+ * the benchmarks) address them, and the records their replies carry: one
+ * definition for every side, so that a caller cannot read a reply another
+ * way than the service writes it. dbus/ publishes the same. */
+
+/* destination, object, interface: for sd_bus_call_method() and friends */
+#define BROKERD    "org.vdesk.broker1", "/org/vdesk/broker1", "org.vdesk.broker1.Manager"
+#define DIRECTORYD "org.vdesk.directory1", "/org/vdesk/directory1", "org.vdesk.directory1.Manager"
+#define IMAGED     "org.vdesk.images1", "/org/vdesk/images1", "org.vdesk.images1.Manager"
+#define NETD       "org.vdesk.network1", "/org/vdesk/network1", "org.vdesk.network1.Manager"
+
+/* a desktop: name, uuid, account, template, address, MAC, RDP port, state */
+#define DESKTOP_SIGNATURE  "(ssssssqs)"
+/* an RDP forward: host port, guest address, guest port, desktop */
+#define FORWARD_SIGNATURE  "(qsqs)"
+/* an account: id, name, role, e-mail, state, created, updated (µs) */
+#define ACCOUNT_SIGNATURE  "(sssssxx)"
+/* an ISO: name, format, size, catalogued (µs) */
+#define ISO_SIGNATURE      "(sstt)"
+/* a template: name, state, format, newest version, size, memory MiB, vCPUs,
+ * OS type, description, ISO, newest version's file */
+#define TEMPLATE_SIGNATURE "(sssutuussss)"
+/* a template version: version, file, committed (µs), its desktops */
+#define TEMPLATE_VERSION_FIELDS    "ustas"
+#define TEMPLATE_VERSION_SIGNATURE "(" TEMPLATE_VERSION_FIELDS ")"
+/* a console: spice:// URI, host, port, ticket, valid until (µs), .vv file */
+#define CONSOLE_SIGNATURE  "(ssqsts)"
+/* a department network: name, subnet, gateway, range, segment, bridge, VLAN,
+ * uplink, VNI, local, group, peers, port, MTU, addresses taken, in all */
+#define NETWORK_FIELDS     "ssssssusussasquuu"
+#define NETWORK_SIGNATURE  "(" NETWORK_FIELDS ")"
