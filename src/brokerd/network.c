@@ -152,6 +152,11 @@ int network_libvirt_ensure(Manager *m, const Network *n, char **ret_error) {
         char name[80], gw[16];
         int r;
 
+        /* served here already (the common case, each desktop made): nothing
+         * to read or build */
+        desktop_libvirt_network(m, n->spec.name, name);
+        if (virt_network_is_active(m->virt, name) > 0)
+                return 0;
         /* every desktop of the network, wherever it runs: each host's DHCP
          * answers the same */
         r = db_exec(m->db, "SELECT mac, address FROM desktops WHERE network_id = ? ORDER BY address",
@@ -160,7 +165,6 @@ int network_libvirt_ensure(Manager *m, const Network *n, char **ret_error) {
                 free(hosts.items);
                 return r;
         }
-        desktop_libvirt_network(m, n->spec.name, name);
         ipv4_format(n->spec.gateway, gw);
         r = network_xml_build(&(LibvirtNetwork) {
                 .name = name, .bridge = n->bridge, .gateway = gw, .prefix = n->spec.prefix, .mtu = n->spec.mtu,

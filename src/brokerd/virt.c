@@ -553,6 +553,20 @@ int virt_network_ensure(Virt *v, const char *name, const char *xml, char **ret_e
         return r < 0 ? r : changed;
 }
 
+int virt_network_is_active(Virt *v, const char *name) {
+        virNetworkPtr n;
+        int r;
+
+        if (!v->conn)
+                return -ENOTCONN;
+        n = virNetworkLookupByName(v->conn, name);
+        if (!n)
+                return -ENOENT;
+        r = virNetworkIsActive(n);
+        virNetworkFree(n);
+        return r < 0 ? -EIO : r;
+}
+
 int virt_network_remove(Virt *v, const char *name, char **ret_error) {
         virNetworkPtr n;
         int r = 0;

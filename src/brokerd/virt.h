@@ -59,6 +59,9 @@ int virt_domain_update_device(Virt *v, const char *name, const char *device_xml,
 /* Defines the network if absent, starts it if inactive, marks it
  * autostart. Returns 1 if it did anything. */
 int virt_network_ensure(Virt *v, const char *name, const char *xml, char **ret_error);
+/* 1 if the network runs, 0 if it is defined but stopped, -ENOENT if there
+ * is none. */
+int virt_network_is_active(Virt *v, const char *name);
 /* Stops and undefines the network; -ENOENT if there is none. */
 int virt_network_remove(Virt *v, const char *name, char **ret_error);
 

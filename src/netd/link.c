@@ -384,7 +384,12 @@ int link_segment_ensure(const char *bridge, const NetworkSpec *s, sd_bus_error *
         else
                 l.index = 0;
 
-        r = link_put(s, &p, l.index);
+        /* a link as it should be (each start of one of the network's
+         * desktops asks again) is left untouched: no write, no link event */
+        if (l.index && l.master == p.bridge && l.up && l.mtu == s->mtu)
+                r = 0;
+        else
+                r = link_put(s, &p, l.index);
         if (r >= 0 && !l.index) {
                 created = true;
                 r = link_get(p.name, &l);

@@ -160,6 +160,10 @@ links() { ip -n $H1 -d -j link show | jq -c '[.[] | {n: .ifname, k: .linkinfo.in
 before=$(links)
 check "EnsureNetwork sales again: adopted as it is" ensure 1 vdbr1 sales 30 $SALES
 check "... nothing changed" test "$before" = "$(links)"
+ip -n $H1 link set "$(seg 1 $SALES)" nomaster down
+check "EnsureNetwork sales after its link left the bridge and went down: adopted again" ensure 1 vdbr1 sales 30 $SALES
+check "... enslaved and up again" \
+        test "$(ip -n $H1 -j link show "$(seg 1 $SALES)" | jq -r '.[0] | "\(.master) \(.flags | index("UP") != null)"')" = "vdbr1 true"
 if [ "$SEGMENT" = vlan ]; then
         ip -n $H1 link add link vds-w1 name vds-w1.50 type vlan id 51
         what="has another VLAN id" zero="Invalid vlan: 0 is not within 1-4094"
@@ -191,6 +195,6 @@ check "... and its subnet left the masquerade set" \
 check "sales no longer reaches across" not reach 1S 10.30.0.12
 check "RemoveNetwork sales again: no error" remove 1 vdbr1 sales 30 $SALES
 check "the journal entries name the networks" \
-        bash -c "grep -c 'Network sales set up on this host: vdbr1 with $(seg 1 $SALES), 10.30.0.0/24' '$T/netd1.log' | grep -qx 2 && grep -q 'Network sales taken down on this host' '$T/netd1.log'"
+        bash -c "grep -c 'Network sales set up on this host: vdbr1 with $(seg 1 $SALES), 10.30.0.0/24' '$T/netd1.log' | grep -qx 3 && grep -q 'Network sales taken down on this host' '$T/netd1.log'"
 
 finish
