@@ -221,7 +221,7 @@ int network_insert(Db *db, const NetworkSpec *s, uint32_t *ret_id) {
         /* the address pool, one row an address, in one statement */
         if (r >= 0)
                 r = db_exec(db,
-                            "SET STATEMENT max_recursive_iterations = 65536 FOR "
+                            "SET STATEMENT max_recursive_iterations = " STRINGIFY(NETWORK_MAX_RANGE) " FOR "
                             "INSERT INTO network_free_addresses (network_id, address) "
                             "WITH RECURSIVE pool (a) AS (SELECT ? UNION ALL SELECT a + 1 FROM pool WHERE a < ?) "
                             "SELECT ?, a FROM pool",

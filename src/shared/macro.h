@@ -20,6 +20,8 @@
 #define _pure_ __attribute__((pure))
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
 
 /* n zeroed objects of type t (at least one, so that NULL means no memory). */
 #define new0(t, n) ((t *) calloc((n) ?: 1, sizeof(t)))

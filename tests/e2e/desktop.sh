@@ -95,7 +95,7 @@ check "netd's reconcile restores the running desktop's forward" \
         wait_until 10 bash -c "nft -j list map inet vdesk rdp4 | jq -e '[.nftables[] | select(.map) | .map.elem[]?] | length == 1' >/dev/null"
 line=$(tcp_line $C 10.77.0.1 "$port")
 check "  ... and the client reaches the guest again ($line)" test "$line" = "VDESK-TEST-GUEST ip=$addr"
-check "  ... journaled" test -n "$(journal_json MESSAGE_ID="$(sed -n 's/^#define MID_FORWARDS_RECONCILED *"\(.*\)"/\1/p' "$VDESK_SRC/src/shared/message-id.h")" VDESK_CHANGED_COUNT=1)"
+check "  ... journaled" test -n "$(journal_json MESSAGE_ID="$(mid FORWARDS_RECONCILED)" VDESK_CHANGED_COUNT=1)"
 
 # libvirtd restarted: brokerd's close callback fires, it reconnects and
 # follows the domains' events again

@@ -80,7 +80,7 @@ check "ann cannot open bob's desktop: NotYourDesktop ($out)" \
         test "$out" = "vdeskctl: Desktop 'bob-1' is not one of ann's (org.vdesk.Error.NotYourDesktop)"
 check "  ... bob's desktop stays stopped" test "$(virsh domstate bob-1)" = "shut off"
 check "  ... journaled with both accounts" \
-        test "$(journal_json MESSAGE_ID="$(sed -n 's/^#define MID_ACCESS_DENIED *"\(.*\)"/\1/p' "$VDESK_SRC/src/shared/message-id.h")" VDESK_DESKTOP=bob-1 | jq -r '"\(.VDESK_ACCOUNT) \(.VDESK_OWNER)"')" = "ann bob"
+        test "$(journal_json MESSAGE_ID="$(mid ACCESS_DENIED)" VDESK_DESKTOP=bob-1 | jq -r '"\(.VDESK_ACCOUNT) \(.VDESK_OWNER)"')" = "ann bob"
 out=$(staff open-mine warehouse 2>&1)
 check "a category that is not hers: NoSuchDesktop ($out)" grep -qF "ann has no desktop and no category 'warehouse' (org.vdesk.Error.NoSuchDesktop)" <<<"$out"
 out=$(staff open-mine 'a/b' 2>&1)

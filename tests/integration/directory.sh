@@ -191,7 +191,7 @@ check "the third failure locks the account ($out)" grep -q "Error org.vdesk.Erro
 out=$(staff SignIn string:alice string:$PW1)
 check "  ... and then the right password is refused too ($out)" grep -q "Error org.vdesk.Error.AccountLocked: The account is locked for another" <<<"$out"
 check "  ... the lock is journaled with the peer" \
-        test "$(journal_json MESSAGE_ID="$(sed -n 's/^#define MID_ACCOUNT_LOCKED *"\(.*\)"/\1/p' "$VDESK_SRC/src/shared/message-id.h")" VDESK_ACCOUNT=alice | jq -r .VDESK_PEER)" != ""
+        test "$(journal_json MESSAGE_ID="$(mid ACCOUNT_LOCKED)" VDESK_ACCOUNT=alice | jq -r .VDESK_PEER)" != ""
 # the clock moves on: the lock ran out 1 s ago
 sql "UPDATE accounts SET locked_until = NOW() - INTERVAL 1 SECOND WHERE name = 'alice'"
 token3=$(signin alice "$PW1" | jq -r '.data[0]')

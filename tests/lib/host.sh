@@ -100,7 +100,15 @@ host_start_mariadb() {
 }
 
 # mid NAME: the MESSAGE_ID of MID_NAME (message-id.h), "MID_" optional.
-mid() { sed -n "s/^#define MID_${1#MID_} *\"\(.*\)\"/\1/p" "$VDESK_SRC/src/shared/message-id.h"; }
+# mid NAME: a MESSAGE_ID from message-id.h. An unknown NAME (a typo) says
+# so and gives an id no entry has, so that a check looking for it fails
+# rather than matching with an empty MESSAGE_ID=.
+mid() {
+        local id
+        id=$(sed -n "s/^#define MID_${1#MID_} *\"\(.*\)\"/\1/p" "$VDESK_SRC/src/shared/message-id.h")
+        [ -n "$id" ] || { echo "no message id $1 in message-id.h" >&2; id=unknown-message-id; }
+        echo "$id"
+}
 
 sql() { mariadb --no-defaults -S "$T/db/mysqld.sock" -N -B vdesk -e "$1"; }
 
