@@ -32,8 +32,8 @@ ip -n $P link set pbr mtu 1450 up
 
 "$VDESK_SRC/tests/guest/build-template" "$T/templates/tiny.img" >/dev/null || die "cannot build the template"
 check "register the template" ctl register-template tiny "$T/templates/tiny.img"
-check "network sales: 10.30.0.0/24 on VXLAN 3001 between this host and the second" \
-        ctl create-network sales 10.30.0.0/24 10.30.0.1 10.30.0.10-10.30.0.99 --vxlan=3001 --peers=10.79.0.1,10.79.0.2
+check "network sales: 10.30.0.0/24 (one desktop address) on VXLAN 3001 between this host and the second" \
+        ctl create-network sales 10.30.0.0/24 10.30.0.1 10.30.0.10-10.30.0.10 --vxlan=3001 --peers=10.79.0.1,10.79.0.2
 check "department sales, category office on tiny" \
         bash -c "$(declare -f ctl); ctl create-department sales && ctl create-category office tiny && ctl link-category office sales"
 check "assign-network sales office" ctl assign-network sales office
@@ -48,8 +48,15 @@ check "open-mine office makes, starts and opens her desktop on the department ne
 addr=$(broker_json GetDesktop s office-ann | jq -r '.data[0][4]')
 check "its address is the first of the network's pool ($addr)" test "$addr" = 10.30.0.10
 check "... taken out of the pool's free list" \
-        test "$(sql "SELECT COUNT(*) FROM network_free_addresses WHERE address = INET_ATON('10.30.0.10'); SELECT COUNT(*) FROM network_free_addresses" | tr '\n' ' ')" = "0 89 "
-check "... vdeskctl network sales counts it" bash -c "$(declare -f ctl); ctl network sales | grep -q '(1 of 90 taken)'"
+        test "$(sql "SELECT COUNT(*) FROM network_free_addresses WHERE address = INET_ATON('10.30.0.10'); SELECT COUNT(*) FROM network_free_addresses" | tr '\n' ' ')" = "0 0 "
+check "... vdeskctl network sales counts it" bash -c "$(declare -f ctl); ctl network sales | grep -q '(1 of 1 taken)'"
+check "bob in sales too" \
+        bash -c "$(declare -f ctl); ctl create-account bob 'Bob Example' && ctl add-staff sales bob && echo Bob-Pass-2026 | ctl reset-password bob"
+out=$(TOKEN=$(echo Bob-Pass-2026 | staff sign-in bob) staff open-mine office 2>&1)
+check "bob's desktop: the network has no address left, a named error ($out)" \
+        test "$out" = "vdeskctl: No free address left in network sales (org.vdesk.Error.AddressesExhausted)"
+check "... and nothing of it was made" \
+        test "$(sql "SELECT COUNT(*) FROM desktops d JOIN accounts a ON a.id = d.account_id WHERE a.name = 'bob'")$(virsh list --all --name | grep -c office-bob)" = 00
 line=$(tcp_line $C 10.77.0.1 50000)
 check "a client reads the guest through the forward: it booted with its DHCP address ($line)" \
         test "$line" = "VDESK-TEST-GUEST ip=10.30.0.10"
