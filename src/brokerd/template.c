@@ -150,15 +150,19 @@ static const char *domain_name(char buf[static DOMAIN_NAME_MAX], const char *kin
         return buf;
 }
 
-/* The console domain of a template being built or edited, else NULL. */
-/* A commit in flight, or cut short and not yet resumed (CommitTemplate
- * resumes it; so does brokerd when it starts). */
-static int check_not_committing(const Template *t, sd_bus_error *error) {
-        if (streq(t->state, "committing"))
-                return bus_error_setf(error, VDESK_ERROR_TEMPLATE_BUSY, "Template %s is being committed", t->name);
-        return 0;
+/* A template that is not being committed: TemplateBusy while a commit is
+ * in flight, or cut short and not yet resumed (CommitTemplate resumes it;
+ * so does brokerd when it starts). */
+static int template_get_settled(Manager *m, const char *name, Template *ret, sd_bus_error *error) {
+        int r;
+
+        r = template_get(m, name, ret, error);
+        if (r >= 0 && streq(ret->state, "committing"))
+                r = bus_error_setf(error, VDESK_ERROR_TEMPLATE_BUSY, "Template %s is being committed", name);
+        return r;
 }
 
+/* The console domain of a template being built or edited, else NULL. */
 static const char *console_domain(const Template *t, char buf[static DOMAIN_NAME_MAX]) {
         if (streq(t->state, "building"))
                 return domain_name(buf, BUILD, t->name);
@@ -268,10 +272,7 @@ int template_console(Manager *m, const char *name, uid_t actor, Console *ret, sd
         const char *domain;
         int r;
 
-        r = template_get(m, name, &t, error);
-        if (r < 0)
-                return r;
-        r = check_not_committing(&t, error);
+        r = template_get_settled(m, name, &t, error);
         if (r < 0)
                 return r;
         domain = console_domain(&t, buf);
@@ -739,14 +740,13 @@ static int edit_get(Manager *m, const char *name, bool commit, Template *t, char
                     sd_bus_error *error) {
         int r;
 
-        r = template_get(m, name, t, error);
+        /* only a commit may find it committing, and not one in flight */
+        if (!commit || strv_contains(m->busy_templates, name))
+                r = template_get_settled(m, name, t, error);
+        else
+                r = template_get(m, name, t, error);
         if (r < 0)
                 return r;
-        if (!commit || strv_contains(m->busy_templates, name)) {
-                r = check_not_committing(t, error);
-                if (r < 0)
-                        return r;
-        }
         if (!streq(t->state, "editing") && !streq(t->state, "committing"))
                 return bus_error_setf(error, VDESK_ERROR_NO_EDIT, "Template %s has no edit open", name);
         if (!virt_is_connected(m->virt))
@@ -894,9 +894,7 @@ int template_prune(Manager *m, const char *name, uid_t actor, uint32_t **ret_ver
         _cleanup_(template_done) Template t = {};
         int r;
 
-        r = template_get(m, name, &t, error);
-        if (r >= 0)
-                r = check_not_committing(&t, error);
+        r = template_get_settled(m, name, &t, error);
         if (r < 0)
                 return r;
         r = prune_versions(m, &t, actor, ret_versions, ret_n);
@@ -1142,10 +1140,7 @@ int template_delete(Manager *m, const char *name, uid_t actor, sd_bus_error *err
         size_t n = 0;
         int r;
 
-        r = template_get(m, name, &t, error);
-        if (r < 0)
-                return r;
-        r = check_not_committing(&t, error);
+        r = template_get_settled(m, name, &t, error);
         if (r < 0)
                 return r;
         if (streq(t.state, "editing"))
