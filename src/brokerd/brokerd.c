@@ -9,6 +9,7 @@
 #include "iso.h"
 #include "log.h"
 #include "manager.h"
+#include "virt-loop.h"
 
 static const char help[] =
         "vdesk-brokerd [OPTIONS]\n\n"
@@ -41,7 +42,7 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the event loop: %m"), EXIT_FAILURE;
         /* Before any libvirt connection is opened. */
-        r = virt_event_register(m->event);
+        r = virt_loop_register(m->event);
         if (r < 0)
                 return log_error_errno(r, "Cannot put libvirt's events on the loop: %m"), EXIT_FAILURE;
 

@@ -29,10 +29,11 @@ void desktop_list_free(Desktop *d, size_t n) {
 
 #define DESKTOP_COLUMNS \
         "d.id, d.name, d.uuid, a.name, t.name, v.path, d.disk_path, d.address, d.mac, d.rdp_port, d.state, " \
-        "COALESCE(c.name, ''), v.version, COALESCE(n.name, '') " \
+        "COALESCE(c.name, ''), v.version, COALESCE(n.name, ''), COALESCE(d.host_id, 0), COALESCE(h.name, '') " \
         "FROM desktops d JOIN accounts a ON a.id = d.account_id JOIN templates t ON t.id = d.template_id " \
         "JOIN template_versions v ON v.id = d.template_version_id " \
-        "LEFT JOIN categories c ON c.id = d.category_id LEFT JOIN networks n ON n.id = d.network_id "
+        "LEFT JOIN categories c ON c.id = d.category_id LEFT JOIN networks n ON n.id = d.network_id " \
+        "LEFT JOIN hosts h ON h.id = d.host_id "
 
 static int desktop_row(char *const *c, unsigned n, void *userdata) {
         Desktop *d = db_rows_push(userdata);
@@ -53,6 +54,8 @@ static int desktop_row(char *const *c, unsigned n, void *userdata) {
         snprintf(d->category, sizeof d->category, "%s", c[11]);
         d->template_version = (unsigned) strtoul(c[12], NULL, 10);
         snprintf(d->network, sizeof d->network, "%s", c[13]);
+        d->host_id = strtoull(c[14], NULL, 10);
+        snprintf(d->host, sizeof d->host, "%s", c[15]);
         return d->template_path && d->disk_path ? 0 : -ENOMEM;
 }
 
@@ -195,10 +198,13 @@ static void console_log_path(Manager *m, const char *name, char **ret) {
 
 int desktop_create(Manager *m, const char *name, const char *account, const char *template, const char *category,
                    uid_t actor, Desktop *ret, sd_bus_error *error) {
-        _cleanup_(freep) char *disk_path = NULL, *xml = NULL, *host_xml = NULL, *virt_error = NULL, *console = NULL;
+        _cleanup_(freep) char *disk_path = NULL, *xml = NULL, *host_xml = NULL, *virt_error = NULL, *console = NULL,
+                              *placement = NULL;
         _cleanup_(template_choice_done) TemplateChoice tc = {};
         U32s addrs = {}, ports = {};
-        uint64_t account_id = 0, category_id = 0, network_id = 0;
+        uint64_t account_id = 0, category_id = 0, network_id = 0, cluster_id = 0, capacity = 0, in_cluster = 0;
+        unsigned memory_mib;
+        Host *host;
         uint32_t lo, hi, gw, address = 0, port = 0;
         char mac[18], addr[16], uuid[37], net_name[80];
         Network net = {};
@@ -212,8 +218,6 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
                 r = bus_error_check_name(error, "template", template);
         if (r < 0)
                 return r;
-        if (!virt_is_connected(m->virt))
-                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Not connected to %s", m->config.libvirt_uri);
         if (ipv4_parse(m->config.range_start, &lo) < 0 || ipv4_parse(m->config.range_end, &hi) < 0 ||
             ipv4_parse(m->config.gateway, &gw) < 0)
                 return bus_error_setf(error, SD_BUS_ERROR_FAILED, "[Network] addresses are not IPv4 addresses");
@@ -250,17 +254,42 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
                 if (r < 0)
                         return db_bus_error(m->db, r, error);
         }
+        memory_mib = tc.memory_mib ?: m->config.desktop_memory_mib;
+
+        /* Its cluster, not over capacity (the cluster's row locked: two
+         * desktops made at once count each other), and the host there
+         * with the lowest load. */
+        r = cluster_for_category(m, category_id, &cluster_id);
+        if (r >= 0)
+                r = db_exec(m->db, "SELECT capacity FROM clusters WHERE id = ? FOR UPDATE",
+                            (DbValue[]) { DBV_UINT(cluster_id) }, 1, db_row_u64, &capacity, NULL);
+        if (r >= 0)
+                r = db_exec(m->db, "SELECT COUNT(*) FROM desktops d JOIN hosts h ON h.id = d.host_id WHERE h.cluster_id = ?",
+                            (DbValue[]) { DBV_UINT(cluster_id) }, 1, db_row_u64, &in_cluster, NULL);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        if (in_cluster >= capacity) {
+                db_rollback(m->db);
+                return bus_error_setf(error, VDESK_ERROR_CLUSTER_FULL, "The cluster holds %" PRIu64 " desktops, its capacity",
+                                      capacity);
+        }
+        r = host_pick(m, cluster_id, memory_mib, &host, &placement, error);
+        if (r < 0) {
+                db_rollback(m->db);
+                return r;
+        }
+
         desktop_libvirt_network(m, network_id ? net.spec.name : NULL, net_name);
         if (network_id) {
                 _cleanup_(freep) char *e = NULL;
 
-                /* this host serves the network from now on: its bridge,
+                /* the host serves the network from now on: its bridge,
                  * gateway and DHCP (the segment comes with the hook) */
-                r = network_libvirt_ensure(m, &net, &e);
+                r = network_libvirt_ensure(m, host, &net, &e);
                 if (r < 0) {
                         db_rollback(m->db);
-                        return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot set up network %s here: %s",
-                                              net.spec.name, e ?: strerror(-r));
+                        return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot set up network %s on %s: %s",
+                                              net.spec.name, host->name, e ?: strerror(-r));
                 }
         }
 
@@ -279,7 +308,7 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
         }
         /* The domain name is the desktop's: one that libvirt has already,
          * vdesk's or not, is taken. */
-        r = virt_domain_exists(m->virt, name);
+        r = virt_domain_exists(host->virt, name);
         if (r != 0) {
                 db_rollback(m->db);
                 if (r > 0)
@@ -337,12 +366,12 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
 
         r = db_exec(m->db,
                     "INSERT INTO desktops (name, uuid, account_id, template_id, template_version_id, category_id, "
-                    "network_id, disk_path, address, mac, rdp_port, state) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'stopped')",
+                    "network_id, host_id, disk_path, address, mac, rdp_port, state) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'stopped')",
                     (DbValue[]) { DBV_STR(name), DBV_STR(uuid), DBV_UINT(account_id), DBV_UINT(tc.id),
                                   DBV_UINT(tc.version_id), category_id ? DBV_UINT(category_id) : DBV_NULL,
-                                  network_id ? DBV_UINT(network_id) : DBV_NULL,
-                                  DBV_STR(disk_path), DBV_UINT(address), DBV_STR(mac), DBV_UINT(port) }, 11,
+                                  network_id ? DBV_UINT(network_id) : DBV_NULL, DBV_UINT(host->id),
+                                  DBV_STR(disk_path), DBV_UINT(address), DBV_STR(mac), DBV_UINT(port) }, 12,
                     NULL, NULL, NULL);
         if (r == -EEXIST && streq(db_error_key(m->db), "name")) {
                 db_rollback(m->db);
@@ -373,7 +402,7 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
                 };
                 DomainSpec spec = {
                         .meta = &meta,
-                        .memory_mib = tc.memory_mib ?: m->config.desktop_memory_mib,
+                        .memory_mib = memory_mib,
                         .vcpus = tc.vcpus ?: m->config.desktop_vcpus,
                         .kvm = m->kvm,
                 };
@@ -389,28 +418,40 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
                 return r;
         }
 
-        r = virt_domain_define(m->virt, xml, &virt_error);
+        r = virt_domain_define(host->virt, xml, &virt_error);
         if (r < 0) {
                 db_rollback(m->db);
                 return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "libvirt refused the domain: %s", strempty(virt_error));
         }
-        r = virt_network_dhcp_host(m->virt, net_name, host_xml, true, &virt_error);
+        r = virt_network_dhcp_host(host->virt, net_name, host_xml, true, &virt_error);
         if (r >= 0)
                 r = db_commit(m->db);
         if (r < 0) {
                 _cleanup_(freep) char *e2 = NULL;
 
                 /* Undo in reverse: nothing of the desktop may stay behind. */
-                (void) virt_network_dhcp_host(m->virt, net_name, host_xml, false, &e2);
-                (void) virt_domain_undefine(m->virt, name, &e2);
+                (void) virt_network_dhcp_host(host->virt, net_name, host_xml, false, &e2);
+                (void) virt_domain_undefine(host->virt, name, &e2);
                 db_rollback(m->db);
                 if (virt_error)
                         return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot register the address: %s", virt_error);
                 return db_bus_error(m->db, r, error);
         }
 
+        /* a department network's DHCP answers alike on every host
+         * serving it */
+        if (network_id)
+                dhcp_entry_everywhere(m, host, net_name, host_xml, true);
+
+        log_event(LOG_INFO, MID_DESKTOP_PLACED,
+                  "VDESK_DESKTOP=%s", name,
+                  "VDESK_HOST=%s", host->name,
+                  "VDESK_CLUSTER_ID=%" PRIu64, cluster_id,
+                  "VDESK_SCHEDULE=%s", strempty(placement),
+                  "MESSAGE=Desktop %s placed on %s: %s", name, host->name, strempty(placement));
         log_event(LOG_INFO, MID_DESKTOP_CREATED,
                   "VDESK_DESKTOP=%s", name,
+                  "VDESK_HOST=%s", host->name,
                   "VDESK_ACCOUNT=%s", account,
                   "VDESK_TEMPLATE=%s", template,
                   "VDESK_CATEGORY=%s", strempty(category),
@@ -426,12 +467,12 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
 }
 
 /* Points the domain's vdesk metadata at another template file. */
-static int set_template_path(Manager *m, const char *name, const char *template_path, sd_bus_error *error) {
+static int set_template_path(Virt *virt, const char *name, const char *template_path, sd_bus_error *error) {
         _cleanup_(desktop_meta_done) DesktopMeta meta = {};
         _cleanup_(freep) char *xml = NULL, *new_xml = NULL, *e = NULL;
         int r;
 
-        r = virt_domain_get_xml(m->virt, name, true, &xml, &e);
+        r = virt_domain_get_xml(virt, name, true, &xml, &e);
         if (r >= 0)
                 r = desktop_meta_parse_domain(xml, &meta, &e);
         if (r >= 0)
@@ -439,7 +480,7 @@ static int set_template_path(Manager *m, const char *name, const char *template_
         if (r >= 0)
                 r = domain_xml_set_meta(xml, &meta, &new_xml);
         if (r >= 0)
-                r = virt_domain_define(m->virt, new_xml, &e);
+                r = virt_domain_define(virt, new_xml, &e);
         if (r < 0)
                 return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot update the metadata of %s: %s", name,
                                       e ?: strerror(-r));
@@ -450,11 +491,13 @@ int desktop_reissue(Manager *m, const Desktop *d, uid_t actor, unsigned *ret_ver
         _cleanup_(template_choice_done) TemplateChoice tc = {};
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         VirtDomainState state;
+        Host *h;
         int r;
 
-        if (!virt_is_connected(m->virt))
-                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Not connected to %s", m->config.libvirt_uri);
-        r = virt_domain_get_state(m->virt, d->name, &state);
+        h = host_for_desktop(m, d->host_id, d->name, error);
+        if (!h)
+                return -EHOSTDOWN;
+        r = virt_domain_get_state(h->virt, d->name, &state);
         if (r < 0)
                 return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot look up the domain of %s", d->name);
         if (state == VIRT_DOMAIN_RUNNING)
@@ -469,7 +512,7 @@ int desktop_reissue(Manager *m, const Desktop *d, uid_t actor, unsigned *ret_ver
                 return r;
         /* The metadata first: the hook then makes the new disk, should the
          * desktop start before it is replaced here. */
-        r = set_template_path(m, d->name, tc.path, error);
+        r = set_template_path(h->virt, d->name, tc.path, error);
         if (r < 0) {
                 db_rollback(m->db);
                 return r;
@@ -479,7 +522,7 @@ int desktop_reissue(Manager *m, const Desktop *d, uid_t actor, unsigned *ret_ver
                 _cleanup_(sd_bus_error_free) sd_bus_error e2 = SD_BUS_ERROR_NULL;
 
                 db_rollback(m->db);
-                (void) set_template_path(m, d->name, d->template_path, &e2);
+                (void) set_template_path(h->virt, d->name, d->template_path, &e2);
                 return sd_bus_error_copy(error, &e);
         }
         r = db_exec(m->db, "UPDATE desktops SET template_version_id = ? WHERE id = ?",
@@ -504,12 +547,16 @@ int desktop_reissue(Manager *m, const Desktop *d, uid_t actor, unsigned *ret_ver
 
 int desktop_start(Manager *m, const Desktop *d, uid_t actor, sd_bus_error *error) {
         _cleanup_(freep) char *e = NULL;
+        Host *h;
         int r;
 
+        h = host_for_desktop(m, d->host_id, d->name, error);
+        if (!h)
+                return -EHOSTDOWN;
         manager_push_actor(m, d->name, actor);
-        r = virt_domain_start(m->virt, d->name, &e);
+        r = virt_domain_start(h->virt, d->name, &e);
         if (r == -ENOTCONN)
-                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Not connected to %s", m->config.libvirt_uri);
+                return bus_error_setf(error, VDESK_ERROR_HOST_DOWN, "Host %s of desktop %s is down", h->name, d->name);
         if (r < 0)
                 return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot start %s: %s", d->name, strempty(e));
         return r;
@@ -517,12 +564,16 @@ int desktop_start(Manager *m, const Desktop *d, uid_t actor, sd_bus_error *error
 
 int desktop_stop(Manager *m, const Desktop *d, bool force, uid_t actor, sd_bus_error *error) {
         _cleanup_(freep) char *e = NULL;
+        Host *h;
         int r;
 
+        h = host_for_desktop(m, d->host_id, d->name, error);
+        if (!h)
+                return -EHOSTDOWN;
         manager_push_actor(m, d->name, actor);
-        r = virt_domain_stop(m->virt, d->name, force, &e);
+        r = virt_domain_stop(h->virt, d->name, force, &e);
         if (r == -ENOTCONN)
-                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Not connected to %s", m->config.libvirt_uri);
+                return bus_error_setf(error, VDESK_ERROR_HOST_DOWN, "Host %s of desktop %s is down", h->name, d->name);
         if (r < 0)
                 return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot stop %s: %s", d->name, strempty(e));
         return r;
@@ -545,17 +596,19 @@ int desktop_delete(Manager *m, const Desktop *d, uid_t actor, sd_bus_error *erro
         _cleanup_(freep) char *e = NULL, *host_xml = NULL;
         VirtDomainState state;
         char addr[16];
+        Host *h;
         int r;
 
-        if (!virt_is_connected(m->virt))
-                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Not connected to %s", m->config.libvirt_uri);
-        r = virt_domain_get_state(m->virt, d->name, &state);
+        h = host_for_desktop(m, d->host_id, d->name, error);
+        if (!h)
+                return -EHOSTDOWN;
+        r = virt_domain_get_state(h->virt, d->name, &state);
         if (r >= 0 && state == VIRT_DOMAIN_RUNNING)
                 return bus_error_setf(error, VDESK_ERROR_DESKTOP_RUNNING, "Desktop %s is running; stop it first", d->name);
 
         /* Each step tolerates its object being gone already, so a delete
          * cut short is finished by calling it again; the row goes last. */
-        r = virt_domain_undefine(m->virt, d->name, &e);
+        r = virt_domain_undefine(h->virt, d->name, &e);
         if (r < 0 && r != -ENOENT)
                 return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot remove domain %s: %s", d->name, strempty(e));
         ipv4_format(d->address, addr);
@@ -566,7 +619,9 @@ int desktop_delete(Manager *m, const Desktop *d, uid_t actor, sd_bus_error *erro
                 char net[80];
 
                 desktop_libvirt_network(m, d->network, net);
-                r = virt_network_dhcp_host(m->virt, net, host_xml, false, &e);
+                r = virt_network_dhcp_host(h->virt, net, host_xml, false, &e);
+                if (!isempty(d->network))
+                        dhcp_entry_everywhere(m, h, net, host_xml, false);
         }
         if (r < 0 && r != -ENOENT)
                 log_warning("Cannot remove the DHCP entry of %s: %s", d->name, strempty(e));
@@ -606,21 +661,34 @@ static void set_state(Manager *m, const Desktop *d, VirtDomainState state) {
                 log_error("Cannot record the state of %s: %s", d->name, db_error(m->db));
 }
 
-void desktop_state_changed(Manager *m, const char *name, VirtDomainState state) {
+void desktop_state_changed(Manager *m, Host *h, const char *name, VirtDomainState state, VirtStopReason reason) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         Desktop d = {};
         uid_t actor;
 
         if (name_invalid_reason(name) || desktop_get(m, name, &d, &e) < 0)
                 return;         /* not a vdesk desktop */
+        if (d.host_id != h->id) {
+                /* a domain of that name on a host the desktop does not live on */
+                desktop_done(&d);
+                return;
+        }
         actor = manager_pop_actor(m, name);
         set_state(m, &d, state);
+        if (reason == VIRT_STOP_CRASHED)
+                log_event(LOG_WARNING, MID_DESKTOP_CRASHED,
+                          "VDESK_DESKTOP=%s", d.name,
+                          "VDESK_ACCOUNT=%s", d.account,
+                          "VDESK_HOST=%s", h->name,
+                          "MESSAGE=Desktop %s of %s on %s crashed (its QEMU died or the guest crashed)", d.name,
+                          d.account, h->name);
         /* A start by vdesk names who asked; one by anybody else (virsh,
          * libvirt's autostart, a crash) says libvirt did it. */
-        if (actor != (uid_t) -1)
+        else if (actor != (uid_t) -1)
                 log_event(LOG_INFO, state == VIRT_DOMAIN_RUNNING ? MID_DESKTOP_STARTED : MID_DESKTOP_STOPPED,
                           "VDESK_DESKTOP=%s", d.name,
                           "VDESK_ACCOUNT=%s", d.account,
+                          "VDESK_HOST=%s", h->name,
                           "VDESK_PORT=%u", d.rdp_port,
                           "VDESK_ACTOR_UID=%u", (unsigned) actor,
                           "MESSAGE=Desktop %s of %s %s", d.name, d.account,
@@ -629,6 +697,7 @@ void desktop_state_changed(Manager *m, const char *name, VirtDomainState state) 
                 log_event(LOG_INFO, state == VIRT_DOMAIN_RUNNING ? MID_DESKTOP_STARTED : MID_DESKTOP_STOPPED,
                           "VDESK_DESKTOP=%s", d.name,
                           "VDESK_ACCOUNT=%s", d.account,
+                          "VDESK_HOST=%s", h->name,
                           "VDESK_PORT=%u", d.rdp_port,
                           "VDESK_ACTOR=libvirt",
                           "MESSAGE=Desktop %s of %s %s (outside vdesk)", d.name, d.account,
@@ -636,8 +705,25 @@ void desktop_state_changed(Manager *m, const char *name, VirtDomainState state) 
         desktop_done(&d);
 }
 
-void desktops_resync(Manager *m) {
+void dhcp_entry_everywhere(Manager *m, Host *except, const char *network, const char *host_xml, bool add) {
+        for (Host *h = m->hosts; h; h = h->next) {
+                _cleanup_(freep) char *e = NULL;
+                int r;
+
+                /* a host that does not serve the network gets every entry
+                 * when it first does (network_libvirt_ensure) */
+                if (h == except || !h->up || virt_network_is_active(h->virt, network) < 0)
+                        continue;
+                r = virt_network_dhcp_host(h->virt, network, host_xml, add, &e);
+                if (r < 0)
+                        log_warning("Cannot %s a DHCP entry of network %s on %s: %s", add ? "add" : "remove", network,
+                                    h->name, strempty(e));
+        }
+}
+
+void desktops_resync(Manager *m, Host *h) {
         _cleanup_(freep) char *net_xml = NULL, *e = NULL;
+        _cleanup_(strv_freep) char **served = NULL, **unserved = NULL;
         Desktop *d = NULL;
         size_t n = 0;
         int r;
@@ -647,44 +733,57 @@ void desktops_resync(Manager *m) {
                         .prefix = m->config.prefix,
                 }, &net_xml);
         if (r >= 0)
-                r = virt_network_ensure(m->virt, m->config.network_name, net_xml, &e);
+                r = virt_network_ensure(h->virt, m->config.network_name, net_xml, &e);
         if (r < 0)
-                log_error("Cannot set up network %s: %s", m->config.network_name, e ?: strerror(-r));
+                log_error("Cannot set up network %s on %s: %s", m->config.network_name, h->name, e ?: strerror(-r));
         else
                 log_event(LOG_INFO, MID_NETWORK_READY,
                           "VDESK_NETWORK=%s", m->config.network_name,
                           "VDESK_BRIDGE=%s", m->config.bridge,
-                          "MESSAGE=Desktop network %s (%s, %s/%u) %s", m->config.network_name, m->config.bridge,
-                          m->config.gateway, m->config.prefix, r > 0 ? "set up" : "ready");
+                          "VDESK_HOST=%s", h->name,
+                          "MESSAGE=Desktop network %s (%s, %s/%u) on %s %s", m->config.network_name, m->config.bridge,
+                          m->config.gateway, m->config.prefix, h->name, r > 0 ? "set up" : "ready");
 
         r = desktop_list(m, NULL, &d, &n);
         if (r < 0) {
                 log_error("Cannot list desktops: %s", db_error(m->db));
                 return;
         }
-        _cleanup_(strv_freep) char **ensured = NULL;
         for (size_t i = 0; i < n; i++) {
                 _cleanup_(freep) char *host_xml = NULL, *err = NULL;
+                bool here = d[i].host_id == h->id;
                 VirtDomainState s;
                 char addr[16], net[80];
 
-                /* a department network its desktops are on is served here */
-                if (!isempty(d[i].network) && !strv_contains(ensured, d[i].network)) {
+                /* a department network is served on every host one of its
+                 * desktops lives on, with the entries of all of them */
+                if (!isempty(d[i].network) && here && !strv_contains(served, d[i].network)) {
                         _cleanup_(sd_bus_error_free) sd_bus_error be = SD_BUS_ERROR_NULL;
                         Network dn;
 
-                        if (network_get(m, d[i].network, &dn, &be) < 0 || network_libvirt_ensure(m, &dn, &err) < 0)
-                                log_warning("Cannot set up network %s here: %s", d[i].network,
+                        if (network_get(m, d[i].network, &dn, &be) < 0 || network_libvirt_ensure(m, h, &dn, &err) < 0)
+                                log_warning("Cannot set up network %s on %s: %s", d[i].network, h->name,
                                             be.message ?: strempty(err));
-                        (void) strv_extend(&ensured, d[i].network);
+                        (void) strv_extend(&served, d[i].network);
                         err = mfree(err);
                 }
+                if (!here && (isempty(d[i].network) || strv_contains(unserved, d[i].network)))
+                        continue;
                 desktop_libvirt_network(m, d[i].network, net);
+                if (!here && !strv_contains(served, d[i].network)) {
+                        if (virt_network_is_active(h->virt, net) < 0) {
+                                (void) strv_extend(&unserved, d[i].network);
+                                continue;
+                        }
+                        (void) strv_extend(&served, d[i].network);
+                }
                 ipv4_format(d[i].address, addr);
                 if (dhcp_host_xml_build(d[i].mac, addr, &host_xml) >= 0 &&
-                    virt_network_dhcp_host(m->virt, net, host_xml, true, &err) < 0)
-                        log_warning("Cannot register the address of %s: %s", d[i].name, strempty(err));
-                if (virt_domain_get_state(m->virt, d[i].name, &s) < 0)
+                    virt_network_dhcp_host(h->virt, net, host_xml, true, &err) < 0)
+                        log_warning("Cannot register the address of %s on %s: %s", d[i].name, h->name, strempty(err));
+                if (!here)
+                        continue;
+                if (virt_domain_get_state(h->virt, d[i].name, &s) < 0)
                         s = VIRT_DOMAIN_STOPPED;
                 if (!streq(d[i].state, virt_domain_state_to_string(s)))
                         set_state(m, &d[i], s);

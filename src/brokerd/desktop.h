@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <systemd/sd-bus.h>
 
+#include "host.h"
 #include "manager.h"
 #include "rdp.h"
 
@@ -26,6 +27,8 @@ typedef struct Desktop {
         char state[16];
         char category[64];      /* "" unless made from a category */
         char network[64];       /* its department network, "" for the host's */
+        uint64_t host_id;       /* the host its domain is defined on */
+        char host[64];
 } Desktop;
 
 /* The libvirt network a desktop's NIC is on: the host's ([Network] Name=)
@@ -61,15 +64,21 @@ int desktop_reissue(Manager *m, const Desktop *d, uid_t actor, unsigned *ret_ver
 int desktop_open_begin(Manager *m, sd_bus_message *msg, Desktop *d, const RdpRedirect *redirect,
                        bool reply_with_name, uid_t actor, sd_bus_error *error);
 
-/* A desktop as the D-Bus API shows it: (ssssssqs). */
+/* A desktop as the D-Bus API shows it: DESKTOP_SIGNATURE. */
 int append_desktop(sd_bus_message *reply, const Desktop *d);
 
-/* Records a state libvirt reported and journals the start or stop. */
-void desktop_state_changed(Manager *m, const char *name, VirtDomainState state);
+/* Records a state host h's libvirt reported and journals the start or
+ * stop (a crash as a warning). */
+void desktop_state_changed(Manager *m, Host *h, const char *name, VirtDomainState state, VirtStopReason reason);
 
-/* Brings the database in line with libvirt after a (re)connect: states,
- * DHCP host entries. */
-void desktops_resync(Manager *m);
+/* Brings the database in line with host h's libvirt after a (re)connect:
+ * its desktop network, the department networks it serves with every
+ * desktop's DHCP entry, its desktops' states. */
+void desktops_resync(Manager *m, Host *h);
+
+/* Adds (or removes) a DHCP host entry of a department network on every
+ * connected host serving it but except. */
+void dhcp_entry_everywhere(Manager *m, Host *except, const char *network, const char *host_xml, bool add);
 
 /* Address and port allocation: the lowest free value in [lo, hi], skipping
  * skip, given the used values sorted ascending. -ENOSPC if none is free. */

@@ -3,6 +3,7 @@
 #include "bus-error.h"
 #include "bus-util.h"
 #include "desktop.h"
+#include "host.h"
 #include "iso.h"
 #include "log.h"
 #include "manager.h"
@@ -417,7 +418,7 @@ int append_desktop(sd_bus_message *reply, const Desktop *d) {
 
         ipv4_format(d->address, addr);
         return sd_bus_message_append(reply, DESKTOP_SIGNATURE, d->name, d->uuid, d->account, d->template,
-                                     addr, d->mac, d->rdp_port, d->state);
+                                     addr, d->mac, d->rdp_port, d->state, d->host);
 }
 
 /* Replies with d and frees it. */
@@ -645,13 +646,19 @@ int desktop_open_begin(Manager *m, sd_bus_message *msg, Desktop *d, const RdpRed
                        bool reply_with_name, uid_t actor, sd_bus_error *error) {
         OpenRequest *o;
         uint32_t host;
+        Host *h;
         int r;
 
-        r = manager_public_address(m, &host);
+        h = host_for_desktop(m, d->host_id, d->name, error);
+        if (!h) {
+                desktop_done(d);
+                return -EHOSTDOWN;
+        }
+        r = host_public_address(h, &host);
         if (r < 0) {
                 desktop_done(d);
                 return bus_error_setf(error, VDESK_ERROR_NOT_READY,
-                                      "This host has no address to hand out; set [Forward] PublicAddress=");
+                                      "Host %s has no address to hand out; set [Forward] PublicAddress=", h->name);
         }
         o = calloc(1, sizeof *o);
         if (!o) {
@@ -789,6 +796,53 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", network, "s", category),
                                 SD_BUS_NO_RESULT,
                                 method_category_network, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CreateCluster",
+                                SD_BUS_ARGS("s", name, "u", capacity),
+                                SD_BUS_NO_RESULT,
+                                method_create_cluster, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("DeleteCluster",
+                                SD_BUS_ARGS("s", name),
+                                SD_BUS_NO_RESULT,
+                                method_delete_cluster, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListClusters",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a" CLUSTER_SIGNATURE, clusters),
+                                method_list_clusters, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("AssignCluster",
+                                SD_BUS_ARGS("s", cluster, "s", category),
+                                SD_BUS_NO_RESULT,
+                                method_category_cluster, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ReclaimCluster",
+                                SD_BUS_ARGS("s", cluster, "s", category),
+                                SD_BUS_NO_RESULT,
+                                method_category_cluster, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("AddHost",
+                                SD_BUS_ARGS("s", name, "s", uri, "s", cluster, "s", address),
+                                SD_BUS_NO_RESULT,
+                                method_add_host, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RemoveHost",
+                                SD_BUS_ARGS("s", name),
+                                SD_BUS_NO_RESULT,
+                                method_remove_host, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListHosts",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a" HOST_SIGNATURE, hosts),
+                                method_list_hosts, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetHost",
+                                SD_BUS_ARGS("s", name),
+                                SD_BUS_RESULT(HOST_SIGNATURE, host),
+                                method_list_hosts, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetHostMaintenance",
+                                SD_BUS_ARGS("s", name, "b", maintenance),
+                                SD_BUS_NO_RESULT,
+                                method_set_host_maintenance, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("PlaceDesktop",
+                                SD_BUS_ARGS("s", category),
+                                SD_BUS_RESULT("s", host, "s", reason),
+                                method_place_desktop, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_ARGS("HostStateChanged",
+                                SD_BUS_ARGS("s", name, "s", state, "s", reason),
+                                0),
         SD_BUS_METHOD_WITH_ARGS("CreateDesktop",
                                 SD_BUS_ARGS("s", name, "s", account, "s", template),
                                 SD_BUS_RESULT(DESKTOP_SIGNATURE, desktop),

@@ -9,10 +9,12 @@
 #include <netinet/in.h>
 
 #include "desktop.h"
+#include "host.h"
 #include "log.h"
 #include "manager.h"
 #include "template.h"
 #include "util.h"
+#include "virt-loop.h"
 
 struct PendingActor {
         char name[64];
@@ -74,8 +76,9 @@ Manager *manager_free(Manager *m) {
                 m->actors = a->next;
                 free(a);
         }
-        virt_free(m->virt);
-        virt_event_unregister();
+        sd_event_source_disable_unref(m->sample_timer);
+        hosts_free(m);
+        virt_loop_unregister();
         db_close(m->db);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
@@ -85,27 +88,8 @@ Manager *manager_free(Manager *m) {
         return NULL;
 }
 
-static void on_lifecycle(const char *name, VirtDomainState state, void *userdata) {
-        desktop_state_changed(userdata, name, state);
-}
-
-static void on_connected(void *userdata) {
-        desktops_resync(userdata);
-        template_commits_resume(userdata);
-}
-
-static void on_graphics_authenticated(const char *name, const char *client, void *userdata) {
-        template_console_used(userdata, name, client);
-}
-
 int manager_connect_virt(Manager *m) {
-        static const VirtCallbacks cb = {
-                .lifecycle = on_lifecycle,
-                .connected = on_connected,
-                .graphics_authenticated = on_graphics_authenticated,
-        };
-
-        return virt_new(m->event, m->config.libvirt_uri, &cb, m, &m->virt);
+        return hosts_start(m);
 }
 
 void manager_pick_accelerator(Manager *m) {

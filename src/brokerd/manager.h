@@ -20,13 +20,18 @@
 typedef struct OpenRequest OpenRequest;
 typedef struct PendingActor PendingActor;
 typedef struct ConsoleVoid ConsoleVoid;
+typedef struct Host Host;
 
 typedef struct Manager {
         sd_event *event;
         sd_bus *bus;
         VdeskConfig config;
         Db *db;
-        Virt *virt;
+        Host *hosts;                    /* the hosts of every cluster, each with its connection */
+        Host *adding_hosts;             /* AddHost calls waiting for the host's first answer */
+        Host *local;                    /* the broker's own ([Libvirt] URI=): templates are built here */
+        Virt *virt;                     /* local's connection */
+        sd_event_source *sample_timer;  /* reads the hosts' load */
         bool kvm;                       /* domains of type kvm, else qemu (TCG) */
         char *console_log_dir;          /* where desktops' serial consoles are logged */
         OpenRequest *opens;             /* OpenDesktop calls waiting for the guest */
@@ -41,8 +46,9 @@ int manager_new(Manager **ret);
 Manager *manager_free(Manager *m);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
 
-/* Connects to libvirt (in the background until it answers); on each
- * connect the desktop network is ensured and desktop states resynced. */
+/* Connects to every host (in the background until each answers); on each
+ * connect the host's desktop network is ensured and its desktops'
+ * states resynced. */
 int manager_connect_virt(Manager *m);
 
 /* Decides from [Desktop] Accelerator= whether desktops are kvm domains. */

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "macro.h"
 #include "message-id.h"
+#include "host.h"
 #include "network.h"
 #include "util.h"
 
@@ -146,7 +147,7 @@ static int dhcp_host_row(char *const *c, unsigned n, void *userdata) {
         return 0;
 }
 
-int network_libvirt_ensure(Manager *m, const Network *n, char **ret_error) {
+int network_libvirt_ensure(Manager *m, Host *host, const Network *n, char **ret_error) {
         _cleanup_(freep) char *xml = NULL;
         DbRows hosts = { .size = sizeof(DhcpHost) };
         char name[80], gw[16];
@@ -155,7 +156,7 @@ int network_libvirt_ensure(Manager *m, const Network *n, char **ret_error) {
         /* served here already (the common case, each desktop made): nothing
          * to read or build */
         desktop_libvirt_network(m, n->spec.name, name);
-        if (virt_network_is_active(m->virt, name) > 0)
+        if (virt_network_is_active(host->virt, name) > 0)
                 return 0;
         /* every desktop of the network, wherever it runs: each host's DHCP
          * answers the same */
@@ -173,7 +174,7 @@ int network_libvirt_ensure(Manager *m, const Network *n, char **ret_error) {
         free(hosts.items);
         if (r < 0)
                 return r;
-        return virt_network_ensure(m->virt, name, xml, ret_error);
+        return virt_network_ensure(host->virt, name, xml, ret_error);
 }
 
 /* ---- creating ------------------------------------------------------------------ */
@@ -328,8 +329,9 @@ static int network_users(Manager *m, uint32_t id, uint64_t *ret_desktops, char *
         return r;
 }
 
-/* This host's part of a network goes: its segment and elements (netd),
- * then its libvirt network (the bridge). Either gone already is fine. */
+/* A network's parts go: this host's segment and elements (netd), then its
+ * libvirt network (the bridge) on every connected host. Either gone
+ * already is fine. */
 static int network_host_down(Manager *m, const Network *n, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -348,10 +350,14 @@ static int network_host_down(Manager *m, const Network *n, sd_bus_error *error) 
                 return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot take network %s down on this host: %s",
                                       n->spec.name, e.message ?: strerror(-r));
         desktop_libvirt_network(m, n->spec.name, name);
-        r = virt_network_remove(m->virt, name, &ve);
-        if (r < 0 && r != -ENOENT && r != -ENOTCONN)
-                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot remove libvirt network %s: %s", name,
-                                      strempty(ve));
+        for (Host *h = m->hosts; h; h = h->next) {
+                if (!h->up)
+                        continue;
+                r = virt_network_remove(h->virt, name, &ve);
+                if (r < 0 && r != -ENOENT && r != -ENOTCONN)
+                        return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot remove libvirt network %s on %s: %s",
+                                              name, h->name, strempty(ve));
+        }
         return 0;
 }
 

@@ -29,7 +29,7 @@ int network_get(Manager *m, const char *name, Network *ret, sd_bus_error *error)
 int network_get_by_id(Manager *m, uint32_t id, Network *ret);
 /* The network's libvirt network on this host (its bridge, gateway, MTU and
  * DHCP), defined and started unless it is; > 0 if it was not. */
-int network_libvirt_ensure(Manager *m, const Network *n, char **ret_error);
+int network_libvirt_ensure(Manager *m, Host *host, const Network *n, char **ret_error);
 int network_list(Manager *m, Network **ret, size_t *ret_n);
 /* New desktops of category join network. */
 int network_assign(Manager *m, const char *network, const char *category, uid_t actor, sd_bus_error *error);

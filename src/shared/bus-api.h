@@ -12,8 +12,9 @@
 #define IMAGED     "org.vdesk.images1", "/org/vdesk/images1", "org.vdesk.images1.Manager"
 #define NETD       "org.vdesk.network1", "/org/vdesk/network1", "org.vdesk.network1.Manager"
 
-/* a desktop: name, uuid, account, template, address, MAC, RDP port, state */
-#define DESKTOP_SIGNATURE  "(ssssssqs)"
+/* a desktop: name, uuid, account, template, address, MAC, RDP port, state,
+ * host */
+#define DESKTOP_SIGNATURE  "(ssssssqss)"
 /* an RDP forward: host port, guest address, guest port, desktop */
 #define FORWARD_SIGNATURE  "(qsqs)"
 /* an account: id, name, role, e-mail, state, created, updated (µs) */
@@ -32,3 +33,10 @@
  * uplink, VNI, local, group, peers, port, MTU, addresses taken, in all */
 #define NETWORK_FIELDS     "ssssssusussasquuu"
 #define NETWORK_SIGNATURE  "(" NETWORK_FIELDS ")"
+/* a cluster: name, capacity, hosts, desktops */
+#define CLUSTER_SIGNATURE  "(suuu)"
+/* a host: name, URI, cluster, address, state (up, down, maintenance), why
+ * it is down, desktops defined, running, memory, free, committed to
+ * running desktops (KiB), the desktops' CPU use (0..1), load score */
+#define HOST_FIELDS        "ssssssuutttdd"
+#define HOST_SIGNATURE     "(" HOST_FIELDS ")"

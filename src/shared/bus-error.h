@@ -55,6 +55,16 @@
 #define VDESK_ERROR_NETWORK_IN_USE      "org.vdesk.Error.NetworkInUse"
 #define VDESK_ERROR_NO_SUCH_UPLINK      "org.vdesk.Error.NoSuchUplink"
 #define VDESK_ERROR_LINK_CONFLICT       "org.vdesk.Error.LinkConflict"
+#define VDESK_ERROR_NO_SUCH_HOST        "org.vdesk.Error.NoSuchHost"
+#define VDESK_ERROR_HOST_EXISTS         "org.vdesk.Error.HostExists"
+#define VDESK_ERROR_HOST_IN_USE         "org.vdesk.Error.HostInUse"
+#define VDESK_ERROR_HOST_DOWN           "org.vdesk.Error.HostDown"
+#define VDESK_ERROR_HOST_UNREACHABLE    "org.vdesk.Error.HostUnreachable"
+#define VDESK_ERROR_NO_HOST_AVAILABLE   "org.vdesk.Error.NoHostAvailable"
+#define VDESK_ERROR_NO_SUCH_CLUSTER     "org.vdesk.Error.NoSuchCluster"
+#define VDESK_ERROR_CLUSTER_EXISTS      "org.vdesk.Error.ClusterExists"
+#define VDESK_ERROR_CLUSTER_IN_USE      "org.vdesk.Error.ClusterInUse"
+#define VDESK_ERROR_CLUSTER_FULL        "org.vdesk.Error.ClusterFull"
 
 /* InvalidArgs "Invalid FIELD: reason" unless value is a valid vdesk name
  * (util.h's name rules); 0 if it is. */

@@ -58,6 +58,9 @@ static const ConfItem items[] = {
         ITEM("Desktop",  "RedirectPrinters", CONF_BOOL,  redirect_printers, 0),
         ITEM("Desktop",  "RedirectDrives",  CONF_BOOL,   redirect_drives, 0),
         ITEM("Desktop",  "RedirectClipboard", CONF_BOOL, redirect_clipboard, 0),
+        ITEM("Hosts",    "ConnectTimeoutSec", CONF_UINT, host_connect_timeout_sec, 600),
+        ITEM("Hosts",    "SampleSec",       CONF_UINT,   host_sample_sec, 3600),
+        ITEM("Hosts",    "DefaultCapacity", CONF_UINT,   default_capacity, 1000000),
         ITEM("Directory", "PasswordMinLength", CONF_UINT, password_min_length, 1024),
         ITEM("Directory", "PasswordMinClasses", CONF_UINT, password_min_classes, 4),
         ITEM("Directory", "YescryptCost",    CONF_UINT,   yescrypt_cost, 11),
@@ -91,6 +94,9 @@ int config_defaults(VdeskConfig *ret) {
                 .db_port = 3306,
                 .bus_timeout_ms = 10000,
                 .desktop_memory_mib = 192,
+                .host_connect_timeout_sec = 10,
+                .host_sample_sec = 10,
+                .default_capacity = 1000,
                 .desktop_vcpus = 1,
                 .open_timeout_sec = 180,
                 .redirect_printers = true,
@@ -348,6 +354,8 @@ int config_verify(const VdeskConfig *c, char **ret_error) {
                 return set_error(ret_error, "[Directory] YescryptCost= and SessionHours= must be at least 1");
         if (c->desktop_memory_mib < 16 || c->desktop_vcpus < 1)
                 return set_error(ret_error, "[Desktop] MemoryMiB= must be at least 16 and VCPUs= at least 1");
+        if (c->host_connect_timeout_sec < 1 || c->host_sample_sec < 1 || c->default_capacity < 1)
+                return set_error(ret_error, "[Hosts] ConnectTimeoutSec=, SampleSec= and DefaultCapacity= must be at least 1");
         return 0;
 }
 

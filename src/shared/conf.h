@@ -48,6 +48,10 @@ typedef struct VdeskConfig {
         bool redirect_printers;
         bool redirect_drives;
         bool redirect_clipboard;
+        /* [Hosts] */
+        unsigned host_connect_timeout_sec;      /* how long AddHost waits for a host's first answer */
+        unsigned host_sample_sec;       /* how often the scheduler reads the hosts' load */
+        unsigned default_capacity;      /* the desktops of the cluster made on first start */
         /* [Directory] */
         unsigned password_min_length;
         unsigned password_min_classes;

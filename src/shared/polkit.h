@@ -29,14 +29,18 @@ int polkit_authorize_then(sd_bus_message *msg, const char *action, PolkitMethod 
 
 /* Defines an sd-bus method handler method_NAME that asks polkit for action
  * and then runs NAME(Type *m, msg, actor, error), whose body follows the
- * macro. */
-#define POLKIT_METHOD(name, Type, action)                                                       \
+ * macro. POLKIT_METHOD_EXPORTED makes method_NAME visible to other files
+ * (a vtable elsewhere). */
+#define POLKIT_METHOD_WITH(storage, name, Type, action)                                         \
         static int name(Type *m, sd_bus_message *msg, uid_t actor, sd_bus_error *error);        \
         static int name##_authorized(void *userdata, sd_bus_message *msg, uid_t actor,          \
                                      sd_bus_error *error) {                                     \
                 return name(userdata, msg, actor, error);                                       \
         }                                                                                       \
-        static int method_##name(sd_bus_message *msg, void *userdata, sd_bus_error *error) {    \
+        storage int method_##name(sd_bus_message *msg, void *userdata, sd_bus_error *error) {   \
                 return polkit_authorize_then(msg, action, name##_authorized, userdata);         \
         }                                                                                       \
         static int name(Type *m, sd_bus_message *msg, uid_t actor, sd_bus_error *error)
+
+#define POLKIT_METHOD(name, Type, action) POLKIT_METHOD_WITH(static, name, Type, action)
+#define POLKIT_METHOD_EXPORTED(name, Type, action) POLKIT_METHOD_WITH(, name, Type, action)

@@ -123,15 +123,17 @@ int list_end(int r, unsigned n, const char *what) {
 
 int read_desktop(sd_bus_message *m, Row *d) {
         return sd_bus_message_read(m, DESKTOP_SIGNATURE, &d->name, &d->uuid, &d->account, &d->template,
-                                   &d->address, &d->mac, &d->port, &d->state);
+                                   &d->address, &d->mac, &d->port, &d->state, &d->host);
 }
 
 void print_desktop_header(void) {
-        printf("%-20s %-14s %-14s %-15s %-6s %s\n", "DESKTOP", "ACCOUNT", "TEMPLATE", "ADDRESS", "PORT", "STATE");
+        printf("%-20s %-14s %-14s %-15s %-6s %-8s %s\n", "DESKTOP", "ACCOUNT", "TEMPLATE", "ADDRESS", "PORT", "STATE",
+               "HOST");
 }
 
 void print_desktop_row(const Row *d) {
-        printf("%-20s %-14s %-14s %-15s %-6u %s\n", d->name, d->account, d->template, d->address, d->port, d->state);
+        printf("%-20s %-14s %-14s %-15s %-6u %-8s %s\n", d->name, d->account, d->template, d->address, d->port,
+               d->state, d->host);
 }
 
 static int cmd_desktops(char **args) {

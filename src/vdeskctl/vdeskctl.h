@@ -66,7 +66,7 @@ int simple(const char *dest, const char *path, const char *iface, const char *me
            const char *a, const char *b, const char *done);
 
 typedef struct Row {
-        const char *name, *uuid, *account, *template, *address, *mac, *state;
+        const char *name, *uuid, *account, *template, *address, *mac, *state, *host;
         uint16_t port;
 } Row;
 

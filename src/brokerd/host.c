@@ -1,0 +1,529 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <ctype.h>
+#include <unistd.h>
+
+#include "bus-error.h"
+#include "desktop.h"
+#include "host.h"
+#include "log.h"
+#include "manager.h"
+#include "template.h"
+#include "util.h"
+
+/* ---- the hosts the broker knows ----------------------------------------------- */
+
+Host *host_free(Host *h) {
+        if (!h)
+                return NULL;
+        virt_free(h->virt);
+        sd_bus_message_unref(h->adding);
+        sd_event_source_disable_unref(h->add_timeout);
+        free(h->load.names);
+        free(h->load.cpu_ns);
+        free(h->uri);
+        free(h);
+        return NULL;
+}
+
+void hosts_free(Manager *m) {
+        while (m->hosts) {
+                Host *h = m->hosts;
+                m->hosts = h->next;
+                host_free(h);
+        }
+        while (m->adding_hosts) {
+                Host *h = m->adding_hosts;
+                m->adding_hosts = h->next;
+                host_free(h);
+        }
+        m->local = NULL;
+        m->virt = NULL;
+}
+
+void host_unlink(Host **list, Host *h) {
+        for (Host **p = list; *p; p = &(*p)->next)
+                if (*p == h) {
+                        *p = h->next;
+                        h->next = NULL;
+                        return;
+                }
+}
+
+Host *host_by_id(Manager *m, uint64_t id) {
+        for (Host *h = m->hosts; h; h = h->next)
+                if (h->id == id)
+                        return h;
+        return NULL;
+}
+
+Host *host_by_name(Manager *m, const char *name) {
+        for (Host *h = m->hosts; h; h = h->next)
+                if (streq(h->name, name))
+                        return h;
+        return NULL;
+}
+
+Host *host_for_desktop(Manager *m, uint64_t host_id, const char *desktop, sd_bus_error *error) {
+        Host *h = host_by_id(m, host_id);
+
+        if (!h) {
+                bus_error_setf(error, VDESK_ERROR_NO_SUCH_HOST, "Desktop %s has no host", desktop);
+                return NULL;
+        }
+        if (!h->up) {
+                bus_error_setf(error, VDESK_ERROR_HOST_DOWN, "Host %s of desktop %s is down (%s)", h->name, desktop,
+                               strempty(virt_last_error(h->virt)));
+                return NULL;
+        }
+        return h;
+}
+
+int host_public_address(Host *h, uint32_t *ret) {
+        if (h->address == 0)
+                return manager_public_address(h->manager, ret);
+        *ret = h->address;
+        return 0;
+}
+
+/* Records an up or down the database does not know yet: the row, the
+ * journal, a signal. */
+static void host_record_state(Host *h, bool up, const char *reason) {
+        Manager *m = h->manager;
+        int r;
+
+        h->up = up;
+        snprintf(h->reason, sizeof h->reason, "%s", reason);
+        if (h->state_known && h->recorded == up)
+                return;
+        h->state_known = true;
+        h->recorded = up;
+        r = db_exec(m->db, "UPDATE hosts SET state = ?, state_reason = ?, state_since = CURRENT_TIMESTAMP WHERE id = ?",
+                    (DbValue[]) { DBV_STR(up ? "up" : "down"), DBV_STR(reason), DBV_UINT(h->id) }, 3, NULL, NULL,
+                    NULL);
+        if (r < 0)
+                log_error("Cannot record that host %s is %s: %s", h->name, up ? "up" : "down", db_error(m->db));
+        log_event(up ? LOG_INFO : LOG_WARNING, up ? MID_HOST_UP : MID_HOST_DOWN,
+                  "VDESK_HOST=%s", h->name,
+                  "VDESK_LIBVIRT_URI=%s", h->uri,
+                  "VDESK_REASON=%s", reason,
+                  up ? "MESSAGE=Host %s is up (%s)" : "MESSAGE=Host %s is down: %s", h->name, up ? h->uri : reason);
+        (void) sd_bus_emit_signal(m->bus, BROKERD_OBJECT_PATH, BROKERD_INTERFACE, "HostStateChanged", "sss", h->name,
+                                  up ? (h->maintenance ? "maintenance" : "up") : "down", reason);
+}
+
+
+static void on_lifecycle(const char *name, VirtDomainState state, VirtStopReason reason, void *userdata) {
+        Host *h = userdata;
+
+        desktop_state_changed(h->manager, h, name, state, reason);
+}
+
+static void on_connected(void *userdata) {
+        Host *h = userdata;
+
+        if (h->adding) {
+                add_finish(h, NULL, NULL);
+                return;
+        }
+        host_record_state(h, true, "");
+        (void) host_sample(h);
+        desktops_resync(h->manager, h);
+        if (h == h->manager->local)
+                template_commits_resume(h->manager);
+}
+
+static void on_failed(const char *error, void *userdata) {
+        Host *h = userdata;
+
+        if (h->adding) {
+                add_finish(h, VDESK_ERROR_HOST_UNREACHABLE, "Host unreachable: cannot connect to %s: %s", h->uri,
+                           error);
+                return;
+        }
+        host_record_state(h, false, error);
+}
+
+static void on_disconnected(const char *why, void *userdata) {
+        host_record_state(userdata, false, why);
+}
+
+static void on_graphics_authenticated(const char *name, const char *client, void *userdata) {
+        Host *h = userdata;
+
+        if (h == h->manager->local)
+                template_console_used(h->manager, name, client);
+}
+
+static const VirtCallbacks host_callbacks = {
+        .lifecycle = on_lifecycle,
+        .connected = on_connected,
+        .failed = on_failed,
+        .disconnected = on_disconnected,
+        .graphics_authenticated = on_graphics_authenticated,
+};
+
+int host_new(Manager *m, uint64_t id, const char *name, const char *uri, uint64_t cluster_id,
+             uint32_t address, bool maintenance, bool recorded_up, Host **ret) {
+        Host *h = calloc(1, sizeof *h);
+        int r;
+
+        if (!h)
+                return -ENOMEM;
+        *h = (Host) { .manager = m, .id = id, .cluster_id = cluster_id, .address = address,
+                      .maintenance = maintenance, .recorded = recorded_up };
+        snprintf(h->name, sizeof h->name, "%s", name);
+        h->uri = strdup(uri);
+        if (!h->uri) {
+                host_free(h);
+                return -ENOMEM;
+        }
+        r = virt_new(m->event, uri, 0, &host_callbacks, h, &h->virt);
+        if (r < 0) {
+                host_free(h);
+                return r;
+        }
+        *ret = h;
+        return 0;
+}
+
+/* ---- start-up ------------------------------------------------------------------ */
+
+typedef struct HostRow {
+        uint64_t id;
+        char name[64];
+        char *uri;
+        uint64_t cluster_id;
+        uint32_t address;
+        bool maintenance;
+        bool up;
+} HostRow;
+
+static int host_row(char *const *c, unsigned n, void *userdata) {
+        HostRow *h = db_rows_push(userdata);
+
+        if (!h)
+                return -ENOMEM;
+        h->id = strtoull(c[0], NULL, 10);
+        snprintf(h->name, sizeof h->name, "%s", c[1]);
+        h->uri = strdup(c[2]);
+        h->cluster_id = strtoull(c[3], NULL, 10);
+        h->address = (uint32_t) strtoul(c[4], NULL, 10);
+        h->maintenance = streq(c[5], "1");
+        h->up = streq(c[6], "up");
+        return h->uri ? 0 : -ENOMEM;
+}
+
+static void host_rows_free(HostRow *rows, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(rows[i].uri);
+        free(rows);
+}
+
+#define HOST_COLUMNS "id, name, uri, cluster_id, COALESCE(address, 0), maintenance, state FROM hosts "
+
+/* The broker's own host, registered once: named after this machine. */
+static int register_local_host(Manager *m) {
+        char hostname[64] = "";
+        uint64_t cluster_id = 0, found = 0;
+        int r;
+
+        r = db_exec(m->db, "SELECT id FROM hosts WHERE uri = ?", (DbValue[]) { DBV_STR(m->config.libvirt_uri) }, 1,
+                    db_row_u64, &found, NULL);
+        if (r < 0 || found)
+                return r;
+        if (gethostname(hostname, sizeof hostname - 1) < 0 || name_invalid_reason(hostname))
+                snprintf(hostname, sizeof hostname, "local");
+        r = db_begin(m->db);
+        if (r >= 0)
+                r = db_exec(m->db, "INSERT IGNORE INTO clusters (name, capacity) VALUES ('default', ?)",
+                            (DbValue[]) { DBV_UINT(m->config.default_capacity) }, 1, NULL, NULL, NULL);
+        if (r >= 0)
+                r = db_exec(m->db, "SELECT id FROM clusters WHERE name = 'default'", NULL, 0, db_row_u64, &cluster_id,
+                            NULL);
+        if (r >= 0)
+                r = db_exec(m->db,
+                            "INSERT INTO hosts (name, uri, cluster_id) SELECT IF(EXISTS (SELECT 1 FROM hosts "
+                            "WHERE name = ?), CONCAT(?, '-', UUID_SHORT() % 10000), ?), ?, ?",
+                            (DbValue[]) { DBV_STR(hostname), DBV_STR(hostname), DBV_STR(hostname),
+                                          DBV_STR(m->config.libvirt_uri), DBV_UINT(cluster_id) }, 5, NULL, NULL, NULL);
+        if (r >= 0)
+                r = db_commit(m->db);
+        if (r < 0)
+                return r;
+        log_event(LOG_INFO, MID_HOST_ADDED,
+                  "VDESK_HOST=%s", hostname,
+                  "VDESK_LIBVIRT_URI=%s", m->config.libvirt_uri,
+                  "VDESK_CLUSTER=default",
+                  "MESSAGE=The broker's own host (%s) registered in cluster default", m->config.libvirt_uri);
+        return 0;
+}
+
+static int on_sample_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        for (Host *h = m->hosts; h; h = h->next)
+                if (h->up)
+                        (void) host_sample(h);
+        (void) sd_event_source_set_time_relative(s, (uint64_t) m->config.host_sample_sec * USEC_PER_SEC);
+        return 0;
+}
+
+int hosts_start(Manager *m) {
+        DbRows rows = { .size = sizeof(HostRow) };
+        HostRow *hr;
+        int r;
+
+        r = register_local_host(m);
+        if (r >= 0)
+                r = db_exec(m->db, "SELECT " HOST_COLUMNS "ORDER BY id", NULL, 0, host_row, &rows, NULL);
+        if (r < 0) {
+                host_rows_free(rows.items, rows.n);
+                return log_error_errno(r, "Cannot read the hosts: %s", db_error(m->db));
+        }
+        hr = rows.items;
+        for (size_t i = 0; r >= 0 && i < rows.n; i++) {
+                Host *h;
+
+                r = host_new(m, hr[i].id, hr[i].name, hr[i].uri, hr[i].cluster_id, hr[i].address, hr[i].maintenance,
+                             hr[i].up, &h);
+                if (r < 0)
+                        break;
+                h->next = m->hosts;
+                m->hosts = h;
+                if (streq(hr[i].uri, m->config.libvirt_uri))
+                        m->local = h;
+        }
+        host_rows_free(rows.items, rows.n);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up the hosts' connections: %m");
+        if (!m->local) {
+                log_error("The broker's own host %s is not registered.", m->config.libvirt_uri);
+                return -ENOENT;
+        }
+        m->virt = m->local->virt;
+
+        /* desktops made before there were hosts live on this one */
+        r = db_exec(m->db, "UPDATE desktops SET host_id = ? WHERE host_id IS NULL",
+                    (DbValue[]) { DBV_UINT(m->local->id) }, 1, NULL, NULL, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Cannot assign desktops to %s: %s", m->local->name, db_error(m->db));
+
+        r = sd_event_add_time_relative(m->event, &m->sample_timer, CLOCK_MONOTONIC,
+                                       (uint64_t) m->config.host_sample_sec * USEC_PER_SEC, 0, on_sample_timer, m);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->sample_timer, SD_EVENT_ON);
+        return r;
+}
+
+/* ---- URIs ------------------------------------------------------------------------ */
+
+const char *host_uri_invalid_reason(const char *uri, char host[static 256]) {
+        static const char *const remote[] = { "qemu+tls", "qemu+ssh", "qemu+tcp", "qemu+libssh", "qemu+libssh2" };
+        const char *p, *auth, *path, *at;
+        char scheme[16];
+        size_t len;
+        bool is_remote = false;
+
+        host[0] = 0;
+        if (isempty(uri))
+                return "is empty";
+        if (strlen(uri) > 255)
+                return "is longer than 255 characters";
+        for (p = uri; *p; p++)
+                if ((unsigned char) *p <= ' ' || (unsigned char) *p >= 0x7f)
+                        return "has a space, a control or a non-ASCII character";
+        p = strstr(uri, "://");
+        if (!p)
+                return "is not of the form driver[+transport]://[host]/path";
+        len = (size_t) (p - uri);
+        if (len == 0 || len >= sizeof scheme)
+                return "has no driver";
+        memcpy(scheme, uri, len);
+        scheme[len] = 0;
+        for (size_t i = 0; i < ELEMENTSOF(remote); i++)
+                is_remote = is_remote || streq(scheme, remote[i]);
+        if (!is_remote && !streq(scheme, "qemu") && !streq(scheme, "qemu+unix") && !streq(scheme, "test"))
+                return "names a driver or transport vdesk does not use (qemu, qemu+tls, qemu+ssh, qemu+tcp, "
+                       "qemu+unix, test)";
+        auth = p + 3;
+        path = strchr(auth, '/');
+        if (!path)
+                return "has no path (/system)";
+        len = (size_t) (path - auth);
+        at = memchr(auth, '@', len);    /* user@host: the host is after it */
+        if (at) {
+                len -= (size_t) (at + 1 - auth);
+                auth = at + 1;
+        }
+        if (len >= 256)
+                return "has a host name that is too long";
+        memcpy(host, auth, len);
+        host[len] = 0;
+        if (is_remote && len == 0)
+                return "names a remote transport but no host";
+        if (!is_remote && len != 0)
+                return "names a host but no remote transport (qemu+tls://, qemu+ssh://, qemu+tcp://)";
+        if (len > 0) {
+                char *colon = strrchr(host, ':');
+
+                if (colon && host[0] != '[') {
+                        unsigned port;
+                        char *end;
+
+                        errno = 0;
+                        port = (unsigned) strtoul(colon + 1, &end, 10);
+                        if (colon[1] == 0 || *end || errno || port == 0 || port > 65535)
+                                return "has a port that is not a number from 1 to 65535";
+                        *colon = 0;
+                }
+                for (const char *c = host; *c; c++)
+                        if (!(isalnum((unsigned char) *c) || strchr(".-_[]:", *c)))
+                                return "has a host name with characters a host name cannot have";
+        }
+        if (startswith(scheme, "qemu")) {
+                size_t plen = strcspn(path, "?");
+
+                if (plen != strlen("/system") || strncmp(path, "/system", plen) != 0)
+                        return "has a path other than /system (vdesk's desktops are system domains)";
+        }
+        return NULL;
+}
+
+/* ---- load and placement ----------------------------------------------------------- */
+
+int host_sample(Host *h) {
+        _cleanup_(freep) VirtDomainStats *st = NULL;
+        HostLoad *l = &h->load;
+        char (*names)[64] = NULL;
+        uint64_t *cpu_ns = NULL, busy, total, now = 0, committed = 0, dt, used_ns = 0;
+        size_t n = 0;
+        int r;
+
+        if (!l->valid || l->node.memory_kib == 0) {
+                r = virt_node_info(h->virt, &l->node);
+                if (r < 0)
+                        return r;
+        }
+        r = virt_node_load(h->virt, &l->free_kib, &busy, &total);
+        if (r >= 0)
+                r = virt_all_domain_stats(h->virt, true, &st, &n);
+        if (r < 0)
+                return r;
+        (void) sd_event_now(h->manager->event, CLOCK_MONOTONIC, &now);
+
+        names = calloc(n ?: 1, sizeof *names);
+        cpu_ns = calloc(n ?: 1, sizeof *cpu_ns);
+        if (!names || !cpu_ns) {
+                free(names);
+                free(cpu_ns);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+                committed += st[i].memory_kib ?: st[i].max_memory_kib;
+                memcpy(names[i], st[i].name, sizeof names[i]);
+                cpu_ns[i] = st[i].cpu_time_ns;
+                /* CPU used since the last sample, by domains in both */
+                for (size_t j = 0; l->valid && j < l->n; j++)
+                        if (streq(l->names[j], st[i].name) && st[i].cpu_time_ns >= l->cpu_ns[j])
+                                used_ns += st[i].cpu_time_ns - l->cpu_ns[j];
+        }
+        dt = l->valid && now > l->sampled_usec ? now - l->sampled_usec : 0;
+        if (dt >= USEC_PER_SEC / 2 && l->node.cpus > 0)
+                l->cpu = MIN(1.0, (double) used_ns / ((double) dt * 1000.0 * l->node.cpus));
+        else if (!l->valid)
+                l->cpu = 0;
+        /* between close samples the last utilisation stands */
+        if (dt >= USEC_PER_SEC / 2 || !l->valid) {
+                free(l->names);
+                free(l->cpu_ns);
+                l->names = names;
+                l->cpu_ns = cpu_ns;
+                l->n = n;
+                l->sampled_usec = now;
+        } else {
+                free(names);
+                free(cpu_ns);
+        }
+        l->committed_kib = committed;
+        l->running = (unsigned) n;
+        l->score = (l->node.memory_kib ? (double) committed / (double) l->node.memory_kib : 1.0) +
+                   HOST_CPU_WEIGHT * l->cpu;
+        l->valid = true;
+        return 0;
+}
+
+static int strbuf_appendf(char **buf, const char *format, ...) _printf_(2, 3);
+static int strbuf_appendf(char **buf, const char *format, ...) {
+        _cleanup_(freep) char *piece = NULL;
+        char *joined;
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = vasprintf(&piece, format, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        if (asprintf(&joined, "%s%s%s", strempty(*buf), *buf ? "; " : "", piece) < 0)
+                return -ENOMEM;
+        free(*buf);
+        *buf = joined;
+        return 0;
+}
+
+int host_pick(Manager *m, uint64_t cluster_id, unsigned memory_mib, Host **ret, char **ret_reason,
+              sd_bus_error *error) {
+        _cleanup_(freep) char *reason = NULL;
+        Host *best = NULL;
+
+        for (Host *h = m->hosts; h; h = h->next) {
+                if (h->cluster_id != cluster_id)
+                        continue;
+                if (!h->up) {
+                        (void) strbuf_appendf(&reason, "%s: down", h->name);
+                        continue;
+                }
+                if (h->maintenance) {
+                        (void) strbuf_appendf(&reason, "%s: maintenance", h->name);
+                        continue;
+                }
+                if (host_sample(h) < 0) {
+                        (void) strbuf_appendf(&reason, "%s: no figures (%s)", h->name,
+                                              strempty(virt_last_error(h->virt)));
+                        continue;
+                }
+                if (h->load.free_kib < (uint64_t) memory_mib * 1024) {
+                        (void) strbuf_appendf(&reason, "%s: %" PRIu64 " MiB free, %u MiB needed", h->name,
+                                              h->load.free_kib / 1024, memory_mib);
+                        continue;
+                }
+                (void) strbuf_appendf(&reason, "%s: score %.3f (memory %.3f + %.1f x CPU %.3f, %u running)", h->name,
+                                      h->load.score, h->load.score - HOST_CPU_WEIGHT * h->load.cpu, HOST_CPU_WEIGHT,
+                                      h->load.cpu, h->load.running);
+                if (!best || h->load.score < best->load.score ||
+                    (h->load.score == best->load.score && strcmp(h->name, best->name) < 0))
+                        best = h;
+        }
+        if (!best)
+                return bus_error_setf(error, VDESK_ERROR_NO_HOST_AVAILABLE,
+                                      "No host of the cluster can take the desktop (%s)",
+                                      reason ?: "the cluster has no hosts");
+        *ret = best;
+        if (ret_reason)
+                *ret_reason = TAKE_PTR(reason);
+        return 0;
+}
+
+int cluster_for_category(Manager *m, uint64_t category_id, uint64_t *ret) {
+        uint64_t id = 0;
+        int r = 0;
+
+        if (category_id)
+                r = db_exec(m->db, "SELECT COALESCE(cluster_id, 0) FROM categories WHERE id = ?",
+                            (DbValue[]) { DBV_UINT(category_id) }, 1, db_row_u64, &id, NULL);
+        if (r < 0)
+                return r;
+        *ret = id ?: m->local->cluster_id;
+        return 0;
+}
