@@ -41,7 +41,7 @@ check "the domain is defined with vdesk metadata" \
         bash -c "virsh dumpxml alice-1 | grep -q 'https://vdesk.org/xmlns/desktop/1'"
 check "the DHCP host entry is registered" \
         bash -c "virsh net-dumpxml vdesk | grep -q \"mac='$mac'.*ip='$addr'\""
-check "vdeskctl desktops lists it" bash -c "'$VDESK_BUILD/src/vdeskctl/vdeskctl' desktops | grep -qE '^alice-1 +alice +tiny +10.20.0.10 +50000 +stopped\$'"
+check "vdeskctl desktops lists it (on this host, $(hostname))" bash -c "'$VDESK_BUILD/src/vdeskctl/vdeskctl' desktops | grep -qE '^alice-1 +alice +tiny +10.20.0.10 +50000 +stopped +$(hostname)$'"
 out=$(ctl show ghost 2>&1)
 check "vdeskctl names the service's error ($out)" test "$out" = "vdeskctl: No desktop 'ghost' (org.vdesk.Error.NoSuchDesktop)"
 out=$(ctl create x 2>&1)

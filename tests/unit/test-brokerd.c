@@ -8,6 +8,7 @@
 #include "db.h"
 #include "desktop.h"
 #include "domain-xml.h"
+#include "host.h"
 #include "macro.h"
 #include "metadata.h"
 #include "rdp.h"
@@ -271,8 +272,40 @@ static void test_config_desktop(void) {
         CHECK_STR(err3, "[Desktop] Accelerator=xen is not one of auto, kvm, tcg");
 }
 
+static void test_host_uri(void) {
+        static const char *const good[][2] = {
+                { "qemu:///system", "" },
+                { "qemu+tls://node7.example.com/system", "node7.example.com" },
+                { "qemu+ssh://root@10.0.0.7/system", "10.0.0.7" },
+                { "qemu+tcp://10.0.0.7:16509/system", "10.0.0.7" },
+                { "qemu+ssh://10.0.0.7/system?keyfile=/etc/vdesk/id", "10.0.0.7" },
+                { "qemu+unix:///system?socket=/run/libvirt/other-sock", "" },
+                { "test:///default", "" },
+        };
+        static const char *const bad[] = {
+                "", "qemu", "qemu:///session", "qemu+tcp://10.0.0.7/session", "qemu://10.0.0.7/system",
+                "qemu+tcp:///system", "xen+ssh://h/system", "qemu+tcp://h:0/system", "qemu+tcp://h:99999/system",
+                "qemu+tcp://h:x/system", "qemu+tcp://h/system extra", "qemu+tcp://h$x/system", "://h/system",
+                "qemu+tcp://h",
+        };
+        char host[256];
+
+        for (size_t i = 0; i < ELEMENTSOF(good); i++) {
+                CHECK(host_uri_invalid_reason(good[i][0], host) == NULL);
+                CHECK_STR(host, good[i][1]);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                const char *why = host_uri_invalid_reason(bad[i], host);
+
+                if (!why)
+                        fprintf(stderr, "accepted a bad URI: '%s'\n", bad[i]);
+                CHECK(why != NULL);
+        }
+}
+
 int main(void) {
         test_allocate();
+        test_host_uri();
         test_rdp();
         test_domain_xml();
         test_console_xml();

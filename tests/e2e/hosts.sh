@@ -1,0 +1,204 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Hosts, clusters and scheduling across two hosts: this private host (the
+# broker's own) and a second one with its own namespaces and libvirtd,
+# reached over qemu+tcp. New desktops land on the less-loaded host, not on
+# one in maintenance; a killed libvirtd marks its host down (database, D-Bus,
+# journal) and its return up; bad input is refused by name with nothing
+# changed; an unreachable host is refused in bounded time while the broker
+# keeps answering.
+. "$VDESK_SRC/tests/lib/harness.sh"
+. "$VDESK_SRC/tests/lib/host.sh"
+. "$VDESK_SRC/tests/lib/second-host.sh"
+host_enter "$@"
+printf '[Hosts]\nConnectTimeoutSec=4\nDefaultCapacity=3\n' | host_start_desktops
+need_cmd dbus-monitor nsenter
+
+"$VDESK_SRC/tests/guest/build-template" "$T/templates/tiny.img" >/dev/null || die "cannot build the template"
+check "RegisterTemplate" broker_call RegisterTemplate ss tiny "$T/templates/tiny.img"
+for a in alice bob carol dave; do dir_call CreateAccount sssss $a "$a" staff "" "" >/dev/null || die "account $a"; done
+me=$(hostname)
+export T
+export -f journal_json sql mid broker_json
+
+# host NAME: its row of ListHosts as JSON
+host() { broker_json GetHost s "$1" | jq -c '.data[0]'; }
+host_state() { host "$1" | jq -r '.[4]'; }
+state() { sql "SELECT name, uri, cluster_id, state, maintenance FROM hosts ORDER BY id; SELECT name, capacity FROM clusters ORDER BY id"; }
+# broker_err ERROR-NAME METHOD ARGS...: the call (dbus-send's ARGS) fails with that error
+broker_err() {
+        local want=$1 m=$2; shift 2
+        dbus-send --system --print-reply --dest=org.vdesk.broker1 /org/vdesk/broker1 \
+                "org.vdesk.broker1.Manager.$m" "$@" 2>&1 | grep -q "Error $want: "
+}
+desktop_host() { broker_json GetDesktop s "$1" | jq -r '.data[0][8]'; }
+
+# ---- the broker's own host -----------------------------------------------------
+check "the broker's own host is registered in cluster default, up" \
+        test "$(host "$me" | jq -r '"\(.[1]) \(.[2]) \(.[4])"')" = "qemu:///system default up"
+check "... in the database too" test "$(sql "SELECT uri, state FROM hosts")" = "qemu:///system	up"
+check "ListClusters: default, capacity 3 ([Hosts] DefaultCapacity=), one host" \
+        test "$(broker_json ListClusters | jq -c '.data[0]')" = '[["default",3,1,0]]'
+check "its figures are libvirt's: memory as virsh nodeinfo says" \
+        test "$(host "$me" | jq -r '.[8]')" = "$(virsh nodeinfo | awk '/Memory size/ {print $3}')"
+
+# ---- bad input ------------------------------------------------------------------
+refused "AddHost with no transport but a host" org.freedesktop.DBus.Error.InvalidArgs "Invalid uri" \
+        AddHost string:x string:qemu://10.78.0.2/system string:default string:
+refused "AddHost of a session URI" org.freedesktop.DBus.Error.InvalidArgs "Invalid uri" \
+        AddHost string:x string:qemu+tcp://10.78.0.2/session string:default string:
+refused "AddHost of a driver vdesk does not use" org.freedesktop.DBus.Error.InvalidArgs "Invalid uri" \
+        AddHost string:x string:xen+ssh://h/system string:default string:
+refused "AddHost of a URI with a bad port" org.freedesktop.DBus.Error.InvalidArgs "Invalid uri" \
+        AddHost string:x string:qemu+tcp://10.78.0.2:99999/system string:default string:
+refused "AddHost of no URI at all" org.freedesktop.DBus.Error.InvalidArgs "Invalid uri" \
+        AddHost string:x "string:not a uri" string:default string:
+refused "AddHost of a host named by name, no address" org.freedesktop.DBus.Error.InvalidArgs "Invalid address" \
+        AddHost string:x string:qemu+ssh://node7.example/system string:default string:
+refused "AddHost with a bad name" org.freedesktop.DBus.Error.InvalidArgs "Invalid name" \
+        AddHost "string:a b" string:qemu+tcp://10.78.0.2/system string:default string:
+refused "AddHost into no cluster" org.vdesk.Error.NoSuchCluster "no cluster 'nowhere'" \
+        AddHost string:x string:qemu+tcp://10.78.0.2/system string:nowhere string:
+refused "AddHost of this host again" org.vdesk.Error.HostExists "is there already" \
+        AddHost string:again string:qemu:///system string:default string:
+refused "RemoveHost of the broker's own" org.vdesk.Error.HostInUse "the broker's own" \
+        RemoveHost "string:$me"
+refused "RemoveHost of no host" org.vdesk.Error.NoSuchHost "no host 'ghost'" RemoveHost string:ghost
+refused "CreateCluster of capacity 0" org.freedesktop.DBus.Error.InvalidArgs "Invalid capacity" \
+        CreateCluster string:c uint32:0
+refused "CreateCluster default again" org.vdesk.Error.ClusterExists "exists already" \
+        CreateCluster string:default uint32:5
+refused "DeleteCluster of a cluster with hosts" org.vdesk.Error.ClusterInUse "1 hosts" \
+        DeleteCluster string:default
+
+# ---- a second host ------------------------------------------------------------
+host2_start vdh2-$$
+export HOST2_PID
+export -f h2
+# a host whose SYNs go nowhere: refused once ConnectTimeoutSec passed, and
+# the broker answers others meanwhile
+ip neigh replace 10.78.0.99 lladdr 02:00:00:00:00:99 dev vdh2-a nud permanent
+before=$(state)
+t0=$(date +%s.%N)
+dbus-send --system --print-reply --reply-timeout=60000 --dest=org.vdesk.broker1 /org/vdesk/broker1 \
+        org.vdesk.broker1.Manager.AddHost string:lost string:qemu+tcp://10.78.0.99/system string:default string: \
+        >"$T/lost.out" 2>&1 &
+lost=$!
+sleep 1
+worst=0
+for _ in $(seq 10); do
+        a=$(date +%s%N); broker_call ListDesktops >/dev/null || die "ListDesktops failed meanwhile"; b=$(date +%s%N)
+        [ $(((b - a) / 1000000)) -gt $worst ] && worst=$(((b - a) / 1000000))
+done
+check "while a host does not answer, the broker answers others (slowest of 10 calls: $worst ms)" test $worst -lt 500
+wait $lost
+t1=$(date +%s.%N)
+check "AddHost of an unreachable host: HostUnreachable ($(cat "$T/lost.out" | head -2 | tr '\n' ' '))" \
+        grep -q 'org.vdesk.Error.HostUnreachable.*did not answer within 4 s' "$T/lost.out"
+check "... in bounded time ($(echo "$t1 - $t0" | bc) s, ConnectTimeoutSec=4)" \
+        test "$(echo "$t1 - $t0 < 8" | bc)" = 1
+check "... nothing changed" test "$before" = "$(state)"
+
+dbus-monitor --system "type='signal',interface='org.vdesk.broker1.Manager',member='HostStateChanged'" \
+        >"$T/signals.log" 2>&1 &
+_pids+=($!)
+check "AddHost h2 ($HOST2_URI) into default" broker_call AddHost ssss h2 "$HOST2_URI" default ""
+check "h2 is up, reached at 10.78.0.2" test "$(host h2 | jq -r '"\(.[3]) \(.[4])"')" = "10.78.0.2 up"
+check "... recorded up" test "$(sql "SELECT state FROM hosts WHERE name = 'h2'")" = up
+check "... journaled" wait_until 5 outputs 1 bash -c "journal_json MESSAGE_ID=$(mid HOST_ADDED) VDESK_HOST=h2 | wc -l"
+check "AddHost h2 again: HostExists" not broker_call AddHost ssss h2 "$HOST2_URI" default ""
+
+# load this host: two running domains of 1 GiB each (not desktops)
+for i in 1 2; do
+        cat >"$T/load$i.xml" <<X
+<domain type='qemu'><name>load$i</name><memory unit='MiB'>1024</memory><vcpu>1</vcpu>
+<os><type arch='x86_64'>hvm</type></os><devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices></domain>
+X
+        virsh create "$T/load$i.xml" >"$T/load.log" 2>&1 || die "cannot start load $i: $(cat "$T/load.log")"
+done
+check "the placement names h2 (this host carries 2 GiB of running domains)" \
+        test "$(broker_json PlaceDesktop s "" | jq -r '.data[0]')" = h2
+check "CreateDesktop alice-1 lands on h2" broker_call CreateDesktop sss alice-1 alice tiny
+check "... its host is h2" test "$(desktop_host alice-1)" = h2
+check "... defined on h2's libvirt, not here" \
+        bash -c "virsh -c '$HOST2_URI' dominfo alice-1 >/dev/null && ! virsh dominfo alice-1 >/dev/null 2>&1"
+why=$(journal_json MESSAGE_ID="$(mid DESKTOP_PLACED)" VDESK_DESKTOP=alice-1 | jq -r .VDESK_SCHEDULE)
+check "... the journal says why, with each host's score ($why)" \
+        bash -c "grep -q '$me: score .*2 running' <<<'$why' && grep -q 'h2: score .*0 running' <<<'$why'"
+
+out=$(busctl --system --timeout=150 --json=short call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager OpenDesktop s alice-1 2>"$T/open.err")
+[ -s "$T/open.err" ] && echo "OpenDesktop: $(cat "$T/open.err")" >&2
+port=$(jq -r '.data[1]' <<<"$out")
+check "OpenDesktop of alice-1 hands out h2's address ($(jq -r '.data[0]' <<<"$out"):$port)" \
+        test "$(jq -r '.data[0]' <<<"$out")" = 10.78.0.2
+line=$(tcp_line - 10.78.0.2 "$port")
+check "the guest answers through h2's forward ($line)" grep -q VDESK-TEST-GUEST <<<"$line"
+check "h2's own netd holds the forward" bash -c "h2 nft list map inet vdesk rdp4 | grep -q ' $port '"
+check "... this host's does not" not bash -c "nft list map inet vdesk rdp4 | grep -q ' $port '"
+check "the start is recorded from h2's events" outputs running bash -c "sql \"SELECT state FROM desktops WHERE name = 'alice-1'\""
+check "h2 runs 1 desktop, as virsh domstats counts" \
+        test "$(host h2 | jq -r '.[7]')" = "$(virsh -c "$HOST2_URI" list --name | grep -c .)"
+
+# maintenance diverts
+check "SetHostMaintenance h2" broker_call SetHostMaintenance sb h2 true
+check "h2 shows maintenance" test "$(host_state h2)" = maintenance
+check "... the placement says why it is skipped" bash -c \
+        "busctl --system --json=short call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager PlaceDesktop s '' | jq -r '.data[1]' | grep -q 'h2: maintenance'"
+check "CreateDesktop bob-1 lands on this host, though more loaded" broker_call CreateDesktop sss bob-1 bob tiny
+check "... its host is $me" test "$(desktop_host bob-1)" = "$me"
+check "SetHostMaintenance h2 off" broker_call SetHostMaintenance sb h2 false
+check "... journaled both ways" outputs 2 bash -c "journal_json MESSAGE_ID=$(mid HOST_MAINTENANCE) VDESK_HOST=h2 | wc -l"
+
+# capacity of the cluster: 3
+check "CreateDesktop carol-1 (the third)" broker_call CreateDesktop sss carol-1 carol tiny
+before=$(sql "SELECT name FROM desktops ORDER BY name")
+check "a fourth: ClusterFull" broker_err org.vdesk.Error.ClusterFull CreateDesktop string:dave-1 string:dave string:tiny
+check "... no row, no domain on either host" bash -c \
+        "test \"\$(sql 'SELECT name FROM desktops ORDER BY name')\" = '$before' && ! virsh dominfo dave-1 2>/dev/null && ! virsh -c '$HOST2_URI' dominfo dave-1 2>/dev/null"
+
+# ---- h2's libvirtd dies and comes back -----------------------------------------
+h2 kill -9 "$(h2_libvirtd_pid)"
+check "h2's libvirtd killed: h2 is down on D-Bus" wait_until 30 outputs down host_state h2
+check "... in the database, with the reason" bash -c "sql \"SELECT state, state_reason FROM hosts WHERE name = 'h2'\" | grep -q '^down	.'"
+check "... in the journal" wait_until 5 outputs 1 bash -c "journal_json MESSAGE_ID=$(mid HOST_DOWN) VDESK_HOST=h2 | wc -l"
+check "... signalled" grep -q '"h2"' "$T/signals.log"
+check "the placement skips it" bash -c \
+        "busctl --system --json=short call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager PlaceDesktop s '' | jq -r '.data[1]' | grep -q 'h2: down'"
+check "StopDesktop of its desktop: HostDown" broker_err org.vdesk.Error.HostDown StopDesktop string:alice-1 boolean:true
+check "the broker keeps answering" broker_call ListDesktops
+h2 libvirtd -d --listen -p /run/libvirtd.pid
+check "h2's libvirtd back: h2 is up again by itself" wait_until 40 outputs up host_state h2
+check "... in the database" outputs up sql "SELECT state FROM hosts WHERE name = 'h2'"
+check "... in the journal" outputs 1 bash -c "journal_json MESSAGE_ID=$(mid HOST_UP) VDESK_HOST=h2 | wc -l"
+check "... signalled up" grep -A3 '"h2"' "$T/signals.log" | grep -q '"up"'
+check "its desktop kept running through the restart" outputs running sql "SELECT state FROM desktops WHERE name = 'alice-1'"
+
+# ---- clusters and categories ----------------------------------------------------
+check "CreateCluster branch, capacity 10" broker_call CreateCluster su branch 10
+check "CreateCategory office" dir_call CreateCategory sssbbbb office "" "" true true true false
+check "AssignCluster branch office" broker_call AssignCluster ss branch office
+check "office's desktops would find no host in branch (it has none): NoHostAvailable" \
+        broker_err org.vdesk.Error.NoHostAvailable PlaceDesktop string:office
+check "ReclaimCluster branch office" broker_call ReclaimCluster ss branch office
+check "ReclaimCluster again: NotLinked" broker_err org.vdesk.Error.NotLinked ReclaimCluster string:branch string:office
+check "DeleteCluster branch" broker_call DeleteCluster s branch
+check "journal has CLUSTER_CREATED, ASSIGNED, RECLAIMED, DELETED" bash -c "
+        for n in CLUSTER_CREATED CLUSTER_ASSIGNED CLUSTER_RECLAIMED CLUSTER_DELETED; do
+                journal_json MESSAGE_ID=\$(mid \$n) VDESK_CLUSTER=branch | grep -q . || exit 1
+        done"
+
+# ---- removing h2 ----------------------------------------------------------------
+before=$(state)
+check "RemoveHost h2 with a desktop: HostInUse" broker_err org.vdesk.Error.HostInUse RemoveHost string:h2
+check "... nothing changed" test "$before" = "$(state)"
+check "StopDesktop alice-1 (force)" broker_call StopDesktop sb alice-1 true
+wait_until 30 outputs stopped sql "SELECT state FROM desktops WHERE name = 'alice-1'"
+check "DeleteDesktop alice-1 and carol-1 (on h2)" broker_call DeleteDesktop s alice-1
+check "... gone from h2's libvirt" not virsh -c "$HOST2_URI" dominfo alice-1
+broker_call DeleteDesktop s carol-1 >/dev/null || die "cannot delete carol-1"
+check "RemoveHost h2" broker_call RemoveHost s h2
+check "... gone from ListHosts and the database" bash -c \
+        "! broker_json ListHosts | jq -r '.data[0][][0]' | grep -qx h2 && test -z \"\$(sql \"SELECT 1 FROM hosts WHERE name = 'h2'\")\""
+check "... journaled" outputs 1 bash -c "journal_json MESSAGE_ID=$(mid HOST_REMOVED) VDESK_HOST=h2 | wc -l"
+
+finish
