@@ -11,6 +11,7 @@
 #define DIRECTORYD "org.vdesk.directory1", "/org/vdesk/directory1", "org.vdesk.directory1.Manager"
 #define IMAGED     "org.vdesk.images1", "/org/vdesk/images1", "org.vdesk.images1.Manager"
 #define NETD       "org.vdesk.network1", "/org/vdesk/network1", "org.vdesk.network1.Manager"
+#define MONITORD   "org.vdesk.monitor1", "/org/vdesk/monitor1", "org.vdesk.monitor1.Manager"
 
 /* a desktop: name, uuid, account, template, address, MAC, RDP port, state,
  * host */
@@ -40,3 +41,12 @@
  * running desktops (KiB), the desktops' CPU use (0..1), load score */
 #define HOST_FIELDS        "ssssssuutttdd"
 #define HOST_SIGNATURE     "(" HOST_FIELDS ")"
+/* a host's figures (vdesk-monitord): name, URI, state (up, down), host
+ * name, CPU model, CPUs, sockets, cores, threads, MHz, max vCPUs of a
+ * domain, memory and free (KiB), CPU utilisation (0..1), desktops running */
+#define HOST_STATS_SIGNATURE    "(sssssuuuuuuttdu)"
+/* a desktop's figures: host, name, state (running, stopped), vCPUs, memory
+ * current and maximum (KiB), CPU (share of its vCPUs, 0..1), disk read and
+ * write bytes/s and requests/s, network receive and transmit bytes/s,
+ * uptime (s; 0 when stopped) */
+#define DESKTOP_STATS_SIGNATURE "(sssuttdddddddt)"

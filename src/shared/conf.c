@@ -61,6 +61,11 @@ static const ConfItem items[] = {
         ITEM("Hosts",    "ConnectTimeoutSec", CONF_UINT, host_connect_timeout_sec, 600),
         ITEM("Hosts",    "SampleSec",       CONF_UINT,   host_sample_sec, 3600),
         ITEM("Hosts",    "DefaultCapacity", CONF_UINT,   default_capacity, 1000000),
+        ITEM("Monitor",  "IntervalSec",     CONF_UINT,   monitor_interval_sec, 0),
+        ITEM("Monitor",  "HostMemoryPercent", CONF_UINT, monitor_memory_percent, 0),
+        ITEM("Monitor",  "HostCPUPercent",  CONF_UINT,   monitor_cpu_percent, 0),
+        ITEM("Monitor",  "ThresholdSec",    CONF_UINT,   monitor_threshold_sec, 0),
+        ITEM("Monitor",  "MetricsListen",   CONF_STRING, metrics_listen, 0),
         ITEM("Directory", "PasswordMinLength", CONF_UINT, password_min_length, 1024),
         ITEM("Directory", "PasswordMinClasses", CONF_UINT, password_min_classes, 4),
         ITEM("Directory", "YescryptCost",    CONF_UINT,   yescrypt_cost, 11),
@@ -97,6 +102,10 @@ int config_defaults(VdeskConfig *ret) {
                 .host_connect_timeout_sec = 10,
                 .host_sample_sec = 10,
                 .default_capacity = 1000,
+                .monitor_interval_sec = 5,
+                .monitor_memory_percent = 90,
+                .monitor_cpu_percent = 90,
+                .monitor_threshold_sec = 60,
                 .desktop_vcpus = 1,
                 .open_timeout_sec = 180,
                 .redirect_printers = true,
@@ -128,6 +137,7 @@ int config_defaults(VdeskConfig *ret) {
                 { &c.bus_address,    "" },
                 { &c.libvirt_uri,    "qemu:///system" },
                 { &c.accelerator,    "auto" },
+                { &c.metrics_listen, "127.0.0.1:9750" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(strings); i++) {
@@ -356,6 +366,16 @@ int config_verify(const VdeskConfig *c, char **ret_error) {
                 return set_error(ret_error, "[Desktop] MemoryMiB= must be at least 16 and VCPUs= at least 1");
         if (c->host_connect_timeout_sec < 1 || c->host_sample_sec < 1 || c->default_capacity < 1)
                 return set_error(ret_error, "[Hosts] ConnectTimeoutSec=, SampleSec= and DefaultCapacity= must be at least 1");
+        if (c->monitor_interval_sec < 1 || c->monitor_interval_sec > 3600)
+                return set_error(ret_error, "[Monitor] IntervalSec=%u is not from 1 to 3600", c->monitor_interval_sec);
+        if (c->monitor_memory_percent < 1 || c->monitor_memory_percent > 100)
+                return set_error(ret_error, "[Monitor] HostMemoryPercent=%u is not from 1 to 100",
+                                 c->monitor_memory_percent);
+        if (c->monitor_cpu_percent < 1 || c->monitor_cpu_percent > 100)
+                return set_error(ret_error, "[Monitor] HostCPUPercent=%u is not from 1 to 100", c->monitor_cpu_percent);
+        if (c->monitor_threshold_sec < 1 || c->monitor_threshold_sec > 86400)
+                return set_error(ret_error, "[Monitor] ThresholdSec=%u is not from 1 to 86400",
+                                 c->monitor_threshold_sec);
         return 0;
 }
 
@@ -364,6 +384,7 @@ void config_done(VdeskConfig *c) {
                 &c->template_dir, &c->disk_dir, &c->iso_dir, &c->public_address, &c->network_name, &c->bridge,
                 &c->gateway, &c->range_start, &c->range_end, &c->db_socket, &c->db_host,
                 &c->db_user, &c->db_password, &c->db_name, &c->bus_address, &c->libvirt_uri, &c->accelerator,
+                &c->metrics_listen,
         };
 
         for (size_t i = 0; i < ELEMENTSOF(strings); i++) {

@@ -52,6 +52,12 @@ typedef struct VdeskConfig {
         unsigned host_connect_timeout_sec;      /* how long AddHost waits for a host's first answer */
         unsigned host_sample_sec;       /* how often the scheduler reads the hosts' load */
         unsigned default_capacity;      /* the desktops of the cluster made on first start */
+        /* [Monitor] */
+        unsigned monitor_interval_sec;  /* how often vdesk-monitord reads every host */
+        unsigned monitor_memory_percent; /* a host's memory use that raises an alert ... */
+        unsigned monitor_cpu_percent;   /* ... and its CPU use ... */
+        unsigned monitor_threshold_sec; /* ... once it lasted this long */
+        char *metrics_listen;           /* ADDRESS:PORT or an absolute socket path; empty: off */
         /* [Directory] */
         unsigned password_min_length;
         unsigned password_min_classes;

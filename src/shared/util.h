@@ -67,3 +67,6 @@ static inline uint32_t ipv4_netmask(unsigned prefix) {
 
 /* The MAC vdesk gives the desktop with address a: 52:54 then the four octets. */
 void mac_from_ipv4(uint32_t a, char buf[static 18]);
+
+/* Writes all n bytes (retrying short writes and EINTR); -errno on failure. */
+int write_all(int fd, const void *buf, size_t n);

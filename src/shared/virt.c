@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "macro.h"
+#include "metadata.h"
 #include "util.h"
 #include "virt.h"
 
@@ -610,11 +611,16 @@ int virt_node_load(Virt *v, uint64_t *ret_free_kib, uint64_t *ret_cpu_busy_ns, u
         return 0;
 }
 
+/* A counter, whichever unsigned type libvirt gave it. */
 static uint64_t param_u64(virTypedParameterPtr p, int n, const char *name) {
         unsigned long long v = 0;
+        unsigned u = 0;
 
-        (void) virTypedParamsGetULLong(p, n, name, &v);
-        return v;
+        if (virTypedParamsGetULLong(p, n, name, &v) == 1)
+                return v;
+        if (virTypedParamsGetUInt(p, n, name, &u) == 1)
+                return u;
+        return 0;
 }
 
 /* The sum over block.<i>.<what> or net.<i>.<what>. */
@@ -715,4 +721,31 @@ int virt_each_domain_stats(Virt *v, VirtDomainStats **ret, size_t *ret_n) {
         *ret = s;
         *ret_n = (size_t) k;
         return 0;
+}
+
+int virt_hostname(Virt *v, char **ret) {
+        char *h;
+
+        if (!v->conn)
+                return -ENOTCONN;
+        h = virConnectGetHostname(v->conn);
+        if (!h)
+                return fail(NULL);
+        *ret = h;
+        return 0;
+}
+
+int virt_domain_is_desktop(Virt *v, const char *name) {
+        virDomainPtr d;
+        char *md;
+        int r;
+
+        r = lookup(v, name, &d, NULL);
+        if (r < 0)
+                return r;
+        md = virDomainGetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT, VDESK_METADATA_NS, VIR_DOMAIN_AFFECT_CURRENT);
+        virDomainFree(d);
+        r = md != NULL;
+        free(md);
+        return r;
 }

@@ -122,3 +122,8 @@ int virt_all_domain_stats(Virt *v, bool running_only, VirtDomainStats **ret, siz
 /* The same figures one domain at a time (a call per domain, as tools that
  * do not use the bulk call do): for comparison in benchmarks. */
 int virt_each_domain_stats(Virt *v, VirtDomainStats **ret, size_t *ret_n);
+
+/* The host's name as libvirt reports it. */
+int virt_hostname(Virt *v, char **ret);
+/* 1 if the domain carries vdesk's desktop metadata, 0 if not. */
+int virt_domain_is_desktop(Virt *v, const char *name);

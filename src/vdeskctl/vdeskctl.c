@@ -308,7 +308,7 @@ static int parse_option_uint(const char *name, const char *s, unsigned long max,
 }
 
 static const Verb *find_verb(const char *name) {
-        const Verb *tables[] = { verbs, template_verbs, network_verbs, directory_verbs, staff_verbs };
+        const Verb *tables[] = { verbs, template_verbs, network_verbs, host_verbs, directory_verbs, staff_verbs };
 
         for (size_t t = 0; t < ELEMENTSOF(tables); t++)
                 for (const Verb *v = tables[t]; v->name; v++)
@@ -454,13 +454,13 @@ int main(int argc, char *argv[]) {
                         arg.dry_run = true;
                         break;
                 case 'h':
-                        printf("%s%s%s%s", help, help_templates, help_networks, help_directory);
+                        printf("%s%s%s%s%s", help, help_templates, help_networks, help_hosts, help_directory);
                         return EXIT_SUCCESS;
                 default:
                         return EXIT_FAILURE;
                 }
         if (optind >= argc) {
-                fprintf(stderr, "%s%s%s%s", help, help_templates, help_networks, help_directory);
+                fprintf(stderr, "%s%s%s%s%s", help, help_templates, help_networks, help_hosts, help_directory);
                 return EXIT_FAILURE;
         }
 

@@ -36,8 +36,8 @@ typedef struct Args {
 
 extern Args arg;
 extern sd_bus *bus;
-extern const Verb directory_verbs[], staff_verbs[], template_verbs[], network_verbs[];
-extern const char help_directory[], help_templates[], help_networks[];
+extern const Verb directory_verbs[], staff_verbs[], template_verbs[], network_verbs[], host_verbs[];
+extern const char help_directory[], help_templates[], help_networks[], help_hosts[];
 
 /* Prints the service's error (name and message) or strerror; returns
  * EXIT_FAILURE. */

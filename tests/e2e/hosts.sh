@@ -19,7 +19,7 @@ check "RegisterTemplate" broker_call RegisterTemplate ss tiny "$T/templates/tiny
 for a in alice bob carol dave; do dir_call CreateAccount sssss $a "$a" staff "" "" >/dev/null || die "account $a"; done
 me=$(hostname)
 export T
-export -f journal_json sql mid broker_json
+export -f journal_json sql mid broker_json ctl
 
 # host NAME: its row of ListHosts as JSON
 host() { broker_json GetHost s "$1" | jq -c '.data[0]'; }
@@ -106,6 +106,8 @@ check "AddHost h2 ($HOST2_URI) into default" broker_call AddHost ssss h2 "$HOST2
 check "h2 is up, reached at 10.78.0.2" test "$(host h2 | jq -r '"\(.[3]) \(.[4])"')" = "10.78.0.2 up"
 check "... recorded up" test "$(sql "SELECT state FROM hosts WHERE name = 'h2'")" = up
 check "... journaled" wait_until 5 outputs 1 bash -c "journal_json MESSAGE_ID=$(mid HOST_ADDED) VDESK_HOST=h2 | wc -l"
+check "vdeskctl hosts lists h2 up in default at 10.78.0.2" bash -c "ctl hosts | grep -qE '^h2 +default +up +10.78.0.2 '"
+check "vdeskctl clusters: default with 2 hosts" bash -c "ctl clusters | grep -qE '^default +3 +2 +0\$'"
 check "AddHost h2 again: HostExists" not broker_call AddHost ssss h2 "$HOST2_URI" default ""
 
 # load this host: two running domains of 1 GiB each (not desktops)
@@ -140,12 +142,15 @@ check "h2 runs 1 desktop, as virsh domstats counts" \
         test "$(host h2 | jq -r '.[7]')" = "$(virsh -c "$HOST2_URI" list --name | grep -c .)"
 
 # maintenance diverts
-check "SetHostMaintenance h2" broker_call SetHostMaintenance sb h2 true
+check "vdeskctl maintenance h2 on" ctl maintenance h2 on
 check "h2 shows maintenance" test "$(host_state h2)" = maintenance
 check "... the placement says why it is skipped" bash -c \
         "busctl --system --json=short call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager PlaceDesktop s '' | jq -r '.data[1]' | grep -q 'h2: maintenance'"
 check "CreateDesktop bob-1 lands on this host, though more loaded" broker_call CreateDesktop sss bob-1 bob tiny
 check "... its host is $me" test "$(desktop_host bob-1)" = "$me"
+check "vdeskctl place names this host and why h2 is skipped" bash -c \
+        "ctl place | grep -qx 'A new desktop would go to $me.' && ctl place | grep -qx '  h2: maintenance'"
+check "vdeskctl maintenance h2 maybe: refused by vdeskctl" not ctl maintenance h2 maybe
 check "SetHostMaintenance h2 off" broker_call SetHostMaintenance sb h2 false
 check "... journaled both ways" outputs 2 bash -c "journal_json MESSAGE_ID=$(mid HOST_MAINTENANCE) VDESK_HOST=h2 | wc -l"
 

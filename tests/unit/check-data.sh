@@ -23,7 +23,7 @@ check "catalog has no entry the code does not use" \
         test "$(grep -c '^-- [0-9a-f]\{32\}$' "$VDESK_SRC/catalog/vdesk.catalog")" = "$(wc -w <<<"$ids")"
 
 if command -v systemd-analyze >/dev/null; then
-        for u in vdesk-netd vdesk-imaged vdesk-brokerd vdesk-directoryd; do
+        for u in vdesk-netd vdesk-imaged vdesk-brokerd vdesk-directoryd vdesk-monitord; do
                 f=$VDESK_BUILD/units/$u.service
                 check "$u.service: Type=notify with a watchdog" bash -c "grep -qx 'Type=notify' '$f' && grep -q '^WatchdogSec=' '$f'"
                 # 0 is best, 10 worst; systemd's own small daemons sit at 1-3.

@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "monitor.h"
+#include "util.h"
+
+/* The figures in the Prometheus text exposition format (version 0.0.4),
+ * served over HTTP/1.0 on [Monitor] MetricsListen=: what a scraper asks
+ * for, it gets; one request a connection. */
+
+typedef struct Out {
+        FILE *f;
+} Out;
+
+static void help(Out *o, const char *name, const char *type, const char *text) {
+        fprintf(o->f, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
+}
+
+/* A label value: backslash, double quote and newline escaped. */
+static void label(Out *o, const char *s) {
+        for (; *s; s++)
+                if (*s == '\\' || *s == '"')
+                        fprintf(o->f, "\\%c", *s);
+                else if (*s == '\n')
+                        fputs("\\n", o->f);
+                else
+                        fputc(*s, o->f);
+}
+
+static void host_value(Out *o, const char *name, const MonHost *h, double v) {
+        fprintf(o->f, "%s{host=\"", name);
+        label(o, h->name);
+        fprintf(o->f, "\"} %.17g\n", v);
+}
+
+static void desktop_value(Out *o, const char *name, const MonHost *h, const MonDomain *d, double v) {
+        fprintf(o->f, "%s{host=\"", name);
+        label(o, h->name);
+        fputs("\",desktop=\"", o->f);
+        label(o, d->st.name);
+        fprintf(o->f, "\"} %.17g\n", v);
+}
+
+typedef double (*HostFigure)(const MonHost *h);
+typedef double (*DesktopFigure)(const MonDomain *d);
+
+static double h_up(const MonHost *h) { return h->up; }
+static double h_memory(const MonHost *h) { return (double) h->node.memory_kib * 1024; }
+static double h_free(const MonHost *h) { return (double) h->free_kib * 1024; }
+static double h_cpu(const MonHost *h) { return h->cpu; }
+static double h_cpus(const MonHost *h) { return h->node.cpus; }
+static double h_running(const MonHost *h) { return (double) mon_host_running_desktops(h); }
+
+static double d_running(const MonDomain *d) { return d->st.running; }
+static double d_vcpus(const MonDomain *d) { return d->st.vcpus; }
+static double d_memory(const MonDomain *d) { return (double) d->st.memory_kib * 1024; }
+static double d_max_memory(const MonDomain *d) { return (double) d->st.max_memory_kib * 1024; }
+static double d_cpu(const MonDomain *d) { return d->cpu; }
+static double d_cpu_seconds(const MonDomain *d) { return (double) d->st.cpu_time_ns / 1e9; }
+static double d_rd_bytes(const MonDomain *d) { return (double) d->st.rd_bytes; }
+static double d_wr_bytes(const MonDomain *d) { return (double) d->st.wr_bytes; }
+static double d_rd_reqs(const MonDomain *d) { return (double) d->st.rd_reqs; }
+static double d_wr_reqs(const MonDomain *d) { return (double) d->st.wr_reqs; }
+static double d_rx_bytes(const MonDomain *d) { return (double) d->st.rx_bytes; }
+static double d_tx_bytes(const MonDomain *d) { return (double) d->st.tx_bytes; }
+
+static const struct {
+        const char *name, *type, *help;
+        HostFigure f;
+        bool needs_up;
+} host_metrics[] = {
+        { "vdesk_host_up", "gauge", "1 if the monitor's connection to the host is open", h_up, false },
+        { "vdesk_host_memory_bytes", "gauge", "The host's memory", h_memory, true },
+        { "vdesk_host_memory_free_bytes", "gauge", "The host's free memory", h_free, true },
+        { "vdesk_host_cpu_utilisation", "gauge", "The host's CPU use over the last interval, 0 to 1", h_cpu, true },
+        { "vdesk_host_cpus", "gauge", "The host's active CPUs", h_cpus, true },
+        { "vdesk_host_running_desktops", "gauge", "vdesk desktops running on the host", h_running, true },
+};
+
+static const struct {
+        const char *name, *type, *help;
+        DesktopFigure f;
+} desktop_metrics[] = {
+        { "vdesk_desktop_running", "gauge", "1 if the desktop's domain runs", d_running },
+        { "vdesk_desktop_vcpus", "gauge", "The desktop's vCPUs", d_vcpus },
+        { "vdesk_desktop_memory_bytes", "gauge", "The desktop's current memory (its balloon's)", d_memory },
+        { "vdesk_desktop_memory_max_bytes", "gauge", "The desktop's maximum memory", d_max_memory },
+        { "vdesk_desktop_cpu_utilisation", "gauge", "The desktop's CPU use over the last interval, share of its vCPUs",
+          d_cpu },
+        { "vdesk_desktop_cpu_seconds_total", "counter", "CPU time the desktop used", d_cpu_seconds },
+        { "vdesk_desktop_disk_read_bytes_total", "counter", "Bytes the desktop read from its disks", d_rd_bytes },
+        { "vdesk_desktop_disk_written_bytes_total", "counter", "Bytes the desktop wrote to its disks", d_wr_bytes },
+        { "vdesk_desktop_disk_reads_total", "counter", "Read requests to the desktop's disks", d_rd_reqs },
+        { "vdesk_desktop_disk_writes_total", "counter", "Write requests to the desktop's disks", d_wr_reqs },
+        { "vdesk_desktop_network_receive_bytes_total", "counter", "Bytes the desktop received", d_rx_bytes },
+        { "vdesk_desktop_network_transmit_bytes_total", "counter", "Bytes the desktop sent", d_tx_bytes },
+};
+
+int metrics_render(Monitor *m, char **ret) {
+        char *buf = NULL;
+        size_t size = 0;
+        Out o;
+
+        o.f = open_memstream(&buf, &size);
+        if (!o.f)
+                return -ENOMEM;
+        for (size_t k = 0; k < ELEMENTSOF(host_metrics); k++) {
+                help(&o, host_metrics[k].name, host_metrics[k].type, host_metrics[k].help);
+                for (MonHost *h = m->hosts; h; h = h->next)
+                        if (h->up || !host_metrics[k].needs_up)
+                                host_value(&o, host_metrics[k].name, h, host_metrics[k].f(h));
+        }
+        for (size_t k = 0; k < ELEMENTSOF(desktop_metrics); k++) {
+                help(&o, desktop_metrics[k].name, desktop_metrics[k].type, desktop_metrics[k].help);
+                for (MonHost *h = m->hosts; h; h = h->next)
+                        for (size_t i = 0; h->up && i < h->n_domains; i++)
+                                if (h->domains[i].desktop)
+                                        desktop_value(&o, desktop_metrics[k].name, h, &h->domains[i],
+                                                      desktop_metrics[k].f(&h->domains[i]));
+        }
+        if (fclose(o.f) != 0) {
+                free(buf);
+                return -ENOMEM;
+        }
+        *ret = buf;
+        return 0;
+}
+
+/* ---- the HTTP side ---------------------------------------------------------------- */
+
+typedef struct Client {
+        Monitor *monitor;
+        sd_event_source *io, *timeout;
+        char req[4096];
+        size_t n;
+} Client;
+
+static void client_free(Client *c) {
+        sd_event_source_disable_unref(c->io);
+        sd_event_source_disable_unref(c->timeout);
+        free(c);
+}
+
+static void client_respond(Client *c, int fd) {
+        _cleanup_(freep) char *body = NULL, *head = NULL;
+        const char *status = "200 OK";
+        struct timeval tv = { .tv_sec = 2 };
+        int r;
+
+        if (!startswith(c->req, "GET /metrics ") && !startswith(c->req, "GET / "))
+                status = "404 Not Found";
+        else {
+                r = metrics_render(c->monitor, &body);
+                if (r < 0)
+                        status = "500 Internal Server Error";
+        }
+        if (asprintf(&head, "HTTP/1.0 %s\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+                            "Content-Length: %zu\r\nConnection: close\r\n\r\n", status, body ? strlen(body) : 0) < 0)
+                return;
+        /* the answer is small: written at once, blocking for at most 2 s */
+        (void) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+        (void) setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        if (write_all(fd, head, strlen(head)) >= 0 && body)
+                (void) write_all(fd, body, strlen(body));
+}
+
+static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Client *c = userdata;
+        ssize_t k;
+
+        k = read(fd, c->req + c->n, sizeof c->req - 1 - c->n);
+        if (k < 0 && (errno == EAGAIN || errno == EINTR))
+                return 0;
+        if (k > 0) {
+                c->n += (size_t) k;
+                c->req[c->n] = 0;
+                if (!strstr(c->req, "\r\n\r\n") && !strstr(c->req, "\n\n") && c->n < sizeof c->req - 1)
+                        return 0;
+                client_respond(c, fd);
+        }
+        client_free(c);
+        return 0;
+}
+
+static int on_client_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        client_free(userdata);
+        return 0;
+}
+
+static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Monitor *m = userdata;
+        Client *c;
+        int cfd, r;
+
+        cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (cfd < 0)
+                return 0;
+        c = calloc(1, sizeof *c);
+        if (!c) {
+                close(cfd);
+                return 0;
+        }
+        c->monitor = m;
+        r = sd_event_add_io(m->event, &c->io, cfd, EPOLLIN, on_client_io, c);
+        if (r < 0) {
+                close(cfd);
+                free(c);
+                return 0;
+        }
+        (void) sd_event_source_set_io_fd_own(c->io, true);
+        r = sd_event_add_time_relative(m->event, &c->timeout, CLOCK_MONOTONIC, 5 * USEC_PER_SEC, 0,
+                                       on_client_timeout, c);
+        if (r < 0)
+                client_free(c);
+        return 0;
+}
+
+int metrics_listen(Monitor *m) {
+        const char *spec = m->config.metrics_listen;
+        union {
+                struct sockaddr sa;
+                struct sockaddr_in in;
+                struct sockaddr_un un;
+        } sa = {};
+        socklen_t len;
+        int fd, r, one = 1;
+
+        if (isempty(spec))
+                return 0;
+        if (spec[0] == '/') {
+                if (strlen(spec) >= sizeof sa.un.sun_path)
+                        return log_error_errno(-EINVAL, "[Monitor] MetricsListen=%s: the path is too long", spec);
+                sa.un.sun_family = AF_UNIX;
+                strcpy(sa.un.sun_path, spec);
+                len = sizeof sa.un;
+                (void) unlink(spec);
+        } else {
+                _cleanup_(freep) char *addr = strdup(spec);
+                char *colon = addr ? strrchr(addr, ':') : NULL;
+                uint32_t a;
+                unsigned long port;
+                char *end;
+
+                if (!addr)
+                        return log_oom();
+                if (colon)
+                        *colon = 0;
+                port = colon ? strtoul(colon + 1, &end, 10) : 0;
+                if (!colon || *end || port == 0 || port > 65535 || ipv4_parse(addr, &a) < 0)
+                        return log_error_errno(-EINVAL, "[Monitor] MetricsListen=%s is not ADDRESS:PORT or a path",
+                                               spec);
+                sa.in = (struct sockaddr_in) { .sin_family = AF_INET, .sin_port = htons((uint16_t) port),
+                                               .sin_addr.s_addr = htonl(a) };
+                len = sizeof sa.in;
+        }
+        fd = socket(sa.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return log_error_errno(-errno, "Cannot make the metrics socket: %m");
+        (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd, &sa.sa, len) < 0 || listen(fd, 16) < 0) {
+                r = -errno;
+                close(fd);
+                return log_error_errno(r, "Cannot listen on %s for metrics: %m", spec);
+        }
+        r = sd_event_add_io(m->event, &m->metrics_listener, fd, EPOLLIN, on_accept, m);
+        if (r < 0) {
+                close(fd);
+                return log_error_errno(r, "Cannot watch the metrics socket: %m");
+        }
+        (void) sd_event_source_set_io_fd_own(m->metrics_listener, true);
+        log_info("Serving metrics on %s.", spec);
+        return 0;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include "daemon-util.h"
+#include "log.h"
+#include "monitor.h"
+#include "virt-loop.h"
+
+static const char help[] =
+        "vdesk-monitord [OPTIONS]\n\n"
+        "Reads every vdesk host's and desktop's figures through read-only libvirt connections;\n"
+        "serves them on D-Bus and in the Prometheus text format, and raises alerts.\n\n"
+        "  --config=PATH    configuration file (default " VDESK_CONFIG_DEFAULT_PATH ")\n";
+
+int main(int argc, char *argv[]) {
+        _cleanup_(monitor_freep) Monitor *m = NULL;
+        DaemonArgs args;
+        int r;
+
+        r = monitor_new(&m);
+        if (r < 0)
+                return log_oom(), EXIT_FAILURE;
+        r = daemon_start(argc, argv, NULL, help, &args, &m->config);
+        if (r != 0)
+                return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+
+        r = daemon_event_new(&m->event);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up the event loop: %m"), EXIT_FAILURE;
+        r = virt_loop_register(m->event);
+        if (r < 0)
+                return log_error_errno(r, "Cannot put libvirt's events on the loop: %m"), EXIT_FAILURE;
+        if (daemon_bus_open(&m->config, m->event, &m->bus) < 0)
+                return EXIT_FAILURE;
+        r = monitor_add_bus_objects(m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot register bus objects: %m"), EXIT_FAILURE;
+        if (metrics_listen(m) < 0 || monitor_start(m) < 0)
+                return EXIT_FAILURE;
+        r = daemon_serve(m->bus, m->event, MONITORD_BUS_NAME, "Monitoring hosts.");
+        /* the connections go before libvirt's loop does */
+        monitor_close_hosts(m);
+        virt_loop_unregister();
+        return r;
+}
