@@ -116,6 +116,8 @@ static void host_record_state(Host *h, bool up, const char *reason) {
 static void on_lifecycle(const char *name, VirtDomainState state, VirtStopReason reason, void *userdata) {
         Host *h = userdata;
 
+        /* its load changed: read again before the next placement */
+        h->load.stale = true;
         desktop_state_changed(h->manager, h, name, state, reason);
 }
 
@@ -407,7 +409,7 @@ int host_sample(Host *h) {
         }
         r = virt_node_load(h->virt, &l->free_kib, &busy, &total);
         if (r >= 0)
-                r = virt_all_domain_stats(h->virt, true, &st, &n);
+                r = virt_all_domain_stats(h->virt, VIRT_STATS_LOAD, true, &st, &n);
         if (r < 0)
                 return r;
         (void) sd_event_now(h->manager->event, CLOCK_MONOTONIC, &now);
@@ -447,6 +449,7 @@ int host_sample(Host *h) {
         }
         l->committed_kib = committed;
         l->running = (unsigned) n;
+        l->stale = false;
         l->score = (l->node.memory_kib ? (double) committed / (double) l->node.memory_kib : 1.0) +
                    HOST_CPU_WEIGHT * l->cpu;
         l->valid = true;
@@ -472,6 +475,14 @@ static int strbuf_appendf(char **buf, const char *format, ...) {
         return 0;
 }
 
+static bool host_load_outdated(Host *h) {
+        uint64_t now = 0;
+
+        (void) sd_event_now(h->manager->event, CLOCK_MONOTONIC, &now);
+        return !h->load.valid || h->load.stale ||
+               now - h->load.sampled_usec >= (uint64_t) h->manager->config.host_sample_sec * USEC_PER_SEC;
+}
+
 int host_pick(Manager *m, uint64_t cluster_id, unsigned memory_mib, Host **ret, char **ret_reason,
               sd_bus_error *error) {
         _cleanup_(freep) char *reason = NULL;
@@ -488,7 +499,7 @@ int host_pick(Manager *m, uint64_t cluster_id, unsigned memory_mib, Host **ret, 
                         (void) strbuf_appendf(&reason, "%s: maintenance", h->name);
                         continue;
                 }
-                if (host_sample(h) < 0) {
+                if (host_load_outdated(h) && host_sample(h) < 0) {
                         (void) strbuf_appendf(&reason, "%s: no figures (%s)", h->name,
                                               strempty(virt_last_error(h->virt)));
                         continue;

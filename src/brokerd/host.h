@@ -19,6 +19,7 @@ typedef struct Manager Manager;
 /* What the scheduler last read of a host. */
 typedef struct HostLoad {
         bool valid;
+        bool stale;                     /* a domain started or stopped since */
         uint64_t sampled_usec;
         VirtNodeInfo node;
         uint64_t free_kib;
@@ -81,7 +82,9 @@ int host_public_address(Host *h, uint32_t *ret);
 int host_sample(Host *h);
 
 /* The cluster's host for a new desktop of memory_mib: the lowest score
- * among those up, not in maintenance, with the memory free. *ret_reason
+ * among those up, not in maintenance, with the memory free. A host's
+ * figures are read anew if a domain started or stopped there since they
+ * were, or they are older than [Hosts] SampleSec=. *ret_reason
  * (freed by the caller) says how each host fared. NoHostAvailable if none
  * is left. */
 int host_pick(Manager *m, uint64_t cluster_id, unsigned memory_mib, Host **ret, char **ret_reason,

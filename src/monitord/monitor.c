@@ -166,7 +166,7 @@ static int mon_host_sample(MonHost *h) {
         }
         r = virt_node_load(h->virt, &h->free_kib, &busy, &total);
         if (r >= 0)
-                r = virt_all_domain_stats(h->virt, false, &st, &n);
+                r = virt_all_domain_stats(h->virt, VIRT_STATS_ALL, false, &st, &n);
         if (r < 0)
                 return r;
         (void) sd_event_now(h->monitor->event, CLOCK_MONOTONIC, &now);

@@ -659,8 +659,13 @@ static void stats_from_record(virDomainStatsRecordPtr rec, VirtDomainStats *s) {
         s->tx_packets = param_sum(p, n, "net", "tx.pkts");
 }
 
-#define VIRT_STATS (VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL | VIR_DOMAIN_STATS_BALLOON | \
-                    VIR_DOMAIN_STATS_VCPU | VIR_DOMAIN_STATS_INTERFACE | VIR_DOMAIN_STATS_BLOCK)
+static unsigned stats_types(VirtStatsWhat what) {
+        unsigned t = VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL | VIR_DOMAIN_STATS_BALLOON;
+
+        if (what == VIRT_STATS_ALL)
+                t |= VIR_DOMAIN_STATS_VCPU | VIR_DOMAIN_STATS_INTERFACE | VIR_DOMAIN_STATS_BLOCK;
+        return t;
+}
 
 static int stats_collect(virDomainStatsRecordPtr *recs, int k, VirtDomainStats **ret, size_t *ret_n) {
         VirtDomainStats *s = calloc(k > 0 ? k : 1, sizeof *s);
@@ -677,20 +682,20 @@ static int stats_collect(virDomainStatsRecordPtr *recs, int k, VirtDomainStats *
         return 0;
 }
 
-int virt_all_domain_stats(Virt *v, bool running_only, VirtDomainStats **ret, size_t *ret_n) {
+int virt_all_domain_stats(Virt *v, VirtStatsWhat what, bool running_only, VirtDomainStats **ret, size_t *ret_n) {
         virDomainStatsRecordPtr *recs = NULL;
         int k;
 
         if (!v->conn)
                 return -ENOTCONN;
-        k = virConnectGetAllDomainStats(v->conn, VIRT_STATS, &recs,
+        k = virConnectGetAllDomainStats(v->conn, stats_types(what), &recs,
                                         running_only ? VIR_CONNECT_GET_ALL_DOMAINS_STATS_RUNNING : 0);
         if (k < 0)
                 return fail(NULL);
         return stats_collect(recs, k, ret, ret_n);
 }
 
-int virt_each_domain_stats(Virt *v, VirtDomainStats **ret, size_t *ret_n) {
+int virt_each_domain_stats(Virt *v, VirtStatsWhat what, VirtDomainStats **ret, size_t *ret_n) {
         virDomainPtr *doms = NULL;
         VirtDomainStats *s;
         int k, r = 0;
@@ -705,7 +710,7 @@ int virt_each_domain_stats(Virt *v, VirtDomainStats **ret, size_t *ret_n) {
                 virDomainPtr one[2] = { doms[i], NULL };
                 virDomainStatsRecordPtr *recs = NULL;
 
-                if (s && r >= 0 && virDomainListGetStats(one, VIRT_STATS, &recs, 0) == 1)
+                if (s && r >= 0 && virDomainListGetStats(one, stats_types(what), &recs, 0) == 1)
                         stats_from_record(recs[0], &s[i]);
                 else
                         r = s ? fail(NULL) : -ENOMEM;

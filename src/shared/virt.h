@@ -116,12 +116,18 @@ typedef struct VirtDomainStats {
         uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets;    /* all NICs */
 } VirtDomainStats;
 
+typedef enum VirtStatsWhat {
+        VIRT_STATS_LOAD,                /* state, CPU time, memory: what placement needs */
+        VIRT_STATS_ALL,                 /* also vCPUs, disks, NICs (QEMU is asked for them) */
+} VirtStatsWhat;
+
 /* Every domain's figures in one call (virConnectGetAllDomainStats); with
  * running_only, those of running domains. */
-int virt_all_domain_stats(Virt *v, bool running_only, VirtDomainStats **ret, size_t *ret_n);
-/* The same figures one domain at a time (a call per domain, as tools that
- * do not use the bulk call do): for comparison in benchmarks. */
-int virt_each_domain_stats(Virt *v, VirtDomainStats **ret, size_t *ret_n);
+int virt_all_domain_stats(Virt *v, VirtStatsWhat what, bool running_only, VirtDomainStats **ret, size_t *ret_n);
+/* The same figures of the running domains one domain at a time (a call per
+ * domain, as tools that do not use the bulk call do): for comparison in
+ * benchmarks. */
+int virt_each_domain_stats(Virt *v, VirtStatsWhat what, VirtDomainStats **ret, size_t *ret_n);
 
 /* The host's name as libvirt reports it. */
 int virt_hostname(Virt *v, char **ret);

@@ -4,6 +4,7 @@
  * builders (a built domain must be what the hook accepts), and the
  * migration splitter of the database layer. */
 
+#include "bus-error.h"
 #include "conf.h"
 #include "db.h"
 #include "desktop.h"
@@ -272,6 +273,69 @@ static void test_config_desktop(void) {
         CHECK_STR(err3, "[Desktop] Accelerator=xen is not one of auto, kvm, tcg");
 }
 
+/* Placement over hosts whose figures are fresh (no libvirt call): the
+ * lowest score wins; down, maintenance, short of memory and other
+ * clusters' hosts are skipped, each named in the reason. */
+static void test_host_pick(void) {
+        _cleanup_(sd_event_unrefp) sd_event *e = NULL;
+        Manager m = {};
+        Host h[5] = {};
+        static const char *const names[] = { "a", "b", "c", "d", "e" };
+        _cleanup_(freep) char *reason = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error err = SD_BUS_ERROR_NULL;
+        Host *pick = NULL;
+        uint64_t now = 0;
+
+        CHECK_INT(sd_event_new(&e), 0);
+        CHECK(sd_event_now(e, CLOCK_MONOTONIC, &now) >= 0);
+        m.event = e;
+        m.config.host_sample_sec = 3600;
+        for (size_t i = 0; i < ELEMENTSOF(h); i++) {
+                h[i] = (Host) { .manager = &m, .id = i + 1, .cluster_id = 1, .up = true,
+                                .load = { .valid = true, .sampled_usec = now, .node.memory_kib = 16 << 20,
+                                          .free_kib = 8 << 20 } };
+                snprintf(h[i].name, sizeof h[i].name, "%s", names[i]);
+                if (i + 1 < ELEMENTSOF(h))
+                        h[i].next = &h[i + 1];
+        }
+        m.hosts = &h[0];
+        h[0].load.score = 0.50;                 /* a: up, but the busiest */
+        h[1].load.score = 0.10;                 /* b: least loaded, but down */
+        h[1].up = false;
+        h[2].load.score = 0.20;                 /* c: in maintenance */
+        h[2].maintenance = true;
+        h[3].load.score = 0.30;                 /* d: the one */
+        h[3].load.cpu = 0.05;
+        h[4].load.score = 0.01;                 /* e: another cluster's */
+        h[4].cluster_id = 2;
+
+        CHECK_INT(host_pick(&m, 1, 1024, &pick, &reason, &err), 0);
+        CHECK(pick == &h[3]);
+        CHECK(reason && strstr(reason, "b: down") && strstr(reason, "c: maintenance") &&
+              strstr(reason, "a: score 0.500") && strstr(reason, "d: score 0.300 (memory 0.250 + 1.0 x CPU 0.050") &&
+              !strstr(reason, "e:"));
+        reason = mfree(reason);
+
+        /* d short of memory: a, though busier */
+        h[3].load.free_kib = 512 << 10;
+        CHECK_INT(host_pick(&m, 1, 1024, &pick, &reason, &err), 0);
+        CHECK(pick == &h[0]);
+        CHECK(reason && strstr(reason, "d: 512 MiB free, 1024 MiB needed"));
+        reason = mfree(reason);
+
+        /* a down too: none left, named */
+        h[0].up = false;
+        CHECK(host_pick(&m, 1, 1024, &pick, &reason, &err) < 0);
+        CHECK(sd_bus_error_has_name(&err, VDESK_ERROR_NO_HOST_AVAILABLE));
+        CHECK(err.message && strstr(err.message, "a: down"));
+        sd_bus_error_free(&err);
+
+        /* a cluster without hosts */
+        CHECK(host_pick(&m, 7, 1024, &pick, &reason, &err) < 0);
+        CHECK(sd_bus_error_has_name(&err, VDESK_ERROR_NO_HOST_AVAILABLE));
+        CHECK(err.message && strstr(err.message, "the cluster has no hosts"));
+}
+
 static void test_host_uri(void) {
         static const char *const good[][2] = {
                 { "qemu:///system", "" },
@@ -306,6 +370,7 @@ static void test_host_uri(void) {
 int main(void) {
         test_allocate();
         test_host_uri();
+        test_host_pick();
         test_rdp();
         test_domain_xml();
         test_console_xml();

@@ -132,7 +132,39 @@ static void test_dropins(void) {
         rmdir(dir);
 }
 
+/* [Monitor] and [Hosts]: defaults, and each bound refused by its key. */
+static void test_monitor_hosts(void) {
+        static const char *const bad[][2] = {
+                { "[Monitor]\nHostMemoryPercent=101\n", "[Monitor] HostMemoryPercent=101 is not from 1 to 100" },
+                { "[Monitor]\nHostMemoryPercent=0\n", "[Monitor] HostMemoryPercent=0 is not from 1 to 100" },
+                { "[Monitor]\nHostCPUPercent=0\n", "[Monitor] HostCPUPercent=0 is not from 1 to 100" },
+                { "[Monitor]\nThresholdSec=0\n", "[Monitor] ThresholdSec=0 is not from 1 to 86400" },
+                { "[Monitor]\nIntervalSec=3601\n", "[Monitor] IntervalSec=3601 is not from 1 to 3600" },
+                { "[Hosts]\nDefaultCapacity=0\n",
+                  "[Hosts] ConnectTimeoutSec=, SampleSec= and DefaultCapacity= must be at least 1" },
+        };
+        _cleanup_(config_done) VdeskConfig d = {};
+
+        CHECK_INT(config_defaults(&d), 0);
+        CHECK_INT(d.monitor_interval_sec, 5);
+        CHECK_INT(d.monitor_memory_percent, 90);
+        CHECK_INT(d.monitor_threshold_sec, 60);
+        CHECK_STR(d.metrics_listen, "127.0.0.1:9750");
+        CHECK_INT(d.host_connect_timeout_sec, 10);
+        CHECK_INT(config_verify(&d, NULL), 0);
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_(config_done) VdeskConfig c = {};
+                _cleanup_(freep) char *err = NULL;
+
+                CHECK_INT(config_defaults(&c), 0);
+                CHECK_INT(config_parse_text(&c, bad[i][0], "t.conf", NULL), 0);
+                CHECK_INT(config_verify(&c, &err), -EINVAL);
+                CHECK_STR(err, bad[i][1]);
+        }
+}
+
 int main(void) {
+        test_monitor_hosts();
         test_defaults_and_parse();
         test_errors();
         test_dropins();
