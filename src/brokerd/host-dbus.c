@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include "bus-error.h"
+#include "category.h"
 #include "desktop.h"
 #include "host.h"
 #include "log.h"
@@ -161,34 +162,16 @@ AUTHORIZED(list_clusters) {
 AUTHORIZED(category_cluster) {
         const char *cluster, *category;
         bool assign = streq(sd_bus_message_get_member(msg), "AssignCluster");
-        uint64_t id, category_id = 0, matched = 0;
+        uint64_t id;
         int r;
 
         r = sd_bus_message_read(msg, "ss", &cluster, &category);
         if (r >= 0)
                 r = cluster_id(m, cluster, &id, error);
         if (r >= 0)
-                r = bus_error_check_name(error, "category", category);
+                r = category_set_link(m, CATEGORY_CLUSTER, id, cluster, category, assign, error);
         if (r < 0)
                 return r;
-        r = db_exec(m->db, "SELECT id FROM categories WHERE name = ?", (DbValue[]) { DBV_STR(category) }, 1,
-                    db_row_u64, &category_id, NULL);
-        if (r < 0)
-                return db_bus_error(m->db, r, error);
-        if (category_id == 0)
-                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_CATEGORY, "Invalid category: no category '%s'",
-                                      category);
-        if (assign)
-                r = db_exec(m->db, "UPDATE categories SET cluster_id = ? WHERE id = ?",
-                            (DbValue[]) { DBV_UINT(id), DBV_UINT(category_id) }, 2, NULL, NULL, &matched);
-        else
-                r = db_exec(m->db, "UPDATE categories SET cluster_id = NULL WHERE id = ? AND cluster_id = ?",
-                            (DbValue[]) { DBV_UINT(category_id), DBV_UINT(id) }, 2, NULL, NULL, &matched);
-        if (r < 0)
-                return db_bus_error(m->db, r, error);
-        if (!assign && matched == 0)
-                return bus_error_setf(error, VDESK_ERROR_NOT_LINKED, "Category %s does not place desktops in cluster %s",
-                                      category, cluster);
         log_event(LOG_INFO, assign ? MID_CLUSTER_ASSIGNED : MID_CLUSTER_RECLAIMED,
                   "VDESK_CLUSTER=%s", cluster,
                   "VDESK_CATEGORY=%s", category,

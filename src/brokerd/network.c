@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "bus-error.h"
+#include "category.h"
 #include "db.h"
 #include "desktop.h"
 #include "domain-xml.h"
@@ -414,37 +415,20 @@ int network_delete(Manager *m, const char *name, uid_t actor, sd_bus_error *erro
 static int set_category_network(Manager *m, const char *network, const char *category, bool assign, uid_t actor,
                                 sd_bus_error *error) {
         _cleanup_(freep) Network *n = NULL;
-        uint64_t category_id = 0, matched = 0;
         size_t k = 0;
         int r;
 
         r = bus_error_check_name(error, "network", network);
-        if (r >= 0)
-                r = bus_error_check_name(error, "category", category);
         if (r < 0)
                 return r;
         r = networks_read(m, network, 0, false, &n, &k);
-        if (r >= 0)
-                r = db_exec(m->db, "SELECT id FROM categories WHERE name = ?", (DbValue[]) { DBV_STR(category) }, 1,
-                            db_row_u64, &category_id, NULL);
         if (r < 0)
                 return db_bus_error(m->db, r, error);
         if (k == 0)
                 return bus_error_setf(error, VDESK_ERROR_NO_SUCH_NETWORK, "Invalid network: no network '%s'", network);
-        if (category_id == 0)
-                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_CATEGORY, "Invalid category: no category '%s'",
-                                      category);
-        if (assign)
-                r = db_exec(m->db, "UPDATE categories SET network_id = ? WHERE id = ?",
-                            (DbValue[]) { DBV_UINT(n[0].id), DBV_UINT(category_id) }, 2, NULL, NULL, &matched);
-        else
-                r = db_exec(m->db, "UPDATE categories SET network_id = NULL WHERE id = ? AND network_id = ?",
-                            (DbValue[]) { DBV_UINT(category_id), DBV_UINT(n[0].id) }, 2, NULL, NULL, &matched);
+        r = category_set_link(m, CATEGORY_NETWORK, n[0].id, network, category, assign, error);
         if (r < 0)
-                return db_bus_error(m->db, r, error);
-        if (matched == 0)
-                return bus_error_setf(error, VDESK_ERROR_NOT_LINKED, "Category %s does not join network %s",
-                                      category, network);
+                return r;
         log_event(LOG_INFO, assign ? MID_NETWORK_ASSIGNED : MID_NETWORK_RECLAIMED,
                   "VDESK_NETWORK=%s", network,
                   "VDESK_CATEGORY=%s", category,

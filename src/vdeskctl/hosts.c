@@ -179,14 +179,12 @@ static int cmd_delete_cluster(char **args) { return simple(BROKERD, "DeleteClust
 
 /* AssignCluster or ReclaimCluster CLUSTER CATEGORY */
 static int category_cluster(char **args, bool assign) {
-        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        int r;
+        int r = simple(BROKERD, assign ? "AssignCluster" : "ReclaimCluster", "ss", args[0], args[1], NULL);
 
-        r = call(NULL, &e, 0, BROKERD, assign ? "AssignCluster" : "ReclaimCluster", "ss", args[0], args[1]);
-        if (r < 0)
-                return fail(&e, r);
-        printf("New desktops of category %s %s cluster %s.\n", args[1], assign ? "go to" : "no longer go to", args[0]);
-        return EXIT_SUCCESS;
+        if (r == EXIT_SUCCESS)
+                printf("New desktops of category %s %s cluster %s.\n", args[1], assign ? "go to" : "no longer go to",
+                       args[0]);
+        return r;
 }
 
 static int cmd_assign_cluster(char **args) { return category_cluster(args, true); }

@@ -167,14 +167,12 @@ static int cmd_delete_network(char **args) { return simple(BROKERD, "DeleteNetwo
 
 /* AssignNetwork or ReclaimNetwork NETWORK CATEGORY */
 static int category_network(char **args, bool assign) {
-        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        int r;
+        int r = simple(BROKERD, assign ? "AssignNetwork" : "ReclaimNetwork", "ss", args[0], args[1], NULL);
 
-        r = call(NULL, &e, 0, BROKERD, assign ? "AssignNetwork" : "ReclaimNetwork", "ss", args[0], args[1]);
-        if (r < 0)
-                return fail(&e, r);
-        printf("New desktops of category %s %s network %s.\n", args[1], assign ? "join" : "no longer join", args[0]);
-        return EXIT_SUCCESS;
+        if (r == EXIT_SUCCESS)
+                printf("New desktops of category %s %s network %s.\n", args[1], assign ? "join" : "no longer join",
+                       args[0]);
+        return r;
 }
 
 static int cmd_assign_network(char **args) { return category_network(args, true); }

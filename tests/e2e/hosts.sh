@@ -181,7 +181,7 @@ check "its desktop kept running through the restart" outputs running sql "SELECT
 # ---- clusters and categories ----------------------------------------------------
 check "CreateCluster branch, capacity 10" broker_call CreateCluster su branch 10
 check "CreateCategory office" dir_call CreateCategory sssbbbb office "" "" true true true false
-check "AssignCluster branch office" broker_call AssignCluster ss branch office
+check "vdeskctl assign-cluster branch office" ctl assign-cluster branch office
 check "office's desktops would find no host in branch (it has none): NoHostAvailable" \
         broker_err org.vdesk.Error.NoHostAvailable PlaceDesktop string:office
 check "ReclaimCluster branch office" broker_call ReclaimCluster ss branch office
