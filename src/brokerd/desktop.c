@@ -651,6 +651,92 @@ int desktop_delete(Manager *m, const Desktop *d, uid_t actor, sd_bus_error *erro
         return 0;
 }
 
+int desktop_move(Manager *m, const Desktop *d, const char *host_name, uid_t actor, sd_bus_error *error) {
+        _cleanup_(freep) char *xml = NULL, *e = NULL, *host_xml = NULL;
+        VirtDomainState state;
+        char addr[16], net[80];
+        Host *from, *to;
+        int r;
+
+        r = bus_error_check_name(error, "host", host_name);
+        if (r < 0)
+                return r;
+        to = host_by_name(m, host_name);
+        if (!to)
+                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_HOST, "Invalid host: no host '%s'", host_name);
+        if (to->id == d->host_id)
+                return bus_error_setf(error, VDESK_ERROR_INVALID_ARGS, "Invalid host: %s lives on %s already", d->name,
+                                      host_name);
+        if (!to->up)
+                return bus_error_setf(error, VDESK_ERROR_HOST_DOWN, "Host %s is down (%s)", to->name, to->reason);
+        from = host_for_desktop(m, d->host_id, d->name, error);
+        if (!from)
+                return -EHOSTDOWN;
+        r = virt_domain_get_state(from->virt, d->name, &state);
+        if (r < 0)
+                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot look up the domain of %s", d->name);
+        if (state == VIRT_DOMAIN_RUNNING)
+                return bus_error_setf(error, VDESK_ERROR_DESKTOP_RUNNING, "Desktop %s is running; stop it first",
+                                      d->name);
+        if (virt_domain_exists(to->virt, d->name) != 0)
+                return bus_error_setf(error, VDESK_ERROR_DESKTOP_EXISTS, "Host %s has a domain '%s' already",
+                                      to->name, d->name);
+
+        /* the same definition (disks are on storage both hosts share), the
+         * network and the DHCP entry there first, the row next, the old
+         * definition last: at no time is the desktop on neither */
+        r = virt_domain_get_xml(from->virt, d->name, true, &xml, &e);
+        if (r < 0)
+                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot read the domain of %s: %s", d->name,
+                                      strempty(e));
+        desktop_libvirt_network(m, d->network, net);
+        if (!isempty(d->network)) {
+                _cleanup_(sd_bus_error_free) sd_bus_error be = SD_BUS_ERROR_NULL;
+                Network dn;
+
+                r = network_get(m, d->network, &dn, &be);
+                if (r >= 0)
+                        r = network_libvirt_ensure(m, to, &dn, &e);
+                if (r < 0)
+                        return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot set up network %s on %s: %s",
+                                              d->network, to->name, be.message ?: strempty(e));
+        }
+        ipv4_format(d->address, addr);
+        r = dhcp_host_xml_build(d->mac, addr, &host_xml);
+        if (r < 0)
+                return r;
+        r = virt_network_dhcp_host(to->virt, net, host_xml, true, &e);
+        if (r >= 0)
+                r = virt_domain_define(to->virt, xml, &e);
+        if (r < 0)
+                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot define %s on %s: %s", d->name, to->name,
+                                      strempty(e));
+        r = db_exec(m->db, "UPDATE desktops SET host_id = ? WHERE id = ?",
+                    (DbValue[]) { DBV_UINT(to->id), DBV_UINT(d->id) }, 2, NULL, NULL, NULL);
+        if (r < 0) {
+                _cleanup_(freep) char *e2 = NULL;
+
+                (void) virt_domain_undefine(to->virt, d->name, &e2);
+                return db_bus_error(m->db, r, error);
+        }
+        r = virt_domain_undefine(from->virt, d->name, &e);
+        if (r < 0 && r != -ENOENT)
+                log_warning("Desktop %s moved to %s, but its old definition on %s stays: %s", d->name, to->name,
+                            from->name, strempty(e));
+        /* the host's own desktop network answers for its desktops only */
+        if (isempty(d->network))
+                (void) virt_network_dhcp_host(from->virt, net, host_xml, false, &e);
+
+        log_event(LOG_INFO, MID_DESKTOP_MOVED,
+                  "VDESK_DESKTOP=%s", d->name,
+                  "VDESK_ACCOUNT=%s", d->account,
+                  "VDESK_HOST=%s", to->name,
+                  "VDESK_FROM_HOST=%s", from->name,
+                  "VDESK_ACTOR_UID=%u", (unsigned) actor,
+                  "MESSAGE=Desktop %s of %s moved from %s to %s", d->name, d->account, from->name, to->name);
+        return 0;
+}
+
 static void set_state(Manager *m, const Desktop *d, VirtDomainState state) {
         int r;
 

@@ -54,6 +54,11 @@ int desktop_stop(Manager *m, const Desktop *d, bool force, uid_t actor, sd_bus_e
  * DHCP host entry, its disk (through vdesk-imaged) and its row. */
 int desktop_delete(Manager *m, const Desktop *d, uid_t actor, sd_bus_error *error);
 
+/* Defines a stopped desktop on another host (up) instead of its own, with
+ * its network and DHCP entry there; its disk stays where it is (storage
+ * the hosts share). */
+int desktop_move(Manager *m, const Desktop *d, const char *host, uid_t actor, sd_bus_error *error);
+
 /* Gives a stopped desktop a new, empty disk on the newest version of its
  * template (DesktopRunning if it runs). */
 int desktop_reissue(Manager *m, const Desktop *d, uid_t actor, unsigned *ret_version, sd_bus_error *error);

@@ -538,6 +538,22 @@ AUTHORIZED(reissue_desktop) {
         return sd_bus_reply_method_return(msg, "u", version);
 }
 
+AUTHORIZED(move_desktop) {
+        const char *host;
+        Desktop d = {};
+        int r;
+
+        r = read_desktop(m, msg, &d, error);
+        if (r >= 0)
+                r = sd_bus_message_read(msg, "s", &host);
+        if (r >= 0)
+                r = desktop_move(m, &d, host, actor, error);
+        desktop_done(&d);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
 AUTHORIZED(delete_desktop) {
         Desktop d = {};
         int r;
@@ -836,6 +852,10 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", name, "b", maintenance),
                                 SD_BUS_NO_RESULT,
                                 method_set_host_maintenance, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("MoveDesktop",
+                                SD_BUS_ARGS("s", name, "s", host),
+                                SD_BUS_NO_RESULT,
+                                method_move_desktop, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("PlaceDesktop",
                                 SD_BUS_ARGS("s", category),
                                 SD_BUS_RESULT("s", host, "s", reason),

@@ -26,6 +26,7 @@ const char help_hosts[] =
         "                                   default 192.0.2.12 (ADDRESS: where staff reach its\n"
         "                                   forwards, if the URI names the host by name)\n"
         "  remove-host NAME                 refused while desktops are defined there\n"
+        "  move DESKTOP HOST                a stopped desktop is defined on HOST instead\n"
         "  maintenance NAME on|off          no new desktops go to a host in maintenance\n"
         "  place [CATEGORY]                 where a new desktop would go, and why\n"
         "  monitor                          every host's and desktop's figures (vdesk-monitord)\n\n";
@@ -97,6 +98,14 @@ static int cmd_add_host(char **args) {
 }
 
 static int cmd_remove_host(char **args) { return simple(BROKERD, "RemoveHost", "s", args[0], NULL, "Removed host"); }
+
+static int cmd_move(char **args) {
+        int r = simple(BROKERD, "MoveDesktop", "ss", args[0], args[1], NULL);
+
+        if (r == EXIT_SUCCESS)
+                printf("Moved %s to %s.\n", args[0], args[1]);
+        return r;
+}
 
 static int cmd_maintenance(char **args) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -242,6 +251,7 @@ const Verb host_verbs[] = {
         { "host",            1, 1, cmd_host },
         { "add-host",        3, 4, cmd_add_host },
         { "remove-host",     1, 1, cmd_remove_host },
+        { "move",            2, 2, cmd_move },
         { "maintenance",     2, 2, cmd_maintenance },
         { "place",           0, 1, cmd_place },
         { "monitor",         0, 0, cmd_monitor },

@@ -198,9 +198,23 @@ check "RemoveHost h2 with a desktop: HostInUse" broker_err org.vdesk.Error.HostI
 check "... nothing changed" test "$before" = "$(state)"
 check "StopDesktop alice-1 (force)" broker_call StopDesktop sb alice-1 true
 wait_until 30 outputs stopped sql "SELECT state FROM desktops WHERE name = 'alice-1'"
-check "DeleteDesktop alice-1 and carol-1 (on h2)" broker_call DeleteDesktop s alice-1
+check "DeleteDesktop alice-1 (on h2)" broker_call DeleteDesktop s alice-1
 check "... gone from h2's libvirt" not virsh -c "$HOST2_URI" dominfo alice-1
-broker_call DeleteDesktop s carol-1 >/dev/null || die "cannot delete carol-1"
+before=$(sql "SELECT name, host_id FROM desktops ORDER BY name")
+check "MoveDesktop carol-1 to no host: NoSuchHost" broker_err org.vdesk.Error.NoSuchHost MoveDesktop string:carol-1 string:ghost
+check "MoveDesktop carol-1 to h2, where it is: InvalidArgs" broker_err org.freedesktop.DBus.Error.InvalidArgs MoveDesktop string:carol-1 string:h2
+broker_call StartDesktop s bob-1 >/dev/null
+check "MoveDesktop of a running desktop: DesktopRunning" broker_err org.vdesk.Error.DesktopRunning MoveDesktop string:bob-1 string:h2
+broker_call StopDesktop sb bob-1 true >/dev/null
+check "... nothing moved" test "$before" = "$(sql "SELECT name, host_id FROM desktops ORDER BY name")"
+check "vdeskctl move carol-1 $me" ctl move carol-1 "$me"
+check "... its host is $me" test "$(desktop_host carol-1)" = "$me"
+check "... defined here, gone from h2" bash -c "virsh dominfo carol-1 >/dev/null && ! virsh -c '$HOST2_URI' dominfo carol-1 2>/dev/null"
+check "... with its DHCP entry here" bash -c "virsh net-dumpxml vdesk | grep -q \"$(broker_json GetDesktop s carol-1 | jq -r '.data[0][5]')\""
+check "... journaled" wait_until 5 outputs 1 bash -c "journal_json MESSAGE_ID=$(mid DESKTOP_MOVED) VDESK_DESKTOP=carol-1 VDESK_FROM_HOST=h2 | wc -l"
+out=$(busctl --system --timeout=150 --json=short call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager OpenDesktop s carol-1 2>&1)
+line=$(tcp_line - "$(jq -r '.data[0]' <<<"$out" 2>/dev/null)" "$(jq -r '.data[1]' <<<"$out" 2>/dev/null)")
+check "... and it boots here ($line)" grep -q VDESK-TEST-GUEST <<<"$line"
 check "RemoveHost h2" broker_call RemoveHost s h2
 check "... gone from ListHosts and the database" bash -c \
         "! broker_json ListHosts | jq -r '.data[0][][0]' | grep -qx h2 && test -z \"\$(sql \"SELECT 1 FROM hosts WHERE name = 'h2'\")\""

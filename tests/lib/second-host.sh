@@ -16,6 +16,7 @@ host2_start() {
                 env VDESK_BUILD="$VDESK_BUILD" VDESK_SRC="$VDESK_SRC" \
                 bash "$VDESK_SRC/tests/lib/second-host" "$T/$name" 10.78.0.2 >"$T/$name.log" 2>&1 &
         HOST2_PID=$!
+        disown "$HOST2_PID"      # killed with its namespace at the end, unreported
         HOST2_DIR=$T/$name
         HOST2_URI=qemu+tcp://10.78.0.2/system
         cleanup_push "h2 bash -c 'for d in \$(virsh -c qemu:///system list --name); do virsh -c qemu:///system destroy \$d; done' >/dev/null 2>&1"
