@@ -830,6 +830,8 @@ void desktops_resync(Manager *m, Host *h) {
                           "MESSAGE=Desktop network %s (%s, %s/%u) on %s %s", m->config.network_name, m->config.bridge,
                           m->config.gateway, m->config.prefix, h->name, r > 0 ? "set up" : "ready");
 
+        networks_prune_stale(m, h);
+
         r = desktop_list(m, NULL, &d, &n);
         if (r < 0) {
                 log_error("Cannot list desktops: %s", db_error(m->db));

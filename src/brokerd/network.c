@@ -178,6 +178,35 @@ int network_libvirt_ensure(Manager *m, Host *host, const Network *n, char **ret_
         return virt_network_ensure(host->virt, name, xml, ret_error);
 }
 
+void networks_prune_stale(Manager *m, Host *h) {
+        _cleanup_(strv_freep) char **names = NULL;
+        int r;
+
+        r = virt_network_names(h->virt, &names);
+        if (r < 0) {
+                log_warning("Cannot list the libvirt networks of %s: %s", h->name, strempty(virt_last_error(h->virt)));
+                return;
+        }
+        for (char **name = names; *name; name++) {
+                _cleanup_(freep) Network *n = NULL;
+                _cleanup_(freep) char *e = NULL;
+                const char *catalog_name = startswith(*name, "vdesk-");
+                size_t k = 0;
+
+                if (!catalog_name || networks_read(m, catalog_name, 0, false, &n, &k) < 0 || k > 0)
+                        continue;
+                /* deleted from the catalog while this host was away: its
+                 * bridge goes, and with it (netd) the segment */
+                r = virt_network_remove(h->virt, *name, &e);
+                if (r < 0 && r != -ENOENT)
+                        log_warning("Cannot remove %s, no longer in the catalog, from %s: %s", *name, h->name,
+                                    strempty(e));
+                else
+                        log_info("Removed libvirt network %s from %s: network %s is no longer in the catalog.", *name,
+                                 h->name, catalog_name);
+        }
+}
+
 /* ---- creating ------------------------------------------------------------------ */
 
 /* The host's own desktop network ([Network]): no catalog network may

@@ -31,6 +31,9 @@ int network_get_by_id(Manager *m, uint32_t id, Network *ret);
  * DHCP), defined and started unless it is; > 0 if it was not. */
 int network_libvirt_ensure(Manager *m, Host *host, const Network *n, char **ret_error);
 int network_list(Manager *m, Network **ret, size_t *ret_n);
+/* Removes from host h the libvirt networks vdesk-NAME whose NAME the
+ * catalog no longer has (deleted while h was down). */
+void networks_prune_stale(Manager *m, Host *h);
 /* New desktops of category join network. */
 int network_assign(Manager *m, const char *network, const char *category, uid_t actor, sd_bus_error *error);
 /* They join the host's desktop network again; NotLinked unless category

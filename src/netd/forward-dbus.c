@@ -300,7 +300,22 @@ static int network_elements(Manager *m, NftOp op, const NetworkSpec *s) {
         });
 }
 
+static ServedNetwork *served_find(Manager *m, const char *bridge) {
+        for (size_t i = 0; i < m->n_served; i++)
+                if (streq(m->served[i].bridge, bridge))
+                        return &m->served[i];
+        return NULL;
+}
+
+static void served_forget(Manager *m, const char *bridge) {
+        ServedNetwork *n = served_find(m, bridge);
+
+        if (n)
+                *n = m->served[--m->n_served];
+}
+
 int manager_network_up(Manager *m, const char *bridge, const NetworkSpec *s, sd_bus_error *error) {
+        ServedNetwork *n;
         int r;
 
         if (s->segment != SEGMENT_NONE) {
@@ -312,7 +327,55 @@ int manager_network_up(Manager *m, const char *bridge, const NetworkSpec *s, sd_
         if (r < 0)
                 return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot add network %s to the vdesk tables: %s",
                                       s->name, strerror(-r));
+        n = served_find(m, bridge);
+        if (!n) {
+                n = reallocarray(m->served, m->n_served + 1, sizeof *m->served);
+                if (!n)
+                        return 0;       /* served all the same; only its bridge's going is not noticed */
+                m->served = n;
+                n = &m->served[m->n_served++];
+                snprintf(n->bridge, sizeof n->bridge, "%s", bridge);
+        }
+        n->spec = *s;
         return 0;
+}
+
+/* The segment's link, then the elements (an absent one is no error). */
+static int network_down(Manager *m, const char *bridge, const NetworkSpec *s, sd_bus_error *error) {
+        int r;
+
+        r = link_segment_remove(s, error);
+        if (r >= 0)
+                r = network_elements(m, NFT_OP_DELETE, s);
+        if (r == -ENOENT)
+                r = 0;
+        else if (r < 0 && !sd_bus_error_is_set(error))
+                r = bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot remove network %s from the vdesk tables: %s",
+                                   s->name, strerror(-r));
+        if (r >= 0)
+                served_forget(m, bridge);
+        return r;
+}
+
+static void on_link_gone(const char *name, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        Manager *m = userdata;
+        ServedNetwork *n = served_find(m, name);
+        NetworkSpec s;
+
+        if (!n)
+                return;
+        s = n->spec;
+        if (network_down(m, name, &s, &e) < 0) {
+                log_warning("Bridge %s of network %s went, but its segment stays: %s", name, s.name, e.message);
+                return;
+        }
+        /* the actor: whoever removed the bridge (libvirt, for the broker) */
+        log_network(name, &s, false, 0);
+}
+
+int manager_watch_bridges(Manager *m) {
+        return link_watch_deleted(m->event, on_link_gone, m, &m->link_watch);
 }
 
 /* EnsureNetwork (up) and RemoveNetwork: the segment's link, then the
@@ -332,16 +395,8 @@ static int method_network(sd_bus_message *msg, void *userdata, sd_bus_error *err
                 return r;
         if (up)
                 r = manager_network_up(m, bridge, &s, error);
-        else {
-                r = link_segment_remove(&s, error);
-                if (r >= 0)
-                        r = network_elements(m, NFT_OP_DELETE, &s);
-                if (r == -ENOENT)
-                        r = 0;
-                else if (r < 0 && !sd_bus_error_is_set(error))
-                        r = bus_error_setf(error, SD_BUS_ERROR_FAILED,
-                                           "Cannot remove network %s from the vdesk tables: %s", s.name, strerror(-r));
-        }
+        else
+                r = network_down(m, bridge, &s, error);
         if (r < 0)
                 return r;
         (void) bus_sender_uid(msg, &uid);

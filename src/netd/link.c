@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -432,4 +433,78 @@ int link_segment_remove(const NetworkSpec *s, sd_bus_error *error) {
         if (r < 0 && r != -ENODEV)
                 return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot remove link %s: %s", name, strerror(-r));
         return 1;
+}
+
+/* ---- links going away ---------------------------------------------------------- */
+
+typedef struct LinkWatch {
+        struct mnl_socket *nl;
+        LinkGoneFunc gone;
+        void *userdata;
+} LinkWatch;
+
+static int link_gone_attr(const struct nlattr *a, void *data) {
+        if (mnl_attr_get_type(a) == IFLA_IFNAME && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0)
+                *(const char **) data = mnl_attr_get_str(a);
+        return MNL_CB_OK;
+}
+
+static int link_gone_msg(const struct nlmsghdr *nlh, void *data) {
+        LinkWatch *w = data;
+        const char *name = NULL;
+
+        if (nlh->nlmsg_type != RTM_DELLINK)
+                return MNL_CB_OK;
+        mnl_attr_parse(nlh, sizeof(struct ifinfomsg), link_gone_attr, &name);
+        if (name)
+                w->gone(name, w->userdata);
+        return MNL_CB_OK;
+}
+
+static int on_link_event(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        LinkWatch *w = userdata;
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        ssize_t n;
+
+        for (;;) {
+                n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+                if (n <= 0)
+                        break;
+                (void) mnl_cb_run(buf, (size_t) n, 0, 0, link_gone_msg, w);
+        }
+        return 0;
+}
+
+static void link_watch_free(void *userdata) {
+        LinkWatch *w = userdata;
+
+        mnl_socket_close(w->nl);
+        free(w);
+}
+
+int link_watch_deleted(sd_event *e, LinkGoneFunc gone, void *userdata, sd_event_source **ret) {
+        LinkWatch *w = calloc(1, sizeof *w);
+        int r;
+
+        if (!w)
+                return -ENOMEM;
+        w->gone = gone;
+        w->userdata = userdata;
+        w->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (!w->nl) {
+                free(w);
+                return -errno;
+        }
+        if (mnl_socket_bind(w->nl, RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0) {
+                r = -errno;
+                link_watch_free(w);
+                return r;
+        }
+        r = sd_event_add_io(e, ret, mnl_socket_get_fd(w->nl), EPOLLIN, on_link_event, w);
+        if (r < 0) {
+                link_watch_free(w);
+                return r;
+        }
+        (void) sd_event_source_set_destroy_callback(*ret, link_watch_free);
+        return 0;
 }

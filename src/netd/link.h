@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
 
 #include "network-spec.h"
 
@@ -27,3 +28,8 @@ int link_segment_check(const NetworkSpec *s, sd_bus_error *error);
 /* Removes the segment's link; one that is not there is no error. A link of
  * that name that is not the segment's is LinkConflict and stays. */
 int link_segment_remove(const NetworkSpec *s, sd_bus_error *error);
+
+/* Calls gone(name) for each link deleted on this host from now on (an
+ * rtnetlink RTMGRP_LINK listener on the loop). */
+typedef void (*LinkGoneFunc)(const char *name, void *userdata);
+int link_watch_deleted(sd_event *e, LinkGoneFunc gone, void *userdata, sd_event_source **ret);

@@ -24,6 +24,8 @@ Manager *manager_free(Manager *m) {
         if (m->reconcile_running)
                 pthread_join(m->reconcile_thread, NULL);
         sd_event_source_unref(m->reconcile_source);
+        sd_event_source_disable_unref(m->link_watch);
+        free(m->served);
         if (m->reconcile_fd >= 0)
                 close(m->reconcile_fd);
         strv_free(m->reconcile_xmls);

@@ -9,6 +9,13 @@
 #include "forward.h"
 #include "network-spec.h"
 
+/* A department network this host serves: its bridge and what EnsureNetwork
+ * (or reconcile) was given, so that the segment goes with the bridge. */
+typedef struct ServedNetwork {
+        char bridge[16];
+        NetworkSpec spec;
+} ServedNetwork;
+
 typedef struct Manager {
         sd_event *event;
         sd_bus *bus;
@@ -28,6 +35,10 @@ typedef struct Manager {
         int reconcile_error;
         uint16_t *touched;
         size_t n_touched;
+
+        ServedNetwork *served;
+        size_t n_served;
+        sd_event_source *link_watch;    /* bridges going away */
 } Manager;
 
 #define NETD_BUS_NAME "org.vdesk.network1"
@@ -50,6 +61,11 @@ int manager_add_bus_objects(Manager *m);
 /* A department network's segment and elements on this host (what
  * EnsureNetwork does), for the bus and for reconcile. */
 int manager_network_up(Manager *m, const char *bridge, const NetworkSpec *s, sd_bus_error *error);
+
+/* Watches for bridges going away: when libvirt removes a department
+ * network's bridge (the network deleted, on any host), its segment link and
+ * elements go too. */
+int manager_watch_bridges(Manager *m);
 
 /* Logs and journals one added or removed forward. */
 void manager_log_forward(const Forward *f, bool added, uid_t actor);

@@ -69,6 +69,10 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 return log_error_errno(r, "Cannot register bus objects: %m"), EXIT_FAILURE;
 
+        r = manager_watch_bridges(m);
+        if (r < 0)
+                log_warning_errno(r, "Cannot watch for bridges going away (segments stay with them): %m");
+
         if (!args.no_reconcile) {
                 r = manager_start_reconcile(m, m->config.libvirt_uri);
                 if (r < 0)

@@ -754,3 +754,31 @@ int virt_domain_is_desktop(Virt *v, const char *name) {
         free(md);
         return r;
 }
+
+int virt_network_names(Virt *v, char ***ret) {
+        virNetworkPtr *nets = NULL;
+        char **names;
+        int k;
+
+        if (!v->conn)
+                return -ENOTCONN;
+        k = virConnectListAllNetworks(v->conn, &nets, 0);
+        if (k < 0)
+                return fail(NULL);
+        names = calloc((size_t) k + 1, sizeof *names);
+        for (int i = 0; i < k; i++) {
+                if (names)
+                        names[i] = strdup(virNetworkGetName(nets[i]));
+                virNetworkFree(nets[i]);
+        }
+        free(nets);
+        for (int i = 0; names && i < k; i++)
+                if (!names[i]) {
+                        strv_free(names);
+                        names = NULL;
+                }
+        if (!names)
+                return -ENOMEM;
+        *ret = names;
+        return 0;
+}

@@ -133,3 +133,7 @@ int virt_each_domain_stats(Virt *v, VirtStatsWhat what, VirtDomainStats **ret, s
 int virt_hostname(Virt *v, char **ret);
 /* 1 if the domain carries vdesk's desktop metadata, 0 if not. */
 int virt_domain_is_desktop(Virt *v, const char *name);
+
+/* The names of the host's libvirt networks (defined or running),
+ * NULL-terminated. */
+int virt_network_names(Virt *v, char ***ret);

@@ -162,6 +162,12 @@ check "... no row, no domain on either host" bash -c \
         "test \"\$(sql 'SELECT name FROM desktops ORDER BY name')\" = '$before' && ! virsh dominfo dave-1 2>/dev/null && ! virsh -c '$HOST2_URI' dominfo dave-1 2>/dev/null"
 
 # ---- h2's libvirtd dies and comes back -----------------------------------------
+# a department network deleted from the catalog while h2 is away: its
+# libvirt network is still defined there
+cat >"$T/ghost.xml" <<X
+<network><name>vdesk-ghost</name><bridge name='vdbr99'/><forward mode='open'/><ip address='10.99.9.1' prefix='24'/></network>
+X
+virsh -c "$HOST2_URI" net-define "$T/ghost.xml" >/dev/null || die "cannot define vdesk-ghost on h2"
 h2 kill -9 "$(h2_libvirtd_pid)"
 check "h2's libvirtd killed: h2 is down on D-Bus" wait_until 30 outputs down host_state h2
 check "... in the database, with the reason" bash -c "sql \"SELECT state, state_reason FROM hosts WHERE name = 'h2'\" | grep -q '^down	.'"
@@ -176,6 +182,8 @@ check "h2's libvirtd back: h2 is up again by itself" wait_until 40 outputs up ho
 check "... in the database" outputs up sql "SELECT state FROM hosts WHERE name = 'h2'"
 check "... in the journal" outputs 1 bash -c "journal_json MESSAGE_ID=$(mid HOST_UP) VDESK_HOST=h2 | wc -l"
 check "... signalled up" grep -A3 '"h2"' "$T/signals.log" | grep -q '"up"'
+check "... and the libvirt network of a deleted department network is gone from it" \
+        wait_until 10 not virsh -c "$HOST2_URI" net-info vdesk-ghost
 check "its desktop kept running through the restart" outputs running sql "SELECT state FROM desktops WHERE name = 'alice-1'"
 
 # ---- clusters and categories ----------------------------------------------------

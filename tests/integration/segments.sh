@@ -196,6 +196,15 @@ check "... and its subnet left the masquerade set" \
         bash -c "ip netns exec $H1 nft -j list set inet vdesk desktop_nets4 | jq -r '[.. | .prefix? | select(.) | .addr] | sort | join(\" \")' | grep -qx '10.20.0.0 10.40.0.0'"
 check "sales no longer reaches across" not reach 1S 10.30.0.12
 check "RemoveNetwork sales again: no error" remove 1 vdbr1 sales 30 $SALES
+# libvirt removing a network's bridge (the network deleted while the
+# broker could only reach the host's libvirtd): netd takes the rest
+ip -n $H2 link del vdbr2
+check "host 2: eng's bridge removed, its $SEGMENT link goes with it" \
+        wait_until 5 bash -c "! ip -n $H2 link show $(seg 2 $ENG) >/dev/null 2>&1"
+check "... and its subnet leaves host 2's masquerade set" wait_until 5 bash -c \
+        "! ip netns exec $H2 nft -j list set inet vdesk desktop_nets4 | jq -r '.. | .prefix? | select(.) | .addr' | grep -qx 10.40.0.0"
+check "... journaled" wait_until 5 grep -q 'Network eng taken down on this host: vdbr2' "$T/netd2.log"
+check "host 1's eng is untouched" ip -n $H1 link show "$(seg 1 $ENG)"
 check "the journal entries name the networks" \
         bash -c "grep -c 'Network sales set up on this host: vdbr1 with $(seg 1 $SALES), 10.30.0.0/24' '$T/netd1.log' | grep -qx 3 && grep -q 'Network sales taken down on this host' '$T/netd1.log'"
 
