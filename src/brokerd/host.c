@@ -402,12 +402,10 @@ int host_sample(Host *h) {
         size_t n = 0;
         int r;
 
-        if (!l->valid || l->node.memory_kib == 0) {
-                r = virt_node_info(h->virt, &l->node);
-                if (r < 0)
-                        return r;
-        }
-        r = virt_node_load(h->virt, &l->free_kib, &busy, &total);
+        /* the memory too can change (hotplug, a balloon) */
+        r = virt_node_info(h->virt, &l->node);
+        if (r >= 0)
+                r = virt_node_load(h->virt, &l->free_kib, &busy, &total);
         if (r >= 0)
                 r = virt_all_domain_stats(h->virt, VIRT_STATS_LOAD, true, &st, &n);
         if (r < 0)

@@ -16,7 +16,7 @@ static int append_hosts(sd_bus_message *reply, Monitor *m) {
         for (MonHost *h = m->hosts; r >= 0 && h; h = h->next)
                 r = sd_bus_message_append(reply, HOST_STATS_SIGNATURE, h->name, h->uri, h->up ? "up" : "down",
                                           strempty(h->hostname), h->node.model, h->node.cpus, h->node.sockets,
-                                          h->node.cores, h->node.threads, h->node.mhz, h->node.max_vcpus,
+                                          h->node.cores, h->node.threads, h->node.mhz, h->max_vcpus,
                                           h->node.memory_kib, h->up ? h->free_kib : 0, h->up ? h->cpu : 0.0,
                                           h->up ? (uint32_t) mon_host_running_desktops(h) : 0);
         if (r >= 0)

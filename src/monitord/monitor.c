@@ -155,13 +155,16 @@ static int mon_host_sample(MonHost *h) {
         size_t n = 0;
         int r;
 
+        /* every time: a host's memory can change under it (hotplug, or a
+         * balloon of the machine it is itself a guest of) */
+        r = virt_node_info(h->virt, &h->node);
+        if (r < 0)
+                return r;
         if (!h->have_node) {
-                r = virt_node_info(h->virt, &h->node);
-                if (r < 0)
-                        return r;
                 free(h->hostname);
                 h->hostname = NULL;
                 (void) virt_hostname(h->virt, &h->hostname);
+                h->max_vcpus = virt_max_vcpus(h->virt);
                 h->have_node = true;
         }
         r = virt_node_load(h->virt, &h->free_kib, &busy, &total);

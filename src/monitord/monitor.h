@@ -43,6 +43,7 @@ typedef struct MonHost {
         bool up;
         bool have_node;
         VirtNodeInfo node;
+        unsigned max_vcpus;
         uint64_t free_kib;
         double cpu;                     /* the node's CPU utilisation, 0..1 */
         uint64_t cpu_busy_ns, cpu_total_ns;

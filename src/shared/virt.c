@@ -560,7 +560,6 @@ int virt_network_dhcp_host(Virt *v, const char *network, const char *host_xml, b
 
 int virt_node_info(Virt *v, VirtNodeInfo *ret) {
         virNodeInfo ni;
-        int max;
 
         if (!v->conn)
                 return -ENOTCONN;
@@ -571,11 +570,18 @@ int virt_node_info(Virt *v, VirtNodeInfo *ret) {
                 .sockets = ni.sockets, .cores = ni.cores, .threads = ni.threads,
         };
         snprintf(ret->model, sizeof ret->model, "%s", ni.model);
+        return 0;
+}
+
+unsigned virt_max_vcpus(Virt *v) {
+        int max;
+
+        if (!v->conn)
+                return 0;
         max = virConnectGetMaxVcpus(v->conn, "kvm");
         if (max < 0)
                 max = virConnectGetMaxVcpus(v->conn, NULL);
-        ret->max_vcpus = max > 0 ? (unsigned) max : 0;
-        return 0;
+        return max > 0 ? (unsigned) max : 0;
 }
 
 int virt_node_load(Virt *v, uint64_t *ret_free_kib, uint64_t *ret_cpu_busy_ns, uint64_t *ret_cpu_total_ns) {

@@ -97,10 +97,11 @@ typedef struct VirtNodeInfo {
         unsigned cpus;                  /* active */
         unsigned mhz;
         unsigned nodes, sockets, cores, threads;
-        unsigned max_vcpus;             /* of a kvm (or qemu) domain; 0 if not known */
 } VirtNodeInfo;
 
 int virt_node_info(Virt *v, VirtNodeInfo *ret);
+/* The most vCPUs a kvm (or else qemu) domain may have; 0 if not known. */
+unsigned virt_max_vcpus(Virt *v);
 /* The host's free memory, and (from its node CPU stats) the busy and total
  * CPU time so far, in ns, for a utilisation between two reads. */
 int virt_node_load(Virt *v, uint64_t *ret_free_kib, uint64_t *ret_cpu_busy_ns, uint64_t *ret_cpu_total_ns);

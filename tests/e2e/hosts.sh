@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Hosts, clusters and scheduling across two hosts: this private host (the
 # broker's own) and a second one with its own namespaces and libvirtd,
-# reached over qemu+tcp. New desktops land on the less-loaded host, not on
+# reached over qemu+tls. New desktops land on the less-loaded host, not on
 # one in maintenance; a killed libvirtd marks its host down (database, D-Bus,
 # journal) and its return up; bad input is refused by name with nothing
 # changed; an unreachable host is refused in bounded time while the broker
