@@ -387,7 +387,7 @@ const char *host_uri_invalid_reason(const char *uri, char host[static 256]) {
                 size_t plen = strcspn(path, "?");
 
                 if (plen != strlen("/system") || strncmp(path, "/system", plen) != 0)
-                        return "has a path other than /system (vdesk's desktops are system domains)";
+                        return "has a path other than /system: vdesk's desktops are system domains";
         }
         return NULL;
 }
