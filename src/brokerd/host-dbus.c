@@ -296,7 +296,7 @@ void add_finish(Host *h, const char *error_name, const char *format, ...) {
                           "MESSAGE=Host %s (%s) added to cluster %s", h->name, h->uri, cname);
                 (void) sd_bus_reply_method_return(msg, NULL);
                 (void) sd_bus_emit_signal(m->bus, BROKERD_OBJECT_PATH, BROKERD_INTERFACE, "HostStateChanged", "sss",
-                                          h->name, "up", "");
+                                          h->name, host_state_name(h), "");
                 (void) host_sample(h);
                 desktops_resync(m, h);
                 return;
@@ -383,7 +383,7 @@ AUTHORIZED(set_host_maintenance) {
                           on ? "MESSAGE=Host %s in maintenance: no new desktops go there"
                              : "MESSAGE=Host %s out of maintenance", h->name);
                 (void) sd_bus_emit_signal(m->bus, BROKERD_OBJECT_PATH, BROKERD_INTERFACE, "HostStateChanged", "sss",
-                                          h->name, on ? "maintenance" : h->up ? "up" : "down", h->reason);
+                                          h->name, host_state_name(h), h->up ? "" : h->reason);
         }
         return sd_bus_reply_method_return(msg, NULL);
 }
@@ -413,7 +413,7 @@ static int append_host(Manager *m, sd_bus_message *reply, Host *h, const DbRows 
         if (host_public_address(h, &a) >= 0)
                 ipv4_format(a, addr);
         return sd_bus_message_append(reply, HOST_SIGNATURE, h->name, h->uri, cluster_name(m, h->cluster_id, cname),
-                                     addr, h->maintenance ? "maintenance" : h->up ? "up" : "down",
+                                     addr, host_state_name(h),
                                      h->up ? "" : h->reason, desktops, h->up ? h->load.running : 0,
                                      h->load.node.memory_kib, h->load.free_kib, h->load.committed_kib,
                                      h->load.cpu, h->load.score);

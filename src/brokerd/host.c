@@ -50,6 +50,10 @@ void host_unlink(Host **list, Host *h) {
                 }
 }
 
+const char *host_state_name(const Host *h) {
+        return !h->up ? "down" : h->maintenance ? "maintenance" : "up";
+}
+
 Host *host_by_id(Manager *m, uint64_t id) {
         for (Host *h = m->hosts; h; h = h->next)
                 if (h->id == id)
@@ -109,7 +113,7 @@ static void host_record_state(Host *h, bool up, const char *reason) {
                   "VDESK_REASON=%s", reason,
                   up ? "MESSAGE=Host %s is up (%s)" : "MESSAGE=Host %s is down: %s", h->name, up ? h->uri : reason);
         (void) sd_bus_emit_signal(m->bus, BROKERD_OBJECT_PATH, BROKERD_INTERFACE, "HostStateChanged", "sss", h->name,
-                                  up ? (h->maintenance ? "maintenance" : "up") : "down", reason);
+                                  host_state_name(h), reason);
 }
 
 

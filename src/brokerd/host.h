@@ -68,6 +68,10 @@ const char *host_uri_invalid_reason(const char *uri, char host[static 256]);
 int hosts_start(Manager *m);
 void hosts_free(Manager *m);
 
+/* What ListHosts and HostStateChanged say of h: "down" while it cannot be
+ * reached (in maintenance or not), else "maintenance" or "up". */
+const char *host_state_name(const Host *h);
+
 Host *host_by_id(Manager *m, uint64_t id);
 Host *host_by_name(Manager *m, const char *name);
 

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <stddef.h>
-#include <time.h>
 
 #include "bus-api.h"
 #include "monitor.h"
@@ -25,14 +24,9 @@ static int append_hosts(sd_bus_message *reply, Monitor *m) {
 }
 
 static int append_desktops(sd_bus_message *reply, Monitor *m) {
-        uint64_t now = 0;
+        uint64_t now = now_realtime_usec();
         int r;
 
-        {
-                struct timespec ts;
-                clock_gettime(CLOCK_REALTIME, &ts);
-                now = (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-        }
         r = sd_bus_message_open_container(reply, 'a', DESKTOP_STATS_SIGNATURE);
         for (MonHost *h = m->hosts; r >= 0 && h; h = h->next)
                 for (size_t i = 0; r >= 0 && h->up && i < h->n_domains; i++) {

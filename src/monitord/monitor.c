@@ -10,13 +10,6 @@
 #include "monitor.h"
 #include "util.h"
 
-static uint64_t realtime_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-}
-
 static MonHost *mon_host_free(MonHost *h) {
         if (!h)
                 return NULL;
@@ -93,7 +86,7 @@ static void alert_crashed(MonHost *h, const char *name) {
 static void threshold_check(MonHost *h, const char *metric, double value, unsigned percent, uint64_t *over_since,
                             bool *alerted) {
         Monitor *m = h->monitor;
-        uint64_t now = realtime_usec();
+        uint64_t now = now_realtime_usec();
 
         if (value * 100.0 <= percent) {
                 *over_since = 0;
@@ -207,7 +200,7 @@ static int mon_host_sample(MonHost *h) {
                 if (!d->st.running)
                         d->started_usec = 0;
                 else if (d->started_usec == 0)
-                        d->started_usec = local_start_usec(h, d->st.name) ?: realtime_usec();
+                        d->started_usec = local_start_usec(h, d->st.name) ?: now_realtime_usec();
         }
         free(h->domains);
         h->domains = doms;
@@ -224,7 +217,7 @@ void monitor_sample(Monitor *m) {
         for (MonHost *h = m->hosts; h; h = h->next)
                 if (h->up && mon_host_sample(h) < 0)
                         log_debug("Cannot read %s: %s", h->name, strempty(virt_last_error(h->virt)));
-        m->sampled_usec = realtime_usec();
+        m->sampled_usec = now_realtime_usec();
 }
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -243,7 +236,7 @@ static void on_lifecycle(const char *name, VirtDomainState state, VirtStopReason
 
         if (state == VIRT_DOMAIN_RUNNING) {
                 if (d)
-                        d->started_usec = realtime_usec();
+                        d->started_usec = now_realtime_usec();
                 return;
         }
         if (d)

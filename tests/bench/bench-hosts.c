@@ -19,21 +19,12 @@
  *
  * Each prints "key value" lines. */
 
-#include <time.h>
-
 #include "bench.h"
 #include "domain-xml.h"
 #include "bus-api.h"
 #include "macro.h"
 #include "virt-loop.h"
 #include "virt.h"
-
-static unsigned long long now_us(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (unsigned long long) ts.tv_sec * 1000000ULL + (unsigned long long) ts.tv_nsec / 1000;
-}
 
 static bool connected;
 
@@ -47,7 +38,7 @@ static Virt *connect_to(sd_event *e, const char *uri, unsigned flags) {
 
         if (virt_loop_register(e) < 0 || virt_new(e, uri, flags, &cb, NULL, &v) < 0)
                 return NULL;
-        for (unsigned long long end = now_us() + 20000000ULL; !connected && now_us() < end;)
+        for (unsigned long long end = now_usec() + 20000000ULL; !connected && now_usec() < end;)
                 (void) sd_event_run(e, 100000);
         return connected ? v : virt_free(v);
 }
@@ -64,13 +55,13 @@ static int stats(const char *uri, VirtStatsWhat what, unsigned rounds) {
                 VirtDomainStats *a = NULL, *b = NULL;
                 unsigned long long t0, t1, t2;
 
-                t0 = now_us();
+                t0 = now_usec();
                 if (virt_all_domain_stats(v, what, true, &a, &n) < 0)
                         return fprintf(stderr, "bulk stats failed\n"), 1;
-                t1 = now_us();
+                t1 = now_usec();
                 if (virt_each_domain_stats(v, what, &b, &n2) < 0)
                         return fprintf(stderr, "per-domain stats failed\n"), 1;
-                t2 = now_us();
+                t2 = now_usec();
                 free(a);
                 free(b);
                 bulk[i] = ms(t0, t1);
@@ -108,10 +99,10 @@ static int bridges(const char *uri, unsigned k) {
                 if (network_xml_build(&(LibvirtNetwork) { .name = name, .bridge = bridge, .gateway = gw, .prefix = 24,
                                                           .mtu = 1450 }, &xml) < 0)
                         return fprintf(stderr, "cannot build network %u\n", i), 1;
-                t0 = now_us();
+                t0 = now_usec();
                 if (virt_network_ensure(v, name, xml, &err) < 0)
                         return fprintf(stderr, "network %s: %s\n", name, err), 1;
-                up[i] = ms(t0, now_us());
+                up[i] = ms(t0, now_usec());
                 up_total += up[i];
         }
         for (unsigned i = 0; i < k; i++) {
@@ -120,10 +111,10 @@ static int bridges(const char *uri, unsigned k) {
                 unsigned long long t0;
 
                 snprintf(name, sizeof name, "vdesk-bench%u", i);
-                t0 = now_us();
+                t0 = now_usec();
                 if (virt_network_remove(v, name, &err) < 0)
                         return fprintf(stderr, "network %s: %s\n", name, err), 1;
-                down[i] = ms(t0, now_us());
+                down[i] = ms(t0, now_usec());
                 down_total += down[i];
         }
         printf("bridge_up_p50_ms %.3f\nbridge_up_p99_ms %.3f\nbridge_up_total_ms %.1f\n", pct(up, k, 0.5),
@@ -148,7 +139,7 @@ static int call(const char *method, unsigned rounds, const char *arg) {
         for (unsigned i = 0; i < rounds; i++) {
                 _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-                unsigned long long t0 = now_us();
+                unsigned long long t0 = now_usec();
 
                 if (arg)
                         r = sd_bus_call_method(bus, BROKERD, method, &e, &reply, "s", arg);
@@ -156,7 +147,7 @@ static int call(const char *method, unsigned rounds, const char *arg) {
                         r = sd_bus_call_method(bus, BROKERD, method, &e, &reply, NULL);
                 if (r < 0)
                         die_bus(method, r, &e);
-                t[i] = ms(t0, now_us());
+                t[i] = ms(t0, now_usec());
         }
         printf("p50_ms %.3f\n", pct(t, rounds, 0.5));
         printf("p99_ms %.3f\n", pct(t, rounds, 0.99));
