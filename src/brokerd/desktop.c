@@ -202,7 +202,7 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
                               *placement = NULL;
         _cleanup_(template_choice_done) TemplateChoice tc = {};
         U32s addrs = {}, ports = {};
-        uint64_t account_id = 0, category_id = 0, network_id = 0, cluster_id = 0, capacity = 0, in_cluster = 0;
+        uint64_t account_id = 0, category_id = 0, network_id = 0, cluster_id = 0;
         unsigned memory_mib;
         Host *host;
         uint32_t lo, hi, gw, address = 0, port = 0;
@@ -256,22 +256,15 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
         }
         memory_mib = tc.memory_mib ?: m->config.desktop_memory_mib;
 
-        /* Its cluster, not over capacity (the cluster's row locked: two
-         * desktops made at once count each other), and the host there
-         * with the lowest load. */
+        /* its cluster, with room for one more, and the host there with
+         * the lowest load */
         r = cluster_for_category(m, category_id, &cluster_id);
-        if (r >= 0)
-                r = db_exec(m->db, "SELECT capacity FROM clusters WHERE id = ? FOR UPDATE",
-                            (DbValue[]) { DBV_UINT(cluster_id) }, 1, db_row_u64, &capacity, NULL);
-        if (r >= 0)
-                r = db_exec(m->db, "SELECT COUNT(*) FROM desktops d JOIN hosts h ON h.id = d.host_id WHERE h.cluster_id = ?",
-                            (DbValue[]) { DBV_UINT(cluster_id) }, 1, db_row_u64, &in_cluster, NULL);
         if (r < 0)
                 return db_bus_error(m->db, r, error);
-        if (in_cluster >= capacity) {
+        r = cluster_reserve(m, cluster_id, error);
+        if (r < 0) {
                 db_rollback(m->db);
-                return bus_error_setf(error, VDESK_ERROR_CLUSTER_FULL, "The cluster holds %" PRIu64 " desktops, its capacity",
-                                      capacity);
+                return r;
         }
         r = host_pick(m, cluster_id, memory_mib, &host, &placement, error);
         if (r < 0) {
@@ -705,14 +698,29 @@ int desktop_move(Manager *m, const Desktop *d, const char *host_name, uid_t acto
         r = dhcp_host_xml_build(d->mac, addr, &host_xml);
         if (r < 0)
                 return r;
+        /* another cluster's capacity counts it from now on */
+        r = db_begin(m->db);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        if (to->cluster_id != from->cluster_id) {
+                r = cluster_reserve(m, to->cluster_id, error);
+                if (r < 0) {
+                        db_rollback(m->db);
+                        return r;
+                }
+        }
         r = virt_network_dhcp_host(to->virt, net, host_xml, true, &e);
         if (r >= 0)
                 r = virt_domain_define(to->virt, xml, &e);
-        if (r < 0)
+        if (r < 0) {
+                db_rollback(m->db);
                 return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot define %s on %s: %s", d->name, to->name,
                                       strempty(e));
+        }
         r = db_exec(m->db, "UPDATE desktops SET host_id = ? WHERE id = ?",
                     (DbValue[]) { DBV_UINT(to->id), DBV_UINT(d->id) }, 2, NULL, NULL, NULL);
+        if (r >= 0)
+                r = db_commit(m->db);
         if (r < 0) {
                 _cleanup_(freep) char *e2 = NULL;
 

@@ -221,6 +221,14 @@ AUTHORIZED(add_host) {
         if (isempty(address) && !isempty(uri_host) && ipv4_parse(uri_host, &addr) < 0)
                 return bus_error_setf(error, VDESK_ERROR_INVALID_ARGS,
                                       "Invalid address: give the IPv4 address staff reach %s on", uri_host);
+        /* staff connect there: 0.0.0.0 would silently mean the broker's own */
+        if (addr != 0 && !ipv4_is_unicast(addr))
+                return bus_error_setf(error, VDESK_ERROR_INVALID_ARGS,
+                                      "Invalid address: %s is not an address staff can reach a host on",
+                                      isempty(address) ? uri_host : address);
+        if (addr == 0 && (!isempty(address) || !isempty(uri_host)))
+                return bus_error_setf(error, VDESK_ERROR_INVALID_ARGS,
+                                      "Invalid address: 0.0.0.0 is not an address staff can reach a host on");
         for (Host *o = m->hosts; o; o = o->next)
                 if (streq(o->name, name) || streq(o->uri, uri))
                         return bus_error_setf(error, VDESK_ERROR_HOST_EXISTS, "Host %s (%s) is there already", o->name,

@@ -528,6 +528,26 @@ int host_pick(Manager *m, uint64_t cluster_id, unsigned memory_mib, Host **ret, 
         return 0;
 }
 
+int cluster_reserve(Manager *m, uint64_t cluster_id, sd_bus_error *error) {
+        uint64_t capacity = 0, held = 0;
+        int r;
+
+        /* the cluster's row locked until the caller's transaction ends:
+         * two desktops placed at once count each other */
+        r = db_exec(m->db, "SELECT capacity FROM clusters WHERE id = ? FOR UPDATE",
+                    (DbValue[]) { DBV_UINT(cluster_id) }, 1, db_row_u64, &capacity, NULL);
+        if (r >= 0)
+                r = db_exec(m->db,
+                            "SELECT COUNT(*) FROM desktops d JOIN hosts h ON h.id = d.host_id WHERE h.cluster_id = ?",
+                            (DbValue[]) { DBV_UINT(cluster_id) }, 1, db_row_u64, &held, NULL);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        if (held >= capacity)
+                return bus_error_setf(error, VDESK_ERROR_CLUSTER_FULL,
+                                      "The cluster holds %" PRIu64 " desktops, its capacity", capacity);
+        return 0;
+}
+
 int cluster_for_category(Manager *m, uint64_t category_id, uint64_t *ret) {
         uint64_t id = 0;
         int r = 0;

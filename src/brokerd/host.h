@@ -94,6 +94,11 @@ int host_sample(Host *h);
 int host_pick(Manager *m, uint64_t cluster_id, unsigned memory_mib, Host **ret, char **ret_reason,
               sd_bus_error *error);
 
+/* In the caller's transaction: locks the cluster's row and fails with
+ * ClusterFull if it holds its capacity of desktops already (the caller
+ * rolls back). */
+int cluster_reserve(Manager *m, uint64_t cluster_id, sd_bus_error *error);
+
 /* The cluster new desktops of a category go to (its own, else the broker's
  * own host's). */
 int cluster_for_category(Manager *m, uint64_t category_id, uint64_t *ret);

@@ -26,14 +26,6 @@ static bool is_host_address(const NetworkSpec *s, uint32_t a) {
                a != last_address(s->subnet, s->prefix);
 }
 
-static bool is_multicast(uint32_t a) {
-        return (a >> 28) == 0xe;
-}
-
-static bool is_unicast(uint32_t a) {
-        return a != 0 && !is_multicast(a) && (a >> 24) != 127 && a != UINT32_MAX && (a >> 28) != 0xf;
-}
-
 #define INVALID(e, ...) bus_error_setf(e, SD_BUS_ERROR_INVALID_ARGS, __VA_ARGS__)
 
 static int check_addresses(const NetworkSpec *s, sd_bus_error *e) {
@@ -47,7 +39,7 @@ static int check_addresses(const NetworkSpec *s, sd_bus_error *e) {
                 return INVALID(e, "Invalid subnet: %s/%u has host bits set (the subnet is %s/%u)", net, s->prefix,
                                a, s->prefix);
         }
-        if (!is_unicast(s->subnet))
+        if (!ipv4_is_unicast(s->subnet))
                 return INVALID(e, "Invalid subnet: %s/%u is not a unicast range", net, s->prefix);
 
         ipv4_format(s->gateway, a);
@@ -119,11 +111,11 @@ static int check_segment(NetworkSpec *s, sd_bus_error *e) {
                 r = check_uplink(s, false, e);
                 if (r < 0)
                         return r;
-                if (s->local && !is_unicast(s->local)) {
+                if (s->local && !ipv4_is_unicast(s->local)) {
                         ipv4_format(s->local, a);
                         return INVALID(e, "Invalid local: %s is not a unicast address", a);
                 }
-                if (s->group && !is_multicast(s->group)) {
+                if (s->group && !ipv4_is_multicast(s->group)) {
                         ipv4_format(s->group, a);
                         return INVALID(e, "Invalid group: %s is not a multicast address", a);
                 }
@@ -135,7 +127,7 @@ static int check_segment(NetworkSpec *s, sd_bus_error *e) {
                         return INVALID(e, "Invalid uplink: a multicast group needs the uplink it is joined on");
                 for (size_t i = 0; i < s->n_peers; i++) {
                         ipv4_format(s->peers[i], a);
-                        if (!is_unicast(s->peers[i]))
+                        if (!ipv4_is_unicast(s->peers[i]))
                                 return INVALID(e, "Invalid peers: %s is not a unicast address", a);
                         for (size_t j = 0; j < i; j++)
                                 if (s->peers[j] == s->peers[i])

@@ -65,6 +65,15 @@ static inline uint32_t ipv4_netmask(unsigned prefix) {
         return prefix == 0 ? 0 : ~(uint32_t) 0 << (32 - prefix);
 }
 
+static inline bool ipv4_is_multicast(uint32_t a) {
+        return (a >> 28) == 0xe;
+}
+/* An address one host can have on a network: not 0, loopback, multicast,
+ * reserved or broadcast. */
+static inline bool ipv4_is_unicast(uint32_t a) {
+        return a != 0 && !ipv4_is_multicast(a) && (a >> 24) != 127 && a != UINT32_MAX && (a >> 28) != 0xf;
+}
+
 /* The MAC vdesk gives the desktop with address a: 52:54 then the four octets. */
 void mac_from_ipv4(uint32_t a, char buf[static 18]);
 

@@ -55,6 +55,12 @@ refused "AddHost of no URI at all" org.freedesktop.DBus.Error.InvalidArgs "Inval
         AddHost string:x "string:not a uri" string:default string:
 refused "AddHost of a host named by name, no address" org.freedesktop.DBus.Error.InvalidArgs "Invalid address" \
         AddHost string:x string:qemu+ssh://node7.example/system string:default string:
+refused "AddHost with a loopback address" org.freedesktop.DBus.Error.InvalidArgs "Invalid address" \
+        AddHost string:x string:qemu+tls://node7.example/system string:default string:127.0.0.1
+refused "AddHost with address 0.0.0.0" org.freedesktop.DBus.Error.InvalidArgs "Invalid address" \
+        AddHost string:x string:qemu+tls://node7.example/system string:default string:0.0.0.0
+refused "AddHost of a URI naming a multicast address" org.freedesktop.DBus.Error.InvalidArgs "Invalid address" \
+        AddHost string:x string:qemu+tcp://224.0.0.7/system string:default string:
 refused "AddHost with a bad name" org.freedesktop.DBus.Error.InvalidArgs "Invalid name" \
         AddHost "string:a b" string:qemu+tcp://10.78.0.2/system string:default string:
 refused "AddHost into no cluster" org.vdesk.Error.NoSuchCluster "no cluster 'nowhere'" \
