@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -142,51 +141,67 @@ typedef struct Client {
         sd_event_source *io, *timeout;
         char req[4096];
         size_t n;
+        char *out;                      /* the answer, once the request is read */
+        size_t out_len, out_done;
 } Client;
 
 static void client_free(Client *c) {
         sd_event_source_disable_unref(c->io);
         sd_event_source_disable_unref(c->timeout);
+        free(c->out);
         free(c);
 }
 
-static void client_respond(Client *c, int fd) {
-        _cleanup_(freep) char *body = NULL, *head = NULL;
+/* The whole answer, head and body, to write as the socket takes it. */
+static int client_answer(Client *c) {
+        _cleanup_(freep) char *body = NULL;
         const char *status = "200 OK";
-        struct timeval tv = { .tv_sec = 2 };
-        int r;
+        int k;
 
         if (!startswith(c->req, "GET /metrics ") && !startswith(c->req, "GET / "))
                 status = "404 Not Found";
-        else {
-                r = metrics_render(c->monitor, &body);
-                if (r < 0)
-                        status = "500 Internal Server Error";
+        else if (metrics_render(c->monitor, &body) < 0)
+                status = "500 Internal Server Error";
+        k = asprintf(&c->out, "HTTP/1.0 %s\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+                              "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                     status, body ? strlen(body) : 0, strempty(body));
+        if (k < 0) {
+                c->out = NULL;
+                return -ENOMEM;
         }
-        if (asprintf(&head, "HTTP/1.0 %s\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
-                            "Content-Length: %zu\r\nConnection: close\r\n\r\n", status, body ? strlen(body) : 0) < 0)
-                return;
-        /* the answer is small: written at once, blocking for at most 2 s */
-        (void) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-        (void) setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-        if (write_all(fd, head, strlen(head)) >= 0 && body)
-                (void) write_all(fd, body, strlen(body));
+        c->out_len = (size_t) k;
+        return 0;
 }
 
+/* Reads the request, then writes the answer without ever blocking the
+ * loop: a slow scraper waits, the monitor does not. */
 static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Client *c = userdata;
         ssize_t k;
 
-        k = read(fd, c->req + c->n, sizeof c->req - 1 - c->n);
-        if (k < 0 && (errno == EAGAIN || errno == EINTR))
-                return 0;
-        if (k > 0) {
+        if (!c->out) {
+                k = read(fd, c->req + c->n, sizeof c->req - 1 - c->n);
+                if (k < 0 && (errno == EAGAIN || errno == EINTR))
+                        return 0;
+                if (k <= 0)
+                        goto done;
                 c->n += (size_t) k;
                 c->req[c->n] = 0;
                 if (!strstr(c->req, "\r\n\r\n") && !strstr(c->req, "\n\n") && c->n < sizeof c->req - 1)
                         return 0;
-                client_respond(c, fd);
+                if (client_answer(c) < 0 || sd_event_source_set_io_events(s, EPOLLOUT) < 0)
+                        goto done;
+                return 0;
         }
+        k = write(fd, c->out + c->out_done, c->out_len - c->out_done);
+        if (k < 0 && (errno == EAGAIN || errno == EINTR))
+                return 0;
+        if (k > 0) {
+                c->out_done += (size_t) k;
+                if (c->out_done < c->out_len)
+                        return 0;
+        }
+done:
         client_free(c);
         return 0;
 }

@@ -76,6 +76,3 @@ static inline bool ipv4_is_unicast(uint32_t a) {
 
 /* The MAC vdesk gives the desktop with address a: 52:54 then the four octets. */
 void mac_from_ipv4(uint32_t a, char buf[static 18]);
-
-/* Writes all n bytes (retrying short writes and EINTR); -errno on failure. */
-int write_all(int fd, const void *buf, size_t n);

@@ -712,22 +712,27 @@ int virt_each_domain_stats(Virt *v, VirtStatsWhat what, VirtDomainStats **ret, s
         if (k < 0)
                 return fail(NULL);
         s = calloc(k > 0 ? k : 1, sizeof *s);
+        if (!s)
+                r = -ENOMEM;
         for (int i = 0; i < k; i++) {
                 virDomainPtr one[2] = { doms[i], NULL };
                 virDomainStatsRecordPtr *recs = NULL;
 
-                if (s && r >= 0 && virDomainListGetStats(one, stats_types(what), &recs, 0) == 1)
-                        stats_from_record(recs[0], &s[i]);
-                else
-                        r = s ? fail(NULL) : -ENOMEM;
+                /* after a failure the rest are only freed */
+                if (r >= 0) {
+                        if (virDomainListGetStats(one, stats_types(what), &recs, 0) == 1)
+                                stats_from_record(recs[0], &s[i]);
+                        else
+                                r = fail(NULL);
+                }
                 if (recs)
                         virDomainStatsRecordListFree(recs);
                 virDomainFree(doms[i]);
         }
         free(doms);
-        if (r < 0 || !s) {
+        if (r < 0) {
                 free(s);
-                return r < 0 ? r : -ENOMEM;
+                return r;
         }
         *ret = s;
         *ret_n = (size_t) k;
