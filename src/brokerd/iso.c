@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "bus-error.h"
+#include "daemon-util.h"
 #include "iso.h"
 #include "log.h"
 #include "macro.h"
@@ -235,9 +236,7 @@ static int on_iso_dir_changed(sd_event_source *s, const struct inotify_event *ev
 int iso_catalog_start(Manager *m) {
         int r;
 
-        r = mkdir_parents(m->config.iso_dir, 0755);
-        if (r < 0)
-                return log_error_errno(r, "Cannot create %s: %m", m->config.iso_dir);
+        daemon_require_dir("[Images] IsoDir", m->config.iso_dir, 0755, false);
         r = sd_event_add_time_relative(m->event, &m->iso_rescan, CLOCK_MONOTONIC, 0, 0, on_rescan_timer, m);
         if (r >= 0)
                 r = sd_event_add_inotify(m->event, &m->iso_watch, m->config.iso_dir,

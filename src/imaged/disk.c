@@ -129,7 +129,10 @@ static int make_disk(const char *path, DiskFormat format, uint64_t size, const c
         dir = dir_of(path);
         if (!dir)
                 return -ENOMEM;
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        /* Group-readable: while a desktop runs, libvirt hands its disk chain
+         * to QEMU's user, and imaged (of QEMU's group) must still read a
+         * template version for a commit. */
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
         if (fd < 0)
                 return -errno;
         if (format == DISK_FORMAT_QCOW2)

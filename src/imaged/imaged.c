@@ -28,11 +28,11 @@ int main(int argc, char *argv[]) {
         if (r != 0)
                 return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 
-        /* Disks are private to the host's hypervisor. */
-        umask(0077);
-        r = mkdir_parents(config.disk_dir, 0750);
-        if (r < 0)
-                log_warning_errno(r, "Cannot create %s: %m", config.disk_dir);
+        /* Disks are private to the host's hypervisor: the group (the one
+         * QEMU runs as, under the unit) may read them, nobody else. */
+        umask(0027);
+        daemon_require_dir("[Images] DiskDir", config.disk_dir, 0750, true);
+        daemon_require_dir("[Images] TemplateDir", config.template_dir, 0750, true);
         disk_remove_stale_temps(&config);
 
         r = daemon_event_new(&event);

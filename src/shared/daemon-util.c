@@ -3,12 +3,14 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <systemd/sd-daemon.h>
 
 #include "bus-error.h"
 #include "bus-util.h"
 #include "daemon-util.h"
 #include "log.h"
+#include "util.h"
 
 int daemon_parse_args(int argc, char *argv[], const char *data_option, const char *help, DaemonArgs *ret) {
         enum { ARG_CONFIG = 0x100, ARG_DATA, ARG_NO_RECONCILE, ARG_VERSION };
@@ -73,9 +75,24 @@ int daemon_start(int argc, char *argv[], const char *data_option, const char *he
                 return r;
         r = daemon_load_config(ret_args->config_path, ret_config);
         if (r < 0)
-                return r;
+                exit(EXIT_CONFIG);
         (void) bus_error_register();
         return 0;
+}
+
+void daemon_require_dir(const char *key, const char *path, mode_t mode, bool writable) {
+        int r;
+
+        r = mkdir_parents(path, mode);
+        if (r >= 0 && access(path, R_OK | X_OK | (writable ? W_OK : 0)) < 0)
+                r = -errno;
+        if (r >= 0)
+                return;
+        log_error_errno(r, "%s=%s is not a directory this daemon (uid %u) may %s: %m. "
+                        "Under systemd, give it to the unit with ReadWritePaths= in a drop-in, "
+                        "or choose a directory under the unit's StateDirectory=.",
+                        key, path, (unsigned) geteuid(), writable ? "write" : "read");
+        exit(EXIT_CONFIG);
 }
 
 int daemon_event_new(sd_event **ret) {
