@@ -1,0 +1,173 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The system suite's checks, run as root inside a throwaway guest whose PID 1
+# is systemd (tests/system/system.sh boots it). /share holds vdesk installed
+# into a staging directory (root/), the parts of the source tree the quick
+# start uses (src/) and the test template (demo.img); /out is written back.
+# Prints one line per check; exits 1 if any failed.
+set -u
+pass=0 fail=0
+check() {
+        local what=$1; shift
+        if "$@"; then pass=$((pass + 1)); echo "ok - $what"
+        else fail=$((fail + 1)); echo "not ok - $what"; fi
+}
+wait_until() {  # wait_until SECONDS COMMAND...
+        local end=$((SECONDS + $1)); shift
+        until "$@" >/dev/null 2>&1; do
+                [ $SECONDS -lt $end ] || return 1
+                sleep 0.2
+        done
+}
+outputs() { local want=$1; shift; [ "$("$@" 2>/dev/null)" = "$want" ]; }
+not() { ! "$@"; }
+prop() { systemctl show -P "$2" "$1"; }
+finish() {
+        echo "$pass passed, $fail failed"
+        journalctl -b --no-pager -o short-monotonic >/out/journal.txt 2>&1
+        exit $((fail > 0))
+}
+
+declare -A BUS=([vdesk-netd]=org.vdesk.network1 [vdesk-imaged]=org.vdesk.images1 [vdesk-brokerd]=org.vdesk.broker1
+                [vdesk-directoryd]=org.vdesk.directory1 [vdesk-monitord]=org.vdesk.monitor1)
+declare -A USR=([vdesk-netd]=vdesk-net [vdesk-imaged]=vdesk-images [vdesk-brokerd]=vdesk-broker
+                [vdesk-directoryd]=vdesk-directory [vdesk-monitord]=vdesk-monitor)
+UNITS="vdesk-netd vdesk-imaged vdesk-brokerd vdesk-directoryd vdesk-monitord"
+ping_name() { busctl --timeout=60 call "$@" / org.freedesktop.DBus.Peer Ping; }
+
+echo "PID 1: $(cat /proc/1/comm); boot: $(systemctl is-system-running --wait) ($(systemd-analyze | head -n 1))"
+check "PID 1 is systemd" outputs systemd cat /proc/1/comm
+
+# vdesk installed as a package installs it, on a server as Debian ships
+# one: the build host's own changes to libvirt's configuration and vdesk's
+# drop-ins are not the server's.
+cp -a /share/root/. /
+sed -i '/^# vdesk-stack/,$d' /etc/libvirt/qemu.conf
+rm -f /etc/vdesk/vdesk.conf.d/*.conf
+printf '[Desktop]\nAccelerator=tcg\nOpenTimeoutSec=600\n' >/etc/vdesk/vdesk.conf.d/50-system-test.conf
+journalctl --update-catalog
+echo "== tools/stack start (the quick start's systemd path)"
+/share/src/tools/stack start 2>&1
+check "tools/stack start succeeded" test $? = 0
+
+echo "== the units as started"
+for u in $UNITS; do
+        check "$u is active" outputs active systemctl is-active $u
+        pid=$(prop $u MainPID)
+        uid=$(awk '/^Uid:/ { print $3 }' /proc/$pid/status 2>/dev/null)
+        check "$u runs as ${USR[$u]} (uid ${uid:-none}), not root" \
+                test "${uid:-0}" != 0 -a "${uid:-0}" = "$(id -u ${USR[$u]} 2>/dev/null)"
+        caps=$(awk '/^CapEff:/ { print $2 }' /proc/$pid/status 2>/dev/null)
+        want=0000000000000000
+        [ $u = vdesk-netd ] && want=0000000000001000       # CAP_NET_ADMIN alone
+        check "$u's effective capabilities are $want (${caps:-none})" test "${caps:-}" = $want
+done
+check "MariaDB's accounts of vdesk sign in by unix_socket" \
+        test "$(mariadb -N -B -e "SELECT COUNT(*) FROM mysql.global_priv WHERE User IN ('vdesk-broker','vdesk-directory') AND JSON_VALUE(Priv, '$.plugin') = 'unix_socket'")" = 2
+check "no vdesk process runs as root" test -z "$(pgrep -u root -f /usr/libexec/vdesk/)"
+
+echo "== readiness: the name answers as soon as systemctl start returns"
+for u in $UNITS; do
+        systemctl stop $u
+        systemctl start $u
+        check "$u answers right after start (no activation)" busctl --auto-start=no call ${BUS[$u]} / org.freedesktop.DBus.Peer Ping
+done
+
+echo "== D-Bus activation from stopped starts the unit through systemd"
+for u in $UNITS; do
+        systemctl stop $u
+        check "$u is stopped" outputs inactive systemctl is-active $u
+        check "a call to ${BUS[$u]} succeeds" ping_name ${BUS[$u]}
+        check "$u is active after the call" outputs active systemctl is-active $u
+        pid=$(prop $u MainPID)
+        check "$u was started by systemd (parent of $pid is PID 1)" \
+                test "$(awk '/^PPid:/ { print $2 }' /proc/$pid/status 2>/dev/null)" = 1
+done
+
+echo "== supervision: kill -9 restarts"
+for u in $UNITS; do
+        pid=$(prop $u MainPID) n=$(prop $u NRestarts)
+        [ "$pid" != 0 ] && kill -9 "$pid"
+        check "$u restarted after kill -9" wait_until 30 bash -c \
+                "[ \"\$(systemctl show -P NRestarts $u)\" -gt $n ] && [ \"\$(systemctl is-active $u)\" = active ] &&
+                 [ \"\$(systemctl show -P MainPID $u)\" != $pid ] && [ \"\$(systemctl show -P MainPID $u)\" != 0 ]"
+done
+
+echo "== supervision: a frozen daemon is restarted by the watchdog"
+since=$(date +%s)
+declare -A FROZEN
+for u in $UNITS; do
+        FROZEN[$u]=$(prop $u MainPID)
+        [ "${FROZEN[$u]}" != 0 ] && kill -STOP "${FROZEN[$u]}"
+done
+for u in $UNITS; do
+        check "$u restarted after SIGSTOP ($(prop $u WatchdogUSec) µs watchdog)" wait_until 120 bash -c \
+                "[ \"\$(systemctl is-active $u)\" = active ] && [ \"\$(systemctl show -P MainPID $u)\" != ${FROZEN[$u]} ] &&
+                 [ \"\$(systemctl show -P MainPID $u)\" != 0 ]"
+        check "$u's restart was the watchdog's" bash -c \
+                "journalctl --no-pager -u $u --since=@$since -o cat | grep -q 'Watchdog timeout'"
+done
+
+echo "== the journal"
+busctl call org.vdesk.directory1 /org/vdesk/directory1 org.vdesk.directory1.Manager \
+        CreateAccount sssss systest "System Test" staff "" "" >/dev/null
+mid=06a7aa175d79472a8ff671a8f00f57d6     # ACCOUNT_CREATED
+entry=$(journalctl --no-pager -o json MESSAGE_ID=$mid VDESK_ACCOUNT=systest | tail -n 1)
+check "the account's creation is in the journal with its MESSAGE_ID" test -n "$entry"
+check "... from vdesk-directoryd.service" test "$(jq -r ._SYSTEMD_UNIT <<<"$entry")" = vdesk-directoryd.service
+check "... written by uid vdesk-directory" test "$(jq -r ._UID <<<"$entry")" = "$(id -u vdesk-directory)"
+subject=$(grep -A1 -x -- "-- $mid" /usr/lib/systemd/catalog/vdesk.catalog | sed -n 's/^Subject: //p')
+check "journalctl -x explains it with the catalog ($subject)" bash -c \
+        "journalctl --no-pager -x MESSAGE_ID=$mid VDESK_ACCOUNT=systest | grep -qF -- '$subject'"
+
+echo "== polkit through polkitd"
+useradd -M -s /usr/sbin/nologin vdesk-test-user
+useradd -M -s /usr/sbin/nologin -G vdesk-admin vdesk-test-admin
+as() { local u=$1; shift; runuser -u "$u" -- "$@"; }
+for m in "org.vdesk.directory1 /org/vdesk/directory1 org.vdesk.directory1.Manager CreateAccount sssss polkitx X staff '' ''" \
+         "org.vdesk.directory1 /org/vdesk/directory1 org.vdesk.directory1.Manager ListAccounts sssuu staff '' '' 0 10" \
+         "org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager ListDesktops" \
+         "org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager CreateCluster su polkitc 5" \
+         "org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager ListHosts"; do
+        err=$(eval as vdesk-test-user busctl call $m 2>&1 >/dev/null)
+        check "an unprivileged user is refused ${m#* * * }: ${err:-answered}" bash -c "[[ '$err' == *'Not authorized'* ]]"
+done
+check "... and nothing was made" not busctl call org.vdesk.directory1 /org/vdesk/directory1 \
+        org.vdesk.directory1.Manager GetAccount s polkitx
+check "a member of vdesk-admin may create an account" \
+        as vdesk-test-admin busctl call org.vdesk.directory1 /org/vdesk/directory1 org.vdesk.directory1.Manager \
+        CreateAccount sssss polkity Y staff "" ""
+check "... and list desktops" as vdesk-test-admin busctl call org.vdesk.broker1 /org/vdesk/broker1 \
+        org.vdesk.broker1.Manager ListDesktops
+
+echo "== the quick start's demo: a desktop boots and answers through its forward"
+install -D -m 0644 /share/demo.img /var/lib/vdesk/templates/demo.img
+start=$SECONDS
+(cd /share/src && tools/demo) 2>&1 | tee /out/demo.txt
+check "the demo's desktop answered on its forwarded port (after $((SECONDS - start)) s)" \
+        grep -q '^what the guest says on .*VDESK-TEST-GUEST' /out/demo.txt
+port=$(busctl --json=short call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager GetDesktop s demo-1 2>/dev/null |
+       jq -r '.data[0] | .. | numbers' 2>/dev/null | awk '$1 >= 50000 && $1 < 60000' | head -n 1)
+ip netns add cli
+ip link add vdtcli0 type veth peer name vdtcli1 netns cli
+ip addr add 10.99.0.1/24 dev vdtcli0 && ip link set vdtcli0 up
+ip -n cli addr add 10.99.0.2/24 dev vdtcli1 && ip -n cli link set vdtcli1 up && ip -n cli link set lo up
+ip -n cli route add default via 10.99.0.1
+banner=$(ip netns exec cli timeout 20 bash -c "exec 3<>/dev/tcp/10.0.2.15/${port:-0} && head -n 1 <&3" 2>/dev/null)
+check "a client namespace reaches demo-1 at 10.0.2.15:${port:-?}: ${banner:-nothing}" bash -c "[[ '$banner' == VDESK-TEST-GUEST* ]]"
+
+echo "== systemd-analyze security"
+for u in $UNITS vdesk-database; do
+        systemd-analyze security --no-pager $u 2>&1 | tee -a /out/security.txt | tail -n 1
+        score=$(systemd-analyze security $u 2>/dev/null | sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) .*/\1/p')
+        check "$u exposure ${score:-unknown} <= 2.0" awk -v s="${score:-99}" 'BEGIN { exit !(s <= 2.0) }'
+done
+
+echo "== systemctl stop: a clean exit, nothing left"
+for u in $UNITS; do
+        systemctl stop $u
+        check "$u stopped with exit status 0 ($(prop $u Result), status $(prop $u ExecMainStatus))" \
+                test "$(prop $u Result)" = success -a "$(prop $u ExecMainStatus)" = 0
+        check "no process of ${USR[$u]} is left" not pgrep -u ${USR[$u]}
+done
+finish
