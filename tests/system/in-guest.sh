@@ -108,6 +108,23 @@ for u in $UNITS; do
                 "journalctl --no-pager -u $u --since=@$since -o cat | grep -q 'Watchdog timeout'"
 done
 
+echo "== a directory the sandbox does not give is refused at start, naming the setting, and not restarted"
+mkdir -p /srv/vdesk-disks
+printf '[Images]\nDiskDir=/srv/vdesk-disks\n' >/etc/vdesk/vdesk.conf.d/60-elsewhere.conf
+since=$(date +%s)
+systemctl restart vdesk-imaged 2>/dev/null
+check "vdesk-imaged did not start with DiskDir=/srv/vdesk-disks" wait_until 20 outputs failed systemctl is-active vdesk-imaged
+check "... its exit status is 78 ($(prop vdesk-imaged ExecMainStatus))" test "$(prop vdesk-imaged ExecMainStatus)" = 78
+n=$(prop vdesk-imaged NRestarts)
+sleep 3
+check "... and systemd did not restart it" test "$(prop vdesk-imaged NRestarts)" = "$n" -a "$(systemctl is-active vdesk-imaged)" = failed
+check "... the journal names the setting" bash -c \
+        "journalctl --no-pager -u vdesk-imaged --since=@$since -o cat | grep -qF '[Images] DiskDir=/srv/vdesk-disks'"
+rm /etc/vdesk/vdesk.conf.d/60-elsewhere.conf
+systemctl reset-failed vdesk-imaged
+systemctl start vdesk-imaged
+check "vdesk-imaged starts again without it" outputs active systemctl is-active vdesk-imaged
+
 echo "== the journal"
 busctl call org.vdesk.directory1 /org/vdesk/directory1 org.vdesk.directory1.Manager \
         CreateAccount sssss systest "System Test" staff "" "" >/dev/null
