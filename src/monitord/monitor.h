@@ -20,6 +20,8 @@
 #define MONITORD_BUS_NAME "org.vdesk.monitor1"
 #define MONITORD_OBJECT_PATH "/org/vdesk/monitor1"
 #define MONITORD_INTERFACE "org.vdesk.monitor1.Manager"
+/* polkit's action for the figures (policy/org.vdesk.monitor1.policy) */
+#define MONITORD_ACTION_READ "org.vdesk.monitor1.read"
 
 typedef struct Monitor Monitor;
 
