@@ -68,6 +68,10 @@ struct Monitor {
         sd_bus_slot *list_call;
         uint64_t sampled_usec;          /* CLOCK_REALTIME of the last sample */
         sd_event_source *metrics_listener;
+        sd_event_source *metrics_retry; /* listens again after accept4() ran out of descriptors */
+        struct MetricsClient *metrics_clients;
+        unsigned n_metrics_clients;
+        bool metrics_accept_failing;    /* warned already */
 };
 
 int monitor_new(Monitor **ret);
@@ -92,3 +96,5 @@ int monitor_add_bus_objects(Monitor *m);
 int metrics_render(Monitor *m, char **ret);
 /* Serves it on [Monitor] MetricsListen= (metrics.c). */
 int metrics_listen(Monitor *m);
+/* Closes the listening socket and every scraper's connection. */
+void metrics_close(Monitor *m);
