@@ -10,18 +10,9 @@ host_enter "$@"
 need_cmd jq nft qemu-img setpriv dbus-send
 
 # polkit's group rule is tried with an unprivileged user in vdesk-admin;
-# /etc/group is the namespace's own copy.
-cp /etc/group "$T/group"
-echo "vdesk-admin:x:64999:nobody" >>"$T/group"
-mount --bind "$T/group" /etc/group
-# polkit's two actions apart: a rule of the test's grants bin (uid 2) only
-# org.vdesk.broker1.read.
-cat >/usr/share/polkit-1/rules.d/60-vdesk-test-reader.rules <<'JS'
-polkit.addRule(function(action, subject) {
-        if (action.id == "org.vdesk.broker1.read" && subject.user == "bin")
-                return polkit.Result.YES;
-});
-JS
+# its two actions apart with bin (uid 2), granted only reading.
+host_vdesk_admin nobody
+host_polkit_grant bin org.vdesk.broker1.read
 
 host_start_stack
 host_write_config <<X

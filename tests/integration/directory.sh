@@ -10,18 +10,11 @@
 host_enter "$@"
 need_cmd dbus-send jq setpriv
 
-# polkit's two actions apart: a rule of the test's grants bin (uid 2) only
-# org.vdesk.directory1.read; nobody is in vdesk-admin (/etc/group is the
-# namespace's own copy), which the shipped rule grants both.
-cat >/usr/share/polkit-1/rules.d/60-vdesk-test-reader.rules <<'JS'
-polkit.addRule(function(action, subject) {
-        if (action.id == "org.vdesk.directory1.read" && subject.user == "bin")
-                return polkit.Result.YES;
-});
-JS
-cp /etc/group "$T/group"
-echo "vdesk-admin:x:64999:nobody" >>"$T/group"
-mount --bind "$T/group" /etc/group
+# polkit's two actions apart: bin (uid 2) is granted only
+# org.vdesk.directory1.read; nobody is in vdesk-admin, which the shipped
+# rule grants both.
+host_polkit_grant bin org.vdesk.directory1.read
+host_vdesk_admin nobody
 
 host_start_journal
 host_start_bus
