@@ -10,9 +10,11 @@
 #include "util.h"
 
 /* The hosts' and clusters' methods: every one an admin's (polkit's
- * org.vdesk.broker1.manage). */
+ * org.vdesk.broker1.read to list and to ask where a desktop would go,
+ * org.vdesk.broker1.manage to change anything). */
 
 #define AUTHORIZED(name) POLKIT_METHOD_EXPORTED(name, Manager, BROKERD_ACTION_MANAGE)
+#define AUTHORIZED_READ(name) POLKIT_METHOD_EXPORTED(name, Manager, BROKERD_ACTION_READ)
 
 #define CLUSTER_CAPACITY_MAX 1000000u
 
@@ -130,7 +132,7 @@ static int cluster_row(char *const *c, unsigned n, void *userdata) {
         return 0;
 }
 
-AUTHORIZED(list_clusters) {
+AUTHORIZED_READ(list_clusters) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         DbRows rows = { .size = sizeof(ClusterRow) };
         _cleanup_(freep) void *items = NULL;
@@ -428,7 +430,7 @@ static int append_host(Manager *m, sd_bus_message *reply, Host *h, const DbRows 
 }
 
 /* ListHosts and GetHost */
-AUTHORIZED(list_hosts) {
+AUTHORIZED_READ(list_hosts) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         DbRows counts = { .size = sizeof(HostCount) };
         _cleanup_(freep) void *items = NULL;
@@ -478,7 +480,7 @@ AUTHORIZED(list_hosts) {
 }
 
 /* Where a new desktop of the category would go, and why; nothing made. */
-AUTHORIZED(place_desktop) {
+AUTHORIZED_READ(place_desktop) {
         _cleanup_(freep) char *reason = NULL;
         const char *category;
         uint64_t category_id = 0, cid;

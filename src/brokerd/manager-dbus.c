@@ -14,15 +14,18 @@
 #include "template.h"
 #include "util.h"
 
-/* Every method is an admin's: polkit decides (org.vdesk.broker1.manage),
- * asked without blocking. The method itself runs once polkitd said yes;
- * it replies at once, or later (OpenDesktop). */
+/* Every method is an admin's: polkit decides, asked without blocking —
+ * org.vdesk.broker1.read for what only reads (AUTHORIZED_READ),
+ * org.vdesk.broker1.manage for everything that changes something, hands
+ * out a console or opens a desktop (AUTHORIZED). The method itself runs
+ * once polkitd said yes; it replies at once, or later (OpenDesktop). */
 
 #define AUTHORIZED(name) POLKIT_METHOD(name, Manager, BROKERD_ACTION_MANAGE)
+#define AUTHORIZED_READ(name) POLKIT_METHOD(name, Manager, BROKERD_ACTION_READ)
 
 /* ---- ISOs -------------------------------------------------------------------- */
 
-AUTHORIZED(list_isos) {
+AUTHORIZED_READ(list_isos) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(freep) Iso *isos = NULL;
         size_t n = 0;
@@ -100,7 +103,7 @@ AUTHORIZED(register_template) {
         return sd_bus_reply_method_return(msg, NULL);
 }
 
-AUTHORIZED(list_templates) {
+AUTHORIZED_READ(list_templates) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Template *t = NULL;
         size_t n = 0;
@@ -122,7 +125,7 @@ AUTHORIZED(list_templates) {
         return sd_bus_send(NULL, reply, NULL);
 }
 
-AUTHORIZED(get_template) {
+AUTHORIZED_READ(get_template) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(template_done) Template t = {};
         const char *name;
@@ -140,7 +143,7 @@ AUTHORIZED(get_template) {
         return sd_bus_send(NULL, reply, NULL);
 }
 
-AUTHORIZED(list_template_versions) {
+AUTHORIZED_READ(list_template_versions) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         TemplateVersion *v = NULL;
         const char *name;
@@ -321,7 +324,7 @@ static int append_network(sd_bus_message *reply, const Network *n) {
         return r;
 }
 
-AUTHORIZED(list_networks) {
+AUTHORIZED_READ(list_networks) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(freep) Network *n = NULL;
         size_t k = 0;
@@ -342,7 +345,7 @@ AUTHORIZED(list_networks) {
         return sd_bus_send(NULL, reply, NULL);
 }
 
-AUTHORIZED(get_network) {
+AUTHORIZED_READ(get_network) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *name;
         Network n;
@@ -449,7 +452,7 @@ AUTHORIZED(create_desktop) {
         return reply_desktop(msg, &d);
 }
 
-AUTHORIZED(get_desktop) {
+AUTHORIZED_READ(get_desktop) {
         const char *name;
         Desktop d = {};
         int r;
@@ -463,7 +466,7 @@ AUTHORIZED(get_desktop) {
         return reply_desktop(msg, &d);
 }
 
-AUTHORIZED(list_desktops) {
+AUTHORIZED_READ(list_desktops) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Desktop *d = NULL;
         size_t n = 0;

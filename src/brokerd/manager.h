@@ -12,6 +12,9 @@
 #define BROKERD_BUS_NAME "org.vdesk.broker1"
 #define BROKERD_OBJECT_PATH "/org/vdesk/broker1"
 #define BROKERD_INTERFACE "org.vdesk.broker1.Manager"
+/* polkit's actions (policy/org.vdesk.broker1.policy): reading the catalog,
+ * hosts and desktops, and changing anything. */
+#define BROKERD_ACTION_READ "org.vdesk.broker1.read"
 #define BROKERD_ACTION_MANAGE "org.vdesk.broker1.manage"
 
 /* The peers brokerd calls: destination, path and interface, for

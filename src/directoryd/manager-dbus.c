@@ -10,10 +10,14 @@
 #include "polkit.h"
 #include "session.h"
 
-/* The admin API: polkit decides (org.vdesk.directory1.manage), asked
- * without blocking; the method runs once polkitd said yes. */
+/* The admin API: polkit decides, asked without blocking —
+ * org.vdesk.directory1.read for what only reads (AUTHORIZED_READ),
+ * org.vdesk.directory1.manage for every change (AUTHORIZED; ImportStaff
+ * too, even as a dry run: the action is chosen before the arguments are
+ * read). The method runs once polkitd said yes. */
 
 #define AUTHORIZED(name) POLKIT_METHOD(name, Manager, DIRECTORYD_ACTION_MANAGE)
+#define AUTHORIZED_READ(name) POLKIT_METHOD(name, Manager, DIRECTORYD_ACTION_READ)
 
 static int append_account(sd_bus_message *reply, const Account *a) {
         return sd_bus_message_append(reply, ACCOUNT_SIGNATURE, a->id, a->name, a->role, a->email, a->state,
@@ -53,7 +57,7 @@ AUTHORIZED(delete_account) {
         return on_name(m, msg, actor, error, account_delete);
 }
 
-AUTHORIZED(get_account) {
+AUTHORIZED_READ(get_account) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *id;
         Account a = {};
@@ -74,7 +78,7 @@ AUTHORIZED(get_account) {
         return sd_bus_send(NULL, reply, NULL);
 }
 
-AUTHORIZED(list_accounts) {
+AUTHORIZED_READ(list_accounts) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *role, *department, *state;
         uint32_t offset, limit;
@@ -220,7 +224,7 @@ static int append_department(sd_bus_message *reply, const Department *d) {
         return sd_bus_message_append(reply, "(ssquu)", d->name, d->unit, d->founded, d->n_members, d->n_managers);
 }
 
-AUTHORIZED(list_departments) {
+AUTHORIZED_READ(list_departments) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Department *d = NULL;
         size_t n = 0;
@@ -243,7 +247,7 @@ AUTHORIZED(list_departments) {
 }
 
 /* One department with the ids of its managers. */
-AUTHORIZED(get_department) {
+AUTHORIZED_READ(get_department) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(strv_freep) char **managers = NULL;
         Department *d = NULL;
@@ -269,7 +273,7 @@ AUTHORIZED(get_department) {
         return sd_bus_send(NULL, reply, NULL);
 }
 
-AUTHORIZED(list_department_staff) {
+AUTHORIZED_READ(list_department_staff) {
         _cleanup_(strv_freep) char **ids = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *name;
@@ -343,7 +347,7 @@ static int append_categories(sd_bus_message *reply, const Category *c, size_t n)
         return r;
 }
 
-AUTHORIZED(list_categories) {
+AUTHORIZED_READ(list_categories) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(freep) Category *c = NULL;
         size_t n = 0;

@@ -10,6 +10,9 @@
 #define DIRECTORYD_BUS_NAME "org.vdesk.directory1"
 #define DIRECTORYD_OBJECT_PATH "/org/vdesk/directory1"
 #define DIRECTORYD_INTERFACE "org.vdesk.directory1.Manager"
+/* polkit's actions (policy/org.vdesk.directory1.policy): reading the
+ * directory, and changing it. */
+#define DIRECTORYD_ACTION_READ "org.vdesk.directory1.read"
 #define DIRECTORYD_ACTION_MANAGE "org.vdesk.directory1.manage"
 
 typedef struct Manager {

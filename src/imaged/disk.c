@@ -16,42 +16,7 @@
 
 #define EDIT_OVERLAY "edit.qcow2"
 
-static void fsync_dir(const char *dir) {
-        _cleanup_(closep) int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-        if (fd >= 0)
-                (void) fsync(fd);
-}
-
-static char *dir_of(const char *path) {
-        const char *slash = strrchr(path, '/');
-
-        return slash ? strndup(path, (size_t) (slash - path)) : NULL;
-}
-
-/* Syncs the directory path is in: a name made or removed there lasts. */
-static void fsync_dir_of(const char *path) {
-        _cleanup_(freep) char *dir = dir_of(path);
-
-        if (dir)
-                fsync_dir(dir);
-}
-
-/* A hidden name in path's directory, unique per process and call, so that a
- * crash leaves a name no real disk can have. */
-static int temp_name(const char *path, char **ret) {
-        static unsigned counter = 0;
-        const char *base = strrchr(path, '/');
-        _cleanup_(freep) char *dir = dir_of(path);
-
-        if (!base || !dir)
-                return -ENOMEM;
-        if (asprintf(ret, "%s/.%s.%d.%u.tmp", dir, base + 1, (int) getpid(), counter++) < 0)
-                return -ENOMEM;
-        return 0;
-}
-
-/* Whether a file's name is one temp_name() makes: ".<name>.<pid>.<n>.tmp". */
+/* Whether a file's name is one path_temp_name() makes: ".<name>.<pid>.<n>.tmp". */
 static bool is_temp_name(const char *name) {
         size_t l = strlen(name), digits;
         const char *p;
@@ -123,10 +88,10 @@ static int make_disk(const char *path, DiskFormat format, uint64_t size, const c
         _cleanup_(closep) int fd = -1;
         int r;
 
-        r = temp_name(path, &tmp);
+        r = path_temp_name(path, &tmp);
         if (r < 0)
                 return r;
-        dir = dir_of(path);
+        dir = path_dir_of(path);
         if (!dir)
                 return -ENOMEM;
         /* Group-readable: while a desktop runs, libvirt hands its disk chain
@@ -331,7 +296,7 @@ int template_commit_prepare(const VdeskConfig *c, const char *template, unsigned
         }
         if (lstat(tc.edit, &st) < 0)
                 return -errno;
-        r = temp_name(tc.path, &tc.tmp);
+        r = path_temp_name(tc.path, &tc.tmp);
         if (r < 0)
                 return r;
         {

@@ -136,24 +136,60 @@ int metrics_render(Monitor *m, char **ret) {
 
 /* ---- the HTTP side ---------------------------------------------------------------- */
 
-typedef struct Client {
+/* Scrapers are few (a Prometheus or two, a person with curl): 16 open
+ * connections at once are plenty, and bound the descriptors and memory a
+ * flood of connections can take from the monitor. At the bound the
+ * listening socket is not watched, so further connections wait in the
+ * kernel's backlog (listen()'s 16) until one closes. */
+#define METRICS_MAX_CONNECTIONS 16u
+/* A connection that has not been answered and written out by then is
+ * closed, so an idle or slow client cannot keep its place. */
+#define METRICS_CONNECTION_TIMEOUT_USEC (5 * USEC_PER_SEC)
+/* When accept4() finds no descriptor left (EMFILE, ENFILE) the pending
+ * connection stays pending and the socket stays readable: rather than
+ * being woken for it again at once, the monitor stops watching the socket
+ * and tries again after this long. */
+#define METRICS_ACCEPT_RETRY_USEC (1 * USEC_PER_SEC)
+
+typedef struct MetricsClient {
         Monitor *monitor;
         sd_event_source *io, *timeout;
         char req[4096];
         size_t n;
         char *out;                      /* the answer, once the request is read */
         size_t out_len, out_done;
-} Client;
+        struct MetricsClient *prev, *next;
+} MetricsClient;
 
-static void client_free(Client *c) {
+/* Watches the listening socket while there is room for a connection and
+ * no retry is pending. */
+static void listener_update(Monitor *m) {
+        if (!m->metrics_listener)
+                return;
+        (void) sd_event_source_set_enabled(m->metrics_listener,
+                                           m->n_metrics_clients < METRICS_MAX_CONNECTIONS && !m->metrics_retry
+                                                   ? SD_EVENT_ON : SD_EVENT_OFF);
+}
+
+static void client_free(MetricsClient *c) {
+        Monitor *m = c->monitor;
+
         sd_event_source_disable_unref(c->io);
         sd_event_source_disable_unref(c->timeout);
         free(c->out);
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                m->metrics_clients = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        m->n_metrics_clients--;
         free(c);
+        listener_update(m);
 }
 
 /* The whole answer, head and body, to write as the socket takes it. */
-static int client_answer(Client *c) {
+static int client_answer(MetricsClient *c) {
         _cleanup_(freep) char *body = NULL;
         const char *status = "200 OK";
         int k;
@@ -176,7 +212,7 @@ static int client_answer(Client *c) {
 /* Reads the request, then writes the answer without ever blocking the
  * loop: a slow scraper waits, the monitor does not. */
 static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        Client *c = userdata;
+        MetricsClient *c = userdata;
         ssize_t k;
 
         if (!c->out) {
@@ -211,17 +247,56 @@ static int on_client_timeout(sd_event_source *s, uint64_t usec, void *userdata) 
         return 0;
 }
 
+static int on_accept_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        Monitor *m = userdata;
+
+        m->metrics_retry = sd_event_source_disable_unref(m->metrics_retry);
+        listener_update(m);
+        return 0;
+}
+
+/* Stops watching the listening socket for a while: accept4() cannot take
+ * the pending connection now and would be woken for it at once again. */
+static void accept_pause(Monitor *m, int error) {
+        int r;
+
+        if (!m->metrics_retry) {
+                /* once a spell, not once a second */
+                log_full_errno(m->metrics_accept_failing ? LOG_DEBUG : LOG_WARNING, error,
+                               "Cannot accept a metrics connection, trying again every %llu s: %m",
+                               METRICS_ACCEPT_RETRY_USEC / USEC_PER_SEC);
+                m->metrics_accept_failing = true;
+                r = sd_event_add_time_relative(m->event, &m->metrics_retry, CLOCK_MONOTONIC,
+                                               METRICS_ACCEPT_RETRY_USEC, 0, on_accept_retry, m);
+                if (r < 0) {
+                        /* No timer, no retry: listening on would spin, so the page stays off. */
+                        log_error_errno(r, "Cannot arm the metrics retry timer, metrics are off: %m");
+                        m->metrics_listener = sd_event_source_disable_unref(m->metrics_listener);
+                        return;
+                }
+        }
+        listener_update(m);
+}
+
 static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Monitor *m = userdata;
-        Client *c;
+        MetricsClient *c;
         int cfd, r;
 
         cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (cfd < 0)
+        if (cfd < 0) {
+                /* gone before it was taken, or another wake-up took it: nothing to do */
+                if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED || errno == EPROTO ||
+                    errno == EPERM)
+                        return 0;
+                /* EMFILE, ENFILE, ENOBUFS, ENOMEM and the rest: the connection stays pending */
+                accept_pause(m, errno);
                 return 0;
+        }
         c = calloc(1, sizeof *c);
         if (!c) {
                 close(cfd);
+                accept_pause(m, ENOMEM);
                 return 0;
         }
         c->monitor = m;
@@ -229,14 +304,30 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
         if (r < 0) {
                 close(cfd);
                 free(c);
+                accept_pause(m, -r);
                 return 0;
         }
         (void) sd_event_source_set_io_fd_own(c->io, true);
-        r = sd_event_add_time_relative(m->event, &c->timeout, CLOCK_MONOTONIC, 5 * USEC_PER_SEC, 0,
+        m->metrics_accept_failing = false;
+        c->next = m->metrics_clients;
+        if (c->next)
+                c->next->prev = c;
+        m->metrics_clients = c;
+        m->n_metrics_clients++;
+        r = sd_event_add_time_relative(m->event, &c->timeout, CLOCK_MONOTONIC, METRICS_CONNECTION_TIMEOUT_USEC, 0,
                                        on_client_timeout, c);
         if (r < 0)
                 client_free(c);
+        else
+                listener_update(m);
         return 0;
+}
+
+void metrics_close(Monitor *m) {
+        m->metrics_listener = sd_event_source_disable_unref(m->metrics_listener);
+        m->metrics_retry = sd_event_source_disable_unref(m->metrics_retry);
+        while (m->metrics_clients)
+                client_free(m->metrics_clients);
 }
 
 int metrics_listen(Monitor *m) {

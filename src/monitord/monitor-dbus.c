@@ -4,9 +4,14 @@
 
 #include "bus-api.h"
 #include "monitor.h"
+#include "polkit.h"
 
-/* org.vdesk.monitor1.Manager: read-only figures for anyone allowed on the
- * bus (dbus/org.vdesk.monitor1.conf), as properties and in one snapshot. */
+/* org.vdesk.monitor1.Manager: read-only figures. The figures name staff's
+ * desktops and hosts' load, so the methods ask polkit for
+ * org.vdesk.monitor1.read (as brokerd's listings ask for
+ * org.vdesk.broker1.read); the properties, which an sd-bus getter cannot
+ * hold back for polkit's answer, stay root's by the bus policy
+ * (dbus/org.vdesk.monitor1.conf). */
 
 static int append_hosts(sd_bus_message *reply, Monitor *m) {
         int r;
@@ -46,9 +51,8 @@ static int append_desktops(sd_bus_message *reply, Monitor *m) {
         return r;
 }
 
-static int method_get_snapshot(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+static int reply_snapshot(Monitor *m, sd_bus_message *msg) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        Monitor *m = userdata;
         int r;
 
         r = sd_bus_message_new_method_return(msg, &reply);
@@ -63,10 +67,15 @@ static int method_get_snapshot(sd_bus_message *msg, void *userdata, sd_bus_error
         return sd_bus_send(NULL, reply, NULL);
 }
 
-/* Samples every host now, then answers as GetSnapshot. */
-static int method_sample(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        monitor_sample(userdata);
-        return method_get_snapshot(msg, userdata, error);
+POLKIT_METHOD(get_snapshot, Monitor, MONITORD_ACTION_READ) {
+        return reply_snapshot(m, msg);
+}
+
+/* Samples every host now, then answers as GetSnapshot. It changes nothing
+ * but the monitor's own figures: reading's action. */
+POLKIT_METHOD(sample, Monitor, MONITORD_ACTION_READ) {
+        monitor_sample(m);
+        return reply_snapshot(m, msg);
 }
 
 static int property_get(sd_bus *bus, const char *path, const char *interface, const char *property,

@@ -20,6 +20,8 @@
 #define MONITORD_BUS_NAME "org.vdesk.monitor1"
 #define MONITORD_OBJECT_PATH "/org/vdesk/monitor1"
 #define MONITORD_INTERFACE "org.vdesk.monitor1.Manager"
+/* polkit's action for the figures (policy/org.vdesk.monitor1.policy) */
+#define MONITORD_ACTION_READ "org.vdesk.monitor1.read"
 
 typedef struct Monitor Monitor;
 
@@ -66,6 +68,10 @@ struct Monitor {
         sd_bus_slot *list_call;
         uint64_t sampled_usec;          /* CLOCK_REALTIME of the last sample */
         sd_event_source *metrics_listener;
+        sd_event_source *metrics_retry; /* listens again after accept4() ran out of descriptors */
+        struct MetricsClient *metrics_clients;
+        unsigned n_metrics_clients;
+        bool metrics_accept_failing;    /* warned already */
 };
 
 int monitor_new(Monitor **ret);
@@ -90,3 +96,5 @@ int monitor_add_bus_objects(Monitor *m);
 int metrics_render(Monitor *m, char **ret);
 /* Serves it on [Monitor] MetricsListen= (metrics.c). */
 int metrics_listen(Monitor *m);
+/* Closes the listening socket and every scraper's connection. */
+void metrics_close(Monitor *m);

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -269,6 +270,84 @@ void ipv4_format(uint32_t a, char buf[static 16]) {
 
 void mac_from_ipv4(uint32_t a, char buf[static 18]) {
         snprintf(buf, 18, "52:54:%02x:%02x:%02x:%02x", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
+}
+
+char *path_dir_of(const char *path) {
+        const char *slash = strrchr(path, '/');
+
+        if (!slash)
+                return strdup(".");
+        if (slash == path)
+                return strdup("/");
+        return strndup(path, (size_t) (slash - path));
+}
+
+void fsync_dir(const char *dir) {
+        _cleanup_(closep) int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd >= 0)
+                (void) fsync(fd);
+}
+
+void fsync_dir_of(const char *path) {
+        _cleanup_(freep) char *dir = path_dir_of(path);
+
+        if (dir)
+                fsync_dir(dir);
+}
+
+int path_temp_name(const char *path, char **ret) {
+        static unsigned counter = 0;
+        const char *slash = strrchr(path, '/');
+        _cleanup_(freep) char *dir = path_dir_of(path);
+
+        if (!dir)
+                return -ENOMEM;
+        if (asprintf(ret, "%s/.%s.%d.%u.tmp", streq(dir, "/") ? "" : dir, slash ? slash + 1 : path, (int) getpid(),
+                     counter++) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode) {
+        _cleanup_(freep) char *tmp = NULL;
+        _cleanup_(closep) int fd = -1;
+        int r = 0;
+
+        /* A name left by a process of the same pid that died: take the next. */
+        for (unsigned i = 0; fd < 0 && i < 16; i++) {
+                tmp = mfree(tmp);
+                r = path_temp_name(path, &tmp);
+                if (r < 0)
+                        return r;
+                fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, mode);
+                if (fd < 0 && errno != EEXIST)
+                        return -errno;
+        }
+        if (fd < 0)
+                return -EEXIST;
+        for (size_t done = 0; r >= 0 && done < size;) {
+                ssize_t k = write(fd, (const char *) data + done, size - done);
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        r = -errno;
+                else
+                        done += (size_t) k;
+        }
+        if (r >= 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r >= 0 && close(TAKE_FD(fd)) < 0)
+                r = -errno;
+        if (r >= 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0) {
+                (void) unlink(tmp);
+                return r;
+        }
+        fsync_dir_of(path);
+        return 0;
 }
 
 int mkdir_parents(const char *dir, mode_t mode) {

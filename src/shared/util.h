@@ -47,6 +47,30 @@ bool path_is_normalized_absolute(const char *path);
 /* True if path lies strictly below dir (both normalized, absolute). */
 bool path_startswith_dir(const char *path, const char *dir);
 
+/* The directory part of path: "." if it has none, "/" for "/x"; NULL on OOM. */
+char *path_dir_of(const char *path);
+
+/* Syncs a directory, or the directory path is in, so that a name made or
+ * removed there lasts; best effort. */
+void fsync_dir(const char *dir);
+void fsync_dir_of(const char *path);
+
+/* A hidden name in path's directory for a temporary file that becomes path
+ * by rename(): ".<name>.<pid>.<n>.tmp", unique per process and call, so
+ * that a crash leaves a name no real file has. */
+int path_temp_name(const char *path, char **ret);
+
+/* Writes size bytes of data to path so that path never holds anything
+ * else, nor anyone else reads them before they are complete: into a new
+ * file in path's directory (path_temp_name(), created O_EXCL|O_NOFOLLOW
+ * with mode: never an existing file, never through a symlink), written,
+ * synced, then renamed over path. Whatever was at path (a file of a looser
+ * mode, a symlink planted there) is replaced, never written through, and
+ * the file has mode (less the umask) however path existed before; on
+ * failure path is left as it was and no temporary file remains. For files
+ * holding a secret (mode 0600). */
+int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode);
+
 /* Creates dir and its missing parents (mode for each created); an existing
  * directory is fine. */
 int mkdir_parents(const char *dir, mode_t mode);

@@ -218,23 +218,16 @@ uint64_t open_timeout_usec(void) {
 }
 
 int write_output(const char *path, const char *content, mode_t mode) {
-        _cleanup_(fclosep) FILE *f = NULL;
-        int fd;
+        int r;
 
         if (streq(path, "-"))
                 return fputs(content, stdout) < 0 ? -errno : 0;
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, mode);
-        if (fd >= 0)
-                f = fdopen(fd, "w");
-        if (!f || fputs(content, f) < 0 || fflush(f) != 0) {
-                int r = -errno;
-
-                if (!f && fd >= 0)
-                        close(fd);
+        /* A new file renamed over path: an old file of a looser mode, or a
+         * symlink planted there, never receives a ticket. */
+        r = write_file_atomic(path, content, strlen(content), mode);
+        if (r < 0)
                 fprintf(stderr, "vdeskctl: cannot write %s: %s\n", path, strerror(-r));
-                return r;
-        }
-        return 0;
+        return r;
 }
 
 int print_opened(const char *desktop, const char *host, uint16_t port, const char *rdp, const char *command) {

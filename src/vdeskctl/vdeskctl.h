@@ -74,8 +74,9 @@ int read_desktop(sd_bus_message *m, Row *d);
 void print_desktop_header(void);
 void print_desktop_row(const Row *d);
 
-/* Writes content to path (created with mode, or truncated), or to
- * standard output for "-"; says what failed. */
+/* Writes content to path (write_file_atomic(): a new file of mode renamed
+ * over whatever was there), or to standard output for "-"; says what
+ * failed. */
 int write_output(const char *path, const char *content, mode_t mode);
 
 uint64_t open_timeout_usec(void);

@@ -10,10 +10,9 @@ host_enter "$@"
 need_cmd jq nft qemu-img setpriv dbus-send
 
 # polkit's group rule is tried with an unprivileged user in vdesk-admin;
-# /etc/group is the namespace's own copy.
-cp /etc/group "$T/group"
-echo "vdesk-admin:x:64999:nobody" >>"$T/group"
-mount --bind "$T/group" /etc/group
+# its two actions apart with bin (uid 2), granted only reading.
+host_vdesk_admin nobody
+host_polkit_grant bin org.vdesk.broker1.read
 
 host_start_stack
 host_write_config <<X
@@ -31,7 +30,9 @@ dir_call CreateAccount sssss alice "Alice Example" staff "" "" || die "cannot cr
 check "RegisterTemplate" broker_call RegisterTemplate ss base "$T/templates/base.qcow2"
 
 state() {
-        sql "SELECT name, account_id, address, rdp_port FROM desktops ORDER BY id; SELECT name, path FROM templates ORDER BY id"
+        sql "SELECT name, account_id, address, rdp_port FROM desktops ORDER BY id;
+             SELECT t.name, v.version, v.path FROM templates t LEFT JOIN template_versions v ON v.template_id = t.id
+             ORDER BY t.id, v.version"
         ls -A "$T/disks" "$T/templates"
         virsh list --all --name
         virsh net-dumpxml vdesk | grep "<host " || true
@@ -91,10 +92,51 @@ out=$(setpriv --reuid=1 --regid=1 --clear-groups busctl --system call org.vdesk.
 check "an unprivileged uid is refused by polkit ($out)" grep -q "Not authorized for org.vdesk.broker1.manage" <<<"$out"
 check "  ... and nothing changed" test "$before" = "$(state)"
 check "  ... and the refusal is journaled" test -n "$(journal_json VDESK_ACTOR_UID=1 VDESK_METHOD=CreateDesktop)"
+out=$(setpriv --reuid=1 --regid=1 --clear-groups busctl --system call org.vdesk.broker1 /org/vdesk/broker1 \
+        org.vdesk.broker1.Manager ListDesktops 2>&1)
+check "  ... and asked for reading's action to list ($out)" grep -q "Not authorized for org.vdesk.broker1.read" <<<"$out"
 check "root is allowed" broker_call ListDesktops
-check "a member of vdesk-admin is allowed by the shipped rule" \
-        setpriv --reuid=65534 --regid=65534 --init-groups busctl --system call org.vdesk.broker1 /org/vdesk/broker1 \
-                org.vdesk.broker1.Manager ListDesktops
+vdesk_admin() { setpriv --reuid=65534 --regid=65534 --init-groups busctl --system call org.vdesk.broker1 /org/vdesk/broker1 \
+        org.vdesk.broker1.Manager "$@"; }
+check "a member of vdesk-admin is allowed to read by the shipped rule" vdesk_admin ListDesktops
+check "  ... and to change" vdesk_admin RegisterTemplate ss other "$T/templates/other.qcow2"
+template_of() { sql "SELECT v.path FROM templates t JOIN template_versions v ON v.template_id = t.id WHERE t.name = '$1'"; }
+check "  ... which changed" outputs "$T/templates/other.qcow2" template_of other
+check "  ... and to change it back" vdesk_admin DeleteTemplate s other
+check "  ... which changed back" outputs "" template_of other
+
+# a reader (bin, granted only org.vdesk.broker1.read by the test's rule)
+# lists and looks, and is refused every change with nothing changed
+reader() { setpriv --reuid=2 --regid=2 --clear-groups busctl --system call org.vdesk.broker1 /org/vdesk/broker1 \
+        org.vdesk.broker1.Manager "$@" 2>&1; }
+out=$(reader ListDesktops)
+check "a reader lists the desktops ($out)" grep -q '"d1"' <<<"$out"
+out=$(reader GetDesktop s d1)
+check "a reader gets d1 ($out)" grep -q '"d1"' <<<"$out"
+out=$(reader ListTemplates)
+check "a reader lists the templates ($out)" grep -q '"base"' <<<"$out"
+check "a reader lists the template's versions" reader ListTemplateVersions s base
+check "a reader lists the hosts" reader ListHosts
+check "a reader lists the clusters" reader ListClusters
+check "a reader lists the networks" reader ListNetworks
+check "a reader lists the ISOs" reader ListIsos
+check "a reader asks where a desktop would go" reader PlaceDesktop s ""
+host=$(sql "SELECT name FROM hosts ORDER BY id LIMIT 1")
+fleet() { sql "SELECT name, capacity FROM clusters ORDER BY id; SELECT name, maintenance, state FROM hosts ORDER BY id"; }
+before=$(state) fleet_before=$(fleet)
+for call in "CreateDesktop string:d5 string:alice string:base" "StartDesktop string:d1" "DeleteDesktop string:d1" \
+            "OpenDesktop string:d1" "ReissueDesktop string:d1" "DeleteTemplate string:base" \
+            "RegisterTemplate string:t2 string:$T/templates/other.qcow2" "RefreshIsos" "CreateCluster string:c uint32:5" \
+            "SetHostMaintenance string:$host boolean:true"; do
+        out=$(setpriv --reuid=2 --regid=2 --clear-groups dbus-send --system --print-reply --dest=org.vdesk.broker1 \
+                /org/vdesk/broker1 "org.vdesk.broker1.Manager.${call%% *}" ${call#"${call%% *}"} 2>&1)
+        check "a reader is refused ${call%% *} ($out)" \
+                grep -q "^Error org.vdesk.Error.AccessDenied: Not authorized for org.vdesk.broker1.manage" <<<"$out"
+done
+check "  ... and nothing changed" test "$before" = "$(state)"
+check "  ... the clusters and hosts neither" test "$fleet_before" = "$(fleet)"
+check "  ... and the refusals are journaled" \
+        test -n "$(journal_json VDESK_ACTOR_UID=2 VDESK_METHOD=DeleteDesktop VDESK_ACTION=org.vdesk.broker1.manage)"
 
 # the hook: metadata pointing outside the image directories
 virsh dumpxml d1 | sed "s|$T/disks/d1.qcow2|/etc/shadow.qcow2|g" | sed 's|<name>d1</name>|<name>evil</name>|; /<uuid>/d' >"$T/evil.xml"

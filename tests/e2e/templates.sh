@@ -118,6 +118,11 @@ check "uid 1 may not build templates ($out)" grep -q "Not authorized for org.vde
 check "... and nothing was made" test "$before" = "$(state)"
 
 # ---- building ----------------------------------------------------------------
+# an old .vv of mode 0644 at the path (and a hard link to it, to read what
+# that file holds afterwards): it is replaced, never written into
+echo "old" >"$T/build.vv"
+chmod 0644 "$T/build.vv"
+ln "$T/build.vv" "$T/build.vv.old"
 out=$(ctl create-template tpl 64M install.iso --format=raw --memory=256 --vcpus=1 --description="Test desktop" \
         --os-type=linux --vv-file="$T/build.vv")
 console() { jq -r ".data[0][$1]" <<<"$out"; }
@@ -129,7 +134,9 @@ check "... and how to connect" grep -qx "  remote-viewer $T/build.vv" <<<"$out"
 vv=$(cat "$T/build.vv")
 check "... a .vv file with type, host, port, password, delete-this-file, title" \
         test "$(grep -cE "^(type=spice|host=10.78.0.1|port=$sport|password=$t1|delete-this-file=1|title=vdesk: building template tpl)\$" <<<"$vv")" = 6
-check "... only root may read it (it holds the ticket)" test "$(stat -c %a "$T/build.vv")" = 600
+check "... only root may read it (it holds the ticket), though a 0644 file was there" \
+        test "$(stat -c %a "$T/build.vv")" = 600
+check "... the old file (its hard link) never received the ticket" outputs "old" cat "$T/build.vv.old"
 check "the template is building" test "$(broker_json GetTemplate s tpl | jq -r '.data[0] | "\(.[1]) \(.[2]) \(.[4])"')" = "building raw 67108864"
 check "its disk is TemplateDir/tpl/1.raw, empty and sparse" \
         test "$(stat -c '%s %b' "$T/templates/tpl/1.raw")" = "67108864 0"
@@ -172,9 +179,16 @@ check "the new ticket lets a client in" test "$(link "$t2")" = ok
 check "... once: it is void after the grace period" \
         wait_until 20 bash -c "journalctl -o json MESSAGE_ID=$(mid MID_CONSOLE_TICKET) VDESK_DOMAIN=build@tpl | jq -r .VDESK_CLIENT_ADDRESS | grep -c 10.78.0.2 | grep -qx 2"
 check "... and refused after it" test "$(link "$t2")" = "denied 7"
-out=$(ctl console tpl)
+# a symlink planted at the .vv path: replaced, not followed
+echo "victim" >"$T/victim"
+ln -s "$T/victim" "$T/console.vv"
+out=$(ctl console tpl --vv-file="$T/console.vv")
 t3=$(sed -n 's/^Ticket: \([^ ]*\) .*/\1/p' <<<"$out")
 check "vdeskctl console: another ticket" test -n "$t3" -a "$t3" != "$t2"
+check "... its .vv replaced the symlink planted at the path, mode 600" \
+        outputs "regular file 600" stat -c '%F %a' "$T/console.vv"
+check "... holding the new ticket" grep -qx "password=$t3" "$T/console.vv"
+check "... and the symlink's target never received it" outputs "victim" cat "$T/victim"
 sleep 16
 check "an unused ticket past ConsoleTicketSec is refused" test "$(link "$t3")" = "denied 7"
 

@@ -10,6 +10,12 @@
 host_enter "$@"
 need_cmd dbus-send jq setpriv
 
+# polkit's two actions apart: bin (uid 2) is granted only
+# org.vdesk.directory1.read; nobody is in vdesk-admin, which the shipped
+# rule grants both.
+host_polkit_grant bin org.vdesk.directory1.read
+host_vdesk_admin nobody
+
 host_start_journal
 host_start_bus
 host_start_polkit
@@ -235,9 +241,43 @@ for call in "CreateDepartment ssq ops x 0" "AddDepartmentStaff ss sales s04" "Cr
             "UnlinkCategoryManager ss office bob"; do
         out=$(eval setpriv --reuid=1 --regid=1 --clear-groups busctl --system call org.vdesk.directory1 \
                 /org/vdesk/directory1 org.vdesk.directory1.Manager $call 2>&1)
-        check "uid 1 is refused ${call%% *} ($out)" grep -q "Not authorized for org.vdesk.directory1.manage" <<<"$out"
+        case ${call%% *} in List* | Get*) action=read ;; *) action=manage ;; esac
+        check "uid 1 is refused ${call%% *} ($out)" grep -q "Not authorized for org.vdesk.directory1.$action" <<<"$out"
 done
 check "  ... and nothing changed" test "$before" = "$(rows)"
+
+# a reader (bin, granted only org.vdesk.directory1.read) lists and looks,
+# and is refused every change with nothing changed
+reader() { setpriv --reuid=2 --regid=2 --clear-groups busctl --system call org.vdesk.directory1 \
+        /org/vdesk/directory1 org.vdesk.directory1.Manager "$@" 2>&1; }
+reader_change() { setpriv --reuid=2 --regid=2 --clear-groups dbus-send --system --print-reply \
+        --dest=org.vdesk.directory1 /org/vdesk/directory1 "org.vdesk.directory1.Manager.$1" "${@:2}" 2>&1; }
+out=$(reader ListAccounts sssuu "" "" "" 0 100)
+check "a reader lists the accounts ($out)" grep -q '"alice"' <<<"$out"
+out=$(reader GetAccount s alice)
+check "a reader gets alice ($out)" grep -q '"alice"' <<<"$out"
+check "a reader lists the departments" reader ListDepartments
+check "a reader lists the categories" reader ListCategories
+check "a reader lists a department's staff" reader ListDepartmentStaff s sales
+dir_state() { rows; sql "SELECT name FROM departments ORDER BY id; SELECT name FROM categories ORDER BY id"; }
+before=$(dir_state)
+for call in "CreateAccount string:eve string:Eve string:staff string: string:" "DeleteAccount string:alice" \
+            "SetAccountName string:alice string:X" "ResetPassword string:alice string:Whatever-Pass-1" \
+            "CreateDepartment string:ops string:x uint16:0" "DeleteCategory string:office"; do
+        out=$(reader_change $call)
+        check "a reader is refused ${call%% *} ($out)" \
+                grep -q "^Error org.vdesk.Error.AccessDenied: Not authorized for org.vdesk.directory1.manage" <<<"$out"
+done
+check "  ... and nothing changed" test "$before" = "$(dir_state)"
+check "  ... and the refusals are journaled" \
+        test -n "$(journal_json VDESK_ACTOR_UID=2 VDESK_METHOD=DeleteAccount VDESK_ACTION=org.vdesk.directory1.manage)"
+
+# a member of vdesk-admin (nobody, here) is allowed both
+admin() { setpriv --reuid=65534 --regid=65534 --init-groups busctl --system call org.vdesk.directory1 \
+        /org/vdesk/directory1 org.vdesk.directory1.Manager "$@"; }
+check "a member of vdesk-admin lists the accounts" admin ListAccounts sssuu "" "" "" 0 100
+check "a member of vdesk-admin changes alice's email" admin SetAccountEmail ss alice alice@admin.example
+check "  ... and it changed" grep -q "alice@admin.example" <<<"$(rows)"
 
 # the journal: the changes are there, no secret is
 check "journal: alice's creation names the actor" \

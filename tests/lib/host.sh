@@ -75,6 +75,25 @@ host_start_bus() {
         wait_until 10 test -S /run/dbus/system_bus_socket || die "dbus-daemon did not start: $(cat "$T/dbus.log")"
 }
 
+# host_polkit_grant USER ACTION: a polkit rule of the test's grants USER
+# that action alone (the private rules directory; call before polkitd starts).
+host_polkit_grant() {
+        cat >"/usr/share/polkit-1/rules.d/60-vdesk-test-$1-$2.rules" <<JS
+polkit.addRule(function(action, subject) {
+        if (action.id == "$2" && subject.user == "$1")
+                return polkit.Result.YES;
+});
+JS
+}
+
+# host_vdesk_admin USER: USER is a member of vdesk-admin, which the shipped
+# rule grants every vdesk action (in the namespace's own /etc/group).
+host_vdesk_admin() {
+        cp /etc/group "$T/group"
+        echo "vdesk-admin:x:64999:$1" >>"$T/group"
+        mount --bind "$T/group" /etc/group
+}
+
 host_start_polkit() {
         local p=/usr/lib/polkit-1/polkitd
         [ -x $p ] || skip "needs polkitd ($p)"

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The data files that ship with vdesk: the journal catalog explains every
 # MESSAGE_ID the code uses, the units pass systemd-analyze's offline
-# security review, the shipped vdesk.conf parses, and the polkit action
-# the code asks for is declared.
+# security review, the shipped vdesk.conf parses, and the polkit actions
+# the code asks for are the ones declared.
 set -u
 : "${VDESK_SRC:?}" "${VDESK_BUILD:?}"
 pass=0 fail=0
@@ -47,14 +47,29 @@ else
 fi
 
 check "the shipped vdesk.conf parses" "$VDESK_BUILD/tests/unit/conf-check" "$VDESK_SRC/conf/vdesk.conf"
-check "polkit declares org.vdesk.broker1.manage" \
-        grep -q 'action id="org.vdesk.broker1.manage"' "$VDESK_SRC/policy/org.vdesk.broker1.policy"
-check "the code asks for the declared action" \
-        grep -q '"org.vdesk.broker1.manage"' "$VDESK_SRC/src/brokerd/manager.h"
-check "polkit declares org.vdesk.directory1.manage" \
-        grep -q 'action id="org.vdesk.directory1.manage"' "$VDESK_SRC/policy/org.vdesk.directory1.policy"
-check "the directory asks for its declared action" \
-        grep -q '"org.vdesk.directory1.manage"' "$VDESK_SRC/src/directoryd/manager.h"
+# polkit: the actions the code asks for (the *_ACTION_* constants) are the
+# actions policy/ declares, no more, no fewer; each is granted to
+# vdesk-admin by the shipped rule (it matches the prefix org.vdesk.).
+defines=$(grep -rhos '^#define [A-Z]*_ACTION_[A-Z]* *"org\.vdesk\.[a-z0-9.]*"' "$VDESK_SRC/src" |
+        sed 's/^#define \([A-Z_]*\) *"\(.*\)"/\1 \2/' | sort -u)
+code_actions=$(cut -d' ' -f2 <<<"$defines" | sort -u)
+policy_actions=$(cat "$VDESK_SRC"/policy/*.policy | sed -n 's/.*<action id="\([^"]*\)".*/\1/p' | sort)
+check "the code asks for polkit actions ($(wc -l <<<"$defines"))" test "$(wc -l <<<"$defines")" -ge 5
+check "policy/ declares each action once" test -z "$(uniq -d <<<"$policy_actions")"
+check "the code's actions are policy/'s: $(tr '\n' ' ' <<<"$code_actions")" test "$code_actions" = "$policy_actions"
+while read -r name a; do
+        check "$a: declared in policy/${a%.*}.policy" grep -q "action id=\"$a\"" "$VDESK_SRC/policy/${a%.*}.policy"
+        check "$a: asked for by a handler ($name)" grep -rqs --include='*-dbus.c' "\b$name\b" "$VDESK_SRC/src"
+        case $a in
+        *.read) def=auth_admin_keep ;;
+        *) def=auth_admin ;;
+        esac
+        check "$a: an active admin is asked $def" \
+                bash -c "sed -n '/action id=\"$a\"/,/<\/action>/p' \"\$1\" | grep -q '<allow_active>$def</allow_active>'" _ \
+                "$VDESK_SRC/policy/${a%.*}.policy"
+done <<<"$defines"
+check "the shipped rule grants vdesk-admin every org.vdesk. action" \
+        grep -q 'action.id.indexOf("org.vdesk.") == 0 && subject.isInGroup("vdesk-admin")' "$VDESK_SRC/policy/org.vdesk.rules"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "macro.h"
 #include "sha256.h"
@@ -135,6 +139,102 @@ static void test_mkdir_parents(void) {
         rmdir(top);
 }
 
+/* The file's contents, or "" if it cannot be read. */
+static const char *contents(const char *path) {
+        static char buf[256];
+        _cleanup_(closep) int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        ssize_t k = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+
+        buf[k > 0 ? k : 0] = 0;
+        return buf;
+}
+
+static unsigned entries(const char *dir) {
+        DIR *d = opendir(dir);
+        unsigned n = 0;
+
+        for (struct dirent *de; d && (de = readdir(d));)
+                n += !streq(de->d_name, ".") && !streq(de->d_name, "..");
+        if (d)
+                closedir(d);
+        return n;
+}
+
+static void test_write_file_atomic(void) {
+        char tmpl[] = "/tmp/vdesk-test-atomic.XXXXXX";
+        char *top = mkdtemp(tmpl), path[128], keep[128], victim[128], sub[128];
+        _cleanup_(freep) char *d1 = path_dir_of("x.vv"), *d2 = path_dir_of("/x.vv"), *d3 = path_dir_of("/a/b/x.vv");
+        _cleanup_(freep) char *t = NULL;
+        struct rlimit old_limit, small = { .rlim_cur = 4, .rlim_max = RLIM_INFINITY };
+        struct stat st;
+        mode_t old_umask = umask(022);
+
+        CHECK_STR(d1, ".");
+        CHECK_STR(d2, "/");
+        CHECK_STR(d3, "/a/b");
+        CHECK_INT(path_temp_name("/a/b/x.vv", &t), 0);
+        CHECK(t && startswith(t, "/a/b/.x.vv.") && strlen(t) > 4 && streq(t + strlen(t) - 4, ".tmp"));
+        CHECK(top != NULL);
+        if (!top)
+                return;
+        snprintf(path, sizeof path, "%s/console.vv", top);
+        snprintf(keep, sizeof keep, "%s/old-link", top);
+        snprintf(victim, sizeof victim, "%s/victim", top);
+
+        /* a new file: the mode asked for */
+        CHECK_INT(write_file_atomic(path, "first", 5, 0600), 0);
+        CHECK(lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0600);
+        CHECK_STR(contents(path), "first");
+
+        /* an existing 0644 file: replaced by a 0600 one, the old inode (still
+         * reachable by a hard link made before) never holds the secret */
+        CHECK(unlink(path) == 0);
+        close(open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+        CHECK(chmod(path, 0644) == 0);
+        CHECK(link(path, keep) == 0);
+        CHECK_INT(write_file_atomic(path, "password=secret\n", 16, 0600), 0);
+        CHECK(lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0600);
+        CHECK_STR(contents(path), "password=secret\n");
+        CHECK_STR(contents(keep), "");
+        CHECK(stat(keep, &st) == 0 && (st.st_mode & 07777) == 0644);
+
+        /* a symlink planted at the path: replaced, not followed */
+        CHECK(unlink(path) == 0);
+        close(open(victim, O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+        CHECK(symlink(victim, path) == 0);
+        CHECK_INT(write_file_atomic(path, "ticket", 6, 0600), 0);
+        CHECK(lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0600);
+        CHECK_STR(contents(path), "ticket");
+        CHECK_STR(contents(victim), "");
+
+        /* a write that fails (beyond RLIMIT_FSIZE): the old file as it was,
+         * no temporary file left */
+        CHECK_INT(entries(top), 3);
+        signal(SIGXFSZ, SIG_IGN);
+        CHECK(getrlimit(RLIMIT_FSIZE, &old_limit) == 0);
+        small.rlim_max = old_limit.rlim_max;
+        CHECK(setrlimit(RLIMIT_FSIZE, &small) == 0);
+        CHECK_INT(write_file_atomic(path, "a longer secret", 15, 0600), -EFBIG);
+        CHECK(setrlimit(RLIMIT_FSIZE, &old_limit) == 0);
+        signal(SIGXFSZ, SIG_DFL);
+        CHECK_STR(contents(path), "ticket");
+        CHECK_INT(entries(top), 3);
+
+        /* a rename that fails (a directory at the path): nothing left either */
+        snprintf(sub, sizeof sub, "%s/dir.vv", top);
+        CHECK(mkdir(sub, 0755) == 0);
+        CHECK(write_file_atomic(sub, "x", 1, 0600) < 0);
+        CHECK(lstat(sub, &st) == 0 && S_ISDIR(st.st_mode));
+        CHECK_INT(entries(top), 4);
+
+        rmdir(sub);
+        unlink(path);
+        unlink(keep);
+        unlink(victim);
+        rmdir(top);
+        umask(old_umask);
+}
+
 static void check_sha256(const char *input, size_t len, const char *want) {
         char hex[SHA256_HEX_SIZE];
 
@@ -161,6 +261,7 @@ static void test_sha256(void) {
 int main(void) {
         test_sha256();
         test_mkdir_parents();
+        test_write_file_atomic();
         test_names();
         test_strv();
         test_utf8();
