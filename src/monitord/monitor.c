@@ -348,7 +348,8 @@ static int on_host_list(sd_bus_message *reply, void *userdata, sd_bus_error *ret
                 r = sd_bus_message_read(reply, HOST_SIGNATURE, &name, &uri, &cluster, &address, &state, &reason,
                                         &desktops, &running, &memory, &free_kib, &committed, &cpu, &score);
                 if (r > 0)
-                        r = monitor_keep_host(m, name, uri);
+                        /* 0 on success: the next host all the same */
+                        r = monitor_keep_host(m, name, uri) ?: 1;
         }
         if (r < 0) {
                 log_warning_errno(r, "Cannot read the broker's hosts: %m");
