@@ -4,6 +4,7 @@
 #include "category.h"
 #include "desktop.h"
 #include "host.h"
+#include "libvirt-uri.h"
 #include "log.h"
 #include "manager.h"
 #include "polkit.h"
@@ -198,7 +199,7 @@ static int on_add_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
 
 AUTHORIZED(add_host) {
         const char *name, *uri, *cluster, *address;
-        char uri_host[256];
+        char uri_host[LIBVIRT_URI_HOST_MAX], buf[LIBVIRT_URI_REASON_MAX];
         const char *why;
         uint64_t cid;
         uint32_t addr = 0;
@@ -211,7 +212,7 @@ AUTHORIZED(add_host) {
         r = bus_error_check_name(error, "name", name);
         if (r < 0)
                 return r;
-        why = host_uri_invalid_reason(uri, uri_host);
+        why = libvirt_uri_invalid_reason(uri, buf, uri_host);
         if (why)
                 return bus_error_setf(error, VDESK_ERROR_INVALID_ARGS, "Invalid uri: '%s' %s", uri, why);
         r = cluster_id(m, cluster, &cid, error);

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-#include <ctype.h>
 #include <unistd.h>
 
 #include "bus-error.h"
 #include "desktop.h"
 #include "host.h"
+#include "libvirt-uri.h"
 #include "log.h"
 #include "manager.h"
 #include "template.h"
@@ -77,7 +77,7 @@ Host *host_for_desktop(Manager *m, uint64_t host_id, const char *desktop, sd_bus
         }
         if (!h->up) {
                 bus_error_setf(error, VDESK_ERROR_HOST_DOWN, "Host %s of desktop %s is down (%s)", h->name, desktop,
-                               strempty(virt_last_error(h->virt)));
+                               h->reason);
                 return NULL;
         }
         return h;
@@ -171,7 +171,9 @@ static const VirtCallbacks host_callbacks = {
 
 int host_new(Manager *m, uint64_t id, const char *name, const char *uri, uint64_t cluster_id,
              uint32_t address, bool maintenance, bool recorded_up, Host **ret) {
+        char buf[LIBVIRT_URI_REASON_MAX];
         Host *h = calloc(1, sizeof *h);
+        const char *why;
         int r;
 
         if (!h)
@@ -184,10 +186,16 @@ int host_new(Manager *m, uint64_t id, const char *name, const char *uri, uint64_
                 host_free(h);
                 return -ENOMEM;
         }
-        r = virt_new(m->event, uri, 0, &host_callbacks, h, &h->virt);
-        if (r < 0) {
-                host_free(h);
-                return r;
+        why = libvirt_uri_invalid_reason(uri, buf, NULL);
+        if (why)
+                /* never connected, and so never up: hosts_start records why */
+                snprintf(h->reason, sizeof h->reason, "URI refused: %s", why);
+        else {
+                r = virt_new(m->event, uri, 0, &host_callbacks, h, &h->virt);
+                if (r < 0) {
+                        host_free(h);
+                        return r;
+                }
         }
         *ret = h;
         return 0;
@@ -299,6 +307,15 @@ int hosts_start(Manager *m) {
                 m->hosts = h;
                 if (streq(hr[i].uri, m->config.libvirt_uri))
                         m->local = h;
+                /* written by an older vdesk or by hand: down, in the
+                 * database, the journal and by signal, the rest served */
+                if (!h->virt) {
+                        char why[sizeof h->reason];
+
+                        /* a copy: host_record_state() writes h->reason */
+                        snprintf(why, sizeof why, "%s", h->reason);
+                        host_record_state(h, false, why);
+                }
         }
         host_rows_free(rows.items, rows.n);
         if (r < 0)
@@ -320,80 +337,6 @@ int hosts_start(Manager *m) {
         if (r >= 0)
                 r = sd_event_source_set_enabled(m->sample_timer, SD_EVENT_ON);
         return r;
-}
-
-/* ---- URIs ------------------------------------------------------------------------ */
-
-const char *host_uri_invalid_reason(const char *uri, char host[static 256]) {
-        static const char *const remote[] = { "qemu+tls", "qemu+ssh", "qemu+tcp", "qemu+libssh", "qemu+libssh2" };
-        const char *p, *auth, *path, *at;
-        char scheme[16];
-        size_t len;
-        bool is_remote = false;
-
-        host[0] = 0;
-        if (isempty(uri))
-                return "is empty";
-        if (strlen(uri) > 255)
-                return "is longer than 255 characters";
-        for (p = uri; *p; p++)
-                if ((unsigned char) *p <= ' ' || (unsigned char) *p >= 0x7f)
-                        return "has a space, a control or a non-ASCII character";
-        p = strstr(uri, "://");
-        if (!p)
-                return "is not of the form driver[+transport]://[host]/path";
-        len = (size_t) (p - uri);
-        if (len == 0 || len >= sizeof scheme)
-                return "has no driver";
-        memcpy(scheme, uri, len);
-        scheme[len] = 0;
-        for (size_t i = 0; i < ELEMENTSOF(remote); i++)
-                is_remote = is_remote || streq(scheme, remote[i]);
-        if (!is_remote && !streq(scheme, "qemu") && !streq(scheme, "qemu+unix") && !streq(scheme, "test"))
-                return "names a driver or transport vdesk does not use (qemu, qemu+tls, qemu+ssh, qemu+tcp, "
-                       "qemu+unix, test)";
-        auth = p + 3;
-        path = strchr(auth, '/');
-        if (!path)
-                return "has no path (/system)";
-        len = (size_t) (path - auth);
-        at = memchr(auth, '@', len);    /* user@host: the host is after it */
-        if (at) {
-                len -= (size_t) (at + 1 - auth);
-                auth = at + 1;
-        }
-        if (len >= 256)
-                return "has a host name that is too long";
-        memcpy(host, auth, len);
-        host[len] = 0;
-        if (is_remote && len == 0)
-                return "names a remote transport but no host";
-        if (!is_remote && len != 0)
-                return "names a host but no remote transport (qemu+tls://, qemu+ssh://, qemu+tcp://)";
-        if (len > 0) {
-                char *colon = strrchr(host, ':');
-
-                if (colon && host[0] != '[') {
-                        unsigned port;
-                        char *end;
-
-                        errno = 0;
-                        port = (unsigned) strtoul(colon + 1, &end, 10);
-                        if (colon[1] == 0 || *end || errno || port == 0 || port > 65535)
-                                return "has a port that is not a number from 1 to 65535";
-                        *colon = 0;
-                }
-                for (const char *c = host; *c; c++)
-                        if (!(isalnum((unsigned char) *c) || strchr(".-_[]:", *c)))
-                                return "has a host name with characters a host name cannot have";
-        }
-        if (startswith(scheme, "qemu")) {
-                size_t plen = strcspn(path, "?");
-
-                if (plen != strlen("/system") || strncmp(path, "/system", plen) != 0)
-                        return "has a path other than /system: vdesk's desktops are system domains";
-        }
-        return NULL;
 }
 
 /* ---- load and placement ----------------------------------------------------------- */

@@ -49,18 +49,13 @@ struct Host {
         bool recorded;                  /* state in the database is up */
         bool state_known;               /* a first attempt has ended */
         char reason[256];               /* why it is down */
-        Virt *virt;
+        Virt *virt;                     /* NULL: its URI is refused (libvirt-uri.h), never connected */
         HostLoad load;
         sd_bus_message *adding;         /* an AddHost waiting for the first answer */
         sd_event_source *add_timeout;
         uid_t add_actor;
         Host *next;
 };
-
-/* NULL if uri is a libvirt URI vdesk can use for a host (qemu:///system,
- * qemu+tls://host/system and other transports, test:///... for trials),
- * else why not; host gets the URI's host name ("" for a local URI). */
-const char *host_uri_invalid_reason(const char *uri, char host[static 256]);
 
 /* Reads the hosts from the database and starts connecting to each; the
  * broker's own ([Libvirt] URI=) is registered on first start, in cluster
@@ -103,7 +98,8 @@ int cluster_reserve(Manager *m, uint64_t cluster_id, sd_bus_error *error);
  * own host's). */
 int cluster_for_category(Manager *m, uint64_t category_id, uint64_t *ret);
 
-/* Between host.c and host-dbus.c. */
+/* Between host.c and host-dbus.c. A host whose URI is refused gets no
+ * connection (h->virt NULL) and the reason; it stays down. */
 int host_new(Manager *m, uint64_t id, const char *name, const char *uri, uint64_t cluster_id, uint32_t address,
              bool maintenance, bool recorded_up, Host **ret);
 Host *host_free(Host *h);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "bus-api.h"
+#include "libvirt-uri.h"
 #include "log.h"
 #include "monitor.h"
 #include "util.h"
@@ -276,6 +277,8 @@ static const VirtCallbacks mon_callbacks = {
 
 /* Keeps h (name, uri) or makes it. */
 static int monitor_keep_host(Monitor *m, const char *name, const char *uri) {
+        char buf[LIBVIRT_URI_REASON_MAX];
+        const char *why;
         MonHost *h;
         int r;
 
@@ -294,15 +297,23 @@ static int monitor_keep_host(Monitor *m, const char *name, const char *uri) {
                 mon_host_free(h);
                 return -ENOMEM;
         }
-        r = virt_new(m->event, uri, VIRT_READ_ONLY, &mon_callbacks, h, &h->virt);
-        if (r < 0) {
-                mon_host_free(h);
-                return r;
+        why = libvirt_uri_invalid_reason(uri, buf, NULL);
+        if (why)
+                /* the broker lists such a host (down), and a read-only
+                 * connection would run its programs all the same: kept, so
+                 * that it is said once, and shown down, never opened */
+                log_warning("Not monitoring host %s: its URI %s %s", name, uri, why);
+        else {
+                r = virt_new(m->event, uri, VIRT_READ_ONLY, &mon_callbacks, h, &h->virt);
+                if (r < 0) {
+                        mon_host_free(h);
+                        return r;
+                }
+                log_info("Monitoring host %s (%s).", name, uri);
         }
         h->keep = true;
         h->next = m->hosts;
         m->hosts = h;
-        log_info("Monitoring host %s (%s).", name, uri);
         return 0;
 }
 
@@ -348,7 +359,8 @@ static int on_host_list(sd_bus_message *reply, void *userdata, sd_bus_error *ret
                 r = sd_bus_message_read(reply, HOST_SIGNATURE, &name, &uri, &cluster, &address, &state, &reason,
                                         &desktops, &running, &memory, &free_kib, &committed, &cpu, &score);
                 if (r > 0)
-                        r = monitor_keep_host(m, name, uri);
+                        /* 0 on success: the next host all the same */
+                        r = monitor_keep_host(m, name, uri) ?: 1;
         }
         if (r < 0) {
                 log_warning_errno(r, "Cannot read the broker's hosts: %m");

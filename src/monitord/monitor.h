@@ -41,7 +41,7 @@ typedef struct MonHost {
         char name[64];
         char *uri;
         char *hostname;
-        Virt *virt;
+        Virt *virt;                     /* NULL: its URI is refused (libvirt-uri.h) */
         bool up;
         bool have_node;
         VirtNodeInfo node;

@@ -3,6 +3,7 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include "libvirt-uri.h"
 #include "log.h"
 #include "macro.h"
 #include "virt.h"
@@ -14,9 +15,14 @@ static void silence(void *userdata, virErrorPtr error) {
 int virt_running_domain_xmls(const char *uri, char ***ret) {
         virConnectPtr conn;
         virDomainPtr *doms = NULL;
+        char why[LIBVIRT_URI_REASON_MAX];
         char **xmls;
         int n, k = 0;
 
+        /* [Libvirt] URI= was checked as the configuration was read; once
+         * more where it is opened */
+        if (libvirt_uri_invalid_reason(uri, why, NULL))
+                return -EINVAL;
         virSetErrorFunc(NULL, silence);
         conn = virConnectOpenReadOnly(uri);
         if (!conn) {

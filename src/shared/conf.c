@@ -6,6 +6,7 @@
 #include <stdarg.h>
 
 #include "conf.h"
+#include "libvirt-uri.h"
 #include "macro.h"
 #include "util.h"
 
@@ -344,6 +345,9 @@ int config_load(const char *path, VdeskConfig *ret, char **ret_error) {
 }
 
 int config_verify(const VdeskConfig *c, char **ret_error) {
+        char buf[LIBVIRT_URI_REASON_MAX];
+        const char *why;
+
         if (c->port_min > c->port_max)
                 return set_error(ret_error, "[Forward] PortMin=%u is above PortMax=%u", c->port_min, c->port_max);
         if (c->port_min < 1024)
@@ -376,6 +380,10 @@ int config_verify(const VdeskConfig *c, char **ret_error) {
         if (c->monitor_threshold_sec < 1 || c->monitor_threshold_sec > 86400)
                 return set_error(ret_error, "[Monitor] ThresholdSec=%u is not from 1 to 86400",
                                  c->monitor_threshold_sec);
+        /* root writes it, but one rule holds for every URI libvirt opens */
+        why = libvirt_uri_invalid_reason(c->libvirt_uri, buf, NULL);
+        if (why)
+                return set_error(ret_error, "[Libvirt] URI=%s %s", c->libvirt_uri, why);
         return 0;
 }
 

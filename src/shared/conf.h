@@ -81,7 +81,8 @@ int config_load(const char *path, VdeskConfig *ret, char **ret_error);
 /* Parses one file's text into c, for tests and drop-ins. */
 int config_parse_text(VdeskConfig *c, const char *text, const char *filename, char **ret_error);
 
-/* Checks cross-field rules (port range order, prefix, directories absolute). */
+/* Checks cross-field rules (port range order, prefix, directories absolute) and
+ * [Libvirt] URI= (libvirt-uri.h). */
 int config_verify(const VdeskConfig *c, char **ret_error);
 
 void config_done(VdeskConfig *c);

@@ -7,6 +7,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 
+#include "libvirt-uri.h"
 #include "log.h"
 #include "macro.h"
 #include "metadata.h"
@@ -292,8 +293,13 @@ static void virt_schedule_reconnect(Virt *v) {
 }
 
 int virt_new(sd_event *e, const char *uri, unsigned flags, const VirtCallbacks *cb, void *userdata, Virt **ret) {
-        Virt *v = calloc(1, sizeof *v);
+        char why[LIBVIRT_URI_REASON_MAX];
+        Virt *v;
 
+        /* callers check first and say why; this is where no URI gets past */
+        if (libvirt_uri_invalid_reason(uri, why, NULL))
+                return -EINVAL;
+        v = calloc(1, sizeof *v);
         if (!v)
                 return -ENOMEM;
         v->event = sd_event_ref(e);

@@ -49,7 +49,8 @@ enum {
 };
 
 /* Opens uri (from the loop, in a thread) and, on failure or loss, again
- * with backoff. virt_loop_register() must have run. */
+ * with backoff. virt_loop_register() must have run. -EINVAL for a URI
+ * libvirt_uri_invalid_reason() refuses: it is never opened. */
 int virt_new(sd_event *e, const char *uri, unsigned flags, const VirtCallbacks *cb, void *userdata, Virt **ret);
 Virt *virt_free(Virt *v);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Virt *, virt_free);

@@ -5,8 +5,10 @@
 # reached over qemu+tls. New desktops land on the less-loaded host, not on
 # one in maintenance; a killed libvirtd marks its host down (database, D-Bus,
 # journal) and its return up; bad input is refused by name with nothing
-# changed; an unreachable host is refused in bounded time while the broker
-# keeps answering.
+# changed, URIs whose query would make libvirt run a program among it; such
+# a URI already in the database leaves its host down at start, opened by
+# neither brokerd nor vdesk-monitord; an unreachable host is refused in
+# bounded time while the broker keeps answering.
 . "$VDESK_SRC/tests/lib/harness.sh"
 . "$VDESK_SRC/tests/lib/host.sh"
 . "$VDESK_SRC/tests/lib/second-host.sh"
@@ -24,6 +26,7 @@ export -f journal_json sql mid broker_json ctl
 # host NAME: its row of ListHosts as JSON
 host() { broker_json GetHost s "$1" | jq -c '.data[0]'; }
 host_state() { host "$1" | jq -r '.[4]'; }
+host_running() { host "$1" | jq -r '.[7]'; }
 state() { sql "SELECT name, uri, cluster_id, state, maintenance FROM hosts ORDER BY id; SELECT name, capacity FROM clusters ORDER BY id"; }
 # broker_err ERROR-NAME METHOD ARGS...: the call (dbus-send's ARGS) fails with that error
 broker_err() {
@@ -76,6 +79,55 @@ refused "CreateCluster default again" org.vdesk.Error.ClusterExists "exists alre
         CreateCluster string:default uint32:5
 refused "DeleteCluster of a cluster with hosts" org.vdesk.Error.ClusterInUse "1 hosts" \
         DeleteCluster string:default
+
+# ---- URIs that would make libvirt run a program or use a socket -----------------
+# what the ssh transport would run in place of ssh, given command=
+printf '#!/bin/sh\ntouch "%s/evil-ran"\n' "$T" >"$T/evil.sh"
+chmod +x "$T/evil.sh"
+for q in "command=$T/evil.sh" "netcat=$T/evil.sh" "socket=$T/evil.sock" "COMMAND=$T/evil.sh" "no_tty=1;command=$T/evil.sh"; do
+        param=${q##*;}
+        refused "AddHost with ?$q" org.freedesktop.DBus.Error.InvalidArgs "has the query parameter '${param%%=*}'" \
+                AddHost string:evil "string:qemu+ssh://10.78.0.3/system?$q" string:default string:
+done
+refused "AddHost with a percent-encoded parameter name (comm%61nd=)" org.freedesktop.DBus.Error.InvalidArgs \
+        "('comm%61nd'): percent-encoded names are refused" \
+        AddHost string:evil "string:qemu+ssh://10.78.0.3/system?comm%61nd=$T/evil.sh" string:default string:
+check "... ListHosts lists the broker's own host alone" outputs "$me" bash -c "broker_json ListHosts | jq -r '.data[0][][0]'"
+check "... and the program was never run" test ! -e "$T/evil-ran"
+
+# a row written by an older vdesk or by hand: at start, the host is down
+# with the reason, never connected, and the rest is served
+sql "INSERT INTO hosts (name, uri, cluster_id) SELECT 'evil', 'qemu+ssh://10.78.0.3/system?command=$T/evil.sh', id
+     FROM clusters WHERE name = 'default'" || die "cannot insert host evil"
+# (host_start_desktops ran in a pipeline: the broker's pid is the bus's word)
+broker_pid=$(busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
+        GetConnectionUnixProcessID s org.vdesk.broker1 | awk '{print $2}')
+kill "$broker_pid"; wait_until 10 bash -c "! kill -0 $broker_pid" || die "brokerd did not stop"
+bg brokerd-again "$VDESK_BUILD/src/brokerd/vdesk-brokerd" --sql-dir="$VDESK_SRC/sql"
+wait_until 20 bus_has_name org.vdesk.broker1 || die "brokerd did not start again: $(cat "$T/brokerd-again.log")"
+check "brokerd started with host evil's URI naming a program: evil is down" outputs down host_state evil
+reason=$(host evil | jq -r '.[5]')
+check "... the reason names the parameter ($reason)" grep -qF "URI refused: has the query parameter 'command'" <<<"$reason"
+check "... recorded down, with the reason" \
+        bash -c "sql \"SELECT state, state_reason FROM hosts WHERE name = 'evil'\" | grep -qF \"down	URI refused: has the query parameter 'command'\""
+check "... a journal warning naming the host and the parameter" wait_until 5 bash -c \
+        "journal_json MESSAGE_ID=$(mid HOST_DOWN) VDESK_HOST=evil PRIORITY=4 | jq -r .MESSAGE | grep -qF \"Host evil is down: URI refused: has the query parameter 'command'\""
+check "... the broker's own host is up" wait_until 20 outputs up host_state "$me"
+check "... and the broker answers" broker_call ListDesktops
+# vdesk-monitord reads every host the broker lists, evil among them
+bg monitord "$VDESK_BUILD/src/monitord/vdesk-monitord"
+wait_until 10 bus_has_name org.vdesk.monitor1 || die "monitord did not start: $(cat "$T/monitord.log")"
+check "vdesk-monitord does not open it either, and says why" wait_until 10 grep -qF \
+        "Not monitoring host evil: its URI qemu+ssh://10.78.0.3/system?command=$T/evil.sh has the query parameter 'command'" \
+        "$T/monitord.log"
+check "... it shows evil down" wait_until 10 outputs down bash -c \
+        "busctl --system --json=short call org.vdesk.monitor1 /org/vdesk/monitor1 org.vdesk.monitor1.Manager Sample | jq -r '.data[1][] | select(.[0] == \"evil\") | .[2]'"
+check "... while it monitors $me" wait_until 10 outputs up bash -c \
+        "busctl --system --json=short call org.vdesk.monitor1 /org/vdesk/monitor1 org.vdesk.monitor1.Manager Sample | jq -r '.data[1][] | select(.[0] == \"$me\") | .[2]'"
+kill "$PID_monitord"
+check "the program of evil's URI was never run, by either" test ! -e "$T/evil-ran"
+check "RemoveHost evil" broker_call RemoveHost s evil
+check "... gone from the database" test -z "$(sql "SELECT 1 FROM hosts WHERE name = 'evil'")"
 
 # ---- a second host ------------------------------------------------------------
 host2_start vdh2-$$
@@ -144,8 +196,9 @@ check "the guest answers through h2's forward ($line)" grep -q VDESK-TEST-GUEST 
 check "h2's own netd holds the forward" bash -c "h2 nft list map inet vdesk rdp4 | grep -q ' $port '"
 check "... this host's does not" not bash -c "nft list map inet vdesk rdp4 | grep -q ' $port '"
 check "the start is recorded from h2's events" outputs running bash -c "sql \"SELECT state FROM desktops WHERE name = 'alice-1'\""
+# (the broker reads a host's figures every [Hosts] SampleSec=, 10 s)
 check "h2 runs 1 desktop, as virsh domstats counts" \
-        test "$(host h2 | jq -r '.[7]')" = "$(virsh -c "$HOST2_URI" list --name | grep -c .)"
+        wait_until 15 outputs "$(virsh -c "$HOST2_URI" list --name | grep -c .)" host_running h2
 
 # maintenance diverts
 check "vdeskctl maintenance h2 on" ctl maintenance h2 on

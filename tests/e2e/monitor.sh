@@ -131,6 +131,7 @@ host2_start vdh2-$$
 export HOST2_PID
 broker_call AddHost ssss h2 "$HOST2_URI" default "" >/dev/null || die "cannot add h2"
 check "the monitor follows the broker: h2 up" wait_until 10 outputs up bash -c "host_of h2 | jq -r '.[2]'"
+check "... and $me still, every host the broker lists" outputs up bash -c "host_of '$me' | jq -r '.[2]'"
 check "h2's memory is its libvirt's" \
         test "$(host_of h2 | jq -r '.[11]')" = "$(virsh -c "$HOST2_URI" nodeinfo | awk '/Memory size/ {print $3}')"
 h2 kill -9 "$(h2_libvirtd_pid)"

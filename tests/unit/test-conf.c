@@ -87,6 +87,24 @@ static void test_errors(void) {
                 CHECK_INT(config_verify(&c, &err), -EINVAL);
                 CHECK_STR(err, "[Images] TemplateDir= and DiskDir= must not contain each other");
         }
+        {
+                /* the broker's own URI: the rule AddHost follows */
+                _cleanup_(config_done) VdeskConfig c = {};
+                _cleanup_(freep) char *err = NULL;
+
+                config_defaults(&c);
+                config_parse_text(&c, "[Libvirt]\nURI=qemu+ssh://h/system?command=/tmp/x\n", "t.conf", NULL);
+                CHECK_INT(config_verify(&c, &err), -EINVAL);
+                CHECK(err && strstr(err, "[Libvirt] URI=qemu+ssh://h/system?command=/tmp/x has the query parameter "
+                                         "'command', which vdesk refuses"));
+        }
+        {
+                _cleanup_(config_done) VdeskConfig c = {};
+
+                config_defaults(&c);
+                config_parse_text(&c, "[Libvirt]\nURI=qemu+tls://h/system?pkipath=/etc/pki/vdesk\n", "t.conf", NULL);
+                CHECK_INT(config_verify(&c, NULL), 0);
+        }
 }
 
 static void test_dropins(void) {
