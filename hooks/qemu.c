@@ -4,7 +4,9 @@
  * as "hook DOMAIN OPERATION SUBOPERATION EXTRA" with the domain XML on
  * stdin. For a vdesk desktop it asks this host's agents to provision it:
  *
- *   prepare begin  -> vdesk-imaged EnsureDisk    (failure aborts the start)
+ *   prepare begin  -> vdesk-imaged EnsureDisk    (failure aborts the start;
+ *                     the template's format from the metadata, never
+ *                     from the template's file)
  *                     and, for a desktop of a department network,
  *                     vdesk-netd EnsureNetwork (its segment on this host)
  *   started begin  -> vdesk-netd AddForward
@@ -140,7 +142,12 @@ int main(int argc, char *argv[]) {
         ipv4_format(meta.address, addr);
         switch (action) {
         case HOOK_PREPARE:
-                r = call(bus, IMAGED, "EnsureDisk", &error, &reply, "sss", meta.name, meta.disk_path, meta.template_path);
+                if (!meta.template_format)
+                        return refuse(argv[1], argv[2],
+                                      "metadata: <vdesk:disk template-format=> missing: the template's format is not "
+                                      "known (brokerd writes it when it connects to this host)");
+                r = call(bus, IMAGED, "EnsureDisk", &error, &reply, "ssss", meta.name, meta.disk_path,
+                         meta.template_path, meta.template_format);
                 if (r >= 0 && meta.segment)
                         r = ensure_network(bus, &meta, &error);
                 break;

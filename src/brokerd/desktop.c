@@ -29,7 +29,8 @@ void desktop_list_free(Desktop *d, size_t n) {
 
 #define DESKTOP_COLUMNS \
         "d.id, d.name, d.uuid, a.name, t.name, v.path, d.disk_path, d.address, d.mac, d.rdp_port, d.state, " \
-        "COALESCE(c.name, ''), v.version, COALESCE(n.name, ''), COALESCE(d.host_id, 0), COALESCE(h.name, '') " \
+        "COALESCE(c.name, ''), v.version, COALESCE(n.name, ''), COALESCE(d.host_id, 0), COALESCE(h.name, ''), " \
+        "v.format " \
         "FROM desktops d JOIN accounts a ON a.id = d.account_id JOIN templates t ON t.id = d.template_id " \
         "JOIN template_versions v ON v.id = d.template_version_id " \
         "LEFT JOIN categories c ON c.id = d.category_id LEFT JOIN networks n ON n.id = d.network_id " \
@@ -56,6 +57,7 @@ static int desktop_row(char *const *c, unsigned n, void *userdata) {
         snprintf(d->network, sizeof d->network, "%s", c[13]);
         d->host_id = strtoull(c[14], NULL, 10);
         snprintf(d->host, sizeof d->host, "%s", c[15]);
+        snprintf(d->template_format, sizeof d->template_format, "%s", c[16]);
         return d->template_path && d->disk_path ? 0 : -ENOMEM;
 }
 
@@ -143,6 +145,7 @@ typedef struct TemplateChoice {
         uint64_t version_id;
         unsigned version;
         char *path;
+        char format[8];         /* the version's, as recorded */
         bool installed;
         unsigned memory_mib;
         unsigned vcpus;
@@ -164,6 +167,7 @@ static int template_choice_row(char *const *c, unsigned n, void *userdata) {
         t->memory_mib = (unsigned) strtoul(c[4], NULL, 10);
         t->vcpus = (unsigned) strtoul(c[5], NULL, 10);
         t->version = (unsigned) strtoul(c[6], NULL, 10);
+        snprintf(t->format, sizeof t->format, "%s", c[7]);
         return t->path ? 0 : -ENOMEM;
 }
 
@@ -173,7 +177,7 @@ static int template_choose(Manager *m, const char *template, TemplateChoice *ret
         int r;
 
         r = db_exec(m->db,
-                    "SELECT t.id, v.id, v.path, t.state, t.memory_mib, t.vcpus, v.version FROM templates t "
+                    "SELECT t.id, v.id, v.path, t.state, t.memory_mib, t.vcpus, v.version, v.format FROM templates t "
                     "JOIN template_versions v ON " TEMPLATE_NEWEST_VERSION " "
                     "WHERE t.name = ? FOR UPDATE",
                     (DbValue[]) { DBV_STR(template) }, 1, template_choice_row, ret, NULL);
@@ -385,6 +389,7 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
                         .account = (char *) account,
                         .disk_path = disk_path,
                         .template_path = tc.path,
+                        .template_format = tc.format,
                         .network = net_name,
                         .bridge = network_id ? net.bridge : m->config.bridge,
                         .segment = network_id && net.spec.segment != SEGMENT_NONE ? &net.spec : NULL,
@@ -459,8 +464,10 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
         return 0;
 }
 
-/* Points the domain's vdesk metadata at another template file. */
-static int set_template_path(Virt *virt, const char *name, const char *template_path, sd_bus_error *error) {
+/* Points the domain's vdesk metadata and its disk's backing store at
+ * another template file of the format recorded for it. */
+static int set_template(Virt *virt, const char *name, const char *template_path, const char *template_format,
+                        sd_bus_error *error) {
         _cleanup_(desktop_meta_done) DesktopMeta meta = {};
         _cleanup_(freep) char *xml = NULL, *new_xml = NULL, *e = NULL;
         int r;
@@ -470,6 +477,8 @@ static int set_template_path(Virt *virt, const char *name, const char *template_
                 r = desktop_meta_parse_domain(xml, &meta, &e);
         if (r >= 0)
                 r = free_and_strdup(&meta.template_path, template_path);
+        if (r >= 0)
+                r = free_and_strdup(&meta.template_format, template_format);
         if (r >= 0)
                 r = domain_xml_set_meta(xml, &meta, &new_xml);
         if (r >= 0)
@@ -505,17 +514,18 @@ int desktop_reissue(Manager *m, const Desktop *d, uid_t actor, unsigned *ret_ver
                 return r;
         /* The metadata first: the hook then makes the new disk, should the
          * desktop start before it is replaced here. */
-        r = set_template_path(h->virt, d->name, tc.path, error);
+        r = set_template(h->virt, d->name, tc.path, tc.format, error);
         if (r < 0) {
                 db_rollback(m->db);
                 return r;
         }
-        r = sd_bus_call_method(m->bus, IMAGED, "ReplaceDisk", &e, NULL, "sss", d->name, d->disk_path, tc.path);
+        r = sd_bus_call_method(m->bus, IMAGED, "ReplaceDisk", &e, NULL, "ssss", d->name, d->disk_path, tc.path,
+                               tc.format);
         if (r < 0) {
                 _cleanup_(sd_bus_error_free) sd_bus_error e2 = SD_BUS_ERROR_NULL;
 
                 db_rollback(m->db);
-                (void) set_template_path(h->virt, d->name, d->template_path, &e2);
+                (void) set_template(h->virt, d->name, d->template_path, d->template_format, &e2);
                 return sd_bus_error_copy(error, &e);
         }
         r = db_exec(m->db, "UPDATE desktops SET template_version_id = ? WHERE id = ?",
@@ -815,6 +825,28 @@ void dhcp_entry_everywhere(Manager *m, Host *except, const char *network, const 
         }
 }
 
+/* A domain defined before vdesk wrote the template's format into the
+ * metadata gets it, and its disk the backing store: the hook makes no disk
+ * for a desktop whose template's format it is not told. */
+static void desktop_name_template_format(Host *h, const Desktop *d) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_(desktop_meta_done) DesktopMeta meta = {};
+        _cleanup_(freep) char *xml = NULL, *err = NULL;
+
+        if (virt_domain_get_xml(h->virt, d->name, true, &xml, &err) < 0 ||
+            desktop_meta_parse_domain(xml, &meta, &err) < 0 || meta.template_format)
+                return;
+        if (!streq(meta.template_path, d->template_path)) {
+                log_warning("Desktop %s: its domain is on %s, the database has it on %s; its template's format "
+                            "stays unnamed", d->name, meta.template_path, d->template_path);
+                return;
+        }
+        if (set_template(h->virt, d->name, d->template_path, d->template_format, &e) < 0)
+                log_warning("Cannot record the template format of %s in its domain: %s", d->name, e.message);
+        else
+                log_info("Desktop %s: its domain names the template's format (%s) now", d->name, d->template_format);
+}
+
 void desktops_resync(Manager *m, Host *h) {
         _cleanup_(freep) char *net_xml = NULL, *e = NULL;
         _cleanup_(strv_freep) char **served = NULL, **unserved = NULL;
@@ -879,6 +911,7 @@ void desktops_resync(Manager *m, Host *h) {
                         log_warning("Cannot register the address of %s on %s: %s", d[i].name, h->name, strempty(err));
                 if (!here)
                         continue;
+                desktop_name_template_format(h, &d[i]);
                 if (virt_domain_get_state(h->virt, d[i].name, &s) < 0)
                         s = VIRT_DOMAIN_STOPPED;
                 if (!streq(d[i].state, virt_domain_state_to_string(s)))

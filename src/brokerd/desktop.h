@@ -20,6 +20,7 @@ typedef struct Desktop {
         char template[64];
         unsigned template_version;      /* the version its disk derives from */
         char *template_path;
+        char template_format[8];        /* that version's, as recorded */
         char *disk_path;
         uint32_t address;
         char mac[18];

@@ -102,9 +102,39 @@ static xmlNode *add_domain(xmlDocPtr doc, bool kvm, const char *name, const char
         return add(dom, "devices", NULL);
 }
 
-/* The system disk (vda on virtio, discard passed down), or a read-only
- * CD-ROM (hdc on IDE: every installer's BIOS boots from it). */
-static void add_disk(xmlNode *dev, bool cdrom, const char *format, const char *path) {
+/* The chain under a disk's source, named in full so that neither libvirt
+ * nor QEMU reads it from a file: its backing file and that file's format
+ * (as vdesk recorded it; the file's first bytes may be a guest's), which
+ * is whole by itself (an empty <backingStore/>). backing NULL: the source
+ * itself is whole. */
+static void set_backing_store(xmlNode *disk, const char *backing, const char *backing_format) {
+        xmlNode *src = child(disk, "source"), *bs, *next;
+
+        for (xmlNode *n = disk->children; n; n = next) {
+                next = n->next;
+                if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST "backingStore")) {
+                        xmlUnlinkNode(n);
+                        xmlFreeNode(n);
+                }
+        }
+        bs = xmlNewNode(NULL, BAD_CAST "backingStore");
+        if (src)
+                xmlAddNextSibling(src, bs);
+        else
+                xmlAddChild(disk, bs);
+        if (!backing)
+                return;
+        attr(bs, "type", "file");
+        attr(add(bs, "format", NULL), "type", backing_format);
+        attr(add(bs, "source", NULL), "file", backing);
+        add(bs, "backingStore", NULL);
+}
+
+/* The system disk (vda on virtio, discard passed down) with its chain (see
+ * set_backing_store), or a read-only CD-ROM (hdc on IDE: every installer's
+ * BIOS boots from it). */
+static void add_disk(xmlNode *dev, bool cdrom, const char *format, const char *path, const char *backing,
+                     const char *backing_format) {
         xmlNode *disk = add(dev, "disk", NULL), *n;
 
         attr(disk, "type", "file");
@@ -115,6 +145,8 @@ static void add_disk(xmlNode *dev, bool cdrom, const char *format, const char *p
         if (!cdrom)
                 attr(n, "discard", "unmap");
         attr(add(disk, "source", NULL), "file", path);
+        if (!cdrom)
+                set_backing_store(disk, backing, backing_format);
         n = add(disk, "target", NULL);
         attr(n, "dev", cdrom ? "hdc" : "vda");
         attr(n, "bus", cdrom ? "ide" : "virtio");
@@ -158,7 +190,9 @@ int domain_xml_build(const DomainSpec *s, char **ret) {
         r = add_meta(add(xmlDocGetRootElement(doc), "metadata", NULL), m);
         if (r < 0)
                 return r;
-        add_disk(dev, false, "qcow2", m->disk_path);
+        if (!m->template_format)
+                return -EINVAL;
+        add_disk(dev, false, "qcow2", m->disk_path, m->template_path, m->template_format);
         add_nic(dev, m->network, m->mac);
         add_serial(dev, s->console_log);
         attr(add(dev, "memballoon", NULL), "model", "none");
@@ -167,7 +201,7 @@ int domain_xml_build(const DomainSpec *s, char **ret) {
 
 int domain_xml_set_meta(const char *domain_xml, const DesktopMeta *meta, char **ret) {
         _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
-        xmlNode *md, *next;
+        xmlNode *md, *next, *devices;
         int r;
 
         doc = parse(domain_xml, "domain.xml");
@@ -176,6 +210,20 @@ int domain_xml_set_meta(const char *domain_xml, const DesktopMeta *meta, char **
         md = child(xmlDocGetRootElement(doc), "metadata");
         if (!md)
                 return -ENODATA;
+        /* the desktop's disk is backed by the metadata's template */
+        devices = child(xmlDocGetRootElement(doc), "devices");
+        for (xmlNode *d = devices ? devices->children : NULL; d && meta->template_format; d = d->next) {
+                xmlChar *file;
+                bool ours;
+
+                if (d->type != XML_ELEMENT_NODE || !xmlStrEqual(d->name, BAD_CAST "disk"))
+                        continue;
+                file = xmlGetProp(child(d, "source"), BAD_CAST "file");
+                ours = file && streq((const char *) file, meta->disk_path);
+                xmlFree(file);
+                if (ours)
+                        set_backing_store(d, meta->template_path, meta->template_format);
+        }
         for (xmlNode *n = md->children; n; n = next) {
                 next = n->next;
                 if (n->type == XML_ELEMENT_NODE && n->ns && xmlStrEqual(n->ns->href, BAD_CAST VDESK_METADATA_NS)) {
@@ -209,9 +257,9 @@ int console_domain_xml_build(const ConsoleDomainSpec *s, char **ret) {
         /* The disk first: an empty one does not boot and the BIOS goes on
          * to the ISO; once installed, the system boots from its disk. */
         dev = add_domain(doc, s->kvm, s->name, NULL, s->title, s->memory_mib, s->vcpus, s->iso_path);
-        add_disk(dev, false, s->disk_format, s->disk_path);
+        add_disk(dev, false, s->disk_format, s->disk_path, s->backing_path, s->backing_format);
         if (s->iso_path)
-                add_disk(dev, true, "raw", s->iso_path);
+                add_disk(dev, true, "raw", s->iso_path, NULL, NULL);
         add_nic(dev, s->network, NULL);
 
         /* SPICE with a password nobody knows that has expired already: the

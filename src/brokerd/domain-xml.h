@@ -18,9 +18,11 @@ typedef struct DomainSpec {
         const char *console_log;        /* the serial console's log file, or NULL */
 } DomainSpec;
 
-/* A desktop domain: boots from its qcow2 overlay, one virtio NIC on the
- * desktop network with the MAC derived from its address, and the vdesk
- * metadata the hook provisions it from. */
+/* A desktop domain: boots from its qcow2 overlay, whose backing store (the
+ * metadata's template, in the metadata's template format, whole by itself)
+ * the disk names, one virtio NIC on the desktop network with the MAC
+ * derived from its address, and the vdesk metadata the hook provisions it
+ * from. -EINVAL if the metadata names no template format. */
 int domain_xml_build(const DomainSpec *s, char **ret);
 
 /* A domain an admin works in over SPICE: a template's build (its empty
@@ -31,6 +33,8 @@ typedef struct ConsoleDomainSpec {
         const char *title;
         const char *disk_path;
         const char *disk_format;        /* "raw" or "qcow2" */
+        const char *backing_path;       /* the edit overlay's base, or NULL */
+        const char *backing_format;     /* its recorded format */
         const char *iso_path;           /* or NULL */
         const char *network;
         unsigned memory_mib;
@@ -50,7 +54,8 @@ int console_domain_xml_build(const ConsoleDomainSpec *s, char **ret);
 int spice_ticket_xml_build(const char *domain_xml, const char *password, uint64_t valid_to, char **ret_xml,
                            unsigned *ret_port, char **ret_listen);
 
-/* A domain's XML with its vdesk metadata element replaced by meta's. */
+/* A domain's XML with its vdesk metadata element replaced by meta's, and
+ * the backing store of meta's disk set to meta's template and format. */
 int domain_xml_set_meta(const char *domain_xml, const DesktopMeta *meta, char **ret);
 
 /* A desktop network as libvirt keeps it: the host's ([Network]) or a

@@ -47,7 +47,7 @@ int append_console(sd_bus_message *reply, const Console *c) {
 #define TEMPLATE_COLUMNS \
         "t.id, t.name, t.state, t.format, COALESCE(v.version, 0), t.size, t.memory_mib, t.vcpus, t.os_type, " \
         "t.description, " \
-        "COALESCE(i.name, ''), COALESCE(v.path, '') " \
+        "COALESCE(i.name, ''), COALESCE(v.path, ''), COALESCE(v.format, '') " \
         "FROM templates t LEFT JOIN isos i ON i.id = t.iso_id " \
         "LEFT JOIN template_versions v ON " TEMPLATE_NEWEST_VERSION " "
 
@@ -68,6 +68,7 @@ static int template_row(char *const *c, unsigned n, void *userdata) {
         t->description = strdup(c[9]);
         snprintf(t->iso, sizeof t->iso, "%s", c[10]);
         t->path = strdup(c[11]);
+        snprintf(t->version_format, sizeof t->version_format, "%s", c[12]);
         return t->description && t->path ? 0 : -ENOMEM;
 }
 
@@ -371,10 +372,24 @@ int template_register(Manager *m, const char *name, const char *path, uid_t acto
         if (why)
                 return bus_error_setf(error, VDESK_ERROR_PATH_NOT_ALLOWED, "Invalid path: '%s' %s (%s)",
                                       path, why, m->config.template_dir);
+        /* The one time a template's format is read from its file: an admin's
+         * file, which no desktop or edit has written to yet. */
         r = disk_probe_format(path, &fmt);
         if (r < 0)
                 return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid path: cannot read '%s': %s",
                                       path, strerror(-r));
+        if (fmt == DISK_FORMAT_QCOW2) {
+                _cleanup_(freep) char *backing = NULL;
+
+                r = qcow2_read_backing(path, &backing, NULL);
+                if (r < 0)
+                        return bus_error_setf(error, VDESK_ERROR_BAD_IMAGE,
+                                              "Invalid path: '%s' is not a disk image qemu can use", path);
+                if (backing)
+                        return bus_error_setf(error, VDESK_ERROR_BAD_IMAGE,
+                                              "Invalid path: '%s' is a qcow2 overlay of '%s'; a template must be "
+                                              "whole by itself (qemu-img convert it)", path, backing);
+        }
 
         r = db_begin(m->db);
         if (r >= 0)
@@ -382,8 +397,10 @@ int template_register(Manager *m, const char *name, const char *path, uid_t acto
                             (DbValue[]) { DBV_STR(name), DBV_STR(disk_format_to_string(fmt)) }, 2, NULL, NULL, NULL);
         if (r >= 0) {
                 id = db_last_insert_id(m->db);
-                r = db_exec(m->db, "INSERT INTO template_versions (template_id, version, path) VALUES (?, 1, ?)",
-                            (DbValue[]) { DBV_UINT(id), DBV_STR(path) }, 2, NULL, NULL, NULL);
+                r = db_exec(m->db,
+                            "INSERT INTO template_versions (template_id, version, path, format) VALUES (?, 1, ?, ?)",
+                            (DbValue[]) { DBV_UINT(id), DBV_STR(path), DBV_STR(disk_format_to_string(fmt)) }, 3,
+                            NULL, NULL, NULL);
         }
         if (r >= 0)
                 r = db_commit(m->db);
@@ -583,8 +600,8 @@ int template_create(Manager *m, const TemplateSpec *spec, uid_t actor, Console *
                 db_rollback(m->db);
                 return r;
         }
-        r = db_exec(m->db, "INSERT INTO template_versions (template_id, version, path) VALUES (?, 1, ?)",
-                    (DbValue[]) { DBV_UINT(id), DBV_STR(disk) }, 2, NULL, NULL, NULL);
+        r = db_exec(m->db, "INSERT INTO template_versions (template_id, version, path, format) VALUES (?, 1, ?, ?)",
+                    (DbValue[]) { DBV_UINT(id), DBV_STR(disk), DBV_STR(spec->format) }, 3, NULL, NULL, NULL);
         if (r < 0) {
                 r = db_bus_error(m->db, r, error);
                 remove_template_file(m, spec->name, disk);
@@ -691,7 +708,8 @@ int template_edit(Manager *m, const char *name, const char *iso, uid_t actor, Co
         {
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 
-                r = sd_bus_call_method(m->bus, IMAGED, "BeginTemplateEdit", error, &reply, "ss", name, t.path);
+                r = sd_bus_call_method(m->bus, IMAGED, "BeginTemplateEdit", error, &reply, "sss", name, t.path,
+                                       t.version_format);
                 if (r >= 0)
                         r = reply_path(reply, &overlay);
                 if (r < 0)
@@ -702,6 +720,8 @@ int template_edit(Manager *m, const char *name, const char *iso, uid_t actor, Co
                 .title = "vdesk template edit",
                 .disk_path = overlay,
                 .disk_format = "qcow2",
+                .backing_path = t.path,
+                .backing_format = t.version_format,
                 .iso_path = iso_path,
                 .memory_mib = t.memory_mib ?: m->config.desktop_memory_mib,
                 .vcpus = t.vcpus ?: m->config.desktop_vcpus,
@@ -956,8 +976,10 @@ static int on_committed(sd_bus_message *reply, void *userdata, sd_bus_error *ret
 
         r = db_begin(m->db);
         if (r >= 0)
-                r = db_exec(m->db, "INSERT INTO template_versions (template_id, version, path) VALUES (?, ?, ?)",
-                            (DbValue[]) { DBV_UINT(t->id), DBV_UINT(version), DBV_STR(path) }, 3, NULL, NULL, NULL);
+                r = db_exec(m->db, "INSERT INTO template_versions (template_id, version, path, format) "
+                            "VALUES (?, ?, ?, ?)",
+                            (DbValue[]) { DBV_UINT(t->id), DBV_UINT(version), DBV_STR(path), DBV_STR(t->format) }, 4,
+                            NULL, NULL, NULL);
         if (r >= 0)
                 r = db_exec(m->db, "UPDATE templates SET state = 'installed' WHERE id = ?",
                             (DbValue[]) { DBV_UINT(t->id) }, 1, NULL, NULL, NULL);

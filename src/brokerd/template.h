@@ -33,6 +33,7 @@ typedef struct Template {
         char *description;
         char iso[256];
         char *path;                     /* the newest version's file */
+        char version_format[8];         /* its format, as recorded when it was registered or made */
 } Template;
 
 void template_done(Template *t);
@@ -42,7 +43,10 @@ int template_get(Manager *m, const char *name, Template *ret, sd_bus_error *erro
 int template_list(Manager *m, Template **ret, size_t *ret_n);
 
 /* Registers an existing disk file in TemplateDir as an installed template
- * (its version 1). */
+ * (its version 1). Its format is read from its first bytes this once, from
+ * a file no guest of vdesk's has written yet, and recorded: nothing reads it
+ * from the file again. A qcow2 file must be whole by itself (no backing
+ * file). */
 int template_register(Manager *m, const char *name, const char *path, uid_t actor, sd_bus_error *error);
 
 typedef struct TemplateSpec {

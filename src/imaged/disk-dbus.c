@@ -39,13 +39,26 @@ static int disk_error(sd_bus_error *error, int r, const char *what, const char *
         return bus_error_setf(error, SD_BUS_ERROR_FAILED, "%s '%s': %s", what, path, strerror(-r));
 }
 
+/* A disk format a caller names (field: the argument's name). */
+static int check_format(sd_bus_error *error, const char *field, const char *format, DiskFormat *ret) {
+        DiskFormat f = disk_format_from_string(format);
+
+        if (f < 0)
+                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid %s: '%s' is neither qcow2 nor raw",
+                                      field, format);
+        *ret = f;
+        return 0;
+}
+
 /* EnsureDisk's and ReplaceDisk's arguments: a desktop, its disk, the
- * template version the disk is an overlay of. */
+ * template version the disk is an overlay of and that version's format, as
+ * vdesk recorded it (a template's own first bytes are its guest's). */
 static int read_disk_args(ImageManager *m, sd_bus_message *msg, const char **desktop, const char **path,
-                          const char **template, sd_bus_error *error) {
+                          const char **template, DiskFormat *format, sd_bus_error *error) {
+        const char *fmt;
         int r;
 
-        r = sd_bus_message_read(msg, "sss", desktop, path, template);
+        r = sd_bus_message_read(msg, "ssss", desktop, path, template, &fmt);
         if (r < 0)
                 return r;
         r = bus_error_check_name(error, "desktop", *desktop);
@@ -53,11 +66,13 @@ static int read_disk_args(ImageManager *m, sd_bus_message *msg, const char **des
                 r = check_disk_path(m, error, *path);
         if (r >= 0)
                 r = check_template_path(m, error, *template);
+        if (r >= 0)
+                r = check_format(error, "template_format", fmt, format);
         return r;
 }
 
 static void log_disk_made(sd_bus_message *msg, const char *desktop, const char *path, const char *template,
-                          bool replaced) {
+                          DiskFormat format, bool replaced) {
         uid_t uid = (uid_t) -1;
 
         (void) bus_sender_uid(msg, &uid);
@@ -65,43 +80,47 @@ static void log_disk_made(sd_bus_message *msg, const char *desktop, const char *
                   "VDESK_DESKTOP=%s", desktop,
                   "VDESK_DISK=%s", path,
                   "VDESK_TEMPLATE=%s", template,
+                  "VDESK_TEMPLATE_FORMAT=%s", disk_format_to_string(format),
                   "VDESK_ACTOR_UID=%u", (unsigned) uid,
-                  "MESSAGE=Disk %s of desktop %s %s template %s", path, desktop,
-                  replaced ? "replaced by a new one on" : "created on", template);
+                  "MESSAGE=Disk %s of desktop %s %s template %s (%s)", path, desktop,
+                  replaced ? "replaced by a new one on" : "created on", template, disk_format_to_string(format));
 }
 
 static int method_ensure_disk(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         ImageManager *m = userdata;
         const char *desktop, *path, *template;
+        DiskFormat format = _DISK_FORMAT_INVALID;
         bool created = false;
         int r;
 
-        r = read_disk_args(m, msg, &desktop, &path, &template, error);
+        r = read_disk_args(m, msg, &desktop, &path, &template, &format, error);
         if (r < 0)
                 return r;
-        r = disk_ensure_overlay(m->config, path, template, &created);
+        r = disk_ensure_overlay(m->config, path, template, format, &created);
         if (r == -EEXIST)
                 return bus_error_setf(error, VDESK_ERROR_BACKING_MISMATCH,
-                                      "Disk '%s' exists and is not an overlay of '%s'; left as it is", path, template);
+                                      "Disk '%s' exists and is not an overlay of '%s' (%s); left as it is", path,
+                                      template, disk_format_to_string(format));
         if (r < 0)
                 return disk_error(error, r, "Cannot make disk", path);
         if (created)
-                log_disk_made(msg, desktop, path, template, false);
+                log_disk_made(msg, desktop, path, template, format, false);
         return sd_bus_reply_method_return(msg, "b", created);
 }
 
 static int method_replace_disk(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         ImageManager *m = userdata;
         const char *desktop, *path, *template;
+        DiskFormat format = _DISK_FORMAT_INVALID;
         int r;
 
-        r = read_disk_args(m, msg, &desktop, &path, &template, error);
+        r = read_disk_args(m, msg, &desktop, &path, &template, &format, error);
         if (r < 0)
                 return r;
-        r = disk_replace_overlay(m->config, path, template);
+        r = disk_replace_overlay(m->config, path, template, format);
         if (r < 0)
                 return disk_error(error, r, "Cannot make disk", path);
-        log_disk_made(msg, desktop, path, template, true);
+        log_disk_made(msg, desktop, path, template, format, true);
         return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -143,18 +162,14 @@ static int check_template_format(sd_bus_error *error, const char *template, cons
         r = bus_error_check_name(error, "template", template);
         if (r < 0)
                 return r;
-        *ret = disk_format_from_string(format);
-        if (*ret < 0)
-                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid format: '%s' is neither qcow2 nor raw",
-                                      format);
-        return 0;
+        return check_format(error, "format", format, ret);
 }
 
 static int method_create_template_disk(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         ImageManager *m = userdata;
         _cleanup_(freep) char *path = NULL;
         const char *template, *format;
-        DiskFormat fmt;
+        DiskFormat fmt = _DISK_FORMAT_INVALID;
         uint64_t size;
         int r;
 
@@ -183,19 +198,22 @@ static int method_create_template_disk(sd_bus_message *msg, void *userdata, sd_b
 static int method_begin_template_edit(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         ImageManager *m = userdata;
         _cleanup_(freep) char *path = NULL;
-        const char *template, *base;
+        const char *template, *base, *format;
+        DiskFormat fmt = _DISK_FORMAT_INVALID;
         bool created;
         int r;
 
-        r = sd_bus_message_read(msg, "ss", &template, &base);
+        r = sd_bus_message_read(msg, "sss", &template, &base, &format);
         if (r < 0)
                 return r;
         r = bus_error_check_name(error, "template", template);
         if (r >= 0)
                 r = check_template_path(m, error, base);
+        if (r >= 0)
+                r = check_format(error, "base_format", format, &fmt);
         if (r < 0)
                 return r;
-        r = template_edit_begin(m->config, template, base, &path, &created);
+        r = template_edit_begin(m->config, template, base, fmt, &path, &created);
         if (r == -EEXIST)
                 return bus_error_setf(error, VDESK_ERROR_BACKING_MISMATCH,
                                       "Template %s has an edit overlay on another version; left as it is", template);
@@ -280,7 +298,7 @@ static int method_commit_template_edit(sd_bus_message *msg, void *userdata, sd_b
         ImageManager *m = userdata;
         const char *template, *format;
         CommitJob *j;
-        DiskFormat fmt;
+        DiskFormat fmt = _DISK_FORMAT_INVALID;
         uint32_t version;
         int r;
 
@@ -399,11 +417,11 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("TemplateDirectory", "s", property_get_dir, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("DiskDirectory", "s", property_get_dir, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_METHOD_WITH_ARGS("EnsureDisk",
-                                SD_BUS_ARGS("s", desktop, "s", path, "s", template),
+                                SD_BUS_ARGS("s", desktop, "s", path, "s", template, "s", template_format),
                                 SD_BUS_RESULT("b", created),
                                 method_ensure_disk, 0),
         SD_BUS_METHOD_WITH_ARGS("ReplaceDisk",
-                                SD_BUS_ARGS("s", desktop, "s", path, "s", template),
+                                SD_BUS_ARGS("s", desktop, "s", path, "s", template, "s", template_format),
                                 SD_BUS_NO_RESULT,
                                 method_replace_disk, 0),
         SD_BUS_METHOD_WITH_ARGS("DeleteDisk",
@@ -415,7 +433,7 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_RESULT("s", path),
                                 method_create_template_disk, 0),
         SD_BUS_METHOD_WITH_ARGS("BeginTemplateEdit",
-                                SD_BUS_ARGS("s", template, "s", base),
+                                SD_BUS_ARGS("s", template, "s", base, "s", base_format),
                                 SD_BUS_RESULT("s", path),
                                 method_begin_template_edit, 0),
         SD_BUS_METHOD_WITH_ARGS("CommitTemplateEdit",

@@ -116,47 +116,65 @@ static int make_disk(const char *path, DiskFormat format, uint64_t size, const c
         return 0;
 }
 
-static int make_overlay(const char *path, const char *base, bool replace) {
-        DiskFormat fmt;
+/* An overlay of base, whose format is the one recorded for it: never read
+ * from base, whose first bytes a guest may have written. A qcow2 base must
+ * be whole by itself (no backing file of its own). */
+static int make_overlay(const char *path, const char *base, DiskFormat format, bool replace) {
         uint64_t size;
         int r;
 
-        r = disk_probe_format(base, &fmt);
-        if (r >= 0)
-                r = disk_virtual_size(base, fmt, &size);
+        if (!disk_format_to_string(format))
+                return -EINVAL;
+        if (format == DISK_FORMAT_QCOW2) {
+                _cleanup_(freep) char *backing = NULL;
+
+                r = qcow2_read_backing(base, &backing, NULL);
+                if (r == -EMEDIUMTYPE)
+                        return -EBADMSG;
+                if (r < 0)
+                        return r;
+                if (backing)
+                        return -EBADMSG;
+        }
+        r = disk_virtual_size(base, format, &size);
         if (r < 0)
                 return r;
-        return make_disk(path, DISK_FORMAT_QCOW2, size, base, fmt, replace);
+        return make_disk(path, DISK_FORMAT_QCOW2, size, base, format, replace);
 }
 
-/* An existing file at path: 0 if it is an overlay of base, -EEXIST if it is
- * something else, -ENOENT if there is none. */
-static int check_existing(const char *path, const char *base) {
+/* An existing file at path: 0 if it is an overlay of base recorded with
+ * base's format, -EEXIST if it is something else (also an overlay of base
+ * whose header names another format: made by probing base, it would have
+ * QEMU read base as what its first bytes say), -ENOENT if there is none. */
+static int check_existing(const char *path, const char *base, DiskFormat format) {
         _cleanup_(freep) char *backing = NULL;
+        DiskFormat backing_format;
         int r;
 
-        r = qcow2_read_backing(path, &backing);
+        r = qcow2_read_backing(path, &backing, &backing_format);
         if (r == -EMEDIUMTYPE || r == -EBADMSG || r == -ELOOP)
                 return -EEXIST;
         if (r < 0)
                 return r;
-        return streq_ptr(backing, base) ? 0 : -EEXIST;
+        return streq_ptr(backing, base) && backing_format == format ? 0 : -EEXIST;
 }
 
 /* Makes an overlay at path unless the same is there (*ret_created false). */
-static int ensure_overlay(const char *path, const char *base, bool *ret_created) {
+static int ensure_overlay(const char *path, const char *base, DiskFormat format, bool *ret_created) {
         int r;
 
-        r = check_existing(path, base);
+        if (!disk_format_to_string(format))
+                return -EINVAL;
+        r = check_existing(path, base, format);
         if (r != -ENOENT) {
                 if (r >= 0)
                         *ret_created = false;
                 return r;
         }
-        r = make_overlay(path, base, false);
+        r = make_overlay(path, base, format, false);
         if (r == -EEXIST) {
                 /* another caller was quicker: fine if it made the same */
-                r = check_existing(path, base);
+                r = check_existing(path, base, format);
                 if (r >= 0)
                         *ret_created = false;
                 return r;
@@ -167,16 +185,17 @@ static int ensure_overlay(const char *path, const char *base, bool *ret_created)
         return 0;
 }
 
-int disk_ensure_overlay(const VdeskConfig *c, const char *path, const char *template, bool *ret_created) {
+int disk_ensure_overlay(const VdeskConfig *c, const char *path, const char *template, DiskFormat format,
+                        bool *ret_created) {
         if (disk_path_invalid_reason(c, path) || template_path_invalid_reason(c, template))
                 return -EPERM;
-        return ensure_overlay(path, template, ret_created);
+        return ensure_overlay(path, template, format, ret_created);
 }
 
-int disk_replace_overlay(const VdeskConfig *c, const char *path, const char *template) {
+int disk_replace_overlay(const VdeskConfig *c, const char *path, const char *template, DiskFormat format) {
         if (disk_path_invalid_reason(c, path) || template_path_invalid_reason(c, template))
                 return -EPERM;
-        return make_overlay(path, template, true);
+        return make_overlay(path, template, format, true);
 }
 
 int disk_delete(const VdeskConfig *c, const char *path) {
@@ -236,8 +255,8 @@ static int edit_path(const VdeskConfig *c, const char *template, char **ret) {
         return 0;
 }
 
-int template_edit_begin(const VdeskConfig *c, const char *template, const char *base, char **ret_path,
-                        bool *ret_created) {
+int template_edit_begin(const VdeskConfig *c, const char *template, const char *base, DiskFormat base_format,
+                        char **ret_path, bool *ret_created) {
         _cleanup_(freep) char *path = NULL;
         int r;
 
@@ -246,7 +265,7 @@ int template_edit_begin(const VdeskConfig *c, const char *template, const char *
         r = edit_path(c, template, &path);
         if (r < 0)
                 return r;
-        r = ensure_overlay(path, base, ret_created);
+        r = ensure_overlay(path, base, base_format, ret_created);
         if (r < 0)
                 return r;
         *ret_path = TAKE_PTR(path);
@@ -281,7 +300,7 @@ int template_commit_prepare(const VdeskConfig *c, const char *template, unsigned
                  * is a later one: not ours to drop. */
                 _cleanup_(freep) char *backing = NULL;
 
-                r = qcow2_read_backing(tc.edit, &backing);
+                r = qcow2_read_backing(tc.edit, &backing, NULL);
                 if (r >= 0 && streq_ptr(backing, tc.path))
                         return -EEXIST;
                 if (r >= 0) {
@@ -296,6 +315,19 @@ int template_commit_prepare(const VdeskConfig *c, const char *template, unsigned
         }
         if (lstat(tc.edit, &st) < 0)
                 return -errno;
+        /* qemu-img reads the base in the format the edit overlay's header
+         * names (imaged wrote it): without one it would probe the base,
+         * whose first bytes are a guest's. */
+        {
+                _cleanup_(freep) char *base = NULL;
+                DiskFormat base_format;
+
+                r = qcow2_read_backing(tc.edit, &base, &base_format);
+                if (r == -EMEDIUMTYPE || (r >= 0 && (!base || base_format < 0)))
+                        return -EBADMSG;
+                if (r < 0)
+                        return r;
+        }
         r = path_temp_name(tc.path, &tc.tmp);
         if (r < 0)
                 return r;

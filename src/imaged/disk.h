@@ -16,16 +16,22 @@
  * renamed into place, so that nobody ever sees a half-made disk. Paths must
  * be valid (disk-util.h: -EPERM here if not). */
 
-/* Makes sure path is a qcow2 overlay backed by template. An existing
- * overlay on the same template is fine (*ret_created false); one on another
- * is -EEXIST; two callers racing for one path cannot replace an overlay a
- * running domain has open. -EBADMSG if the template is a qcow2 file whose
- * header makes no sense. */
-int disk_ensure_overlay(const VdeskConfig *c, const char *path, const char *template, bool *ret_created);
+/* Makes sure path is a qcow2 overlay backed by template, whose format is
+ * the one vdesk recorded for it (never read from the file: a guest wrote
+ * its first bytes); the overlay's header names it as the backing format. An
+ * existing overlay on the same template in the same format is fine
+ * (*ret_created false); one on another template or format is -EEXIST; two
+ * callers racing for one path cannot replace an overlay a running domain
+ * has open. -EBADMSG if the template is qcow2 but its header makes no sense
+ * or names a backing file of its own; -EINVAL for a format vdesk does not
+ * know. */
+int disk_ensure_overlay(const VdeskConfig *c, const char *path, const char *template, DiskFormat format,
+                        bool *ret_created);
 
-/* Replaces path, whatever it is, with a new empty overlay of template in
- * one rename: a desktop given a fresh disk (it must not be running). */
-int disk_replace_overlay(const VdeskConfig *c, const char *path, const char *template);
+/* Replaces path, whatever it is, with a new empty overlay of template (of
+ * format) in one rename: a desktop given a fresh disk (it must not be
+ * running). */
+int disk_replace_overlay(const VdeskConfig *c, const char *path, const char *template, DiskFormat format);
 
 /* Removes a desktop disk; -ENOENT if absent. */
 int disk_delete(const VdeskConfig *c, const char *path);
@@ -35,11 +41,11 @@ int disk_delete(const VdeskConfig *c, const char *path);
 int template_disk_create(const VdeskConfig *c, const char *template, DiskFormat format, uint64_t size,
                          char **ret_path);
 
-/* The overlay an edit writes to, on base (a file of the template). An
- * existing edit overlay on base is adopted (*ret_created false); one on
- * another base is -EEXIST. */
-int template_edit_begin(const VdeskConfig *c, const char *template, const char *base, char **ret_path,
-                        bool *ret_created);
+/* The overlay an edit writes to, on base (a file of the template, whose
+ * recorded format is base_format). An existing edit overlay on base in that
+ * format is adopted (*ret_created false); one on another base is -EEXIST. */
+int template_edit_begin(const VdeskConfig *c, const char *template, const char *base, DiskFormat base_format,
+                        char **ret_path, bool *ret_created);
 
 /* At start: removes the temporary files (hidden, ".<file>.<pid>.<n>.tmp")
  * that an imaged stopped in the middle of making a disk or a version left
@@ -55,7 +61,9 @@ void disk_remove_stale_temps(const VdeskConfig *c);
  * template_commit_prepare() returns 1 (tc.path set, nothing to run) if the
  * version's file is there already: the same commit, made by an earlier call
  * whose caller went away; an edit overlay left from it is removed. An edit
- * overlay on that very version is -EEXIST; no edit and no version -ENOENT. */
+ * overlay on that very version is -EEXIST; no edit and no version -ENOENT;
+ * an edit overlay whose header names no base, or no base format vdesk
+ * knows, -EBADMSG (qemu-img would probe the base). */
 typedef struct TemplateCommit {
         char *edit;             /* TemplateDir/<template>/edit.qcow2 */
         char *tmp;              /* hidden, in the same directory */

@@ -34,20 +34,6 @@ static void put_be64(uint8_t *p, uint64_t v) {
         memcpy(p, &v, sizeof v);
 }
 
-static uint32_t get_be32(const uint8_t *p) {
-        uint32_t v;
-
-        memcpy(&v, p, sizeof v);
-        return be32toh(v);
-}
-
-static uint64_t get_be64(const uint8_t *p) {
-        uint64_t v;
-
-        memcpy(&v, p, sizeof v);
-        return be64toh(v);
-}
-
 static int pwrite_all(int fd, const void *buf, size_t n, off_t offset) {
         const uint8_t *p = buf;
 
@@ -82,13 +68,13 @@ int disk_virtual_size(const char *path, DiskFormat format, uint64_t *ret) {
         k = pread(fd, h, sizeof h, 0);
         if (k < 0)
                 return -errno;
-        if ((size_t) k < sizeof h || get_be32(h) != QCOW2_MAGIC)
+        if ((size_t) k < sizeof h || be32_get(h) != QCOW2_MAGIC)
                 return -EBADMSG;
-        if (get_be32(h + 4) != 2 && get_be32(h + 4) != 3)
+        if (be32_get(h + 4) != 2 && be32_get(h + 4) != 3)
                 return -EBADMSG;
-        if (get_be32(h + 20) < 9 || get_be32(h + 20) > 21)       /* qemu's cluster size limits */
+        if (be32_get(h + 20) < 9 || be32_get(h + 20) > 21)       /* qemu's cluster size limits */
                 return -EBADMSG;
-        *ret = get_be64(h + 24);
+        *ret = be64_get(h + 24);
         return 0;
 }
 

@@ -84,42 +84,81 @@ int disk_probe_format(const char *path, DiskFormat *ret) {
         return 0;
 }
 
-int qcow2_read_backing(const char *path, char **ret) {
+#define QCOW2_HEAD_MAX 65536u                   /* where vdesk looks for the header's extensions */
+#define QCOW2_EXT_END 0u
+#define QCOW2_EXT_BACKING_FORMAT 0xe2792acau
+
+/* The backing format extension among the header extensions in h[start, end)
+ * (docs/interop/qcow2.txt: type, length, data padded to 8 bytes). */
+static int qcow2_find_backing_format(const uint8_t *h, size_t start, size_t end, DiskFormat *ret) {
+        *ret = _DISK_FORMAT_INVALID;
+        for (size_t off = start; off + 8 <= end; ) {
+                uint32_t type = be32_get(h + off), len = be32_get(h + off + 4);
+                char name[16];
+
+                if (type == QCOW2_EXT_END)
+                        return 0;
+                if (len > end - off - 8)
+                        return -EBADMSG;
+                if (type == QCOW2_EXT_BACKING_FORMAT && len < sizeof name) {
+                        memcpy(name, h + off + 8, len);
+                        name[len] = 0;
+                        *ret = disk_format_from_string(name);
+                }
+                off += 8 + (((size_t) len + 7) & ~(size_t) 7);
+        }
+        return 0;
+}
+
+int qcow2_read_backing(const char *path, char **ret_backing, DiskFormat *ret_backing_format) {
         _cleanup_(closep) int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        _cleanup_(freep) uint8_t *h = NULL;
         _cleanup_(freep) char *name = NULL;
-        struct {
-                uint8_t magic[4];
-                uint32_t version;
-                uint64_t backing_file_offset;
-                uint32_t backing_file_size;
-        } __attribute__((packed)) h;
+        DiskFormat fmt = _DISK_FORMAT_INVALID;
         uint64_t off;
-        uint32_t size;
+        uint32_t size, version, header_length;
+        ssize_t k;
+        size_t end;
         int r;
 
         if (fd < 0)
                 return -errno;
-        r = read_at(fd, &h, sizeof h, 0);
-        if (r < 0)
-                return r;
-        if (memcmp(h.magic, "QFI\xfb", 4) != 0)
-                return -EMEDIUMTYPE;
-        off = be64toh(h.backing_file_offset);
-        size = be32toh(h.backing_file_size);
-        if (off == 0) {
-                *ret = NULL;
-                return 0;
-        }
-        if (size == 0 || size > 1023)  /* qemu's own limit */
-                return -EBADMSG;
-        name = malloc(size + 1);
-        if (!name)
+        h = malloc(QCOW2_HEAD_MAX);
+        if (!h)
                 return -ENOMEM;
-        r = read_at(fd, name, size, (off_t) off);
+        k = pread(fd, h, QCOW2_HEAD_MAX, 0);
+        if (k < 0)
+                return -errno;
+        if (k < 4 || memcmp(h, "QFI\xfb", 4) != 0)
+                return -EMEDIUMTYPE;
+        if (k < 72)
+                return -EBADMSG;
+        version = be32_get(h + 4);
+        off = be64_get(h + 8);
+        size = be32_get(h + 16);
+        if (version != 2 && version != 3)
+                return -EBADMSG;
+        header_length = version == 2 ? 72 : (k >= 104 ? be32_get(h + 100) : 0);
+        if (header_length < 72 || header_length > (size_t) k)
+                return -EBADMSG;
+        if (off != 0) {
+                if (size == 0 || size > 1023)  /* qemu's own limit */
+                        return -EBADMSG;
+                if (off < header_length || off > (uint64_t) k || size > (uint64_t) k - off)
+                        return -EBADMSG;
+                name = strndup((const char *) h + off, size);
+                if (!name)
+                        return -ENOMEM;
+                if (strlen(name) != size)
+                        return -EBADMSG;
+        }
+        /* The extensions lie between the header and the backing file's name. */
+        end = off != 0 ? (size_t) off : (size_t) k;
+        r = qcow2_find_backing_format(h, header_length, end, &fmt);
         if (r < 0)
                 return r;
-        name[size] = 0;
-        *ret = TAKE_PTR(name);
+        if (ret_backing_format)
+                *ret_backing_format = name ? fmt : _DISK_FORMAT_INVALID;
+        *ret_backing = TAKE_PTR(name);
         return 0;
 }
-

@@ -5,6 +5,7 @@
 #include <libxml/tree.h>
 #include <libxml/xmlsave.h>
 
+#include "disk-util.h"
 #include "macro.h"
 #include "metadata.h"
 #include "util.h"
@@ -31,6 +32,7 @@ void desktop_meta_done(DesktopMeta *m) {
         free(m->account);
         free(m->disk_path);
         free(m->template_path);
+        free(m->template_format);
         free(m->network);
         free(m->bridge);
         free(m->mac);
@@ -177,6 +179,29 @@ static int parse_segment(xmlNode *n, NetworkSpec **ret, char **ret_error) {
         return 0;
 }
 
+/* A disk's <backingStore>, where the domain names one, is what QEMU opens
+ * under the overlay instead of what the overlay's header says: it must be
+ * the metadata's template, in the metadata's format. */
+static int check_backing_store(xmlNode *disk, const DesktopMeta *m, char **ret_error) {
+        xmlNode *bs = child(disk, "backingStore", NULL);
+        _cleanup_(freep) char *file = NULL, *format = NULL;
+        int r;
+
+        if (!bs)
+                return 0;
+        if ((r = take_attr(child(bs, "source", NULL), "file", &file)) == -ENOMEM)
+                return r;
+        if ((r = take_attr(child(bs, "format", NULL), "type", &format)) == -ENOMEM)
+                return r;
+        if (!streq_ptr(file, m->template_path))
+                return fail(ret_error, "metadata: the disk's backing store '%s' is not the template '%s'",
+                            strempty(file), m->template_path);
+        if (!streq_ptr(format, m->template_format))
+                return fail(ret_error, "metadata: the disk's backing store format '%s' is not the template's ('%s')",
+                            strempty(format), strempty(m->template_format));
+        return 0;
+}
+
 int desktop_meta_parse_domain(const char *xml, DesktopMeta *ret, char **ret_error) {
         _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
         _cleanup_(desktop_meta_done) DesktopMeta m = {};
@@ -217,6 +242,9 @@ int desktop_meta_parse_domain(const char *xml, DesktopMeta *ret, char **ret_erro
                 return r == -ENOMEM ? r : fail(ret_error, "metadata: <vdesk:disk path=> missing or empty");
         if ((r = take_attr(n, "template", &m.template_path)) < 0)
                 return r == -ENOMEM ? r : fail(ret_error, "metadata: <vdesk:disk template=> missing or empty");
+        /* optional: metadata written before it was has none */
+        if ((r = take_attr(n, "template-format", &m.template_format)) == -ENOMEM)
+                return r;
 
         n = child(desk, "network", VDESK_METADATA_NS);
         if (!n)
@@ -250,20 +278,23 @@ int desktop_meta_parse_domain(const char *xml, DesktopMeta *ret, char **ret_erro
         /* The metadata must describe the disk the domain really boots from:
          * otherwise it could have imaged create one file and QEMU open another. */
         {
-                xmlNode *devices = child(root, "devices", NULL);
-                bool found = false;
+                xmlNode *devices = child(root, "devices", NULL), *disk = NULL;
 
-                for (xmlNode *d = devices ? devices->children : NULL; d && !found; d = d->next) {
+                for (xmlNode *d = devices ? devices->children : NULL; d && !disk; d = d->next) {
                         xmlChar *file;
 
                         if (d->type != XML_ELEMENT_NODE || !xmlStrEqual(d->name, BAD_CAST "disk"))
                                 continue;
                         file = xmlGetProp(child(d, "source", NULL), BAD_CAST "file");
-                        found = file && streq((const char *) file, m.disk_path);
+                        if (file && streq((const char *) file, m.disk_path))
+                                disk = d;
                         xmlFree(file);
                 }
-                if (!found)
+                if (!disk)
                         return fail(ret_error, "metadata: disk '%s' is not a disk of the domain", m.disk_path);
+                r = check_backing_store(disk, &m, ret_error);
+                if (r < 0)
+                        return r;
         }
 
         *ret = m;
@@ -286,6 +317,8 @@ int desktop_meta_validate(const DesktopMeta *m, const VdeskConfig *c, char **ret
                 return fail(ret_error, "metadata: disk path '%s' is not a file directly in %s", m->disk_path, c->disk_dir);
         if (!path_is_normalized_absolute(m->template_path) || !path_startswith_dir(m->template_path, c->template_dir))
                 return fail(ret_error, "metadata: template '%s' is not inside %s", m->template_path, c->template_dir);
+        if (m->template_format && disk_format_from_string(m->template_format) < 0)
+                return fail(ret_error, "metadata: template-format '%s' is neither raw nor qcow2", m->template_format);
         if (m->rdp_port < c->port_min || m->rdp_port > c->port_max)
                 return fail(ret_error, "metadata: rdp port %u is outside %u-%u", m->rdp_port, c->port_min, c->port_max);
         if (strlen(m->bridge) > 15 || name_invalid_reason(m->bridge))
@@ -330,6 +363,8 @@ int desktop_meta_format(const DesktopMeta *m, char **ret) {
         n = xmlNewChild(desk, ns, BAD_CAST "disk", NULL);
         xmlNewProp(n, BAD_CAST "path", BAD_CAST m->disk_path);
         xmlNewProp(n, BAD_CAST "template", BAD_CAST m->template_path);
+        if (m->template_format)
+                xmlNewProp(n, BAD_CAST "template-format", BAD_CAST m->template_format);
         n = xmlNewChild(desk, ns, BAD_CAST "network", NULL);
         xmlNewProp(n, BAD_CAST "name", BAD_CAST m->network);
         xmlNewProp(n, BAD_CAST "bridge", BAD_CAST m->bridge);

@@ -11,7 +11,7 @@
  *
  *   <vdesk:desktop xmlns:vdesk="https://vdesk.org/xmlns/desktop/1">
  *     <vdesk:account>alice</vdesk:account>
- *     <vdesk:disk path="DISKDIR/NAME.qcow2" template="TEMPLATEDIR/FILE"/>
+ *     <vdesk:disk path="DISKDIR/NAME.qcow2" template="TEMPLATEDIR/FILE" template-format="raw"/>
  *     <vdesk:network name="vdesk" bridge="vdeskbr0" address="10.20.0.15" mac="52:54:0a:14:00:0f"/>
  *     <vdesk:rdp port="50001" guest-port="3389"/>
  *   </vdesk:desktop>
@@ -25,7 +25,13 @@
  *       <vdesk:peer address="192.0.2.1"/> ...
  *     </vdesk:segment>
  *
- * The desktop's name is the domain's <name>. */
+ * The desktop's name is the domain's <name>. template-format is the template
+ * version's format as vdesk recorded it (raw or qcow2), never read from the
+ * file, whose first bytes a guest wrote; it came after the first domains
+ * were defined: absent, a desktop's disk is not made (the hook refuses to
+ * prepare it) until the broker writes the metadata again. The domain's disk
+ * names its backing store and that store's format likewise; when it does,
+ * they must be the template and its format. */
 
 #define VDESK_METADATA_NS "https://vdesk.org/xmlns/desktop/1"
 #define VDESK_METADATA_PREFIX "vdesk"
@@ -36,6 +42,7 @@ typedef struct DesktopMeta {
         char *account;
         char *disk_path;
         char *template_path;
+        char *template_format;  /* "raw" or "qcow2"; NULL in metadata written before it was */
         char *network;
         char *bridge;
         char *mac;
@@ -52,7 +59,9 @@ int desktop_meta_parse_domain(const char *xml, DesktopMeta *ret, char **ret_erro
 
 /* Checks the metadata against this host's configuration: disk inside
  * DiskDir, template inside TemplateDir, port in the forward range, names
- * well formed, MAC derived from the address. */
+ * well formed, MAC derived from the address. The template's format, if the
+ * metadata names one, is raw or qcow2 (whoever needs it checks it is
+ * there). */
 int desktop_meta_validate(const DesktopMeta *m, const VdeskConfig *c, char **ret_error);
 
 /* The <vdesk:desktop> element's XML, for virDomainSetMetadata or a domain

@@ -6,7 +6,9 @@
  * is on disk and fsynced when it returns); prints each call's time in ms,
  * one a line, for tests/bench/images to set against its shell loop.
  *
- *   bench-images N TEMPLATE DISK_DIR ROUND */
+ *   bench-images N TEMPLATE FORMAT DISK_DIR ROUND
+ *
+ * FORMAT is the template's (raw or qcow2), as vdesk records it. */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +23,8 @@ int main(int argc, char *argv[]) {
         unsigned n;
         int r;
 
-        if (argc != 5) {
-                fprintf(stderr, "usage: bench-images N TEMPLATE DISK_DIR ROUND\n");
+        if (argc != 6) {
+                fprintf(stderr, "usage: bench-images N TEMPLATE FORMAT DISK_DIR ROUND\n");
                 return 2;
         }
         n = (unsigned) atoi(argv[1]);
@@ -36,10 +38,11 @@ int main(int argc, char *argv[]) {
                 unsigned long long a;
                 int created;
 
-                snprintf(desktop, sizeof desktop, "r%s-d%u", argv[4], i);
-                snprintf(path, sizeof path, "%s/%s.qcow2", argv[3], desktop);
+                snprintf(desktop, sizeof desktop, "r%s-d%u", argv[5], i);
+                snprintf(path, sizeof path, "%s/%s.qcow2", argv[4], desktop);
                 a = now_usec();
-                r = sd_bus_call_method(bus, IMAGED, "EnsureDisk", &e, &reply, "sss", desktop, path, argv[2]);
+                r = sd_bus_call_method(bus, IMAGED, "EnsureDisk", &e, &reply, "ssss", desktop, path, argv[2],
+                                       argv[3]);
                 if (r < 0)
                         die_bus("EnsureDisk", r, &e);
                 printf("%.3f\n", ms(a, now_usec()));

@@ -8,6 +8,7 @@
 # is provisioned by the hook all the same.
 . "$VDESK_SRC/tests/lib/harness.sh"
 . "$VDESK_SRC/tests/lib/host.sh"
+need_cmd xmllint
 host_enter "$@"
 host_start_desktops </dev/null
 
@@ -135,5 +136,69 @@ check "the disk is gone" test ! -e "$T/disks/alice-1.qcow2"
 check "the DHCP entry is gone" bash -c "! virsh net-dumpxml vdesk | grep -q \"$mac\""
 check "the row is gone" test "$(sql 'SELECT COUNT(*) FROM desktops')" = 0
 check "journal has DESKTOP_DELETED" test -n "$(journal_json MESSAGE_ID="$(mid DESKTOP_DELETED)")"
+
+# ---- a raw template whose guest wrote a qcow2 header ------------------------
+# A build's or an edit's guest writes a raw template's first bytes: here a
+# qcow2 header naming /etc/shadow as its backing file, written into a copy
+# of the test template registered as a second one. Read as qcow2, its
+# desktops would read /etc/shadow; vdesk recorded it raw when it was
+# registered and says so everywhere: the overlay's header, the domain's
+# disk chain, QEMU's command line. (The guest no longer boots: its boot
+# sector is the header. The domain runs all the same.)
+cp --sparse=always "$T/templates/tiny.img" "$T/templates/guest.img"
+check "RegisterTemplate of a copy" broker_call RegisterTemplate ss guest "$T/templates/guest.img"
+check "... recorded raw, its version 1 too" test "$(sql "SELECT CONCAT(t.format, ' ', v.format) FROM templates t
+        JOIN template_versions v ON v.template_id = t.id WHERE t.name = 'guest'")" = "raw raw"
+qemu-img create -q -f qcow2 -b /etc/shadow -F raw "$T/header.qcow2" 1G
+dd if="$T/header.qcow2" of="$T/templates/guest.img" conv=notrunc status=none
+check "its guest wrote a qcow2 header naming /etc/shadow into its first sector" \
+        test "$(qemu-img info --output=json "$T/templates/guest.img" | jq -r '"\(.format) \(."backing-filename")"')" = "qcow2 /etc/shadow"
+check "CreateDesktop on it" broker_call CreateDesktop sss guest-1 alice guest
+virsh dumpxml --inactive guest-1 >"$T/guest-1.xml"
+xp() { xmllint --xpath "string($1)" "$T/guest-1.xml"; }
+check "the domain's metadata names the template's format raw" \
+        test "$(xp "//*[local-name()='disk' and @template-format]/@template-format")" = raw
+check "... and its disk the backing store, raw, whole by itself" \
+        test "$(xp "//devices/disk/backingStore/format/@type") $(xp "//devices/disk/backingStore/source/@file") $(xp "count(//devices/disk/backingStore/backingStore[not(*)])")" = "raw $T/templates/guest.img 1"
+check "StartDesktop" broker_call StartDesktop s guest-1
+check "... it runs" wait_until 10 bash -c "virsh domstate guest-1 | grep -q running"
+qemu=$(pgrep -f -- "-name guest=guest-1,")
+check "the hook made the overlay, naming the backing format raw" \
+        test "$(qemu-img info -U --output=json -f qcow2 "$T/disks/guest-1.qcow2" | jq -r '"\(."backing-filename") \(."backing-filename-format")"')" = "$T/templates/guest.img raw"
+qemu-img info -U --backing-chain --output=json -f qcow2 "$T/disks/guest-1.qcow2" >"$T/guest-1-chain.json"
+check "the disk's chain is the overlay and the template read as raw" \
+        test "$(jq -r '[.[] | "\(.filename) \(.format)"] | join(", ")' "$T/guest-1-chain.json")" = "$T/disks/guest-1.qcow2 qcow2, $T/templates/guest.img raw"
+check "... and never names /etc/shadow" not grep -q /etc/shadow "$T/guest-1-chain.json"
+virsh dumpxml guest-1 >"$T/guest-1-live.xml"
+check "the running domain's XML never names /etc/shadow" not grep -q /etc/shadow "$T/guest-1-live.xml"
+check "... and reads the template as raw" \
+        test "$(xmllint --xpath 'string(//devices/disk/backingStore/format/@type)' "$T/guest-1-live.xml")" = raw
+check "QEMU runs ($qemu)" test -n "$qemu"
+check "... its command line opens the template" grep -q "$T/templates/guest.img" "/proc/$qemu/cmdline"
+check "... and never /etc/shadow" not grep -q /etc/shadow "/proc/$qemu/cmdline" /var/log/libvirt/qemu/guest-1.log
+check "... nor has it open" not bash -c "ls -l /proc/$qemu/fd | grep -q /etc/shadow"
+check "StopDesktop" broker_call StopDesktop sb guest-1 true
+check "... it is off" wait_until 10 bash -c "virsh domstate guest-1 | grep -q 'shut off'"
+
+# A domain defined before the format was recorded: the hook makes no disk
+# for it, and brokerd names the format when it connects to the host.
+sed -e 's/ template-format="raw"//' -e '/<backingStore/,/<\/backingStore>/d' "$T/guest-1.xml" >"$T/guest-1-old.xml"
+check "the domain as defined before (no format, no backing store)" virsh define "$T/guest-1-old.xml"
+rm "$T/disks/guest-1.qcow2"
+check "... the hook refuses to prepare it" not virsh start guest-1 2>"$T/start-old.err"
+check "... naming the missing format" grep -q 'template-format=> missing' "$T/start-old.err"
+check "... no disk was made" test ! -e "$T/disks/guest-1.qcow2"
+kill "$PID_brokerd"; wait_until 10 bash -c "! kill -0 $PID_brokerd"
+bg brokerd-2 "$VDESK_BUILD/src/brokerd/vdesk-brokerd" --sql-dir="$VDESK_SRC/sql"
+wait_until 20 bus_has_name org.vdesk.broker1 || die "brokerd did not start again: $(cat "$T/brokerd-2.log")"
+check "brokerd, started again, writes the format into the domain" wait_until 20 bash -c \
+        "virsh dumpxml --inactive guest-1 | grep -q 'template-format=\"raw\"'"
+check "... and the backing store into its disk" \
+        test "$(virsh dumpxml --inactive guest-1 | xmllint --xpath 'string(//devices/disk/backingStore/format/@type)' -)" = raw
+check "virsh start: the hook makes its disk on the template read as raw" virsh start guest-1
+check "... whose chain never names /etc/shadow" \
+        not grep -q /etc/shadow <(qemu-img info -U --backing-chain --output=json -f qcow2 "$T/disks/guest-1.qcow2")
+check "virsh destroy" virsh destroy guest-1
+check "DeleteDesktop guest-1" broker_call DeleteDesktop s guest-1
 
 finish

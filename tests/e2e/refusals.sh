@@ -60,6 +60,16 @@ refused "template name taken" $E.TemplateExists "A template with this name exist
         RegisterTemplate string:base string:"$T/templates/other.qcow2"
 refused "template path taken" $E.TemplateExists "A template with this path exists already" \
         RegisterTemplate string:base2 string:"$T/templates/base.qcow2"
+# a template's format is read from its file once, at registration: a
+# qcow2 file must be whole by itself, and one qemu can use
+qemu-img create -q -f qcow2 -b "$T/templates/base.qcow2" -F qcow2 "$T/templates/layered.qcow2"
+refused "a qcow2 template with a backing file" $E.BadImage \
+        "Invalid path: '$T/templates/layered.qcow2' is a qcow2 overlay of '$T/templates/base.qcow2'" \
+        RegisterTemplate string:layered string:"$T/templates/layered.qcow2"
+printf 'QFI\xfbgarbage' >"$T/templates/broken.qcow2"
+refused "a qcow2 template whose header makes no sense" $E.BadImage \
+        "Invalid path: '$T/templates/broken.qcow2' is not a disk image qemu can use" \
+        RegisterTemplate string:broken string:"$T/templates/broken.qcow2"
 refused "unknown desktop" $E.NoSuchDesktop "No desktop 'ghost'" StartDesktop string:ghost
 
 check "CreateDesktop d1" broker_call CreateDesktop sss d1 alice base

@@ -14,7 +14,7 @@
 . "$VDESK_SRC/tests/lib/harness.sh"
 . "$VDESK_SRC/tests/lib/host.sh"
 host_enter "$@"
-need_cmd jq qemu-img xorriso busybox mcopy syslinux remote-viewer Xvfb xwd dbus-send
+need_cmd jq qemu-img xmllint xorriso busybox mcopy syslinux remote-viewer Xvfb xwd dbus-send
 [ -f /usr/lib/ISOLINUX/isolinux.bin ] || skip "no isolinux: run tools/install-packages"
 need_guest_kernel
 
@@ -213,6 +213,11 @@ out=$(ctl edit-template tpl)
 check "vdeskctl edit-template prints a console" grep -qE "^Console of template tpl: spice://10.78.0.1:[0-9]+\$" <<<"$out"
 check "the edit domain runs on an overlay of version 1" \
         test "$(chain "$T/templates/tpl/edit.qcow2")" = "$T/templates/tpl/edit.qcow2 -> $T/templates/tpl/1.raw"
+check "... its header naming version 1's recorded format, raw" \
+        test "$(qemu-img info -U --output=json -f qcow2 "$T/templates/tpl/edit.qcow2" | jq -r '."backing-filename-format"')" = raw
+backing_store() { virsh dumpxml "$@" | xmllint --xpath 'concat(//devices/disk[@device="disk"]/backingStore/source/@file, " ", //devices/disk[@device="disk"]/backingStore/format/@type)' -; }
+check "... and the edit domain's disk names the same backing store: libvirt reads no format from a file" \
+        test "$(backing_store edit@tpl)" = "$T/templates/tpl/1.raw raw"
 check "the template is editing" test "$(broker_json GetTemplate s tpl | jq -r '.data[0][1]')" = editing
 refused "a second edit" $E.TemplateBusy "being edited already" EditTemplate string:tpl string:
 refused "committing while the edit domain runs" $E.TemplateRunning "still running" CommitTemplate string:tpl boolean:false
@@ -252,6 +257,8 @@ wait_until 20 outputs "shut off" virsh domstate d1
 check "vdeskctl reissue d1: onto version 2" test "$(ctl reissue d1)" = "Desktop d1 has a fresh disk on its template's version 2."
 check "... a fresh overlay of version 2" test "$(chain "$T/disks/d1.qcow2")" = "$T/disks/d1.qcow2 -> $T/templates/tpl/2.raw"
 check "... recorded in the domain's metadata" bash -c "virsh dumpxml --inactive d1 | grep -q 'template=\"$T/templates/tpl/2.raw\"'"
+check "... and in its disk's backing store, raw as version 2 was recorded" \
+        test "$(backing_store --inactive d1)" = "$T/templates/tpl/2.raw raw"
 check "vdeskctl prune-template removes version 1, now unused" test "$(ctl prune-template tpl)" = "Template tpl: removed version 1."
 check "... again: nothing to remove" test "$(broker_call PruneTemplate s tpl)" = "au 0"
 check "... its file is gone" test ! -e "$T/templates/tpl/1.raw"

@@ -38,5 +38,25 @@ Socket=$T/db/mysqld.sock
 User=root
 Name=vdesk_test
 X
-"$VDESK_BUILD/tests/integration/test-db" "$T/vdesk.conf" "$VDESK_SRC/sql" "$T/restart-db"
-exit $?
+check "the MariaDB layer (test-db)" "$VDESK_BUILD/tests/integration/test-db" "$T/vdesk.conf" "$VDESK_SRC/sql" "$T/restart-db"
+
+# 009 on a database that holds template versions already: each gets its
+# template's format, from the database, not from the files.
+db() { mariadb --no-defaults -S "$T/db/mysqld.sock" -u root -N -B "$@"; }
+db -e "CREATE DATABASE vdesk_upgrade" || die "cannot create the database"
+for f in "$VDESK_SRC"/sql/00[1-8]-*.sql; do db vdesk_upgrade <"$f" || die "$f failed"; done
+db vdesk_upgrade -e "INSERT INTO templates (name, format) VALUES ('win', 'qcow2'), ('lin', 'raw');
+        INSERT INTO template_versions (template_id, version, path) VALUES
+                (1, 1, '/t/win/1.qcow2'), (1, 2, '/t/win/2.qcow2'), (2, 1, '/t/lin.img')" || die "cannot fill it"
+versions() { db vdesk_upgrade -e "SELECT GROUP_CONCAT(CONCAT(path, ' ', format) ORDER BY path) FROM template_versions"; }
+check "009 applies to it" db vdesk_upgrade <"$VDESK_SRC/sql/009-template-version-format.sql"
+check "... each version has its template's format" \
+        test "$(versions)" = "/t/lin.img raw,/t/win/1.qcow2 qcow2,/t/win/2.qcow2 qcow2"
+check "... applied again, it changes nothing" db vdesk_upgrade <"$VDESK_SRC/sql/009-template-version-format.sql"
+check "... (the same formats)" test "$(versions)" = "/t/lin.img raw,/t/win/1.qcow2 qcow2,/t/win/2.qcow2 qcow2"
+check "a version without a format is refused" \
+        not db vdesk_upgrade -e "INSERT INTO template_versions (template_id, version, path) VALUES (2, 2, '/t/l2')" 2>/dev/null
+check "... so is one of a format vdesk does not know" \
+        not db vdesk_upgrade -e "INSERT INTO template_versions (template_id, version, path, format) VALUES (2, 2, '/t/l2', 'vmdk')" 2>/dev/null
+check "... and neither was recorded" test "$(db vdesk_upgrade -e "SELECT COUNT(*) FROM template_versions")" = 3
+finish

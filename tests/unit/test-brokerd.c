@@ -94,6 +94,7 @@ static void test_domain_xml(void) {
                 .account = (char *) "alice",
                 .disk_path = (char *) "/var/lib/vdesk/disks/alice-1.qcow2",
                 .template_path = (char *) "/var/lib/vdesk/templates/office & co.img",
+                .template_format = (char *) "raw",
                 .network = (char *) "vdesk",
                 .bridge = (char *) "vdeskbr0",
                 .mac = mac,
@@ -112,6 +113,16 @@ static void test_domain_xml(void) {
         CHECK(strstr(xml, "<source network=\"vdesk\"/>"));
         CHECK(strstr(xml, "<boot dev=\"hd\"/>"));
         CHECK(strstr(xml, "template=\"/var/lib/vdesk/templates/office &amp; co.img\""));   /* escaped */
+        CHECK(strstr(xml, "template-format=\"raw\""));
+        /* the whole chain named, with the formats vdesk recorded: libvirt
+         * and QEMU read no format from a file, nor a backing file */
+        CHECK(strstr(xml, "<driver name=\"qemu\" type=\"qcow2\" discard=\"unmap\"/>\n"
+                          "      <source file=\"/var/lib/vdesk/disks/alice-1.qcow2\"/>\n"
+                          "      <backingStore type=\"file\">\n"
+                          "        <format type=\"raw\"/>\n"
+                          "        <source file=\"/var/lib/vdesk/templates/office &amp; co.img\"/>\n"
+                          "        <backingStore/>\n"
+                          "      </backingStore>\n"));
 
         /* What brokerd defines is what the hook reads back. */
         CHECK_INT(desktop_meta_parse_domain(xml, &back, &err), 0);
@@ -119,6 +130,7 @@ static void test_domain_xml(void) {
         CHECK_STR(back.uuid, "0b6c2a2e-6a43-4d2c-8a4e-0d5b6b2f3c11");
         CHECK_STR(back.account, "alice");
         CHECK_STR(back.template_path, "/var/lib/vdesk/templates/office & co.img");
+        CHECK_STR(back.template_format, "raw");
         CHECK_INT(back.address, a);
         CHECK_INT(back.rdp_port, 50001);
         CHECK_INT(back.guest_port, 3389);
@@ -130,15 +142,30 @@ static void test_domain_xml(void) {
         CHECK_INT(domain_xml_build(&spec, &xml), 0);
         CHECK(strstr(xml, "<domain type=\"kvm\">"));
 
-        /* re-issue: the metadata is replaced, nothing else changes */
+        /* no format recorded: no domain */
+        {
+                _cleanup_(freep) char *x = NULL;
+
+                meta.template_format = NULL;
+                CHECK_INT(domain_xml_build(&spec, &x), -EINVAL);
+                meta.template_format = (char *) "raw";
+        }
+
+        /* re-issue: the metadata and the disk's backing store are replaced,
+         * nothing else changes */
         {
                 _cleanup_(freep) char *xml2 = NULL, *err2 = NULL;
                 _cleanup_(desktop_meta_done) DesktopMeta back2 = {};
 
                 meta.template_path = (char *) "/var/lib/vdesk/templates/office/2.qcow2";
+                meta.template_format = (char *) "qcow2";
                 CHECK_INT(domain_xml_set_meta(xml, &meta, &xml2), 0);
                 CHECK_INT(desktop_meta_parse_domain(xml2, &back2, &err2), 0);
                 CHECK_STR(back2.template_path, "/var/lib/vdesk/templates/office/2.qcow2");
+                CHECK_STR(back2.template_format, "qcow2");
+                /* the parse holds the backing store to the metadata */
+                CHECK(strstr(xml2, "<format type=\"qcow2\"/>"));
+                CHECK(strstr(xml2, "<format type=\"raw\"/>") == NULL);   /* one backing store, not two */
                 CHECK_STR(back2.account, "alice");
                 CHECK(strstr(xml2, "<domain type=\"kvm\">"));
                 CHECK(strstr(xml2, "<mac address=\"52:54:0a:14:00:0f\"/>"));
@@ -183,6 +210,21 @@ static void test_console_xml(void) {
         s.iso_path = NULL;
         CHECK_INT(console_domain_xml_build(&s, &xml), 0);
         CHECK(!strstr(xml, "cdrom"));
+        /* a build's disk is whole by itself */
+        CHECK(strstr(xml, "<source file=\"/var/lib/vdesk/templates/win/1.qcow2\"/>\n      <backingStore/>"));
+        free(xml);
+        xml = NULL;
+        /* an edit's overlay names its base and the base's recorded format */
+        s.disk_path = "/var/lib/vdesk/templates/win/edit.qcow2";
+        s.backing_path = "/var/lib/vdesk/templates/win/1.raw";
+        s.backing_format = "raw";
+        CHECK_INT(console_domain_xml_build(&s, &xml), 0);
+        CHECK(strstr(xml, "<source file=\"/var/lib/vdesk/templates/win/edit.qcow2\"/>\n"
+                          "      <backingStore type=\"file\">\n"
+                          "        <format type=\"raw\"/>\n"
+                          "        <source file=\"/var/lib/vdesk/templates/win/1.raw\"/>\n"
+                          "        <backingStore/>\n"
+                          "      </backingStore>"));
 
         /* a ticket: the live <graphics> with the new password and expiry */
         CHECK_INT(spice_ticket_xml_build(

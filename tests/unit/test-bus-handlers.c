@@ -109,37 +109,51 @@ int main(void) {
         CHECK(sd_bus_start(client) >= 0);
 
         /* bad input: a named error, nothing created */
-        expect_error(client, SD_BUS_ERROR_INVALID_ARGS, "Invalid desktop: is empty", "EnsureDisk", "sss", "", disk, tmpl);
-        expect_error(client, SD_BUS_ERROR_INVALID_ARGS, "Invalid desktop: may hold only", "EnsureDisk", "sss",
-                     "a;reboot", disk, tmpl);
+        expect_error(client, SD_BUS_ERROR_INVALID_ARGS, "Invalid desktop: is empty", "EnsureDisk", "ssss", "", disk, tmpl,
+                     "raw");
+        expect_error(client, SD_BUS_ERROR_INVALID_ARGS, "Invalid desktop: may hold only", "EnsureDisk", "ssss",
+                     "a;reboot", disk, tmpl, "raw");
         /* Invalid UTF-8 never reaches a handler: D-Bus strings must be
          * UTF-8, and sd-bus refuses to build such a message at all. */
         {
                 sd_bus_message *bad = NULL;
                 sd_bus_message_new_method_call(client, &bad, NULL, IMAGED_OBJECT_PATH, IMAGED_INTERFACE, "EnsureDisk");
-                CHECK_INT(sd_bus_message_append(bad, "sss", "d\xc3", disk, tmpl), -EINVAL);
+                CHECK_INT(sd_bus_message_append(bad, "ssss", "d\xc3", disk, tmpl, "raw"), -EINVAL);
                 sd_bus_message_unref(bad);
         }
-        expect_error(client, VDESK_ERROR_PATH_NOT_ALLOWED, "is not inside the disk directory", "EnsureDisk", "sss",
-                     "alice", "/etc/alice.qcow2", tmpl);
+        expect_error(client, VDESK_ERROR_PATH_NOT_ALLOWED, "is not inside the disk directory", "EnsureDisk", "ssss",
+                     "alice", "/etc/alice.qcow2", tmpl, "raw");
         expect_error(client, VDESK_ERROR_PATH_NOT_ALLOWED, "is not inside the template directory", "EnsureDisk",
-                     "sss", "alice", disk, "/etc/passwd");
+                     "ssss", "alice", disk, "/etc/passwd", "raw");
         {
                 char missing[320];
                 snprintf(missing, sizeof missing, "%s/missing.img", tdir);
-                expect_error(client, VDESK_ERROR_PATH_NOT_ALLOWED, "does not exist", "EnsureDisk", "sss", "alice",
-                             disk, missing);
+                expect_error(client, VDESK_ERROR_PATH_NOT_ALLOWED, "does not exist", "EnsureDisk", "ssss", "alice",
+                             disk, missing, "raw");
         }
+        /* the template's format is the caller's word, never read from the
+         * file: one vdesk does not know is refused, and none is refused */
+        expect_error(client, SD_BUS_ERROR_INVALID_ARGS, "Invalid template_format: 'vmdk' is neither qcow2 nor raw",
+                     "EnsureDisk", "ssss", "alice", disk, tmpl, "vmdk");
+        expect_error(client, SD_BUS_ERROR_INVALID_ARGS, "Invalid template_format: '' is neither qcow2 nor raw",
+                     "EnsureDisk", "ssss", "alice", disk, tmpl, "");
+        expect_error(client, SD_BUS_ERROR_INVALID_ARGS, "Invalid template_format: 'vmdk' is neither qcow2 nor raw",
+                     "ReplaceDisk", "ssss", "alice", disk, tmpl, "vmdk");
+        expect_error(client, SD_BUS_ERROR_INVALID_ARGS, "Invalid base_format: 'probe' is neither qcow2 nor raw",
+                     "BeginTemplateEdit", "sss", "demo", tmpl, "probe");
+        /* the signature without a format is not EnsureDisk's */
+        expect_error(client, SD_BUS_ERROR_INVALID_ARGS, "", "EnsureDisk", "sss", "alice", disk, tmpl);
         CHECK_INT(count_files(ddir), 0);
+        CHECK_INT(count_files(tdir), 1);
 
         /* the happy path, then the same again */
         CHECK(sd_bus_call_method(client, NULL, IMAGED_OBJECT_PATH, IMAGED_INTERFACE, "EnsureDisk", &error, &reply,
-                                 "sss", "alice", disk, tmpl) >= 0);
+                                 "ssss", "alice", disk, tmpl, "raw") >= 0);
         CHECK(sd_bus_message_read(reply, "b", &created) >= 0);
         CHECK_INT(created, 1);
         reply = sd_bus_message_unref(reply);
         CHECK(sd_bus_call_method(client, NULL, IMAGED_OBJECT_PATH, IMAGED_INTERFACE, "EnsureDisk", &error, &reply,
-                                 "sss", "alice", disk, tmpl) >= 0);
+                                 "ssss", "alice", disk, tmpl, "raw") >= 0);
         CHECK(sd_bus_message_read(reply, "b", &created) >= 0);
         CHECK_INT(created, 0);
         reply = sd_bus_message_unref(reply);

@@ -82,8 +82,10 @@ static void test_qcow2_layout(const char *dir) {
         CHECK_INT(file_size(p), 3 * 65536 + 8);
         {
                 _cleanup_(freep) char *b = NULL;
-                CHECK_INT(qcow2_read_backing(p, &b), 0);
+                DiskFormat bf;
+                CHECK_INT(qcow2_read_backing(p, &b, &bf), 0);
                 CHECK_STR(b, "/t/base.img");
+                CHECK_INT(bf, DISK_FORMAT_RAW);
         }
 
         /* a 1 TiB image without backing: 2048 L1 entries, one cluster */
@@ -91,6 +93,13 @@ static void test_qcow2_layout(const char *dir) {
         CHECK_INT(qcow2_write_empty(fd, UINT64_C(1) << 40, NULL, 0), 0);
         close(fd);
         CHECK_INT(be64_at(p, 8), 0);                            /* no backing file */
+        {
+                _cleanup_(freep) char *b = NULL;
+                DiskFormat bf;
+                CHECK_INT(qcow2_read_backing(p, &b, &bf), 0);
+                CHECK(b == NULL);
+                CHECK_INT(bf, _DISK_FORMAT_INVALID);
+        }
         CHECK_INT(be32_at(p, 36), 2048);
         CHECK_INT(file_size(p), 3 * 65536 + 2048 * 8);
         {
@@ -179,30 +188,30 @@ int main(void) {
         snprintf(link, sizeof link, "%s/evil.img", tdir);
         CHECK_INT(symlink(outside, link), 0);
         CHECK_STR(template_path_invalid_reason(&c, link), "resolves to a file outside the template directory");
-        CHECK_INT(disk_ensure_overlay(&c, disk, link, &created), -EPERM);
+        CHECK_INT(disk_ensure_overlay(&c, disk, link, DISK_FORMAT_RAW, &created), -EPERM);
 
         /* created, through a hidden temporary name */
-        CHECK_INT(disk_ensure_overlay(&c, disk, tmpl, &created), 0);
+        CHECK_INT(disk_ensure_overlay(&c, disk, tmpl, DISK_FORMAT_RAW, &created), 0);
         CHECK(created);
-        CHECK_INT(qcow2_read_backing(disk, &backing), 0);
+        CHECK_INT(qcow2_read_backing(disk, &backing, NULL), 0);
         CHECK_STR(backing, tmpl);
         CHECK_INT(be64_at(disk, 24), 512);                      /* 7 bytes, rounded up */
         CHECK_INT(count_entries(ddir), 1);
 
         /* idempotent: same template */
-        CHECK_INT(disk_ensure_overlay(&c, disk, tmpl, &created), 0);
+        CHECK_INT(disk_ensure_overlay(&c, disk, tmpl, DISK_FORMAT_RAW, &created), 0);
         CHECK(!created);
 
         /* another template: refused, disk untouched */
-        CHECK_INT(disk_ensure_overlay(&c, disk, tmpl2, &created), -EEXIST);
+        CHECK_INT(disk_ensure_overlay(&c, disk, tmpl2, DISK_FORMAT_QCOW2, &created), -EEXIST);
         backing = mfree(backing);
-        CHECK_INT(qcow2_read_backing(disk, &backing), 0);
+        CHECK_INT(qcow2_read_backing(disk, &backing, NULL), 0);
         CHECK_STR(backing, tmpl);
 
         /* replaced: now on the other template, in one rename */
-        CHECK_INT(disk_replace_overlay(&c, disk, tmpl2), 0);
+        CHECK_INT(disk_replace_overlay(&c, disk, tmpl2, DISK_FORMAT_QCOW2), 0);
         backing = mfree(backing);
-        CHECK_INT(qcow2_read_backing(disk, &backing), 0);
+        CHECK_INT(qcow2_read_backing(disk, &backing, NULL), 0);
         CHECK_STR(backing, tmpl2);
         CHECK_INT(be64_at(disk, 24), 1 << 20);                  /* the qcow2 template's size */
         CHECK_INT(count_entries(ddir), 1);
@@ -211,15 +220,69 @@ int main(void) {
         snprintf(broken, sizeof broken, "%s/broken.qcow2", tdir);
         write_file(broken, "QFI\xfbgarbage", 11);
         snprintf(p, sizeof p, "%s/carol.qcow2", ddir);
-        CHECK_INT(disk_ensure_overlay(&c, p, broken, &created), -EBADMSG);
+        CHECK_INT(disk_ensure_overlay(&c, p, broken, DISK_FORMAT_QCOW2, &created), -EBADMSG);
         CHECK_INT(file_size(p), -1);
         CHECK_INT(count_entries(ddir), 1);
 
         /* a file that is not qcow2 at the disk's path is not adopted */
         snprintf(p, sizeof p, "%s/dave.qcow2", ddir);
         write_file(p, "not qcow2", 9);
-        CHECK_INT(disk_ensure_overlay(&c, p, tmpl, &created), -EEXIST);
+        CHECK_INT(disk_ensure_overlay(&c, p, tmpl, DISK_FORMAT_RAW, &created), -EEXIST);
         unlink(p);
+
+        /* A raw template whose first bytes its guest made a qcow2 header
+         * naming /etc/shadow as backing file: the overlay is of the file as
+         * the raw disk vdesk recorded, whatever its bytes say. */
+        {
+                char evil[300], q[300];
+                DiskFormat bf;
+
+                snprintf(evil, sizeof evil, "%s/guest.img", tdir);
+                fd = open(evil, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+                CHECK(fd >= 0);
+                CHECK_INT(qcow2_write_empty(fd, UINT64_C(1) << 30, "/etc/shadow", DISK_FORMAT_RAW), 0);
+                CHECK_INT(ftruncate(fd, 1 << 20), 0);
+                close(fd);
+                snprintf(p, sizeof p, "%s/erin.qcow2", ddir);
+                snprintf(q, sizeof q, "%s/frank.qcow2", ddir);
+                CHECK_INT(disk_ensure_overlay(&c, p, evil, DISK_FORMAT_RAW, &created), 0);
+                CHECK(created);
+                backing = mfree(backing);
+                CHECK_INT(qcow2_read_backing(p, &backing, &bf), 0);
+                CHECK_STR(backing, evil);
+                CHECK_INT(bf, DISK_FORMAT_RAW);
+                CHECK_INT(be64_at(p, 24), 1 << 20);             /* the file's size, not its header's */
+                CHECK_INT(disk_ensure_overlay(&c, p, evil, DISK_FORMAT_RAW, &created), 0);
+                CHECK(!created);
+
+                /* an overlay of it that reads it as qcow2 (made by probing
+                 * its first bytes) is not adopted, nor touched */
+                unlink(p);
+                fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+                CHECK_INT(qcow2_write_empty(fd, UINT64_C(1) << 30, evil, DISK_FORMAT_QCOW2), 0);
+                close(fd);
+                CHECK_INT(disk_ensure_overlay(&c, p, evil, DISK_FORMAT_RAW, &created), -EEXIST);
+                backing = mfree(backing);
+                CHECK_INT(qcow2_read_backing(p, &backing, &bf), 0);
+                CHECK_INT(bf, DISK_FORMAT_QCOW2);
+                /* re-issued: on the raw file */
+                CHECK_INT(disk_replace_overlay(&c, p, evil, DISK_FORMAT_RAW), 0);
+                backing = mfree(backing);
+                CHECK_INT(qcow2_read_backing(p, &backing, &bf), 0);
+                CHECK_STR(backing, evil);
+                CHECK_INT(bf, DISK_FORMAT_RAW);
+
+                /* a qcow2 template must be whole by itself: one naming a
+                 * backing file of its own is no template; nothing is made */
+                CHECK_INT(disk_ensure_overlay(&c, q, evil, DISK_FORMAT_QCOW2, &created), -EBADMSG);
+                CHECK_INT(file_size(q), -1);
+                /* a format vdesk does not know: nothing is made */
+                CHECK_INT(disk_ensure_overlay(&c, q, tmpl, _DISK_FORMAT_INVALID, &created), -EINVAL);
+                CHECK_INT(disk_replace_overlay(&c, q, tmpl, _DISK_FORMAT_INVALID), -EINVAL);
+                CHECK_INT(file_size(q), -1);
+                unlink(p);
+                unlink(evil);
+        }
 
         CHECK_INT(disk_delete(&c, disk), 0);
         CHECK_INT(disk_delete(&c, disk), -ENOENT);
@@ -246,18 +309,27 @@ int main(void) {
                 /* no edit yet: nothing to commit */
                 CHECK_INT(template_commit_prepare(&c, "win", 2, DISK_FORMAT_QCOW2, &tc), -ENOENT);
                 CHECK_INT(template_edit_discard(&c, "win"), -ENOENT);
+                /* an edit overlay whose header names no base format would
+                 * have qemu-img probe the base: not committed */
+                snprintf(p, sizeof p, "%s/edit.qcow2", tdir_win);
+                fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+                CHECK_INT(qcow2_write_empty(fd, 1 << 20, NULL, 0), 0);
+                close(fd);
+                CHECK_INT(template_commit_prepare(&c, "win", 2, DISK_FORMAT_QCOW2, &tc), -EBADMSG);
+                CHECK(tc.argv[0] == NULL);
+                CHECK_INT(template_edit_discard(&c, "win"), 0);
 
-                CHECK_INT(template_edit_begin(&c, "win", v1, &edit, &created), 0);
+                CHECK_INT(template_edit_begin(&c, "win", v1, DISK_FORMAT_QCOW2, &edit, &created), 0);
                 CHECK(created);
                 backing = mfree(backing);
-                CHECK_INT(qcow2_read_backing(edit, &backing), 0);
+                CHECK_INT(qcow2_read_backing(edit, &backing, NULL), 0);
                 CHECK_STR(backing, v1);
                 CHECK_STR(template_path_invalid_reason(&c, edit), "is a template's edit overlay, not a version");
-                CHECK_INT(template_edit_begin(&c, "win", v1, &edit2, &created), 0);
+                CHECK_INT(template_edit_begin(&c, "win", v1, DISK_FORMAT_QCOW2, &edit2, &created), 0);
                 CHECK(!created);
                 edit2 = mfree(edit2);
-                CHECK_INT(template_edit_begin(&c, "win", raw, &edit2, &created), -EEXIST);
-                CHECK_INT(template_edit_begin(&c, "win", edit, &edit2, &created), -EPERM);
+                CHECK_INT(template_edit_begin(&c, "win", raw, DISK_FORMAT_RAW, &edit2, &created), -EEXIST);
+                CHECK_INT(template_edit_begin(&c, "win", edit, DISK_FORMAT_QCOW2, &edit2, &created), -EPERM);
 
                 /* the flattening qemu-img run, then the rename */
                 CHECK_INT(template_commit_prepare(&c, "win", 1, DISK_FORMAT_QCOW2, &tc), -EINVAL);
@@ -285,7 +357,7 @@ int main(void) {
                 CHECK(tc.argv[0] == NULL);                              /* nothing to run */
                 template_commit_done(&tc);
                 edit2 = mfree(edit2);
-                CHECK_INT(template_edit_begin(&c, "win", v1, &edit2, &created), 0);
+                CHECK_INT(template_edit_begin(&c, "win", v1, DISK_FORMAT_QCOW2, &edit2, &created), 0);
                 CHECK_INT(template_commit_prepare(&c, "win", 2, DISK_FORMAT_QCOW2, &tc), 1);
                 CHECK_INT(file_size(edit2), -1);
                 CHECK_INT(file_size(v2), 9);
@@ -297,7 +369,7 @@ int main(void) {
 
                         write_file(v2, zeros, sizeof zeros);            /* a raw disk an edit can be made on */
                 }
-                CHECK_INT(template_edit_begin(&c, "win", v2, &edit2, &created), 0);
+                CHECK_INT(template_edit_begin(&c, "win", v2, DISK_FORMAT_RAW, &edit2, &created), 0);
                 CHECK_INT(template_commit_prepare(&c, "win", 2, DISK_FORMAT_QCOW2, &tc), -EEXIST);
                 CHECK(file_size(edit2) > 0);
                 CHECK_INT(template_commit_prepare(&c, "win", 3, DISK_FORMAT_QCOW2, &tc), 0);

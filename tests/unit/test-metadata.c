@@ -16,13 +16,17 @@ static const char good[] =
         "    <other:thing xmlns:other='https://example.org/x'>ignored</other:thing>\n"
         "    <vdesk:desktop xmlns:vdesk='" NS "'>\n"
         "      <vdesk:account>alice</vdesk:account>\n"
-        "      <vdesk:disk path='/var/lib/vdesk/disks/alice-desk.qcow2' template='/var/lib/vdesk/templates/demo.img'/>\n"
+        "      <vdesk:disk path='/var/lib/vdesk/disks/alice-desk.qcow2' template='/var/lib/vdesk/templates/demo.img'"
+        " template-format='raw'/>\n"
         "      <vdesk:network name='vdesk' bridge='vdeskbr0' address='10.20.0.15' mac='52:54:0a:14:00:0f'/>\n"
         "      <vdesk:rdp port='50001' guest-port='3389'/>\n"
         "    </vdesk:desktop>\n"
         "  </metadata>\n"
         "  <devices>\n"
-        "    <disk type='file' device='disk'><source file='/var/lib/vdesk/disks/alice-desk.qcow2'/></disk>\n"
+        "    <disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+        "<source file='/var/lib/vdesk/disks/alice-desk.qcow2'/>"
+        "<backingStore type='file'><format type='raw'/><source file='/var/lib/vdesk/templates/demo.img'/>"
+        "<backingStore/></backingStore></disk>\n"
         "  </devices>\n"
         "</domain>\n";
 
@@ -49,6 +53,7 @@ static void test_good(void) {
         CHECK_STR(m.account, "alice");
         CHECK_STR(m.disk_path, "/var/lib/vdesk/disks/alice-desk.qcow2");
         CHECK_STR(m.template_path, "/var/lib/vdesk/templates/demo.img");
+        CHECK_STR(m.template_format, "raw");
         CHECK_STR(m.network, "vdesk");
         CHECK_STR(m.bridge, "vdeskbr0");
         CHECK_STR(m.mac, "52:54:0a:14:00:0f");
@@ -90,6 +95,17 @@ static void test_malformed(void) {
                 { "<source file='/var/lib/vdesk/disks/alice-desk.qcow2'/>", "<source file='/var/lib/vdesk/disks/other.qcow2'/>",
                   "metadata: disk '/var/lib/vdesk/disks/alice-desk.qcow2' is not a disk of the domain" },
                 { "<name>alice-desk</name>", "", "domain has no <name>" },
+                /* the chain QEMU opens is the one the metadata names */
+                { "<source file='/var/lib/vdesk/templates/demo.img'/>", "<source file='/etc/shadow'/>",
+                  "metadata: the disk's backing store '/etc/shadow' is not the template '/var/lib/vdesk/templates/demo.img'" },
+                { "<source file='/var/lib/vdesk/templates/demo.img'/>", "",
+                  "metadata: the disk's backing store '' is not the template '/var/lib/vdesk/templates/demo.img'" },
+                { "<format type='raw'/>", "<format type='qcow2'/>",
+                  "metadata: the disk's backing store format 'qcow2' is not the template's ('raw')" },
+                { "<format type='raw'/>", "",
+                  "metadata: the disk's backing store format '' is not the template's ('raw')" },
+                { " template-format='raw'", "",
+                  "metadata: the disk's backing store format 'raw' is not the template's ('')" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -159,6 +175,18 @@ static void test_validate(void) {
                         free(xml);
                         xml = x2;
                 }
+                /* and the disk's backing store follows the template */
+                if (xml && strstr(cases[i].to, "template=")) {
+                        const char *p = strstr(cases[i].to, "'") + 1;
+                        const char *s = strstr(xml, "<source file='/var/lib/vdesk/templates/demo.img'/>");
+                        char *x2;
+
+                        CHECK(s != NULL);
+                        CHECK(asprintf(&x2, "%.*s<source file='%.*s'/>%s", (int) (s - xml), xml,
+                                       (int) (strchr(p, '\'') - p), p, strstr(s, "/>") + 2) > 0);
+                        free(xml);
+                        xml = x2;
+                }
                 r = desktop_meta_parse_domain(xml, &m, &err);
                 CHECK_INT(r, 0);
                 if (r == 0) {
@@ -166,6 +194,43 @@ static void test_validate(void) {
                         CHECK_STR(err, cases[i].error);
                 }
         }
+}
+
+/* good as a domain defined before vdesk recorded template formats: the
+ * template-format attribute replaced by attr, no backing store in the
+ * disk. */
+static char *old_domain(const char *attr) {
+        _cleanup_(freep) char *xml = mutate(" template-format='raw'", attr);
+        const char *src, *tail;
+        char *s;
+
+        if (!xml)
+                return NULL;
+        src = strstr(xml, "<source file='/var/lib/vdesk/disks/");
+        tail = strstr(xml, "</disk>");
+        if (asprintf(&s, "%.*s<source file='/var/lib/vdesk/disks/alice-desk.qcow2'/>%s", (int) (src - xml), xml,
+                     tail) < 0)
+                return NULL;
+        return s;
+}
+
+/* Metadata written before vdesk recorded template formats parses, with no
+ * format (the hook then makes no disk for it); a format vdesk does not
+ * know is refused. */
+static void test_template_format(void) {
+        _cleanup_(config_done) VdeskConfig c = {};
+        _cleanup_(freep) char *old = old_domain(""), *vmdk = old_domain(" template-format='vmdk'"), *err = NULL;
+        _cleanup_(desktop_meta_done) DesktopMeta m = {}, m2 = {};
+
+        config_defaults(&c);
+        CHECK(old && vmdk);
+        CHECK(!strstr(old, "backingStore") && !strstr(old, "template-format"));
+        CHECK_INT(desktop_meta_parse_domain(old, &m, &err), 0);
+        CHECK(m.template_format == NULL);
+        CHECK_INT(desktop_meta_validate(&m, &c, &err), 0);
+        CHECK_INT(desktop_meta_parse_domain(vmdk, &m2, &err), 0);
+        CHECK_INT(desktop_meta_validate(&m2, &c, &err), -EINVAL);
+        CHECK_STR(err, "metadata: template-format 'vmdk' is neither raw nor qcow2");
 }
 
 static void test_roundtrip(void) {
@@ -184,6 +249,7 @@ static void test_roundtrip(void) {
         CHECK_INT(desktop_meta_parse_domain(xml, &back, &err), 0);
         CHECK_STR(back.account, "a<&>'\"b");
         CHECK_STR(back.template_path, m.template_path);
+        CHECK_STR(back.template_format, "raw");
         CHECK_STR(back.mac, m.mac);
         CHECK_INT(back.address, m.address);
         CHECK_INT(back.rdp_port, m.rdp_port);
@@ -269,6 +335,7 @@ int main(void) {
         test_malformed();
         test_entities_not_expanded();
         test_validate();
+        test_template_format();
         test_roundtrip();
         return test_summary();
 }
