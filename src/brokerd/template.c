@@ -360,7 +360,6 @@ void template_console_used(Manager *m, const char *domain, const char *client) {
 /* ---- registering and building -------------------------------------------- */
 
 int template_register(Manager *m, const char *name, const char *path, uid_t actor, sd_bus_error *error) {
-        const char *why;
         DiskFormat fmt;
         uint64_t id;
         int r;
@@ -368,27 +367,21 @@ int template_register(Manager *m, const char *name, const char *path, uid_t acto
         r = bus_error_check_name(error, "name", name);
         if (r < 0)
                 return r;
-        why = template_path_invalid_reason(&m->config, path);
-        if (why)
-                return bus_error_setf(error, VDESK_ERROR_PATH_NOT_ALLOWED, "Invalid path: '%s' %s (%s)",
-                                      path, why, m->config.template_dir);
-        /* The one time a template's format is read from its file: an admin's
-         * file, which no desktop or edit has written to yet. */
-        r = disk_probe_format(path, &fmt);
-        if (r < 0)
-                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid path: cannot read '%s': %s",
-                                      path, strerror(-r));
-        if (fmt == DISK_FORMAT_QCOW2) {
-                _cleanup_(freep) char *backing = NULL;
+        /* The file is imaged's to read (the broker may not enter the
+         * template directory): it checks the path and reads the format. */
+        {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+                const char *format;
 
-                r = qcow2_read_backing(path, &backing, NULL);
+                r = sd_bus_call_method(m->bus, IMAGED, "InspectTemplate", error, &reply, "s", path);
+                if (r >= 0)
+                        r = sd_bus_message_read(reply, "s", &format);
                 if (r < 0)
-                        return bus_error_setf(error, VDESK_ERROR_BAD_IMAGE,
-                                              "Invalid path: '%s' is not a disk image qemu can use", path);
-                if (backing)
-                        return bus_error_setf(error, VDESK_ERROR_BAD_IMAGE,
-                                              "Invalid path: '%s' is a qcow2 overlay of '%s'; a template must be "
-                                              "whole by itself (qemu-img convert it)", path, backing);
+                        return r;
+                fmt = disk_format_from_string(format);
+                if (fmt < 0)
+                        return bus_error_setf(error, SD_BUS_ERROR_FAILED, "imaged named an unknown format '%s'",
+                                              format);
         }
 
         r = db_begin(m->db);

@@ -224,6 +224,41 @@ static int method_begin_template_edit(sd_bus_message *msg, void *userdata, sd_bu
         return sd_bus_reply_method_return(msg, "s", path);
 }
 
+/* The one time a template's format is read from its file: an admin's file
+ * being registered, which no desktop or edit has written to yet. imaged
+ * does it, since the template directory is its own (the broker may not
+ * enter it). */
+static int method_inspect_template(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        ImageManager *m = userdata;
+        _cleanup_(freep) char *backing = NULL;
+        const char *path, *why;
+        DiskFormat fmt;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &path);
+        if (r < 0)
+                return r;
+        why = template_path_invalid_reason(m->config, path);
+        if (why)
+                return bus_error_setf(error, VDESK_ERROR_PATH_NOT_ALLOWED, "Invalid path: '%s' %s (%s)",
+                                      path, why, m->config->template_dir);
+        r = disk_probe_format(path, &fmt);
+        if (r < 0)
+                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid path: cannot read '%s': %s",
+                                      path, strerror(-r));
+        if (fmt == DISK_FORMAT_QCOW2) {
+                r = qcow2_read_backing(path, &backing, NULL);
+                if (r < 0)
+                        return bus_error_setf(error, VDESK_ERROR_BAD_IMAGE,
+                                              "Invalid path: '%s' is not a disk image qemu can use", path);
+                if (backing)
+                        return bus_error_setf(error, VDESK_ERROR_BAD_IMAGE,
+                                              "Invalid path: '%s' is a qcow2 overlay of '%s'; a template must be "
+                                              "whole by itself (qemu-img convert it)", path, backing);
+        }
+        return sd_bus_reply_method_return(msg, "s", disk_format_to_string(fmt));
+}
+
 /* A commit in flight. A caller that asks for the same one meanwhile (the
  * broker, restarted, resuming it) is answered with the first. */
 typedef struct CommitJob {
@@ -432,6 +467,10 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", template, "s", format, "t", size),
                                 SD_BUS_RESULT("s", path),
                                 method_create_template_disk, 0),
+        SD_BUS_METHOD_WITH_ARGS("InspectTemplate",
+                                SD_BUS_ARGS("s", path),
+                                SD_BUS_RESULT("s", format),
+                                method_inspect_template, 0),
         SD_BUS_METHOD_WITH_ARGS("BeginTemplateEdit",
                                 SD_BUS_ARGS("s", template, "s", base, "s", base_format),
                                 SD_BUS_RESULT("s", path),

@@ -146,6 +146,20 @@ int main(void) {
         CHECK_INT(count_files(ddir), 0);
         CHECK_INT(count_files(tdir), 1);
 
+        /* a template registered: imaged reads its format, once; refusals
+         * name the path */
+        expect_error(client, VDESK_ERROR_PATH_NOT_ALLOWED, "Invalid path: '/etc/passwd' is not inside the template directory",
+                     "InspectTemplate", "s", "/etc/passwd");
+        {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *r2 = NULL;
+                const char *fmt = NULL;
+
+                CHECK(sd_bus_call_method(client, NULL, IMAGED_OBJECT_PATH, IMAGED_INTERFACE, "InspectTemplate",
+                                         &error, &r2, "s", tmpl) >= 0);
+                CHECK(r2 && sd_bus_message_read(r2, "s", &fmt) >= 0);
+                CHECK_STR(fmt, "raw");
+        }
+
         /* the happy path, then the same again */
         CHECK(sd_bus_call_method(client, NULL, IMAGED_OBJECT_PATH, IMAGED_INTERFACE, "EnsureDisk", &error, &reply,
                                  "ssss", "alice", disk, tmpl, "raw") >= 0);
