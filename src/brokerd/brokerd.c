@@ -28,7 +28,6 @@ int main(int argc, char *argv[]) {
         r = daemon_start(argc, argv, "sql-dir", help, &args, &m->config);
         if (r != 0)
                 return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
-        manager_pick_accelerator(m);
 
         if (asprintf(&m->console_log_dir, "%s/log/vdesk/console", LOCALSTATEDIR) < 0)
                 return log_oom(), EXIT_FAILURE;

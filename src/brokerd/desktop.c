@@ -402,7 +402,7 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
                         .meta = &meta,
                         .memory_mib = memory_mib,
                         .vcpus = tc.vcpus ?: m->config.desktop_vcpus,
-                        .kvm = m->kvm,
+                        .kvm = manager_use_kvm(m, host),
                 };
 
                 console_log_path(m, name, &console);

@@ -133,6 +133,9 @@ static void on_connected(void *userdata) {
                 return;
         }
         host_record_state(h, true, "");
+        h->kvm = virt_kvm_usable(h->virt);
+        log_info("Host %s: desktops run under %s.", h->name,
+                 manager_use_kvm(h->manager, h) ? "KVM" : "QEMU's software emulation (TCG)");
         (void) host_sample(h);
         desktops_resync(h->manager, h);
         if (h == h->manager->local)

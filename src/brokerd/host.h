@@ -48,6 +48,7 @@ struct Host {
         bool up;                        /* connected */
         bool recorded;                  /* state in the database is up */
         bool state_known;               /* a first attempt has ended */
+        bool kvm;                       /* its libvirt runs kvm domains */
         char reason[256];               /* why it is down */
         Virt *virt;                     /* NULL: its URI is refused (libvirt-uri.h), never connected */
         HostLoad load;

@@ -1,9 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <arpa/inet.h>
-#include <fcntl.h>
-#include <linux/kvm.h>
-#include <sys/ioctl.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -45,15 +42,6 @@ uid_t manager_pop_actor(Manager *m, const char *name) {
         return (uid_t) -1;
 }
 
-/* "auto" takes KVM when /dev/kvm answers. A nested host may offer a
- * /dev/kvm that answers and still cannot run guests: there, say tcg. */
-static bool kvm_usable(void) {
-        _cleanup_(closep) int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-
-        return fd >= 0 && ioctl(fd, KVM_GET_API_VERSION, 0) == KVM_API_VERSION &&
-               ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY) > 0;
-}
-
 int manager_new(Manager **ret) {
         Manager *m = calloc(1, sizeof *m);
 
@@ -92,9 +80,10 @@ int manager_connect_virt(Manager *m) {
         return hosts_start(m);
 }
 
-void manager_pick_accelerator(Manager *m) {
-        m->kvm = streq(m->config.accelerator, "kvm") || (streq(m->config.accelerator, "auto") && kvm_usable());
-        log_info("Desktops run under %s.", m->kvm ? "KVM" : "QEMU's software emulation (TCG)");
+bool manager_use_kvm(Manager *m, const Host *h) {
+        if (streq(m->config.accelerator, "auto"))
+                return h && h->kvm;
+        return streq(m->config.accelerator, "kvm");
 }
 
 int manager_public_address(Manager *m, uint32_t *ret) {

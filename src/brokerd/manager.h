@@ -35,7 +35,6 @@ typedef struct Manager {
         Host *local;                    /* the broker's own ([Libvirt] URI=): templates are built here */
         Virt *virt;                     /* local's connection */
         sd_event_source *sample_timer;  /* reads the hosts' load */
-        bool kvm;                       /* domains of type kvm, else qemu (TCG) */
         char *console_log_dir;          /* where desktops' serial consoles are logged */
         OpenRequest *opens;             /* OpenDesktop calls waiting for the guest */
         PendingActor *actors;           /* who asked for a start or stop not yet seen */
@@ -54,8 +53,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
  * states resynced. */
 int manager_connect_virt(Manager *m);
 
-/* Decides from [Desktop] Accelerator= whether desktops are kvm domains. */
-void manager_pick_accelerator(Manager *m);
+/* Whether desktops on host h are kvm domains: [Desktop] Accelerator=, and
+ * for "auto" what h's libvirt can run (asked when h connects). */
+bool manager_use_kvm(Manager *m, const Host *h);
 
 /* Remembers that uid asked for desktop's next start or stop, so that the
  * journal entry of the lifecycle event names the actor. */

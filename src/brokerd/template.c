@@ -468,7 +468,7 @@ static int console_domain_up(Manager *m, ConsoleDomainSpec *spec, uid_t actor, s
                 return r;
         spec->console_log = log;
         spec->network = m->config.network_name;
-        spec->kvm = m->kvm;
+        spec->kvm = manager_use_kvm(m, m->local);
         spec->password = password;
         r = console_domain_xml_build(spec, &xml);
         explicit_bzero(password, sizeof password);

@@ -579,6 +579,19 @@ int virt_node_info(Virt *v, VirtNodeInfo *ret) {
         return 0;
 }
 
+bool virt_kvm_usable(Virt *v) {
+        _cleanup_(freep) char *caps = NULL;
+
+        if (!v->conn)
+                return false;
+        /* libvirt answers only where its QEMU can run kvm domains: /dev/kvm
+         * there, usable, and a QEMU that accepts it. */
+        caps = virConnectGetDomainCapabilities(v->conn, NULL, NULL, NULL, "kvm", 0);
+        if (!caps)
+                virResetLastError();
+        return caps;
+}
+
 unsigned virt_max_vcpus(Virt *v) {
         int max;
 

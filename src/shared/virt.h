@@ -101,6 +101,11 @@ typedef struct VirtNodeInfo {
 } VirtNodeInfo;
 
 int virt_node_info(Virt *v, VirtNodeInfo *ret);
+/* Whether the host's libvirt can run kvm domains (its domain capabilities
+ * for virttype kvm): asked of the host itself, so that a daemon that may
+ * not open /dev/kvm, or runs elsewhere, decides right. */
+bool virt_kvm_usable(Virt *v);
+
 /* The most vCPUs a kvm (or else qemu) domain may have; 0 if not known. */
 unsigned virt_max_vcpus(Virt *v);
 /* The host's free memory, and (from its node CPU stats) the busy and total

@@ -44,7 +44,7 @@ check "PID 1 is systemd" outputs systemd cat /proc/1/comm
 cp -a /share/root/. /
 sed -i '/^# vdesk-stack/,$d' /etc/libvirt/qemu.conf
 rm -f /etc/vdesk/vdesk.conf.d/*.conf
-printf '[Desktop]\nAccelerator=tcg\nOpenTimeoutSec=600\n' >/etc/vdesk/vdesk.conf.d/50-system-test.conf
+printf '[Desktop]\nAccelerator=auto\nOpenTimeoutSec=600\n' >/etc/vdesk/vdesk.conf.d/50-system-test.conf
 journalctl --update-catalog
 echo "== tools/stack start (the quick start's systemd path)"
 /share/src/tools/stack start 2>&1
@@ -163,6 +163,8 @@ start=$SECONDS
 (cd /share/src && tools/demo) 2>&1 | tee /out/demo.txt
 check "the demo's desktop answered on its forwarded port (after $((SECONDS - start)) s)" \
         grep -q '^what the guest says on .*VDESK-TEST-GUEST' /out/demo.txt
+check "Accelerator=auto: the broker asked libvirt, which has no KVM here: demo-1 is a qemu domain" \
+        bash -c "virsh -c qemu:///system dumpxml demo-1 | grep -q \"<domain type='qemu'\""
 port=$(busctl --json=short call org.vdesk.broker1 /org/vdesk/broker1 org.vdesk.broker1.Manager GetDesktop s demo-1 2>/dev/null |
        jq -r '.data[0] | .. | numbers' 2>/dev/null | awk '$1 >= 50000 && $1 < 60000' | head -n 1)
 ip netns add cli
