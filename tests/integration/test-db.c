@@ -58,7 +58,7 @@ int main(int argc, char *argv[]) {
         }
         CHECK_INT(config_load(argv[1], &c, &error), 0);
 
-        CHECK_INT(db_open(&c, &db), 0);
+        CHECK_INT(db_open(&c, &db, NULL), 0);
         if (!db)
                 return test_summary();
         CHECK_INT(db_migrate(db, argv[2], &version), 0);
