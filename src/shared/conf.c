@@ -2,8 +2,11 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 
 #include "conf.h"
 #include "libvirt-uri.h"
@@ -15,6 +18,7 @@ typedef enum ConfType {
         CONF_PORT,
         CONF_UINT,
         CONF_BOOL,
+        CONF_DB_TLS,
 } ConfType;
 
 typedef struct ConfItem {
@@ -24,6 +28,14 @@ typedef struct ConfItem {
         size_t offset;
         unsigned max;
 } ConfItem;
+
+static const char *const db_tls_table[_DB_TLS_MAX] = {
+        [DB_TLS_NO] = "no",
+        [DB_TLS_YES] = "yes",
+        [DB_TLS_VERIFY] = "verify",
+};
+
+DEFINE_STRING_TABLE_LOOKUP(db_tls, DbTls);
 
 #define ITEM(s, k, t, field, m) { s, k, t, offsetof(VdeskConfig, field), m }
 
@@ -47,8 +59,12 @@ static const ConfItem items[] = {
         ITEM("Database", "Host",            CONF_STRING, db_host, 0),
         ITEM("Database", "Port",            CONF_UINT,   db_port, 65535),
         ITEM("Database", "User",            CONF_STRING, db_user, 0),
-        ITEM("Database", "Password",        CONF_STRING, db_password, 0),
+        ITEM("Database", "PasswordFile",    CONF_STRING, db_password_file, 0),
         ITEM("Database", "Name",            CONF_STRING, db_name, 0),
+        ITEM("Database", "TLS",             CONF_DB_TLS, db_tls, 0),
+        ITEM("Database", "TLSCA",           CONF_STRING, db_tls_ca, 0),
+        ITEM("Database", "TLSCert",         CONF_STRING, db_tls_cert, 0),
+        ITEM("Database", "TLSKey",          CONF_STRING, db_tls_key, 0),
         ITEM("Bus",      "Address",         CONF_STRING, bus_address, 0),
         ITEM("Bus",      "TimeoutMSec",     CONF_UINT,   bus_timeout_ms, 600000),
         ITEM("Libvirt",  "URI",             CONF_STRING, libvirt_uri, 0),
@@ -132,9 +148,12 @@ int config_defaults(VdeskConfig *ret) {
                 { &c.range_end,      "10.20.0.250" },
                 { &c.db_socket,      "/run/mysqld/mysqld.sock" },
                 { &c.db_host,        "" },
-                { &c.db_user,        "root" },
-                { &c.db_password,    "" },
+                { &c.db_user,        "" },
+                { &c.db_password_file, "" },
                 { &c.db_name,        "vdesk" },
+                { &c.db_tls_ca,      "" },
+                { &c.db_tls_cert,    "" },
+                { &c.db_tls_key,     "" },
                 { &c.bus_address,    "" },
                 { &c.libvirt_uri,    "qemu:///system" },
                 { &c.accelerator,    "auto" },
@@ -205,6 +224,14 @@ static int assign(VdeskConfig *c, const ConfItem *it, const char *value) {
                 else
                         return -EINVAL;
                 return 0;
+        case CONF_DB_TLS: {
+                DbTls t = db_tls_from_string(value);
+
+                if (t < 0)
+                        return t;
+                *(DbTls *) p = t;
+                return 0;
+        }
         }
         return -EINVAL;
 }
@@ -245,6 +272,15 @@ int config_parse_text(VdeskConfig *c, const char *text, const char *filename, ch
                 *eq = 0;
                 key = strip(l);
                 value = strip(eq + 1);
+                /* A secret has no place in a file every user may read: the
+                 * old key is refused, not ignored, so that nobody believes
+                 * it is still in use, and says where the password goes. */
+                if (streq(section, "Database") && streq(key, "Password"))
+                        return set_error(ret_error,
+                                         "%s:%u: [Database] Password= is not read from vdesk.conf, which every user "
+                                         "may read: give the password as the systemd credential " DB_PASSWORD_CREDENTIAL
+                                         " (LoadCredential=) or in a file that [Database] PasswordFile= names "
+                                         "(mode 0600)", filename, lineno);
                 for (size_t i = 0; i < ELEMENTSOF(items); i++)
                         if (streq(items[i].section, section) && streq(items[i].key, key)) {
                                 found = &items[i];
@@ -377,6 +413,31 @@ int config_verify(const VdeskConfig *c, char **ret_error) {
                                  c->monitor_memory_percent);
         if (c->monitor_cpu_percent < 1 || c->monitor_cpu_percent > 100)
                 return set_error(ret_error, "[Monitor] HostCPUPercent=%u is not from 1 to 100", c->monitor_cpu_percent);
+        {
+                const struct { const char *key, *value; } paths[] = {
+                        { "PasswordFile", c->db_password_file },
+                        { "TLSCA", c->db_tls_ca },
+                        { "TLSCert", c->db_tls_cert },
+                        { "TLSKey", c->db_tls_key },
+                };
+
+                for (size_t i = 0; i < ELEMENTSOF(paths); i++)
+                        if (!isempty(paths[i].value) && paths[i].value[0] != '/')
+                                return set_error(ret_error, "[Database] %s=%s must be an absolute path",
+                                                 paths[i].key, paths[i].value);
+        }
+        if (isempty(c->db_tls_cert) != isempty(c->db_tls_key))
+                return set_error(ret_error, "[Database] TLSCert= and TLSKey= go together: set both or neither");
+        /* Settings that would be silently without effect are refused, so
+         * that nobody believes a connection is protected that is not. */
+        if (c->db_tls != DB_TLS_NO && isempty(c->db_host))
+                return set_error(ret_error, "[Database] TLS=%s needs Host=: the Unix socket (Socket=) takes no TLS",
+                                 db_tls_to_string(c->db_tls));
+        if (c->db_tls == DB_TLS_NO && (!isempty(c->db_tls_ca) || !isempty(c->db_tls_cert)))
+                return set_error(ret_error, "[Database] TLSCA=, TLSCert= and TLSKey= need TLS=yes or TLS=verify");
+        if (c->db_tls != DB_TLS_VERIFY && !isempty(c->db_tls_ca))
+                return set_error(ret_error, "[Database] TLSCA= is for TLS=verify (TLS=%s checks no certificate)",
+                                 db_tls_to_string(c->db_tls));
         if (c->monitor_threshold_sec < 1 || c->monitor_threshold_sec > 86400)
                 return set_error(ret_error, "[Monitor] ThresholdSec=%u is not from 1 to 86400",
                                  c->monitor_threshold_sec);
@@ -391,8 +452,8 @@ void config_done(VdeskConfig *c) {
         char **strings[] = {
                 &c->template_dir, &c->disk_dir, &c->iso_dir, &c->public_address, &c->network_name, &c->bridge,
                 &c->gateway, &c->range_start, &c->range_end, &c->db_socket, &c->db_host,
-                &c->db_user, &c->db_password, &c->db_name, &c->bus_address, &c->libvirt_uri, &c->accelerator,
-                &c->metrics_listen,
+                &c->db_user, &c->db_password_file, &c->db_name, &c->db_tls_ca, &c->db_tls_cert, &c->db_tls_key,
+                &c->bus_address, &c->libvirt_uri, &c->accelerator, &c->metrics_listen,
         };
 
         for (size_t i = 0; i < ELEMENTSOF(strings); i++) {
@@ -405,4 +466,125 @@ const char *config_path(void) {
         const char *e = secure_getenv("VDESK_CONFIG");
 
         return isempty(e) ? VDESK_CONFIG_DEFAULT_PATH : e;
+}
+
+int config_db_user(const VdeskConfig *c, char **ret) {
+        _cleanup_(freep) char *buf = NULL;
+        struct passwd pw, *found = NULL;
+        long size = sysconf(_SC_GETPW_R_SIZE_MAX);
+        char *name;
+        int r;
+
+        if (!isempty(c->db_user)) {
+                name = strdup(c->db_user);
+                if (!name)
+                        return -ENOMEM;
+                *ret = name;
+                return 0;
+        }
+        for (size_t n = size > 0 ? (size_t) size : 4096;; n *= 2) {
+                free(buf);
+                buf = malloc(n);
+                if (!buf)
+                        return -ENOMEM;
+                r = getpwuid_r(geteuid(), &pw, buf, n, &found);
+                if (r != ERANGE || n >= 1 << 20)
+                        break;
+        }
+        if (r > 0)
+                return -r;
+        if (!found)
+                return -ESRCH;          /* a uid without a name: MariaDB could not match it either */
+        name = strdup(pw.pw_name);
+        if (!name)
+                return -ENOMEM;
+        *ret = name;
+        return 0;
+}
+
+/* A password file must be a regular file that only root or this process's
+ * user can have written and that group and others cannot read; -EPERM
+ * (with a message naming the key and what is wrong) if not. */
+static int check_secret_file(int fd, const char *key, const char *path, char **ret_error) {
+        struct stat st;
+
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return set_error(ret_error, "[Database] %s=%s is not a regular file", key, path), -EPERM;
+        if (st.st_uid != 0 && st.st_uid != geteuid())
+                return set_error(ret_error,
+                                 "[Database] %s=%s belongs to uid %u: it must belong to root or to this service's "
+                                 "user (uid %u)", key, path, (unsigned) st.st_uid, (unsigned) geteuid()), -EPERM;
+        if (st.st_mode & 0077)
+                return set_error(ret_error,
+                                 "[Database] %s=%s has mode %04o: group and others must have no access to it "
+                                 "(chmod 0600)", key, path, (unsigned) (st.st_mode & 07777)), -EPERM;
+        return 0;
+}
+
+static int read_secret_error(int r, const char *what, char **ret_error) {
+        switch (r) {
+        case -E2BIG:
+                return set_error(ret_error, "%s is longer than %u bytes", what, SECRET_MAX);
+        case -EBADMSG:
+                return set_error(ret_error, "%s contains a NUL byte", what);
+        case -ENODATA:
+                return set_error(ret_error, "%s is empty", what);
+        default:
+                if (ret_error && asprintf(ret_error, "%s cannot be read: %s", what, strerror(-r)) < 0)
+                        *ret_error = NULL;
+                return r;
+        }
+}
+
+int config_db_password(const VdeskConfig *c, char **ret, char **ret_error) {
+        _cleanup_(freep) char *path = NULL, *what = NULL;
+        _cleanup_(closep) int fd = -1;
+        const char *creds = secure_getenv("CREDENTIALS_DIRECTORY");
+        char *password = NULL;
+        int r;
+
+        /* systemd made the credential for this service alone (its directory
+         * is the service's, on a file system nobody else sees); its mode
+         * is systemd's business (ACLs show up as group bits), so it is not
+         * checked as PasswordFile= is. */
+        if (!isempty(creds)) {
+                if (asprintf(&path, "%s/" DB_PASSWORD_CREDENTIAL, creds) < 0)
+                        return -ENOMEM;
+                fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                if (fd < 0 && errno != ENOENT) {
+                        r = -errno;
+                        if (ret_error && asprintf(ret_error, "The credential " DB_PASSWORD_CREDENTIAL
+                                                  " (%s) cannot be opened: %s", path, strerror(-r)) < 0)
+                                *ret_error = NULL;
+                        return r;
+                }
+                if (fd >= 0 && asprintf(&what, "The credential " DB_PASSWORD_CREDENTIAL " (%s)", path) < 0)
+                        return -ENOMEM;
+        }
+        if (fd < 0 && !isempty(c->db_password_file)) {
+                fd = open(c->db_password_file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                if (fd < 0) {
+                        r = -errno;
+                        if (ret_error && asprintf(ret_error, "[Database] PasswordFile=%s cannot be opened: %s",
+                                                  c->db_password_file, strerror(-r)) < 0)
+                                *ret_error = NULL;
+                        return r;
+                }
+                r = check_secret_file(fd, "PasswordFile", c->db_password_file, ret_error);
+                if (r < 0)
+                        return r;
+                if (asprintf(&what, "[Database] PasswordFile=%s", c->db_password_file) < 0)
+                        return -ENOMEM;
+        }
+        if (fd < 0) {
+                *ret = NULL;    /* none: the unix_socket plugin, or an account without one */
+                return 0;
+        }
+        r = read_secret_fd(fd, &password);
+        if (r < 0)
+                return read_secret_error(r, what, ret_error);
+        *ret = password;
+        return 0;
 }

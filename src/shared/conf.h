@@ -4,6 +4,24 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "macro.h"
+
+/* [Database] TLS=: how a connection over TCP (Host=) is protected. */
+typedef enum DbTls {
+        DB_TLS_NO,
+        DB_TLS_YES,             /* encrypted; any certificate is taken */
+        DB_TLS_VERIFY,          /* encrypted; the certificate checked against TLSCA= and its name against Host= */
+        _DB_TLS_MAX,
+        _DB_TLS_INVALID = -EINVAL,
+} DbTls;
+
+const char *db_tls_to_string(DbTls t) _pure_;
+DbTls db_tls_from_string(const char *s) _pure_;
+
+/* The systemd credential (LoadCredential=, SetCredentialEncrypted=) that
+ * holds the database password, in $CREDENTIALS_DIRECTORY. */
+#define DB_PASSWORD_CREDENTIAL "vdesk.db-password"
+
 /* vdesk.conf: one INI file plus drop-ins in <file>.d/ (files ending in .conf), read in
  * lexical order, later settings winning. Every vdesk program reads the same
  * files, so the hook and the services agree on directories and ranges. */
@@ -31,9 +49,13 @@ typedef struct VdeskConfig {
         char *db_socket;
         char *db_host;
         unsigned db_port;
-        char *db_user;
-        char *db_password;
+        char *db_user;                  /* empty: the user the process runs as */
+        char *db_password_file;         /* never a password itself: vdesk.conf is world-readable */
         char *db_name;
+        DbTls db_tls;
+        char *db_tls_ca;
+        char *db_tls_cert;
+        char *db_tls_key;
         /* [Bus] */
         char *bus_address;              /* empty: the system bus */
         unsigned bus_timeout_ms;
@@ -86,6 +108,20 @@ int config_parse_text(VdeskConfig *c, const char *text, const char *filename, ch
 int config_verify(const VdeskConfig *c, char **ret_error);
 
 void config_done(VdeskConfig *c);
+
+/* The MariaDB user to connect as: [Database] User=, or when it is empty the
+ * name of the user this process runs as, which is whom MariaDB's
+ * unix_socket plugin recognises over the socket. */
+int config_db_user(const VdeskConfig *c, char **ret);
+
+/* The MariaDB password: the credential DB_PASSWORD_CREDENTIAL in
+ * $CREDENTIALS_DIRECTORY if there is one, else the file [Database]
+ * PasswordFile= names (owned by root or this process's user, no access for
+ * group or others), else none (*ret = NULL). A trailing newline is dropped.
+ * The caller wipes it with erase_and_free(). On a refusal, a message naming
+ * the credential or the key in *ret_error (which the caller frees); the
+ * password never appears in it. */
+int config_db_password(const VdeskConfig *c, char **ret, char **ret_error);
 
 /* The path from $VDESK_CONFIG, else the default. */
 const char *config_path(void);

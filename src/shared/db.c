@@ -81,16 +81,54 @@ static bool identifier_is_valid(const char *s) {
 static int exec_once(Db *db, const char *sql, const DbValue *params, size_t n_params,
                      DbRowFunc row, void *userdata, uint64_t *ret_affected);
 
+/* The TLS options of a TCP connection, as [Database] TLS= asks. */
+static int set_tls_options(Db *db, MYSQL *m) {
+        const VdeskConfig *c = db->config;
+        my_bool on = 1, verify = c->db_tls == DB_TLS_VERIFY;
+
+        if (isempty(c->db_host) || c->db_tls == DB_TLS_NO)
+                return 0;
+        /* A server that offers no TLS is refused by Connector/C when it is
+         * to verify, and by db_connect() after the sign-in otherwise. */
+        if (mysql_optionsv(m, MYSQL_OPT_SSL_ENFORCE, &on) != 0 ||
+            mysql_optionsv(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify) != 0 ||
+            (!isempty(c->db_tls_ca) && mysql_optionsv(m, MYSQL_OPT_SSL_CA, c->db_tls_ca) != 0) ||
+            (!isempty(c->db_tls_cert) && mysql_optionsv(m, MYSQL_OPT_SSL_CERT, c->db_tls_cert) != 0) ||
+            (!isempty(c->db_tls_key) && mysql_optionsv(m, MYSQL_OPT_SSL_KEY, c->db_tls_key) != 0)) {
+                snprintf(db->error, sizeof db->error, "[Database] TLS=%s: this MariaDB client library takes no TLS options",
+                         db_tls_to_string(c->db_tls));
+                return -EOPNOTSUPP;
+        }
+        return 0;
+}
+
 static int db_connect(Db *db) {
         const VdeskConfig *c = db->config;
+        _cleanup_(erase_and_freep) char *password = NULL;
+        _cleanup_(freep) char *user = NULL, *error = NULL;
         unsigned timeout = 10;
         MYSQL *m;
+        int r;
 
         stmt_cache_clear(db);
         if (db->conn) {
                 mysql_close(db->conn);
                 db->conn = NULL;
         }
+        r = config_db_user(c, &user);
+        if (r < 0) {
+                snprintf(db->error, sizeof db->error, "[Database] User= is empty and the user this service runs as "
+                         "has no name: %s", strerror(-r));
+                return r;
+        }
+        /* Read anew for each connection and wiped after it, rather than
+         * kept in memory for the reconnects. */
+        r = config_db_password(c, &password, &error);
+        if (r < 0) {
+                snprintf(db->error, sizeof db->error, "%s", error ?: strerror(-r));
+                return r;
+        }
+
         m = mysql_init(NULL);
         if (!m)
                 return -ENOMEM;
@@ -98,19 +136,50 @@ static int db_connect(Db *db) {
         (void) mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &timeout);
         (void) mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &timeout);
         (void) mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+        r = set_tls_options(db, m);
+        if (r < 0) {
+                mysql_close(m);
+                return r;
+        }
 
         /* No database at connect time: it may not exist yet. */
         if (!mysql_real_connect(m,
                                 isempty(c->db_host) ? NULL : c->db_host,
-                                c->db_user,
-                                isempty(c->db_password) ? NULL : c->db_password,
+                                user,
+                                password,
                                 NULL,
                                 isempty(c->db_host) ? 0 : c->db_port,
                                 isempty(c->db_host) ? c->db_socket : NULL,
                                 /* an UPDATE's affected rows are those it matched, changed or not */
                                 CLIENT_FOUND_ROWS)) {
                 set_error(db, mysql_errno(m), mysql_error(m));
-                log_debug("Cannot connect to MariaDB: %s", db->error);
+                /* Named, so that whoever reads it knows which setting to
+                 * look at: the CA, the server's certificate, or a server
+                 * without TLS. */
+                if (mysql_errno(m) == CR_SSL_CONNECTION_ERROR) {
+                        char e[sizeof db->error];
+
+                        snprintf(e, sizeof e, "%s", db->error);
+                        snprintf(db->error, sizeof db->error, "[Database] TLS=%s%s%s%s: %.400s",
+                                 db_tls_to_string(c->db_tls),
+                                 isempty(c->db_tls_ca) ? "" : " (TLSCA=", strempty(c->db_tls_ca),
+                                 isempty(c->db_tls_ca) ? "" : ")", e);
+                }
+                log_debug("Cannot connect to MariaDB as %s: %s", user, db->error);
+                mysql_close(m);
+                return -ENOTCONN;
+        }
+        /* Connector/C keeps a copy for a reconnect of its own, which vdesk
+         * does not use (it reconnects by calling this again). */
+        if (m->passwd)
+                explicit_bzero(m->passwd, strlen(m->passwd));
+        /* Connector/C 3.3 refuses a server without TLS only when it is to
+         * verify the certificate; with TLS=yes it would carry on in the
+         * clear, so that is checked here, before any statement. */
+        if (!isempty(c->db_host) && c->db_tls != DB_TLS_NO && !mysql_get_ssl_cipher(m)) {
+                snprintf(db->error, sizeof db->error, "[Database] TLS=%s: the server %s offers no TLS",
+                         db_tls_to_string(c->db_tls), c->db_host);
+                log_debug("%s", db->error);
                 mysql_close(m);
                 return -ENOTCONN;
         }
@@ -122,7 +191,6 @@ static int db_connect(Db *db) {
          * [A-Za-z0-9_] before it is quoted into the statement. */
         {
                 char sql[128];
-                int r;
 
                 snprintf(sql, sizeof sql, "CREATE DATABASE IF NOT EXISTS `%s` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
                          c->db_name);
@@ -137,12 +205,16 @@ static int db_connect(Db *db) {
         return 0;
 }
 
-int db_open(const VdeskConfig *c, Db **ret) {
+int db_open(const VdeskConfig *c, Db **ret, char **ret_error) {
         _cleanup_(db_closep) Db *db = NULL;
         int r;
 
-        if (!identifier_is_valid(c->db_name))
+        if (!identifier_is_valid(c->db_name)) {
+                if (ret_error && asprintf(ret_error, "[Database] Name=%s is not a name of letters, digits and _",
+                                          c->db_name) < 0)
+                        *ret_error = NULL;
                 return -EINVAL;
+        }
         db = calloc(1, sizeof *db);
         if (!db)
                 return -ENOMEM;
@@ -150,6 +222,8 @@ int db_open(const VdeskConfig *c, Db **ret) {
         r = db_connect(db);
         if (r < 0) {
                 log_debug("%s", db->error);
+                if (ret_error)
+                        *ret_error = strdup(db->error);
                 return r;
         }
         *ret = TAKE_PTR(db);
@@ -603,12 +677,13 @@ static int migrate_locked(Db *db, const char *dir, unsigned *ret_version) {
 
 int daemon_open_database(const VdeskConfig *c, const char *sql_dir, Db **ret) {
         _cleanup_(db_closep) Db *db = NULL;
+        _cleanup_(freep) char *error = NULL;
         unsigned version = 0;
         int r;
 
-        r = db_open(c, &db);
+        r = db_open(c, &db, &error);
         if (r < 0)
-                return log_error_errno(r, "Cannot open the database %s: %m", c->db_name);
+                return log_error_errno(r, "Cannot open the database %s: %s", c->db_name, error ?: strerror(-r));
         r = db_migrate(db, sql_dir, &version);
         if (r < 0)
                 return log_error_errno(r, "Cannot migrate the database: %s", db_error(db));

@@ -61,9 +61,13 @@ char **db_rows_take_strv(DbRows *r);
  * userdata (0 for NULL): for COUNT(*), ids. */
 int db_row_u64(char *const *cols, unsigned n_cols, void *userdata);
 
-/* Connects as [Database] says (Socket=, or Host= and Port=), creating the
- * database Name= if it does not exist. */
-int db_open(const VdeskConfig *c, Db **ret);
+/* Connects as [Database] says (Socket=, or Host= and Port= with TLS= as
+ * set), as User= or this process's user, with the password from the
+ * credential or PasswordFile= if there is one (config_db_password()),
+ * creating the database Name= if it does not exist. On failure, the reason
+ * in *ret_error (may be NULL; the caller frees it and logs it), naming the
+ * setting when one is at fault. */
+int db_open(const VdeskConfig *c, Db **ret, char **ret_error);
 Db *db_close(Db *db);
 
 /* Runs one prepared statement with params bound in order. Rows go to row

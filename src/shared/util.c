@@ -34,6 +34,61 @@ int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size) {
         return read_full_fd(fd, max, ret, ret_size);
 }
 
+int read_secret_fd(int fd, char **ret) {
+        char buf[SECRET_MAX + 2];       /* one more than allowed, to see a longer one */
+        size_t n = 0;
+        char *s;
+        int r = 0;
+
+        /* On the stack and wiped, not in a growing heap buffer whose
+         * earlier copies realloc() would free with the secret in them. */
+        while (n < sizeof buf - 1) {
+                ssize_t k = read(fd, buf + n, sizeof buf - 1 - n);
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = -errno;
+                        goto out;
+                }
+                if (k == 0)
+                        break;
+                n += (size_t) k;
+        }
+        if (n > SECRET_MAX) {
+                r = -E2BIG;
+                goto out;
+        }
+        if (memchr(buf, 0, n)) {
+                r = -EBADMSG;
+                goto out;
+        }
+        while (n > 0 && IN_SET_CHAR(buf[n - 1], '\n', '\r'))
+                n--;
+        if (n == 0) {
+                r = -ENODATA;
+                goto out;
+        }
+        buf[n] = 0;
+        s = strdup(buf);
+        if (!s) {
+                r = -ENOMEM;
+                goto out;
+        }
+        *ret = s;
+out:
+        explicit_bzero(buf, sizeof buf);
+        return r;
+}
+
+char *erase_and_free(char *s) {
+        if (s) {
+                explicit_bzero(s, strlen(s));
+                free(s);
+        }
+        return NULL;
+}
+
 int read_full_fd(int fd, size_t max, char **ret, size_t *ret_size) {
         _cleanup_(freep) char *buf = NULL;
         size_t n = 0, allocated = 0;

@@ -18,6 +18,18 @@ int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size);
 /* The same from an open file descriptor (a pipe, standard input), to its end. */
 int read_full_fd(int fd, size_t max, char **ret, size_t *ret_size);
 
+/* A secret (a password) from an open file: at most SECRET_MAX bytes, no NUL,
+ * one trailing newline (or several) dropped, never left in freed memory.
+ * -E2BIG if longer, -EBADMSG for a NUL, -ENODATA if empty. */
+#define SECRET_MAX 4095
+int read_secret_fd(int fd, char **ret);
+
+/* Wipes the string (explicit_bzero) and frees it; returns NULL. */
+char *erase_and_free(char *s);
+static inline void erase_and_freep(char **p) {
+        erase_and_free(*p);
+}
+
 /* True if s is valid UTF-8 (no overlongs, no surrogates). */
 bool utf8_is_valid(const char *s);
 

@@ -74,7 +74,7 @@ static int bench_alloc(const char *socket, const char *sql_dir, unsigned n) {
         must(config_defaults(&c), "config");
         free(c.db_socket);
         c.db_socket = strdup(socket);
-        must(db_open(&c, &db), "db_open");
+        must(db_open(&c, &db, NULL), "db_open");
         must(db_migrate(db, sql_dir, &v), "db_migrate");
 
         /* a network of 65521 addresses, N of them taken by desktops */

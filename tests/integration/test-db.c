@@ -7,7 +7,14 @@
  * the database is created, migrations apply once and are recorded,
  * hostile strings stay data, duplicate keys are named, a rolled-back
  * transaction leaves nothing, and a statement after the server restarted
- * runs on a new connection. */
+ * runs on a new connection.
+ *
+ *   test-db query CONFIG SQL
+ *   test-db migrate CONFIG SQL_DIR
+ *
+ * connect as CONFIG says (db-auth.sh: who, with which password, over TLS)
+ * and run one statement, printing the first column of its rows, or the
+ * migrations, printing the version; a failure's message on stderr. */
 
 #include <glob.h>
 #include "conf.h"
@@ -36,6 +43,41 @@ static int name_cb(char *const *cols, unsigned n, void *userdata) {
         return 0;
 }
 
+static int print_cb(char *const *cols, unsigned n, void *userdata) {
+        printf("%s\n", n > 0 && cols[0] ? cols[0] : "NULL");
+        return 0;
+}
+
+static int one_statement(const char *mode, const char *config, const char *arg) {
+        _cleanup_(config_done) VdeskConfig c = {};
+        _cleanup_(db_closep) Db *db = NULL;
+        _cleanup_(freep) char *error = NULL;
+        unsigned version;
+        int r;
+
+        r = config_load(config, &c, &error);
+        if (r < 0) {
+                fprintf(stderr, "%s\n", error ?: strerror(-r));
+                return 1;
+        }
+        r = db_open(&c, &db, &error);
+        if (r < 0) {
+                fprintf(stderr, "%s\n", error ?: strerror(-r));
+                return 1;
+        }
+        if (streq(mode, "migrate")) {
+                r = db_migrate(db, arg, &version);
+                if (r >= 0)
+                        printf("%u\n", version);
+        } else
+                r = db_exec(db, arg, NULL, 0, print_cb, NULL, NULL);
+        if (r < 0) {
+                fprintf(stderr, "%s\n", db_error(db));
+                return 1;
+        }
+        return 0;
+}
+
 int main(int argc, char *argv[]) {
         _cleanup_(config_done) VdeskConfig c = {};
         _cleanup_(db_closep) Db *db = NULL;
@@ -44,6 +86,8 @@ int main(int argc, char *argv[]) {
         unsigned version = 0, migrations = 0;
         uint64_t affected = 0;
 
+        if (argc == 4 && (streq(argv[1], "query") || streq(argv[1], "migrate")))
+                return one_statement(argv[1], argv[2], argv[3]);
         if (argc != 4)
                 return 2;
         {
@@ -58,7 +102,7 @@ int main(int argc, char *argv[]) {
         }
         CHECK_INT(config_load(argv[1], &c, &error), 0);
 
-        CHECK_INT(db_open(&c, &db), 0);
+        CHECK_INT(db_open(&c, &db, NULL), 0);
         if (!db)
                 return test_summary();
         CHECK_INT(db_migrate(db, argv[2], &version), 0);

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include <pwd.h>
 #include <sys/stat.h>
 
 #include "conf.h"
 #include "macro.h"
 #include "tests.h"
+#include "util.h"
 
 static void write_file(const char *path, const char *text) {
         FILE *f = fopen(path, "we");
@@ -35,12 +37,12 @@ static void test_defaults_and_parse(void) {
                                     "[Images]\n"
                                     "TemplateDir=/srv/t\n"
                                     "[Database]\n"
-                                    "Password=p=w#x\n",
+                                    "PasswordFile=/etc/vdesk/db=pass#word\n",
                                     "t.conf", &err), 0);
         CHECK_INT(c.port_min, 51000);
         CHECK_INT(c.port_max, 51999);
         CHECK_STR(c.template_dir, "/srv/t");
-        CHECK_STR(c.db_password, "p=w#x");
+        CHECK_STR(c.db_password_file, "/etc/vdesk/db=pass#word");
         CHECK_INT(config_verify(&c, NULL), 0);
 }
 
@@ -58,6 +60,17 @@ static void test_errors(void) {
                 { "[Forward\n",                    "t.conf:1: malformed section header" },
                 { "\n\n[Images]\njunk\n",          "t.conf:4: expected Key=Value" },
                 { "[Network]\nPrefix=31\n",        "t.conf:2: invalid value for [Network] Prefix: '31'" },
+                { "[Database]\nTLS=maybe\n",      "t.conf:2: invalid value for [Database] TLS: 'maybe'" },
+                { "[Database]\nTLS=\n",           "t.conf:2: invalid value for [Database] TLS: ''" },
+                /* the password never comes from vdesk.conf, not even empty */
+                { "[Database]\nUser=x\nPassword=secret\n",
+                  "t.conf:3: [Database] Password= is not read from vdesk.conf, which every user may read: give the "
+                  "password as the systemd credential vdesk.db-password (LoadCredential=) or in a file that "
+                  "[Database] PasswordFile= names (mode 0600)" },
+                { "[Database]\nPassword=\n",
+                  "t.conf:2: [Database] Password= is not read from vdesk.conf, which every user may read: give the "
+                  "password as the systemd credential vdesk.db-password (LoadCredential=) or in a file that "
+                  "[Database] PasswordFile= names (mode 0600)" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
@@ -181,10 +194,174 @@ static void test_monitor_hosts(void) {
         }
 }
 
+/* [Database]: the user, TLS and the cross-field rules. */
+static void test_database(void) {
+        static const char *const bad[][2] = {
+                { "[Database]\nPasswordFile=db-password\n", "[Database] PasswordFile=db-password must be an absolute path" },
+                { "[Database]\nHost=db\nTLS=verify\nTLSCA=ca.pem\n", "[Database] TLSCA=ca.pem must be an absolute path" },
+                { "[Database]\nHost=db\nTLS=yes\nTLSCert=/c.pem\n",
+                  "[Database] TLSCert= and TLSKey= go together: set both or neither" },
+                { "[Database]\nTLS=verify\n", "[Database] TLS=verify needs Host=: the Unix socket (Socket=) takes no TLS" },
+                { "[Database]\nHost=db\nTLSCA=/ca.pem\n", "[Database] TLSCA=, TLSCert= and TLSKey= need TLS=yes or TLS=verify" },
+                { "[Database]\nHost=db\nTLSCert=/c.pem\nTLSKey=/k.pem\n",
+                  "[Database] TLSCA=, TLSCert= and TLSKey= need TLS=yes or TLS=verify" },
+                { "[Database]\nHost=db\nTLS=yes\nTLSCA=/ca.pem\n",
+                  "[Database] TLSCA= is for TLS=verify (TLS=yes checks no certificate)" },
+        };
+        _cleanup_(config_done) VdeskConfig c = {};
+        _cleanup_(freep) char *user = NULL;
+        struct passwd *pw = getpwuid(geteuid());
+
+        CHECK_INT(config_defaults(&c), 0);
+        /* empty: whoever the process runs as, as unix_socket sees it */
+        CHECK_STR(c.db_user, "");
+        CHECK_INT(c.db_tls, DB_TLS_NO);
+        CHECK(pw != NULL);
+        CHECK_INT(config_db_user(&c, &user), 0);
+        CHECK_STR(user, pw ? pw->pw_name : "?");
+        user = mfree(user);
+        CHECK_INT(config_parse_text(&c, "[Database]\nUser=vdesk-broker\n", "t.conf", NULL), 0);
+        CHECK_INT(config_db_user(&c, &user), 0);
+        CHECK_STR(user, "vdesk-broker");
+
+        CHECK_INT(config_parse_text(&c, "[Database]\nHost=db.example\nTLS=verify\nTLSCA=/etc/ssl/db-ca.pem\n"
+                                    "TLSCert=/etc/vdesk/c.pem\nTLSKey=/etc/vdesk/k.pem\n", "t.conf", NULL), 0);
+        CHECK_INT(c.db_tls, DB_TLS_VERIFY);
+        CHECK_STR(c.db_tls_ca, "/etc/ssl/db-ca.pem");
+        CHECK_INT(config_verify(&c, NULL), 0);
+        CHECK_INT(config_parse_text(&c, "[Database]\nTLS=yes\nTLSCA=\n", "t.conf", NULL), 0);
+        CHECK_INT(c.db_tls, DB_TLS_YES);
+        CHECK_INT(config_verify(&c, NULL), 0);
+        CHECK_INT(config_parse_text(&c, "[Database]\nTLS=no\nTLSCert=\nTLSKey=\n", "t.conf", NULL), 0);
+        CHECK_INT(c.db_tls, DB_TLS_NO);
+        CHECK_INT(config_verify(&c, NULL), 0);
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_(config_done) VdeskConfig b = {};
+                _cleanup_(freep) char *err = NULL;
+
+                CHECK_INT(config_defaults(&b), 0);
+                CHECK_INT(config_parse_text(&b, bad[i][0], "t.conf", NULL), 0);
+                CHECK_INT(config_verify(&b, &err), -EINVAL);
+                CHECK_STR(err, bad[i][1]);
+        }
+}
+
+static void write_mode(const char *path, const char *text, mode_t mode) {
+        write_file(path, text);
+        CHECK_INT(chmod(path, mode), 0);
+}
+
+/* config_db_password(): where the password comes from, and what is refused. */
+static void test_database_password(void) {
+        char dir[] = "/tmp/vdesk-test-conf.XXXXXX";
+        char file[256], creds[256], cred[300], expected[512];
+        _cleanup_(config_done) VdeskConfig c = {};
+
+        CHECK(mkdtemp(dir) != NULL);
+        snprintf(file, sizeof file, "%s/db-password", dir);
+        snprintf(creds, sizeof creds, "%s/credentials", dir);
+        snprintf(cred, sizeof cred, "%s/vdesk.db-password", creds);
+        CHECK_INT(mkdir(creds, 0700), 0);
+        CHECK_INT(config_defaults(&c), 0);
+        CHECK_INT(unsetenv("CREDENTIALS_DIRECTORY"), 0);
+
+        /* neither: no password (the unix_socket plugin) */
+        {
+                _cleanup_(erase_and_freep) char *pw = NULL;
+                _cleanup_(freep) char *err = NULL;
+
+                CHECK_INT(config_db_password(&c, &pw, &err), 0);
+                CHECK(pw == NULL);
+        }
+
+        CHECK_INT(free_and_strdup(&c.db_password_file, file), 0);
+        /* 0600: read, the trailing newline dropped */
+        write_mode(file, "file pass\n", 0600);
+        {
+                _cleanup_(erase_and_freep) char *pw = NULL;
+                _cleanup_(freep) char *err = NULL;
+
+                CHECK_INT(config_db_password(&c, &pw, &err), 0);
+                CHECK_STR(pw, "file pass");
+        }
+        /* 0644 (or 0640): refused, the key and the mode named, no password */
+        static const mode_t bad_modes[] = { 0644, 0640, 0604 };
+        for (size_t i = 0; i < ELEMENTSOF(bad_modes); i++) {
+                _cleanup_(erase_and_freep) char *pw = NULL;
+                _cleanup_(freep) char *err = NULL;
+
+                CHECK_INT(chmod(file, bad_modes[i]), 0);
+                CHECK_INT(config_db_password(&c, &pw, &err), -EPERM);
+                CHECK(pw == NULL);
+                snprintf(expected, sizeof expected, "[Database] PasswordFile=%s has mode %04o: group and others "
+                         "must have no access to it (chmod 0600)", file, (unsigned) bad_modes[i]);
+                CHECK_STR(err, expected);
+                CHECK(err && !strstr(err, "file pass"));
+        }
+        CHECK_INT(chmod(file, 0600), 0);
+        /* another user's file, as root can make one */
+        if (geteuid() == 0) {
+                _cleanup_(erase_and_freep) char *pw = NULL;
+                _cleanup_(freep) char *err = NULL;
+
+                CHECK_INT(chown(file, 1, 1), 0);
+                CHECK_INT(config_db_password(&c, &pw, &err), -EPERM);
+                snprintf(expected, sizeof expected, "[Database] PasswordFile=%s belongs to uid 1: it must belong to "
+                         "root or to this service's user (uid 0)", file);
+                CHECK_STR(err, expected);
+                CHECK_INT(chown(file, 0, 0), 0);
+        }
+        /* missing, empty: refused, named */
+        {
+                _cleanup_(erase_and_freep) char *pw = NULL;
+                _cleanup_(freep) char *err = NULL;
+
+                write_mode(file, "\n", 0600);
+                CHECK_INT(config_db_password(&c, &pw, &err), -EINVAL);
+                snprintf(expected, sizeof expected, "[Database] PasswordFile=%s is empty", file);
+                CHECK_STR(err, expected);
+                err = mfree(err);
+                CHECK_INT(unlink(file), 0);
+                CHECK_INT(config_db_password(&c, &pw, &err), -ENOENT);
+                snprintf(expected, sizeof expected, "[Database] PasswordFile=%s cannot be opened: %s",
+                         file, strerror(ENOENT));
+                CHECK_STR(err, expected);
+        }
+
+        /* the credential wins over PasswordFile= (which holds another) */
+        write_mode(file, "file pass\n", 0600);
+        write_mode(cred, "credential pass\r\n", 0400);
+        CHECK_INT(setenv("CREDENTIALS_DIRECTORY", creds, 1), 0);
+        {
+                _cleanup_(erase_and_freep) char *pw = NULL;
+                _cleanup_(freep) char *err = NULL;
+
+                CHECK_INT(config_db_password(&c, &pw, &err), 0);
+                CHECK_STR(pw, "credential pass");
+        }
+        /* a credential directory without it: PasswordFile= */
+        CHECK_INT(unlink(cred), 0);
+        {
+                _cleanup_(erase_and_freep) char *pw = NULL;
+                _cleanup_(freep) char *err = NULL;
+
+                CHECK_INT(config_db_password(&c, &pw, &err), 0);
+                CHECK_STR(pw, "file pass");
+        }
+        CHECK_INT(unsetenv("CREDENTIALS_DIRECTORY"), 0);
+
+        unlink(file);
+        rmdir(creds);
+        rmdir(dir);
+}
+
 int main(void) {
         test_monitor_hosts();
         test_defaults_and_parse();
         test_errors();
         test_dropins();
+        test_database();
+        test_database_password();
         return test_summary();
 }
