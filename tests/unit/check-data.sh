@@ -71,5 +71,14 @@ done <<<"$defines"
 check "the shipped rule grants vdesk-admin every org.vdesk. action" \
         grep -q 'action.id.indexOf("org.vdesk.") == 0 && subject.isInGroup("vdesk-admin")' "$VDESK_SRC/policy/org.vdesk.rules"
 
+# A daemon that is not root may ask polkitd about its callers only for the
+# actions it owns.
+for pair in broker1:vdesk-broker directory1:vdesk-directory monitor1:vdesk-monitor; do
+        f=$VDESK_SRC/policy/org.vdesk.${pair%%:*}.policy
+        check "every action of ${f##*/} is owned by ${pair#*:}" \
+                test "$(grep -c '<action id=' "$f")" = \
+                     "$(grep -c "<annotate key=\"org.freedesktop.policykit.owner\">unix-user:${pair#*:}</annotate>" "$f")"
+done
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
