@@ -373,11 +373,19 @@ static int on_host_list(sd_bus_message *reply, void *userdata, sd_bus_error *ret
 }
 
 static void monitor_refresh_hosts(Monitor *m) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
         int r;
 
         if (m->list_call)
                 return;
-        r = sd_bus_call_method_async(m->bus, &m->list_call, BROKERD, "ListHosts", on_host_list, m, NULL);
+        /* Never by starting the broker: one an admin stopped stays stopped
+         * (this host alone is followed meanwhile, and the broker's
+         * HostStateChanged brings the list back when it runs again). */
+        r = sd_bus_message_new_method_call(m->bus, &call, BROKERD, "ListHosts");
+        if (r >= 0)
+                r = sd_bus_message_set_auto_start(call, false);
+        if (r >= 0)
+                r = sd_bus_call_async(m->bus, &m->list_call, call, on_host_list, m, 0);
         if (r < 0)
                 log_warning_errno(r, "Cannot ask the broker for its hosts: %m");
 }

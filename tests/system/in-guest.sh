@@ -183,7 +183,7 @@ for u in $UNITS vdesk-database; do
 done
 
 echo "== systemctl stop: a clean exit, nothing left"
-for u in $UNITS; do
+for u in vdesk-monitord vdesk-directoryd vdesk-brokerd vdesk-imaged vdesk-netd; do
         systemctl stop $u
         check "$u stopped with exit status 0 ($(prop $u Result), status $(prop $u ExecMainStatus))" \
                 test "$(prop $u Result)" = success -a "$(prop $u ExecMainStatus)" = 0
