@@ -2,11 +2,27 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* vdesk.conf: one INI file plus drop-ins in <file>.d/ (files ending in .conf), read in
  * lexical order, later settings winning. Every vdesk program reads the same
  * files, so the hook and the services agree on directories and ranges. */
+
+/* The longest list one list setting takes. */
+#define CONFIG_LIST_MAX 64
+
+/* An IPv4 subnet of a list setting: no host bits set. */
+typedef struct ConfigSubnet {
+        uint32_t address;       /* host byte order */
+        unsigned prefix;
+} ConfigSubnet;
+
+/* A port of this host of a list setting: PORT/tcp or PORT/udp. */
+typedef struct ConfigService {
+        uint8_t protocol;       /* IPPROTO_TCP or IPPROTO_UDP */
+        uint16_t port;
+} ConfigService;
 
 typedef struct VdeskConfig {
         /* [Images] */
@@ -20,6 +36,10 @@ typedef struct VdeskConfig {
         uint16_t port_max;
         uint16_t guest_port;
         char *public_address;           /* what .rdp files name; empty: found at run time */
+        uint16_t allowed_guest_ports[CONFIG_LIST_MAX];  /* the guest ports a forward may lead to */
+        size_t n_allowed_guest_ports;
+        ConfigSubnet allowed_sources[CONFIG_LIST_MAX];  /* who may reach the forwards; none: anyone */
+        size_t n_allowed_sources;
         /* [Network] */
         char *network_name;
         char *bridge;
@@ -27,6 +47,8 @@ typedef struct VdeskConfig {
         unsigned prefix;
         char *range_start;
         char *range_end;
+        ConfigService host_services[CONFIG_LIST_MAX];   /* what desktops may reach on their gateway */
+        size_t n_host_services;                         /* ... besides DHCP, DNS and ping */
         /* [Database] */
         char *db_socket;
         char *db_host;
@@ -85,6 +107,9 @@ int config_parse_text(VdeskConfig *c, const char *text, const char *filename, ch
 int config_verify(const VdeskConfig *c, char **ret_error);
 
 void config_done(VdeskConfig *c);
+
+/* Whether [Forward] AllowedGuestPorts= lists port. */
+bool config_guest_port_allowed(const VdeskConfig *c, uint16_t port);
 
 /* The path from $VDESK_CONFIG, else the default. */
 const char *config_path(void);
