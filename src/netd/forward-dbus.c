@@ -358,11 +358,12 @@ int manager_network_up(Manager *m, const char *bridge, const NetworkSpec *s, sd_
         ServedNetwork *n;
         int r;
 
-        if (s->segment != SEGMENT_NONE) {
+        if (s->segment != SEGMENT_NONE)
                 r = link_segment_ensure(bridge, s, error);
-                if (r < 0)
-                        return r;
-        }
+        else
+                r = link_bridge_check(bridge, s, error);
+        if (r < 0)
+                return r;
         r = network_elements(m, NFT_OP_ADD, bridge, s);
         if (r < 0)
                 return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot add network %s to the vdesk tables: %s",

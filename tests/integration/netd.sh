@@ -182,6 +182,17 @@ check "a batch with one forward outside adds nothing" \
 check "the host's bridge as a department's: InvalidArgs" \
         fails_with "Invalid bridge: 'vdtbr0' is the host's desktop network's" netd_call EnsureNetwork sssssssususassqu \
                 vdtbr0 sales 10.30.0.0/24 10.30.0.1 10.30.0.10 10.30.0.250 none 0 "" 0 "" 0 "" 0 0
+# a domain's metadata naming a department network of an internal subnet
+# on an existing bridge: refused, so that no forward may lead there
+nets_before="$(setof desktop_nets4) $(setof desktop_bridges)"
+check "a network whose gateway its bridge does not hold: LinkConflict" \
+        fails_with "Bridge vdtbr1 does not hold network evil's gateway 192.168.1.1" netd_call EnsureNetwork \
+                sssssssususassqu vdtbr1 evil 192.168.1.0/24 192.168.1.1 192.168.1.10 192.168.1.250 none 0 "" 0 "" 0 "" 0 0
+check "... no set changed" test "$(setof desktop_nets4) $(setof desktop_bridges)" = "$nets_before"
+check "... and a forward into it is still refused" refused_forward 50047 192.168.1.10 3389
+check "a department bridge that is not there: NotReady" \
+        fails_with "Bridge vdtbr9 of network sales is not up" netd_call EnsureNetwork sssssssususassqu \
+                vdtbr9 sales 10.30.0.0/24 10.30.0.1 10.30.0.10 10.30.0.250 none 0 "" 0 "" 0 "" 0 0
 check "nothing was added by the refused forwards" test "$(nft_forwards $H)" = "$before"
 check "an allowed second guest port (3390) is accepted" netd_call AddForward qsqss 50046 10.20.0.46 3390 d46 u46
 check "EnsureNetwork of a department network (no segment)" netd_call EnsureNetwork sssssssususassqu \

@@ -180,11 +180,17 @@ else
         ip -n $H1 link add vdvx3003 type vxlan id 9 dstport 4789 local 192.0.2.1
         what="has another VNI" zero="Invalid vni: 0 is not within 1-16777215"
 fi
+# hr's bridge, as libvirt would make it
+ip -n $H1 link add vdbr3 type bridge
+ip -n $H1 addr add 10.50.0.1/24 dev vdbr3
+ip -n $H1 link set vdbr3 up
 before=$(links)
 check "a link $(seg 1 $HR) that $what: LinkConflict" \
-        fails_with "Link $(seg 1 $HR) exists and $what" ensure 1 vdbr1 hr 50 $HR
+        fails_with "Link $(seg 1 $HR) exists and $what" ensure 1 vdbr3 hr 50 $HR
 check "an uplink this host does not have: NoSuchUplink" \
-        fails_with "this host has no link 'nope0'" ensure 1 vdbr1 hr 50 $((HR + 1)) nope0
+        fails_with "this host has no link 'nope0'" ensure 1 vdbr3 hr 50 $((HR + 1)) nope0
+check "another network's bridge (not holding hr's gateway): LinkConflict" \
+        fails_with "Bridge vdbr1 does not hold network hr's gateway 10.50.0.1" ensure 1 vdbr1 hr 50 $((HR + 1))
 check "a bridge that is not up: NotReady" fails_with "Bridge vdbr9 of network hr is not up" ensure 1 vdbr9 hr 50 $((HR + 1))
 check "a bridge that is no bridge: LinkConflict" fails_with "Link vds-w1 is a veth" ensure 1 vds-w1 hr 50 $((HR + 1))
 check "$SEGMENT id 0: InvalidArgs" fails_with "$zero" ensure 1 vdbr1 hr 50 0
