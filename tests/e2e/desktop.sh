@@ -152,6 +152,17 @@ for e in DESKTOP_CREATED DESKTOP_OPENED DESKTOP_STOPPED FORWARD_ADDED FORWARD_RE
         check "journal has $e" test -n "$(journal_json MESSAGE_ID="$(mid $e)")"
 done
 
+# the same rewrite in the stopped domain's definition: the hook's started
+# call is refused by name, so the domain does not run, and nothing is
+# forwarded
+check "the domain's metadata rewritten to 192.168.1.10" virsh metadata alice-1 "$NS" --key vdesk --set "$evil" --config
+out=$(virsh start alice-1 2>&1)
+check "virsh start is refused by netd's ForwardRefused ($out)" \
+        grep -q "refused: address is not a guest address of a desktop network of this host" <<<"$out"
+check "... the domain is not running" bash -c "virsh domstate alice-1 | grep -q 'shut off'"
+check "... and nothing is forwarded" \
+        test "$(nft -j list map inet vdesk rdp4 | jq '[.nftables[] | select(.map) | .map.elem[]?] | length')" = 0
+
 check "DeleteDesktop" broker_call DeleteDesktop s alice-1
 check "the domain is gone" bash -c "! virsh dominfo alice-1 >/dev/null 2>&1"
 check "the disk is gone" test ! -e "$T/disks/alice-1.qcow2"
