@@ -64,6 +64,30 @@ void manager_log_forward(const Forward *f, bool added, uid_t actor) {
                   f->desktop[0] ? f->desktop : "?");
 }
 
+static void log_refused(const Forward *f, int error, const char *reason, uid_t actor) {
+        char a[16];
+
+        ipv4_format(f->address, a);
+        if (error != -EPERM) {
+                log_debug("Forward of %s to %s:%u is malformed: %s", f->desktop, a, f->guest_port, reason);
+                return;
+        }
+        log_event(LOG_WARNING, MID_FORWARD_REFUSED,
+                  "VDESK_DESKTOP=%s", f->desktop,
+                  "VDESK_ACCOUNT=%s", f->account,
+                  "VDESK_PORT=%u", f->port,
+                  "VDESK_GUEST_ADDRESS=%s", a,
+                  "VDESK_GUEST_PORT=%u", f->guest_port,
+                  "VDESK_REASON=%s", reason,
+                  "VDESK_ACTOR_UID=%u", (unsigned) actor,
+                  "MESSAGE=RDP forward refused: port %u -> %s:%u (desktop %s): %s",
+                  f->port, a, f->guest_port, f->desktop, reason);
+}
+
+void manager_log_forward_refused(const Forward *f, int error, const char *reason) {
+        log_refused(f, error, reason, 0);
+}
+
 static int add_forwards(Manager *m, sd_bus_message *msg, Forward *f, size_t n, sd_bus_error *error) {
         const char *reason = NULL;
         size_t idx = 0;
@@ -84,6 +108,14 @@ static int add_forwards(Manager *m, sd_bus_message *msg, Forward *f, size_t n, s
         if (r == -EINVAL && reason)
                 return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid forward %zu (port %u): %s",
                                       idx, f[idx].port, reason);
+        if (r == -EPERM && reason) {
+                (void) bus_sender_uid(msg, &uid);
+                log_refused(&f[idx], r, reason, uid);
+                ipv4_format(f[idx].address, a);
+                return bus_error_setf(error, VDESK_ERROR_FORWARD_REFUSED,
+                                      "Forward %zu (port %u to %s:%u for %s) refused: %s; nothing was added",
+                                      idx, f[idx].port, a, f[idx].guest_port, f[idx].desktop, reason);
+        }
         if (r == -EEXIST) {
                 ipv4_format(f[idx].address, a);
                 return bus_error_setf(error, VDESK_ERROR_FORWARD_CONFLICT,
@@ -259,7 +291,8 @@ static int property_get_port(sd_bus *bus, const char *path, const char *interfac
  * trip that was a third of a forward's cost. */
 /* EnsureNetwork and RemoveNetwork: a department network's segment on this
  * host and its subnet in the masquerade set. */
-static int read_network(sd_bus_message *msg, const char **ret_bridge, NetworkSpec *s, sd_bus_error *error) {
+static int read_network(Manager *m, sd_bus_message *msg, const char **ret_bridge, NetworkSpec *s,
+                        sd_bus_error *error) {
         const char *why;
         int r;
 
@@ -269,6 +302,12 @@ static int read_network(sd_bus_message *msg, const char **ret_bridge, NetworkSpe
         why = ifname_invalid_reason(*ret_bridge);
         if (why)
                 return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid bridge: '%s' %s", *ret_bridge, why);
+        /* its elements are the host network's, which a department's
+         * removal must not take */
+        if (streq(*ret_bridge, m->config.bridge))
+                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                      "Invalid bridge: '%s' is the host's desktop network's ([Network] Bridge=)",
+                                      *ret_bridge);
         r = network_spec_read(msg, s, error);
         if (r >= 0)
                 r = network_spec_check(s, error);
@@ -291,12 +330,13 @@ static void log_network(const char *bridge, const NetworkSpec *s, bool up, uid_t
 }
 
 /* The network's elements of the vdesk tables (nft.h). */
-static int network_elements(Manager *m, NftOp op, const NetworkSpec *s) {
+static int network_elements(Manager *m, NftOp op, const char *bridge, const NetworkSpec *s) {
         char port[16] = "";
 
         (void) network_segment_name(s, port);
         return nft_network_change(m->forwards.nft, op, &(NftNetwork) {
-                .subnet = s->subnet, .prefix = s->prefix, .gateway = s->gateway, .segment_port = port,
+                .subnet = s->subnet, .prefix = s->prefix, .gateway = s->gateway, .bridge = bridge,
+                .segment_port = port,
         });
 }
 
@@ -318,12 +358,13 @@ int manager_network_up(Manager *m, const char *bridge, const NetworkSpec *s, sd_
         ServedNetwork *n;
         int r;
 
-        if (s->segment != SEGMENT_NONE) {
+        if (s->segment != SEGMENT_NONE)
                 r = link_segment_ensure(bridge, s, error);
-                if (r < 0)
-                        return r;
-        }
-        r = network_elements(m, NFT_OP_ADD, s);
+        else
+                r = link_bridge_check(bridge, s, error);
+        if (r < 0)
+                return r;
+        r = network_elements(m, NFT_OP_ADD, bridge, s);
         if (r < 0)
                 return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot add network %s to the vdesk tables: %s",
                                       s->name, strerror(-r));
@@ -346,7 +387,7 @@ static int network_down(Manager *m, const char *bridge, const NetworkSpec *s, sd
 
         r = link_segment_remove(s, error);
         if (r >= 0)
-                r = network_elements(m, NFT_OP_DELETE, s);
+                r = network_elements(m, NFT_OP_DELETE, bridge, s);
         if (r == -ENOENT)
                 r = 0;
         else if (r < 0 && !sd_bus_error_is_set(error))
@@ -390,7 +431,7 @@ static int method_network(sd_bus_message *msg, void *userdata, sd_bus_error *err
 
         r = check_root(msg, error);
         if (r >= 0)
-                r = read_network(msg, &bridge, &s, error);
+                r = read_network(m, msg, &bridge, &s, error);
         if (r < 0)
                 return r;
         if (up)

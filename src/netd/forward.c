@@ -6,26 +6,55 @@
 #include "nft.h"
 #include "util.h"
 
-int forward_validate(const Forward *f, const VdeskConfig *c, const char **ret_reason) {
-        uint32_t a = f->address;
+/* a guest's address in the network: not the gateway (this host), nor the
+ * subnet's own or its broadcast address */
+static bool guest_of(uint32_t a, uint32_t subnet, unsigned prefix, uint32_t gateway) {
+        uint32_t mask = ipv4_netmask(prefix);
+
+        return (a & mask) == (subnet & mask) && a != gateway && prefix < 31 &&
+                (a & ~mask) != 0 && (a & ~mask) != ~mask;
+}
+
+int forward_validate(const Forward *f, const VdeskConfig *c, const ServedNetwork *served, size_t n_served,
+                     const char **ret_reason) {
+        uint32_t a = f->address, gw = 0;
+        bool inside;
 
         if (f->port < c->port_min || f->port > c->port_max)
                 *ret_reason = "port is outside the configured forward range";
-        else if (a == 0 || (a >> 24) == 127 || (a >> 28) == 0xe || (a >> 28) == 0xf || a == 0xffffffff)
+        else if (!ipv4_is_unicast(a))
                 *ret_reason = "address is not a unicast guest address";
         else if (f->guest_port == 0)
                 *ret_reason = "guest_port is 0";
         else if (!name_is_valid(f->desktop))
                 *ret_reason = "desktop is not a valid desktop name";
-        else
+        else {
+                if (!config_guest_port_allowed(c, f->guest_port)) {
+                        *ret_reason = "guest_port is not one of [Forward] AllowedGuestPorts=";
+                        return -EPERM;
+                }
+                inside = ipv4_parse(c->gateway, &gw) >= 0 && guest_of(a, gw, c->prefix, gw);
+                for (size_t i = 0; !inside && i < n_served; i++)
+                        inside = guest_of(a, served[i].spec.subnet, served[i].spec.prefix, served[i].spec.gateway);
+                if (!inside) {
+                        *ret_reason = "address is not a guest address of a desktop network of this host";
+                        return -EPERM;
+                }
                 return 0;
+        }
         return -EINVAL;
 }
 
-int forwards_init(Forwards *fw, const VdeskConfig *config, const char *ruleset_path) {
+static int validate(Forwards *fw, const Forward *f, const char **ret_reason) {
+        return forward_validate(f, fw->config, fw->served ? *fw->served : NULL, fw->n_served ? *fw->n_served : 0,
+                                ret_reason);
+}
+
+int forwards_init(Forwards *fw, const VdeskConfig *config, const ServedNetwork *const *served,
+                  const size_t *n_served, const char *ruleset_path) {
         int r;
 
-        *fw = (Forwards) { .config = config };
+        *fw = (Forwards) { .config = config, .served = served, .n_served = n_served };
         fw->ruleset_path = strdup(ruleset_path);
         if (!fw->ruleset_path)
                 return -ENOMEM;
@@ -75,7 +104,7 @@ int forwards_add(Forwards *fw, const Forward *f, size_t n, size_t *ret_index, co
         int r;
 
         for (size_t i = 0; i < n; i++) {
-                r = forward_validate(&f[i], fw->config, ret_reason);
+                r = validate(fw, &f[i], ret_reason);
                 if (r < 0) {
                         *ret_index = i;
                         return r;
@@ -138,9 +167,9 @@ static const Forward *find_port(const Forward *f, size_t n, uint16_t port) {
 }
 
 int forwards_reconcile(Forwards *fw, const Forward *desired, size_t n_desired,
-                       const uint16_t *keep, size_t n_keep) {
-        _cleanup_(freep) Forward *cur = NULL, *del = NULL, *add = NULL;
-        size_t n_cur = 0, n_del = 0, n_add = 0;
+                       const uint16_t *keep, size_t n_keep, ForwardRefusedFunc refused) {
+        _cleanup_(freep) Forward *cur = NULL, *del = NULL, *add = NULL, *valid = NULL;
+        size_t n_cur = 0, n_del = 0, n_add = 0, n_valid = 0;
         const char *reason;
         int r;
 
@@ -149,8 +178,23 @@ int forwards_reconcile(Forwards *fw, const Forward *desired, size_t n_desired,
                 return r;
         del = calloc(n_cur + 1, sizeof *del);
         add = calloc(n_desired + 1, sizeof *add);
-        if (!del || !add)
+        valid = calloc(n_desired + 1, sizeof *valid);
+        if (!del || !add || !valid)
                 return -ENOMEM;
+
+        /* A refused forward is as if no desktop wanted it: one the map
+         * holds (added before the rule was) goes. */
+        for (size_t i = 0; i < n_desired; i++) {
+                r = validate(fw, &desired[i], &reason);
+                if (r < 0) {
+                        if (refused)
+                                refused(&desired[i], r, reason);
+                        continue;
+                }
+                valid[n_valid++] = desired[i];
+        }
+        desired = valid;
+        n_desired = n_valid;
 
         /* Reconcile runs once at start-up with tens to thousands of entries;
          * the quadratic scan is simpler than a hash and fast enough there. */
@@ -173,10 +217,6 @@ int forwards_reconcile(Forwards *fw, const Forward *desired, size_t n_desired,
                         kept = kept || keep[k] == desired[i].port;
                 if (kept)
                         continue;
-                if (forward_validate(&desired[i], fw->config, &reason) < 0) {
-                        log_debug("Not restoring forward of %s: %s", desired[i].desktop, reason);
-                        continue;
-                }
                 if (find_port(add, n_add, desired[i].port))
                         continue;
                 if (!c || c->address != desired[i].address || c->guest_port != desired[i].guest_port)
@@ -196,10 +236,16 @@ int forwards_reconcile(Forwards *fw, const Forward *desired, size_t n_desired,
         return (int) (n_del + n_add);
 }
 
-int forwards_add_desktop_network(Forwards *fw) {
+int forwards_apply_config(Forwards *fw) {
         uint32_t gw;
+        int r;
 
         if (ipv4_parse(fw->config->gateway, &gw) < 0)
                 return -EINVAL;
-        return nft_network_change(fw->nft, NFT_OP_ADD, &(NftNetwork) { .subnet = gw, .prefix = fw->config->prefix });
+        r = nft_network_change(fw->nft, NFT_OP_ADD, &(NftNetwork) {
+                .subnet = gw, .prefix = fw->config->prefix, .bridge = fw->config->bridge,
+        });
+        if (r < 0)
+                return r;
+        return nft_config_apply(fw->nft, fw->config);
 }

@@ -151,6 +151,7 @@ static int link_get(const char *name, LinkInfo *ret) {
 }
 
 typedef struct Addresses {
+        int index;              /* only this link's; 0: every link's */
         uint32_t a[256];
         size_t n;
 } Addresses;
@@ -160,7 +161,7 @@ static int address_cb(const struct nlmsghdr *nlh, void *data) {
         struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
         Addresses *as = data;
 
-        if (ifa->ifa_family != AF_INET)
+        if (ifa->ifa_family != AF_INET || (as->index && (int) ifa->ifa_index != as->index))
                 return MNL_CB_OK;
         mnl_attr_parse(nlh, sizeof *ifa, attr_table_cb, tb);
         if (tb[IFA_LOCAL] && as->n < ELEMENTSOF(as->a))
@@ -168,7 +169,7 @@ static int address_cb(const struct nlmsghdr *nlh, void *data) {
         return MNL_CB_OK;
 }
 
-/* This host's IPv4 addresses. */
+/* This host's IPv4 addresses (ret->index: those of that link alone). */
 static int local_addresses(Addresses *ret) {
         char buf[MNL_SOCKET_BUFFER_SIZE];
         struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -219,14 +220,13 @@ typedef struct Plan {
         size_t n_remotes;
 } Plan;
 
-static int plan_segment(const char *bridge, const NetworkSpec *s, Plan *p, sd_bus_error *error) {
+/* The bridge's index, once it is a bridge holding the network's gateway. */
+static int check_bridge(const char *bridge, const NetworkSpec *s, int *ret_index, sd_bus_error *error) {
+        Addresses on = {};
         LinkInfo b;
+        char gw[16];
         int r;
 
-        *p = (Plan) {};
-        if (network_segment_name(s, p->name) < 0)
-                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid segment: network %s has none",
-                                      s->name);
         r = link_get(bridge, &b);
         if (r == -ENODEV)
                 return bus_error_setf(error, VDESK_ERROR_NOT_READY,
@@ -237,12 +237,46 @@ static int plan_segment(const char *bridge, const NetworkSpec *s, Plan *p, sd_bu
         if (!streq(b.kind, "bridge"))
                 return bus_error_setf(error, VDESK_ERROR_LINK_CONFLICT, "Link %s is a %s, not network %s's bridge",
                                       bridge, isempty(b.kind) ? "device" : b.kind, s->name);
-        p->bridge = b.index;
+        /* libvirt puts the gateway of the network the broker defined on
+         * its bridge: a network that names another subnet (metadata of a
+         * domain someone else defined) is not that bridge's, and would
+         * otherwise become a desktop network that forwards may lead to */
+        on.index = b.index;
+        r = local_addresses(&on);
+        if (r < 0)
+                return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot read the addresses of %s: %s", bridge,
+                                      strerror(-r));
+        if (!addresses_contain(&on, s->gateway)) {
+                ipv4_format(s->gateway, gw);
+                return bus_error_setf(error, VDESK_ERROR_LINK_CONFLICT,
+                                      "Bridge %s does not hold network %s's gateway %s: not the network's bridge",
+                                      bridge, s->name, gw);
+        }
+        *ret_index = b.index;
+        return 0;
+}
+
+int link_bridge_check(const char *bridge, const NetworkSpec *s, sd_bus_error *error) {
+        int index;
+
+        return check_bridge(bridge, s, &index, error);
+}
+
+static int plan_segment(const char *bridge, const NetworkSpec *s, Plan *p, sd_bus_error *error) {
+        int r;
+
+        *p = (Plan) {};
+        if (network_segment_name(s, p->name) < 0)
+                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid segment: network %s has none",
+                                      s->name);
+        r = check_bridge(bridge, s, &p->bridge, error);
+        if (r < 0)
+                return r;
         r = check_uplink(s, &p->uplink, error);
         if (r < 0)
                 return r;
         if (s->segment == SEGMENT_VXLAN) {
-                Addresses mine;
+                Addresses mine = {};
 
                 r = local_addresses(&mine);
                 if (r < 0)

@@ -21,6 +21,12 @@
 
 int link_segment_ensure(const char *bridge, const NetworkSpec *s, sd_bus_error *error);
 
+/* Whether bridge is the network's on this host: a bridge (LinkConflict
+ * otherwise; NotReady if there is none) that holds the network's gateway
+ * address, as libvirt makes it (LinkConflict otherwise). Changes nothing;
+ * link_segment_ensure() checks it too. */
+int link_bridge_check(const char *bridge, const NetworkSpec *s, sd_bus_error *error);
+
 /* Whether this host could carry the segment: its uplink, if it names one,
  * is here (NoSuchUplink otherwise). Changes nothing. */
 int link_segment_check(const NetworkSpec *s, sd_bus_error *error);

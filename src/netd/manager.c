@@ -124,7 +124,10 @@ static int on_reconcile_done(sd_event_source *s, int fd, uint32_t revents, void 
                 n_desktops++;
         }
 
-        r = forwards_reconcile(&m->forwards, want, n_desktops, m->touched, m->n_touched);
+        /* the networks are up by now, so that their desktops' forwards
+         * are inside networks served here */
+        r = forwards_reconcile(&m->forwards, want, n_desktops, m->touched, m->n_touched,
+                               manager_log_forward_refused);
         if (r < 0)
                 log_error_errno(r, "Reconciling forwards failed: %m");
         else

@@ -9,13 +9,6 @@
 #include "forward.h"
 #include "network-spec.h"
 
-/* A department network this host serves: its bridge and what EnsureNetwork
- * (or reconcile) was given, so that the segment goes with the bridge. */
-typedef struct ServedNetwork {
-        char bridge[16];
-        NetworkSpec spec;
-} ServedNetwork;
-
 typedef struct Manager {
         sd_event *event;
         sd_bus *bus;
@@ -69,3 +62,6 @@ int manager_watch_bridges(Manager *m);
 
 /* Logs and journals one added or removed forward. */
 void manager_log_forward(const Forward *f, bool added, uid_t actor);
+/* Journals a forward refused by policy (forward_validate()'s -EPERM) as a
+ * warning naming the desktop; a malformed one (-EINVAL) at debug level. */
+void manager_log_forward_refused(const Forward *f, int error, const char *reason);

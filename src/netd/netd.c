@@ -41,7 +41,8 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the event loop: %m"), EXIT_FAILURE;
 
-        r = forwards_init(&m->forwards, &m->config, args.data_path ?: PKGDATADIR "/vdesk.nft");
+        r = forwards_init(&m->forwards, &m->config, (const ServedNetwork *const *) &m->served, &m->n_served,
+                          args.data_path ?: PKGDATADIR "/vdesk.nft");
         if (r < 0)
                 return log_error_errno(r, "Cannot set up nftables access: %m"), EXIT_FAILURE;
         r = forwards_ensure_ruleset(&m->forwards, &error);
@@ -54,10 +55,13 @@ int main(int argc, char *argv[]) {
                   "MESSAGE=Table inet vdesk %s (ruleset %u)", r > 0 ? "loaded" : "adopted as it was",
                   m->forwards.ruleset_version);
 
-        r = forwards_add_desktop_network(&m->forwards);
+        /* without its sources no forward would pass, without its bridge
+         * the host would be open to its desktops */
+        r = forwards_apply_config(&m->forwards);
         if (r < 0)
-                log_warning_errno(r, "Cannot add the desktop network %s/%u to the masquerade set: %m",
-                                  m->config.gateway, m->config.prefix);
+                return log_error_errno(r, "Cannot put the desktop network %s/%u (%s), the forwards' sources and the "
+                                       "host services in the vdesk table: %m",
+                                       m->config.gateway, m->config.prefix, m->config.bridge), EXIT_FAILURE;
 
         r = enable_ip_forwarding();
         if (r < 0)

@@ -38,14 +38,19 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct nft_ctx *, nft_ctx_free);
 #define MSG_OVERHEAD  256
 #define ELEM_MAX_SIZE (64 + NLMSG_ALIGN(2 + sizeof(((Forward *) 0)->desktop)) + 64)
 
-static struct nftnl_set *forward_set_new(void) {
+/* A set (or map) of our table, to put elements in. */
+static struct nftnl_set *named_set_new(const char *name) {
         struct nftnl_set *s = nftnl_set_alloc();
 
         if (!s)
                 return NULL;
         nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_TABLE);
-        nftnl_set_set_str(s, NFTNL_SET_NAME, NFT_FORWARD_MAP);
+        nftnl_set_set_str(s, NFTNL_SET_NAME, name);
         return s;
+}
+
+static struct nftnl_set *forward_set_new(void) {
+        return named_set_new(NFT_FORWARD_MAP);
 }
 
 static int elem_add(struct nftnl_set *s, NftOp op, const Forward *f) {
@@ -186,10 +191,15 @@ static void dump_elems(FILE *f, const struct nlmsghdr *nlh) {
                                 mnl_attr_for_each_nested(a, elem) {
                                         switch (mnl_attr_get_type(a)) {
                                         case NFTA_SET_ELEM_KEY:
+                                        case NFTA_SET_ELEM_KEY_END:
                                         case NFTA_SET_ELEM_DATA:
-                                                fprintf(f, mnl_attr_get_type(a) == NFTA_SET_ELEM_KEY ? " key=" : " data=");
+                                                fprintf(f, mnl_attr_get_type(a) == NFTA_SET_ELEM_KEY ? " key=" :
+                                                           mnl_attr_get_type(a) == NFTA_SET_ELEM_KEY_END ? " key_end=" : " data=");
                                                 mnl_attr_for_each_nested(v, a)
                                                         dump_hex(f, mnl_attr_get_payload(v), mnl_attr_get_payload_len(v));
+                                                break;
+                                        case NFTA_SET_ELEM_FLAGS:
+                                                fprintf(f, " flags=%u", ntohl(mnl_attr_get_u32(a)));
                                                 break;
                                         case NFTA_SET_ELEM_USERDATA:
                                                 fprintf(f, " userdata=");
@@ -617,7 +627,7 @@ static int gateway_elem(struct nftnl_set *s, uint32_t gateway) {
         return 0;
 }
 
-static int port_elem(struct nftnl_set *s, const char *port) {
+static int ifname_elem(struct nftnl_set *s, const char *port) {
         struct nftnl_set_elem *e = nftnl_set_elem_alloc();
         char key[IFNAMSIZ] = {};
 
@@ -629,61 +639,164 @@ static int port_elem(struct nftnl_set *s, const char *port) {
         return 0;
 }
 
-int nft_network_change(NftContext *ctx, NftOp op, const NftNetwork *n) {
+static int service_elem(struct nftnl_set *s, const ConfigService *sv) {
+        struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+        /* inet_proto . inet_service: each part in its own 32-bit word */
+        uint8_t key[8] = { sv->protocol, 0, 0, 0, sv->port >> 8, sv->port & 0xff, 0, 0 };
+
+        if (!e)
+                return -ENOMEM;
+        nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, sizeof key);
+        nftnl_set_elem_add(s, e);
+        return 0;
+}
+
+/* A batch under construction: begin, then set messages, then end. */
+typedef struct BatchWriter {
+        char *buf;
+        size_t size, len, n_msgs;
+        uint32_t seq;   /* of the first set message */
+} BatchWriter;
+
+static int writer_begin(BatchWriter *w, size_t size, uint32_t seq) {
+        struct nlmsghdr *nlh;
+
+        *w = (BatchWriter) { .buf = calloc(1, size), .size = size, .seq = seq + 1 };
+        if (!w->buf)
+                return -ENOMEM;
+        nlh = nftnl_batch_begin(w->buf, seq);
+        w->len = NLMSG_ALIGN(nlh->nlmsg_len);
+        return 0;
+}
+
+/* One message for set: its elements added (with NLM_F_CREATE: present
+ * ones stay), deleted, or, when it has none to delete, all flushed. */
+static void writer_put(BatchWriter *w, int family, NftOp op, struct nftnl_set *s) {
+        struct nlmsghdr *nlh;
+
+        assert(w->len + MSG_OVERHEAD <= w->size);
+        nlh = nftnl_nlmsg_build_hdr(w->buf + w->len, op == NFT_OP_ADD ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM,
+                                    family, op == NFT_OP_ADD ? NLM_F_CREATE | NLM_F_ACK : NLM_F_ACK,
+                                    w->seq + (uint32_t) w->n_msgs);
+        nftnl_set_elems_nlmsg_build_payload(nlh, s);
+        w->len += NLMSG_ALIGN(nlh->nlmsg_len);
+        assert(w->len + MSG_OVERHEAD <= w->size);
+        w->n_msgs++;
+}
+
+static void writer_end(BatchWriter *w, NftBatch *ret) {
+        struct nlmsghdr *nlh = nftnl_batch_end(w->buf + w->len, w->seq + (uint32_t) w->n_msgs);
+
+        w->len += NLMSG_ALIGN(nlh->nlmsg_len);
+        *ret = (NftBatch) {
+                .buf = TAKE_PTR(w->buf), .size = w->size, .len = w->len,
+                .seq_first = w->seq, .n_msgs = w->n_msgs, .per_msg = 1,
+        };
+}
+
+int nft_network_batch_build(NftBatch *b, NftOp op, const NftNetwork *n, uint32_t seq) {
         static const struct {
                 int family;
                 const char *set;
         } sets[] = {
                 { NFPROTO_INET, NFT_SUBNET_SET },
                 { NFPROTO_INET, NFT_INTRA_SET },
+                { NFPROTO_INET, NFT_BRIDGE_SET },
                 { NFPROTO_BRIDGE, NFT_GATEWAY_SET },
                 { NFPROTO_BRIDGE, NFT_SEGMENT_PORT_SET },
         };
-        _cleanup_(freep) char *buf = NULL;
         uint32_t mask = ipv4_netmask(n->prefix), first = n->subnet & mask, last = n->subnet | ~mask;
-        struct nlmsghdr *nlh;
-        NftBatch b = {};
-        size_t len = 0, n_msgs = 0;
-        uint32_t seq;
+        _cleanup_(freep) char *buf = NULL;
+        BatchWriter w;
+        int r;
 
         if (n->prefix > 32)
                 return -EINVAL;
-        buf = calloc(1, 8192);
-        if (!buf)
-                return -ENOMEM;
         /* one transaction: every set changes, or none */
-        seq = nft_context_take_seq(ctx, ELEMENTSOF(sets) + 2);
-        nlh = nftnl_batch_begin(buf, seq);
-        len += NLMSG_ALIGN(nlh->nlmsg_len);
+        r = writer_begin(&w, 8192, seq);
+        if (r < 0)
+                return r;
+        buf = w.buf;
         for (size_t i = 0; i < ELEMENTSOF(sets); i++) {
                 _cleanup_(nftnl_set_freep) struct nftnl_set *s = NULL;
-                int r;
 
-                /* a network without a segment has no port, and its gateway
-                 * no ARP to keep */
-                if (i >= 2 && isempty(n->segment_port))
+                /* a network without a bridge named has none to filter; one
+                 * without a segment has no port, and its gateway no ARP to
+                 * keep */
+                if ((i == 2 && isempty(n->bridge)) || (i >= 3 && isempty(n->segment_port)))
                         continue;
-                s = nftnl_set_alloc();
+                s = named_set_new(sets[i].set);
                 if (!s)
                         return -ENOMEM;
-                nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_TABLE);
-                nftnl_set_set_str(s, NFTNL_SET_NAME, sets[i].set);
                 r = i == 0 ? subnet_interval(s, first, last)
                   : i == 1 ? subnet_pair(s, first, last)
-                  : i == 2 ? gateway_elem(s, n->gateway)
-                           : port_elem(s, n->segment_port);
+                  : i == 2 ? ifname_elem(s, n->bridge)
+                  : i == 3 ? gateway_elem(s, n->gateway)
+                           : ifname_elem(s, n->segment_port);
                 if (r < 0)
                         return r;
-                nlh = nftnl_nlmsg_build_hdr(buf + len, op == NFT_OP_ADD ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM,
-                                            sets[i].family, op == NFT_OP_ADD ? NLM_F_CREATE | NLM_F_ACK : NLM_F_ACK,
-                                            seq + 1 + (uint32_t) n_msgs);
-                nftnl_set_elems_nlmsg_build_payload(nlh, s);
-                len += NLMSG_ALIGN(nlh->nlmsg_len);
-                n_msgs++;
+                writer_put(&w, sets[i].family, op, s);
         }
-        nlh = nftnl_batch_end(buf + len, seq + 1 + (uint32_t) n_msgs);
-        len += NLMSG_ALIGN(nlh->nlmsg_len);
+        TAKE_PTR(buf);
+        writer_end(&w, b);
+        return 0;
+}
 
-        b = (NftBatch) { .buf = buf, .size = 8192, .len = len, .seq_first = seq + 1, .n_msgs = n_msgs, .per_msg = 1 };
+int nft_network_change(NftContext *ctx, NftOp op, const NftNetwork *n) {
+        _cleanup_(nft_batch_done) NftBatch b = {};
+        int r;
+
+        r = nft_network_batch_build(&b, op, n, nft_context_take_seq(ctx, 7));
+        if (r < 0)
+                return r;
+        return nft_batch_commit(ctx, &b, NULL);
+}
+
+int nft_config_batch_build(NftBatch *b, const VdeskConfig *c, uint32_t seq) {
+        static const ConfigSubnet any = { .address = 0, .prefix = 0 };
+        const ConfigSubnet *sources = c->n_allowed_sources > 0 ? c->allowed_sources : &any;
+        size_t n_sources = MAX(c->n_allowed_sources, (size_t) 1);
+        _cleanup_(freep) char *buf = NULL;
+        BatchWriter w;
+        int r;
+
+        r = writer_begin(&w, 4 * MSG_OVERHEAD + (2 * CONFIG_LIST_MAX + CONFIG_LIST_MAX) * 64, seq);
+        if (r < 0)
+                return r;
+        buf = w.buf;
+        for (unsigned i = 0; i < 2; i++) {
+                const char *name = i == 0 ? NFT_SOURCE_SET : NFT_SERVICE_SET;
+                size_t n = i == 0 ? n_sources : c->n_host_services;
+                _cleanup_(nftnl_set_freep) struct nftnl_set *flush = named_set_new(name);
+                _cleanup_(nftnl_set_freep) struct nftnl_set *s = named_set_new(name);
+
+                if (!flush || !s)
+                        return -ENOMEM;
+                /* what an earlier configuration put there goes */
+                writer_put(&w, NFPROTO_INET, NFT_OP_DELETE, flush);
+                if (n == 0)
+                        continue;
+                for (size_t k = 0; k < n; k++) {
+                        uint32_t mask = i == 0 ? ipv4_netmask(sources[k].prefix) : 0;
+
+                        r = i == 0 ? subnet_interval(s, sources[k].address & mask, sources[k].address | ~mask)
+                                   : service_elem(s, &c->host_services[k]);
+                        if (r < 0)
+                                return r;
+                }
+                writer_put(&w, NFPROTO_INET, NFT_OP_ADD, s);
+        }
+        TAKE_PTR(buf);
+        writer_end(&w, b);
+        return 0;
+}
+
+int nft_config_apply(NftContext *ctx, const VdeskConfig *c) {
+        _cleanup_(nft_batch_done) NftBatch b = {};
+        int r;
+
+        r = nft_config_batch_build(&b, c, nft_context_take_seq(ctx, 6));
+        if (r < 0)
+                return r;
         return nft_batch_commit(ctx, &b, NULL);
 }

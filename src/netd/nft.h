@@ -17,6 +17,9 @@
 #define NFT_INTRA_SET "intra_nets4"
 #define NFT_GATEWAY_SET "gateways4"
 #define NFT_SEGMENT_PORT_SET "segment_ports"
+#define NFT_BRIDGE_SET "desktop_bridges"
+#define NFT_SOURCE_SET "rdp_sources4"
+#define NFT_SERVICE_SET "host_services"
 #define NFT_RULESET_COMMENT_PREFIX "vdesk ruleset "
 
 typedef enum NftOp {
@@ -80,16 +83,29 @@ int nft_forward_get(NftContext *ctx, uint16_t port, Forward *ret);
 
 /* A desktop network's elements: its subnet in the set whose egress is
  * masqueraded and, as a pair with itself, in the set of traffic within one
- * network; for a department network with a segment, also its gateway and
- * its segment's port in the bridge table's sets, which keep the gateway's
- * ARP off the segment. */
+ * network; its bridge in the set whose traffic to the host is filtered;
+ * for a department network with a segment, also its gateway and its
+ * segment's port in the bridge table's sets, which keep the gateway's ARP
+ * off the segment. */
 typedef struct NftNetwork {
         uint32_t subnet;
         unsigned prefix;
         uint32_t gateway;
+        const char *bridge;             /* NULL or "": none */
         const char *segment_port;       /* NULL or "": none */
 } NftNetwork;
 
-/* Adds (what is there already stays, no error) or deletes (-ENOENT if an
- * element is absent) a network's elements, in one transaction. */
+/* Builds, without touching the kernel, the transaction that adds (what is
+ * there already stays, no error) or deletes (-ENOENT if an element is
+ * absent) a network's elements. Pure, for golden files. */
+int nft_network_batch_build(NftBatch *b, NftOp op, const NftNetwork *n, uint32_t seq);
+/* ... and sends it. */
 int nft_network_change(NftContext *ctx, NftOp op, const NftNetwork *n);
+
+/* Builds the transaction that makes the sets of the configuration hold
+ * exactly what it says: rdp_sources4 ([Forward] AllowedSources=, 0.0.0.0/0
+ * if it lists none) and host_services ([Network] HostServices=), each
+ * flushed and filled. Pure, for golden files. */
+int nft_config_batch_build(NftBatch *b, const VdeskConfig *c, uint32_t seq);
+/* ... and sends it. */
+int nft_config_apply(NftContext *ctx, const VdeskConfig *c);

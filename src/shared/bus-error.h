@@ -16,6 +16,7 @@
 #define VDESK_ERROR_DESKTOP_EXISTS      "org.vdesk.Error.DesktopExists"
 #define VDESK_ERROR_TEMPLATE_EXISTS     "org.vdesk.Error.TemplateExists"
 #define VDESK_ERROR_FORWARD_CONFLICT    "org.vdesk.Error.ForwardConflict"
+#define VDESK_ERROR_FORWARD_REFUSED     "org.vdesk.Error.ForwardRefused"
 #define VDESK_ERROR_BACKING_MISMATCH    "org.vdesk.Error.BackingMismatch"
 #define VDESK_ERROR_PATH_NOT_ALLOWED    "org.vdesk.Error.PathNotAllowed"
 #define VDESK_ERROR_PORTS_EXHAUSTED     "org.vdesk.Error.PortsExhausted"

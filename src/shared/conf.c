@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <sys/stat.h>
 
@@ -19,6 +20,9 @@ typedef enum ConfType {
         CONF_UINT,
         CONF_BOOL,
         CONF_DB_TLS,
+        CONF_PORT_LIST,         /* "3389 3390" */
+        CONF_SUBNET_LIST,       /* "10.0.0.0/8 192.0.2.7" (an address alone: /32) */
+        CONF_SERVICE_LIST,      /* "123/udp 8443/tcp" */
 } ConfType;
 
 typedef struct ConfItem {
@@ -27,6 +31,7 @@ typedef struct ConfItem {
         ConfType type;
         size_t offset;
         unsigned max;
+        size_t count_offset;    /* lists: where their length goes */
 } ConfItem;
 
 static const char *const db_tls_table[_DB_TLS_MAX] = {
@@ -37,7 +42,8 @@ static const char *const db_tls_table[_DB_TLS_MAX] = {
 
 DEFINE_STRING_TABLE_LOOKUP(db_tls, DbTls);
 
-#define ITEM(s, k, t, field, m) { s, k, t, offsetof(VdeskConfig, field), m }
+#define ITEM(s, k, t, field, m) { s, k, t, offsetof(VdeskConfig, field), m, 0 }
+#define LIST(s, k, t, field) { s, k, t, offsetof(VdeskConfig, field), 0, offsetof(VdeskConfig, n_##field) }
 
 static const ConfItem items[] = {
         ITEM("Images",   "TemplateDir",     CONF_STRING, template_dir, 0),
@@ -49,12 +55,15 @@ static const ConfItem items[] = {
         ITEM("Forward",  "PortMax",         CONF_PORT,   port_max, 0),
         ITEM("Forward",  "GuestPort",       CONF_PORT,   guest_port, 0),
         ITEM("Forward",  "PublicAddress",   CONF_STRING, public_address, 0),
+        LIST("Forward",  "AllowedGuestPorts", CONF_PORT_LIST, allowed_guest_ports),
+        LIST("Forward",  "AllowedSources",  CONF_SUBNET_LIST, allowed_sources),
         ITEM("Network",  "Name",            CONF_STRING, network_name, 0),
         ITEM("Network",  "Bridge",          CONF_STRING, bridge, 0),
         ITEM("Network",  "Gateway",         CONF_STRING, gateway, 0),
         ITEM("Network",  "Prefix",          CONF_UINT,   prefix, 30),
         ITEM("Network",  "RangeStart",      CONF_STRING, range_start, 0),
         ITEM("Network",  "RangeEnd",        CONF_STRING, range_end, 0),
+        LIST("Network",  "HostServices",    CONF_SERVICE_LIST, host_services),
         ITEM("Database", "Socket",          CONF_STRING, db_socket, 0),
         ITEM("Database", "Host",            CONF_STRING, db_host, 0),
         ITEM("Database", "Port",            CONF_UINT,   db_port, 65535),
@@ -112,6 +121,8 @@ int config_defaults(VdeskConfig *ret) {
                 .port_min = 50000,
                 .port_max = 59999,
                 .guest_port = 3389,
+                .allowed_guest_ports = { 3389 },
+                .n_allowed_guest_ports = 1,
                 .prefix = 24,
                 .db_port = 3306,
                 .bus_timeout_ms = 10000,
@@ -196,6 +207,93 @@ static int parse_uint(const char *s, unsigned max, unsigned *ret) {
         return 0;
 }
 
+/* One entry of a list setting into p[i]. */
+static int parse_list_entry(ConfType type, const char *word, void *p, size_t i) {
+        unsigned u;
+        int r;
+
+        switch (type) {
+        case CONF_PORT_LIST:
+                r = parse_uint(word, 65535, &u);
+                if (r < 0 || u == 0)
+                        return -ERANGE;
+                ((uint16_t *) p)[i] = (uint16_t) u;
+                return 0;
+        case CONF_SUBNET_LIST: {
+                ConfigSubnet *s = &((ConfigSubnet *) p)[i];
+
+                if (strchr(word, '/'))
+                        r = ipv4_cidr_parse(word, &s->address, &s->prefix);
+                else {
+                        r = ipv4_parse(word, &s->address);
+                        s->prefix = 32;
+                }
+                /* host bits set: which was meant, the address or the subnet? */
+                if (r < 0 || (s->address & ~ipv4_netmask(s->prefix)) != 0)
+                        return -EINVAL;
+                return 0;
+        }
+        case CONF_SERVICE_LIST: {
+                ConfigService *s = &((ConfigService *) p)[i];
+                const char *slash = strchr(word, '/');
+                char num[8];
+
+                if (!slash || (size_t) (slash - word) >= sizeof num)
+                        return -EINVAL;
+                memcpy(num, word, slash - word);
+                num[slash - word] = 0;
+                r = parse_uint(num, 65535, &u);
+                if (r < 0 || u == 0)
+                        return -ERANGE;
+                if (streq(slash + 1, "tcp"))
+                        s->protocol = IPPROTO_TCP;
+                else if (streq(slash + 1, "udp"))
+                        s->protocol = IPPROTO_UDP;
+                else
+                        return -EINVAL;
+                s->port = (uint16_t) u;
+                return 0;
+        }
+        default:
+                return -EINVAL;
+        }
+}
+
+/* A list setting: entries separated by white space or commas, the whole
+ * list replacing the one before (an empty value empties it). */
+static int assign_list(VdeskConfig *c, const ConfItem *it, const char *value) {
+        static const size_t entry_size[] = {
+                [CONF_PORT_LIST] = sizeof(uint16_t),
+                [CONF_SUBNET_LIST] = sizeof(ConfigSubnet),
+                [CONF_SERVICE_LIST] = sizeof(ConfigService),
+        };
+        ConfigSubnet parsed[CONFIG_LIST_MAX];  /* the largest entry, aligned for each */
+        size_t n = 0;
+
+        for (const char *p = value; *p; ) {
+                char word[32];
+                size_t l;
+                int r;
+
+                p += strspn(p, " \t,");
+                l = strcspn(p, " \t,");
+                if (l == 0)
+                        break;
+                if (l >= sizeof word || n == CONFIG_LIST_MAX)
+                        return -EINVAL;
+                memcpy(word, p, l);
+                word[l] = 0;
+                r = parse_list_entry(it->type, word, parsed, n);
+                if (r < 0)
+                        return r;
+                n++;
+                p += l;
+        }
+        memcpy((char *) c + it->offset, parsed, n * entry_size[it->type]);
+        *(size_t *) ((char *) c + it->count_offset) = n;
+        return 0;
+}
+
 static int assign(VdeskConfig *c, const ConfItem *it, const char *value) {
         void *p = (char *) c + it->offset;
         unsigned u;
@@ -232,6 +330,10 @@ static int assign(VdeskConfig *c, const ConfItem *it, const char *value) {
                 *(DbTls *) p = t;
                 return 0;
         }
+        case CONF_PORT_LIST:
+        case CONF_SUBNET_LIST:
+        case CONF_SERVICE_LIST:
+                return assign_list(c, it, value);
         }
         return -EINVAL;
 }
@@ -398,6 +500,23 @@ int config_verify(const VdeskConfig *c, char **ret_error) {
                 return set_error(ret_error, "[Images] MaxTemplateGiB= must be at least 1 and ConsoleTicketSec= at least 10");
         if (c->prefix < 8)
                 return set_error(ret_error, "[Network] Prefix=%u is too short", c->prefix);
+        if (!config_guest_port_allowed(c, c->guest_port))
+                return set_error(ret_error, "[Forward] GuestPort=%u is not one of AllowedGuestPorts=", c->guest_port);
+        /* the set of sources is an interval set, whose elements the kernel
+         * keeps apart */
+        for (size_t i = 0; i < c->n_allowed_sources; i++)
+                for (size_t j = 0; j < i; j++) {
+                        const ConfigSubnet *a = &c->allowed_sources[i], *b = &c->allowed_sources[j];
+                        uint32_t mask = ipv4_netmask(MIN(a->prefix, b->prefix));
+                        char x[16], y[16];
+
+                        if ((a->address & mask) != (b->address & mask))
+                                continue;
+                        ipv4_format(a->address, x);
+                        ipv4_format(b->address, y);
+                        return set_error(ret_error, "[Forward] AllowedSources= %s/%u overlaps %s/%u",
+                                         x, a->prefix, y, b->prefix);
+                }
         if (!streq(c->accelerator, "auto") && !streq(c->accelerator, "kvm") && !streq(c->accelerator, "tcg"))
                 return set_error(ret_error, "[Desktop] Accelerator=%s is not one of auto, kvm, tcg", c->accelerator);
         if (c->yescrypt_cost < 1 || c->session_hours < 1)
@@ -460,6 +579,13 @@ void config_done(VdeskConfig *c) {
                 free(*strings[i]);
                 *strings[i] = NULL;
         }
+}
+
+bool config_guest_port_allowed(const VdeskConfig *c, uint16_t port) {
+        for (size_t i = 0; i < c->n_allowed_guest_ports; i++)
+                if (c->allowed_guest_ports[i] == port)
+                        return true;
+        return false;
 }
 
 const char *config_path(void) {

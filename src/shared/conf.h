@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "macro.h"
@@ -26,6 +27,21 @@ DbTls db_tls_from_string(const char *s) _pure_;
  * lexical order, later settings winning. Every vdesk program reads the same
  * files, so the hook and the services agree on directories and ranges. */
 
+/* The longest list one list setting takes. */
+#define CONFIG_LIST_MAX 64
+
+/* An IPv4 subnet of a list setting: no host bits set. */
+typedef struct ConfigSubnet {
+        uint32_t address;       /* host byte order */
+        unsigned prefix;
+} ConfigSubnet;
+
+/* A port of this host of a list setting: PORT/tcp or PORT/udp. */
+typedef struct ConfigService {
+        uint8_t protocol;       /* IPPROTO_TCP or IPPROTO_UDP */
+        uint16_t port;
+} ConfigService;
+
 typedef struct VdeskConfig {
         /* [Images] */
         char *template_dir;
@@ -38,6 +54,10 @@ typedef struct VdeskConfig {
         uint16_t port_max;
         uint16_t guest_port;
         char *public_address;           /* what .rdp files name; empty: found at run time */
+        uint16_t allowed_guest_ports[CONFIG_LIST_MAX];  /* the guest ports a forward may lead to */
+        size_t n_allowed_guest_ports;
+        ConfigSubnet allowed_sources[CONFIG_LIST_MAX];  /* who may reach the forwards; none: anyone */
+        size_t n_allowed_sources;
         /* [Network] */
         char *network_name;
         char *bridge;
@@ -45,6 +65,8 @@ typedef struct VdeskConfig {
         unsigned prefix;
         char *range_start;
         char *range_end;
+        ConfigService host_services[CONFIG_LIST_MAX];   /* what desktops may reach on their gateway */
+        size_t n_host_services;                         /* ... besides DHCP, DNS and ping */
         /* [Database] */
         char *db_socket;
         char *db_host;
@@ -122,6 +144,8 @@ int config_db_user(const VdeskConfig *c, char **ret);
  * the credential or the key in *ret_error (which the caller frees); the
  * password never appears in it. */
 int config_db_password(const VdeskConfig *c, char **ret, char **ret_error);
+/* Whether [Forward] AllowedGuestPorts= lists port. */
+bool config_guest_port_allowed(const VdeskConfig *c, uint16_t port);
 
 /* The path from $VDESK_CONFIG, else the default. */
 const char *config_path(void);

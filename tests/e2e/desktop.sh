@@ -98,6 +98,29 @@ line=$(tcp_line $C 10.77.0.1 "$port")
 check "  ... and the client reaches the guest again ($line)" test "$line" = "VDESK-TEST-GUEST ip=$addr"
 check "  ... journaled" test -n "$(journal_json MESSAGE_ID="$(mid FORWARDS_RECONCILED)" VDESK_CHANGED_COUNT=1)"
 
+# a running domain's vdesk metadata rewritten (as any member of the libvirt
+# group may) to lead to an internal host: reconcile refuses that forward,
+# and takes away the one the map held for the port
+NS=https://vdesk.org/xmlns/desktop/1
+meta=$(virsh metadata alice-1 "$NS")
+evil=$(sed -e "s/address=.$addr./address='192.168.1.10'/" -e "s/mac=.$mac./mac='52:54:c0:a8:01:0a'/" <<<"$meta")
+check "the running domain's metadata rewritten to 192.168.1.10" \
+        virsh metadata alice-1 "$NS" --key vdesk --set "$evil" --live
+restart_netd() {
+        kill $PID_netd; wait_until 10 bash -c "! kill -0 $PID_netd"
+        bg netd "$VDESK_BUILD/src/netd/vdesk-netd" --ruleset="$VDESK_SRC/nft/vdesk.nft"
+        wait_until 10 bus_has_name org.vdesk.network1 || die "netd did not restart"
+}
+restart_netd
+check "netd's reconcile refuses the forward to an internal host, with a warning naming the desktop" \
+        wait_until 10 bash -c "journalctl --no-pager -o json MESSAGE_ID=$(mid FORWARD_REFUSED) VDESK_DESKTOP=alice-1 | jq -e 'select(.VDESK_GUEST_ADDRESS == \"192.168.1.10\" and .PRIORITY == \"4\")' >/dev/null"
+check "  ... and the map holds no forward for it" \
+        wait_until 10 bash -c "nft -j list map inet vdesk rdp4 | jq -e '[.nftables[] | select(.map) | .map.elem[]?] | length == 0' >/dev/null"
+check "the metadata put back" virsh metadata alice-1 "$NS" --key vdesk --set "$meta" --live
+restart_netd
+check "  ... reconcile restores the forward" \
+        wait_until 10 bash -c "nft -j list map inet vdesk rdp4 | jq -e '[.nftables[] | select(.map) | .map.elem[]?] | length == 1' >/dev/null"
+
 # libvirtd restarted: brokerd's close callback fires, it reconnects and
 # follows the domains' events again
 lv=$(cat /run/libvirtd.pid)
@@ -129,6 +152,17 @@ check "the starts name the account and port" \
 for e in DESKTOP_CREATED DESKTOP_OPENED DESKTOP_STOPPED FORWARD_ADDED FORWARD_REMOVED DISK_CREATED TEMPLATE_REGISTERED; do
         check "journal has $e" test -n "$(journal_json MESSAGE_ID="$(mid $e)")"
 done
+
+# the same rewrite in the stopped domain's definition: the hook's started
+# call is refused by name, so the domain does not run, and nothing is
+# forwarded
+check "the domain's metadata rewritten to 192.168.1.10" virsh metadata alice-1 "$NS" --key vdesk --set "$evil" --config
+out=$(virsh start alice-1 2>&1)
+check "virsh start is refused by netd's ForwardRefused ($out)" \
+        grep -q "refused: address is not a guest address of a desktop network of this host" <<<"$out"
+check "... the domain is not running" bash -c "virsh domstate alice-1 | grep -q 'shut off'"
+check "... and nothing is forwarded" \
+        test "$(nft -j list map inet vdesk rdp4 | jq '[.nftables[] | select(.map) | .map.elem[]?] | length')" = 0
 
 check "DeleteDesktop" broker_call DeleteDesktop s alice-1
 check "the domain is gone" bash -c "! virsh dominfo alice-1 >/dev/null 2>&1"

@@ -3,10 +3,13 @@
 # vdesk-netd against the real kernel, in its own network namespace ("host"),
 # on a private dbus-daemon. A desktop is a namespace on the host's bridge
 # serving a banner on 3389; a remote client is a namespace behind a veth, as
-# a machine on the LAN would be; "outside" stands for the internet.
+# a machine on the LAN would be; "outside" stands for the internet (and,
+# once AllowedSources= names the LAN alone, for a client refused). The
+# host's own services (MariaDB, libvirtd, sshd, the metrics page, DNS and
+# DHCP) are listeners in the host namespace.
 . "$VDESK_SRC/tests/lib/harness.sh"
 need_root
-need_cmd nft jq ip python3 busctl
+need_cmd nft jq ip python3 busctl dbus-send
 
 H=vdnt-host-$$ G=vdnt-desk-$$ C=vdnt-cli-$$ O=vdnt-out-$$
 start_bus
@@ -31,11 +34,28 @@ ip -n $O route add default via 10.88.0.1
 bg banner ip netns exec $G python3 "$VDESK_SRC/tests/lib/tcp-banner.py" 3389 DESKTOP-A
 bg outside ip netns exec $O python3 "$VDESK_SRC/tests/lib/tcp-banner.py" 8080 OUTSIDE
 wait_listening $G 3389 && wait_listening $O 8080 || die "banner servers did not start"
+# the host's services, on all its addresses: MariaDB, libvirtd's TCP port,
+# sshd, the metrics page, one HostServices= lists, DNS; DNS and DHCP on UDP
+HOST_TCP="3306 16509 22 9750"
+for p in $HOST_TCP 8443 53; do
+        bg host$p ip netns exec $H python3 "$VDESK_SRC/tests/lib/tcp-banner.py" $p "HOST-$p"
+done
+for p in 53 67; do bg hostudp$p ip netns exec $H python3 "$VDESK_SRC/tests/lib/udp-banner.py" $p "HOST-UDP-$p"; done
+for p in $HOST_TCP 8443 53; do wait_listening $H $p || die "host listener $p did not start"; done
+
+# a department network's bridge (as libvirt makes it), no desktop on it
+ip -n $H link add vdtbr1 type bridge
+ip -n $H addr add 10.30.0.1/24 dev vdtbr1
+ip -n $H link set vdtbr1 up
 
 write_config "$T/vdesk.conf" <<X
 [Network]
+Bridge=vdtbr0
 Gateway=10.20.0.1
 Prefix=24
+HostServices=8443/tcp
+[Forward]
+AllowedGuestPorts=3389 3390
 X
 start_netd() {
         bg netd ip netns exec $H env VDESK_CONFIG="$T/vdesk.conf" \
@@ -46,14 +66,14 @@ start_netd
 
 # the table read back from the kernel
 tbl=$(ip netns exec $H nft -j list table inet vdesk)
-check "table inet vdesk loaded with its version comment" table_comment_is $H "vdesk ruleset 2"
+check "table inet vdesk loaded with its version comment" table_comment_is $H "vdesk ruleset 3"
 check "map rdp4 and chains present" \
         test "$(jq -r '[.nftables[] | (.map.name // .chain.name // empty)] | sort | join(",")' <<<"$tbl")" = \
-                "forward,output,postrouting,prerouting,rdp4"
+                "desktop_input,forward,input,output,postrouting,prerouting,rdp4"
 check "desktop subnet in the masquerade set" \
         bash -c "ip netns exec $H nft -j list set inet vdesk desktop_nets4 | jq -e '.. | .prefix? | select(.addr == \"10.20.0.0\" and .len == 24)' >/dev/null"
 check "ip_forward enabled" test "$(ip netns exec $H cat /proc/sys/net/ipv4/ip_forward)" = 1
-check "RulesetVersion property" test "$(busctl --system get-property org.vdesk.network1 /org/vdesk/network1 org.vdesk.network1.Manager RulesetVersion)" = "u 2"
+check "RulesetVersion property" test "$(busctl --system get-property org.vdesk.network1 /org/vdesk/network1 org.vdesk.network1.Manager RulesetVersion)" = "u 3"
 
 # a forward, and a remote client through it
 check "AddForward" netd_call AddForward qsqss 50001 10.20.0.15 3389 desk-a alice
@@ -71,6 +91,48 @@ line=$(tcp_line $G 10.88.0.2 8080)
 check "desktop egress is masqueraded ($line)" test "$line" = "OUTSIDE peer=10.88.0.1"
 line=$(tcp_line $C 10.88.0.2 8080)
 check "other traffic is not masqueraded ($line)" test "$line" = "OUTSIDE peer=10.77.0.2"
+
+# the host is closed to its desktops: what a client of the LAN reaches
+# (the listeners answer), a desktop does not, on the gateway or on another
+# of the host's addresses; DHCP, DNS, ping and HostServices= on its
+# gateway it does, and the host's own connections to it are answered
+setof() { ip netns exec $H nft -j list set inet vdesk "$1" | jq -r '[.nftables[].set.elem? | select(.) | .[] | if type != "object" then . elif .prefix then "\(.prefix.addr)/\(.prefix.len)" else (.concat | map(tostring) | join("/")) end] | sort | join(" ")'; }
+check "the desktop bridge is in desktop_bridges" test "$(setof desktop_bridges)" = vdtbr0
+check "HostServices= is in host_services" test "$(setof host_services)" = "tcp/8443"
+for p in $HOST_TCP; do
+        line=$(tcp_line $C 10.77.0.1 $p)
+        check "a LAN client reaches the host's port $p ($line)" test "$line" = "HOST-$p peer=10.77.0.2"
+        check "a desktop does not reach the host's port $p on its gateway" test -z "$(tcp_line $G 10.20.0.1 $p)"
+        check "... nor on the host's LAN address" test -z "$(tcp_line $G 10.77.0.1 $p)"
+done
+line=$(tcp_line $G 10.20.0.1 53)
+check "a desktop reaches DNS (TCP) on its gateway ($line)" test "$line" = "HOST-53 peer=10.20.0.15"
+line=$(udp_line $G 10.20.0.1 53)
+check "a desktop reaches DNS (UDP) on its gateway ($line)" test "$line" = "HOST-UDP-53 peer=10.20.0.15"
+check "... but not DNS on another of the host's addresses" test -z "$(tcp_line $G 10.77.0.1 53)"
+line=$(udp_line $G 255.255.255.255 67)
+check "a desktop's DHCP broadcast is answered ($line)" test "$line" = "HOST-UDP-67 peer=10.20.0.15"
+line=$(udp_line $G 10.20.0.1 67)
+check "... and a unicast DHCP renewal ($line)" test "$line" = "HOST-UDP-67 peer=10.20.0.15"
+line=$(tcp_line $G 10.20.0.1 8443)
+check "a desktop reaches what HostServices= lists ($line)" test "$line" = "HOST-8443 peer=10.20.0.15"
+# one ICMP echo (no ping on the build machine): the reply's type, 0
+echo_reply() {
+        ip netns exec "$1" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+s.settimeout(2)
+s.sendto(bytes([8, 0, 0xf7, 0xfe, 0, 1, 0, 0]), (sys.argv[1], 0))
+while True:
+    d = s.recv(2048)
+    if d[12:16] == socket.inet_aton(sys.argv[1]):
+        print(d[(d[0] & 15) * 4]); break' "$2" 2>/dev/null
+}
+check "a desktop pings its gateway" outputs 0 echo_reply $G 10.20.0.1
+line=$(tcp_line $H 10.20.0.15 3389)
+check "the host's own connection to a desktop is answered ($line)" test "$line" = "DESKTOP-A peer=10.20.0.1"
+inputdrops=$(ip netns exec $H nft -j list chain inet vdesk desktop_input | jq '[.nftables[].rule? | select(.) | .expr[].counter.packets? | select(.)] | add // 0')
+check "the input filter counted its drops ($inputdrops)" test "$inputdrops" -ge 8
 
 # idempotent re-add, conflicts and bad input change nothing
 check "re-adding the same forward succeeds" netd_call AddForward qsqss 50001 10.20.0.15 3389 desk-a alice
@@ -93,6 +155,59 @@ check "empty desktop name refused" \
         fails_with "Invalid desktop: is empty" netd_call AddForward qsqss 50003 10.20.0.16 3389 "" bob
 check "300-byte desktop name refused" \
         fails_with "Invalid desktop" netd_call AddForward qsqss 50003 10.20.0.16 3389 "$(printf 'a%.0s' $(seq 300))" bob
+# forwards only into the desktop networks, only to allowed guest ports
+refused_forward() {     # PORT ADDRESS GUEST-PORT: ForwardRefused, by name
+        local out
+        out=$(dbus-send --system --print-reply --dest=org.vdesk.network1 /org/vdesk/network1 \
+                org.vdesk.network1.Manager.AddForward uint16:$1 string:$2 uint16:$3 string:evil-$1 string:mallory 2>&1) &&
+                return 1
+        grep -q "org.vdesk.Error.ForwardRefused" <<<"$out" || { echo "  got: $out" >&2; return 1; }
+}
+check "a forward to an internal host outside the desktop networks: ForwardRefused" \
+        refused_forward 50040 192.168.1.10 3389
+check "... the message names the address's field" \
+        fails_with "address is not a guest address of a desktop network of this host" \
+                netd_call AddForward qsqss 50040 192.168.1.10 3389 evil-50040 mallory
+check "... and a journal warning names the desktop" \
+        grep -q "RDP forward refused: port 50040 -> 192.168.1.10:3389 (desktop evil-50040)" "$T/netd.log"
+check "a forward to the gateway, the host itself: ForwardRefused" refused_forward 50041 10.20.0.1 3389
+check "a forward to the host network's broadcast address: ForwardRefused" refused_forward 50041 10.20.0.255 3389
+check "a forward to a guest port not allowed (22): ForwardRefused" refused_forward 50042 10.20.0.16 22
+check "... named" fails_with "guest_port is not one of [Forward] AllowedGuestPorts=" \
+        netd_call AddForward qsqss 50042 10.20.0.16 22 evil-50042 mallory
+check "a department network's address before EnsureNetwork: ForwardRefused" refused_forward 50043 10.30.0.20 3389
+check "a batch with one forward outside adds nothing" \
+        fails_with "address is not a guest address" netd_call AddForwards 'a(qsqss)' 2 \
+                50044 10.20.0.44 3389 d44 u44 50045 172.16.0.1 3389 d45 u45
+check "the host's bridge as a department's: InvalidArgs" \
+        fails_with "Invalid bridge: 'vdtbr0' is the host's desktop network's" netd_call EnsureNetwork sssssssususassqu \
+                vdtbr0 sales 10.30.0.0/24 10.30.0.1 10.30.0.10 10.30.0.250 none 0 "" 0 "" 0 "" 0 0
+# a domain's metadata naming a department network of an internal subnet
+# on an existing bridge: refused, so that no forward may lead there
+nets_before="$(setof desktop_nets4) $(setof desktop_bridges)"
+check "a network whose gateway its bridge does not hold: LinkConflict" \
+        fails_with "Bridge vdtbr1 does not hold network evil's gateway 192.168.1.1" netd_call EnsureNetwork \
+                sssssssususassqu vdtbr1 evil 192.168.1.0/24 192.168.1.1 192.168.1.10 192.168.1.250 none 0 "" 0 "" 0 "" 0 0
+check "... no set changed" test "$(setof desktop_nets4) $(setof desktop_bridges)" = "$nets_before"
+check "... and a forward into it is still refused" refused_forward 50047 192.168.1.10 3389
+check "a department bridge that is not there: NotReady" \
+        fails_with "Bridge vdtbr9 of network sales is not up" netd_call EnsureNetwork sssssssususassqu \
+                vdtbr9 sales 10.30.0.0/24 10.30.0.1 10.30.0.10 10.30.0.250 none 0 "" 0 "" 0 "" 0 0
+check "nothing was added by the refused forwards" test "$(nft_forwards $H)" = "$before"
+check "an allowed second guest port (3390) is accepted" netd_call AddForward qsqss 50046 10.20.0.46 3390 d46 u46
+check "EnsureNetwork of a department network (no segment)" netd_call EnsureNetwork sssssssususassqu \
+        vdtbr1 sales 10.30.0.0/24 10.30.0.1 10.30.0.10 10.30.0.250 none 0 "" 0 "" 0 "" 0 0
+check "... its bridge joins desktop_bridges" test "$(setof desktop_bridges)" = "vdtbr0 vdtbr1"
+check "... then its address is accepted" netd_call AddForward qsqss 50043 10.30.0.20 3389 d43 u43
+check "... both are in the map" test "$(nft_forwards $H | grep -E '^5004[36] ')" = \
+        "$(printf '50043 10.30.0.20:3389 d43\n50046 10.20.0.46:3390 d46')"
+netd_call RemoveForward qs 50043 10.30.0.20 && netd_call RemoveForward qs 50046 10.20.0.46
+check "RemoveNetwork: its bridge leaves desktop_bridges" bash -c \
+        "busctl --system call org.vdesk.network1 /org/vdesk/network1 org.vdesk.network1.Manager RemoveNetwork sssssssususassqu \
+                vdtbr1 sales 10.30.0.0/24 10.30.0.1 10.30.0.10 10.30.0.250 none 0 '' 0 '' 0 '' 0 0 && \
+                test \"\$(ip netns exec $H nft -j list set inet vdesk desktop_bridges | jq -r '[.nftables[].set.elem? | select(.) | .[]] | join(\" \")')\" = vdtbr0"
+check "... and its address is refused again" refused_forward 50043 10.30.0.20 3389
+
 check "a batch with one conflicting forward adds nothing" \
         fails_with "already forwards elsewhere" netd_call AddForwards 'a(qsqss)' 2 \
                 50010 10.20.0.20 3389 desk-c carol 50001 10.20.0.99 3389 desk-d dave
@@ -135,7 +250,34 @@ kill $PID_netd; wait_until 10 bash -c "! kill -0 $PID_netd"
 ip netns exec $H nft delete table inet vdesk
 ip netns exec $H nft 'add table inet vdesk { comment "vdesk ruleset 0"; }'
 start_netd
-check "a table of another version is replaced" table_comment_is $H "vdesk ruleset 2"
+check "a table of another version is replaced" table_comment_is $H "vdesk ruleset 3"
+netd_call AddForward qsqss 50001 10.20.0.15 3389 desk-a alice   # (no reconcile here)
+
+# AllowedSources=: the LAN (10.77.0.0/24) reaches the forwards, the
+# outside (10.88.0.2) does not; the host itself still does
+line=$(tcp_line $O 10.88.0.1 50001)
+check "any source (the default): the outside reaches the forward ($line)" test "$line" = "DESKTOP-A peer=10.88.0.2"
+check "... rdp_sources4 holds 0.0.0.0/0" test "$(setof rdp_sources4)" = "0.0.0.0/0"
+cp "$T/vdesk.conf" "$T/vdesk.conf.any"
+printf 'AllowedSources=10.77.0.0/24\n' >>"$T/vdesk.conf"     # [Forward] is the last section
+kill $PID_netd; wait_until 10 bash -c "! kill -0 $PID_netd"
+start_netd
+check "restarted with AllowedSources=10.77.0.0/24: the set holds it alone" test "$(setof rdp_sources4)" = "10.77.0.0/24"
+line=$(tcp_line $C 10.77.0.1 50001)
+check "an allowed client reaches the forward ($line)" test "$line" = "DESKTOP-A peer=10.77.0.2"
+check "a client outside AllowedSources= does not" test -z "$(tcp_line $O 10.88.0.1 50001)"
+line=$(tcp_line $H 10.77.0.1 50001)
+check "the host's own connection (the broker's probe) still does ($line)" bash -c "[[ '$line' == DESKTOP-A* ]]"
+kill $PID_netd; wait_until 10 bash -c "! kill -0 $PID_netd"
+for bad in 10.77.0.0/33 10.77.0.1/24 lan; do
+        cp "$T/vdesk.conf.any" "$T/vdesk.conf"
+        printf 'AllowedSources=%s\n' "$bad" >>"$T/vdesk.conf"
+        out=$(ip netns exec $H env VDESK_CONFIG="$T/vdesk.conf" "$VDESK_BUILD/src/netd/vdesk-netd" \
+                --ruleset="$VDESK_SRC/nft/vdesk.nft" --no-reconcile 2>&1) && out="started: $out"
+        check "AllowedSources=$bad keeps netd from starting, the key named" \
+                grep -q "invalid value for \[Forward\] AllowedSources: '$bad'" <<<"$out"
+done
+check "... and the set is as it was" test "$(setof rdp_sources4)" = "10.77.0.0/24"
 
 # journal: every change was one entry (when a journald is there to take them)
 finish

@@ -65,10 +65,12 @@ for n in 1 2; do
         for d in S E; do
                 bg banner$n$d ip netns exec vdsg-d$n$d-$$ python3 "$VDESK_SRC/tests/lib/tcp-banner.py" 3389 "desk-$n$d"
         done
+        # the host's own services: one closed to desktops, and DNS, open
         bg banner$n ip netns exec "$(eval echo \$H$n)" python3 "$VDESK_SRC/tests/lib/tcp-banner.py" 3389 "host-$n"
+        bg dns$n ip netns exec "$(eval echo \$H$n)" python3 "$VDESK_SRC/tests/lib/tcp-banner.py" 53 "dns-$n"
 done
 for n in 1 2; do for d in S E; do WAIT_SEC=120 wait_listening vdsg-d$n$d-$$ 3389 || die "banner $n$d did not start"; done; done
-reach() { local ns=vdsg-d$1-$$; ip netns exec "$ns" timeout 2 bash -c "exec 3<>/dev/tcp/$2/3389 && head -1 <&3" 2>/dev/null | grep -q .; }
+reach() { local ns=vdsg-d$1-$$; ip netns exec "$ns" timeout 2 bash -c "exec 3<>/dev/tcp/$2/${3:-3389} && head -1 <&3" 2>/dev/null | grep -q .; }
 
 # EnsureNetwork and RemoveNetwork: the bridge, then the network as the
 # catalog has it (VXLAN between the two hosts' wire addresses, or a VLAN
@@ -125,14 +127,19 @@ check "the subnets are in the masquerade set (with the host's desktop network)" 
 
 # first what must work (so that neighbours are resolved and a refusal
 # below is a drop, not a slow start), then what must not
-check "sales on host 1 reaches its gateway, the host" wait_until 5 reach 1S 10.30.0.1
-check "eng on host 2 reaches its gateway, the host" wait_until 5 reach 2E 10.40.0.1
-check "sales on host 2 reaches its gateway, the host" wait_until 5 reach 2S 10.30.0.1
+check "sales on host 1 reaches its gateway's DNS, the host" wait_until 5 reach 1S 10.30.0.1 53
+check "eng on host 2 reaches its gateway's DNS, the host" wait_until 5 reach 2E 10.40.0.1 53
+check "sales on host 2 reaches its gateway's DNS, the host" wait_until 5 reach 2S 10.30.0.1 53
 check "sales on host 1 reaches sales on host 2 ($SEGMENT $SALES)" wait_until 5 reach 1S 10.30.0.12
 check "eng on host 2 reaches eng on host 1 ($SEGMENT $ENG)" wait_until 5 reach 2E 10.40.0.11
 line=$(ip netns exec vdsg-d1S-$$ timeout 5 bash -c "exec 3<>/dev/tcp/10.88.0.2/3389 && head -1 <&3" 2>/dev/null)
 check "egress: sales on host 1 reaches the outside through the host's NAT, and the reply comes back ($line)" \
         test "$line" = "OUTSIDE peer=10.88.0.1"
+check "the departments' bridges are filtered on host 1 (desktop_bridges)" \
+        test "$(ip netns exec $H1 nft -j list set inet vdesk desktop_bridges | jq -r '[.nftables[].set.elem? | select(.) | .[]] | sort | join(" ")')" = \
+                "vdbr1 vdbr2 vdeskbr0"
+check "sales on host 1 does not reach another service of its host" not reach 1S 10.30.0.1
+check "eng on host 2 does not reach another service of its host" not reach 2E 10.40.0.1
 check "sales on host 1 does not reach eng on host 2" not reach 1S 10.40.0.12
 check "sales on host 1 does not reach eng on host 1 (routed by the host: dropped)" not reach 1S 10.40.0.11
 check "eng on host 2 does not reach sales on host 1" not reach 2E 10.30.0.11
@@ -173,11 +180,17 @@ else
         ip -n $H1 link add vdvx3003 type vxlan id 9 dstport 4789 local 192.0.2.1
         what="has another VNI" zero="Invalid vni: 0 is not within 1-16777215"
 fi
+# hr's bridge, as libvirt would make it
+ip -n $H1 link add vdbr3 type bridge
+ip -n $H1 addr add 10.50.0.1/24 dev vdbr3
+ip -n $H1 link set vdbr3 up
 before=$(links)
 check "a link $(seg 1 $HR) that $what: LinkConflict" \
-        fails_with "Link $(seg 1 $HR) exists and $what" ensure 1 vdbr1 hr 50 $HR
+        fails_with "Link $(seg 1 $HR) exists and $what" ensure 1 vdbr3 hr 50 $HR
 check "an uplink this host does not have: NoSuchUplink" \
-        fails_with "this host has no link 'nope0'" ensure 1 vdbr1 hr 50 $((HR + 1)) nope0
+        fails_with "this host has no link 'nope0'" ensure 1 vdbr3 hr 50 $((HR + 1)) nope0
+check "another network's bridge (not holding hr's gateway): LinkConflict" \
+        fails_with "Bridge vdbr1 does not hold network hr's gateway 10.50.0.1" ensure 1 vdbr1 hr 50 $((HR + 1))
 check "a bridge that is not up: NotReady" fails_with "Bridge vdbr9 of network hr is not up" ensure 1 vdbr9 hr 50 $((HR + 1))
 check "a bridge that is no bridge: LinkConflict" fails_with "Link vds-w1 is a veth" ensure 1 vds-w1 hr 50 $((HR + 1))
 check "$SEGMENT id 0: InvalidArgs" fails_with "$zero" ensure 1 vdbr1 hr 50 0

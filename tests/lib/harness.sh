@@ -165,6 +165,18 @@ tcp_line() {
         else ip netns exec "$ns" timeout 3 bash -c "$cmd" 2>/dev/null; fi
 }
 
+# udp_line NETNS HOST PORT: the line a UDP server answers to one datagram
+# (2 s); HOST may be 255.255.255.255.
+udp_line() {
+        ip netns exec "$1" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+s.settimeout(2)
+s.sendto(b"?", (sys.argv[1], int(sys.argv[2])))
+print(s.recv(2048).decode().strip())' "$2" "$3" 2>/dev/null
+}
+
 # busctl against the test bus; "call_netd METHOD SIG ARGS..."
 netd_call() { local m=$1; shift; busctl --system call org.vdesk.network1 /org/vdesk/network1 org.vdesk.network1.Manager "$m" "$@"; }
 imaged_call() { local m=$1; shift; busctl --system call org.vdesk.images1 /org/vdesk/images1 org.vdesk.images1.Manager "$m" "$@"; }

@@ -356,6 +356,89 @@ static void test_database_password(void) {
         rmdir(dir);
 }
 
+/* The list settings of the forwards and the host's filter: parsed, and each
+ * bad value refused with its key named. */
+static void test_lists(void) {
+        static const char *const bad_parse[][2] = {
+                { "[Forward]\nAllowedSources=10.0.0.0/33\n",
+                  "t.conf:2: invalid value for [Forward] AllowedSources: '10.0.0.0/33'" },
+                { "[Forward]\nAllowedSources=10.0.0.1/8\n",
+                  "t.conf:2: invalid value for [Forward] AllowedSources: '10.0.0.1/8'" },
+                { "[Forward]\nAllowedSources=office\n",
+                  "t.conf:2: invalid value for [Forward] AllowedSources: 'office'" },
+                { "[Forward]\nAllowedGuestPorts=3389 0\n",
+                  "t.conf:2: invalid value for [Forward] AllowedGuestPorts: '3389 0'" },
+                { "[Forward]\nAllowedGuestPorts=rdp\n",
+                  "t.conf:2: invalid value for [Forward] AllowedGuestPorts: 'rdp'" },
+                { "[Network]\nHostServices=123\n",
+                  "t.conf:2: invalid value for [Network] HostServices: '123'" },
+                { "[Network]\nHostServices=123/sctp\n",
+                  "t.conf:2: invalid value for [Network] HostServices: '123/sctp'" },
+                { "[Network]\nHostServices=70000/tcp\n",
+                  "t.conf:2: invalid value for [Network] HostServices: '70000/tcp'" },
+        };
+        static const char *const bad_verify[][2] = {
+                { "[Forward]\nAllowedSources=10.0.0.0/8 10.1.0.0/16\n",
+                  "[Forward] AllowedSources= 10.1.0.0/16 overlaps 10.0.0.0/8" },
+                { "[Forward]\nAllowedGuestPorts=3390\n",
+                  "[Forward] GuestPort=3389 is not one of AllowedGuestPorts=" },
+                { "[Forward]\nAllowedGuestPorts=\n",
+                  "[Forward] GuestPort=3389 is not one of AllowedGuestPorts=" },
+        };
+        _cleanup_(config_done) VdeskConfig c = {};
+        _cleanup_(freep) char *err = NULL;
+
+        CHECK_INT(config_defaults(&c), 0);
+        CHECK_INT(c.n_allowed_guest_ports, 1);
+        CHECK_INT(c.allowed_guest_ports[0], 3389);
+        CHECK_INT(c.n_allowed_sources, 0);
+        CHECK_INT(c.n_host_services, 0);
+        CHECK_INT(config_parse_text(&c,
+                                    "[Forward]\n"
+                                    "AllowedGuestPorts=3389,3390\n"
+                                    "AllowedSources=192.0.2.0/24, 198.51.100.7  10.0.0.0/8\n"
+                                    "[Network]\n"
+                                    "HostServices=123/udp 8443/tcp\n",
+                                    "t.conf", &err), 0);
+        CHECK_INT(c.n_allowed_guest_ports, 2);
+        CHECK_INT(c.allowed_guest_ports[1], 3390);
+        CHECK_INT(c.n_allowed_sources, 3);
+        CHECK_INT(c.allowed_sources[0].address, 0xc0000200);
+        CHECK_INT(c.allowed_sources[0].prefix, 24);
+        CHECK_INT(c.allowed_sources[1].address, 0xc6336407);
+        CHECK_INT(c.allowed_sources[1].prefix, 32);
+        CHECK_INT(c.allowed_sources[2].prefix, 8);
+        CHECK_INT(c.n_host_services, 2);
+        CHECK_INT(c.host_services[0].protocol, 17);
+        CHECK_INT(c.host_services[0].port, 123);
+        CHECK_INT(c.host_services[1].protocol, 6);
+        CHECK_INT(c.host_services[1].port, 8443);
+        CHECK(config_guest_port_allowed(&c, 3390));
+        CHECK(!config_guest_port_allowed(&c, 22));
+        CHECK_INT(config_verify(&c, NULL), 0);
+        /* a later setting replaces the list; empty empties it */
+        CHECK_INT(config_parse_text(&c, "[Forward]\nAllowedSources=\n", "t.conf", NULL), 0);
+        CHECK_INT(c.n_allowed_sources, 0);
+
+        for (size_t i = 0; i < ELEMENTSOF(bad_parse); i++) {
+                _cleanup_(config_done) VdeskConfig d = {};
+                _cleanup_(freep) char *e = NULL;
+
+                CHECK_INT(config_defaults(&d), 0);
+                CHECK_INT(config_parse_text(&d, bad_parse[i][0], "t.conf", &e), -EINVAL);
+                CHECK_STR(e, bad_parse[i][1]);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(bad_verify); i++) {
+                _cleanup_(config_done) VdeskConfig d = {};
+                _cleanup_(freep) char *e = NULL;
+
+                CHECK_INT(config_defaults(&d), 0);
+                CHECK_INT(config_parse_text(&d, bad_verify[i][0], "t.conf", NULL), 0);
+                CHECK_INT(config_verify(&d, &e), -EINVAL);
+                CHECK_STR(e, bad_verify[i][1]);
+        }
+}
+
 int main(void) {
         test_monitor_hosts();
         test_defaults_and_parse();
@@ -363,5 +446,6 @@ int main(void) {
         test_dropins();
         test_database();
         test_database_password();
+        test_lists();
         return test_summary();
 }
