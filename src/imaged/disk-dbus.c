@@ -9,9 +9,12 @@
 #include "process.h"
 #include "util.h"
 
-/* imaged's callers are root's (the bus policy admits nobody else): the
- * hook and brokerd. Every argument is still checked, and a refusal changes
- * no file. */
+/* imaged's callers are the hook (root) and the broker (its own user): the
+ * bus policy admits nobody else, and each method checks the caller again
+ * (bus_check_agent_caller); sd-bus's own check (methods without
+ * SD_BUS_VTABLE_UNPRIVILEGED) would refuse the broker, which is neither
+ * imaged's user nor holds CAP_SYS_ADMIN. Every argument is still checked,
+ * and a refusal changes no file. */
 
 static int check_disk_path(ImageManager *m, sd_bus_error *error, const char *path) {
         const char *why = disk_path_invalid_reason(m->config, path);
@@ -93,6 +96,10 @@ static int method_ensure_disk(sd_bus_message *msg, void *userdata, sd_bus_error 
         bool created = false;
         int r;
 
+        r = bus_check_agent_caller(msg, error, "use vdesk's disks");
+        if (r < 0)
+                return r;
+
         r = read_disk_args(m, msg, &desktop, &path, &template, &format, error);
         if (r < 0)
                 return r;
@@ -114,6 +121,10 @@ static int method_replace_disk(sd_bus_message *msg, void *userdata, sd_bus_error
         DiskFormat format = _DISK_FORMAT_INVALID;
         int r;
 
+        r = bus_check_agent_caller(msg, error, "use vdesk's disks");
+        if (r < 0)
+                return r;
+
         r = read_disk_args(m, msg, &desktop, &path, &template, &format, error);
         if (r < 0)
                 return r;
@@ -129,6 +140,10 @@ static int method_delete_disk(sd_bus_message *msg, void *userdata, sd_bus_error 
         const char *desktop, *path;
         uid_t uid = (uid_t) -1;
         int r;
+
+        r = bus_check_agent_caller(msg, error, "use vdesk's disks");
+        if (r < 0)
+                return r;
 
         r = sd_bus_message_read(msg, "ss", &desktop, &path);
         if (r < 0)
@@ -173,6 +188,10 @@ static int method_create_template_disk(sd_bus_message *msg, void *userdata, sd_b
         uint64_t size;
         int r;
 
+        r = bus_check_agent_caller(msg, error, "use vdesk's disks");
+        if (r < 0)
+                return r;
+
         r = sd_bus_message_read(msg, "sst", &template, &format, &size);
         if (r < 0)
                 return r;
@@ -202,6 +221,10 @@ static int method_begin_template_edit(sd_bus_message *msg, void *userdata, sd_bu
         DiskFormat fmt = _DISK_FORMAT_INVALID;
         bool created;
         int r;
+
+        r = bus_check_agent_caller(msg, error, "use vdesk's disks");
+        if (r < 0)
+                return r;
 
         r = sd_bus_message_read(msg, "sss", &template, &base, &format);
         if (r < 0)
@@ -234,6 +257,10 @@ static int method_inspect_template(sd_bus_message *msg, void *userdata, sd_bus_e
         const char *path, *why;
         DiskFormat fmt;
         int r;
+
+        r = bus_check_agent_caller(msg, error, "use vdesk's disks");
+        if (r < 0)
+                return r;
 
         r = sd_bus_message_read(msg, "s", &path);
         if (r < 0)
@@ -337,6 +364,10 @@ static int method_commit_template_edit(sd_bus_message *msg, void *userdata, sd_b
         uint32_t version;
         int r;
 
+        r = bus_check_agent_caller(msg, error, "use vdesk's disks");
+        if (r < 0)
+                return r;
+
         r = sd_bus_message_read(msg, "sus", &template, &version, &format);
         if (r < 0)
                 return r;
@@ -400,6 +431,10 @@ static int method_discard_template_edit(sd_bus_message *msg, void *userdata, sd_
         const char *template;
         int r;
 
+        r = bus_check_agent_caller(msg, error, "use vdesk's disks");
+        if (r < 0)
+                return r;
+
         r = sd_bus_message_read(msg, "s", &template);
         if (r < 0)
                 return r;
@@ -419,6 +454,10 @@ static int method_remove_template_file(sd_bus_message *msg, void *userdata, sd_b
         ImageManager *m = userdata;
         const char *template, *path;
         int r;
+
+        r = bus_check_agent_caller(msg, error, "use vdesk's disks");
+        if (r < 0)
+                return r;
 
         r = sd_bus_message_read(msg, "ss", &template, &path);
         if (r < 0)
@@ -454,39 +493,39 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("EnsureDisk",
                                 SD_BUS_ARGS("s", desktop, "s", path, "s", template, "s", template_format),
                                 SD_BUS_RESULT("b", created),
-                                method_ensure_disk, 0),
+                                method_ensure_disk, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ReplaceDisk",
                                 SD_BUS_ARGS("s", desktop, "s", path, "s", template, "s", template_format),
                                 SD_BUS_NO_RESULT,
-                                method_replace_disk, 0),
+                                method_replace_disk, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("DeleteDisk",
                                 SD_BUS_ARGS("s", desktop, "s", path),
                                 SD_BUS_NO_RESULT,
-                                method_delete_disk, 0),
+                                method_delete_disk, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("CreateTemplateDisk",
                                 SD_BUS_ARGS("s", template, "s", format, "t", size),
                                 SD_BUS_RESULT("s", path),
-                                method_create_template_disk, 0),
+                                method_create_template_disk, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("InspectTemplate",
                                 SD_BUS_ARGS("s", path),
                                 SD_BUS_RESULT("s", format),
-                                method_inspect_template, 0),
+                                method_inspect_template, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("BeginTemplateEdit",
                                 SD_BUS_ARGS("s", template, "s", base, "s", base_format),
                                 SD_BUS_RESULT("s", path),
-                                method_begin_template_edit, 0),
+                                method_begin_template_edit, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("CommitTemplateEdit",
                                 SD_BUS_ARGS("s", template, "u", version, "s", format),
                                 SD_BUS_RESULT("s", path),
-                                method_commit_template_edit, 0),
+                                method_commit_template_edit, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("DiscardTemplateEdit",
                                 SD_BUS_ARGS("s", template),
                                 SD_BUS_NO_RESULT,
-                                method_discard_template_edit, 0),
+                                method_discard_template_edit, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("RemoveTemplateFile",
                                 SD_BUS_ARGS("s", template, "s", path),
                                 SD_BUS_NO_RESULT,
-                                method_remove_template_file, 0),
+                                method_remove_template_file, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };
 

@@ -15,16 +15,8 @@
  * transaction would drown the audit trail. */
 #define LOG_EACH_MAX 64
 
-static int check_root(sd_bus_message *msg, sd_bus_error *error) {
-        uid_t uid;
-        int r;
-
-        r = bus_sender_uid(msg, &uid);
-        if (r < 0)
-                return r;
-        if (uid != 0)
-                return bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "Only root may change forwards and networks");
-        return 0;
+static int check_caller(sd_bus_message *msg, sd_bus_error *error) {
+        return bus_check_agent_caller(msg, error, "change forwards and networks");
 }
 
 static int read_forward(sd_bus_message *msg, Forward *f, sd_bus_error *error) {
@@ -147,7 +139,7 @@ static int method_add_forward(sd_bus_message *msg, void *userdata, sd_bus_error 
         Forward f = {};
         int r;
 
-        r = check_root(msg, error);
+        r = check_caller(msg, error);
         if (r < 0)
                 return r;
 
@@ -166,7 +158,7 @@ static int method_add_forwards(sd_bus_message *msg, void *userdata, sd_bus_error
         size_t n = 0, allocated = 0;
         int r;
 
-        r = check_root(msg, error);
+        r = check_caller(msg, error);
         if (r < 0)
                 return r;
 
@@ -217,7 +209,7 @@ static int method_remove_forward(sd_bus_message *msg, void *userdata, sd_bus_err
         uid_t uid = (uid_t) -1;
         int r;
 
-        r = check_root(msg, error);
+        r = check_caller(msg, error);
         if (r < 0)
                 return r;
 
@@ -284,8 +276,9 @@ static int property_get_port(sd_bus *bus, const char *path, const char *interfac
         return sd_bus_message_append(reply, "q", streq(property, "PortMin") ? m->config.port_min : m->config.port_max);
 }
 
-/* Only root may call netd's methods. The bus policy says so, and each
- * method checks it again with the sender's uid, which bus_sender_uid()
+/* Only root (the hook, admins) and the broker's user may call netd's
+ * methods. The bus policy says so, and each method checks it again with
+ * the sender's uid (bus_check_agent_caller), which bus_sender_uid()
  * remembers per sender: sd-bus's own check (methods without
  * SD_BUS_VTABLE_UNPRIVILEGED) would ask dbus-daemon on every call, a round
  * trip that was a third of a forward's cost. */
@@ -429,7 +422,7 @@ static int method_network(sd_bus_message *msg, void *userdata, sd_bus_error *err
         uid_t uid = 0;
         int r;
 
-        r = check_root(msg, error);
+        r = check_caller(msg, error);
         if (r >= 0)
                 r = read_network(m, msg, &bridge, &s, error);
         if (r < 0)
@@ -451,7 +444,7 @@ static int method_check_network(sd_bus_message *msg, void *userdata, sd_bus_erro
         NetworkSpec s = {};
         int r;
 
-        r = check_root(msg, error);
+        r = check_caller(msg, error);
         if (r >= 0)
                 r = network_spec_read(msg, &s, error);
         if (r >= 0)

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include <pwd.h>
+#include <unistd.h>
+
+#include "bus-error.h"
 #include "bus-util.h"
 
 int bus_open_from_config(const VdeskConfig *c, sd_bus **ret) {
@@ -69,4 +73,30 @@ int bus_sender_uid(sd_bus_message *m, uid_t *ret) {
         }
         *ret = uid;
         return 0;
+}
+
+int bus_check_agent_caller(sd_bus_message *m, sd_bus_error *error, const char *what) {
+        static uid_t broker = (uid_t) -1;
+        static bool looked_up = false;
+        uid_t uid;
+        int r;
+
+        r = bus_sender_uid(m, &uid);
+        if (r < 0)
+                return r;
+        /* root, and the daemon's own user, as sd-bus's own check allows */
+        if (uid == 0 || uid == geteuid())
+                return 0;
+        if (!looked_up) {
+                /* once: the user exists from installation on (sysusers) */
+                struct passwd pw, *res = NULL;
+                char buf[1024];
+
+                if (getpwnam_r(VDESK_BROKER_USER, &pw, buf, sizeof buf, &res) == 0 && res)
+                        broker = res->pw_uid;
+                looked_up = true;
+        }
+        if (uid == broker && broker != (uid_t) -1)
+                return 0;
+        return bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "Only root and %s may %s", VDESK_BROKER_USER, what);
 }
