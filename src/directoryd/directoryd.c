@@ -34,7 +34,8 @@ int main(int argc, char *argv[]) {
                 return log_error_errno(r, "Cannot set up the event loop: %m"), EXIT_FAILURE;
         if (daemon_bus_open(&m->config, m->event, &m->bus) < 0)
                 return EXIT_FAILURE;
-        r = worker_pool_new(m->event, m->config.signin_workers, DIRECTORYD_PASSWORD_QUEUE_MAX, &m->workers);
+        /* Niced: a hash waits a little, the loop's short calls do not. */
+        r = worker_pool_new(m->event, m->config.signin_workers, DIRECTORYD_PASSWORD_QUEUE_MAX, 10, &m->workers);
         if (r < 0)
                 return log_error_errno(r, "Cannot start the password workers: %m"), EXIT_FAILURE;
         r = session_purge_start(m);

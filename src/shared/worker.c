@@ -3,6 +3,7 @@
 #include <assert.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 
@@ -31,6 +32,7 @@ struct WorkerPool {
         JobList finished;               /* under lock: done not yet called */
         bool stopping;                  /* under lock */
         unsigned max_queued;
+        int nice_delta;
         pthread_t *threads;
         unsigned n_threads;
         int wake_fd;                    /* eventfd: something finished */
@@ -70,6 +72,13 @@ static void job_finished(WorkerPool *p, WorkerJob *j) {
 static void *worker_thread(void *userdata) {
         WorkerPool *p = userdata;
 
+        /* Linux keeps a nice value per thread: this one's alone changes. */
+        if (p->nice_delta != 0) {
+                errno = 0;
+                int n = getpriority(PRIO_PROCESS, (id_t) gettid());
+                if (errno == 0)
+                        (void) setpriority(PRIO_PROCESS, (id_t) gettid(), n + p->nice_delta);
+        }
         for (;;) {
                 WorkerJob *j;
 
@@ -112,7 +121,7 @@ unsigned worker_pool_threads(const WorkerPool *p) {
         return p->n_threads;
 }
 
-int worker_pool_new(sd_event *e, unsigned n_threads, unsigned max_queued, WorkerPool **ret) {
+int worker_pool_new(sd_event *e, unsigned n_threads, unsigned max_queued, int nice_delta, WorkerPool **ret) {
         _cleanup_(worker_pool_freep) WorkerPool *p = NULL;
         sigset_t all, saved;
         int r;
@@ -124,10 +133,17 @@ int worker_pool_new(sd_event *e, unsigned n_threads, unsigned max_queued, Worker
         pthread_mutex_init(&p->lock, NULL);
         pthread_cond_init(&p->wake, NULL);
         p->max_queued = max_queued;
+        p->nice_delta = nice_delta;
         p->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (p->wake_fd < 0)
                 return -errno;
         r = sd_event_add_io(e, &p->wake_source, p->wake_fd, EPOLLIN, on_wake, p);
+        if (r < 0)
+                return r;
+        /* Results are handed back after the loop's other work pending at
+         * the normal priority: a caller waiting for a quick answer (a read
+         * on the bus) is not held up by a burst of finished jobs. */
+        r = sd_event_source_set_priority(p->wake_source, SD_EVENT_PRIORITY_NORMAL + 1);
         if (r < 0)
                 return r;
         (void) sd_event_source_set_description(p->wake_source, "worker-pool");

@@ -10,7 +10,8 @@
  * daemon's event loop. A job's work runs on a worker thread; its done runs
  * afterwards on the loop's thread, woken through an eventfd, so that
  * done may use what only the loop may touch (sd-bus objects, the
- * database connection). Jobs start in the order they were submitted. */
+ * database connection), after the loop's other work of normal priority.
+ * Jobs start in the order they were submitted. */
 
 typedef struct WorkerPool WorkerPool;
 
@@ -24,10 +25,12 @@ typedef int (*WorkerFunc)(void *userdata);
 typedef void (*WorkerDoneFunc)(int r, void *userdata);
 
 /* A pool of n_threads threads on the loop e, at most max_queued jobs
- * waiting for a thread. With n_threads 0 there are no threads: work runs
- * at once inside worker_pool_submit(), on the caller's thread (a switch
- * to compare with), and done still comes later from the loop. */
-int worker_pool_new(sd_event *e, unsigned n_threads, unsigned max_queued, WorkerPool **ret);
+ * waiting for a thread. The threads' nice value is the daemon's plus
+ * nice_delta (> 0 for CPU-bound work: the loop, whose work is short, then
+ * wins the CPU over them). With n_threads 0 there are no threads: work
+ * runs at once inside worker_pool_submit(), on the caller's thread (a
+ * switch to compare with), and done still comes later from the loop. */
+int worker_pool_new(sd_event *e, unsigned n_threads, unsigned max_queued, int nice_delta, WorkerPool **ret);
 
 /* Queues a job. -EAGAIN if max_queued jobs are waiting already (done is
  * then not called: the caller still owns userdata). */

@@ -6,6 +6,7 @@
  * (the ASan build checks that nothing leaks). */
 
 #include <pthread.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "tests.h"
@@ -55,7 +56,7 @@ static void test_jobs_complete(unsigned threads) {
         unsigned n_done = 0, on_workers = 0, on_loop = 0, results_ok = 0;
 
         CHECK_INT(sd_event_new(&e), 0);
-        CHECK_INT(worker_pool_new(e, threads, 64, &p), 0);
+        CHECK_INT(worker_pool_new(e, threads, 64, 0, &p), 0);
         CHECK_INT(worker_pool_threads(p), threads);
         for (unsigned i = 0; i < ELEMENTSOF(jobs); i++) {
                 jobs[i] = (Job) { .index = i, .order = order, .n_done = &n_done, .result = -1,
@@ -108,7 +109,7 @@ static void test_resubmit_from_done(void) {
         Chain c = { .left = 10 };
 
         CHECK_INT(sd_event_new(&e), 0);
-        CHECK_INT(worker_pool_new(e, 2, 4, &c.p), 0);
+        CHECK_INT(worker_pool_new(e, 2, 4, 0, &c.p), 0);
         c.e = e;
         CHECK_INT(worker_pool_submit(c.p, chain_work, chain_done, &c), 0);
         CHECK_INT(sd_event_loop(e), 0);
@@ -152,7 +153,7 @@ static void test_full_queue_and_shutdown(void) {
         WorkerPool *p = NULL;
 
         CHECK_INT(sd_event_new(&e), 0);
-        CHECK_INT(worker_pool_new(e, 2, 5, &p), 0);
+        CHECK_INT(worker_pool_new(e, 2, 5, 0, &p), 0);
         /* The two threads take a job each and wait at the gate; 5 more
          * wait in the queue; the rest are refused. */
         pthread_mutex_lock(&gate);
@@ -187,6 +188,33 @@ static void test_full_queue_and_shutdown(void) {
         CHECK(worker_pool_free(NULL) == NULL);
 }
 
+/* A pool niced by 5: its threads run at the loop's nice value plus 5. */
+static int nice_work(void *userdata) {
+        errno = 0;
+        return getpriority(PRIO_PROCESS, (id_t) gettid());
+}
+
+static void nice_done(int r, void *userdata) {
+        *(int *) userdata = r;
+}
+
+static void test_nice(void) {
+        _cleanup_(sd_event_unrefp) sd_event *e = NULL;
+        WorkerPool *p = NULL;
+        int seen = -100, own;
+
+        errno = 0;
+        own = getpriority(PRIO_PROCESS, (id_t) gettid());
+        CHECK_INT(sd_event_new(&e), 0);
+        CHECK_INT(worker_pool_new(e, 1, 4, 5, &p), 0);
+        CHECK_INT(worker_pool_submit(p, nice_work, nice_done, &seen), 0);
+        for (unsigned i = 0; i < 200 && seen == -100; i++)
+                CHECK(sd_event_run(e, 50 * 1000) >= 0);
+        CHECK_INT(seen, own + 5);
+        CHECK_INT(getpriority(PRIO_PROCESS, (id_t) gettid()), own);
+        worker_pool_free(p);
+}
+
 int main(void) {
         loop_thread = pthread_self();
         test_jobs_complete(0);
@@ -194,5 +222,6 @@ int main(void) {
         test_jobs_complete(3);
         test_resubmit_from_done();
         test_full_queue_and_shutdown();
+        test_nice();
         return test_summary();
 }
