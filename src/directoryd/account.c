@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include <inttypes.h>
+
 #include "account.h"
 #include "bus-error.h"
 #include "log.h"
@@ -72,29 +74,35 @@ int account_check_new_password(Manager *m, const char *password, sd_bus_error *e
         return 0;
 }
 
-int account_create(Manager *m, const char *id, const char *name, const char *role, const char *email,
-                   const char *password, uid_t actor, sd_bus_error *error) {
-        _cleanup_(freep) char *hash = NULL;
-        const char *why;
-        int r;
+/* CreateAccount and ResetPassword: the password's hash is made by a
+ * worker, the row written on the loop once it is back. */
+typedef struct AccountJob {
+        PasswordWork work;              /* first: the worker's part */
+        Manager *m;
+        bool reset;                     /* ResetPassword, else CreateAccount */
+        char id[64];
+        char role[8];
+        char *name;
+        char *email;
+        uid_t actor;
+        ManagerDoneFunc done;
+        void *userdata;
+} AccountJob;
 
-        r = bus_error_check_name(error, "id", id);
-        if (r < 0)
-                return r;
-        if ((why = person_name_invalid_reason(name)))
-                return invalid(error, "name", why);
-        if (account_role_from_string(role) < 0)
-                return invalid(error, "role", "is not one of staff, manager, admin");
-        if ((why = email_invalid_reason(email)))
-                return invalid(error, "email", why);
-        if (!isempty(password)) {
-                r = account_check_new_password(m, password, error);
-                if (r < 0)
-                        return r;
-                r = password_hash(password, m->config.yescrypt_cost, &hash);
-                if (r < 0)
-                        return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot hash the password: %s", strerror(-r));
-        }
+static AccountJob *account_job_free(AccountJob *j) {
+        if (!j)
+                return NULL;
+        password_work_done(&j->work);
+        free(j->name);
+        free(j->email);
+        free(j);
+        return NULL;
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(AccountJob *, account_job_free);
+
+static int account_insert(Manager *m, const char *id, const char *name, const char *role, const char *email,
+                          const char *hash, uid_t actor, sd_bus_error *error) {
+        int r;
 
         r = db_exec(m->db, "INSERT INTO accounts (name, role, full_name, email, password_hash) VALUES (?, ?, ?, ?, ?)",
                     (DbValue[]) { DBV_STR(id), DBV_STR(role), DBV_STR(name),
@@ -111,6 +119,122 @@ int account_create(Manager *m, const char *id, const char *name, const char *rol
                   "VDESK_PASSWORD_SET=%d", hash != NULL,
                   "VDESK_ACTOR_UID=%u", (unsigned) actor,
                   "MESSAGE=Account %s (%s) created%s", id, role, hash ? " with a password" : "");
+        return 0;
+}
+
+/* The new hash, a lock lifted, a pending activation and every session of
+ * the account ended, in one transaction. */
+static int account_password_reset(Manager *m, const char *id, const char *hash, uid_t actor, sd_bus_error *error) {
+        uint64_t account_id = 0, ended = 0;
+        int r;
+
+        r = db_begin(m->db);
+        if (r >= 0)
+                r = db_exec(m->db, "SELECT id FROM accounts WHERE name = ? FOR UPDATE", (DbValue[]) { DBV_STR(id) }, 1,
+                            db_row_u64, &account_id, NULL);
+        if (r >= 0 && account_id == 0) {
+                db_rollback(m->db);
+                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_ACCOUNT, "No account '%s'", id);
+        }
+        if (r >= 0)
+                r = db_exec(m->db, "UPDATE accounts SET password_hash = ?, failed_signins = 0, locked_until = NULL, "
+                            "activation_hash = NULL, activation_expires = NULL WHERE id = ?",
+                            (DbValue[]) { DBV_STR(hash), DBV_UINT(account_id) }, 2, NULL, NULL, NULL);
+        if (r >= 0)
+                r = db_exec(m->db, "DELETE FROM sessions WHERE account_id = ?", (DbValue[]) { DBV_UINT(account_id) }, 1,
+                            NULL, NULL, &ended);
+        if (r >= 0)
+                r = db_commit(m->db);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        log_event(LOG_INFO, MID_PASSWORD_RESET,
+                  "VDESK_ACCOUNT=%s", id,
+                  "VDESK_ACTOR_UID=%u", (unsigned) actor,
+                  "VDESK_SESSIONS_ENDED=%" PRIu64, ended,
+                  "MESSAGE=Password of account %s reset; %" PRIu64 " session(s) ended", id, ended);
+        return 0;
+}
+
+static void account_job_done(int r, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(account_job_freep) AccountJob *j = userdata;
+
+        if (r == -ECANCELED)
+                sd_bus_error_set_const(&error, SD_BUS_ERROR_FAILED, "The directory is stopping");
+        else if (r < 0)
+                bus_error_setf(&error, SD_BUS_ERROR_FAILED, "Cannot hash the password: %s", strerror(-r));
+        else if (j->reset)
+                r = account_password_reset(j->m, j->id, j->work.new_hash, j->actor, &error);
+        else
+                r = account_insert(j->m, j->id, j->name, j->role, j->email, j->work.new_hash, j->actor, &error);
+        if (r < 0 && !sd_bus_error_is_set(&error))
+                sd_bus_error_set_errno(&error, r);
+        j->done(sd_bus_error_is_set(&error) ? &error : NULL, NULL, 0, j->userdata);
+}
+
+
+static int account_job_new(Manager *m, bool reset, const char *id, const char *password, uid_t actor,
+                           ManagerDoneFunc done, void *userdata, AccountJob **ret) {
+        AccountJob *j = new0(AccountJob, 1);
+
+        if (!j)
+                return -ENOMEM;
+        *j = (AccountJob) {
+                .m = m,
+                .reset = reset,
+                .actor = actor,
+                .work.cost = m->config.yescrypt_cost,
+                .work.new_password = strdup(password),
+                .done = done,
+                .userdata = userdata,
+        };
+        snprintf(j->id, sizeof j->id, "%s", id);
+        if (!j->work.new_password) {
+                account_job_free(j);
+                return -ENOMEM;
+        }
+        *ret = j;
+        return 0;
+}
+
+int account_create(Manager *m, const char *id, const char *name, const char *role, const char *email,
+                   const char *password, uid_t actor, ManagerDoneFunc done, void *userdata, sd_bus_error *error) {
+        _cleanup_(account_job_freep) AccountJob *j = NULL;
+        const char *why;
+        int r;
+
+        r = bus_error_check_name(error, "id", id);
+        if (r < 0)
+                return r;
+        if ((why = person_name_invalid_reason(name)))
+                return invalid(error, "name", why);
+        if (account_role_from_string(role) < 0)
+                return invalid(error, "role", "is not one of staff, manager, admin");
+        if ((why = email_invalid_reason(email)))
+                return invalid(error, "email", why);
+        if (isempty(password)) {
+                r = account_insert(m, id, name, role, email, NULL, actor, error);
+                if (r < 0)
+                        return r;
+                done(NULL, NULL, 0, userdata);
+                return 0;
+        }
+        r = account_check_new_password(m, password, error);
+        if (r < 0)
+                return r;
+
+        r = account_job_new(m, false, id, password, actor, done, userdata, &j);
+        if (r < 0)
+                return r;
+        snprintf(j->role, sizeof j->role, "%s", role);
+        j->name = strdup(name);
+        j->email = strdup(email);
+        if (!j->name || !j->email)
+                return -ENOMEM;
+        r = manager_submit_password_work(m, j, account_job_done, error);
+        if (r < 0)
+                return r;
+        TAKE_PTR(j);
         return 0;
 }
 
@@ -295,8 +419,9 @@ int account_set_email(Manager *m, const char *id, const char *email, uid_t actor
                         "UPDATE accounts SET email = ? WHERE name = ?", true, actor, error);
 }
 
-int account_reset_password(Manager *m, const char *id, const char *password, uid_t actor, sd_bus_error *error) {
-        _cleanup_(freep) char *hash = NULL;
+int account_reset_password(Manager *m, const char *id, const char *password, uid_t actor, ManagerDoneFunc done,
+                           void *userdata, sd_bus_error *error) {
+        _cleanup_(account_job_freep) AccountJob *j = NULL;
         int r;
 
         r = bus_error_check_name(error, "id", id);
@@ -305,22 +430,11 @@ int account_reset_password(Manager *m, const char *id, const char *password, uid
         r = account_check_new_password(m, password, error);
         if (r < 0)
                 return r;
-        r = password_hash(password, m->config.yescrypt_cost, &hash);
-        if (r < 0)
-                return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot hash the password: %s", strerror(-r));
-        /* A reset also lifts a lock and ends the account's sessions. */
-        r = update(m, id, "UPDATE accounts SET password_hash = ?, failed_signins = 0, locked_until = NULL, "
-                   "activation_hash = NULL, activation_expires = NULL WHERE name = ?",
-                   DBV_STR(hash), error);
+        r = account_job_new(m, true, id, password, actor, done, userdata, &j);
+        if (r >= 0)
+                r = manager_submit_password_work(m, j, account_job_done, error);
         if (r < 0)
                 return r;
-        r = db_exec(m->db, "DELETE s FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE a.name = ?",
-                    (DbValue[]) { DBV_STR(id) }, 1, NULL, NULL, NULL);
-        if (r < 0)
-                return db_bus_error(m->db, r, error);
-        log_event(LOG_INFO, MID_PASSWORD_RESET,
-                  "VDESK_ACCOUNT=%s", id,
-                  "VDESK_ACTOR_UID=%u", (unsigned) actor,
-                  "MESSAGE=Password of account %s reset", id);
+        TAKE_PTR(j);
         return 0;
 }

@@ -44,9 +44,11 @@ const char *person_name_invalid_reason(const char *s);
 int account_check_new_password(Manager *m, const char *password, sd_bus_error *error);
 
 /* An empty password creates an account that cannot sign in until one is
- * set with account_reset_password(). */
+ * set with account_reset_password(). Checks its input at once (negative,
+ * error set, done not called), then calls done exactly once: at once
+ * without a password, else once a worker hashed it. */
 int account_create(Manager *m, const char *id, const char *name, const char *role, const char *email,
-                   const char *password, uid_t actor, sd_bus_error *error);
+                   const char *password, uid_t actor, ManagerDoneFunc done, void *userdata, sd_bus_error *error);
 int account_delete(Manager *m, const char *id, uid_t actor, sd_bus_error *error);
 int account_get(Manager *m, const char *id, Account *ret, sd_bus_error *error);
 
@@ -58,4 +60,8 @@ int account_list(Manager *m, const char *role, const char *department, const cha
 
 int account_set_name(Manager *m, const char *id, const char *name, uid_t actor, sd_bus_error *error);
 int account_set_email(Manager *m, const char *id, const char *email, uid_t actor, sd_bus_error *error);
-int account_reset_password(Manager *m, const char *id, const char *password, uid_t actor, sd_bus_error *error);
+/* A new password set by an admin (hashed by a worker, then done called as
+ * account_create() does): lifts a lock, ends a pending activation and
+ * every session of the account. */
+int account_reset_password(Manager *m, const char *id, const char *password, uid_t actor, ManagerDoneFunc done,
+                           void *userdata, sd_bus_error *error);

@@ -6,6 +6,7 @@
 #include "daemon-util.h"
 #include "log.h"
 #include "manager.h"
+#include "session.h"
 
 static const char help[] =
         "vdesk-directoryd [OPTIONS]\n\n"
@@ -33,6 +34,13 @@ int main(int argc, char *argv[]) {
                 return log_error_errno(r, "Cannot set up the event loop: %m"), EXIT_FAILURE;
         if (daemon_bus_open(&m->config, m->event, &m->bus) < 0)
                 return EXIT_FAILURE;
+        /* Niced: a hash waits a little, the loop's short calls do not. */
+        r = worker_pool_new(m->event, m->config.signin_workers, DIRECTORYD_PASSWORD_QUEUE_MAX, 10, &m->workers);
+        if (r < 0)
+                return log_error_errno(r, "Cannot start the password workers: %m"), EXIT_FAILURE;
+        r = session_purge_start(m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up the purge of expired sessions: %m"), EXIT_FAILURE;
         r = manager_add_bus_objects(m);
         if (r < 0)
                 return log_error_errno(r, "Cannot register bus objects: %m"), EXIT_FAILURE;

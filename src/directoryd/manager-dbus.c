@@ -24,6 +24,41 @@ static int append_account(sd_bus_message *reply, const Account *a) {
                                      (int64_t) a->created_usec, (int64_t) a->updated_usec);
 }
 
+/* The answer of a method whose model finished later (a worker hashed a
+ * password): userdata is the call, referenced until now. Sent from the
+ * loop's thread, as every sd-bus call must be. */
+static void reply_done(const sd_bus_error *error, const char *token, uint64_t expires_usec, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        if (error) {
+                (void) sd_bus_reply_method_error(call, error);
+                return;
+        }
+        r = sd_bus_message_new_method_return(call, &reply);
+        if (r >= 0 && token) {
+                r = sd_bus_message_sensitive(reply);
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "sx", token, (int64_t) expires_usec);
+        }
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        if (r < 0)
+                (void) sd_bus_reply_method_errno(call, r, NULL);
+}
+
+/* For a model call given reply_done and a new reference to msg: r is what
+ * it returned. Below 0 it answered nothing and the reference is ours to
+ * drop; else reply_done answers (1: the reply is sent later). */
+static int answer_later(sd_bus_message *msg, int r) {
+        if (r < 0) {
+                sd_bus_message_unref(msg);
+                return r;
+        }
+        return 1;
+}
+
 AUTHORIZED(create_account) {
         const char *id, *name, *role, *email, *password;
         int r;
@@ -31,10 +66,8 @@ AUTHORIZED(create_account) {
         r = sd_bus_message_read(msg, "sssss", &id, &name, &role, &email, &password);
         if (r < 0)
                 return r;
-        r = account_create(m, id, name, role, email, password, actor, error);
-        if (r < 0)
-                return r;
-        return sd_bus_reply_method_return(msg, NULL);
+        return answer_later(msg, account_create(m, id, name, role, email, password, actor, reply_done,
+                                                sd_bus_message_ref(msg), error));
 }
 
 /* The methods that take one name and change one thing share this shape. */
@@ -133,7 +166,14 @@ AUTHORIZED(set_account_email) {
 }
 
 AUTHORIZED(reset_password) {
-        return set_field(m, msg, actor, error, account_reset_password);
+        const char *id, *password;
+        int r;
+
+        r = sd_bus_message_read(msg, "ss", &id, &password);
+        if (r < 0)
+                return r;
+        return answer_later(msg, account_reset_password(m, id, password, actor, reply_done, sd_bus_message_ref(msg),
+                                                        error));
 }
 
 /* ---- bulk import -------------------------------------------------------- */
@@ -397,9 +437,7 @@ static void peer_of(sd_bus_message *msg, char buf[static 64]) {
 }
 
 static int method_sign_in(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        _cleanup_(freep) char *token = NULL;
         const char *id, *password;
-        uint64_t expires = 0;
         char peer[64];
         int r;
 
@@ -407,12 +445,8 @@ static int method_sign_in(sd_bus_message *msg, void *userdata, sd_bus_error *err
         if (r < 0)
                 return r;
         peer_of(msg, peer);
-        r = session_sign_in(userdata, id, password, peer, &token, &expires, error);
-        if (r < 0)
-                return r;
-        r = sd_bus_reply_method_return(msg, "sx", token, (int64_t) expires);
-        explicit_bzero(token, strlen(token));
-        return r;
+        return answer_later(msg, session_sign_in(userdata, id, password, peer, reply_done, sd_bus_message_ref(msg),
+                                                 error));
 }
 
 static int method_sign_out(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -482,23 +516,21 @@ static int method_list_my_categories(sd_bus_message *msg, void *userdata, sd_bus
         return sd_bus_send(NULL, reply, NULL);
 }
 
-/* Activate and ChangePassword: (id, proof, new password) -> (). */
-typedef int (*PasswordSetter)(Manager *m, const char *id, const char *proof, const char *new_password,
-                              const char *peer, sd_bus_error *error);
+/* Activate (id, code, new password) and ChangePassword (token, old
+ * password, new password) -> (). */
+typedef int (*PasswordSetter)(Manager *m, const char *who, const char *proof, const char *new_password,
+                              const char *peer, ManagerDoneFunc done, void *userdata, sd_bus_error *error);
 
 static int set_password(sd_bus_message *msg, Manager *m, sd_bus_error *error, PasswordSetter set) {
-        const char *id, *proof, *password;
+        const char *who, *proof, *password;
         char peer[64];
         int r;
 
-        r = sd_bus_message_read(msg, "sss", &id, &proof, &password);
+        r = sd_bus_message_read(msg, "sss", &who, &proof, &password);
         if (r < 0)
                 return r;
         peer_of(msg, peer);
-        r = set(m, id, proof, password, peer, error);
-        if (r < 0)
-                return r;
-        return sd_bus_reply_method_return(msg, NULL);
+        return answer_later(msg, set(m, who, proof, password, peer, reply_done, sd_bus_message_ref(msg), error));
 }
 
 static int method_activate(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -637,7 +669,7 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_NO_RESULT,
                                 method_activate, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD_WITH_ARGS("ChangePassword",
-                                SD_BUS_ARGS("s", id, "s", old_password, "s", new_password),
+                                SD_BUS_ARGS("s", token, "s", old_password, "s", new_password),
                                 SD_BUS_NO_RESULT,
                                 method_change_password, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_VTABLE_END

@@ -91,3 +91,39 @@ int password_verify(const char *password, const char *hash) {
         free(cd);
         return r;
 }
+
+static void free_wiped(char **s) {
+        if (*s)
+                explicit_bzero(*s, strlen(*s));
+        *s = mfree(*s);
+}
+
+int password_work_run(void *userdata) {
+        PasswordWork *w = userdata;
+        int r;
+
+        w->verified = 0;
+        if (w->password) {
+                if (w->hash) {
+                        r = password_verify(w->password, w->hash);
+                        w->verified = r > 0;
+                } else {
+                        _cleanup_(freep) char *dummy = NULL;
+
+                        (void) password_hash(w->password, w->cost, &dummy);
+                }
+        }
+        if (w->new_password) {
+                r = password_hash(w->new_password, w->cost, &w->new_hash);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+void password_work_done(PasswordWork *w) {
+        free_wiped(&w->password);
+        free_wiped(&w->hash);
+        free_wiped(&w->new_password);
+        free_wiped(&w->new_hash);
+}

@@ -22,3 +22,22 @@ int password_hash(const char *password, unsigned cost, char **ret);
 
 /* 1 if password matches hash, 0 if not, negative if hash is malformed. */
 int password_verify(const char *password, const char *hash);
+
+/* The part of a password operation that runs on a worker thread (a
+ * WorkerFunc's data; a larger job may begin with it): checks password
+ * against hash (with no hash, computes a throwaway hash of password, so
+ * that an unknown account costs the same time as a known one), and hashes
+ * new_password. The inputs are the job's copies; password_work_done()
+ * wipes and frees them and the results. */
+typedef struct PasswordWork {
+        char *password;         /* to check, or NULL */
+        char *hash;             /* to check it against, or NULL */
+        char *new_password;     /* to hash, or NULL */
+        unsigned cost;
+        int verified;           /* result: 1 if password matches hash */
+        char *new_hash;         /* result */
+} PasswordWork;
+
+/* A WorkerFunc: userdata is (or begins with) a PasswordWork. */
+int password_work_run(void *userdata);
+void password_work_done(PasswordWork *w);

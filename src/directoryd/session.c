@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include <inttypes.h>
 #include <time.h>
 
 #include "account.h"
@@ -65,6 +66,30 @@ static int credentials_row(char *const *c, unsigned n, void *userdata) {
         return c[1] && !cr->hash ? -ENOMEM : 0;
 }
 
+/* id's row; for_update: a locking read, inside the caller's transaction. */
+static int credentials_read(Manager *m, const char *id, bool for_update, Credentials *ret, sd_bus_error *error) {
+        Credentials cr = {};
+        int r;
+
+        r = db_exec(m->db,
+                    for_update ?
+                    "SELECT id, password_hash, failed_signins, "
+                    "CAST(UNIX_TIMESTAMP(locked_until) * 1000000 AS UNSIGNED), "
+                    "IF(activation_expires IS NULL OR activation_expires > FROM_UNIXTIME(? / 1000000), "
+                    "activation_hash, NULL) FROM accounts WHERE name = ? FOR UPDATE" :
+                    "SELECT id, password_hash, failed_signins, "
+                    "CAST(UNIX_TIMESTAMP(locked_until) * 1000000 AS UNSIGNED), "
+                    "IF(activation_expires IS NULL OR activation_expires > FROM_UNIXTIME(? / 1000000), "
+                    "activation_hash, NULL) FROM accounts WHERE name = ?",
+                    (DbValue[]) { DBV_UINT(session_now()), DBV_STR(id) }, 2, credentials_row, &cr, NULL);
+        if (r < 0) {
+                free(cr.hash);
+                return db_bus_error(m->db, r, error);
+        }
+        *ret = cr;
+        return 0;
+}
+
 static void log_failure(const char *id, const char *peer, const char *why) {
         log_event(LOG_NOTICE, MID_SIGNIN_FAILED,
                   "VDESK_ACCOUNT=%s", id,
@@ -88,59 +113,90 @@ static bool activation_matches(const char *code, const char *digest) {
         return digest_equal(d, digest);
 }
 
-/* Checks id's password (or activation code) under the lockout rules in a
- * transaction of its own, which it leaves open on success for the caller
- * to add to and commit. On failure the failure counters are committed
- * (they are part of the answer) and nothing else. */
-static int authenticate_locked(Manager *m, const char *id, Proof proof, const char *secret, const char *peer,
-                               uint64_t *ret_account_id, sd_bus_error *error) {
+typedef enum SessionOp {
+        OP_SIGN_IN,
+        OP_CHANGE_PASSWORD,
+        OP_ACTIVATE,
+} SessionOp;
+
+/* A sign-in, password change or activation: the yescrypt part goes to a
+ * worker (the hash the password was checked against travels with it);
+ * the decision, the counters and the writes are made on the loop once it
+ * is back, in one transaction on the row read again, so that concurrent
+ * sign-ins of one account count every failure and lock exactly once. */
+typedef struct SessionJob {
+        PasswordWork work;              /* first: the worker's part */
+        Manager *m;
+        SessionOp op;
+        Proof proof;
+        char id[64];
+        char peer[64];
+        char *code;                     /* the activation code given */
+        char keep[SHA256_HEX_SIZE];     /* ChangePassword: the caller's session, which stays */
+        unsigned attempts;
+        ManagerDoneFunc done;
+        void *userdata;
+} SessionJob;
+
+static SessionJob *session_job_free(SessionJob *j) {
+        if (!j)
+                return NULL;
+        password_work_done(&j->work);
+        if (j->code)
+                explicit_bzero(j->code, strlen(j->code));
+        free(j->code);
+        free(j);
+        return NULL;
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(SessionJob *, session_job_free);
+
+static bool same_hash(const char *a, const char *b) {
+        return a && b ? streq(a, b) : a == b;
+}
+
+/* Checks the job's proof under the lockout rules on the row read anew
+ * (FOR UPDATE) in the open transaction. On success the transaction stays
+ * open for the caller to add to and commit. -EAGAIN: the password was
+ * checked against a hash that is no longer the account's (it changed
+ * meanwhile), which now is in j->work.hash; check again. */
+static int authenticate_locked(SessionJob *j, uint64_t *ret_account_id, sd_bus_error *error) {
+        Manager *m = j->m;
         SignInPolicy policy = {
                 .max_failed = m->config.max_failed_signins,
                 .lock_usec = (uint64_t) m->config.lock_minutes * 60 * USEC_PER_SEC,
         };
+        const char *what = j->proof == PROOF_PASSWORD ? "Wrong id or password" : "Wrong id or activation code";
         Credentials cr = {};
         uint64_t now = session_now(), locked_until;
         unsigned failed;
         SignInVerdict v;
-        int ok, r;
+        bool ok;
+        int r;
 
-        r = bus_error_check_name(error, "id", id);
+        r = credentials_read(m, j->id, true, &cr, error);
         if (r < 0)
                 return r;
-
-        r = db_exec(m->db,
-                    "SELECT id, password_hash, failed_signins, "
-                    "CAST(UNIX_TIMESTAMP(locked_until) * 1000000 AS UNSIGNED), "
-                    "IF(activation_expires IS NULL OR activation_expires > FROM_UNIXTIME(? / 1000000), "
-                    "activation_hash, NULL) FROM accounts WHERE name = ? FOR UPDATE",
-                    (DbValue[]) { DBV_UINT(now), DBV_STR(id) }, 2, credentials_row, &cr, NULL);
-        if (r < 0) {
+        if (!cr.found || (j->proof == PROOF_PASSWORD && !cr.hash) ||
+            (j->proof == PROOF_ACTIVATION_CODE && isempty(cr.activation))) {
                 free(cr.hash);
-                return db_bus_error(m->db, r, error);
+                log_failure(j->id, j->peer, !cr.found ? "no such account" :
+                                            j->proof == PROOF_PASSWORD ? "no password set" : "no activation code pending");
+                return bus_error_setf(error, VDESK_ERROR_AUTHENTICATION_FAILED, "%s", what);
         }
-        if (!cr.found || (proof == PROOF_PASSWORD && !cr.hash) ||
-            (proof == PROOF_ACTIVATION_CODE && isempty(cr.activation))) {
-                _cleanup_(freep) char *dummy = NULL;
-
-                /* As slow as a real check, so that timing does not tell
-                 * which ids exist; the same error either way. */
-                if (proof == PROOF_PASSWORD)
-                        (void) password_hash(secret, m->config.yescrypt_cost, &dummy);
-                free(cr.hash);
-                log_failure(id, peer, !cr.found ? "no such account" :
-                                      proof == PROOF_PASSWORD ? "no password set" : "no activation code pending");
-                return bus_error_setf(error, VDESK_ERROR_AUTHENTICATION_FAILED,
-                                      proof == PROOF_PASSWORD ? "Wrong id or password" : "Wrong id or activation code");
+        if (cr.locked_until <= now && j->proof == PROOF_PASSWORD && !same_hash(cr.hash, j->work.hash)) {
+                free(j->work.hash);
+                j->work.hash = TAKE_PTR(cr.hash);
+                return -EAGAIN;
         }
+        free(cr.hash);
 
         if (cr.locked_until > now)
-                ok = 0;
-        else if (proof == PROOF_PASSWORD)
-                ok = password_verify(secret, cr.hash);
+                ok = false;
+        else if (j->proof == PROOF_PASSWORD)
+                ok = j->work.verified > 0;
         else
-                ok = activation_matches(secret, cr.activation);
-        free(cr.hash);
-        v = signin_decide(ok > 0, cr.failed, cr.locked_until, now, &policy, &failed, &locked_until);
+                ok = activation_matches(j->code, cr.activation);
+        v = signin_decide(ok, cr.failed, cr.locked_until, now, &policy, &failed, &locked_until);
         if (v != SIGNIN_LOCKED) {
                 r = db_exec(m->db,
                             "UPDATE accounts SET failed_signins = ?, locked_until = IF(? = 0, NULL, FROM_UNIXTIME(? / 1000000)) "
@@ -155,38 +211,37 @@ static int authenticate_locked(Manager *m, const char *id, Proof proof, const ch
                 *ret_account_id = cr.account_id;
                 return 0;
         case SIGNIN_WRONG_PASSWORD:
-                log_failure(id, peer, proof == PROOF_PASSWORD ? "wrong password" : "wrong activation code");
-                return bus_error_setf(error, VDESK_ERROR_AUTHENTICATION_FAILED,
-                                      proof == PROOF_PASSWORD ? "Wrong id or password" : "Wrong id or activation code");
+                log_failure(j->id, j->peer, j->proof == PROOF_PASSWORD ? "wrong password" : "wrong activation code");
+                return bus_error_setf(error, VDESK_ERROR_AUTHENTICATION_FAILED, "%s", what);
         case SIGNIN_WRONG_PASSWORD_NOW_LOCKED:
-                log_failure(id, peer, proof == PROOF_PASSWORD ? "wrong password" : "wrong activation code");
+                log_failure(j->id, j->peer, j->proof == PROOF_PASSWORD ? "wrong password" : "wrong activation code");
                 log_event(LOG_WARNING, MID_ACCOUNT_LOCKED,
-                          "VDESK_ACCOUNT=%s", id,
-                          "VDESK_PEER=%s", peer,
+                          "VDESK_ACCOUNT=%s", j->id,
+                          "VDESK_PEER=%s", j->peer,
                           "VDESK_FAILED_COUNT=%u", failed,
                           "VDESK_LOCK_MINUTES=%u", m->config.lock_minutes,
                           "MESSAGE=Account %s locked for %u minutes after %u failed sign-ins (last from %s)",
-                          id, m->config.lock_minutes, failed, peer);
+                          j->id, m->config.lock_minutes, failed, j->peer);
                 return bus_error_setf(error, VDESK_ERROR_ACCOUNT_LOCKED,
-                                      "Wrong id or password; the account is now locked for %u minutes",
-                                      m->config.lock_minutes);
+                                      "%s; the account is now locked for %u minutes", what, m->config.lock_minutes);
         case SIGNIN_LOCKED:
         default:
-                log_failure(id, peer, "account locked");
+                log_failure(j->id, j->peer, "account locked");
                 return bus_error_setf(error, VDESK_ERROR_ACCOUNT_LOCKED, "The account is locked for another %llu s",
                                       (unsigned long long) ((locked_until - now) / USEC_PER_SEC + 1));
         }
 }
 
-static int authenticate(Manager *m, const char *id, Proof proof, const char *secret, const char *peer,
-                        uint64_t *ret_account_id, sd_bus_error *error) {
+static int authenticate(SessionJob *j, uint64_t *ret_account_id, sd_bus_error *error) {
+        Manager *m = j->m;
         int r;
 
         r = db_begin(m->db);
         if (r < 0)
                 return db_bus_error(m->db, r, error);
-        r = authenticate_locked(m, id, proof, secret, peer, ret_account_id, error);
+        r = authenticate_locked(j, ret_account_id, error);
         if (r < 0) {
+                /* The failure counters are part of the answer. */
                 if (sd_bus_error_has_names(error, VDESK_ERROR_AUTHENTICATION_FAILED, VDESK_ERROR_ACCOUNT_LOCKED))
                         (void) db_commit(m->db);
                 else
@@ -200,30 +255,27 @@ static void token_digest(const char *token, char ret[static SHA256_HEX_SIZE]) {
         sha256_hex(token, strlen(token), ret);
 }
 
-int session_sign_in(Manager *m, const char *id, const char *password, const char *peer,
-                    char **ret_token, uint64_t *ret_expires_usec, sd_bus_error *error) {
+/* A new session of account_id, in the open transaction, committed. */
+static int session_insert(Manager *m, SessionJob *j, uint64_t account_id, char ret_token[static 2 * SESSION_TOKEN_BYTES + 1],
+                          uint64_t *ret_expires, sd_bus_error *error) {
         uint8_t raw[SESSION_TOKEN_BYTES];
-        char token[2 * SESSION_TOKEN_BYTES + 1], digest[SHA256_HEX_SIZE];
-        uint64_t account_id = 0, expires;
+        char digest[SHA256_HEX_SIZE];
+        uint64_t expires;
         int r;
-
-        r = authenticate(m, id, PROOF_PASSWORD, password, peer, &account_id, error);
-        if (r < 0)
-                return r;
 
         if (random_bytes(raw, sizeof raw) < 0) {
                 db_rollback(m->db);
                 return bus_error_setf(error, SD_BUS_ERROR_FAILED, "No random bytes for a token");
         }
         for (size_t i = 0; i < sizeof raw; i++)
-                snprintf(token + 2 * i, 3, "%02x", raw[i]);
+                snprintf(ret_token + 2 * i, 3, "%02x", raw[i]);
         explicit_bzero(raw, sizeof raw);
-        token_digest(token, digest);
+        token_digest(ret_token, digest);
         expires = session_now() + (uint64_t) m->config.session_hours * 3600 * USEC_PER_SEC;
 
         r = db_exec(m->db, "INSERT INTO sessions (token_hash, account_id, peer, expires_at) "
                            "VALUES (?, ?, ?, FROM_UNIXTIME(? / 1000000))",
-                    (DbValue[]) { DBV_STR(digest), DBV_UINT(account_id), DBV_STR(peer), DBV_UINT(expires) }, 4,
+                    (DbValue[]) { DBV_STR(digest), DBV_UINT(account_id), DBV_STR(j->peer), DBV_UINT(expires) }, 4,
                     NULL, NULL, NULL);
         /* The account's sessions that ran out go as a new one comes. */
         if (r >= 0)
@@ -232,18 +284,187 @@ int session_sign_in(Manager *m, const char *id, const char *password, const char
         if (r >= 0)
                 r = db_commit(m->db);
         if (r < 0) {
-                explicit_bzero(token, sizeof token);
+                explicit_bzero(ret_token, 2 * SESSION_TOKEN_BYTES + 1);
                 return db_bus_error(m->db, r, error);
         }
+        *ret_expires = expires;
+        return 0;
+}
 
-        log_event(LOG_INFO, MID_SIGNED_IN,
-                  "VDESK_ACCOUNT=%s", id,
-                  "VDESK_PEER=%s", peer,
-                  "MESSAGE=%s signed in from %s", id, peer);
-        *ret_token = strdup(token);
+/* Sets the new hash, ends the pending activation and the account's
+ * sessions but the one to keep (if any), commits. */
+static int password_replace(Manager *m, SessionJob *j, uint64_t account_id, uint64_t *ret_ended, sd_bus_error *error) {
+        uint64_t ended = 0;
+        int r;
+
+        r = db_exec(m->db, "UPDATE accounts SET password_hash = ?, activation_hash = NULL, activation_expires = NULL "
+                           "WHERE id = ?",
+                    (DbValue[]) { DBV_STR(j->work.new_hash), DBV_UINT(account_id) }, 2, NULL, NULL, NULL);
+        if (r >= 0)
+                r = db_exec(m->db, "DELETE FROM sessions WHERE account_id = ? AND token_hash <> ?",
+                            (DbValue[]) { DBV_UINT(account_id), DBV_STR(j->keep) }, 2, NULL, NULL, &ended);
+        if (r >= 0)
+                r = db_commit(m->db);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        *ret_ended = ended;
+        return 0;
+}
+
+static int session_job_submit(SessionJob *j, sd_bus_error *error);
+
+/* On the loop: the job's hashing is done (r from the worker). Returns
+ * -EAGAIN if it went back to a worker, else the answer is given. */
+static int session_job_finish(SessionJob *j, sd_bus_error *error, char ret_token[static 2 * SESSION_TOKEN_BYTES + 1],
+                              uint64_t *ret_expires) {
+        Manager *m = j->m;
+        uint64_t account_id = 0, ended = 0;
+        int r;
+
+        r = authenticate(j, &account_id, error);
+        if (r == -EAGAIN) {
+                /* The password changed while it was checked: once more
+                 * against the new hash (a few times at most). */
+                if (++j->attempts >= 3)
+                        return bus_error_setf(error, SD_BUS_ERROR_FAILED,
+                                              "The password of '%s' changed while it was checked; try again", j->id);
+                r = session_job_submit(j, error);
+                return r < 0 ? r : -EAGAIN;
+        }
+        if (r < 0)
+                return r;
+
+        switch (j->op) {
+        case OP_SIGN_IN:
+                r = session_insert(m, j, account_id, ret_token, ret_expires, error);
+                if (r < 0)
+                        return r;
+                log_event(LOG_INFO, MID_SIGNED_IN,
+                          "VDESK_ACCOUNT=%s", j->id,
+                          "VDESK_PEER=%s", j->peer,
+                          "MESSAGE=%s signed in from %s", j->id, j->peer);
+                return 0;
+        case OP_CHANGE_PASSWORD:
+                r = password_replace(m, j, account_id, &ended, error);
+                if (r < 0)
+                        return r;
+                log_event(LOG_INFO, MID_PASSWORD_CHANGED,
+                          "VDESK_ACCOUNT=%s", j->id,
+                          "VDESK_PEER=%s", j->peer,
+                          "VDESK_SESSIONS_ENDED=%" PRIu64, ended,
+                          "MESSAGE=%s changed their password (from %s); %" PRIu64 " other session(s) ended",
+                          j->id, j->peer, ended);
+                return 0;
+        case OP_ACTIVATE:
+        default:
+                r = password_replace(m, j, account_id, &ended, error);
+                if (r < 0)
+                        return r;
+                log_event(LOG_INFO, MID_ACCOUNT_ACTIVATED,
+                          "VDESK_ACCOUNT=%s", j->id,
+                          "VDESK_PEER=%s", j->peer,
+                          "VDESK_SESSIONS_ENDED=%" PRIu64, ended,
+                          "MESSAGE=%s activated their account and set a password (from %s)", j->id, j->peer);
+                return 0;
+        }
+}
+
+static void session_job_done(int r, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        SessionJob *j = userdata;
+        char token[2 * SESSION_TOKEN_BYTES + 1] = "";
+        uint64_t expires = 0;
+
+        if (r == -ECANCELED)
+                sd_bus_error_set_const(&error, SD_BUS_ERROR_FAILED, "The directory is stopping");
+        else if (r < 0)
+                bus_error_setf(&error, SD_BUS_ERROR_FAILED, "Cannot hash the password: %s", strerror(-r));
+        else {
+                r = session_job_finish(j, &error, token, &expires);
+                if (r == -EAGAIN)
+                        return;         /* back with a worker, which owns it again */
+                if (r < 0 && !sd_bus_error_is_set(&error))
+                        sd_bus_error_set_errno(&error, r);
+        }
+        j->done(sd_bus_error_is_set(&error) ? &error : NULL, j->op == OP_SIGN_IN && *token ? token : NULL, expires,
+                j->userdata);
         explicit_bzero(token, sizeof token);
-        *ret_expires_usec = expires;
-        return *ret_token ? 0 : -ENOMEM;
+        session_job_free(j);
+}
+
+static int session_job_submit(SessionJob *j, sd_bus_error *error) {
+        return manager_submit_password_work(j->m, j, session_job_done, error);
+}
+
+/* Submits *j, whose ownership goes with it. */
+static int session_job_queue(SessionJob **j, sd_bus_error *error) {
+        int r;
+
+        r = session_job_submit(*j, error);
+        if (r < 0)
+                return r;
+        *j = NULL;
+        return 0;
+}
+
+static int session_job_new(Manager *m, SessionOp op, const char *id, const char *peer, ManagerDoneFunc done,
+                           void *userdata, SessionJob **ret) {
+        SessionJob *j = new0(SessionJob, 1);
+
+        if (!j)
+                return -ENOMEM;
+        *j = (SessionJob) {
+                .m = m,
+                .op = op,
+                .proof = op == OP_ACTIVATE ? PROOF_ACTIVATION_CODE : PROOF_PASSWORD,
+                .work.cost = m->config.yescrypt_cost,
+                .done = done,
+                .userdata = userdata,
+        };
+        snprintf(j->id, sizeof j->id, "%s", id);
+        snprintf(j->peer, sizeof j->peer, "%s", peer);
+        *ret = j;
+        return 0;
+}
+
+/* Reads the account's hash for the worker to check the password against
+ * (none for an unknown id: the worker then hashes the password all the
+ * same, so that timing does not tell which ids exist). A locked account
+ * is answered at once, without a hash (the lock itself is no secret:
+ * AccountLocked says so), the attempt journaled as refused. */
+static int session_job_prepare_check(SessionJob *j, const char *password, sd_bus_error *error) {
+        _cleanup_(freep) char *hash = NULL;
+        Credentials cr = {};
+        int r;
+
+        r = credentials_read(j->m, j->id, false, &cr, error);
+        if (r < 0)
+                return r;
+        hash = cr.hash;
+        if (cr.found && cr.locked_until > session_now()) {
+                log_failure(j->id, j->peer, "account locked");
+                return bus_error_setf(error, VDESK_ERROR_ACCOUNT_LOCKED, "The account is locked for another %llu s",
+                                      (unsigned long long) ((cr.locked_until - session_now()) / USEC_PER_SEC + 1));
+        }
+        j->work.hash = TAKE_PTR(hash);
+        j->work.password = strdup(password);
+        return j->work.password ? 0 : -ENOMEM;
+}
+
+int session_sign_in(Manager *m, const char *id, const char *password, const char *peer, ManagerDoneFunc done,
+                    void *userdata, sd_bus_error *error) {
+        _cleanup_(session_job_freep) SessionJob *j = NULL;
+        int r;
+
+        r = bus_error_check_name(error, "id", id);
+        if (r < 0)
+                return r;
+        r = session_job_new(m, OP_SIGN_IN, id, peer, done, userdata, &j);
+        if (r >= 0)
+                r = session_job_prepare_check(j, password, error);
+        if (r < 0)
+                return r;
+        return session_job_queue(&j, error);
 }
 
 /* A token is 64 lower-case hex digits; anything else is not one of ours. */
@@ -308,59 +529,79 @@ int session_sign_out(Manager *m, const char *token, const char *peer, sd_bus_err
         return 0;
 }
 
-/* Sets id's password to new_password once the proof (old password or
- * activation code) is right; a weak new one changes nothing, the code is
- * not spent. A password set this way ends any pending activation. */
-static int replace_password(Manager *m, const char *id, Proof proof, const char *secret, const char *new_password,
-                            const char *peer, sd_bus_error *error) {
-        _cleanup_(freep) char *hash = NULL;
-        uint64_t account_id = 0;
+int session_change_password(Manager *m, const char *token, const char *old_password, const char *new_password,
+                            const char *peer, ManagerDoneFunc done, void *userdata, sd_bus_error *error) {
+        _cleanup_(session_job_freep) SessionJob *j = NULL;
+        char id[64];
         int r;
 
+        r = session_check(m, token, id, error);
+        if (r < 0)
+                return r;
+        /* A weak new one changes nothing and counts as no attempt. */
         r = account_check_new_password(m, new_password, error);
         if (r < 0)
                 return r;
-        r = password_hash(new_password, m->config.yescrypt_cost, &hash);
-        if (r < 0)
-                return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot hash the password: %s", strerror(-r));
-
-        r = authenticate(m, id, proof, secret, peer, &account_id, error);
+        r = session_job_new(m, OP_CHANGE_PASSWORD, id, peer, done, userdata, &j);
         if (r < 0)
                 return r;
-        r = db_exec(m->db, "UPDATE accounts SET password_hash = ?, activation_hash = NULL, activation_expires = NULL "
-                           "WHERE id = ?",
-                    (DbValue[]) { DBV_STR(hash), DBV_UINT(account_id) }, 2, NULL, NULL, NULL);
-        if (r >= 0)
-                r = db_commit(m->db);
-        if (r < 0)
-                return db_bus_error(m->db, r, error);
-        return 0;
-}
-
-int session_change_password(Manager *m, const char *id, const char *old_password, const char *new_password,
-                            const char *peer, sd_bus_error *error) {
-        int r;
-
-        r = replace_password(m, id, PROOF_PASSWORD, old_password, new_password, peer, error);
+        token_digest(token, j->keep);
+        r = session_job_prepare_check(j, old_password, error);
+        if (r >= 0 && !(j->work.new_password = strdup(new_password)))
+                r = -ENOMEM;
         if (r < 0)
                 return r;
-        log_event(LOG_INFO, MID_PASSWORD_CHANGED,
-                  "VDESK_ACCOUNT=%s", id,
-                  "VDESK_PEER=%s", peer,
-                  "MESSAGE=%s changed their password (from %s)", id, peer);
-        return 0;
+        return session_job_queue(&j, error);
 }
 
 int session_activate(Manager *m, const char *id, const char *code, const char *new_password, const char *peer,
-                     sd_bus_error *error) {
+                     ManagerDoneFunc done, void *userdata, sd_bus_error *error) {
+        _cleanup_(session_job_freep) SessionJob *j = NULL;
         int r;
 
-        r = replace_password(m, id, PROOF_ACTIVATION_CODE, code, new_password, peer, error);
+        r = bus_error_check_name(error, "id", id);
         if (r < 0)
                 return r;
-        log_event(LOG_INFO, MID_ACCOUNT_ACTIVATED,
-                  "VDESK_ACCOUNT=%s", id,
-                  "VDESK_PEER=%s", peer,
-                  "MESSAGE=%s activated their account and set a password (from %s)", id, peer);
+        r = account_check_new_password(m, new_password, error);
+        if (r < 0)
+                return r;
+        /* The code is checked on the loop (a SHA-256); the new password's
+         * hash is made whatever the id, so that timing tells nothing. */
+        r = session_job_new(m, OP_ACTIVATE, id, peer, done, userdata, &j);
+        if (r < 0)
+                return r;
+        j->code = strdup(code);
+        j->work.new_password = strdup(new_password);
+        if (!j->code || !j->work.new_password)
+                return -ENOMEM;
+        return session_job_queue(&j, error);
+}
+
+static int on_purge(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        uint64_t n = 0;
+        int r;
+
+        r = db_exec(m->db, "DELETE FROM sessions WHERE expires_at <= FROM_UNIXTIME(? / 1000000)",
+                    (DbValue[]) { DBV_UINT(session_now()) }, 1, NULL, NULL, &n);
+        if (r < 0)
+                log_warning_errno(r, "Cannot remove expired sessions: %s", db_error(m->db));
+        else
+                log_debug("Removed %" PRIu64 " expired session(s).", n);
+        (void) sd_event_source_set_time_relative(s, (uint64_t) m->config.session_purge_sec * USEC_PER_SEC);
         return 0;
+}
+
+int session_purge_start(Manager *m) {
+        int r;
+
+        /* At once (what ran out while the directory was down), then every
+         * SessionPurgeSec. */
+        r = sd_event_add_time_relative(m->event, &m->purge_timer, CLOCK_MONOTONIC, 0, USEC_PER_SEC, on_purge, m);
+        if (r < 0)
+                return r;
+        r = sd_event_source_set_enabled(m->purge_timer, SD_EVENT_ON);
+        if (r >= 0)
+                (void) sd_event_source_set_description(m->purge_timer, "session-purge");
+        return r;
 }

@@ -34,8 +34,12 @@ SignInVerdict signin_decide(bool password_ok, unsigned failed, uint64_t locked_u
 /* Wall-clock microseconds; the one clock sign-in decisions use. */
 uint64_t session_now(void);
 
-int session_sign_in(Manager *m, const char *id, const char *password, const char *peer,
-                    char **ret_token, uint64_t *ret_expires_usec, sd_bus_error *error);
+/* The sign-in of id: checks at once what needs no hash (the id's form, a
+ * lock), then hands the password check to a worker and returns 0; done
+ * gets the token and its expiry, or the error, on the loop. Negative (and
+ * error set) if it was refused at once: done is then not called. */
+int session_sign_in(Manager *m, const char *id, const char *password, const char *peer, ManagerDoneFunc done,
+                    void *userdata, sd_bus_error *error);
 int session_sign_out(Manager *m, const char *token, const char *peer, sd_bus_error *error);
 
 /* The account a valid token belongs to; InvalidToken if it is unknown,
@@ -43,10 +47,16 @@ int session_sign_out(Manager *m, const char *token, const char *peer, sd_bus_err
 int session_check(Manager *m, const char *token, char ret_id[static 64], sd_bus_error *error);
 
 /* An imported account's owner sets its first password with the one-time
- * activation code (which counts as a sign-in, lockout included). */
+ * activation code (which counts as a sign-in, lockout included); any
+ * session the account had ends. Answers as session_sign_in() does. */
 int session_activate(Manager *m, const char *id, const char *code, const char *new_password, const char *peer,
-                     sd_bus_error *error);
+                     ManagerDoneFunc done, void *userdata, sd_bus_error *error);
 
-/* Staff change their own password: the old one counts as a sign-in. */
-int session_change_password(Manager *m, const char *id, const char *old_password, const char *new_password,
-                            const char *peer, sd_bus_error *error);
+/* Staff change their own password: the token says whose, the old password
+ * counts as a sign-in. Every other session of the account ends; the
+ * token's stays. Answers as session_sign_in() does. */
+int session_change_password(Manager *m, const char *token, const char *old_password, const char *new_password,
+                            const char *peer, ManagerDoneFunc done, void *userdata, sd_bus_error *error);
+
+/* Removes expired sessions now and every [Directory] SessionPurgeSec=. */
+int session_purge_start(Manager *m);

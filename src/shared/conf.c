@@ -99,6 +99,8 @@ static const ConfItem items[] = {
         ITEM("Directory", "MaxFailedSignins", CONF_UINT,  max_failed_signins, 1000),
         ITEM("Directory", "LockMinutes",     CONF_UINT,   lock_minutes, 24 * 60 * 366),
         ITEM("Directory", "ActivationDays",  CONF_UINT,   activation_days, 366),
+        ITEM("Directory", "SigninWorkers",   CONF_UINT,   signin_workers, 64),
+        ITEM("Directory", "SessionPurgeSec", CONF_UINT,   session_purge_sec, 86400),
 };
 
 static int set_error(char **ret_error, const char *format, ...) _printf_(2, 3);
@@ -146,6 +148,8 @@ int config_defaults(VdeskConfig *ret) {
                 .max_failed_signins = 5,
                 .lock_minutes = 15,
                 .activation_days = 14,
+                .signin_workers = 2,
+                .session_purge_sec = 300,
         };
         struct { char **field; const char *value; } strings[] = {
                 { &c.template_dir,   LOCALSTATEDIR "/lib/vdesk/templates" },
@@ -521,6 +525,8 @@ int config_verify(const VdeskConfig *c, char **ret_error) {
                 return set_error(ret_error, "[Desktop] Accelerator=%s is not one of auto, kvm, tcg", c->accelerator);
         if (c->yescrypt_cost < 1 || c->session_hours < 1)
                 return set_error(ret_error, "[Directory] YescryptCost= and SessionHours= must be at least 1");
+        if (c->session_purge_sec < 1)
+                return set_error(ret_error, "[Directory] SessionPurgeSec= must be at least 1");
         if (c->desktop_memory_mib < 16 || c->desktop_vcpus < 1)
                 return set_error(ret_error, "[Desktop] MemoryMiB= must be at least 16 and VCPUs= at least 1");
         if (c->host_connect_timeout_sec < 1 || c->host_sample_sec < 1 || c->default_capacity < 1)

@@ -110,6 +110,8 @@ typedef struct VdeskConfig {
         unsigned max_failed_signins;
         unsigned lock_minutes;
         unsigned activation_days;       /* how long an imported account's code works */
+        unsigned signin_workers;        /* threads hashing passwords; 0: on the event loop */
+        unsigned session_purge_sec;     /* how often expired sessions are removed */
 } VdeskConfig;
 
 #define VDESK_CONFIG_DEFAULT_PATH SYSCONFDIR "/vdesk/vdesk.conf"

@@ -6,13 +6,20 @@
  *   D2 ListAccounts, pages of 100 through 10k accounts, vs the plain
  *      statements sent straight to MariaDB with Connector/C; and through
  *      a department's 10k among 30k;
- *   D3 ImportStaff of 10k rows vs 10k CreateAccount calls one by one.
+ *   D3 ImportStaff of 10k rows vs 10k CreateAccount calls one by one;
+ *   D4 another method's latency (ListMyCategories, what the broker asks
+ *      for a staff member's desktops) while 50 sign-ins are in flight, the
+ *      daemon hashing on its workers or (restarted by the runner with
+ *      SigninWorkers=0) on its loop, and on an idle daemon.
  * Prints "key value" lines; tests/bench/directory makes the table.
  *
- *   bench-directory MARIADB-SOCKET YESCRYPT-COST N */
+ *   bench-directory MARIADB-SOCKET YESCRYPT-COST N
+ *   bench-directory burst-setup
+ *   bench-directory burst idle|signins     (one "probe MS" line per call) */
 
 #include <crypt.h>
 #include <mysql.h>
+#include <systemd/sd-event.h>
 
 #include "bench.h"
 #include "bus-api.h"
@@ -176,11 +183,196 @@ static void sign_ins(unsigned cost) {
         printf("yescrypt_p50_ms %.2f\nyescrypt_p99_ms %.2f\n", pct(raw, SIGNINS, 0.5), pct(raw, SIGNINS, 0.99));
 }
 
+/* ---- D4 ---------------------------------------------------------------- */
+
+#define BURST_ACCOUNTS 50               /* sign-ins in flight at once */
+#define BURST_SIGNINS 300               /* in all, each account's next sent when its last is answered */
+#define PROBE_EVERY_USEC (10 * 1000)    /* sent on a clock, not after the last answer */
+#define IDLE_PROBES 300
+#define BURST_PASSWORD "Burst-Pass-2026"
+
+typedef struct Burst {
+        sd_event *event;
+        sd_bus *signer, *prober;
+        char token[80];                 /* the probe account's */
+        unsigned signins_sent, signins_done, signins_bad;
+        unsigned probes_sent, probes_done, probes_bad;
+        bool with_signins;
+        double probe_ms[4096];
+} Burst;
+
+typedef struct Probe {
+        Burst *b;
+        unsigned long long sent;
+} Probe;
+
+typedef struct SignInCall {
+        Burst *b;
+        unsigned account;
+} SignInCall;
+
+static int sign_in_next(Burst *b, unsigned account);
+static void burst_maybe_exit(Burst *b);
+
+static int on_signed_in(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        SignInCall *c = userdata;
+        Burst *b = c->b;
+        unsigned account = c->account;
+        const char *token = NULL;
+        int64_t expires;
+
+        free(c);
+        if (sd_bus_message_is_method_error(reply, NULL) || sd_bus_message_read(reply, "sx", &token, &expires) < 0 ||
+            strlen(token) != 64) {
+                if (b->signins_bad++ == 0)
+                        fprintf(stderr, "SignIn failed: %s\n", sd_bus_message_get_error(reply) ?
+                                sd_bus_message_get_error(reply)->message : "malformed reply");
+        }
+        b->signins_done++;
+        if (b->signins_sent < BURST_SIGNINS)
+                (void) sign_in_next(b, account);
+        burst_maybe_exit(b);
+        return 0;
+}
+
+static int sign_in_next(Burst *b, unsigned account) {
+        SignInCall *c = calloc(1, sizeof *c);
+        char id[16];
+
+        if (!c)
+                return -ENOMEM;
+        *c = (SignInCall) { .b = b, .account = account };
+        snprintf(id, sizeof id, "burst%02u", account);
+        b->signins_sent++;
+        return sd_bus_call_method_async(b->signer, NULL, DIRECTORYD, "SignIn", on_signed_in, c, "ss", id,
+                                        BURST_PASSWORD);
+}
+
+static bool burst_over(Burst *b) {
+        return b->with_signins ? b->signins_done >= BURST_SIGNINS : b->probes_sent >= IDLE_PROBES;
+}
+
+/* Ends the loop once the burst is over and every probe answered. */
+static void burst_maybe_exit(Burst *b) {
+        if (burst_over(b) && b->probes_done == b->probes_sent)
+                sd_event_exit(b->event, 0);
+}
+
+static int on_probed(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        Probe *p = userdata;
+        Burst *b = p->b;
+
+        if (sd_bus_message_is_method_error(reply, NULL))
+                b->probes_bad++;
+        if (b->probes_done < ELEMENTSOF(b->probe_ms))
+                b->probe_ms[b->probes_done] = ms(p->sent, now_usec());
+        b->probes_done++;
+        free(p);
+        burst_maybe_exit(b);
+        return 0;
+}
+
+static int on_probe_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Burst *b = userdata;
+        Probe *p;
+
+        if (burst_over(b) || b->probes_sent >= ELEMENTSOF(b->probe_ms)) {
+                burst_maybe_exit(b);
+                return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        }
+        p = calloc(1, sizeof *p);
+        if (!p)
+                return -ENOMEM;
+        *p = (Probe) { .b = b, .sent = now_usec() };
+        b->probes_sent++;
+        (void) sd_bus_call_method_async(b->prober, NULL, DIRECTORYD, "ListMyCategories", on_probed, p, "s", b->token);
+        return sd_event_source_set_time_relative(s, PROBE_EVERY_USEC);
+}
+
+static void burst_setup(void) {
+        for (unsigned i = 0; i <= BURST_ACCOUNTS; i++) {
+                sd_bus_error e = SD_BUS_ERROR_NULL;
+                char id[16];
+                int r;
+
+                if (i < BURST_ACCOUNTS)
+                        snprintf(id, sizeof id, "burst%02u", i);
+                else
+                        snprintf(id, sizeof id, "prober");
+                r = sd_bus_call_method(bus, DIRECTORYD, "CreateAccount", &e, NULL, "sssss", id, "Burst", "staff", "",
+                                       BURST_PASSWORD);
+                if (r < 0)
+                        die_bus("CreateAccount", r, &e);
+        }
+}
+
+static void burst(bool with_signins) {
+        static Burst b;
+        sd_bus_message *reply = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_event_source *timer = NULL;
+        const char *token;
+        int64_t expires;
+        int r;
+
+        b.with_signins = with_signins;
+        r = sd_bus_call_method(bus, DIRECTORYD, "SignIn", &e, &reply, "ss", "prober", BURST_PASSWORD);
+        if (r < 0 || sd_bus_message_read(reply, "sx", &token, &expires) < 0)
+                die_bus("SignIn prober", r, &e);
+        snprintf(b.token, sizeof b.token, "%s", token);
+        sd_bus_message_unref(reply);
+
+        r = sd_event_default(&b.event);
+        if (r >= 0)
+                r = sd_bus_open_system(&b.signer);
+        if (r >= 0)
+                r = sd_bus_open_system(&b.prober);
+        if (r >= 0)
+                r = sd_bus_attach_event(b.signer, b.event, 0);
+        if (r >= 0)
+                r = sd_bus_attach_event(b.prober, b.event, 0);
+        for (unsigned i = 0; r >= 0 && with_signins && i < BURST_ACCOUNTS; i++)
+                r = sign_in_next(&b, i);
+        if (r >= 0)
+                /* accuracy 1 µs: the default (250 ms) would let an idle client coalesce probes */
+                r = sd_event_add_time_relative(b.event, &timer, CLOCK_MONOTONIC, 0, 1, on_probe_timer, &b);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(timer, SD_EVENT_ON);
+        if (r >= 0)
+                r = sd_event_loop(b.event);
+        if (r < 0)
+                die_bus("burst", r, NULL);
+        if (b.signins_bad > 0 || b.probes_bad > 0) {
+                fprintf(stderr, "%u sign-ins and %u probes failed\n", b.signins_bad, b.probes_bad);
+                exit(1);
+        }
+        for (unsigned i = 0; i < b.probes_done && i < ELEMENTSOF(b.probe_ms); i++)
+                printf("probe %.3f\n", b.probe_ms[i]);
+        fprintf(stderr, "%u probes, %u sign-ins\n", b.probes_done, b.signins_done);
+        sd_event_source_unref(timer);
+        sd_bus_flush_close_unref(b.signer);
+        sd_bus_flush_close_unref(b.prober);
+        sd_event_unref(b.event);
+}
+
 int main(int argc, char *argv[]) {
         double imports[ROUNDS];
         unsigned n, cost;
         int r;
 
+        if (argc >= 2 && strncmp(argv[1], "burst", 5) == 0) {
+                r = sd_bus_open_system(&bus);
+                if (r < 0)
+                        die_bus("bus", r, NULL);
+                if (streq(argv[1], "burst-setup"))
+                        burst_setup();
+                else if (argc == 3)
+                        burst(streq(argv[2], "signins"));
+                else
+                        return 2;
+                sd_bus_flush_close_unref(bus);
+                return 0;
+        }
         if (argc != 4)
                 return 2;
         cost = (unsigned) atoi(argv[2]);

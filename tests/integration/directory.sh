@@ -24,6 +24,7 @@ host_write_config <<X
 [Directory]
 YescryptCost=3
 MaxFailedSignins=3
+SessionPurgeSec=1
 X
 host_start_directory
 
@@ -207,26 +208,106 @@ check "  ... and the count starts again" test "$(sql "SELECT CONCAT(failed_signi
 for i in 1 2 3; do staff SignIn string:alice string:Wrong-Pass-99 >/dev/null; done
 check "an admin's ResetPassword lifts a lock" dir_call ResetPassword ss alice "$PW2"
 check "  ... and ends alice's sessions" test "$(sql "SELECT COUNT(*) FROM sessions")" = 0
+out=$(staff WhoAmI string:$token3)
+check "  ... her token is refused ($out)" grep -q "Error org.vdesk.Error.InvalidToken" <<<"$out"
+mid() { sed -n "s/^#define MID_$1 *\"\(.*\)\"/\1/p" "$VDESK_SRC/src/shared/message-id.h"; }
+check "  ... the journal says one session ended" wait_until 5 outputs 1 \
+        eval "journal_json MESSAGE_ID=$(mid PASSWORD_RESET) VDESK_ACCOUNT=alice | jq -r .VDESK_SESSIONS_ENDED"
 out=$(signin alice "$PW2" 2>&1)
 check "  ... the new password signs in ($out)" grep -q '"data":\["[0-9a-f]\{64\}"' <<<"$out"
+tokA=$(jq -r '.data[0]' <<<"$out")
+tokB=$(signin alice "$PW2" | jq -r '.data[0]')
+check "a second session of alice" bash -c '[[ $1 =~ ^[0-9a-f]{64}$ && $1 != $2 ]]' _ "$tokB" "$tokA"
 
 PW3='Third-Pass-2026'
-out=$(staff ChangePassword string:alice string:Wrong-Pass-99 string:$PW3)
-check "ChangePassword with a wrong old password: AuthenticationFailed" grep -q "Error org.vdesk.Error.AuthenticationFailed" <<<"$out"
-before=$(sql "SELECT password_hash FROM accounts WHERE name = 'alice'")
-out=$(staff ChangePassword string:alice string:$PW2 string:$WEAK)
+# ChangePassword: the token says whose password, the old one must be given
+pwstate() { sql "SELECT password_hash, (SELECT COUNT(*) FROM sessions) FROM accounts WHERE name = 'alice'"; }
+before=$(pwstate)
+out=$(staff ChangePassword string:$tokA string:Wrong-Pass-99 string:$PW3)
+check "ChangePassword with a wrong old password: AuthenticationFailed ($out)" grep -q "Error org.vdesk.Error.AuthenticationFailed: Wrong id or password" <<<"$out"
+check "  ... the hash and the sessions are unchanged" test "$before" = "$(pwstate)"
+out=$(staff ChangePassword string:$(printf '%064x' 42) string:$PW2 string:$PW3)
+check "ChangePassword with a forged token: InvalidToken ($out)" grep -q "Error org.vdesk.Error.InvalidToken: Invalid token" <<<"$out"
+check "  ... the hash and the sessions are unchanged" test "$before" = "$(pwstate)"
+out=$(staff ChangePassword string:$tokA string:$PW2 string:$WEAK)
 check "ChangePassword to a weak one: WeakPassword ($out)" grep -q "Error org.vdesk.Error.WeakPassword: Invalid password: is shorter than 10 characters" <<<"$out"
-check "  ... the hash is unchanged" test "$before" = "$(sql "SELECT password_hash FROM accounts WHERE name = 'alice'")"
-check "ChangePassword" bash -c "setpriv --reuid=1 --regid=1 --clear-groups busctl --system call org.vdesk.directory1 \
-        /org/vdesk/directory1 org.vdesk.directory1.Manager ChangePassword sss alice '$PW2' '$PW3'"
+check "  ... the hash and the sessions are unchanged" test "$before" = "$(pwstate)"
+check "ChangePassword with alice's token" bash -c "setpriv --reuid=1 --regid=1 --clear-groups busctl --system call org.vdesk.directory1 \
+        /org/vdesk/directory1 org.vdesk.directory1.Manager ChangePassword sss $tokA '$PW2' '$PW3'"
+out=$(staff WhoAmI string:$tokB)
+check "  ... her other session ended ($out)" grep -q "Error org.vdesk.Error.InvalidToken" <<<"$out"
+out=$(staff WhoAmI string:$tokA)
+check "  ... the session she changed it from goes on ($out)" grep -q '"alice"' <<<"$out"
+check "  ... the journal says one other session ended" wait_until 5 outputs 1 \
+        eval "journal_json MESSAGE_ID=$(mid PASSWORD_CHANGED) VDESK_ACCOUNT=alice | jq -r .VDESK_SESSIONS_ENDED"
 out=$(signin alice "$PW3" 2>&1)
 check "  ... the new password signs in ($out)" grep -q '"data":\["[0-9a-f]\{64\}"' <<<"$out"
 out=$(staff SignIn string:alice string:$PW2)
 check "  ... the old one does not" grep -q "Error org.vdesk.Error.AuthenticationFailed" <<<"$out"
-mid() { sed -n "s/^#define MID_$1 *\"\(.*\)\"/\1/p" "$VDESK_SRC/src/shared/message-id.h"; }
 for e in SIGNED_IN SIGNED_OUT SIGNIN_FAILED ACCOUNT_LOCKED PASSWORD_CHANGED; do
         check "journal has $e for alice" test -n "$(journal_json MESSAGE_ID="$(mid $e)" VDESK_ACCOUNT=alice)"
 done
+
+# Expired sessions go by the timer (SessionPurgeSec=1 here), with no
+# sign-in; unexpired ones stay.
+sql "INSERT INTO sessions (token_hash, account_id, expires_at) SELECT REPEAT('e', 64), id, NOW() - INTERVAL 1 SECOND FROM accounts WHERE name = 'bob'"
+sql "INSERT INTO sessions (token_hash, account_id, expires_at) SELECT REPEAT('f', 64), id, NOW() + INTERVAL 1 HOUR FROM accounts WHERE name = 'bob'"
+check "an expired session is removed by the timer, without a sign-in" \
+        wait_until 10 outputs 0 sql "SELECT COUNT(*) FROM sessions WHERE token_hash = REPEAT('e', 64)"
+check "  ... a live one stays" test "$(sql "SELECT COUNT(*) FROM sessions WHERE token_hash = REPEAT('f', 64)")" = 1
+sql "DELETE FROM sessions WHERE token_hash = REPEAT('f', 64)"
+
+# Many sign-ins at once, with hashes that take a while (cost 7): the
+# directory restarts with that cost.
+printf '[Directory]\nYescryptCost=7\n' >/etc/vdesk/vdesk.conf.d/slow-hash.conf
+kill "$PID_directoryd"
+wait_until 10 not bus_has_name org.vdesk.directory1 || die "directoryd did not stop"
+bg directoryd-slow "$VDESK_BUILD/src/directoryd/vdesk-directoryd" --sql-dir="$VDESK_SRC/sql"
+wait_until 20 bus_has_name org.vdesk.directory1 || die "directoryd did not start: $(cat "$T/directoryd-slow.log")"
+PWB='Burst-Pass-2026'
+for i in $(seq -w 0 49); do dir_call CreateAccount sssss "burst$i" "Burst $i" staff "" "" >/dev/null; done
+dir_call CreateAccount sssss racer "Racer" staff "" "$PWB" >/dev/null
+# one hash made by the directory, given to all 50 (making 50 takes long)
+sql "UPDATE accounts a JOIN accounts r ON r.name = 'racer' SET a.password_hash = r.password_hash WHERE a.name LIKE 'burst%'"
+check "  ... 50 accounts with one cost-7 hash" test "$(sql "SELECT COUNT(*) FROM accounts a JOIN accounts r ON r.name = 'racer' AND r.password_hash = a.password_hash WHERE a.name LIKE 'burst%' AND a.password_hash LIKE '\$y\$%'")" = 50
+mkdir "$T/burst"
+pids=()
+for i in $(seq -w 0 49); do signin "burst$i" "$PWB" >"$T/burst/$i" 2>&1 & pids+=($!); done
+# once the first is answered, the rest are queued in the directory
+wait_until 60 bash -c 'find "$1" -type f -size +0 | grep -q .' _ "$T/burst"
+answered=0
+for i in 1 2 3; do
+        staff WhoAmI string:$tokA | grep -q '"alice"' && answered=$((answered + 1))
+done
+finished=$(find "$T/burst" -type f -size +0 | wc -l)
+check "another method answers while the sign-ins are being hashed (3 answers with $finished of 50 sign-ins done)" \
+        test "$answered" = 3 -a "$finished" -lt 50
+wait "${pids[@]}"
+good=0
+for i in $(seq -w 0 49); do
+        t=$(jq -r '.data[0]' "$T/burst/$i" 2>/dev/null)
+        [[ $t =~ ^[0-9a-f]{64}$ ]] || continue
+        owner=$(sql "SELECT a.name FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = '$(printf %s "$t" | sha256sum | cut -d' ' -f1)'")
+        [ "$owner" = "burst$i" ] && good=$((good + 1))
+done
+check "50 concurrent sign-ins: each got a token of its own account" test "$good" = 50
+check "  ... 50 distinct tokens" test "$(cat "$T"/burst/* | jq -r '.data[0]' | sort -u | wc -l)" = 50
+
+# Wrong passwords at once: exactly MaxFailedSignins (3) count, the third
+# locks, the rest find the account locked.
+pids=()
+for i in $(seq -w 0 19); do staff SignIn string:racer string:Wrong-Pass-99 >"$T/burst/race$i" & pids+=($!); done
+wait "${pids[@]}"
+count() { grep -l -- "$1" "$T"/burst/race* | wc -l; }
+check "20 racing wrong passwords: 2 plainly refused" test "$(count "AuthenticationFailed: Wrong id or password")" = 2
+check "  ... 1 locks the account" test "$(count "the account is now locked")" = 1
+check "  ... 17 find it locked" test "$(count "The account is locked for another")" = 17
+check "  ... the account is locked with 3 failures" \
+        test "$(sql "SELECT CONCAT(failed_signins, '|', locked_until > NOW()) FROM accounts WHERE name = 'racer'")" = "3|1"
+check "  ... and journaled as locked once" wait_until 5 outputs 1 \
+        eval "journal_json MESSAGE_ID=$(mid ACCOUNT_LOCKED) VDESK_ACCOUNT=racer | wc -l"
+out=$(staff SignIn string:racer string:$PWB)
+check "  ... the right password is refused now ($out)" grep -q "Error org.vdesk.Error.AccountLocked" <<<"$out"
 
 # polkit: an unprivileged uid is refused every admin method, nothing changes
 before=$(rows)
@@ -287,7 +368,7 @@ check "journal: the deletion" test -n "$(journal_json MESSAGE_ID="$(mid ACCOUNT_
 journalctl --no-pager -o json >"$T/journal.json" 2>/dev/null
 check "the journal was read ($(wc -l <"$T/journal.json") entries)" test "$(wc -l <"$T/journal.json")" -gt 50
 check "  ... and the grep below finds what is there (alice's id)" grep -qF '"VDESK_ACCOUNT":"alice"' "$T/journal.json"
-for secret in "$PW1" "$PW2" "$PW3" "$WEAK" "$hash" "$bobhash" "$token" "$token2" "$token3"; do
+for secret in "$PW1" "$PW2" "$PW3" "$PWB" "$WEAK" "$hash" "$bobhash" "$token" "$token2" "$token3" "$tokA" "$tokB"; do
         check "no secret in the whole journal (${#secret} characters)" bash -c '! grep -qF -- "$1" "$2"' _ "$secret" "$T/journal.json"
 done
 
