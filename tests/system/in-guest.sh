@@ -24,6 +24,11 @@ not() { ! "$@"; }
 prop() { systemctl show -P "$2" "$1"; }
 finish() {
         echo "$pass passed, $fail failed"
+        if [ $fail -gt 0 ]; then
+                # what a reader of a failure needs from this guest
+                { ip -br addr; ip route; ip neigh; nft list ruleset; virsh -c qemu:///system list --all; } >/out/state.txt 2>&1
+                cp -r /var/log/vdesk/console /var/log/libvirt/qemu /out/ 2>/dev/null
+        fi
         journalctl -b --no-pager -o short-monotonic >/out/journal.txt 2>&1
         exit $((fail > 0))
 }
@@ -177,7 +182,10 @@ ip link add vdtcli0 type veth peer name vdtcli1 netns cli
 ip addr add 10.99.0.1/24 dev vdtcli0 && ip link set vdtcli0 up
 ip -n cli addr add 10.99.0.2/24 dev vdtcli1 && ip -n cli link set vdtcli1 up && ip -n cli link set lo up
 ip -n cli route add default via 10.99.0.1
-banner=$(ip netns exec cli timeout 20 bash -c "exec 3<>/dev/tcp/10.0.2.15/${port:-0} && head -n 1 <&3" 2>/dev/null)
+banner= end=$((SECONDS + 60))
+while [[ "$banner" != VDESK-TEST-GUEST* ]] && [ $SECONDS -lt $end ]; do
+        banner=$(ip netns exec cli timeout 5 bash -c "exec 3<>/dev/tcp/10.0.2.15/${port:-0} && head -n 1 <&3" 2>&1) || sleep 1
+done
 check "a client namespace reaches demo-1 at 10.0.2.15:${port:-?}: ${banner:-nothing}" bash -c "[[ '$banner' == VDESK-TEST-GUEST* ]]"
 
 echo "== systemd-analyze security"
