@@ -66,14 +66,14 @@ start_netd
 
 # the table read back from the kernel
 tbl=$(ip netns exec $H nft -j list table inet vdesk)
-check "table inet vdesk loaded with its version comment" table_comment_is $H "vdesk ruleset 3"
+check "table inet vdesk loaded with its version comment" table_comment_is $H "vdesk ruleset 4"
 check "map rdp4 and chains present" \
         test "$(jq -r '[.nftables[] | (.map.name // .chain.name // empty)] | sort | join(",")' <<<"$tbl")" = \
                 "desktop_input,forward,input,output,postrouting,prerouting,rdp4"
 check "desktop subnet in the masquerade set" \
         bash -c "ip netns exec $H nft -j list set inet vdesk desktop_nets4 | jq -e '.. | .prefix? | select(.addr == \"10.20.0.0\" and .len == 24)' >/dev/null"
 check "ip_forward enabled" test "$(ip netns exec $H cat /proc/sys/net/ipv4/ip_forward)" = 1
-check "RulesetVersion property" test "$(busctl --system get-property org.vdesk.network1 /org/vdesk/network1 org.vdesk.network1.Manager RulesetVersion)" = "u 3"
+check "RulesetVersion property" test "$(busctl --system get-property org.vdesk.network1 /org/vdesk/network1 org.vdesk.network1.Manager RulesetVersion)" = "u 4"
 
 # a forward, and a remote client through it
 check "AddForward" netd_call AddForward qsqss 50001 10.20.0.15 3389 desk-a alice
@@ -85,6 +85,10 @@ line=$(tcp_line $H 10.20.0.1 50001)
 check "the host itself reaches it too ($line)" bash -c "[[ '$line' == DESKTOP-A* ]]"
 line=$(tcp_line $C 10.77.0.1 50002)
 check "a port without a forward answers nothing" test -z "$line"
+# only through a forward: a client routed at the desktop's own address
+# (its route to 10.20.0.0/24 goes through the host) reaches none of its ports
+check "a client routed at the desktop reaches its port 3389 only through a forward" \
+        test -z "$(tcp_line $C 10.20.0.15 3389)"
 
 # egress: the desktop reaches the outside, masqueraded
 line=$(tcp_line $G 10.88.0.2 8080)
@@ -250,7 +254,7 @@ kill $PID_netd; wait_until 10 bash -c "! kill -0 $PID_netd"
 ip netns exec $H nft delete table inet vdesk
 ip netns exec $H nft 'add table inet vdesk { comment "vdesk ruleset 0"; }'
 start_netd
-check "a table of another version is replaced" table_comment_is $H "vdesk ruleset 3"
+check "a table of another version is replaced" table_comment_is $H "vdesk ruleset 4"
 netd_call AddForward qsqss 50001 10.20.0.15 3389 desk-a alice   # (no reconcile here)
 
 # AllowedSources=: the LAN (10.77.0.0/24) reaches the forwards, the
