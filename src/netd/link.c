@@ -221,6 +221,18 @@ typedef struct Plan {
 } Plan;
 
 /* The bridge's index, once it is a bridge holding the network's gateway. */
+/* vdbr<id>, as network_bridge_name() makes it */
+static bool bridge_is_department(const char *bridge) {
+        const char *p = startswith(bridge, "vdbr");
+
+        if (!p || !*p || *p == '0')
+                return false;
+        for (; *p; p++)
+                if (*p < '0' || *p > '9')
+                        return false;
+        return true;
+}
+
 static int check_bridge(const char *bridge, const NetworkSpec *s, int *ret_index, sd_bus_error *error) {
         Addresses on = {};
         LinkInfo b;
@@ -237,6 +249,13 @@ static int check_bridge(const char *bridge, const NetworkSpec *s, int *ret_index
         if (!streq(b.kind, "bridge"))
                 return bus_error_setf(error, VDESK_ERROR_LINK_CONFLICT, "Link %s is a %s, not network %s's bridge",
                                       bridge, isempty(b.kind) ? "device" : b.kind, s->name);
+        /* the broker names its department bridges vdbr<id>: any other
+         * bridge (the host's LAN, say) named by a domain's metadata would
+         * become a desktop network, closed to the host and masqueraded */
+        if (!bridge_is_department(bridge))
+                return bus_error_setf(error, VDESK_ERROR_LINK_CONFLICT,
+                                      "Bridge %s is not a department network's bridge (vdbr<id>): not network %s's",
+                                      bridge, s->name);
         /* libvirt puts the gateway of the network the broker defined on
          * its bridge: a network that names another subnet (metadata of a
          * domain someone else defined) is not that bridge's, and would

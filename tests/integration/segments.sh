@@ -201,6 +201,18 @@ out=$(netd() { local n=$1 m=$2; shift 2; on $n setpriv --reuid=1 --regid=1 --cle
         org.vdesk.network1 /org/vdesk/network1 org.vdesk.network1.Manager "$m" "$@"; }; remove 1 vdbr1 sales 30 $SALES 2>&1)
 check "uid 1 may not remove a network ($out)" grep -q "Access denied\|Only root" <<<"$out"
 check "... it is still there" test "$before" = "$(links)"
+# a bridge of the host's own (its LAN, say) that holds the gateway a
+# domain's metadata names is still not a department's
+ip -n $H1 link add vdslan0 type bridge
+ip -n $H1 addr add 10.60.0.1/24 dev vdslan0
+ip -n $H1 link set vdslan0 up
+check "a bridge that is not a department's (vdslan0), though it holds the gateway: LinkConflict" \
+        fails_with "Bridge vdslan0 is not a department network's bridge" ensure 1 vdslan0 lan 60 $((HR + 1))
+check "... no segment link was made for it" not ip -n $H1 link show "$(seg 1 $((HR + 1)))"
+nets=$(ip netns exec $H1 nft -j list set inet vdesk desktop_nets4)
+check "... and nothing was added to the desktop networks (read back: $(jq -c '[.. | .prefix? // empty | .addr]' <<<"$nets" 2>&1))" \
+        bash -c "jq -e '.nftables' >/dev/null <<<'$nets' && ! grep -q 10.60.0.0 <<<'$nets'"
+ip -n $H1 link del vdslan0
 
 check "RemoveNetwork sales on host 1" remove 1 vdbr1 sales 30 $SALES
 check "... its $SEGMENT link is gone, eng's stays" \
