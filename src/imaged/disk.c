@@ -94,10 +94,12 @@ static int make_disk(const char *path, DiskFormat format, uint64_t size, const c
         dir = path_dir_of(path);
         if (!dir)
                 return -ENOMEM;
-        /* Group-readable: while a desktop runs, libvirt hands its disk chain
-         * to QEMU's user, and imaged (of QEMU's group) must still read a
-         * template version for a commit. */
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
+        /* An overlay (a desktop's disk, an edit) is private: libvirt hands
+         * it to QEMU's user while its domain runs. A template's disk is
+         * group-readable: while desktops run on it libvirt hands it to
+         * QEMU's user too, and imaged (of QEMU's group) must still read it
+         * for a commit. */
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, backing ? 0600 : 0640);
         if (fd < 0)
                 return -errno;
         if (format == DISK_FORMAT_QCOW2)

@@ -92,9 +92,12 @@ int bus_check_agent_caller(sd_bus_message *m, sd_bus_error *error, const char *w
                 struct passwd pw, *res = NULL;
                 char buf[1024];
 
-                if (getpwnam_r(VDESK_BROKER_USER, &pw, buf, sizeof buf, &res) == 0 && res)
+                /* remembered once found: a broker's user made after
+                 * this daemon started is found at its first call */
+                if (getpwnam_r(VDESK_BROKER_USER, &pw, buf, sizeof buf, &res) == 0 && res) {
                         broker = res->pw_uid;
-                looked_up = true;
+                        looked_up = true;
+                }
         }
         if (uid == broker && broker != (uid_t) -1)
                 return 0;

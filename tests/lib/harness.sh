@@ -45,6 +45,16 @@ die() { echo "FAIL: $*" >&2; exit 1; }
 need_root() { [ "$(id -u)" = 0 ] || skip "needs root (network namespaces, nftables)"; }
 need_cmd() { local c; for c; do command -v "$c" >/dev/null || skip "needs $c (not installed)"; done; }
 
+# chain_without TEXT OVERLAY: qemu-img reads OVERLAY's backing chain (two
+# images at least: an unreadable one fails here, not passes) and no image
+# of it names TEXT.
+chain_without() {
+        local out
+        out=$(qemu-img info -U --backing-chain --output=json -f qcow2 "$2" 2>/dev/null) || return 1
+        [ "$(jq 'length' <<<"$out" 2>/dev/null)" -ge 2 ] 2>/dev/null || return 1
+        ! grep -qF -- "$1" <<<"$out"
+}
+
 # outputs TEXT COMMAND...: COMMAND prints TEXT. For wait_until, which runs
 # it anew each time ("wait_until 9 test "$(x)" = y" would compare once).
 outputs() { local want=$1; shift; [ "$("$@" 2>/dev/null)" = "$want" ]; }
