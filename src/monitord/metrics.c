@@ -375,7 +375,7 @@ int metrics_listen(Monitor *m) {
         if (bind(fd, &sa.sa, len) < 0 || listen(fd, 16) < 0) {
                 r = -errno;
                 close(fd);
-                return log_error_errno(r, "Cannot listen on %s for metrics: %m", spec);
+                return log_error_errno(r, "[Monitor] MetricsListen=%s: cannot listen there: %m", spec);
         }
         r = sd_event_add_io(m->event, &m->metrics_listener, fd, EPOLLIN, on_accept, m);
         if (r < 0) {

@@ -34,7 +34,11 @@ int main(int argc, char *argv[]) {
         r = monitor_add_bus_objects(m);
         if (r < 0)
                 return log_error_errno(r, "Cannot register bus objects: %m"), EXIT_FAILURE;
-        if (metrics_listen(m) < 0 || monitor_start(m) < 0)
+        r = metrics_listen(m);
+        /* a place it may never listen on (taken by another, it may free) */
+        if (r < 0)
+                return r == -EADDRINUSE || r == -ENOMEM ? EXIT_FAILURE : EXIT_CONFIG;
+        if (monitor_start(m) < 0)
                 return EXIT_FAILURE;
         r = daemon_serve(m->bus, m->event, MONITORD_BUS_NAME, "Monitoring hosts.");
         /* the connections go before libvirt's loop does */

@@ -139,6 +139,30 @@ systemctl reset-failed vdesk-imaged
 systemctl start vdesk-imaged
 check "vdesk-imaged starts again without it" outputs active systemctl is-active vdesk-imaged
 
+echo "== the metrics page: a socket in the unit's RuntimeDirectory, a port it may not bind refused"
+printf '[Monitor]\nMetricsListen=/run/vdesk-monitor/metrics.sock\n' >/etc/vdesk/vdesk.conf.d/60-metrics.conf
+systemctl restart vdesk-monitord
+page=$(python3 -c 'import socket,sys
+s=socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect("/run/vdesk-monitor/metrics.sock")
+s.sendall(b"GET /metrics HTTP/1.0\r\n\r\n"); d=b""
+while True:
+    b=s.recv(65536)
+    if not b: break
+    d+=b
+sys.stdout.write(d.decode())' 2>&1)
+check "MetricsListen=/run/vdesk-monitor/metrics.sock serves the page" bash -c "grep -q '^vdesk_' <<<'$page'"
+printf '[Monitor]\nMetricsListen=127.0.0.1:80\n' >/etc/vdesk/vdesk.conf.d/60-metrics.conf
+since=$(date +%s)
+systemctl restart vdesk-monitord 2>/dev/null
+check "MetricsListen=127.0.0.1:80 (a port the monitor may not bind): not started, exit 78" \
+        bash -c "sleep 3; [ \"\$(systemctl is-active vdesk-monitord)\" = failed ] && [ \"\$(systemctl show -P ExecMainStatus vdesk-monitord)\" = 78 ]"
+check "... the journal names the setting" bash -c \
+        "journalctl --no-pager -u vdesk-monitord --since=@$since -o cat | grep -qF '[Monitor] MetricsListen=127.0.0.1:80'"
+rm /etc/vdesk/vdesk.conf.d/60-metrics.conf
+systemctl reset-failed vdesk-monitord
+systemctl start vdesk-monitord
+check "vdesk-monitord starts again without it" outputs active systemctl is-active vdesk-monitord
+
 echo "== the journal"
 busctl call org.vdesk.directory1 /org/vdesk/directory1 org.vdesk.directory1.Manager \
         CreateAccount sssss systest "System Test" staff "" "" >/dev/null
