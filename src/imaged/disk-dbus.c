@@ -275,6 +275,11 @@ static int method_inspect_template(sd_bus_message *msg, void *userdata, sd_bus_e
                                       path, strerror(-r));
         if (fmt == DISK_FORMAT_QCOW2) {
                 r = qcow2_read_backing(path, &backing, NULL);
+                if (r == -EXDEV)
+                        return bus_error_setf(error, VDESK_ERROR_BAD_IMAGE,
+                                              "Invalid path: '%s' keeps its data in another file (a qcow2 external "
+                                              "data file); a template must be whole by itself (qemu-img convert it)",
+                                              path);
                 if (r < 0)
                         return bus_error_setf(error, VDESK_ERROR_BAD_IMAGE,
                                               "Invalid path: '%s' is not a disk image qemu can use", path);

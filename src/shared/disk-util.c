@@ -141,6 +141,10 @@ int qcow2_read_backing(const char *path, char **ret_backing, DiskFormat *ret_bac
         header_length = version == 2 ? 72 : (k >= 104 ? be32_get(h + 100) : 0);
         if (header_length < 72 || header_length > (size_t) k)
                 return -EBADMSG;
+        /* qcow2 v3's external data file: the image's data in another file,
+         * named inside it, as a backing file is (incompatible feature bit 2) */
+        if (version == 3 && (be64_get(h + 72) & (UINT64_C(1) << 2)))
+                return -EXDEV;
         if (off != 0) {
                 if (size == 0 || size > 1023)  /* qemu's own limit */
                         return -EBADMSG;

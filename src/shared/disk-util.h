@@ -72,6 +72,7 @@ int disk_probe_format(const char *path, DiskFormat *ret);
  * and, if ret_backing_format is not NULL, the backing format its header
  * extension names (_DISK_FORMAT_INVALID if none, or not one vdesk knows).
  * -EMEDIUMTYPE if the file is no qcow2, -EBADMSG if its header makes no
- * sense. */
+ * sense, -EXDEV if its data lives in an external data file (another file
+ * it names, as a backing file is named). */
 int qcow2_read_backing(const char *path, char **ret_backing, DiskFormat *ret_backing_format);
 

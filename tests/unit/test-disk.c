@@ -100,6 +100,22 @@ static void test_qcow2_layout(const char *dir) {
                 CHECK(b == NULL);
                 CHECK_INT(bf, _DISK_FORMAT_INVALID);
         }
+        {
+                /* the same with qcow2 v3's external data file bit: refused,
+                 * the image's data would be another file it names */
+                _cleanup_(freep) char *b = NULL;
+                uint8_t bit = 1 << 2;
+
+                fd = open(p, O_WRONLY | O_CLOEXEC);
+                CHECK(fd >= 0 && pwrite(fd, &bit, 1, 72 + 7) == 1);
+                close(fd);
+                CHECK_INT(qcow2_read_backing(p, &b, NULL), -EXDEV);
+                bit = 0;
+                fd = open(p, O_WRONLY | O_CLOEXEC);
+                CHECK(fd >= 0 && pwrite(fd, &bit, 1, 72 + 7) == 1);
+                close(fd);
+                CHECK_INT(qcow2_read_backing(p, &b, NULL), 0);
+        }
         CHECK_INT(be32_at(p, 36), 2048);
         CHECK_INT(file_size(p), 3 * 65536 + 2048 * 8);
         {
