@@ -51,6 +51,28 @@ static const char *const allowed_params[] = {
  * than libvirt's, each starting where one of libvirt's may start; names of
  * letters, digits and '_' only leave nothing to decode, so the names seen
  * here are those libvirt sees, or pieces of them. */
+/* The parameters that name a file the daemon reads (and, for known_hosts,
+ * may write): only under VDESK_URI_FILES_DIR, in plain characters (no
+ * percent-encoding, no dot files, no "..") */
+static bool names_file(const char *name, size_t n) {
+        return (n == 7 && strncasecmp(name, "pkipath", 7) == 0) || (n == 7 && strncasecmp(name, "keyfile", 7) == 0) ||
+               (n == 11 && strncasecmp(name, "known_hosts", 11) == 0);
+}
+
+static bool file_value_is_valid(const char *v, size_t n) {
+        size_t l = strlen(VDESK_URI_FILES_DIR);
+
+        if (n <= l || n > 200 || strncmp(v, VDESK_URI_FILES_DIR, l) != 0)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                if (!isalnum((unsigned char) v[i]) && !IN_SET_CHAR(v[i], '/', '.', '_', '-'))
+                        return false;
+                if (v[i] == '.' && (i == 0 || v[i - 1] == '/'))
+                        return false;
+        }
+        return true;
+}
+
 static const char *query_invalid_reason(const char *query, char reason[static LIBVIRT_URI_REASON_MAX]) {
         unsigned seen = 0;
 
@@ -83,6 +105,13 @@ static const char *query_invalid_reason(const char *query, char reason[static LI
                                  "has the query parameter '%.*s', which vdesk refuses: it accepts only no_verify, "
                                  "no_tty, pkipath, keyfile, known_hosts, known_hosts_verify, sshauth, tls_priority",
                                  (int) MIN(k, (size_t) 64), s);
+                        return reason;
+                }
+                if (names_file(s, k) && !(k < n && file_value_is_valid(s + k + 1, n - k - 1))) {
+                        snprintf(reason, LIBVIRT_URI_REASON_MAX,
+                                 "has the query parameter '%s' naming a file outside " VDESK_URI_FILES_DIR
+                                 " (or in other characters than letters, digits, '/', '.', '_', '-')",
+                                 allowed_params[i]);
                         return reason;
                 }
                 if (seen & (1u << i)) {

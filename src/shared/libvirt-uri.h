@@ -8,6 +8,10 @@
  * verify and authenticate — none that names a program, a socket or
  * another URI for libvirt to use. */
 
+/* Where a URI's pkipath=, keyfile= and known_hosts= may point: the remote
+ * hosts' client certificates and keys (README: "Remote hosts"). */
+#define VDESK_URI_FILES_DIR "/etc/vdesk/pki/"
+
 #define LIBVIRT_URI_REASON_MAX 320
 #define LIBVIRT_URI_HOST_MAX 256
 

@@ -40,7 +40,12 @@ host2_start() {
         HOST2_PID=$!
         disown "$HOST2_PID"      # killed with its namespace at the end, unreported
         HOST2_DIR=$T/$name
-        HOST2_URI="qemu+tls://10.78.0.2/system?pkipath=$T/$name/pki"
+        # the client's files where vdesk lets a URI name them (this test
+        # host's /etc/vdesk is its own)
+        [ -n "${VDESK_TEST_HOST:-}" ] || die "host2_start runs inside a test host (host_enter)"
+        mkdir -p "/etc/vdesk/pki/$name"
+        cp "$T/$name/pki/cacert.pem" "$T/$name/pki/clientcert.pem" "$T/$name/pki/clientkey.pem" "/etc/vdesk/pki/$name/"
+        HOST2_URI="qemu+tls://10.78.0.2/system?pkipath=/etc/vdesk/pki/$name"
         cleanup_push "h2 bash -c 'for d in \$(virsh -c qemu:///system list --name); do virsh -c qemu:///system destroy \$d; done' >/dev/null 2>&1"
         wait_until 60 test -e "$T/$name/ready" || die "the second host did not start: $(cat "$T/$name.log")"
         wait_until 20 virsh -c "$HOST2_URI" version >/dev/null 2>&1 || die "the second host's libvirtd is not reached"

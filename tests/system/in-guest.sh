@@ -142,15 +142,19 @@ check "vdesk-imaged starts again without it" outputs active systemctl is-active 
 echo "== the metrics page: a socket in the unit's RuntimeDirectory, a port it may not bind refused"
 printf '[Monitor]\nMetricsListen=/run/vdesk-monitor/metrics.sock\n' >/etc/vdesk/vdesk.conf.d/60-metrics.conf
 systemctl restart vdesk-monitord
-page=$(python3 -c 'import socket,sys
-s=socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect("/run/vdesk-monitor/metrics.sock")
+unix_page() {   # the metrics page read from the socket (python: no curl here)
+        python3 -c 'import socket,sys
+s=socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1])
 s.sendall(b"GET /metrics HTTP/1.0\r\n\r\n"); d=b""
 while True:
     b=s.recv(65536)
     if not b: break
     d+=b
-sys.stdout.write(d.decode())' 2>&1)
-check "MetricsListen=/run/vdesk-monitor/metrics.sock serves the page" bash -c "grep -q '^vdesk_' <<<'$page'"
+sys.stdout.write(d.decode())' "$1"
+}
+# the page holds figures from the monitor's first sample on
+check "MetricsListen=/run/vdesk-monitor/metrics.sock serves the page" \
+        wait_until 30 bash -c "$(declare -f unix_page); unix_page /run/vdesk-monitor/metrics.sock | grep -q '^vdesk_host_up'"
 printf '[Monitor]\nMetricsListen=127.0.0.1:80\n' >/etc/vdesk/vdesk.conf.d/60-metrics.conf
 since=$(date +%s)
 systemctl restart vdesk-monitord 2>/dev/null

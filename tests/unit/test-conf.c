@@ -115,7 +115,7 @@ static void test_errors(void) {
                 _cleanup_(config_done) VdeskConfig c = {};
 
                 config_defaults(&c);
-                config_parse_text(&c, "[Libvirt]\nURI=qemu+tls://h/system?pkipath=/etc/pki/vdesk\n", "t.conf", NULL);
+                config_parse_text(&c, "[Libvirt]\nURI=qemu+tls://h/system?pkipath=/etc/vdesk/pki/h\n", "t.conf", NULL);
                 CHECK_INT(config_verify(&c, NULL), 0);
         }
 }

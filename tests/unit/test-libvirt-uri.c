@@ -15,19 +15,18 @@ static void test_good(void) {
                 { "test:///default", "" },
                 /* no query, an empty one, empty pieces */
                 { "qemu+tls://h/system?", "h" },
-                { "qemu+tls://h/system?&&pkipath=/etc/pki/vdesk&", "h" },
+                { "qemu+tls://h/system?&&pkipath=/etc/vdesk/pki/h&", "h" },
                 /* each parameter that only tunes verification or authentication */
                 { "qemu+tls://h/system?no_verify=1", "h" },
                 { "qemu+ssh://h/system?no_tty=1", "h" },
-                { "qemu+tls://h/system?pkipath=/etc/pki/vdesk", "h" },
-                { "qemu+ssh://10.0.0.7/system?keyfile=/etc/vdesk/id", "10.0.0.7" },
-                { "qemu+libssh://h/system?known_hosts=/etc/vdesk/known_hosts&known_hosts_verify=normal", "h" },
+                { "qemu+tls://h/system?pkipath=/etc/vdesk/pki/h", "h" },
+                { "qemu+ssh://10.0.0.7/system?keyfile=/etc/vdesk/pki/id_ed25519", "10.0.0.7" },
+                { "qemu+libssh://h/system?known_hosts=/etc/vdesk/pki/known_hosts&known_hosts_verify=normal", "h" },
                 { "qemu+libssh://h/system?sshauth=privkey,agent", "h" },
                 { "qemu+tls://h/system?tls_priority=NORMAL", "h" },
-                { "qemu+tls://h/system?no_verify=0;pkipath=/p", "h" },
-                /* libvirt matches names ignoring case; a value may be encoded */
-                { "qemu+tls://h/system?PKIPath=/etc/pki/vd%65sk", "h" },
-                { "qemu+ssh://h/system?keyfile", "h" },
+                { "qemu+tls://h/system?no_verify=0;pkipath=/etc/vdesk/pki/p", "h" },
+                /* libvirt matches names ignoring case */
+                { "qemu+tls://h/system?PKIPath=/etc/vdesk/pki/h2", "h" },
         };
         char reason[LIBVIRT_URI_REASON_MAX], host[LIBVIRT_URI_HOST_MAX];
 
@@ -84,16 +83,24 @@ static void test_bad(void) {
                 { "qemu+ssh://h/system?COMMAND=/tmp/x", "has the query parameter 'COMMAND', which vdesk refuses" },
                 { "qemu+ssh://h/system?NetCat=/tmp/x", "has the query parameter 'NetCat', which vdesk refuses" },
                 /* one among good ones, after ';' (libvirt's other separator) */
-                { "qemu+ssh://h/system?no_tty=1&keyfile=/k&command=/tmp/x", "parameter 'command'" },
+                { "qemu+ssh://h/system?no_tty=1&keyfile=/etc/vdesk/pki/k&command=/tmp/x", "parameter 'command'" },
                 { "qemu+ssh://h/system?no_tty=1;command=/tmp/x", "parameter 'command'" },
-                { "qemu+ssh://h/system?no_tty=1;command=/tmp/x&keyfile=/k", "parameter 'command'" },
+                { "qemu+ssh://h/system?no_tty=1;command=/tmp/x&keyfile=/etc/vdesk/pki/k", "parameter 'command'" },
                 /* libvirt percent-decodes names: comm%61nd is command */
                 { "qemu+ssh://h/system?comm%61nd=/tmp/x", "('comm%61nd'): percent-encoded names are refused" },
                 { "qemu+ssh://h/system?%63ommand=/tmp/x", "percent-encoded names are refused" },
                 { "qemu+ssh://h/system?no_tty%00=1", "percent-encoded names are refused" },
                 { "qemu+ssh://h/system?no_tty+=1", "a character other than a letter" },
                 /* repeated, in any case: which one counts is libvirt's choice */
-                { "qemu+tls://h/system?pkipath=/a&PKIPATH=/b", "has the query parameter 'pkipath' twice" },
+                { "qemu+tls://h/system?pkipath=/etc/vdesk/pki/a&PKIPATH=/etc/vdesk/pki/b", "has the query parameter 'pkipath' twice" },
+                /* the files a URI names: under /etc/vdesk/pki/, plainly */
+                { "qemu+tls://h/system?pkipath=/etc/pki/vdesk", "'pkipath' naming a file outside /etc/vdesk/pki/" },
+                { "qemu+tls://h/system?pkipath=/etc/vdesk/pki/../../shadow", "'pkipath' naming a file outside" },
+                { "qemu+tls://h/system?pkipath=/etc/vdesk/pki/.ssh", "'pkipath' naming a file outside" },
+                { "qemu+tls://h/system?pkipath=/etc/vdesk/pki/vd%65sk", "'pkipath' naming a file outside" },
+                { "qemu+ssh://h/system?keyfile", "'keyfile' naming a file outside" },
+                { "qemu+ssh://h/system?keyfile=/root/.ssh/id_rsa", "'keyfile' naming a file outside" },
+                { "qemu+libssh://h/system?known_hosts=/var/lib/vdesk/isos/k", "'known_hosts' naming a file outside" },
                 { "qemu+tls://h/system?=x", "without a name" },
         };
         char reason[LIBVIRT_URI_REASON_MAX], host[LIBVIRT_URI_HOST_MAX];
