@@ -122,22 +122,30 @@ for u in $UNITS; do
                 "journalctl --no-pager -u $u --since=@$since -o cat | grep -q 'Watchdog timeout'"
 done
 
+# refused_at_start UNIT SETTINGS WHAT: with the drop-in SETTINGS, UNIT
+# does not start, exits 78, is not restarted and its journal names WHAT;
+# without it, it starts again.
+refused_at_start() {
+        local u=$1 since n
+        printf '%b' "$2" >/etc/vdesk/vdesk.conf.d/60-refused.conf
+        since=$(date +%s)
+        systemctl restart $u 2>/dev/null
+        check "$u did not start with $3" wait_until 20 outputs failed systemctl is-active $u
+        check "... its exit status is 78 ($(prop $u ExecMainStatus))" test "$(prop $u ExecMainStatus)" = 78
+        n=$(prop $u NRestarts)
+        sleep 3
+        check "... and systemd did not restart it" test "$(prop $u NRestarts)" = "$n" -a "$(systemctl is-active $u)" = failed
+        check "... the journal names the setting" bash -c \
+                "journalctl --no-pager -u $u --since=@$since -o cat | grep -qF '$3'"
+        rm /etc/vdesk/vdesk.conf.d/60-refused.conf
+        systemctl reset-failed $u
+        systemctl start $u
+        check "$u starts again without it" outputs active systemctl is-active $u
+}
+
 echo "== a directory the sandbox does not give is refused at start, naming the setting, and not restarted"
 mkdir -p /srv/vdesk-disks
-printf '[Images]\nDiskDir=/srv/vdesk-disks\n' >/etc/vdesk/vdesk.conf.d/60-elsewhere.conf
-since=$(date +%s)
-systemctl restart vdesk-imaged 2>/dev/null
-check "vdesk-imaged did not start with DiskDir=/srv/vdesk-disks" wait_until 20 outputs failed systemctl is-active vdesk-imaged
-check "... its exit status is 78 ($(prop vdesk-imaged ExecMainStatus))" test "$(prop vdesk-imaged ExecMainStatus)" = 78
-n=$(prop vdesk-imaged NRestarts)
-sleep 3
-check "... and systemd did not restart it" test "$(prop vdesk-imaged NRestarts)" = "$n" -a "$(systemctl is-active vdesk-imaged)" = failed
-check "... the journal names the setting" bash -c \
-        "journalctl --no-pager -u vdesk-imaged --since=@$since -o cat | grep -qF '[Images] DiskDir=/srv/vdesk-disks'"
-rm /etc/vdesk/vdesk.conf.d/60-elsewhere.conf
-systemctl reset-failed vdesk-imaged
-systemctl start vdesk-imaged
-check "vdesk-imaged starts again without it" outputs active systemctl is-active vdesk-imaged
+refused_at_start vdesk-imaged '[Images]\nDiskDir=/srv/vdesk-disks\n' '[Images] DiskDir=/srv/vdesk-disks'
 
 echo "== the metrics page: a socket in the unit's RuntimeDirectory, a port it may not bind refused"
 printf '[Monitor]\nMetricsListen=/run/vdesk-monitor/metrics.sock\n' >/etc/vdesk/vdesk.conf.d/60-metrics.conf
@@ -155,17 +163,8 @@ sys.stdout.write(d.decode())' "$1"
 # the page holds figures from the monitor's first sample on
 check "MetricsListen=/run/vdesk-monitor/metrics.sock serves the page" \
         wait_until 30 bash -c "$(declare -f unix_page); unix_page /run/vdesk-monitor/metrics.sock | grep -q '^vdesk_host_up'"
-printf '[Monitor]\nMetricsListen=127.0.0.1:80\n' >/etc/vdesk/vdesk.conf.d/60-metrics.conf
-since=$(date +%s)
-systemctl restart vdesk-monitord 2>/dev/null
-check "MetricsListen=127.0.0.1:80 (a port the monitor may not bind): not started, exit 78" \
-        bash -c "sleep 3; [ \"\$(systemctl is-active vdesk-monitord)\" = failed ] && [ \"\$(systemctl show -P ExecMainStatus vdesk-monitord)\" = 78 ]"
-check "... the journal names the setting" bash -c \
-        "journalctl --no-pager -u vdesk-monitord --since=@$since -o cat | grep -qF '[Monitor] MetricsListen=127.0.0.1:80'"
 rm /etc/vdesk/vdesk.conf.d/60-metrics.conf
-systemctl reset-failed vdesk-monitord
-systemctl start vdesk-monitord
-check "vdesk-monitord starts again without it" outputs active systemctl is-active vdesk-monitord
+refused_at_start vdesk-monitord '[Monitor]\nMetricsListen=127.0.0.1:80\n' '[Monitor] MetricsListen=127.0.0.1:80'
 
 echo "== the journal"
 busctl call org.vdesk.directory1 /org/vdesk/directory1 org.vdesk.directory1.Manager \
