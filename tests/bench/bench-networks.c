@@ -83,7 +83,7 @@ static int bench_alloc(const char *socket, const char *sql_dir, unsigned n) {
         must(db_commit(db), "commit");
         sql("INSERT INTO accounts (name) VALUES ('bench')");
         sql("INSERT INTO templates (name, format) VALUES ('bench', 'qcow2')");
-        sql("INSERT INTO template_versions (template_id, version, path) SELECT id, 1, '/b/1.qcow2' FROM templates");
+        sql("INSERT INTO template_versions (template_id, version, path, format) SELECT id, 1, '/b/1.qcow2', 'qcow2' FROM templates");
         snprintf(q, sizeof q,
                  "SET STATEMENT max_recursive_iterations = 100000 FOR "
                  "INSERT INTO desktops (name, uuid, account_id, template_id, template_version_id, disk_path, address, "

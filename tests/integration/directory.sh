@@ -102,7 +102,7 @@ sql "INSERT INTO templates (name, format) VALUES ('t', 'raw')"
 # a department network as the broker's catalog keeps it (10.30.0.0/24)
 sql "INSERT INTO networks (name, subnet, prefix, gateway, range_start, range_end, segment, vlan_id, uplink, mtu)
      VALUES ('sales-net', 169738240, 24, 169738241, 169738250, 169738490, 'vlan', 30, 'eth1', 1500)"
-sql "INSERT INTO template_versions (template_id, version, path) SELECT id, 1, '/x/t.img' FROM templates WHERE name = 't'"
+sql "INSERT INTO template_versions (template_id, version, path, format) SELECT id, 1, '/x/t.img', 'raw' FROM templates WHERE name = 't'"
 sql "INSERT INTO desktops (name, uuid, account_id, template_id, template_version_id, disk_path, address, mac, rdp_port) SELECT 'd1', 'u1', a.id, t.id, v.id, '/x/d1.qcow2', 1, 'm1', 50000 FROM accounts a, templates t JOIN template_versions v ON v.template_id = t.id WHERE a.name = 's03'"
 refused "DeleteAccount of an account with desktops" $E.AccountInUse "Account 's03' still has desktops" DeleteAccount string:s03
 check "DeleteAccount s01 (a department member)" dir_call DeleteAccount s s01

@@ -44,9 +44,9 @@ for p in 53 67; do bg hostudp$p ip netns exec $H python3 "$VDESK_SRC/tests/lib/u
 for p in $HOST_TCP 8443 53; do wait_listening $H $p || die "host listener $p did not start"; done
 
 # a department network's bridge (as libvirt makes it), no desktop on it
-ip -n $H link add vdtbr1 type bridge
-ip -n $H addr add 10.30.0.1/24 dev vdtbr1
-ip -n $H link set vdtbr1 up
+ip -n $H link add vdbr31 type bridge
+ip -n $H addr add 10.30.0.1/24 dev vdbr31
+ip -n $H link set vdbr31 up
 
 write_config "$T/vdesk.conf" <<X
 [Network]
@@ -190,8 +190,8 @@ check "the host's bridge as a department's: InvalidArgs" \
 # on an existing bridge: refused, so that no forward may lead there
 nets_before="$(setof desktop_nets4) $(setof desktop_bridges)"
 check "a network whose gateway its bridge does not hold: LinkConflict" \
-        fails_with "Bridge vdtbr1 does not hold network evil's gateway 192.168.1.1" netd_call EnsureNetwork \
-                sssssssususassqu vdtbr1 evil 192.168.1.0/24 192.168.1.1 192.168.1.10 192.168.1.250 none 0 "" 0 "" 0 "" 0 0
+        fails_with "Bridge vdbr31 does not hold network evil's gateway 192.168.1.1" netd_call EnsureNetwork \
+                sssssssususassqu vdbr31 evil 192.168.1.0/24 192.168.1.1 192.168.1.10 192.168.1.250 none 0 "" 0 "" 0 "" 0 0
 check "... no set changed" test "$(setof desktop_nets4) $(setof desktop_bridges)" = "$nets_before"
 check "... and a forward into it is still refused" refused_forward 50047 192.168.1.10 3389
 check "a department bridge that is not there: NotReady" \
@@ -200,15 +200,15 @@ check "a department bridge that is not there: NotReady" \
 check "nothing was added by the refused forwards" test "$(nft_forwards $H)" = "$before"
 check "an allowed second guest port (3390) is accepted" netd_call AddForward qsqss 50046 10.20.0.46 3390 d46 u46
 check "EnsureNetwork of a department network (no segment)" netd_call EnsureNetwork sssssssususassqu \
-        vdtbr1 sales 10.30.0.0/24 10.30.0.1 10.30.0.10 10.30.0.250 none 0 "" 0 "" 0 "" 0 0
-check "... its bridge joins desktop_bridges" test "$(setof desktop_bridges)" = "vdtbr0 vdtbr1"
+        vdbr31 sales 10.30.0.0/24 10.30.0.1 10.30.0.10 10.30.0.250 none 0 "" 0 "" 0 "" 0 0
+check "... its bridge joins desktop_bridges" test "$(setof desktop_bridges)" = "vdbr31 vdtbr0"
 check "... then its address is accepted" netd_call AddForward qsqss 50043 10.30.0.20 3389 d43 u43
 check "... both are in the map" test "$(nft_forwards $H | grep -E '^5004[36] ')" = \
         "$(printf '50043 10.30.0.20:3389 d43\n50046 10.20.0.46:3390 d46')"
 netd_call RemoveForward qs 50043 10.30.0.20 && netd_call RemoveForward qs 50046 10.20.0.46
 check "RemoveNetwork: its bridge leaves desktop_bridges" bash -c \
         "busctl --system call org.vdesk.network1 /org/vdesk/network1 org.vdesk.network1.Manager RemoveNetwork sssssssususassqu \
-                vdtbr1 sales 10.30.0.0/24 10.30.0.1 10.30.0.10 10.30.0.250 none 0 '' 0 '' 0 '' 0 0 && \
+                vdbr31 sales 10.30.0.0/24 10.30.0.1 10.30.0.10 10.30.0.250 none 0 '' 0 '' 0 '' 0 0 && \
                 test \"\$(ip netns exec $H nft -j list set inet vdesk desktop_bridges | jq -r '[.nftables[].set.elem? | select(.) | .[]] | join(\" \")')\" = vdtbr0"
 check "... and its address is refused again" refused_forward 50043 10.30.0.20 3389
 
