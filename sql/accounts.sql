@@ -1,6 +1,7 @@
 -- SPDX-License-Identifier: LGPL-2.1-or-later
 -- vdesk's database and the MariaDB accounts of its daemons, made once by
--- MariaDB's root (the unit vdesk-database, or an admin: mariadb <accounts.sql).
+-- MariaDB's administrator (the unit vdesk-database as the user mysql, or an
+-- admin: mariadb <accounts.sql).
 -- Not a migration: the daemons' own accounts apply those at start.
 --
 -- Each daemon signs in over the socket as its own system user: MariaDB's

@@ -139,8 +139,10 @@ host_start_libvirt() {
         getent passwd libvirt-qemu >/dev/null ||
                 useradd -r -g libvirt-qemu -G kvm -d /var/lib/libvirt -s /usr/sbin/nologin libvirt-qemu
         getent group libvirt >/dev/null || groupadd -r libvirt
-        # Without systemd and cgroup delegation QEMU runs as root, unconfined.
-        cat >/etc/libvirt/qemu.conf <<X
+        # Without systemd and cgroup delegation QEMU runs as root, unconfined:
+        # the test host's own qemu.conf, in its /etc/libvirt (_host_mounts
+        # binds $T/etc/libvirt there), never the package's.
+        cat >"$T/etc/libvirt/qemu.conf" <<X
 user = "root"
 group = "root"
 dynamic_ownership = 0

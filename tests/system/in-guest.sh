@@ -44,10 +44,8 @@ echo "PID 1: $(cat /proc/1/comm); boot: $(systemctl is-system-running --wait) ($
 check "PID 1 is systemd" outputs systemd cat /proc/1/comm
 
 # vdesk installed as a package installs it, on a server as Debian ships
-# one: the build host's own changes to libvirt's configuration and vdesk's
-# drop-ins are not the server's.
+# one: the build host's own drop-ins are not the server's.
 cp -a /share/root/. /
-sed -i '/^# vdesk-stack/,$d' /etc/libvirt/qemu.conf
 rm -f /etc/vdesk/vdesk.conf.d/*.conf
 printf '[Desktop]\nAccelerator=auto\nOpenTimeoutSec=600\n' >/etc/vdesk/vdesk.conf.d/50-system-test.conf
 journalctl --update-catalog
@@ -67,6 +65,9 @@ for u in $UNITS; do
         [ $u = vdesk-netd ] && want=0000000000001000       # CAP_NET_ADMIN alone
         check "$u's effective capabilities are $want (${caps:-none})" test "${caps:-}" = $want
 done
+check "vdesk-database made them as mysql, not root ($(prop vdesk-database User), $(prop vdesk-database Result))" \
+        test "$(prop vdesk-database User)" = mysql -a "$(prop vdesk-database Result)" = success \
+             -a "$(prop vdesk-database ActiveState)" = active
 check "MariaDB's accounts of vdesk sign in by unix_socket" \
         test "$(mariadb -N -B -e "SELECT COUNT(*) FROM mysql.global_priv WHERE User IN ('vdesk-broker','vdesk-directory') AND JSON_VALUE(Priv, '$.plugin') = 'unix_socket'")" = 2
 check "no vdesk process runs as root" test -z "$(pgrep -u root -f /usr/libexec/vdesk/)"

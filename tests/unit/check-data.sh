@@ -26,10 +26,10 @@ if command -v systemd-analyze >/dev/null; then
         for u in vdesk-netd vdesk-imaged vdesk-brokerd vdesk-directoryd vdesk-monitord vdesk-database; do
                 f=$VDESK_BUILD/units/$u.service
                 if [ $u = vdesk-database ]; then
-                        # MariaDB's root signs in by uid 0: the one unit as root, and it runs
-                        # nothing but the mariadb client on a file.
-                        check "$u.service runs the mariadb client alone" \
-                                bash -c "grep -q '^ExecStart=/usr/bin/mariadb ' '$f' && test \$(grep -c '^Exec' '$f') = 1"
+                        # MariaDB's administrator signs in by its system user: mysql, not
+                        # root, and it runs nothing but the mariadb client on a file.
+                        check "$u.service runs the mariadb client alone, as mysql" \
+                                bash -c "grep -q '^ExecStart=/usr/bin/mariadb ' '$f' && test \$(grep -c '^Exec' '$f') = 1 && grep -qx 'User=mysql' '$f'"
                 else
                         check "$u.service: Type=notify with a watchdog" bash -c "grep -qx 'Type=notify' '$f' && grep -q '^WatchdogSec=' '$f'"
                         user=$(sed -n 's/^User=//p' "$f")
