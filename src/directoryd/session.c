@@ -345,27 +345,22 @@ static int session_job_finish(SessionJob *j, sd_bus_error *error, char ret_token
                           "MESSAGE=%s signed in from %s", j->id, j->peer);
                 return 0;
         case OP_CHANGE_PASSWORD:
-                r = password_replace(m, j, account_id, &ended, error);
-                if (r < 0)
-                        return r;
-                log_event(LOG_INFO, MID_PASSWORD_CHANGED,
-                          "VDESK_ACCOUNT=%s", j->id,
-                          "VDESK_PEER=%s", j->peer,
-                          "VDESK_SESSIONS_ENDED=%" PRIu64, ended,
-                          "MESSAGE=%s changed their password (from %s); %" PRIu64 " other session(s) ended",
-                          j->id, j->peer, ended);
-                return 0;
         case OP_ACTIVATE:
-        default:
+        default: {
+                bool change = j->op == OP_CHANGE_PASSWORD;
+
                 r = password_replace(m, j, account_id, &ended, error);
                 if (r < 0)
                         return r;
-                log_event(LOG_INFO, MID_ACCOUNT_ACTIVATED,
+                log_event(LOG_INFO, change ? MID_PASSWORD_CHANGED : MID_ACCOUNT_ACTIVATED,
                           "VDESK_ACCOUNT=%s", j->id,
                           "VDESK_PEER=%s", j->peer,
                           "VDESK_SESSIONS_ENDED=%" PRIu64, ended,
-                          "MESSAGE=%s activated their account and set a password (from %s)", j->id, j->peer);
+                          "MESSAGE=%s %s (from %s); %" PRIu64 " other session(s) ended", j->id,
+                          change ? "changed their password" : "activated their account and set a password",
+                          j->peer, ended);
                 return 0;
+        }
         }
 }
 
