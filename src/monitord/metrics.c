@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "socket-util.h"
 #include "monitor.h"
 #include "util.h"
 
@@ -332,51 +333,13 @@ void metrics_close(Monitor *m) {
 
 int metrics_listen(Monitor *m) {
         const char *spec = m->config.metrics_listen;
-        union {
-                struct sockaddr sa;
-                struct sockaddr_in in;
-                struct sockaddr_un un;
-        } sa = {};
-        socklen_t len;
-        int fd, r, one = 1;
+        int fd, r;
 
         if (isempty(spec))
                 return 0;
-        if (spec[0] == '/') {
-                if (strlen(spec) >= sizeof sa.un.sun_path)
-                        return log_error_errno(-EINVAL, "[Monitor] MetricsListen=%s: the path is too long", spec);
-                sa.un.sun_family = AF_UNIX;
-                strcpy(sa.un.sun_path, spec);
-                len = sizeof sa.un;
-                (void) unlink(spec);
-        } else {
-                _cleanup_(freep) char *addr = strdup(spec);
-                char *colon = addr ? strrchr(addr, ':') : NULL;
-                uint32_t a;
-                unsigned long port;
-                char *end;
-
-                if (!addr)
-                        return log_oom();
-                if (colon)
-                        *colon = 0;
-                port = colon ? strtoul(colon + 1, &end, 10) : 0;
-                if (!colon || *end || port == 0 || port > 65535 || ipv4_parse(addr, &a) < 0)
-                        return log_error_errno(-EINVAL, "[Monitor] MetricsListen=%s is not ADDRESS:PORT or a path",
-                                               spec);
-                sa.in = (struct sockaddr_in) { .sin_family = AF_INET, .sin_port = htons((uint16_t) port),
-                                               .sin_addr.s_addr = htonl(a) };
-                len = sizeof sa.in;
-        }
-        fd = socket(sa.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        fd = socket_listen_spec("[Monitor] MetricsListen", spec, 16);
         if (fd < 0)
-                return log_error_errno(-errno, "Cannot make the metrics socket: %m");
-        (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (bind(fd, &sa.sa, len) < 0 || listen(fd, 16) < 0) {
-                r = -errno;
-                close(fd);
-                return log_error_errno(r, "[Monitor] MetricsListen=%s: cannot listen there: %m", spec);
-        }
+                return fd;
         r = sd_event_add_io(m->event, &m->metrics_listener, fd, EPOLLIN, on_accept, m);
         if (r < 0) {
                 close(fd);

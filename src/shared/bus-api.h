@@ -16,6 +16,9 @@
 /* a desktop: name, uuid, account, template, address, MAC, RDP port, state,
  * host */
 #define DESKTOP_SIGNATURE  "(ssssssqss)"
+/* a staff member's desktop: name, account, category, template, state, state
+ * since (µs), host, RDP port */
+#define STAFF_DESKTOP_SIGNATURE "(sssssxsq)"
 /* an RDP forward: host port, guest address, guest port, desktop */
 #define FORWARD_SIGNATURE  "(qsqs)"
 /* an account: id, name, role, e-mail, state, created, updated (µs) */

@@ -66,6 +66,7 @@
 #define VDESK_ERROR_CLUSTER_EXISTS      "org.vdesk.Error.ClusterExists"
 #define VDESK_ERROR_CLUSTER_IN_USE      "org.vdesk.Error.ClusterInUse"
 #define VDESK_ERROR_CLUSTER_FULL        "org.vdesk.Error.ClusterFull"
+#define VDESK_ERROR_TOO_MANY_ATTEMPTS   "org.vdesk.Error.TooManyAttempts"
 
 /* InvalidArgs "Invalid FIELD: reason" unless value is a valid vdesk name
  * (util.h's name rules); 0 if it is. */

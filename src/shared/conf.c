@@ -92,6 +92,12 @@ static const ConfItem items[] = {
         ITEM("Monitor",  "HostCPUPercent",  CONF_UINT,   monitor_cpu_percent, 0),
         ITEM("Monitor",  "ThresholdSec",    CONF_UINT,   monitor_threshold_sec, 0),
         ITEM("Monitor",  "MetricsListen",   CONF_STRING, metrics_listen, 0),
+        ITEM("Portal",   "Listen",          CONF_STRING, portal_listen, 0),
+        ITEM("Portal",   "Certificate",     CONF_STRING, portal_certificate, 0),
+        ITEM("Portal",   "Key",             CONF_STRING, portal_key, 0),
+        ITEM("Portal",   "AllowPlainHTTP",  CONF_BOOL,   portal_plain_http, 0),
+        ITEM("Portal",   "MaxConnections",  CONF_UINT,   portal_max_connections, 65536),
+        ITEM("Portal",   "MaxConnectionsPerAddress", CONF_UINT, portal_max_per_address, 65536),
         ITEM("Directory", "PasswordMinLength", CONF_UINT, password_min_length, 1024),
         ITEM("Directory", "PasswordMinClasses", CONF_UINT, password_min_classes, 4),
         ITEM("Directory", "YescryptCost",    CONF_UINT,   yescrypt_cost, 11),
@@ -136,6 +142,8 @@ int config_defaults(VdeskConfig *ret) {
                 .monitor_memory_percent = 90,
                 .monitor_cpu_percent = 90,
                 .monitor_threshold_sec = 60,
+                .portal_max_connections = 512,
+                .portal_max_per_address = 64,
                 .desktop_vcpus = 1,
                 .open_timeout_sec = 180,
                 .redirect_printers = true,
@@ -173,6 +181,9 @@ int config_defaults(VdeskConfig *ret) {
                 { &c.libvirt_uri,    "qemu:///system" },
                 { &c.accelerator,    "auto" },
                 { &c.metrics_listen, "127.0.0.1:9750" },
+                { &c.portal_listen,  "0.0.0.0:443" },
+                { &c.portal_certificate, SYSCONFDIR "/vdesk/portal/cert.pem" },
+                { &c.portal_key,     SYSCONFDIR "/vdesk/portal/key.pem" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(strings); i++) {
@@ -566,6 +577,15 @@ int config_verify(const VdeskConfig *c, char **ret_error) {
         if (c->monitor_threshold_sec < 1 || c->monitor_threshold_sec > 86400)
                 return set_error(ret_error, "[Monitor] ThresholdSec=%u is not from 1 to 86400",
                                  c->monitor_threshold_sec);
+        if (isempty(c->portal_listen))
+                return set_error(ret_error, "[Portal] Listen= must not be empty");
+        if (isempty(c->portal_certificate) != isempty(c->portal_key))
+                return set_error(ret_error, "[Portal] Certificate= and Key= go together: set both or neither");
+        if (!isempty(c->portal_certificate) && (c->portal_certificate[0] != '/' || c->portal_key[0] != '/'))
+                return set_error(ret_error, "[Portal] Certificate= and Key= must be absolute paths");
+        if (c->portal_max_connections < 1 || c->portal_max_per_address > c->portal_max_connections)
+                return set_error(ret_error, "[Portal] MaxConnections= must be at least 1 and at least "
+                                 "MaxConnectionsPerAddress= (0: no limit per address)");
         /* root writes it, but one rule holds for every URI libvirt opens */
         why = libvirt_uri_invalid_reason(c->libvirt_uri, buf, NULL);
         if (why)
@@ -579,6 +599,7 @@ void config_done(VdeskConfig *c) {
                 &c->gateway, &c->range_start, &c->range_end, &c->db_socket, &c->db_host,
                 &c->db_user, &c->db_password_file, &c->db_name, &c->db_tls_ca, &c->db_tls_cert, &c->db_tls_key,
                 &c->bus_address, &c->libvirt_uri, &c->accelerator, &c->metrics_listen,
+                &c->portal_listen, &c->portal_certificate, &c->portal_key,
         };
 
         for (size_t i = 0; i < ELEMENTSOF(strings); i++) {

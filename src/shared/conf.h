@@ -102,6 +102,13 @@ typedef struct VdeskConfig {
         unsigned monitor_cpu_percent;   /* ... and its CPU use ... */
         unsigned monitor_threshold_sec; /* ... once it lasted this long */
         char *metrics_listen;           /* ADDRESS:PORT or an absolute socket path; empty: off */
+        /* [Portal] */
+        char *portal_listen;            /* where vdesk-portald listens without a socket from systemd */
+        char *portal_certificate;       /* PEM; both empty: plain HTTP (loopback, or AllowPlainHTTP=) */
+        char *portal_key;
+        bool portal_plain_http;
+        unsigned portal_max_connections;
+        unsigned portal_max_per_address; /* 0: no limit per address */
         /* [Directory] */
         unsigned password_min_length;
         unsigned password_min_classes;

@@ -143,9 +143,11 @@ int daemon_bus_open(const VdeskConfig *c, sd_event *e, sd_bus **ret) {
 int daemon_serve(sd_bus *bus, sd_event *e, const char *name, const char *status) {
         int r;
 
-        r = sd_bus_request_name(bus, name, 0);
-        if (r < 0)
-                return log_error_errno(r, "Cannot own %s: %m", name), EXIT_FAILURE;
+        if (name) {
+                r = sd_bus_request_name(bus, name, 0);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot own %s: %m", name), EXIT_FAILURE;
+        }
         (void) sd_notifyf(false, "READY=1\nSTATUS=%s", status);
         r = sd_event_loop(e);
         (void) sd_notify(false, "STOPPING=1");

@@ -50,6 +50,6 @@ int daemon_event_new(sd_event **ret);
 int daemon_bus_open(const VdeskConfig *c, sd_event *e, sd_bus **ret);
 
 /* What every daemon's main() ends with, once its objects are on the bus:
- * owns name, tells systemd it is ready (status: what it serves), runs the
+ * owns name (unless NULL: a client of the bus), tells systemd it is ready (status: what it serves), runs the
  * loop until SIGTERM. Returns the exit status. */
 int daemon_serve(sd_bus *bus, sd_event *e, const char *name, const char *status);

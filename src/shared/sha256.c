@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "macro.h"
 #include "sha256.h"
 
 static const uint32_t k[64] = {
@@ -69,13 +71,43 @@ void sha256(const void *data, size_t len, uint8_t ret[static SHA256_DIGEST_SIZE]
 }
 
 void sha256_hex(const void *data, size_t len, char ret[static SHA256_HEX_SIZE]) {
-        static const char hex[] = "0123456789abcdef";
         uint8_t d[SHA256_DIGEST_SIZE];
 
         sha256(data, len, d);
-        for (size_t i = 0; i < sizeof d; i++) {
-                ret[2 * i] = hex[d[i] >> 4];
-                ret[2 * i + 1] = hex[d[i] & 15];
+        hex_encode(d, sizeof d, ret);
+}
+
+void hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
+                 uint8_t ret[static SHA256_DIGEST_SIZE]) {
+        uint8_t kpad[64] = {}, inner[SHA256_DIGEST_SIZE];
+        _cleanup_(freep) uint8_t *buf = NULL;
+
+        /* RFC 2104: a key longer than a block is hashed first. */
+        if (key_len > sizeof kpad)
+                sha256(key, key_len, kpad);
+        else
+                memcpy(kpad, key, key_len);
+        buf = malloc(64 + MAX(len, (size_t) SHA256_DIGEST_SIZE));
+        if (!buf)
+                abort();        /* a few bytes; nothing sensible to answer instead */
+        for (size_t i = 0; i < 64; i++)
+                buf[i] = kpad[i] ^ 0x36;
+        memcpy(buf + 64, data, len);
+        sha256(buf, 64 + len, inner);
+        for (size_t i = 0; i < 64; i++)
+                buf[i] = kpad[i] ^ 0x5c;
+        memcpy(buf + 64, inner, sizeof inner);
+        sha256(buf, 64 + sizeof inner, ret);
+        explicit_bzero(kpad, sizeof kpad);
+        explicit_bzero(buf, 64);
+}
+
+void hex_encode(const uint8_t *data, size_t len, char *ret) {
+        static const char hex[] = "0123456789abcdef";
+
+        for (size_t i = 0; i < len; i++) {
+                ret[2 * i] = hex[data[i] >> 4];
+                ret[2 * i + 1] = hex[data[i] & 15];
         }
-        ret[2 * SHA256_DIGEST_SIZE] = '\0';
+        ret[2 * len] = '\0';
 }

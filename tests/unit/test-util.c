@@ -258,8 +258,27 @@ static void test_sha256(void) {
         check_sha256(million, 64, "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb");
 }
 
+/* RFC 4231's test cases 1, 2 and 6 (a key longer than a block). */
+static void test_hmac_sha256(void) {
+        uint8_t key[131], d[SHA256_DIGEST_SIZE];
+        char hex[SHA256_HEX_SIZE];
+
+        memset(key, 0x0b, 20);
+        hmac_sha256(key, 20, "Hi There", 8, d);
+        hex_encode(d, sizeof d, hex);
+        CHECK_STR(hex, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+        hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, d);
+        hex_encode(d, sizeof d, hex);
+        CHECK_STR(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+        memset(key, 0xaa, sizeof key);
+        hmac_sha256(key, sizeof key, "Test Using Larger Than Block-Size Key - Hash Key First", 54, d);
+        hex_encode(d, sizeof d, hex);
+        CHECK_STR(hex, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
 int main(void) {
         test_sha256();
+        test_hmac_sha256();
         test_mkdir_parents();
         test_write_file_atomic();
         test_names();

@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <assert.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "bus-util.h"
+#include "i18n.h"
+#include "log.h"
+#include "portal.h"
+#include "util.h"
+
+static void request_free(Request *q) {
+        if (!q)
+                return;
+        for (unsigned i = 0; i < PORTAL_CALLS_MAX; i++) {
+                sd_bus_slot_unref(q->slot[i]);
+                sd_bus_message_unref(q->reply[i]);
+        }
+        open_job_unwait(q);
+        sd_event_source_disable_unref(q->wait_timer);
+        if (q->post)
+                MHD_destroy_post_processor(q->post);
+        /* passwords and codes do not stay in freed memory */
+        for (size_t i = 0; i < q->n_fields; i++) {
+                free(q->fields[i].key);
+                q->fields[i].value = erase_and_free(q->fields[i].value);
+        }
+        free(q->scratch);
+        free(q->url);
+        free(q);
+}
+
+void request_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe) {
+        request_free(*con_cls);
+        *con_cls = NULL;
+}
+
+const char *request_field(Request *q, const char *key) {
+        for (size_t i = 0; i < q->n_fields; i++)
+                if (streq(q->fields[i].key, key))
+                        return q->fields[i].value ?: "";
+        return NULL;
+}
+
+static enum MHD_Result on_post_data(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
+                                    const char *content_type, const char *transfer_encoding, const char *data,
+                                    uint64_t off, size_t size) {
+        Request *q = cls;
+        FormField *f = NULL;
+        char *v;
+        size_t old;
+
+        if (filename)
+                return MHD_NO;          /* no form of the portal uploads files */
+        for (size_t i = 0; i < q->n_fields; i++)
+                if (streq(q->fields[i].key, key))
+                        f = &q->fields[i];
+        if (!f) {
+                if (q->n_fields >= PORTAL_FIELDS_MAX)
+                        return MHD_NO;
+                f = &q->fields[q->n_fields];
+                f->key = strdup(key);
+                if (!f->key)
+                        return MHD_NO;
+                q->n_fields++;
+        }
+        /* a value may come in pieces */
+        old = f->value ? strlen(f->value) : 0;
+        v = malloc(old + size + 1);
+        if (!v)
+                return MHD_NO;
+        if (old)
+                memcpy(v, f->value, old);
+        memcpy(v + old, data, size);
+        v[old + size] = 0;
+        erase_and_free(f->value);
+        f->value = v;
+        return MHD_YES;
+}
+
+static void request_resume(Request *q) {
+        if (!q->suspended)
+                return;
+        q->suspended = false;
+        MHD_resume_connection(q->conn);
+        portal_mhd_kick(q->portal);
+}
+
+void request_wake(Request *q) {
+        request_resume(q);
+}
+
+static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Request *q = userdata;
+
+        for (unsigned i = 0; i < PORTAL_CALLS_MAX; i++)
+                if (q->slot[i] && sd_bus_get_current_slot(sd_bus_message_get_bus(m)) == q->slot[i]) {
+                        q->reply[i] = sd_bus_message_ref(m);
+                        q->slot[i] = sd_bus_slot_unref(q->slot[i]);
+                        break;
+                }
+        if (q->pending > 0 && --q->pending == 0)
+                request_resume(q);
+        return 1;
+}
+
+int request_call(Request *q, unsigned slot, const char *dest, const char *path, const char *iface,
+                 const char *member, uint64_t timeout_usec, const char *types, ...) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        va_list ap;
+        int r;
+
+        assert(slot < PORTAL_CALLS_MAX);
+        q->reply[slot] = sd_bus_message_unref(q->reply[slot]);
+        r = sd_bus_message_new_method_call(q->portal->bus, &m, dest, path, iface, member);
+        if (r < 0)
+                return r;
+        va_start(ap, types);
+        r = sd_bus_message_appendv(m, types, ap);
+        va_end(ap);
+        if (r < 0)
+                return r;
+        r = sd_bus_call_async(q->portal->bus, &q->slot[slot], m, on_reply, q, timeout_usec);
+        if (r < 0)
+                return r;
+        q->pending++;
+        return 0;
+}
+
+bool reply_is(sd_bus_message *m, const char *name) {
+        return m && sd_bus_message_is_method_error(m, name);
+}
+
+/* What every answer carries: no framing, no inline script, no referrer,
+ * and nothing private kept by a cache or the back button. */
+static void add_common_headers(Request *q, struct MHD_Response *resp, bool cacheable) {
+        static const char *const headers[] = {
+                "Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; "
+                        "img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+                        "base-uri 'none'",
+                "X-Frame-Options", "DENY",
+                "Referrer-Policy", "no-referrer",
+                "X-Content-Type-Options", "nosniff",
+                "Cross-Origin-Opener-Policy", "same-origin",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(headers); i += 2)
+                (void) MHD_add_response_header(resp, headers[i], headers[i + 1]);
+        (void) MHD_add_response_header(resp, "Cache-Control", cacheable ? "public, max-age=3600" : "no-store");
+        if (q->portal->tls)
+                (void) MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
+        (void) MHD_add_response_header(resp, "Vary", "Cookie, Accept-Language");
+}
+
+int respond(Request *q, unsigned status, const char *content_type, char *body, size_t size,
+            const char *const *headers) {
+        struct MHD_Response *resp;
+        enum MHD_Result ok;
+
+        resp = MHD_create_response_from_buffer_with_free_callback(size, body, free);
+        if (!resp) {
+                free(body);
+                return -ENOMEM;
+        }
+        if (content_type)
+                (void) MHD_add_response_header(resp, "Content-Type", content_type);
+        add_common_headers(q, resp, status == 200 && startswith(q->url, "/static/"));
+        for (size_t i = 0; headers && headers[i]; i += 2)
+                (void) MHD_add_response_header(resp, headers[i], headers[i + 1]);
+        ok = MHD_queue_response(q->conn, status, resp);
+        MHD_destroy_response(resp);
+        q->answered = true;
+        return ok == MHD_YES ? 0 : -EIO;
+}
+
+int respond_redirect(Request *q, const char *location, const char *const *headers) {
+        const char *h[16] = { "Location", location };
+        size_t n = 2;
+
+        for (size_t i = 0; headers && headers[i] && n + 2 < ELEMENTSOF(h); i += 2) {
+                h[n++] = headers[i];
+                h[n++] = headers[i + 1];
+        }
+        /* 303: the browser comes back with GET, so a reload posts nothing twice */
+        return respond(q, 303, NULL, strdup(""), 0, h);
+}
+
+enum MHD_Result request_handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                const char *version, const char *upload_data, size_t *upload_data_size,
+                                void **con_cls) {
+        Portal *p = cls;
+        Request *q = *con_cls;
+        int r;
+
+        if (!q) {
+                const union MHD_ConnectionInfo *ci;
+                const char *ctype;
+
+                q = calloc(1, sizeof *q);
+                if (!q)
+                        return MHD_NO;
+                q->portal = p;
+                q->conn = conn;
+                q->method = method;
+                q->url = strdup(url);
+                if (!q->url) {
+                        free(q);
+                        return MHD_NO;
+                }
+                ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+                sockaddr_address_text(ci ? ci->client_addr : NULL, q->address);
+                q->token = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, PORTAL_COOKIE_SESSION);
+                q->lang = i18n_choose(MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, PORTAL_COOKIE_LANG),
+                                      MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Language"))->code;
+                ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+                if (streq(method, "POST") && ctype)
+                        q->post = MHD_create_post_processor(conn, 1024, on_post_data, q);
+                *con_cls = q;
+                return MHD_YES;
+        }
+
+        if (*upload_data_size > 0) {
+                q->body_size += *upload_data_size;
+                if (q->body_size > PORTAL_BODY_MAX || !q->post)
+                        q->body_refused = true;
+                else if (MHD_post_process(q->post, upload_data, *upload_data_size) != MHD_YES)
+                        q->body_refused = true;
+                *upload_data_size = 0;
+                return MHD_YES;
+        }
+        if (q->answered)
+                return MHD_YES;
+
+        if (!q->page)
+                q->page = route(q);
+        r = q->page(q);
+        if (r < 0) {
+                log_warning_errno(r, "%s %s from %s failed: %m", method, url, q->address);
+                if (!q->answered && respond(q, 500, "text/plain; charset=utf-8",
+                                            strdup("The portal failed; try again.\n"), 30, NULL) < 0)
+                        return MHD_NO;
+                return MHD_YES;
+        }
+        if (!q->answered) {
+                /* waiting for the bus (or an open): MHD looks again when woken */
+                if (!q->suspended) {
+                        q->suspended = true;
+                        MHD_suspend_connection(conn);
+                }
+        }
+        return MHD_YES;
+}
+
+void csrf_token(const Portal *p, const char *secret, char ret[static SHA256_HEX_SIZE]) {
+        uint8_t d[SHA256_DIGEST_SIZE];
+
+        hmac_sha256(p->secret, sizeof p->secret, secret, strlen(secret), d);
+        hex_encode(d, sizeof d, ret);
+}
+
+/* A state-changing form proves it was made by this portal for this
+ * browser: its "csrf" field is the HMAC of a secret of the browser's (the
+ * session token, or before sign-in the pre-session cookie), which another
+ * site can neither read nor make. Compared in constant time. */
+bool csrf_check(Request *q, const char *secret) {
+        const char *given = request_field(q, "csrf");
+        char want[SHA256_HEX_SIZE];
+        unsigned char diff = 0;
+
+        if (isempty(secret) || !given || strlen(given) != SHA256_HEX_SIZE - 1)
+                return false;
+        csrf_token(q->portal, secret, want);
+        for (size_t i = 0; i < SHA256_HEX_SIZE - 1; i++)
+                diff |= (unsigned char) (want[i] ^ given[i]);
+        return diff == 0;
+}
