@@ -23,7 +23,7 @@ check "catalog has no entry the code does not use" \
         test "$(grep -c '^-- [0-9a-f]\{32\}$' "$VDESK_SRC/catalog/vdesk.catalog")" = "$(wc -w <<<"$ids")"
 
 if command -v systemd-analyze >/dev/null; then
-        for u in vdesk-netd vdesk-imaged vdesk-brokerd vdesk-directoryd vdesk-monitord vdesk-database; do
+        for u in vdesk-netd vdesk-imaged vdesk-brokerd vdesk-directoryd vdesk-monitord vdesk-portald vdesk-database; do
                 f=$VDESK_BUILD/units/$u.service
                 if [ $u = vdesk-database ]; then
                         # MariaDB's administrator signs in by its system user: mysql, not
@@ -42,6 +42,11 @@ if command -v systemd-analyze >/dev/null; then
                         sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) .*/\1/p')
                 check "$u.service exposure ${score:-unknown} <= 2.0" awk -v s="${score:-99}" 'BEGIN { exit !(s <= 2.0) }'
         done
+        # the portal gets its socket from systemd and needs no network of its own
+        check "vdesk-portald.socket listens on 443 (HTTPS)" grep -qx 'ListenStream=443' "$VDESK_SRC/units/vdesk-portald.socket"
+        check "vdesk-portald.service: no network namespace of the host's, AF_UNIX only" \
+                bash -c "grep -qx 'PrivateNetwork=yes' '$VDESK_BUILD/units/vdesk-portald.service' &&
+                         grep -qx 'RestrictAddressFamilies=AF_UNIX' '$VDESK_BUILD/units/vdesk-portald.service'"
 else
         echo "SKIP: systemd-analyze is not installed: units not reviewed" >&2
 fi
