@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "html.h"
 
@@ -72,4 +73,14 @@ void html_printf(Html *h, const char *fmt, ...) {
                 }
         }
         va_end(ap);
+}
+
+bool url_is_local_path(const char *s) {
+        if (!s || s[0] != '/' || s[1] == '/' || s[1] == '\\')
+                return false;
+        for (; *s; s++)
+                if (!strchr("/-_.", *s) && !(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') &&
+                    !(*s >= '0' && *s <= '9'))
+                        return false;
+        return true;
 }

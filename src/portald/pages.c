@@ -60,20 +60,9 @@ static void format_since(int64_t usec, char buf[static 32]) {
                 strcpy(buf, "–");
 }
 
-/* Whether s is a path of this portal a redirect may go back to. */
-static bool local_path(const char *s) {
-        if (!s || s[0] != '/' || s[1] == '/' || s[1] == '\\')
-                return false;
-        for (; *s; s++)
-                if (!(IN_SET_CHAR(*s, '/', '-', '_', '.') || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-                      (*s >= '0' && *s <= '9')))
-                        return false;
-        return true;
-}
-
 static void page_begin(Request *q, Html *h, const char *title, const Me *me, const char *body_attrs) {
         const Language *lang = i18n_find(q->lang);
-        const char *here = local_path(q->url) && streq(q->method, "GET") ? q->url : "/desktops";
+        const char *here = url_is_local_path(q->url) && streq(q->method, "GET") ? q->url : "/desktops";
 
         html_printf(h, "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">"
                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -751,7 +740,7 @@ static int page_lang(Request *q) {
         set = cookie(q, PORTAL_COOKIE_LANG, l->code, 366L * 24 * 3600);
         if (!set)
                 return -ENOMEM;
-        return respond_redirect(q, local_path(next) ? next : "/",
+        return respond_redirect(q, url_is_local_path(next) ? next : "/",
                                 (const char *const[]) { "Set-Cookie", set, NULL });
 }
 

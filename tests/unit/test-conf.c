@@ -194,6 +194,19 @@ static void test_monitor_hosts(void) {
         }
 }
 
+/* Each text parses and config_verify() refuses it with that message. */
+static void check_verify_refuses(const char *const (*bad)[2], size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_(config_done) VdeskConfig b = {};
+                _cleanup_(freep) char *err = NULL;
+
+                CHECK_INT(config_defaults(&b), 0);
+                CHECK_INT(config_parse_text(&b, bad[i][0], "t.conf", NULL), 0);
+                CHECK_INT(config_verify(&b, &err), -EINVAL);
+                CHECK_STR(err, bad[i][1]);
+        }
+}
+
 /* [Database]: the user, TLS and the cross-field rules. */
 static void test_database(void) {
         static const char *const bad[][2] = {
@@ -236,15 +249,34 @@ static void test_database(void) {
         CHECK_INT(c.db_tls, DB_TLS_NO);
         CHECK_INT(config_verify(&c, NULL), 0);
 
-        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
-                _cleanup_(config_done) VdeskConfig b = {};
-                _cleanup_(freep) char *err = NULL;
+        check_verify_refuses(bad, ELEMENTSOF(bad));
+}
 
-                CHECK_INT(config_defaults(&b), 0);
-                CHECK_INT(config_parse_text(&b, bad[i][0], "t.conf", NULL), 0);
-                CHECK_INT(config_verify(&b, &err), -EINVAL);
-                CHECK_STR(err, bad[i][1]);
-        }
+/* [Portal]: HTTPS by default, and what goes together. */
+static void test_portal(void) {
+        static const char *const bad[][2] = {
+                { "[Portal]\nCertificate=\n", "[Portal] Certificate= and Key= go together: set both or neither" },
+                { "[Portal]\nCertificate=c.pem\nKey=k.pem\n", "[Portal] Certificate= and Key= must be absolute paths" },
+                { "[Portal]\nListen=\n", "[Portal] Listen= must not be empty" },
+                { "[Portal]\nMaxConnections=0\n", "[Portal] MaxConnections= must be at least 1 and at least "
+                  "MaxConnectionsPerAddress= (0: no limit per address)" },
+                { "[Portal]\nMaxConnections=10\nMaxConnectionsPerAddress=11\n", "[Portal] MaxConnections= must be "
+                  "at least 1 and at least MaxConnectionsPerAddress= (0: no limit per address)" },
+        };
+        _cleanup_(config_done) VdeskConfig c = {};
+
+        CHECK_INT(config_defaults(&c), 0);
+        CHECK_STR(c.portal_listen, "0.0.0.0:443");
+        CHECK_STR(c.portal_certificate, "/etc/vdesk/portal/cert.pem");
+        CHECK_STR(c.portal_key, "/etc/vdesk/portal/key.pem");
+        CHECK(!c.portal_plain_http);
+        CHECK_INT(config_verify(&c, NULL), 0);
+        CHECK_INT(config_parse_text(&c, "[Portal]\nListen=127.0.0.1:8080\nCertificate=\nKey=\nAllowPlainHTTP=yes\n"
+                                    "MaxConnectionsPerAddress=0\n", "t.conf", NULL), 0);
+        CHECK(c.portal_plain_http);
+        CHECK_INT((int) c.portal_max_per_address, 0);
+        CHECK_INT(config_verify(&c, NULL), 0);
+        check_verify_refuses(bad, ELEMENTSOF(bad));
 }
 
 static void write_mode(const char *path, const char *text, mode_t mode) {
@@ -445,6 +477,7 @@ int main(void) {
         test_errors();
         test_dropins();
         test_database();
+        test_portal();
         test_database_password();
         test_lists();
         return test_summary();
