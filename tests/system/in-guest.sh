@@ -226,15 +226,45 @@ while [[ "$banner" != VDESK-TEST-GUEST* ]] && [ $SECONDS -lt $end ]; do
 done
 check "a client namespace reaches demo-1 at 10.0.2.15:${port:-?}: ${banner:-nothing}" bash -c "[[ '$banner' == VDESK-TEST-GUEST* ]]"
 
+echo "== the staff portal: socket-activated, as vdesk-portal, without a network of its own"
+(cd /share/src && tools/portal-cert 10.0.2.15)
+check "vdesk-portald.socket is listening" outputs active systemctl is-active vdesk-portald.socket
+check "... on port 443" bash -c "ss -Hltn 'sport = :443' | grep -q LISTEN"
+check "... and the portal waits for its first connection" not outputs active systemctl is-active vdesk-portald.service
+PW=Demo-Portal-2026
+echo "$PW" | vdeskctl reset-password demo >/dev/null
+pcurl() { ip netns exec cli curl -sS --max-time 60 --cacert /etc/vdesk/portal/cert.pem -b /tmp/jar -c /tmp/jar "$@"; }
+page=$(pcurl https://10.0.2.15/signin)
+check "a client gets the sign-in page over HTTPS, the certificate verified by its address" grep -q 'id="signin"' <<<"$page"
+csrf=$(sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' <<<"$page")
+got=$(pcurl -o /dev/null -w '%{http_code} %{redirect_url}' --data-urlencode "csrf=$csrf" --data-urlencode id=demo \
+        --data-urlencode "password=$PW" https://10.0.2.15/signin)
+check "demo signs in through the portal, which asks the directory over the bus ($got)" \
+        test "$got" = "303 https://10.0.2.15/desktops"
+page=$(pcurl https://10.0.2.15/desktops)
+check "... and sees demo-1 on its desktops page" grep -q 'data-desktop="demo-1"' <<<"$page"
+check "vdesk-portald.service was started by the connection" outputs active systemctl is-active vdesk-portald.service
+pid=$(prop vdesk-portald MainPID)
+uid=$(awk '/^Uid:/ { print $3 }' /proc/$pid/status 2>/dev/null)
+check "vdesk-portald runs as vdesk-portal (uid ${uid:-none})" test "${uid:-0}" != 0 -a "${uid:-0}" = "$(id -u vdesk-portal 2>/dev/null)"
+check "... with no capability" test "$(awk '/^CapEff:/ { print $2 }' /proc/$pid/status 2>/dev/null)" = 0000000000000000
+check "... in a network namespace of its own (it only accepts on systemd's socket)" \
+        test "$(readlink /proc/$pid/ns/net)" != "$(readlink /proc/1/ns/net)"
+journalctl -o export >/tmp/journal.export
+check "the journal (all of it, every field) is read and does not hold the password" \
+        bash -c "test -s /tmp/journal.export && ! grep -aqF '$PW' /tmp/journal.export"
+
 echo "== systemd-analyze security"
-for u in $UNITS vdesk-database; do
+for u in $UNITS vdesk-portald vdesk-database; do
         systemd-analyze security --no-pager $u 2>&1 | tee -a /out/security.txt | tail -n 1
         score=$(systemd-analyze security $u 2>/dev/null | sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) .*/\1/p')
         check "$u exposure ${score:-unknown} <= 2.0" awk -v s="${score:-99}" 'BEGIN { exit !(s <= 2.0) }'
 done
 
 echo "== systemctl stop: a clean exit, nothing left"
-for u in vdesk-monitord vdesk-directoryd vdesk-brokerd vdesk-imaged vdesk-netd; do
+USR[vdesk-portald]=vdesk-portal
+systemctl stop vdesk-portald.socket
+for u in vdesk-portald vdesk-monitord vdesk-directoryd vdesk-brokerd vdesk-imaged vdesk-netd; do
         systemctl stop $u
         check "$u stopped with exit status 0 ($(prop $u Result), status $(prop $u ExecMainStatus))" \
                 test "$(prop $u Result)" = success -a "$(prop $u ExecMainStatus)" = 0
