@@ -16,6 +16,9 @@
 /* a desktop: name, uuid, account, template, address, MAC, RDP port, state,
  * host */
 #define DESKTOP_SIGNATURE  "(ssssssqss)"
+/* a staff member of a department a manager manages: department, account
+ * id, name */
+#define MANAGED_STAFF_SIGNATURE "(sss)"
 /* an RDP forward: host port, guest address, guest port, desktop */
 #define FORWARD_SIGNATURE  "(qsqs)"
 /* an account: id, name, role, e-mail, state, created, updated (µs) */
