@@ -30,7 +30,7 @@ void desktop_list_free(Desktop *d, size_t n) {
 #define DESKTOP_COLUMNS \
         "d.id, d.name, d.uuid, a.name, t.name, v.path, d.disk_path, d.address, d.mac, d.rdp_port, d.state, " \
         "COALESCE(c.name, ''), v.version, COALESCE(n.name, ''), COALESCE(d.host_id, 0), COALESCE(h.name, ''), " \
-        "v.format " \
+        "v.format, CAST(UNIX_TIMESTAMP(d.state_changed_at) * 1000000 AS UNSIGNED) " \
         "FROM desktops d JOIN accounts a ON a.id = d.account_id JOIN templates t ON t.id = d.template_id " \
         "JOIN template_versions v ON v.id = d.template_version_id " \
         "LEFT JOIN categories c ON c.id = d.category_id LEFT JOIN networks n ON n.id = d.network_id " \
@@ -58,6 +58,7 @@ static int desktop_row(char *const *c, unsigned n, void *userdata) {
         d->host_id = strtoull(c[14], NULL, 10);
         snprintf(d->host, sizeof d->host, "%s", c[15]);
         snprintf(d->template_format, sizeof d->template_format, "%s", c[16]);
+        d->state_since_usec = strtoull(c[17], NULL, 10);
         return d->template_path && d->disk_path ? 0 : -ENOMEM;
 }
 
@@ -363,8 +364,8 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
 
         r = db_exec(m->db,
                     "INSERT INTO desktops (name, uuid, account_id, template_id, template_version_id, category_id, "
-                    "network_id, host_id, disk_path, address, mac, rdp_port, state) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'stopped')",
+                    "network_id, host_id, disk_path, address, mac, rdp_port, state, state_changed_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'stopped', CURRENT_TIMESTAMP(6))",
                     (DbValue[]) { DBV_STR(name), DBV_STR(uuid), DBV_UINT(account_id), DBV_UINT(tc.id),
                                   DBV_UINT(tc.version_id), category_id ? DBV_UINT(category_id) : DBV_NULL,
                                   network_id ? DBV_UINT(network_id) : DBV_NULL, DBV_UINT(host->id),
@@ -755,12 +756,15 @@ int desktop_move(Manager *m, const Desktop *d, const char *host_name, uid_t acto
         return 0;
 }
 
+/* A state the row has already keeps its time: state_changed_at is when
+ * the desktop last changed, not when libvirt last said so. */
 static void set_state(Manager *m, const Desktop *d, VirtDomainState state) {
+        const char *s = virt_domain_state_to_string(state);
         int r;
 
-        r = db_exec(m->db, "UPDATE desktops SET state = ? WHERE id = ?",
-                    (DbValue[]) { DBV_STR(virt_domain_state_to_string(state)), DBV_UINT(d->id) }, 2,
-                    NULL, NULL, NULL);
+        r = db_exec(m->db, "UPDATE desktops SET state = ?, state_changed_at = CURRENT_TIMESTAMP(6) "
+                    "WHERE id = ? AND state <> ?",
+                    (DbValue[]) { DBV_STR(s), DBV_UINT(d->id), DBV_STR(s) }, 3, NULL, NULL, NULL);
         if (r < 0)
                 log_error("Cannot record the state of %s: %s", d->name, db_error(m->db));
 }

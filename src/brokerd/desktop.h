@@ -26,6 +26,7 @@ typedef struct Desktop {
         char mac[18];
         uint16_t rdp_port;
         char state[16];
+        uint64_t state_since_usec;      /* when state last changed (µs since the epoch) */
         char category[64];      /* "" unless made from a category */
         char network[64];       /* its department network, "" for the host's */
         uint64_t host_id;       /* the host its domain is defined on */

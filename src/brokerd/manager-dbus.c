@@ -906,6 +906,18 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", token, "s", name),
                                 SD_BUS_RESULT("s", desktop, "s", host, "q", port, "s", rdp_file, "s", freerdp_command),
                                 method_open_my_desktop, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("ListMyDesktopDetails",
+                                SD_BUS_ARGS("s", token),
+                                SD_BUS_RESULT("a" STAFF_DESKTOP_SIGNATURE, desktops, "as", categories_without_desktop),
+                                method_list_my_desktop_details, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("RestartMyDesktop",
+                                SD_BUS_ARGS("s", token, "s", name),
+                                SD_BUS_RESULT("s", desktop, "s", host, "q", port, "s", rdp_file, "s", freerdp_command),
+                                method_restart_my_desktop, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("ListManagedDesktops",
+                                SD_BUS_ARGS("s", token),
+                                SD_BUS_RESULT("a" MANAGED_DESKTOP_SIGNATURE, desktops),
+                                method_list_managed_desktops, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_VTABLE_END
 };
 

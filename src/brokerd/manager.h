@@ -73,5 +73,8 @@ int manager_add_bus_objects(Manager *m);
 /* The staff's methods (staff.c): a session token from vdesk-directoryd
  * authenticates, not polkit. */
 int method_list_my_desktops(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int method_list_my_desktop_details(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int method_open_my_desktop(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int method_restart_my_desktop(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int method_list_managed_desktops(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 void manager_free_opens(Manager *m);

@@ -3,9 +3,11 @@
 /* Staff members' desktops. A session token (from SignIn on
  * org.vdesk.directory1) authenticates: the broker asks vdesk-directoryd,
  * without blocking, whose token it is and which categories the account gets
- * desktops from, then lists or opens that account's desktops only. Opening
- * a category's desktop creates it on first use, from the category's
- * template, and the .rdp file carries the category's redirection policy. */
+ * desktops from, then lists, opens or restarts that account's desktops only.
+ * Opening a category's desktop creates it on first use, from the category's
+ * template, and the .rdp file carries the category's redirection policy.
+ * A manager's view asks the directory for the staff of the departments the
+ * token's account manages instead, and lists their desktops, read-only. */
 
 #include "bus-error.h"
 #include "bus-util.h"
@@ -21,10 +23,19 @@ typedef struct StaffCategory {
         RdpRedirect redirect;
 } StaffCategory;
 
+typedef enum StaffVerb {
+        STAFF_LIST,             /* ListMyDesktops */
+        STAFF_LIST_DETAILS,     /* ListMyDesktopDetails */
+        STAFF_OPEN,             /* OpenMyDesktop */
+        STAFF_RESTART,          /* RestartMyDesktop */
+        STAFF_LIST_MANAGED,     /* ListManagedDesktops */
+} StaffVerb;
+
 typedef struct StaffCall {
         Manager *manager;
         sd_bus_message *msg;    /* the staff member's call, answered later */
-        char *name;             /* OpenMyDesktop's NAME; NULL for ListMyDesktops */
+        StaffVerb verb;
+        char *name;             /* OpenMyDesktop's and RestartMyDesktop's NAME, else NULL */
         uid_t uid;
 } StaffCall;
 
@@ -72,6 +83,11 @@ static const StaffCategory *find_category(const StaffCategory *c, size_t n, cons
         return NULL;
 }
 
+static int append_staff_desktop(sd_bus_message *reply, const Desktop *d) {
+        return sd_bus_message_append(reply, STAFF_DESKTOP_SIGNATURE, d->name, d->account, d->category, d->template,
+                                     d->state, (int64_t) d->state_since_usec, d->host, d->rdp_port);
+}
+
 static int reply_my_desktops(StaffCall *c, const char *account, const StaffCategory *cats, size_t n_cats) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Manager *m = c->manager;
@@ -84,9 +100,10 @@ static int reply_my_desktops(StaffCall *c, const char *account, const StaffCateg
                 return sd_bus_reply_method_errorf(c->msg, VDESK_ERROR_DATABASE, "Database failure: %s", db_error(m->db));
         r = sd_bus_message_new_method_return(c->msg, &reply);
         if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', DESKTOP_SIGNATURE);
+                r = sd_bus_message_open_container(reply, 'a', c->verb == STAFF_LIST_DETAILS ?
+                                                  STAFF_DESKTOP_SIGNATURE : DESKTOP_SIGNATURE);
         for (size_t i = 0; r >= 0 && i < n; i++)
-                r = append_desktop(reply, &d[i]);
+                r = c->verb == STAFF_LIST_DETAILS ? append_staff_desktop(reply, &d[i]) : append_desktop(reply, &d[i]);
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         /* the categories a first open would make a desktop from */
@@ -127,13 +144,13 @@ static void category_desktop_name(Manager *m, const char *account, const char *c
         snprintf(ret, 64, "d-%.16s", hex);
 }
 
-static void log_refused(const char *account, const char *desktop, const char *owner, uid_t uid) {
+static void log_refused(const char *account, const char *verb, const char *desktop, const char *owner, uid_t uid) {
         log_event(LOG_NOTICE, MID_ACCESS_DENIED,
                   "VDESK_ACCOUNT=%s", account,
                   "VDESK_DESKTOP=%s", desktop,
                   "VDESK_OWNER=%s", owner,
                   "VDESK_ACTOR_UID=%u", (unsigned) uid,
-                  "MESSAGE=%s may not open desktop %s (it is %s's)", account, desktop, owner);
+                  "MESSAGE=%s may not %s desktop %s (it is %s's)", account, verb, desktop, owner);
 }
 
 /* Which desktop of the account's (in mine) name means, or which of its
@@ -180,9 +197,36 @@ static int pick(StaffCall *c, const char *account, Desktop *mine, size_t n, cons
         }
         if (r < 0)
                 return r;
-        log_refused(account, other.name, other.account, c->uid);
+        log_refused(account, c->verb == STAFF_RESTART ? "restart" : "open", other.name, other.account, c->uid);
         desktop_done(&other);
         return bus_error_setf(error, VDESK_ERROR_NOT_YOUR_DESKTOP, "Desktop '%s' is not one of %s's", name, account);
+}
+
+/* A running desktop is powered off at once: a hung guest does not answer
+ * ACPI. 1 if it was running, 0 if it was not; NotReady if it has no domain
+ * yet. */
+static int power_off(StaffCall *c, const Desktop *d, sd_bus_error *error) {
+        VirtDomainState state;
+        Host *h;
+        int r;
+
+        h = host_for_desktop(c->manager, d->host_id, d->name, error);
+        if (!h)
+                return -EHOSTDOWN;
+        r = virt_domain_get_state(h->virt, d->name, &state);
+        if (r == -ENOTCONN)
+                return bus_error_setf(error, VDESK_ERROR_HOST_DOWN, "Host %s of desktop %s is down", h->name, d->name);
+        if (r == -ENOENT)
+                return bus_error_setf(error, VDESK_ERROR_NOT_READY, "Desktop %s has no domain on %s yet; try again later",
+                                      d->name, h->name);
+        if (r < 0)
+                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot look up the domain of %s", d->name);
+        if (state != VIRT_DOMAIN_RUNNING)
+                return 0;
+        r = desktop_stop(c->manager, d, true, c->uid, error);
+        if (r < 0)
+                return r;
+        return 1;
 }
 
 static int open_mine(StaffCall *c, const char *account, const StaffCategory *cats, size_t n_cats,
@@ -195,6 +239,8 @@ static int open_mine(StaffCall *c, const char *account, const StaffCategory *cat
         };
         const StaffCategory *cat = NULL;
         Desktop *mine = NULL, *pick_d = NULL, d = {};
+        char name[sizeof d.name], host[sizeof d.host];
+        bool restarted = false;
         size_t n = 0;
         int r;
 
@@ -214,6 +260,10 @@ static int open_mine(StaffCall *c, const char *account, const StaffCategory *cat
         if (r < 0)
                 return r;
 
+        if (d.id == 0 && c->verb == STAFF_RESTART)
+                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_DESKTOP,
+                                      "Invalid name: %s has no desktop of category %s yet; open it first", account,
+                                      cat->name);
         if (d.id == 0) {
                 char dname[64];
 
@@ -229,7 +279,26 @@ static int open_mine(StaffCall *c, const char *account, const StaffCategory *cat
                 cat = find_category(cats, n_cats, d.category);
         if (cat)
                 redirect = cat->redirect;
-        return desktop_open_begin(m, c->msg, &d, &redirect, true, c->uid, error);
+        if (c->verb == STAFF_RESTART) {
+                r = power_off(c, &d, error);
+                if (r < 0) {
+                        desktop_done(&d);
+                        return r;
+                }
+                restarted = r > 0;
+        }
+        /* d is the open's from here */
+        snprintf(name, sizeof name, "%s", d.name);
+        snprintf(host, sizeof host, "%s", d.host);
+        r = desktop_open_begin(m, c->msg, &d, &redirect, true, c->uid, error);
+        if (r >= 0 && restarted)
+                log_event(LOG_INFO, MID_DESKTOP_RESTARTED,
+                          "VDESK_DESKTOP=%s", name,
+                          "VDESK_ACCOUNT=%s", account,
+                          "VDESK_HOST=%s", host,
+                          "VDESK_ACTOR_UID=%u", (unsigned) c->uid,
+                          "MESSAGE=Desktop %s restarted by %s: powered off and started again", name, account);
+        return r;
 }
 
 static int on_my_categories(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
@@ -249,7 +318,7 @@ static int on_my_categories(sd_bus_message *reply, void *userdata, sd_bus_error 
                 r = read_categories(reply, &cats, &n);
         if (r < 0)
                 return sd_bus_reply_method_errno(c->msg, r, NULL);
-        if (!c->name)
+        if (c->verb == STAFF_LIST || c->verb == STAFF_LIST_DETAILS)
                 return reply_my_desktops(c, account, cats, n);
         r = open_mine(c, account, cats, n, &error);
         if (r < 0) {
@@ -260,14 +329,66 @@ static int on_my_categories(sd_bus_message *reply, void *userdata, sd_bus_error 
         return 0;
 }
 
-static int staff_call(sd_bus_message *msg, Manager *m, bool open) {
+/* The desktops of one staff member of a manager's, one row each, or one
+ * row without a desktop. Takes d over. */
+static int append_managed(sd_bus_message *reply, const char *department, const char *account, const char *full_name,
+                          Desktop *d, size_t n) {
+        int r = 0;
+
+        if (n == 0)
+                r = sd_bus_message_append(reply, MANAGED_DESKTOP_SIGNATURE, department, account, full_name, "", "",
+                                          (int64_t) 0);
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = sd_bus_message_append(reply, MANAGED_DESKTOP_SIGNATURE, department, account, full_name, d[i].name,
+                                          d[i].state, (int64_t) d[i].state_since_usec);
+        desktop_list_free(d, n);
+        return r;
+}
+
+static int on_managed_staff(sd_bus_message *dir_reply, void *userdata, sd_bus_error *ret_error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        StaffCall *c = userdata;
+        const char *manager, *department, *account, *full_name;
+        Desktop *d;
+        size_t n;
+        int r;
+
+        if (sd_bus_message_is_method_error(dir_reply, NULL))
+                return sd_bus_reply_method_error(c->msg, sd_bus_message_get_error(dir_reply));
+
+        r = sd_bus_message_read(dir_reply, "s", &manager);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(dir_reply, 'a', MANAGED_STAFF_SIGNATURE);
+        if (r >= 0)
+                r = sd_bus_message_new_method_return(c->msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', MANAGED_DESKTOP_SIGNATURE);
+        while (r >= 0) {
+                r = sd_bus_message_read(dir_reply, MANAGED_STAFF_SIGNATURE, &department, &account, &full_name);
+                if (r <= 0)
+                        break;
+                r = desktop_list(c->manager, account, &d, &n);
+                if (r < 0)
+                        return sd_bus_reply_method_errorf(c->msg, VDESK_ERROR_DATABASE, "Database failure: %s",
+                                                          db_error(c->manager->db));
+                r = append_managed(reply, department, account, full_name, d, n);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return sd_bus_reply_method_errno(c->msg, r, NULL);
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int staff_call(sd_bus_message *msg, Manager *m, StaffVerb verb) {
         _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+        bool named = verb == STAFF_OPEN || verb == STAFF_RESTART;
         StaffCall *c;
         const char *token, *name = NULL;
         int r;
 
         r = sd_bus_message_read(msg, "s", &token);
-        if (r >= 0 && open)
+        if (r >= 0 && named)
                 r = sd_bus_message_read(msg, "s", &name);
         if (r < 0)
                 return r;
@@ -275,13 +396,19 @@ static int staff_call(sd_bus_message *msg, Manager *m, bool open) {
         if (!c)
                 return -ENOMEM;
         c->manager = m;
+        c->verb = verb;
         c->uid = (uid_t) -1;
         (void) bus_sender_uid(msg, &c->uid);
-        if (open && !(c->name = strdup(name))) {
+        if (named && !(c->name = strdup(name))) {
                 free(c);
                 return -ENOMEM;
         }
-        r = sd_bus_call_method_async(m->bus, &slot, DIRECTORYD, "ListMyCategories", on_my_categories, c, "s", token);
+        if (verb == STAFF_LIST_MANAGED)
+                r = sd_bus_call_method_async(m->bus, &slot, DIRECTORYD, "ListManagedStaff", on_managed_staff, c,
+                                             "s", token);
+        else
+                r = sd_bus_call_method_async(m->bus, &slot, DIRECTORYD, "ListMyCategories", on_my_categories, c,
+                                             "s", token);
         if (r < 0) {
                 staff_call_free(c);
                 return r;
@@ -295,9 +422,21 @@ static int staff_call(sd_bus_message *msg, Manager *m, bool open) {
 }
 
 int method_list_my_desktops(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        return staff_call(msg, userdata, false);
+        return staff_call(msg, userdata, STAFF_LIST);
+}
+
+int method_list_my_desktop_details(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return staff_call(msg, userdata, STAFF_LIST_DETAILS);
 }
 
 int method_open_my_desktop(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        return staff_call(msg, userdata, true);
+        return staff_call(msg, userdata, STAFF_OPEN);
+}
+
+int method_restart_my_desktop(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return staff_call(msg, userdata, STAFF_RESTART);
+}
+
+int method_list_managed_desktops(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return staff_call(msg, userdata, STAFF_LIST_MANAGED);
 }

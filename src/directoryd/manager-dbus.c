@@ -488,29 +488,67 @@ static int method_who_am_i(sd_bus_message *msg, void *userdata, sd_bus_error *er
         return sd_bus_send(NULL, reply, NULL);
 }
 
-/* The token's account and the categories it gets desktops from: what the
- * broker asks before it lists or opens a staff member's desktops. */
-static int method_list_my_categories(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+/* Reads the token of a call the broker makes for a staff member and
+ * starts the reply with the token's account (in ret_id too). */
+static int token_reply_new(sd_bus_message *msg, Manager *m, char ret_id[static 64], sd_bus_message **ret,
+                           sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(freep) Category *c = NULL;
         const char *token;
-        char id[64];
-        size_t n = 0;
         int r;
 
         r = sd_bus_message_read(msg, "s", &token);
         if (r < 0)
                 return r;
-        r = session_check(userdata, token, id, error);
-        if (r >= 0)
-                r = category_list(userdata, id, &c, &n, error);
+        r = session_check(m, token, ret_id, error);
         if (r < 0)
                 return r;
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
-                r = sd_bus_message_append(reply, "s", id);
+                r = sd_bus_message_append(reply, "s", ret_id);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(reply);
+        return 0;
+}
+
+/* The token's account and the categories it gets desktops from: what the
+ * broker asks before it lists or opens a staff member's desktops. */
+static int method_list_my_categories(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(freep) Category *c = NULL;
+        char id[64];
+        size_t n = 0;
+        int r;
+
+        r = token_reply_new(msg, userdata, id, &reply, error);
+        if (r >= 0)
+                r = category_list(userdata, id, &c, &n, error);
         if (r >= 0)
                 r = append_categories(reply, c, n);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+/* The token's account and the staff of the departments it manages: what
+ * the broker asks before it lists a manager's desktops. */
+static int method_list_managed_staff(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        ManagedStaff *s = NULL;
+        char id[64];
+        size_t n = 0;
+        int r;
+
+        r = token_reply_new(msg, userdata, id, &reply, error);
+        if (r >= 0)
+                r = managed_staff(userdata, id, &s, &n, error);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', MANAGED_STAFF_SIGNATURE);
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = sd_bus_message_append(reply, MANAGED_STAFF_SIGNATURE, s[i].department, s[i].id, s[i].full_name);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        managed_staff_free(s, n);
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
@@ -664,6 +702,10 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", token),
                                 SD_BUS_RESULT("s", id, "a(sssbbbb)", categories),
                                 method_list_my_categories, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("ListManagedStaff",
+                                SD_BUS_ARGS("s", token),
+                                SD_BUS_RESULT("s", manager_id, "a" MANAGED_STAFF_SIGNATURE, staff),
+                                method_list_managed_staff, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD_WITH_ARGS("Activate",
                                 SD_BUS_ARGS("s", id, "s", activation_code, "s", new_password),
                                 SD_BUS_NO_RESULT,

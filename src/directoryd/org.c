@@ -141,6 +141,45 @@ int department_members(Manager *m, const char *department, bool managers, char *
         return *ret_ids ? 0 : -ENOMEM;
 }
 
+void managed_staff_free(ManagedStaff *s, size_t n) {
+        for (size_t i = 0; i < n && s; i++)
+                free(s[i].full_name);
+        free(s);
+}
+
+static int managed_staff_row(char *const *c, unsigned n, void *userdata) {
+        ManagedStaff *s = db_rows_push(userdata);
+
+        if (!s)
+                return -ENOMEM;
+        snprintf(s->department, sizeof s->department, "%s", c[0]);
+        snprintf(s->id, sizeof s->id, "%s", c[1]);
+        s->full_name = strdup(c[2]);
+        return s->full_name ? 0 : -ENOMEM;
+}
+
+int managed_staff(Manager *m, const char *manager, ManagedStaff **ret, size_t *ret_n, sd_bus_error *error) {
+        DbRows rows = { .size = sizeof(ManagedStaff) };
+        int r;
+
+        r = bus_error_check_name(error, "id", manager);
+        if (r < 0)
+                return r;
+        r = db_exec(m->db,
+                    "SELECT d.name, a.name, a.full_name FROM department_managers dm "
+                    "JOIN accounts me ON me.id = dm.account_id JOIN departments d ON d.id = dm.department_id "
+                    "JOIN department_members mb ON mb.department_id = d.id JOIN accounts a ON a.id = mb.account_id "
+                    "WHERE me.name = ? ORDER BY d.name, a.name",
+                    (DbValue[]) { DBV_STR(manager) }, 1, managed_staff_row, &rows, NULL);
+        if (r < 0) {
+                managed_staff_free(rows.items, rows.n);
+                return db_bus_error(m->db, r, error);
+        }
+        *ret = rows.items;
+        *ret_n = rows.n;
+        return 0;
+}
+
 /* ---- categories ------------------------------------------------------------- */
 
 /* The id of a category's template or network by name ("" is none: no

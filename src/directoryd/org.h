@@ -20,6 +20,13 @@ typedef struct Department {
         uint32_t n_managers;
 } Department;
 
+/* A staff member of a department someone manages. */
+typedef struct ManagedStaff {
+        char department[64];
+        char id[64];
+        char *full_name;
+} ManagedStaff;
+
 typedef struct Category {
         char name[64];
         char template[64];      /* "" if none */
@@ -53,6 +60,11 @@ typedef enum OrgLink {
  * the objects named a (department or category) and b. */
 int org_link(Manager *m, OrgLink link, const char *a, const char *b, bool add, uid_t actor, sd_bus_error *error);
 
-/* The ids and names of a department's staff, ordered by id. */
 /* The ids of a department's staff (or managers), ordered. */
 int department_members(Manager *m, const char *department, bool managers, char ***ret_ids, sd_bus_error *error);
+
+void managed_staff_free(ManagedStaff *s, size_t n);
+/* The staff of every department the account manager manages, by
+ * department and id; none (not an error) for an account that manages
+ * nothing. */
+int managed_staff(Manager *m, const char *manager, ManagedStaff **ret, size_t *ret_n, sd_bus_error *error);

@@ -777,11 +777,12 @@ static int page_manage(Request *q) {
         page_begin(q, &h, _("My departments"), &me, NULL);
         html_printf(&h, "<table id=\"managed\"><thead><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
                     "</tr></thead><tbody>\n", _("Department"), _("Staff member"), _("Desktop"), _("State"), _("Since"));
-        r = sd_bus_message_enter_container(q->reply[1], 'a', "(ssssssx)");
+        r = sd_bus_message_enter_container(q->reply[1], 'a', MANAGED_DESKTOP_SIGNATURE);
         while (r > 0) {
                 char when[32];
 
-                r = sd_bus_message_read(q->reply[1], "(ssssssx)", &dept, &account, &display, &desktop, &state, &since);
+                r = sd_bus_message_read(q->reply[1], MANAGED_DESKTOP_SIGNATURE, &dept, &account, &display, &desktop,
+                                        &state, &since);
                 if (r <= 0)
                         break;
                 format_since(since, when);

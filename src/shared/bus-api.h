@@ -16,9 +16,15 @@
 /* a desktop: name, uuid, account, template, address, MAC, RDP port, state,
  * host */
 #define DESKTOP_SIGNATURE  "(ssssssqss)"
-/* a staff member's desktop: name, account, category, template, state, state
- * since (µs), host, RDP port */
+/* a desktop as its staff member sees it: name, account, category ("" if
+ * none), template, state, state changed (µs), host, RDP port */
 #define STAFF_DESKTOP_SIGNATURE "(sssssxsq)"
+/* a staff member of a department a manager manages: department, account
+ * id, name */
+#define MANAGED_STAFF_SIGNATURE "(sss)"
+/* a desktop of a manager's staff: department, account id, name, desktop,
+ * state, state changed (µs); "", "" and 0 for a member without one */
+#define MANAGED_DESKTOP_SIGNATURE "(sssssx)"
 /* an RDP forward: host port, guest address, guest port, desktop */
 #define FORWARD_SIGNATURE  "(qsqs)"
 /* an account: id, name, role, e-mail, state, created, updated (µs) */

@@ -44,7 +44,10 @@ const char help_directory[] =
         "  sign-in ID                       password on stdin; prints the session token\n"
         "  whoami | sign-out | my-desktops  with the token in $VDESK_TOKEN\n"
         "  open-mine [NAME]                 open my desktop, or my category's (created\n"
-        "                                   on first use); --rdp-file= as for open\n";
+        "                                   on first use); --rdp-file= as for open\n"
+        "  restart-mine NAME                power my hung desktop off at once and open it\n"
+        "                                   again (unsaved work in it is lost)\n"
+        "  managed-desktops                 the desktops of the departments I manage\n";
 
 /* One line of standard input, without its line break. */
 static int read_secret(const char *what, char *buf, size_t size) {
@@ -509,7 +512,8 @@ static int cmd_my_desktops(char **args) {
         return r < 0 ? fail(NULL, r) : EXIT_SUCCESS;
 }
 
-static int cmd_open_mine(char **args) {
+/* OpenMyDesktop and RestartMyDesktop: both answer once the guest does. */
+static int open_mine(const char *method, const char *name) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         const char *t = token(), *desktop, *host, *rdp, *command;
@@ -518,13 +522,52 @@ static int cmd_open_mine(char **args) {
 
         if (!t)
                 return EXIT_FAILURE;
-        r = call(&reply, &e, open_timeout_usec(), BROKERD, "OpenMyDesktop", "ss", t, args[0] ?: "");
+        r = call(&reply, &e, open_timeout_usec(), BROKERD, method, "ss", t, name);
         if (r < 0)
                 return fail(&e, r);
         r = sd_bus_message_read(reply, "ssqss", &desktop, &host, &port, &rdp, &command);
         if (r < 0)
                 return fail(NULL, r);
         return print_opened(desktop, host, port, rdp, command);
+}
+
+static int cmd_open_mine(char **args) {
+        return open_mine("OpenMyDesktop", args[0] ?: "");
+}
+
+static int cmd_restart_mine(char **args) {
+        return open_mine("RestartMyDesktop", args[0]);
+}
+
+static int cmd_managed_desktops(char **args) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        const char *t = token(), *department, *account, *name, *desktop, *state;
+        int64_t since;
+        char when[64];
+        int r;
+
+        if (!t)
+                return EXIT_FAILURE;
+        r = call(&reply, &e, 0, BROKERD, "ListManagedDesktops", "s", t);
+        if (r < 0)
+                return fail(&e, r);
+        r = sd_bus_message_enter_container(reply, 'a', MANAGED_DESKTOP_SIGNATURE);
+        if (r >= 0)
+                printf("%-16s %-16s %-20s %-8s %-23s %s\n", "DEPARTMENT", "ACCOUNT", "DESKTOP", "STATE", "SINCE",
+                       "NAME");
+        while (r >= 0 && (r = sd_bus_message_read(reply, MANAGED_DESKTOP_SIGNATURE, &department, &account, &name,
+                                                  &desktop, &state, &since)) > 0) {
+                if (since > 0)
+                        format_timestamp_utc((unsigned long long) since, when, sizeof when);
+                else
+                        snprintf(when, sizeof when, "-");
+                printf("%-16s %-16s %-20s %-8s %-23s %s\n", department, account, isempty(desktop) ? "-" : desktop,
+                       isempty(state) ? "-" : state, when, name);
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(reply);
+        return r < 0 ? fail(NULL, r) : EXIT_SUCCESS;
 }
 
 const Verb staff_verbs[] = {
@@ -534,5 +577,7 @@ const Verb staff_verbs[] = {
         { "whoami",      0, 0, cmd_whoami },
         { "my-desktops", 0, 0, cmd_my_desktops },
         { "open-mine",   0, 1, cmd_open_mine },
+        { "restart-mine", 1, 1, cmd_restart_mine },
+        { "managed-desktops", 0, 0, cmd_managed_desktops },
         {}
 };

@@ -59,4 +59,27 @@ check "a version without a format is refused" \
 check "... so is one of a format vdesk does not know" \
         not db vdesk_upgrade -e "INSERT INTO template_versions (template_id, version, path, format) VALUES (2, 2, '/t/l2', 'vmdk')" 2>/dev/null
 check "... and neither was recorded" test "$(db vdesk_upgrade -e "SELECT COUNT(*) FROM template_versions")" = 3
+
+# 010 on a database that holds a desktop: its state counts from the
+# migration, to the microsecond; a change of state moves it, the same
+# state written again does not.
+db vdesk_upgrade -e "INSERT INTO accounts (name) VALUES ('ann');
+        INSERT INTO desktops (name, uuid, account_id, template_id, template_version_id, disk_path, address, mac,
+                rdp_port, state) VALUES ('d1', 'u1', 1, 1, 1, '/d/d1.qcow2', 1, 'm1', 50000, 'stopped')" ||
+        die "cannot add a desktop"
+since() { db vdesk_upgrade -e "SELECT CAST(UNIX_TIMESTAMP(state_changed_at) * 1000000 AS UNSIGNED) FROM desktops"; }
+t0=$(date +%s%6N)
+check "010 applies to it" db vdesk_upgrade <"$VDESK_SRC/sql/010-desktop-state-since.sql"
+s1=$(since)
+check "... the desktop's state counts from then ($s1 >= $t0)" test "$s1" -ge "$t0" -a "$s1" -le "$(date +%s%6N)"
+check "... applied again, it changes nothing" db vdesk_upgrade <"$VDESK_SRC/sql/010-desktop-state-since.sql"
+check "... (the same time)" test "$(since)" = "$s1"
+set_state() {
+        db vdesk_upgrade -e "UPDATE desktops SET state = '$1', state_changed_at = CURRENT_TIMESTAMP(6)
+                WHERE name = 'd1' AND state <> '$1'"
+}
+check "the same state written again (as the broker writes it)" set_state stopped
+check "... keeps its time" test "$(since)" = "$s1"
+check "another state" set_state running
+check "... moves it" test "$(since)" -gt "$s1"
 finish
