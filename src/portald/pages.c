@@ -169,6 +169,10 @@ static int session_read(Request *q, Me *ret) {
                 return to_signin(q, "expired") < 0 ? -ENOMEM : 1;
         if (sd_bus_message_is_method_error(q->reply[0], NULL))
                 return bus_failure_page(q, q->reply[0]) < 0 ? -ENOMEM : 1;
+        /* a page that made more calls reads it again in its later steps */
+        r = sd_bus_message_rewind(q->reply[0], true);
+        if (r < 0)
+                return r;
         r = sd_bus_message_read(q->reply[0], ACCOUNT_SIGNATURE, &ret->id, &ret->name, &ret->role, &email, &state,
                                 &created, &updated);
         return r < 0 ? r : 0;
