@@ -9,29 +9,12 @@
 . "$VDESK_SRC/tests/lib/harness.sh"
 . "$VDESK_SRC/tests/lib/host.sh"
 host_enter "$@"
-need_cmd xrdp xrdp-sesman Xvnc Xvfb xfreerdp python3 nft
-[ -e /etc/ssl/certs/ssl-cert-snakeoil.pem ] || skip "no snakeoil certificate for xrdp (package ssl-cert)"
+. "$VDESK_SRC/tests/lib/xrdp.sh"
+need_cmd nft
 
-# The desktop's account: in the namespace's own copies of passwd, group
-# and shadow, so that PAM finds it and the machine's files stay as they are.
-U=vdrdp PW=Rdp-Pass-7q uid=64997
-chmod 755 "$T"
-mkdir -p "$T/home/$U" "$T/rdp"
-chown $uid:$uid "$T/home/$U"
-hash=$(python3 -W ignore -c 'import crypt, sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_SHA512)))' "$PW")
-for f in passwd group shadow; do cp /etc/$f "$T/$f"; done
-echo "$U:x:$uid:$uid::$T/home/$U:/bin/sh" >>"$T/passwd"
-echo "$U:x:$uid:" >>"$T/group"
-echo "$U:$hash:19000:0:99999:7:::" >>"$T/shadow"
-for f in passwd group shadow; do mount --bind "$T/$f" /etc/$f; done
-
-# The sessions' Xvnc servers die with the namespace and leave their lock
-# files and sockets in the machine's /tmp; sesman would run out of
-# displays. They belong to the test's uid alone: clear them before and
-# after.
-clear_x() { find /tmp -maxdepth 1 -name '.X*-lock' -uid $uid -delete; find /tmp/.X11-unix -uid $uid -delete; } 2>/dev/null
-clear_x
-cleanup_push clear_x
+# The desktop's account, in the namespace's own passwd, group and shadow.
+U=vdrdp PW=Rdp-Pass-7q
+xrdp_account $U $PW
 
 host_start_journal
 host_start_bus
@@ -58,33 +41,20 @@ veth_pair - vdr-c0 10.77.0.1/24 $C vdr-c1 10.77.0.2/24
 ip -n $C route add default via 10.77.0.1
 
 # xrdp and sesman in the desktop namespace
-sed "s|@DIR@|$T/rdp|g" "$VDESK_SRC/tests/lib/rdp/xrdp.ini.in" >"$T/rdp/xrdp.ini"
-sed "s|@DIR@|$T/rdp|g" "$VDESK_SRC/tests/lib/rdp/sesman.ini.in" >"$T/rdp/sesman.ini"
-printf '#!/bin/sh\nexec sleep 100000\n' >"$T/rdp/startwm.sh"
-chmod 755 "$T/rdp" "$T/rdp/startwm.sh"
-mkdir -p /run/xrdp/sockdir && chmod 1777 /run/xrdp/sockdir
-bg sesman ip netns exec $D xrdp-sesman --nodaemon --config "$T/rdp/sesman.ini"
-bg xrdp ip netns exec $D xrdp --nodaemon --config "$T/rdp/xrdp.ini"
-wait_listening $D 3389 || die "xrdp did not start: $(cat "$T/xrdp.log" "$T/rdp/xrdp.log" 2>/dev/null)"
+xrdp_start $D
 
 # the forward, made by netd
 check "AddForward 50001 -> 10.20.0.15:3389" busctl --system call org.vdesk.network1 /org/vdesk/network1 \
         org.vdesk.network1.Manager AddForward qsqss 50001 10.20.0.15 3389 win-1 $U
 
-# FreeRDP needs an X display even to log in: one Xvfb, reached from the
-# client namespace through its path socket.
-disp=$((90 + $$ % 9))
-bg xvfb Xvfb :$disp -screen 0 1024x768x24 -nolisten tcp
-wait_until 10 test -S /tmp/.X11-unix/X$disp || die "Xvfb did not start"
-freerdp() { ip netns exec $C env DISPLAY=:$disp xfreerdp /v:10.77.0.1:50001 /cert:ignore /size:800x600 "$@"; }
+xrdp_display
+freerdp() { ip netns exec $C env DISPLAY=:$XRDP_DISPLAY xfreerdp /v:10.77.0.1:50001 /cert:ignore /size:800x600 "$@"; }
 
 freerdp /u:$U /p:$PW >"$T/freerdp-good.log" 2>&1 &
 fr=$!
 _pids+=($fr)
-check "a full RDP login through the forward starts the user's X session" \
-        wait_until 30 grep -q "Session in progress" "$T/rdp/sesman.log"
-check "  ... for the user PAM authenticated" \
-        grep -q "Session started successfully for user $U " "$T/rdp/sesman.log"
+check "a full RDP login through the forward starts the X session of the user PAM authenticated" \
+        xrdp_logged_in $U
 check "  ... and the server saw the client's own address (no proxy in between)" \
         grep -q "10.77.0.2" "$T/rdp/xrdp.log"
 check "  ... the session's Xvnc runs as the user" \
