@@ -139,6 +139,16 @@ veth_pair() {
         _in "$ns2" ip addr add "$a2" dev "$if2"; _in "$ns2" ip link set "$if2" up
 }
 
+# client_netns NS IF HOST/PFX CLIENT/PFX: another machine's namespace NS on
+# a wire from this one (IF0 here with HOST, IF1 there with CLIENT), routed
+# through this one.
+client_netns() {
+        local ns=$1 ifn=$2
+        netns_add "$ns"
+        veth_pair - "${ifn}0" "$3" "$ns" "${ifn}1" "$4"
+        ip -n "$ns" route add default via "${3%/*}"
+}
+
 # write_config FILE: a vdesk.conf for this test; extra lines on stdin.
 write_config() {
         {

@@ -203,6 +203,25 @@ host_start_directory() {
         wait_until 20 bus_has_name org.vdesk.directory1 || die "directoryd did not start: $(cat "$T/directoryd.log")"
 }
 
+# host_start_portal ADDRESS: vdesk-portald on ADDRESS:443 over HTTPS (call
+# after host_write_config): a self-signed certificate for ADDRESS made as
+# an admin makes one (tools/portal-cert, the key 0640) in the host's
+# /etc/vdesk/portal, named in its vdesk.conf. PORTAL_CERT is the
+# certificate, PORTAL_URL the portal.
+host_start_portal() {
+        local addr=$1
+        need_cmd openssl
+        PORTAL_CERT=/etc/vdesk/portal/cert.pem
+        PORTAL_URL=https://$addr
+        VDESK_PORTAL_DIR=/etc/vdesk/portal "$VDESK_SRC/tools/portal-cert" "$addr" >"$T/portal-cert.log" 2>&1 ||
+                die "cannot make the portal's certificate: $(cat "$T/portal-cert.log")"
+        printf '[Portal]\nListen=%s:443\nCertificate=%s\nKey=/etc/vdesk/portal/key.pem\n' "$addr" "$PORTAL_CERT" \
+                >>/etc/vdesk/vdesk.conf
+        bg portald "$VDESK_BUILD/src/portald/vdesk-portald" --data-dir="$VDESK_BUILD/src/portald"
+        wait_until 10 bash -c "ss -Hltn 'sport = :443' | grep -q LISTEN" ||
+                die "vdesk-portald did not start: $(cat "$T/portald.log")"
+}
+
 dir_call() { local m=$1; shift; busctl --system call org.vdesk.directory1 /org/vdesk/directory1 org.vdesk.directory1.Manager "$m" "$@"; }
 # vdeskctl as the admin (root; polkit never asked to prompt), and as a
 # staff member (uid 1, the session token in $TOKEN)
