@@ -80,12 +80,15 @@ static enum MHD_Result on_post_data(void *cls, enum MHD_ValueKind kind, const ch
         return MHD_YES;
 }
 
+/* MHD takes up a resumed connection at its next MHD_run(), which the loop
+ * makes soon (portal_mhd_later()): never MHD_run() from here, which may be
+ * called from within MHD's own handler. */
 static void request_resume(Request *q) {
         if (!q->suspended)
                 return;
         q->suspended = false;
         MHD_resume_connection(q->conn);
-        portal_mhd_kick(q->portal);
+        portal_mhd_later(q->portal);
 }
 
 void request_wake(Request *q) {
