@@ -169,7 +169,10 @@ static int session_read(Request *q, Me *ret) {
                 return to_signin(q, "expired") < 0 ? -ENOMEM : 1;
         if (sd_bus_message_is_method_error(q->reply[0], NULL))
                 return bus_failure_page(q, q->reply[0]) < 0 ? -ENOMEM : 1;
-        r = sd_bus_message_read(q->reply[0], ACCOUNT_SIGNATURE, &ret->id, &ret->name, &ret->role, &email, &state,
+        /* a page may read it again after its next call */
+        r = sd_bus_message_rewind(q->reply[0], true);
+        if (r >= 0)
+                r = sd_bus_message_read(q->reply[0], ACCOUNT_SIGNATURE, &ret->id, &ret->name, &ret->role, &email, &state,
                                 &created, &updated);
         return r < 0 ? r : 0;
 }
@@ -748,6 +751,7 @@ static int page_lang(Request *q) {
 
 static int page_manage(Request *q) {
         const char *dept, *account, *display, *desktop, *state;
+        unsigned rows = 0;
         int64_t since;
         Html h;
         Me me;
@@ -785,6 +789,7 @@ static int page_manage(Request *q) {
                                         &state, &since);
                 if (r <= 0)
                         break;
+                rows++;
                 format_since(since, when);
                 html_printf(&h, "<tr><td>%s</td><td>%s (%s)</td><td>%s</td><td class=\"state %s\">%s</td><td>%s</td></tr>\n",
                             dept, display, account, isempty(desktop) ? "–" : desktop, state,
@@ -795,6 +800,8 @@ static int page_manage(Request *q) {
                 return r;
         }
         html_printf(&h, "</tbody></table>\n");
+        if (rows == 0)
+                html_printf(&h, "<p class=\"hint\" id=\"none\">%s</p>\n", _("You manage no department."));
         return page_send(q, &h, 200, NULL);
 }
 
