@@ -117,11 +117,8 @@ int request_call(Request *q, unsigned slot, const char *dest, const char *path, 
 
         assert(slot < PORTAL_CALLS_MAX);
         q->reply[slot] = sd_bus_message_unref(q->reply[slot]);
-        r = sd_bus_message_new_method_call(q->portal->bus, &m, dest, path, iface, member);
-        if (r < 0)
-                return r;
         va_start(ap, types);
-        r = sd_bus_message_appendv(m, types, ap);
+        r = bus_message_new_callv(q->portal->bus, &m, dest, path, iface, member, types, ap);
         va_end(ap);
         if (r < 0)
                 return r;

@@ -122,3 +122,18 @@ int bus_check_caller(sd_bus_message *m, const char *user, sd_bus_error *error, c
 int bus_check_agent_caller(sd_bus_message *m, sd_bus_error *error, const char *what) {
         return bus_check_caller(m, VDESK_BROKER_USER, error, what);
 }
+
+int bus_message_new_callv(sd_bus *bus, sd_bus_message **ret, const char *dest, const char *path, const char *iface,
+                          const char *member, const char *types, va_list ap) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, dest, path, iface, member);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_appendv(m, types, ap);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(m);
+        return 0;
+}

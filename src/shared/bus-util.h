@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdarg.h>
+
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
 
@@ -32,3 +34,8 @@ int bus_check_agent_caller(sd_bus_message *m, sd_bus_error *error, const char *w
 
 /* Sets the method call timeout from [Bus] TimeoutMSec=. */
 int bus_set_timeout_from_config(sd_bus *bus, const VdeskConfig *c);
+
+/* A method call of dest, its arguments appended from types and ap: for
+ * callers that send it their own way (a timeout, asynchronously). */
+int bus_message_new_callv(sd_bus *bus, sd_bus_message **ret, const char *dest, const char *path, const char *iface,
+                          const char *member, const char *types, va_list ap);
