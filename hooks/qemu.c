@@ -63,11 +63,8 @@ static int call(sd_bus *bus, const char *dest, const char *path, const char *ifa
         va_list ap;
         int r;
 
-        r = sd_bus_message_new_method_call(bus, &m, dest, path, iface, method);
-        if (r < 0)
-                return r;
         va_start(ap, types);
-        r = sd_bus_message_appendv(m, types, ap);
+        r = bus_message_new_callv(bus, &m, dest, path, iface, method, types, ap);
         va_end(ap);
         if (r < 0)
                 return r;

@@ -38,6 +38,9 @@ int main(int argc, char *argv[]) {
         r = worker_pool_new(m->event, m->config.signin_workers, DIRECTORYD_PASSWORD_QUEUE_MAX, 10, &m->workers);
         if (r < 0)
                 return log_error_errno(r, "Cannot start the password workers: %m"), EXIT_FAILURE;
+        r = session_throttle_start(m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up sign-in throttling: %m"), EXIT_FAILURE;
         r = session_purge_start(m);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the purge of expired sessions: %m"), EXIT_FAILURE;

@@ -428,25 +428,65 @@ AUTHORIZED(unlink_category_manager) { return link_change(m, msg, actor, error, L
 
 /* ---- staff: no polkit, the password (then the token) authenticates ---- */
 
-/* Who is on the other end, for the journal: the bus vouches for the uid. */
-static void peer_of(sd_bus_message *msg, char buf[static 64]) {
+/* Who is on the other end, for the journal (the bus vouches for the uid),
+ * and the source its sign-ins count against unless it names one: its uid,
+ * whichever connection it calls from. */
+static void peer_of(sd_bus_message *msg, char buf[static 64], ThrottleSource *ret_source) {
         uid_t uid = (uid_t) -1;
 
         (void) bus_sender_uid(msg, &uid);
         snprintf(buf, 64, "uid %u (%s)", (unsigned) uid, strempty(sd_bus_message_get_sender(msg)));
+        if (ret_source)
+                throttle_source_from_uid(uid, ret_source);
 }
 
-static int method_sign_in(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        const char *id, *password;
+/* SignInFrom, ActivateFrom: a front end staff reach through (the web
+ * portal) names the address each attempt comes from, so that its
+ * attempts count against that address instead of against its own uid,
+ * which all its users share. Only root, this daemon's user and the
+ * portal's may name one. */
+static int source_named(sd_bus_message *msg, const char *method, const char *address, ThrottleSource *ret,
+                        sd_bus_error *error) {
+        char what[64];
+        int r;
+
+        snprintf(what, sizeof what, "call %s", method);
+        r = bus_check_caller(msg, VDESK_PORTAL_USER, error, what);
+        if (r < 0)
+                return r;
+        if (throttle_source_from_address(address, ret) < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Invalid source: is not an IPv4 or IPv6 address");
+        return 0;
+}
+
+static int sign_in(sd_bus_message *msg, Manager *m, sd_bus_error *error, const char *from_method) {
+        const char *id, *password, *address = NULL;
+        ThrottleSource source;
         char peer[64];
         int r;
 
         r = sd_bus_message_read(msg, "ss", &id, &password);
+        if (r >= 0 && from_method)
+                r = sd_bus_message_read(msg, "s", &address);
         if (r < 0)
                 return r;
-        peer_of(msg, peer);
-        return answer_later(msg, session_sign_in(userdata, id, password, peer, reply_done, sd_bus_message_ref(msg),
+        peer_of(msg, peer, &source);
+        if (from_method) {
+                r = source_named(msg, from_method, address, &source, error);
+                if (r < 0)
+                        return r;
+        }
+        return answer_later(msg, session_sign_in(m, id, password, peer, &source, reply_done, sd_bus_message_ref(msg),
                                                  error));
+}
+
+static int method_sign_in(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return sign_in(msg, userdata, error, NULL);
+}
+
+static int method_sign_in_from(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return sign_in(msg, userdata, error, "SignInFrom");
 }
 
 static int method_sign_out(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -457,7 +497,7 @@ static int method_sign_out(sd_bus_message *msg, void *userdata, sd_bus_error *er
         r = sd_bus_message_read(msg, "s", &token);
         if (r < 0)
                 return r;
-        peer_of(msg, peer);
+        peer_of(msg, peer, NULL);
         r = session_sign_out(userdata, token, peer, error);
         if (r < 0)
                 return r;
@@ -554,29 +594,44 @@ static int method_list_managed_staff(sd_bus_message *msg, void *userdata, sd_bus
         return sd_bus_send(NULL, reply, NULL);
 }
 
-/* Activate (id, code, new password) and ChangePassword (token, old
- * password, new password) -> (). */
+/* Activate (id, code, new password), ActivateFrom (the same and the
+ * source) and ChangePassword (token, old password, new password) -> (). */
 typedef int (*PasswordSetter)(Manager *m, const char *who, const char *proof, const char *new_password,
-                              const char *peer, ManagerDoneFunc done, void *userdata, sd_bus_error *error);
+                              const char *peer, const ThrottleSource *source, ManagerDoneFunc done, void *userdata,
+                              sd_bus_error *error);
 
-static int set_password(sd_bus_message *msg, Manager *m, sd_bus_error *error, PasswordSetter set) {
-        const char *who, *proof, *password;
+static int set_password(sd_bus_message *msg, Manager *m, sd_bus_error *error, PasswordSetter set,
+                        const char *from_method) {
+        const char *who, *proof, *password, *address = NULL;
+        ThrottleSource source;
         char peer[64];
         int r;
 
         r = sd_bus_message_read(msg, "sss", &who, &proof, &password);
+        if (r >= 0 && from_method)
+                r = sd_bus_message_read(msg, "s", &address);
         if (r < 0)
                 return r;
-        peer_of(msg, peer);
-        return answer_later(msg, set(m, who, proof, password, peer, reply_done, sd_bus_message_ref(msg), error));
+        peer_of(msg, peer, &source);
+        if (from_method) {
+                r = source_named(msg, from_method, address, &source, error);
+                if (r < 0)
+                        return r;
+        }
+        return answer_later(msg, set(m, who, proof, password, peer, &source, reply_done, sd_bus_message_ref(msg),
+                                     error));
 }
 
 static int method_activate(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        return set_password(msg, userdata, error, session_activate);
+        return set_password(msg, userdata, error, session_activate, NULL);
+}
+
+static int method_activate_from(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return set_password(msg, userdata, error, session_activate, "ActivateFrom");
 }
 
 static int method_change_password(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        return set_password(msg, userdata, error, session_change_password);
+        return set_password(msg, userdata, error, session_change_password, NULL);
 }
 
 static const sd_bus_vtable manager_vtable[] = {
@@ -690,6 +745,10 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", id, "s", password),
                                 SD_BUS_RESULT("s", token, "x", expires_usec),
                                 method_sign_in, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("SignInFrom",
+                                SD_BUS_ARGS("s", id, "s", password, "s", source),
+                                SD_BUS_RESULT("s", token, "x", expires_usec),
+                                method_sign_in_from, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD_WITH_ARGS("SignOut",
                                 SD_BUS_ARGS("s", token),
                                 SD_BUS_NO_RESULT,
@@ -710,6 +769,10 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", id, "s", activation_code, "s", new_password),
                                 SD_BUS_NO_RESULT,
                                 method_activate, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("ActivateFrom",
+                                SD_BUS_ARGS("s", id, "s", activation_code, "s", new_password, "s", source),
+                                SD_BUS_NO_RESULT,
+                                method_activate_from, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD_WITH_ARGS("ChangePassword",
                                 SD_BUS_ARGS("s", token, "s", old_password, "s", new_password),
                                 SD_BUS_NO_RESULT,

@@ -6,6 +6,7 @@
 
 #include "conf.h"
 #include "db.h"
+#include "throttle.h"
 #include "worker.h"
 
 #define DIRECTORYD_BUS_NAME "org.vdesk.directory1"
@@ -26,6 +27,7 @@ typedef struct Manager {
         Db *db;
         WorkerPool *workers;            /* yescrypt off the loop */
         sd_event_source *purge_timer;   /* expired sessions */
+        Throttle *throttle;             /* failed sign-ins per source */
 } Manager;
 
 /* How a method whose answer comes later (a worker hashed a password)

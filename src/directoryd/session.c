@@ -90,14 +90,6 @@ static int credentials_read(Manager *m, const char *id, bool for_update, Credent
         return 0;
 }
 
-static void log_failure(const char *id, const char *peer, const char *why) {
-        log_event(LOG_NOTICE, MID_SIGNIN_FAILED,
-                  "VDESK_ACCOUNT=%s", id,
-                  "VDESK_PEER=%s", peer,
-                  "VDESK_REASON=%s", why,
-                  "MESSAGE=Sign-in of %s from %s failed: %s", id, peer, why);
-}
-
 /* What proves who the caller is: the password, or (once) the activation
  * code of an imported account. */
 typedef enum Proof {
@@ -131,6 +123,8 @@ typedef struct SessionJob {
         Proof proof;
         char id[64];
         char peer[64];
+        ThrottleSource source;
+        bool per_source;                /* failures count against the source */
         char *code;                     /* the activation code given */
         char keep[SHA256_HEX_SIZE];     /* ChangePassword: the caller's session, which stays */
         unsigned attempts;
@@ -149,6 +143,60 @@ static SessionJob *session_job_free(SessionJob *j) {
         return NULL;
 }
 DEFINE_TRIVIAL_CLEANUP_FUNC(SessionJob *, session_job_free);
+
+int session_throttle_start(Manager *m) {
+        ThrottlePolicy p = {
+                .max_failed = m->config.max_failed_per_source,
+                .window_usec = (uint64_t) m->config.source_window_minutes * 60 * USEC_PER_SEC,
+                .block_usec = (uint64_t) m->config.source_block_minutes * 60 * USEC_PER_SEC,
+        };
+
+        return throttle_new(&p, THROTTLE_ENTRIES_MAX, &m->throttle);
+}
+
+/* TooManyAttempts if the source is blocked. Not journaled: one entry said
+ * when the block began, and a flood of refusals must not flood the
+ * journal. The monotonic clock: a block lasts its minutes whatever the
+ * wall clock does. */
+static int source_check(Manager *m, const ThrottleSource *source, sd_bus_error *error) {
+        uint64_t left = throttle_check(m->throttle, source->key, now_usec());
+
+        if (left == 0)
+                return 0;
+        log_debug("Sign-in from %s refused: blocked for another %" PRIu64 " us", source->key, left);
+        return bus_error_setf(error, VDESK_ERROR_TOO_MANY_ATTEMPTS, "Too many failed sign-ins from %s; try again in %llu s",
+                              source->key, (unsigned long long) ((left + USEC_PER_SEC - 1) / USEC_PER_SEC));
+}
+
+/* A failed attempt: journaled, and counted against its source. */
+static void sign_in_failed(SessionJob *j, const char *why) {
+        Manager *m = j->m;
+        ThrottleVerdict v;
+        unsigned failed;
+        int r;
+
+        log_event(LOG_NOTICE, MID_SIGNIN_FAILED,
+                  "VDESK_ACCOUNT=%s", j->id,
+                  "VDESK_PEER=%s", j->peer,
+                  "VDESK_SOURCE=%s", j->source.name,
+                  "VDESK_REASON=%s", why,
+                  "MESSAGE=Sign-in of %s from %s failed: %s", j->id, j->source.name, why);
+        if (!j->per_source)
+                return;
+        r = throttle_fail(m->throttle, j->source.key, now_usec(), &v, &failed);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot count the failed sign-in from %s: %m", j->source.key);
+                return;
+        }
+        if (v == THROTTLE_NOW_BLOCKED)
+                log_event(LOG_WARNING, MID_SOURCE_THROTTLED,
+                          "VDESK_SOURCE=%s", j->source.key,
+                          "VDESK_FAILED_COUNT=%u", failed,
+                          "VDESK_BLOCK_MINUTES=%u", m->config.source_block_minutes,
+                          "MESSAGE=Sign-ins from %s refused for %u minutes after %u failed in %u minutes (the last for %s)",
+                          j->source.key, m->config.source_block_minutes, failed, m->config.source_window_minutes,
+                          j->id);
+}
 
 static bool same_hash(const char *a, const char *b) {
         return a && b ? streq(a, b) : a == b;
@@ -179,8 +227,8 @@ static int authenticate_locked(SessionJob *j, uint64_t *ret_account_id, sd_bus_e
         if (!cr.found || (j->proof == PROOF_PASSWORD && !cr.hash) ||
             (j->proof == PROOF_ACTIVATION_CODE && isempty(cr.activation))) {
                 free(cr.hash);
-                log_failure(j->id, j->peer, !cr.found ? "no such account" :
-                                            j->proof == PROOF_PASSWORD ? "no password set" : "no activation code pending");
+                sign_in_failed(j, !cr.found ? "no such account" :
+                                  j->proof == PROOF_PASSWORD ? "no password set" : "no activation code pending");
                 return bus_error_setf(error, VDESK_ERROR_AUTHENTICATION_FAILED, "%s", what);
         }
         if (cr.locked_until <= now && j->proof == PROOF_PASSWORD && !same_hash(cr.hash, j->work.hash)) {
@@ -211,22 +259,23 @@ static int authenticate_locked(SessionJob *j, uint64_t *ret_account_id, sd_bus_e
                 *ret_account_id = cr.account_id;
                 return 0;
         case SIGNIN_WRONG_PASSWORD:
-                log_failure(j->id, j->peer, j->proof == PROOF_PASSWORD ? "wrong password" : "wrong activation code");
+                sign_in_failed(j, j->proof == PROOF_PASSWORD ? "wrong password" : "wrong activation code");
                 return bus_error_setf(error, VDESK_ERROR_AUTHENTICATION_FAILED, "%s", what);
         case SIGNIN_WRONG_PASSWORD_NOW_LOCKED:
-                log_failure(j->id, j->peer, j->proof == PROOF_PASSWORD ? "wrong password" : "wrong activation code");
+                sign_in_failed(j, j->proof == PROOF_PASSWORD ? "wrong password" : "wrong activation code");
                 log_event(LOG_WARNING, MID_ACCOUNT_LOCKED,
                           "VDESK_ACCOUNT=%s", j->id,
                           "VDESK_PEER=%s", j->peer,
+                          "VDESK_SOURCE=%s", j->source.name,
                           "VDESK_FAILED_COUNT=%u", failed,
                           "VDESK_LOCK_MINUTES=%u", m->config.lock_minutes,
                           "MESSAGE=Account %s locked for %u minutes after %u failed sign-ins (last from %s)",
-                          j->id, m->config.lock_minutes, failed, j->peer);
+                          j->id, m->config.lock_minutes, failed, j->source.name);
                 return bus_error_setf(error, VDESK_ERROR_ACCOUNT_LOCKED,
                                       "%s; the account is now locked for %u minutes", what, m->config.lock_minutes);
         case SIGNIN_LOCKED:
         default:
-                log_failure(j->id, j->peer, "account locked");
+                sign_in_failed(j, "account locked");
                 return bus_error_setf(error, VDESK_ERROR_ACCOUNT_LOCKED, "The account is locked for another %llu s",
                                       (unsigned long long) ((locked_until - now) / USEC_PER_SEC + 1));
         }
@@ -321,6 +370,13 @@ static int session_job_finish(SessionJob *j, sd_bus_error *error, char ret_token
         uint64_t account_id = 0, ended = 0;
         int r;
 
+        /* A source blocked while this attempt was hashed (by the attempts
+         * it sent beside it) leaves the account's count alone too. */
+        if (j->per_source) {
+                r = source_check(m, &j->source, error);
+                if (r < 0)
+                        return r;
+        }
         r = authenticate(j, &account_id, error);
         if (r == -EAGAIN) {
                 /* The password changed while it was checked: once more
@@ -342,7 +398,8 @@ static int session_job_finish(SessionJob *j, sd_bus_error *error, char ret_token
                 log_event(LOG_INFO, MID_SIGNED_IN,
                           "VDESK_ACCOUNT=%s", j->id,
                           "VDESK_PEER=%s", j->peer,
-                          "MESSAGE=%s signed in from %s", j->id, j->peer);
+                          "VDESK_SOURCE=%s", j->source.name,
+                          "MESSAGE=%s signed in from %s", j->id, j->source.name);
                 return 0;
         case OP_CHANGE_PASSWORD:
         case OP_ACTIVATE:
@@ -355,10 +412,11 @@ static int session_job_finish(SessionJob *j, sd_bus_error *error, char ret_token
                 log_event(LOG_INFO, change ? MID_PASSWORD_CHANGED : MID_ACCOUNT_ACTIVATED,
                           "VDESK_ACCOUNT=%s", j->id,
                           "VDESK_PEER=%s", j->peer,
+                          "VDESK_SOURCE=%s", j->source.name,
                           "VDESK_SESSIONS_ENDED=%" PRIu64, ended,
                           "MESSAGE=%s %s (from %s); %" PRIu64 " other session(s) ended", j->id,
                           change ? "changed their password" : "activated their account and set a password",
-                          j->peer, ended);
+                          j->source.name, ended);
                 return 0;
         }
         }
@@ -402,8 +460,8 @@ static int session_job_queue(SessionJob **j, sd_bus_error *error) {
         return 0;
 }
 
-static int session_job_new(Manager *m, SessionOp op, const char *id, const char *peer, ManagerDoneFunc done,
-                           void *userdata, SessionJob **ret) {
+static int session_job_new(Manager *m, SessionOp op, const char *id, const char *peer, const ThrottleSource *source,
+                           ManagerDoneFunc done, void *userdata, SessionJob **ret) {
         SessionJob *j = new0(SessionJob, 1);
 
         if (!j)
@@ -418,6 +476,9 @@ static int session_job_new(Manager *m, SessionOp op, const char *id, const char 
         };
         snprintf(j->id, sizeof j->id, "%s", id);
         snprintf(j->peer, sizeof j->peer, "%s", peer);
+        j->source = *source;
+        /* a password change is journaled with its source, not counted */
+        j->per_source = op != OP_CHANGE_PASSWORD;
         *ret = j;
         return 0;
 }
@@ -437,7 +498,7 @@ static int session_job_prepare_check(SessionJob *j, const char *password, sd_bus
                 return r;
         hash = cr.hash;
         if (cr.found && cr.locked_until > session_now()) {
-                log_failure(j->id, j->peer, "account locked");
+                sign_in_failed(j, "account locked");
                 return bus_error_setf(error, VDESK_ERROR_ACCOUNT_LOCKED, "The account is locked for another %llu s",
                                       (unsigned long long) ((cr.locked_until - session_now()) / USEC_PER_SEC + 1));
         }
@@ -446,15 +507,17 @@ static int session_job_prepare_check(SessionJob *j, const char *password, sd_bus
         return j->work.password ? 0 : -ENOMEM;
 }
 
-int session_sign_in(Manager *m, const char *id, const char *password, const char *peer, ManagerDoneFunc done,
-                    void *userdata, sd_bus_error *error) {
+int session_sign_in(Manager *m, const char *id, const char *password, const char *peer, const ThrottleSource *source,
+                    ManagerDoneFunc done, void *userdata, sd_bus_error *error) {
         _cleanup_(session_job_freep) SessionJob *j = NULL;
         int r;
 
         r = bus_error_check_name(error, "id", id);
+        if (r >= 0)
+                r = source_check(m, source, error);
         if (r < 0)
                 return r;
-        r = session_job_new(m, OP_SIGN_IN, id, peer, done, userdata, &j);
+        r = session_job_new(m, OP_SIGN_IN, id, peer, source, done, userdata, &j);
         if (r >= 0)
                 r = session_job_prepare_check(j, password, error);
         if (r < 0)
@@ -525,7 +588,8 @@ int session_sign_out(Manager *m, const char *token, const char *peer, sd_bus_err
 }
 
 int session_change_password(Manager *m, const char *token, const char *old_password, const char *new_password,
-                            const char *peer, ManagerDoneFunc done, void *userdata, sd_bus_error *error) {
+                            const char *peer, const ThrottleSource *source, ManagerDoneFunc done, void *userdata,
+                            sd_bus_error *error) {
         _cleanup_(session_job_freep) SessionJob *j = NULL;
         char id[64];
         int r;
@@ -537,7 +601,7 @@ int session_change_password(Manager *m, const char *token, const char *old_passw
         r = account_check_new_password(m, new_password, error);
         if (r < 0)
                 return r;
-        r = session_job_new(m, OP_CHANGE_PASSWORD, id, peer, done, userdata, &j);
+        r = session_job_new(m, OP_CHANGE_PASSWORD, id, peer, source, done, userdata, &j);
         if (r < 0)
                 return r;
         token_digest(token, j->keep);
@@ -550,7 +614,7 @@ int session_change_password(Manager *m, const char *token, const char *old_passw
 }
 
 int session_activate(Manager *m, const char *id, const char *code, const char *new_password, const char *peer,
-                     ManagerDoneFunc done, void *userdata, sd_bus_error *error) {
+                     const ThrottleSource *source, ManagerDoneFunc done, void *userdata, sd_bus_error *error) {
         _cleanup_(session_job_freep) SessionJob *j = NULL;
         int r;
 
@@ -558,11 +622,13 @@ int session_activate(Manager *m, const char *id, const char *code, const char *n
         if (r < 0)
                 return r;
         r = account_check_new_password(m, new_password, error);
+        if (r >= 0)
+                r = source_check(m, source, error);
         if (r < 0)
                 return r;
         /* The code is checked on the loop (a SHA-256); the new password's
          * hash is made whatever the id, so that timing tells nothing. */
-        r = session_job_new(m, OP_ACTIVATE, id, peer, done, userdata, &j);
+        r = session_job_new(m, OP_ACTIVATE, id, peer, source, done, userdata, &j);
         if (r < 0)
                 return r;
         j->code = strdup(code);

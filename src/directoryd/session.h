@@ -6,6 +6,7 @@
 #include <systemd/sd-bus.h>
 
 #include "manager.h"
+#include "throttle.h"
 
 /* Staff sign-in: the account's password gives a session token (256 random
  * bits, hex), of which only the SHA-256 is stored. Failed sign-ins are
@@ -34,12 +35,19 @@ SignInVerdict signin_decide(bool password_ok, unsigned failed, uint64_t locked_u
 /* Wall-clock microseconds; the one clock sign-in decisions use. */
 uint64_t session_now(void);
 
-/* The sign-in of id: checks at once what needs no hash (the id's form, a
- * lock), then hands the password check to a worker and returns 0; done
- * gets the token and its expiry, or the error, on the loop. Negative (and
- * error set) if it was refused at once: done is then not called. */
-int session_sign_in(Manager *m, const char *id, const char *password, const char *peer, ManagerDoneFunc done,
-                    void *userdata, sd_bus_error *error);
+/* Starts counting failed sign-ins per source ([Directory]
+ * MaxFailedPerSource=, SourceWindowMinutes=, SourceBlockMinutes=). */
+int session_throttle_start(Manager *m);
+
+/* The sign-in of id from source (peer: the caller on the bus, for the
+ * journal): checks at once what needs no hash (the id's form, the
+ * source's block, then the account's lock), then hands the password check
+ * to a worker and returns 0; done gets the token and its expiry, or the
+ * error, on the loop. Negative (and error set) if it was refused at once:
+ * done is then not called. A blocked source is TooManyAttempts, before
+ * any database read. */
+int session_sign_in(Manager *m, const char *id, const char *password, const char *peer, const ThrottleSource *source,
+                    ManagerDoneFunc done, void *userdata, sd_bus_error *error);
 int session_sign_out(Manager *m, const char *token, const char *peer, sd_bus_error *error);
 
 /* The account a valid token belongs to; InvalidToken if it is unknown,
@@ -47,16 +55,20 @@ int session_sign_out(Manager *m, const char *token, const char *peer, sd_bus_err
 int session_check(Manager *m, const char *token, char ret_id[static 64], sd_bus_error *error);
 
 /* An imported account's owner sets its first password with the one-time
- * activation code (which counts as a sign-in, lockout included); any
- * session the account had ends. Answers as session_sign_in() does. */
+ * activation code (which counts as a sign-in, lockout and the source's
+ * count included); any session the account had ends. Answers as
+ * session_sign_in() does. */
 int session_activate(Manager *m, const char *id, const char *code, const char *new_password, const char *peer,
-                     ManagerDoneFunc done, void *userdata, sd_bus_error *error);
+                     const ThrottleSource *source, ManagerDoneFunc done, void *userdata, sd_bus_error *error);
 
 /* Staff change their own password: the token says whose, the old password
- * counts as a sign-in. Every other session of the account ends; the
- * token's stays. Answers as session_sign_in() does. */
+ * counts as a sign-in for the account's lockout, but not against the
+ * source, which is only journaled (a token already says who tries, and
+ * the portal's callers would all share its uid). Every other session of
+ * the account ends; the token's stays. Answers as session_sign_in() does. */
 int session_change_password(Manager *m, const char *token, const char *old_password, const char *new_password,
-                            const char *peer, ManagerDoneFunc done, void *userdata, sd_bus_error *error);
+                            const char *peer, const ThrottleSource *source, ManagerDoneFunc done, void *userdata,
+                            sd_bus_error *error);
 
 /* Removes expired sessions now and every [Directory] SessionPurgeSec=. */
 int session_purge_start(Manager *m);

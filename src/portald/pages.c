@@ -169,13 +169,39 @@ static int session_read(Request *q, Me *ret) {
                 return to_signin(q, "expired") < 0 ? -ENOMEM : 1;
         if (sd_bus_message_is_method_error(q->reply[0], NULL))
                 return bus_failure_page(q, q->reply[0]) < 0 ? -ENOMEM : 1;
-        /* a page that made more calls reads it again in its later steps */
+        /* a page may read it again after its next call */
         r = sd_bus_message_rewind(q->reply[0], true);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_read(q->reply[0], ACCOUNT_SIGNATURE, &ret->id, &ret->name, &ret->role, &email, &state,
+        if (r >= 0)
+                r = sd_bus_message_read(q->reply[0], ACCOUNT_SIGNATURE, &ret->id, &ret->name, &ret->role, &email, &state,
                                 &created, &updated);
         return r < 0 ? r : 0;
+}
+
+/* The start of every page behind the session: step 0 asks WhoAmI (slot 0)
+ * and, if listing is given, that broker method (slot 1) with the token;
+ * later steps read the account into *ret. Returns 0 to go on, 1 when the
+ * page has answered or waits for its calls (the caller returns 0). */
+static int session_step(Request *q, const char *listing, Me *ret) {
+        int r;
+
+        if (q->step == 0) {
+                r = session_begin(q);
+                if (r == 0 && listing)
+                        r = request_call(q, 1, BROKERD, listing, CALL_USEC, "s", q->token);
+                if (r < 0)
+                        return r;
+                q->step = 1;
+                return 1;
+        }
+        i18n_use(i18n_find(q->lang));
+        r = session_read(q, ret);
+        if (r != 0 || !listing)
+                return r;
+        if (reply_is(q->reply[1], VDESK_ERROR_INVALID_TOKEN))
+                return to_signin(q, "expired") < 0 ? -ENOMEM : 1;
+        if (sd_bus_message_is_method_error(q->reply[1], NULL))
+                return bus_failure_page(q, q->reply[1]) < 0 ? -ENOMEM : 1;
+        return 0;
 }
 
 static int forbidden_form(Request *q) {
@@ -408,24 +434,9 @@ static int page_desktops(Request *q) {
         Me me;
         int r;
 
-        if (q->step == 0) {
-                r = session_begin(q);
-                if (r != 0)
-                        return r < 0 ? r : 0;
-                r = request_call(q, 1, BROKERD, "ListMyDesktopDetails", CALL_USEC, "s", q->token);
-                if (r < 0)
-                        return r;
-                q->step = 1;
-                return 0;
-        }
-        i18n_use(i18n_find(q->lang));
-        r = session_read(q, &me);
+        r = session_step(q, "ListMyDesktopDetails", &me);
         if (r != 0)
                 return r < 0 ? r : 0;
-        if (reply_is(q->reply[1], VDESK_ERROR_INVALID_TOKEN))
-                return to_signin(q, "expired");
-        if (sd_bus_message_is_method_error(q->reply[1], NULL))
-                return bus_failure_page(q, q->reply[1]);
 
         r = html_open(&h);
         if (r < 0)
@@ -524,15 +535,7 @@ static int page_open_status(Request *q) {
         Me me;
         int r;
 
-        if (q->step == 0) {
-                r = session_begin(q);
-                if (r != 0)
-                        return r < 0 ? r : 0;
-                q->step = 1;
-                return 0;
-        }
-        i18n_use(i18n_find(q->lang));
-        r = session_read(q, &me);
+        r = session_step(q, NULL, &me);
         if (r != 0)
                 return r < 0 ? r : 0;
         j = open_job_find(q->portal, q->token, q->arg);
@@ -618,14 +621,7 @@ static int page_rdp(Request *q) {
         Me me;
         int r;
 
-        if (q->step == 0) {
-                r = session_begin(q);
-                if (r != 0)
-                        return r < 0 ? r : 0;
-                q->step = 1;
-                return 0;
-        }
-        r = session_read(q, &me);
+        r = session_step(q, NULL, &me);
         if (r != 0)
                 return r < 0 ? r : 0;
         j = open_job_find(q->portal, q->token, q->arg);
@@ -669,18 +665,10 @@ static int page_password(Request *q) {
         Me me;
         int r;
 
-        switch (q->step) {
-        case 0:
-                r = session_begin(q);
-                if (r != 0)
-                        return r < 0 ? r : 0;
-                q->step = 1;
-                return 0;
-        case 1:
-                i18n_use(i18n_find(q->lang));
-                r = session_read(q, &me);
-                if (r != 0)
-                        return r < 0 ? r : 0;
+        r = session_step(q, NULL, &me);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        if (q->step == 1) {
                 if (streq(q->method, "GET"))
                         return password_form(q, &me, 200, NULL, NULL);
                 if (!csrf_check(q, q->token))
@@ -694,25 +682,18 @@ static int page_password(Request *q) {
                         return r;
                 q->step = 2;
                 return 0;
-        default:
-                i18n_use(i18n_find(q->lang));
-                r = session_read(q, &me);
-                if (r != 0)
-                        return r < 0 ? r : 0;
-                if (reply_is(q->reply[1], VDESK_ERROR_INVALID_TOKEN))
-                        return to_signin(q, "expired");
-                if (reply_is(q->reply[1], VDESK_ERROR_TOO_MANY_ATTEMPTS))
-                        return password_form(q, &me, 429, throttled_text(), NULL);
-                if (reply_is(q->reply[1], VDESK_ERROR_AUTHENTICATION_FAILED) ||
-                    reply_is(q->reply[1], VDESK_ERROR_ACCOUNT_LOCKED))
-                        return password_form(q, &me, 401, _("The current password is wrong."), NULL);
-                if (reply_is(q->reply[1], VDESK_ERROR_WEAK_PASSWORD))
-                        return password_form(q, &me, 400, _("This password is too weak."), NULL);
-                if (sd_bus_message_is_method_error(q->reply[1], NULL))
-                        return bus_failure_page(q, q->reply[1]);
-                return password_form(q, &me, 200, NULL,
-                                     _("Your password was changed. Your other sessions were signed out."));
         }
+        if (reply_is(q->reply[1], VDESK_ERROR_INVALID_TOKEN))
+                return to_signin(q, "expired");
+        if (reply_is(q->reply[1], VDESK_ERROR_TOO_MANY_ATTEMPTS))
+                return password_form(q, &me, 429, throttled_text(), NULL);
+        if (reply_is(q->reply[1], VDESK_ERROR_AUTHENTICATION_FAILED) || reply_is(q->reply[1], VDESK_ERROR_ACCOUNT_LOCKED))
+                return password_form(q, &me, 401, _("The current password is wrong."), NULL);
+        if (reply_is(q->reply[1], VDESK_ERROR_WEAK_PASSWORD))
+                return password_form(q, &me, 400, _("This password is too weak."), NULL);
+        if (sd_bus_message_is_method_error(q->reply[1], NULL))
+                return bus_failure_page(q, q->reply[1]);
+        return password_form(q, &me, 200, NULL, _("Your password was changed. Your other sessions were signed out."));
 }
 
 static int page_signout(Request *q) {
@@ -752,29 +733,15 @@ static int page_lang(Request *q) {
 
 static int page_manage(Request *q) {
         const char *dept, *account, *display, *desktop, *state;
+        unsigned rows = 0;
         int64_t since;
         Html h;
         Me me;
         int r;
 
-        if (q->step == 0) {
-                r = session_begin(q);
-                if (r != 0)
-                        return r < 0 ? r : 0;
-                r = request_call(q, 1, BROKERD, "ListManagedDesktops", CALL_USEC, "s", q->token);
-                if (r < 0)
-                        return r;
-                q->step = 1;
-                return 0;
-        }
-        i18n_use(i18n_find(q->lang));
-        r = session_read(q, &me);
+        r = session_step(q, "ListManagedDesktops", &me);
         if (r != 0)
                 return r < 0 ? r : 0;
-        if (reply_is(q->reply[1], VDESK_ERROR_INVALID_TOKEN))
-                return to_signin(q, "expired");
-        if (sd_bus_message_is_method_error(q->reply[1], NULL))
-                return bus_failure_page(q, q->reply[1]);
         r = html_open(&h);
         if (r < 0)
                 return r;
@@ -789,6 +756,7 @@ static int page_manage(Request *q) {
                                         &state, &since);
                 if (r <= 0)
                         break;
+                rows++;
                 format_since(since, when);
                 html_printf(&h, "<tr><td>%s</td><td>%s (%s)</td><td>%s</td><td class=\"state %s\">%s</td><td>%s</td></tr>\n",
                             dept, display, account, isempty(desktop) ? "–" : desktop, state,
@@ -799,6 +767,8 @@ static int page_manage(Request *q) {
                 return r;
         }
         html_printf(&h, "</tbody></table>\n");
+        if (rows == 0)
+                html_printf(&h, "<p class=\"hint\" id=\"none\">%s</p>\n", _("You manage no department."));
         return page_send(q, &h, 200, NULL);
 }
 

@@ -61,7 +61,7 @@ struct Portal {
         sd_event *event;
         sd_bus *bus;
         struct MHD_Daemon *mhd;
-        sd_event_source *mhd_io, *mhd_timer;
+        sd_event_source *mhd_io, *mhd_timer, *mhd_defer;
         bool tls;
         uint8_t secret[32];             /* keys the CSRF tokens; new at every start */
         char *data_dir;                 /* static/ and, in a build tree, locale/ */
@@ -109,6 +109,8 @@ struct Request {
 /* portald.c */
 int portal_mhd_start(Portal *p, int listen_fd);
 void portal_mhd_kick(Portal *p);
+/* Runs MHD on the loop's next iteration. */
+void portal_mhd_later(Portal *p);
 
 /* request.c */
 enum MHD_Result request_handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,

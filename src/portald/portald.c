@@ -38,12 +38,21 @@ void portal_mhd_kick(Portal *p) {
         mhd_rearm(p);
 }
 
+void portal_mhd_later(Portal *p) {
+        (void) sd_event_source_set_enabled(p->mhd_defer, SD_EVENT_ONESHOT);
+}
+
 static int on_mhd_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         portal_mhd_kick(userdata);
         return 0;
 }
 
 static int on_mhd_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        portal_mhd_kick(userdata);
+        return 0;
+}
+
+static int on_mhd_defer(sd_event_source *s, void *userdata) {
         portal_mhd_kick(userdata);
         return 0;
 }
@@ -126,6 +135,10 @@ int portal_mhd_start(Portal *p, int listen_fd) {
         r = sd_event_add_io(p->event, &p->mhd_io, info->epoll_fd, EPOLLIN, on_mhd_io, p);
         if (r >= 0)
                 r = sd_event_add_time_relative(p->event, &p->mhd_timer, CLOCK_MONOTONIC, 0, 0, on_mhd_timer, p);
+        if (r >= 0)
+                r = sd_event_add_defer(p->event, &p->mhd_defer, on_mhd_defer, p);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(p->mhd_defer, SD_EVENT_OFF);
         if (r < 0)
                 return log_error_errno(r, "Cannot watch libmicrohttpd: %m");
         mhd_rearm(p);
@@ -136,6 +149,7 @@ static void portal_done(Portal *p) {
         open_jobs_free(p);
         p->mhd_io = sd_event_source_disable_unref(p->mhd_io);
         p->mhd_timer = sd_event_source_disable_unref(p->mhd_timer);
+        p->mhd_defer = sd_event_source_disable_unref(p->mhd_defer);
         if (p->mhd)
                 MHD_stop_daemon(p->mhd);
         sd_bus_flush_close_unref(p->bus);

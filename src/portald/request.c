@@ -80,12 +80,15 @@ static enum MHD_Result on_post_data(void *cls, enum MHD_ValueKind kind, const ch
         return MHD_YES;
 }
 
+/* MHD takes up a resumed connection at its next MHD_run(), which the loop
+ * makes soon (portal_mhd_later()): never MHD_run() from here, which may be
+ * called from within MHD's own handler. */
 static void request_resume(Request *q) {
         if (!q->suspended)
                 return;
         q->suspended = false;
         MHD_resume_connection(q->conn);
-        portal_mhd_kick(q->portal);
+        portal_mhd_later(q->portal);
 }
 
 void request_wake(Request *q) {
@@ -114,11 +117,8 @@ int request_call(Request *q, unsigned slot, const char *dest, const char *path, 
 
         assert(slot < PORTAL_CALLS_MAX);
         q->reply[slot] = sd_bus_message_unref(q->reply[slot]);
-        r = sd_bus_message_new_method_call(q->portal->bus, &m, dest, path, iface, member);
-        if (r < 0)
-                return r;
         va_start(ap, types);
-        r = sd_bus_message_appendv(m, types, ap);
+        r = bus_message_new_callv(q->portal->bus, &m, dest, path, iface, member, types, ap);
         va_end(ap);
         if (r < 0)
                 return r;

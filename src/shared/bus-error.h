@@ -32,6 +32,9 @@
 #define VDESK_ERROR_NO_SUCH_DEPARTMENT  "org.vdesk.Error.NoSuchDepartment"
 #define VDESK_ERROR_AUTHENTICATION_FAILED "org.vdesk.Error.AuthenticationFailed"
 #define VDESK_ERROR_ACCOUNT_LOCKED      "org.vdesk.Error.AccountLocked"
+/* A source (an address a front end named, or a caller's uid) failed too
+ * many sign-ins lately and is refused for a while; the account is not. */
+#define VDESK_ERROR_TOO_MANY_ATTEMPTS   "org.vdesk.Error.TooManyAttempts"
 #define VDESK_ERROR_INVALID_TOKEN       "org.vdesk.Error.InvalidToken"
 #define VDESK_ERROR_DEPARTMENT_EXISTS   "org.vdesk.Error.DepartmentExists"
 #define VDESK_ERROR_DEPARTMENT_IN_USE   "org.vdesk.Error.DepartmentInUse"
@@ -66,7 +69,6 @@
 #define VDESK_ERROR_CLUSTER_EXISTS      "org.vdesk.Error.ClusterExists"
 #define VDESK_ERROR_CLUSTER_IN_USE      "org.vdesk.Error.ClusterInUse"
 #define VDESK_ERROR_CLUSTER_FULL        "org.vdesk.Error.ClusterFull"
-#define VDESK_ERROR_TOO_MANY_ATTEMPTS   "org.vdesk.Error.TooManyAttempts"
 
 /* InvalidArgs "Invalid FIELD: reason" unless value is a valid vdesk name
  * (util.h's name rules); 0 if it is. */

@@ -75,10 +75,37 @@ int bus_sender_uid(sd_bus_message *m, uid_t *ret) {
         return 0;
 }
 
-int bus_check_agent_caller(sd_bus_message *m, sd_bus_error *error, const char *what) {
-        static uid_t broker = (uid_t) -1;
-        static bool looked_up = false;
-        uid_t uid;
+/* A few system users' uids, remembered once found: the users exist from
+ * installation on (sysusers). One not found yet is looked up again at the
+ * next call, so that a user made after the daemon started is found. */
+#define SYSTEM_USER_CACHE_SIZE 4
+
+static int system_user_uid(const char *user, uid_t *ret) {
+        static struct {
+                char name[32];
+                uid_t uid;
+        } cache[SYSTEM_USER_CACHE_SIZE];
+        static unsigned n_cache;
+        struct passwd pw, *res = NULL;
+        char buf[1024];
+
+        for (unsigned i = 0; i < n_cache; i++)
+                if (streq(cache[i].name, user)) {
+                        *ret = cache[i].uid;
+                        return 0;
+                }
+        if (getpwnam_r(user, &pw, buf, sizeof buf, &res) != 0 || !res)
+                return -ESRCH;
+        if (n_cache < SYSTEM_USER_CACHE_SIZE && strlen(user) < sizeof cache[0].name) {
+                strcpy(cache[n_cache].name, user);
+                cache[n_cache++].uid = res->pw_uid;
+        }
+        *ret = res->pw_uid;
+        return 0;
+}
+
+int bus_check_caller(sd_bus_message *m, const char *user, sd_bus_error *error, const char *what) {
+        uid_t uid, u;
         int r;
 
         r = bus_sender_uid(m, &uid);
@@ -87,19 +114,26 @@ int bus_check_agent_caller(sd_bus_message *m, sd_bus_error *error, const char *w
         /* root, and the daemon's own user, as sd-bus's own check allows */
         if (uid == 0 || uid == geteuid())
                 return 0;
-        if (!looked_up) {
-                /* once: the user exists from installation on (sysusers) */
-                struct passwd pw, *res = NULL;
-                char buf[1024];
-
-                /* remembered once found: a broker's user made after
-                 * this daemon started is found at its first call */
-                if (getpwnam_r(VDESK_BROKER_USER, &pw, buf, sizeof buf, &res) == 0 && res) {
-                        broker = res->pw_uid;
-                        looked_up = true;
-                }
-        }
-        if (uid == broker && broker != (uid_t) -1)
+        if (system_user_uid(user, &u) >= 0 && u == uid)
                 return 0;
-        return bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "Only root and %s may %s", VDESK_BROKER_USER, what);
+        return bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "Only root and %s may %s", user, what);
+}
+
+int bus_check_agent_caller(sd_bus_message *m, sd_bus_error *error, const char *what) {
+        return bus_check_caller(m, VDESK_BROKER_USER, error, what);
+}
+
+int bus_message_new_callv(sd_bus *bus, sd_bus_message **ret, const char *dest, const char *path, const char *iface,
+                          const char *member, const char *types, va_list ap) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, dest, path, iface, member);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_appendv(m, types, ap);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(m);
+        return 0;
 }

@@ -107,6 +107,9 @@ static const ConfItem items[] = {
         ITEM("Directory", "ActivationDays",  CONF_UINT,   activation_days, 366),
         ITEM("Directory", "SigninWorkers",   CONF_UINT,   signin_workers, 64),
         ITEM("Directory", "SessionPurgeSec", CONF_UINT,   session_purge_sec, 86400),
+        ITEM("Directory", "MaxFailedPerSource", CONF_UINT, max_failed_per_source, 1000000),
+        ITEM("Directory", "SourceWindowMinutes", CONF_UINT, source_window_minutes, 24 * 60),
+        ITEM("Directory", "SourceBlockMinutes", CONF_UINT, source_block_minutes, 24 * 60),
 };
 
 static int set_error(char **ret_error, const char *format, ...) _printf_(2, 3);
@@ -158,6 +161,9 @@ int config_defaults(VdeskConfig *ret) {
                 .activation_days = 14,
                 .signin_workers = 2,
                 .session_purge_sec = 300,
+                .max_failed_per_source = 20,
+                .source_window_minutes = 10,
+                .source_block_minutes = 10,
         };
         struct { char **field; const char *value; } strings[] = {
                 { &c.template_dir,   LOCALSTATEDIR "/lib/vdesk/templates" },
@@ -538,6 +544,8 @@ int config_verify(const VdeskConfig *c, char **ret_error) {
                 return set_error(ret_error, "[Directory] YescryptCost= and SessionHours= must be at least 1");
         if (c->session_purge_sec < 1)
                 return set_error(ret_error, "[Directory] SessionPurgeSec= must be at least 1");
+        if (c->source_window_minutes < 1 || c->source_block_minutes < 1)
+                return set_error(ret_error, "[Directory] SourceWindowMinutes= and SourceBlockMinutes= must be at least 1");
         if (c->desktop_memory_mib < 16 || c->desktop_vcpus < 1)
                 return set_error(ret_error, "[Desktop] MemoryMiB= must be at least 16 and VCPUs= at least 1");
         if (c->host_connect_timeout_sec < 1 || c->host_sample_sec < 1 || c->default_capacity < 1)

@@ -119,6 +119,9 @@ typedef struct VdeskConfig {
         unsigned activation_days;       /* how long an imported account's code works */
         unsigned signin_workers;        /* threads hashing passwords; 0: on the event loop */
         unsigned session_purge_sec;     /* how often expired sessions are removed */
+        unsigned max_failed_per_source; /* failed sign-ins from one source that block it; 0: never */
+        unsigned source_window_minutes; /* ... within this long */
+        unsigned source_block_minutes;  /* how long a source is then refused */
 } VdeskConfig;
 
 #define VDESK_CONFIG_DEFAULT_PATH SYSCONFDIR "/vdesk/vdesk.conf"

@@ -25,6 +25,9 @@ host_write_config <<X
 YescryptCost=3
 MaxFailedSignins=3
 SessionPurgeSec=1
+# no throttling per source until the part that tests it: the racing
+# sign-ins below are more failures from root than the default 20
+MaxFailedPerSource=0
 X
 host_start_directory
 
@@ -309,6 +312,119 @@ check "  ... and journaled as locked once" wait_until 5 outputs 1 \
 out=$(staff SignIn string:racer string:$PWB)
 check "  ... the right password is refused now ($out)" grep -q "Error org.vdesk.Error.AccountLocked" <<<"$out"
 
+# Throttling per source: a front end (root here; the portal's user under
+# its unit) names the address each attempt comes from. The directory
+# restarts with MaxFailedPerSource=4 (and an account locked only after
+# 10), the quick hash again.
+rm /etc/vdesk/vdesk.conf.d/slow-hash.conf
+printf '[Directory]\nMaxFailedPerSource=4\nSourceBlockMinutes=2\nMaxFailedSignins=10\n' >/etc/vdesk/vdesk.conf.d/throttle.conf
+kill "$PID_directoryd_slow"
+wait_until 10 not bus_has_name org.vdesk.directory1 || die "directoryd did not stop"
+bg directoryd-throttle "$VDESK_BUILD/src/directoryd/vdesk-directoryd" --sql-dir="$VDESK_SRC/sql"
+wait_until 20 bus_has_name org.vdesk.directory1 || die "directoryd did not start: $(cat "$T/directoryd-throttle.log")"
+PWC='Carol-Pass-2026' GUESS='Portal-Guess-77'
+dir_call CreateAccount sssss carol "Carol" staff "" "$PWC" >/dev/null
+carol() { sql "SELECT CONCAT(failed_signins, '|', COALESCE(locked_until, '-'), '|', (SELECT COUNT(*) FROM sessions s WHERE s.account_id = a.id)) FROM accounts a WHERE name = 'carol'"; }
+tma_seconds() { sed -n 's/.*Error org\.vdesk\.Error\.TooManyAttempts: Too many failed sign-ins from [^;]*; try again in \([0-9]*\) s$/\1/p' <<<"$1"; }
+for i in 1 2 3 4; do
+        out=$(staff SignInFrom string:carol string:$GUESS string:192.0.2.7)
+        check "SignInFrom 192.0.2.7, wrong password $i: AuthenticationFailed ($out)" \
+                grep -q "Error org.vdesk.Error.AuthenticationFailed: Wrong id or password" <<<"$out"
+done
+check "  ... the account counted 4 and is not locked (MaxFailedSignins=10)" test "$(carol)" = "4|-|0"
+out=$(staff SignInFrom string:carol string:$GUESS string:192.0.2.7)
+check "the fifth from 192.0.2.7: TooManyAttempts ($out)" \
+        grep -q "Error org.vdesk.Error.TooManyAttempts: Too many failed sign-ins from 192.0.2.7; try again in [0-9]* s" <<<"$out"
+n=$(tma_seconds "$out")
+check "  ... in ${n:-?} s: until the block of SourceBlockMinutes=2 ends" test "${n:-0}" -ge 1 -a "${n:-999}" -le 120
+out=$(staff SignInFrom string:carol string:$PWC string:192.0.2.7)
+check "  ... the right password from 192.0.2.7 is refused too ($out)" grep -q "Error org.vdesk.Error.TooManyAttempts" <<<"$out"
+out=$(staff SignInFrom string:carol string:$PWC string:::ffff:192.0.2.7)
+check "  ... and from ::ffff:192.0.2.7, the same address ($out)" \
+        grep -q "Error org.vdesk.Error.TooManyAttempts: Too many failed sign-ins from 192.0.2.7;" <<<"$out"
+check "  ... none of the refused touched the account (still 4 failures, no lock, no session)" test "$(carol)" = "4|-|0"
+check "  ... nor was any checked: the journal has the 4 failures from 192.0.2.7, no more" \
+        test "$(journal_json MESSAGE_ID="$(mid SIGNIN_FAILED)" VDESK_SOURCE=192.0.2.7 | wc -l)" = 4
+check "  ... each naming carol, the source and root as the caller" \
+        test "$(journal_json MESSAGE_ID="$(mid SIGNIN_FAILED)" VDESK_SOURCE=192.0.2.7 | jq -r '"\(.VDESK_ACCOUNT) \(.VDESK_PEER)"' | sed 's/ (.*//' | sort -u)" = "carol uid 0"
+check "  ... the block journaled once, with the count" wait_until 5 outputs "192.0.2.7 4 2" \
+        eval "journal_json MESSAGE_ID=$(mid SOURCE_THROTTLED) | jq -r '\"\(.VDESK_SOURCE) \(.VDESK_FAILED_COUNT) \(.VDESK_BLOCK_MINUTES)\"'"
+out=$(busctl --system --json=short call org.vdesk.directory1 /org/vdesk/directory1 org.vdesk.directory1.Manager \
+        SignInFrom sss carol "$PWC" 192.0.2.8 2>&1)
+tokC=$(jq -r '.data[0]' <<<"$out" 2>/dev/null)
+check "carol signs in from 192.0.2.8 meanwhile ($out)" bash -c '[[ $1 =~ ^[0-9a-f]{64}$ ]]' _ "$tokC"
+check "  ... her count cleared as a sign-in clears it, her session there" test "$(carol)" = "0|-|1"
+check "  ... the sign-in journaled from 192.0.2.8" \
+        test "$(journal_json MESSAGE_ID="$(mid SIGNED_IN)" VDESK_ACCOUNT=carol | jq -r .VDESK_SOURCE)" = 192.0.2.8
+out=$(staff SignInFrom string:carol string:$PWC string:192.0.2.7)
+check "  ... which does not lift 192.0.2.7's block ($out)" grep -q "Error org.vdesk.Error.TooManyAttempts" <<<"$out"
+
+# IPv6: a /64 is one source
+for i in 1 2 3 4; do staff SignInFrom string:carol string:$GUESS string:2001:db8:1:2::$i >/dev/null; done
+out=$(staff SignInFrom string:carol string:$PWC string:2001:db8:1:2:aaaa:bbbb:cccc:dddd)
+check "4 failures from 2001:db8:1:2::1-4 block the /64 ($out)" \
+        grep -q "Error org.vdesk.Error.TooManyAttempts: Too many failed sign-ins from 2001:db8:1:2::/64;" <<<"$out"
+check "  ... another /64 signs carol in" \
+        bash -c "busctl --system call org.vdesk.directory1 /org/vdesk/directory1 org.vdesk.directory1.Manager SignInFrom sss carol '$PWC' 2001:db8:1:3::1 | grep -q '^sx \"[0-9a-f]\{64\}\"'"
+
+# who may name a source, and what a source is
+before=$(carol)
+for m in "SignInFrom string:carol string:$PWC string:192.0.2.9" \
+         "ActivateFrom string:carol string:AAAAA-AAAAA-AAAAA-AAAAA string:New-Pass-2026x string:192.0.2.9"; do
+        out=$(setpriv --reuid=1 --regid=1 --clear-groups dbus-send --system --print-reply --dest=org.vdesk.directory1 \
+                /org/vdesk/directory1 "org.vdesk.directory1.Manager.${m%% *}" ${m#* } 2>&1)
+        check "uid 1 is refused ${m%% *} ($out)" \
+                grep -q "^Error org.freedesktop.DBus.Error.AccessDenied: Only root and vdesk-portal may call ${m%% *}$" <<<"$out"
+done
+check "  ... and nothing changed" test "$before" = "$(carol)"
+for bad in "" 192.0.2.300 192.0.2.7/32 example.org "uid 1" "192.0.2.7 " fe80::1%lo 2001:db8:::1; do
+        refused_in carol "SignInFrom source '$bad'" $IA "Invalid source: is not an IPv4 or IPv6 address" \
+                SignInFrom string:carol string:$PWC "string:$bad"
+done
+refused_in carol "ActivateFrom source 'nowhere'" $IA "Invalid source: is not an IPv4 or IPv6 address" \
+        ActivateFrom string:carol string:AAAAA-AAAAA-AAAAA-AAAAA string:New-Pass-2026x string:nowhere
+
+# ActivateFrom: wrong codes count against the source like wrong passwords
+CODE='7K3QH-9MZ2D-XW4RT-P8N6B' PWD='Dave-Pass-2026'
+dir_call CreateAccount sssss dave "Dave" staff "" "" >/dev/null
+sql "UPDATE accounts SET activation_hash = SHA2('${CODE//-/}', 256), activation_expires = NOW() + INTERVAL 1 DAY WHERE name = 'dave'"
+dave() { sql "SELECT CONCAT(failed_signins, '|', password_hash IS NULL, '|', activation_hash IS NOT NULL) FROM accounts WHERE name = 'dave'"; }
+for i in 1 2 3 4; do
+        out=$(staff ActivateFrom string:dave string:AAAAA-AAAAA-AAAAA-AAAA$i string:$PWD string:198.51.100.9)
+        check "ActivateFrom 198.51.100.9, wrong code $i: AuthenticationFailed ($out)" \
+                grep -q "Error org.vdesk.Error.AuthenticationFailed: Wrong id or activation code" <<<"$out"
+done
+out=$(staff ActivateFrom string:dave string:$CODE string:$PWD string:198.51.100.9)
+check "  ... then the right code from 198.51.100.9: TooManyAttempts ($out)" \
+        grep -q "Error org.vdesk.Error.TooManyAttempts: Too many failed sign-ins from 198.51.100.9; try again in" <<<"$out"
+n=$(tma_seconds "$out")
+check "  ... in ${n:-?} s, at most SourceBlockMinutes=2" test "${n:-0}" -ge 1 -a "${n:-999}" -le 120
+check "  ... dave not activated, his count 4, the code still pending" test "$(dave)" = "4|1|1"
+out=$(staff ActivateFrom string:dave string:$CODE string:$PWD string:192.0.2.7)
+check "  ... nor from 192.0.2.7, which sign-ins blocked ($out)" grep -q "Error org.vdesk.Error.TooManyAttempts" <<<"$out"
+check "  ... dave still not activated" test "$(dave)" = "4|1|1"
+check "the right code from 198.51.100.10 activates dave" dir_call ActivateFrom ssss dave "$CODE" "$PWD" 198.51.100.10
+check "  ... his password set, the code spent" test "$(dave)" = "0|0|0"
+check "  ... the activation journaled from 198.51.100.10" \
+        test "$(journal_json MESSAGE_ID="$(mid ACCOUNT_ACTIVATED)" VDESK_ACCOUNT=dave | jq -r .VDESK_SOURCE)" = 198.51.100.10
+
+# plain SignIn and Activate count against the caller's uid
+for i in 1 2 3 4; do
+        setpriv --reuid=1 --regid=1 --clear-groups dbus-send --system --print-reply --dest=org.vdesk.directory1 \
+                /org/vdesk/directory1 org.vdesk.directory1.Manager.SignIn string:ghost$i string:$GUESS >/dev/null 2>&1
+done
+out=$(setpriv --reuid=1 --regid=1 --clear-groups dbus-send --system --print-reply --dest=org.vdesk.directory1 \
+        /org/vdesk/directory1 org.vdesk.directory1.Manager.SignIn string:carol string:$PWC 2>&1)
+check "4 failed SignIn of uid 1: its next is TooManyAttempts ($out)" \
+        grep -q "Error org.vdesk.Error.TooManyAttempts: Too many failed sign-ins from uid 1; try again in" <<<"$out"
+out=$(setpriv --reuid=1 --regid=1 --clear-groups dbus-send --system --print-reply --dest=org.vdesk.directory1 \
+        /org/vdesk/directory1 org.vdesk.directory1.Manager.Activate string:carol string:$CODE string:$PWD 2>&1)
+check "  ... and its Activate ($out)" grep -q "Error org.vdesk.Error.TooManyAttempts: Too many failed sign-ins from uid 1;" <<<"$out"
+check "  ... root's SignIn of carol still works" \
+        bash -c "busctl --system call org.vdesk.directory1 /org/vdesk/directory1 org.vdesk.directory1.Manager SignIn ss carol '$PWC' | grep -q '^sx \"[0-9a-f]\{64\}\"'"
+check "  ... uid 1's block journaled" \
+        test "$(journal_json MESSAGE_ID="$(mid SOURCE_THROTTLED)" VDESK_SOURCE="uid 1" | jq -r .VDESK_FAILED_COUNT)" = 4
+
 # polkit: an unprivileged uid is refused every admin method, nothing changes
 before=$(rows)
 for call in "CreateDepartment ssq ops x 0" "AddDepartmentStaff ss sales s04" "CreateCategory sssbbbb c '' '' true true true true" \
@@ -368,7 +484,9 @@ check "journal: the deletion" test -n "$(journal_json MESSAGE_ID="$(mid ACCOUNT_
 journalctl --no-pager -o json >"$T/journal.json" 2>/dev/null
 check "the journal was read ($(wc -l <"$T/journal.json") entries)" test "$(wc -l <"$T/journal.json")" -gt 50
 check "  ... and the grep below finds what is there (alice's id)" grep -qF '"VDESK_ACCOUNT":"alice"' "$T/journal.json"
-for secret in "$PW1" "$PW2" "$PW3" "$PWB" "$WEAK" "$hash" "$bobhash" "$token" "$token2" "$token3" "$tokA" "$tokB"; do
+check "  ... and the grep below finds a source of SignInFrom" grep -qF '"VDESK_SOURCE":"192.0.2.8"' "$T/journal.json"
+for secret in "$PW1" "$PW2" "$PW3" "$PWB" "$WEAK" "$hash" "$bobhash" "$token" "$token2" "$token3" "$tokA" "$tokB" \
+              "$PWC" "$GUESS" "$tokC" "$CODE" "${CODE//-/}" "$PWD"; do
         check "no secret in the whole journal (${#secret} characters)" bash -c '! grep -qF -- "$1" "$2"' _ "$secret" "$T/journal.json"
 done
 

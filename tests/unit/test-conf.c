@@ -17,6 +17,17 @@ static void write_file(const char *path, const char *text) {
         }
 }
 
+/* text parses, and config_verify() refuses it with error. */
+static void check_verify_refuses(const char *text, const char *error) {
+        _cleanup_(config_done) VdeskConfig c = {};
+        _cleanup_(freep) char *err = NULL;
+
+        CHECK_INT(config_defaults(&c), 0);
+        CHECK_INT(config_parse_text(&c, text, "t.conf", NULL), 0);
+        CHECK_INT(config_verify(&c, &err), -EINVAL);
+        CHECK_STR(err, error);
+}
+
 static void test_defaults_and_parse(void) {
         _cleanup_(config_done) VdeskConfig c = {};
         _cleanup_(freep) char *err = NULL;
@@ -183,28 +194,40 @@ static void test_monitor_hosts(void) {
         CHECK_STR(d.metrics_listen, "127.0.0.1:9750");
         CHECK_INT(d.host_connect_timeout_sec, 10);
         CHECK_INT(config_verify(&d, NULL), 0);
-        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
-                _cleanup_(config_done) VdeskConfig c = {};
-                _cleanup_(freep) char *err = NULL;
-
-                CHECK_INT(config_defaults(&c), 0);
-                CHECK_INT(config_parse_text(&c, bad[i][0], "t.conf", NULL), 0);
-                CHECK_INT(config_verify(&c, &err), -EINVAL);
-                CHECK_STR(err, bad[i][1]);
-        }
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                check_verify_refuses(bad[i][0], bad[i][1]);
 }
 
-/* Each text parses and config_verify() refuses it with that message. */
-static void check_verify_refuses(const char *const (*bad)[2], size_t n) {
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_(config_done) VdeskConfig b = {};
-                _cleanup_(freep) char *err = NULL;
+/* [Directory]'s sign-in throttling per source: defaults, parsing, bounds. */
+static void test_directory_sources(void) {
+        static const char *const bad[][2] = {
+                { "[Directory]\nSourceWindowMinutes=0\n",
+                  "[Directory] SourceWindowMinutes= and SourceBlockMinutes= must be at least 1" },
+                { "[Directory]\nSourceBlockMinutes=0\n",
+                  "[Directory] SourceWindowMinutes= and SourceBlockMinutes= must be at least 1" },
+        };
+        _cleanup_(config_done) VdeskConfig c = {};
+        _cleanup_(freep) char *err = NULL;
 
-                CHECK_INT(config_defaults(&b), 0);
-                CHECK_INT(config_parse_text(&b, bad[i][0], "t.conf", NULL), 0);
-                CHECK_INT(config_verify(&b, &err), -EINVAL);
-                CHECK_STR(err, bad[i][1]);
-        }
+        CHECK_INT(config_defaults(&c), 0);
+        CHECK_INT(c.max_failed_per_source, 20);
+        CHECK_INT(c.source_window_minutes, 10);
+        CHECK_INT(c.source_block_minutes, 10);
+        CHECK_INT(config_verify(&c, NULL), 0);
+        CHECK_INT(config_parse_text(&c, "[Directory]\nMaxFailedPerSource=0\nSourceWindowMinutes=1\n"
+                                    "SourceBlockMinutes=1440\n", "t.conf", NULL), 0);
+        CHECK_INT(c.max_failed_per_source, 0);
+        CHECK_INT(c.source_window_minutes, 1);
+        CHECK_INT(c.source_block_minutes, 1440);
+        CHECK_INT(config_verify(&c, NULL), 0);
+        CHECK_INT(config_parse_text(&c, "[Directory]\nSourceBlockMinutes=1441\n", "t.conf", &err), -EINVAL);
+        CHECK_STR(err, "t.conf:2: invalid value for [Directory] SourceBlockMinutes: '1441'");
+        err = mfree(err);
+        CHECK_INT(config_parse_text(&c, "[Directory]\nMaxFailedPerSource=-1\n", "t.conf", &err), -EINVAL);
+        CHECK_STR(err, "t.conf:2: invalid value for [Directory] MaxFailedPerSource: '-1'");
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                check_verify_refuses(bad[i][0], bad[i][1]);
 }
 
 /* [Database]: the user, TLS and the cross-field rules. */
@@ -249,7 +272,8 @@ static void test_database(void) {
         CHECK_INT(c.db_tls, DB_TLS_NO);
         CHECK_INT(config_verify(&c, NULL), 0);
 
-        check_verify_refuses(bad, ELEMENTSOF(bad));
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                check_verify_refuses(bad[i][0], bad[i][1]);
 }
 
 /* [Portal]: HTTPS by default, and what goes together. */
@@ -276,7 +300,8 @@ static void test_portal(void) {
         CHECK(c.portal_plain_http);
         CHECK_INT((int) c.portal_max_per_address, 0);
         CHECK_INT(config_verify(&c, NULL), 0);
-        check_verify_refuses(bad, ELEMENTSOF(bad));
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                check_verify_refuses(bad[i][0], bad[i][1]);
 }
 
 static void write_mode(const char *path, const char *text, mode_t mode) {
@@ -460,15 +485,8 @@ static void test_lists(void) {
                 CHECK_INT(config_parse_text(&d, bad_parse[i][0], "t.conf", &e), -EINVAL);
                 CHECK_STR(e, bad_parse[i][1]);
         }
-        for (size_t i = 0; i < ELEMENTSOF(bad_verify); i++) {
-                _cleanup_(config_done) VdeskConfig d = {};
-                _cleanup_(freep) char *e = NULL;
-
-                CHECK_INT(config_defaults(&d), 0);
-                CHECK_INT(config_parse_text(&d, bad_verify[i][0], "t.conf", NULL), 0);
-                CHECK_INT(config_verify(&d, &e), -EINVAL);
-                CHECK_STR(e, bad_verify[i][1]);
-        }
+        for (size_t i = 0; i < ELEMENTSOF(bad_verify); i++)
+                check_verify_refuses(bad_verify[i][0], bad_verify[i][1]);
 }
 
 int main(void) {
@@ -478,6 +496,7 @@ int main(void) {
         test_dropins();
         test_database();
         test_portal();
+        test_directory_sources();
         test_database_password();
         test_lists();
         return test_summary();
