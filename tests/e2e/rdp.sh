@@ -51,8 +51,7 @@ xrdp_display
 freerdp() { ip netns exec $C env DISPLAY=:$XRDP_DISPLAY xfreerdp /v:10.77.0.1:50001 /cert:ignore /size:800x600 "$@"; }
 
 freerdp /u:$U /p:$PW >"$T/freerdp-good.log" 2>&1 &
-fr=$!
-_pids+=($fr)
+fr=$!          # in the client's namespace: ended with it at the latest
 check "a full RDP login through the forward starts the X session of the user PAM authenticated" \
         xrdp_logged_in $U
 check "  ... and the server saw the client's own address (no proxy in between)" \
@@ -62,8 +61,7 @@ check "  ... the session's Xvnc runs as the user" \
 kill $fr 2>/dev/null
 
 freerdp /u:$U /p:wrong-password >"$T/freerdp-bad.log" 2>&1 &
-fr=$!
-_pids+=($fr)
+fr=$!          # in the client's namespace: ended with it at the latest
 check "a wrong password is refused by the server's PAM login" \
         wait_until 30 grep -q "AUTHFAIL: user=$U" "$T/rdp/sesman.log"
 kill $fr 2>/dev/null

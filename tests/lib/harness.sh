@@ -91,6 +91,14 @@ bg() {
         eval "PID_${name//-/_}=$!"
 }
 
+# bg_done PID...: processes the test ended itself are not signalled again
+# at exit: their PIDs may be another program's by then.
+bg_done() {
+        local keep=() p
+        for p in "${_pids[@]}"; do [[ " $* " == *" $p "* ]] || keep+=("$p"); done
+        _pids=("${keep[@]}")
+}
+
 # wait_until SECONDS COMMAND...: polls every 0.05 s.
 wait_until() {
         local end=$((SECONDS + $1)); shift

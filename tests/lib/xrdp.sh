@@ -60,6 +60,7 @@ xrdp_stop() {
         local p
         for p in $XRDP_PIDS; do kill "$p" 2>/dev/null; done
         for p in $XRDP_PIDS; do wait_until 5 not kill -0 "$p"; done
+        bg_done $XRDP_PIDS
 }
 
 # xrdp_display: an Xvfb for FreeRDP, which needs a display even to log
