@@ -147,8 +147,7 @@ xrdp_start $D
 xrdp_display
 ip netns exec $C env DISPLAY=:$XRDP_DISPLAY xfreerdp "$rdp" /p:"$PW" /cert:ignore /size:800x600 \
         >"$T/freerdp.log" 2>&1 </dev/null &
-fr=$!
-_pids+=($fr)
+fr=$!          # in the client's namespace: ended with it at the latest
 check "FreeRDP fed the downloaded file logs ann in to the RDP server behind office-ann's forward" \
         xrdp_logged_in ann
 check "  ... from the office PC's own address" grep -q "10.77.0.2" "$T/rdp/xrdp.log"
@@ -294,6 +293,8 @@ check "a fourth attempt from this address, with the right password, is throttled
         b_is /signin submit signin throttled id=ann password="$PW2"
 check "  ... 429" b_is 429 status
 check "  ... saying so" b_is "Too many failed attempts from this computer. Wait a few minutes, then try again." text '#error'
+check "  ... journaled once: the browser's address blocked after 3 failures" \
+        test "$(journal_json MESSAGE_ID="$(mid SOURCE_THROTTLED)" | jq -r '"\(.VDESK_SOURCE) \(.VDESK_FAILED_COUNT)"')" = "10.77.0.2 3"
 pre=$(pcurl $C2 -c "$T/jar2" "$URL/signin" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p')
 got=$(pcurl $C2 -b "$T/jar2" -c "$T/jar2" -D "$T/signin2.headers" -o /dev/null -w '%{http_code} %{redirect_url}' \
         --data-urlencode "csrf=$pre" --data-urlencode id=ann --data-urlencode password="$PW2" "$URL/signin")
@@ -318,6 +319,7 @@ check "  ... pages and the cookies checked ($R)" \
         bash -c '[[ $1 =~ ^([0-9]+)\ (.*)$ ]] && [ ${BASH_REMATCH[1]} -ge 20 ] && [ "${BASH_REMATCH[2]}" = vdesk_lang,vdesk_pre,vdesk_session ]' _ "$R"
 [ -n "${BROWSER[1]:-}" ] && echo quit >&"${BROWSER[1]}"
 check "the browser quits" wait_until 30 not kill -0 "$browser_pid"
+bg_done "$browser_pid"
 
 check "vdesk-portald served the whole test (it still runs)" kill -0 "$PID_portald"
 
