@@ -64,6 +64,8 @@ check "curl from the office PC verifies the portal's certificate by the host's a
 served=$(ip netns exec $C openssl s_client -connect 10.77.0.1:443 </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256)
 check "  ... it is the certificate of [Portal] Certificate= ($served)" \
         test -n "$served" -a "$served" = "$(openssl x509 -in "$PORTAL_CERT" -noout -fingerprint -sha256)"
+check "  ... its key readable by root and the portal's group alone (0640)" \
+        test "$(stat -c %a /etc/vdesk/portal/key.pem)" = 640
 
 # The browser: one Chromium for the whole scenario, in the office PC's
 # namespace. b COMMAND ARGS... sends a command (browser.py says which) and
@@ -75,13 +77,15 @@ _pids+=("$browser_pid")
 R=
 b() {
         local line
-        [ -n "${BROWSER[1]:-}" ] || { R="the browser is gone: $(tail -3 "$T/browser.log")"; return 1; }
-        printf '%q ' "$@" >&"${BROWSER[1]}" && echo >&"${BROWSER[1]}" || { R="the browser is gone"; return 1; }
+        R=
+        [ -n "${BROWSER[1]:-}" ] || { echo "  the browser is gone: $(tail -3 "$T/browser.log")" >&2; return 1; }
+        printf '%q ' "$@" >&"${BROWSER[1]}" && echo >&"${BROWSER[1]}" || { echo "  the browser is gone" >&2; return 1; }
         IFS= read -r -t 300 line <&"${BROWSER[0]}" || line="fail: no answer from the browser ($(tail -3 "$T/browser.log"))"
         echo "$1 -> $line" >>"$T/browser.answers"
         R=${line#ok}
         R=${R# }
-        [[ $line == ok* ]] || { echo "  browser: $line" >&2; return 1; }
+        # a failure's value is empty: no check compares two failures' texts
+        [[ $line == ok* ]] || { echo "  browser: $line" >&2; R=; return 1; }
 }
 # b_is WANT COMMAND...: the answer's value is WANT
 b_is() { local want=$1; shift; b "$@" && [ "$R" = "$want" ] || { echo "  wanted '$want', got '$R'" >&2; return 1; }; }
@@ -92,9 +96,9 @@ b_state() { b_is "$1" attr '#status' data-state; }
 check "the activation page" b_is /activate go /activate activate
 b text '#policy'
 check "  ... states the password policy ($R)" grep -qF "A password has at least 10 characters" <<<"$R"
-check "ann activates with her code and a password" \
-        b submit activate activated id=ann "code=$code" "password=Ann-Pass-2026" "password2=Ann-Pass-2026"
 PW=Ann-Pass-2026
+check "ann activates with her code and a password" \
+        b submit activate activated id=ann "code=$code" "password=$PW" "password2=$PW"
 check "  ... and lands on My desktops ($R)" test "$R" = /desktops
 check "  ... signed in: her name in the header" b_is "Smith, Ann" text .who
 check "  ... the category office offered, no desktop yet" b_is 1 count 'tr[data-category="office"]'
@@ -116,7 +120,7 @@ check "  ... the category's redirection: printers and USB on" \
 check "  ... clipboard and drives off" test "$(grep -cxE $'(redirectclipboard:i:0|redirectdrives:i:0)\r' "$rdp")" = 2
 b cookie vdesk_session
 ann_token=$R
-check "ann's session cookie is a token ($(echo ${#ann_token}) characters)" bash -c '[[ $1 =~ ^[0-9a-f]{64}$ ]]' _ "$ann_token"
+check "ann's session cookie is a token (${#ann_token} characters)" bash -c '[[ $1 =~ ^[0-9a-f]{64}$ ]]' _ "$ann_token"
 hdrs=$(pcurl $C -D - -o "$T/curl.rdp" -b "vdesk_session=$ann_token" "$URL/open/office/rdp")
 check "the file comes as an attachment: Content-Disposition names office-ann.rdp" \
         grep -qix $'content-disposition: attachment; filename="office-ann.rdp"\r' <<<"$hdrs"
@@ -131,7 +135,7 @@ check "the office PC reads ann's guest through the forward ($line)" test "$line"
 # paused, an RDP server (xrdp, as rdp.sh runs it) answers at the guest's
 # address on the desktop network, behind the forward vdesk made for
 # office-ann; the client reaches it as it would reach Windows there.
-check "pause office-ann" virsh suspend office-ann
+check "pause office-ann" virsh -q suspend office-ann
 D=vdd-$$
 netns_add $D
 ip link add vdp-x0 type veth peer name vdp-x1
@@ -155,7 +159,7 @@ kill $fr 2>/dev/null
 xrdp_stop
 ip link del vdp-x0
 ip neigh flush dev vdeskbr0
-check "resume office-ann" virsh resume office-ann
+check "resume office-ann" virsh -q resume office-ann
 check "  ... its guest answers through the forward again" \
         wait_until 20 outputs "VDESK-TEST-GUEST ip=$addr" tcp_line $C 10.77.0.1 50001
 
@@ -289,6 +293,8 @@ b text '#error'
 msg_wrong=$R
 check "the same message for a wrong id and a wrong password ($msg_wrong)" \
         test -n "$msg_wrong" -a "$msg_id" = "$msg_wrong" -a "$msg_pw" = "$msg_wrong"
+check "  ... which says the sign-in failed, not which part was wrong" \
+        test "$msg_wrong" = "Sign-in failed: the staff id or the password is wrong, or the account is locked for a while after repeated failures."
 check "a fourth attempt from this address, with the right password, is throttled" \
         b_is /signin submit signin throttled id=ann password="$PW2"
 check "  ... 429" b_is 429 status
@@ -313,6 +319,7 @@ check "  ... the heading 登录" b_is 登录 text h1
 page=$(pcurl $C2 -H 'Accept-Language: zh-CN,zh;q=0.9,en;q=0.5' "$URL/signin")
 check "Accept-Language zh-CN alone: the sign-in page in Chinese" \
         bash -c 'grep -q "<html lang=\"zh-CN\">" <<<"$1" && grep -q "<h1>登录</h1>" <<<"$1"' _ "$page"
+
 # ---- what every page the browser got carried ----
 check "every page the browser got: CSP, X-Frame-Options, Referrer-Policy, no-store; its cookies' flags" b headers
 check "  ... pages and the cookies checked ($R)" \
