@@ -38,6 +38,7 @@
 import json
 import os
 import shlex
+import shutil
 import sys
 import tempfile
 import time
@@ -286,3 +287,4 @@ try:
             print('fail: ' + ' '.join(msg.split()), flush=True)
 finally:
     driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
