@@ -63,6 +63,7 @@ struct Portal {
         struct MHD_Daemon *mhd;
         sd_event_source *mhd_io, *mhd_timer, *mhd_defer;
         bool tls;
+        bool mhd_again;                 /* MHD asked to run at once after such a run */
         uint8_t secret[32];             /* keys the CSRF tokens; new at every start */
         char *data_dir;                 /* static/ and, in a build tree, locale/ */
         char *css, *js;

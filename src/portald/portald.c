@@ -22,6 +22,10 @@ static const char help[] =
 
 /* MHD's descriptors are behind one epoll descriptor; the loop watches it
  * and MHD's own timeout, and hands both back to MHD_run(). */
+void portal_mhd_later(Portal *p) {
+        (void) sd_event_source_set_enabled(p->mhd_defer, SD_EVENT_ONESHOT);
+}
+
 static void mhd_rearm(Portal *p) {
         MHD_UNSIGNED_LONG_LONG ms;
 
@@ -29,6 +33,21 @@ static void mhd_rearm(Portal *p) {
                 (void) sd_event_source_set_enabled(p->mhd_timer, SD_EVENT_OFF);
                 return;
         }
+        /* 0: MHD has work already (TLS data it holds, a resumed
+         * connection): on the loop's next iteration, after the others. MHD
+         * also says 0 while a TLS connection it reads has nothing more
+         * (a request's body still on its way): after a first immediate
+         * run, it is run again after 1 ms, not in a busy loop. */
+        if (ms == 0 && !p->mhd_again) {
+                (void) sd_event_source_set_enabled(p->mhd_timer, SD_EVENT_OFF);
+                p->mhd_again = true;
+                portal_mhd_later(p);
+                return;
+        }
+        if (ms == 0)
+                ms = 1;
+        else
+                p->mhd_again = false;
         (void) sd_event_source_set_time_relative(p->mhd_timer, (uint64_t) ms * 1000);
         (void) sd_event_source_set_enabled(p->mhd_timer, SD_EVENT_ONESHOT);
 }
@@ -38,12 +57,12 @@ void portal_mhd_kick(Portal *p) {
         mhd_rearm(p);
 }
 
-void portal_mhd_later(Portal *p) {
-        (void) sd_event_source_set_enabled(p->mhd_defer, SD_EVENT_ONESHOT);
-}
 
 static int on_mhd_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        portal_mhd_kick(userdata);
+        Portal *p = userdata;
+
+        p->mhd_again = false;   /* news on a socket: an immediate run may be needed again */
+        portal_mhd_kick(p);
         return 0;
 }
 
@@ -134,9 +153,15 @@ int portal_mhd_start(Portal *p, int listen_fd) {
                 return log_error_errno(-EINVAL, "libmicrohttpd has no epoll descriptor");
         r = sd_event_add_io(p->event, &p->mhd_io, info->epoll_fd, EPOLLIN, on_mhd_io, p);
         if (r >= 0)
-                r = sd_event_add_time_relative(p->event, &p->mhd_timer, CLOCK_MONOTONIC, 0, 0, on_mhd_timer, p);
+                /* MHD's timeouts to the millisecond, not sd-event's default 250 ms slack */
+                r = sd_event_add_time_relative(p->event, &p->mhd_timer, CLOCK_MONOTONIC, 0, 1000, on_mhd_timer, p);
         if (r >= 0)
                 r = sd_event_add_defer(p->event, &p->mhd_defer, on_mhd_defer, p);
+        /* after everything else: the bus's replies and timeouts go first
+         * (a defer source made pending from its own dispatch is always the
+         * oldest pending source of its priority, and would starve them) */
+        if (r >= 0)
+                r = sd_event_source_set_priority(p->mhd_defer, SD_EVENT_PRIORITY_IDLE);
         if (r >= 0)
                 r = sd_event_source_set_enabled(p->mhd_defer, SD_EVENT_OFF);
         if (r < 0)

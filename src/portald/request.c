@@ -88,6 +88,7 @@ static void request_resume(Request *q) {
                 return;
         q->suspended = false;
         MHD_resume_connection(q->conn);
+        q->portal->mhd_again = false;
         portal_mhd_later(q->portal);
 }
 

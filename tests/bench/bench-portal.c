@@ -206,8 +206,11 @@ static void w2(unsigned burst) {
         browser_form(&reader);
         signin_fields(&reader, burst, post, sizeof post);
         browser_run(&reader, "/signin", post, 303);
-        for (n_idle = 0; n_idle < ELEMENTSOF(idle); n_idle++)
+        for (n_idle = 0; n_idle < ELEMENTSOF(idle); n_idle++) {
                 idle[n_idle] = listing(&reader);
+                if (getenv("BENCH_DEBUG"))
+                        fprintf(stderr, "idle %zu %.2f\n", n_idle, idle[n_idle]);
+        }
 
         /* every browser has its form (and connection) first, then all submit at once */
         for (unsigned i = 0; i < burst; i++) {

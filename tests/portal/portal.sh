@@ -311,6 +311,31 @@ tok2=$(sed -n 's/.*\tvdesk_session\t//p' "$T/jar2")
 check "  ... and her desktops are there" \
         bash -c "ip netns exec $C2 curl -sS --cacert '$PORTAL_CERT' -b 'vdesk_session=$tok2' '$URL/desktops' | grep -q 'data-desktop=\"office-ann\"'"
 
+# ---- many at once: nobody waits for another's sign-in, no busy loop ----
+for ((i = 0; i < 20; i++)); do
+        (
+                jar=$T/burst$i.jar
+                pre=$(pcurl $C2 -c "$jar" "$URL/signin" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p')
+                pcurl $C2 -b "$jar" -o /dev/null -w '%{http_code}\n' --data-urlencode "csrf=$pre" \
+                        --data-urlencode id=ann --data-urlencode password="$PW2" "$URL/signin" >"$T/burst$i.out"
+        ) &
+        burst[i]=$!
+done
+slow=0
+for ((i = 0; i < 10; i++)); do
+        got=$(ip netns exec $C2 curl -sS --max-time 10 --cacert "$PORTAL_CERT" -b "vdesk_session=$tok2" -o /dev/null \
+                -w '%{http_code}' "$URL/desktops")
+        [ "$got" = 200 ] || slow=$((slow + 1))
+done
+check "ann's desktops page answers 10 times within 10 s each during 20 sign-ins at once ($slow did not)" test $slow = 0
+wait "${burst[@]}"
+check "  ... and all 20 sign-ins were served" test "$(cat "$T"/burst*.out | grep -cx 303)" = 20
+cpu() { awk '{ print $14 + $15 }' "/proc/$PID_portald/stat"; }
+a=$(cpu)
+sleep 3
+b=$(cpu)
+check "an idle portal burns no CPU ($((b - a)) ticks in 3 s)" test $((b - a)) -le 30
+
 # ---- Chinese ----
 check "the sign-in page" b_is /signin go /signin signin-en
 check "  ... its language switch to 简体中文" b click 'a[hreflang="zh-CN"]' signin-zh-CN
