@@ -20,6 +20,7 @@ Manager *manager_free(Manager *m) {
         worker_pool_free(m->workers);
         sd_event_source_disable_unref(m->purge_timer);
         throttle_free(m->throttle);
+        throttle_free(m->account_throttle);
         db_close(m->db);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);

@@ -28,6 +28,7 @@ typedef struct Manager {
         WorkerPool *workers;            /* yescrypt off the loop */
         sd_event_source *purge_timer;   /* expired sessions */
         Throttle *throttle;             /* failed sign-ins per source */
+        Throttle *account_throttle;     /* ... per account and source a front end named: its lockout */
 } Manager;
 
 /* How a method whose answer comes later (a worker hashed a password)

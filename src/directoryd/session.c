@@ -151,21 +151,72 @@ int session_throttle_start(Manager *m) {
                 .block_usec = (uint64_t) m->config.source_block_minutes * 60 * USEC_PER_SEC,
         };
 
-        return throttle_new(&p, THROTTLE_ENTRIES_MAX, &m->throttle);
+        /* The lockout of sign-ins a front end names the address of: an
+         * account's failures from one address lock it for that address
+         * alone, so that one address guessing cannot lock the account for
+         * everyone else (the database's lock counts the other callers'). */
+        ThrottlePolicy a = {
+                .max_failed = m->config.max_failed_signins,
+                .window_usec = (uint64_t) MAX(m->config.lock_minutes, 1u) * 60 * USEC_PER_SEC,
+                .block_usec = (uint64_t) m->config.lock_minutes * 60 * USEC_PER_SEC,
+        };
+        int r;
+
+        r = throttle_new(&p, THROTTLE_ENTRIES_MAX, &m->throttle);
+        if (r >= 0)
+                r = throttle_new(&a, THROTTLE_ENTRIES_MAX, &m->account_throttle);
+        return r;
 }
 
 /* TooManyAttempts if the source is blocked. Not journaled: one entry said
  * when the block began, and a flood of refusals must not flood the
  * journal. The monotonic clock: a block lasts its minutes whatever the
  * wall clock does. */
-static int source_check(Manager *m, const ThrottleSource *source, sd_bus_error *error) {
+static int source_check(Manager *m, const ThrottleSource *source, const char *id, sd_bus_error *error) {
         uint64_t left = throttle_check(m->throttle, source->key, now_usec());
+        char pair[THROTTLE_SOURCE_MAX];
 
+        if (left > 0) {
+                log_debug("Sign-in from %s refused: blocked for another %" PRIu64 " us", source->key, left);
+                return bus_error_setf(error, VDESK_ERROR_TOO_MANY_ATTEMPTS,
+                                      "Too many failed sign-ins from %s; try again in %llu s",
+                                      source->key, (unsigned long long) ((left + USEC_PER_SEC - 1) / USEC_PER_SEC));
+        }
+        if (!source->address)
+                return 0;
+        throttle_pair_key(source, id, pair);
+        left = throttle_check(m->account_throttle, pair, now_usec());
         if (left == 0)
                 return 0;
-        log_debug("Sign-in from %s refused: blocked for another %" PRIu64 " us", source->key, left);
-        return bus_error_setf(error, VDESK_ERROR_TOO_MANY_ATTEMPTS, "Too many failed sign-ins from %s; try again in %llu s",
-                              source->key, (unsigned long long) ((left + USEC_PER_SEC - 1) / USEC_PER_SEC));
+        return bus_error_setf(error, VDESK_ERROR_ACCOUNT_LOCKED,
+                              "The account is locked for sign-ins from %s for another %llu s", source->name,
+                              (unsigned long long) ((left + USEC_PER_SEC - 1) / USEC_PER_SEC));
+}
+
+/* A failure of the account from an address a front end named: counted for
+ * the pair, which it may lock. */
+static void account_source_failed(SessionJob *j) {
+        Manager *m = j->m;
+        char pair[THROTTLE_SOURCE_MAX];
+        ThrottleVerdict v;
+        unsigned failed;
+        int r;
+
+        throttle_pair_key(&j->source, j->id, pair);
+        r = throttle_fail(m->account_throttle, pair, now_usec(), &v, &failed);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot count the failed sign-in of %s from %s: %m", j->id, j->source.name);
+                return;
+        }
+        if (v == THROTTLE_NOW_BLOCKED)
+                log_event(LOG_WARNING, MID_ACCOUNT_LOCKED,
+                          "VDESK_ACCOUNT=%s", j->id,
+                          "VDESK_PEER=%s", j->peer,
+                          "VDESK_SOURCE=%s", j->source.name,
+                          "VDESK_FAILED_COUNT=%u", failed,
+                          "VDESK_LOCK_MINUTES=%u", m->config.lock_minutes,
+                          "MESSAGE=Account %s locked for sign-ins from %s for %u minutes after %u failed "
+                          "(elsewhere it signs in)", j->id, j->source.name, m->config.lock_minutes, failed);
 }
 
 /* A failed attempt: journaled, and counted against its source. */
@@ -183,6 +234,8 @@ static void sign_in_failed(SessionJob *j, const char *why) {
                   "MESSAGE=Sign-in of %s from %s failed: %s", j->id, j->source.name, why);
         if (!j->per_source)
                 return;
+        if (j->source.address)
+                account_source_failed(j);
         r = throttle_fail(m->throttle, j->source.key, now_usec(), &v, &failed);
         if (r < 0) {
                 log_warning_errno(r, "Cannot count the failed sign-in from %s: %m", j->source.key);
@@ -218,7 +271,7 @@ static int authenticate_locked(SessionJob *j, uint64_t *ret_account_id, sd_bus_e
         uint64_t now = session_now(), locked_until;
         unsigned failed;
         SignInVerdict v;
-        bool ok;
+        bool ok, scoped;
         int r;
 
         r = credentials_read(m, j->id, true, &cr, error);
@@ -245,7 +298,13 @@ static int authenticate_locked(SessionJob *j, uint64_t *ret_account_id, sd_bus_e
         else
                 ok = activation_matches(j->code, cr.activation);
         v = signin_decide(ok, cr.failed, cr.locked_until, now, &policy, &failed, &locked_until);
-        if (v != SIGNIN_LOCKED) {
+        /* A front end's address has a lockout of its own (sign_in_failed):
+         * its failures leave the account's, which would lock it for
+         * everyone, alone. */
+        scoped = j->source.address && j->per_source && v != SIGNIN_OK && v != SIGNIN_LOCKED;
+        if (scoped)
+                v = SIGNIN_WRONG_PASSWORD;
+        if (v != SIGNIN_LOCKED && !scoped) {
                 r = db_exec(m->db,
                             "UPDATE accounts SET failed_signins = ?, locked_until = IF(? = 0, NULL, FROM_UNIXTIME(? / 1000000)) "
                             "WHERE id = ?",
@@ -373,7 +432,7 @@ static int session_job_finish(SessionJob *j, sd_bus_error *error, char ret_token
         /* A source blocked while this attempt was hashed (by the attempts
          * it sent beside it) leaves the account's count alone too. */
         if (j->per_source) {
-                r = source_check(m, &j->source, error);
+                r = source_check(m, &j->source, j->id, error);
                 if (r < 0)
                         return r;
         }
@@ -514,7 +573,7 @@ int session_sign_in(Manager *m, const char *id, const char *password, const char
 
         r = bus_error_check_name(error, "id", id);
         if (r >= 0)
-                r = source_check(m, source, error);
+                r = source_check(m, source, id, error);
         if (r < 0)
                 return r;
         r = session_job_new(m, OP_SIGN_IN, id, peer, source, done, userdata, &j);
@@ -623,7 +682,7 @@ int session_activate(Manager *m, const char *id, const char *code, const char *n
                 return r;
         r = account_check_new_password(m, new_password, error);
         if (r >= 0)
-                r = source_check(m, source, error);
+                r = source_check(m, source, id, error);
         if (r < 0)
                 return r;
         /* The code is checked on the loop (a SHA-256); the new password's

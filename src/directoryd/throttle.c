@@ -71,6 +71,7 @@ int throttle_source_from_address(const char *s, ThrottleSource *ret) {
                         if (!inet_ntop(AF_INET6, &a6, buf, sizeof buf))
                                 return -EINVAL;
                         snprintf(src.key, sizeof src.key, "%s/64", buf);
+                        src.address = true;
                         *ret = src;
                         return 0;
                 }
@@ -79,8 +80,18 @@ int throttle_source_from_address(const char *s, ThrottleSource *ret) {
         if (!inet_ntop(AF_INET, &a4, src.name, sizeof src.name))
                 return -EINVAL;
         memcpy(src.key, src.name, sizeof src.key);
+        src.address = true;
         *ret = src;
         return 0;
+}
+
+void throttle_pair_key(const ThrottleSource *source, const char *id, char ret[static THROTTLE_SOURCE_MAX]) {
+        char buf[THROTTLE_SOURCE_MAX + NAME_MAX_LEN + 2], hex[SHA256_HEX_SIZE];
+        int n;
+
+        n = snprintf(buf, sizeof buf, "%s\n%s", source->key, id);
+        sha256_hex(buf, n > 0 ? MIN((size_t) n, sizeof buf - 1) : 0, hex);
+        snprintf(ret, THROTTLE_SOURCE_MAX, "pair %.32s", hex);
 }
 
 void throttle_source_from_uid(uid_t uid, ThrottleSource *ret) {

@@ -58,7 +58,12 @@ ThrottleVerdict throttle_decide(const ThrottleState *s, bool failure, uint64_t n
 typedef struct ThrottleSource {
         char name[THROTTLE_SOURCE_MAX];
         char key[THROTTLE_SOURCE_MAX];
+        bool address;                   /* a front end named it (not a caller's uid) */
 } ThrottleSource;
+
+/* The key of an account's failures from one source (a digest of both: any
+ * id fits). */
+void throttle_pair_key(const ThrottleSource *source, const char *id, char ret[static THROTTLE_SOURCE_MAX]);
 
 /* A textual IPv4 or IPv6 address (inet_pton); an IPv4-mapped IPv6 address
  * is its IPv4 address. -EINVAL if s is not one. */

@@ -331,7 +331,7 @@ for i in 1 2 3 4; do
         check "SignInFrom 192.0.2.7, wrong password $i: AuthenticationFailed ($out)" \
                 grep -q "Error org.vdesk.Error.AuthenticationFailed: Wrong id or password" <<<"$out"
 done
-check "  ... the account counted 4 and is not locked (MaxFailedSignins=10)" test "$(carol)" = "4|-|0"
+check "  ... the account's own count untouched: an address's failures lock only for it (see below)" test "$(carol)" = "0|-|0"
 out=$(staff SignInFrom string:carol string:$GUESS string:192.0.2.7)
 check "the fifth from 192.0.2.7: TooManyAttempts ($out)" \
         grep -q "Error org.vdesk.Error.TooManyAttempts: Too many failed sign-ins from 192.0.2.7; try again in [0-9]* s" <<<"$out"
@@ -342,7 +342,7 @@ check "  ... the right password from 192.0.2.7 is refused too ($out)" grep -q "E
 out=$(staff SignInFrom string:carol string:$PWC string:::ffff:192.0.2.7)
 check "  ... and from ::ffff:192.0.2.7, the same address ($out)" \
         grep -q "Error org.vdesk.Error.TooManyAttempts: Too many failed sign-ins from 192.0.2.7;" <<<"$out"
-check "  ... none of the refused touched the account (still 4 failures, no lock, no session)" test "$(carol)" = "4|-|0"
+check "  ... none of the refused touched the account (no failure counted, no lock, no session)" test "$(carol)" = "0|-|0"
 check "  ... nor was any checked: the journal has the 4 failures from 192.0.2.7, no more" \
         test "$(journal_json MESSAGE_ID="$(mid SIGNIN_FAILED)" VDESK_SOURCE=192.0.2.7 | wc -l)" = 4
 check "  ... each naming carol, the source and root as the caller" \
@@ -399,10 +399,10 @@ check "  ... then the right code from 198.51.100.9: TooManyAttempts ($out)" \
         grep -q "Error org.vdesk.Error.TooManyAttempts: Too many failed sign-ins from 198.51.100.9; try again in" <<<"$out"
 n=$(tma_seconds "$out")
 check "  ... in ${n:-?} s, at most SourceBlockMinutes=2" test "${n:-0}" -ge 1 -a "${n:-999}" -le 120
-check "  ... dave not activated, his count 4, the code still pending" test "$(dave)" = "4|1|1"
+check "  ... dave not activated, his own count untouched, the code still pending" test "$(dave)" = "0|1|1"
 out=$(staff ActivateFrom string:dave string:$CODE string:$PWD string:192.0.2.7)
 check "  ... nor from 192.0.2.7, which sign-ins blocked ($out)" grep -q "Error org.vdesk.Error.TooManyAttempts" <<<"$out"
-check "  ... dave still not activated" test "$(dave)" = "4|1|1"
+check "  ... dave still not activated" test "$(dave)" = "0|1|1"
 check "the right code from 198.51.100.10 activates dave" dir_call ActivateFrom ssss dave "$CODE" "$PWD" 198.51.100.10
 check "  ... his password set, the code spent" test "$(dave)" = "0|0|0"
 check "  ... the activation journaled from 198.51.100.10" \
@@ -424,6 +424,29 @@ check "  ... root's SignIn of carol still works" \
         bash -c "busctl --system call org.vdesk.directory1 /org/vdesk/directory1 org.vdesk.directory1.Manager SignIn ss carol '$PWC' | grep -q '^sx \"[0-9a-f]\{64\}\"'"
 check "  ... uid 1's block journaled" \
         test "$(journal_json MESSAGE_ID="$(mid SOURCE_THROTTLED)" VDESK_SOURCE="uid 1" | jq -r .VDESK_FAILED_COUNT)" = 4
+
+# One address cannot lock an account for everyone: with MaxFailedSignins=2,
+# erin's two failures from 203.0.113.5 lock her for that address alone.
+printf '[Directory]\nMaxFailedSignins=2\n' >/etc/vdesk/vdesk.conf.d/throttle.conf
+kill "$PID_directoryd_throttle"
+wait_until 10 not bus_has_name org.vdesk.directory1 || die "directoryd did not stop"
+bg directoryd-lock "$VDESK_BUILD/src/directoryd/vdesk-directoryd" --sql-dir="$VDESK_SRC/sql"
+wait_until 20 bus_has_name org.vdesk.directory1 || die "directoryd did not start: $(cat "$T/directoryd-lock.log")"
+dir_call CreateAccount sssss erin "Erin" staff "" "$PWC" >/dev/null
+erin() { sql "SELECT CONCAT(failed_signins, '|', COALESCE(locked_until, '-'), '|', (SELECT COUNT(*) FROM sessions s WHERE s.account_id = a.id)) FROM accounts a WHERE name = 'erin'"; }
+for i in 1 2; do
+        out=$(staff SignInFrom string:erin string:$GUESS string:203.0.113.5)
+        check "SignInFrom 203.0.113.5, erin's wrong password $i: AuthenticationFailed ($out)" \
+                grep -q "Error org.vdesk.Error.AuthenticationFailed" <<<"$out"
+done
+out=$(staff SignInFrom string:erin string:$PWC string:203.0.113.5)
+check "  ... then her right password from 203.0.113.5: locked for that address ($out)" \
+        grep -q "Error org.vdesk.Error.AccountLocked: The account is locked for sign-ins from 203.0.113.5 for another [0-9]* s" <<<"$out"
+check "  ... journaled as a lock naming the address" \
+        test "$(journal_json MESSAGE_ID="$(mid ACCOUNT_LOCKED)" VDESK_ACCOUNT=erin | jq -r '"\(.VDESK_SOURCE) \(.VDESK_FAILED_COUNT)"')" = "203.0.113.5 2"
+check "  ... the account itself not locked, no session made" test "$(erin)" = "0|-|0"
+check "erin signs in from 203.0.113.6 meanwhile" dir_call SignInFrom sss erin "$PWC" 203.0.113.6
+check "  ... and by plain SignIn" dir_call SignIn ss erin "$PWC"
 
 # polkit: an unprivileged uid is refused every admin method, nothing changes
 before=$(rows)
