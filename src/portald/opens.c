@@ -8,8 +8,10 @@
 #include "portal.h"
 #include "util.h"
 
-/* A finished open is shown for this long, then forgotten. */
+/* A desktop opened is shown (its .rdp file) for this long, a failure
+ * for a moment: then both are forgotten. */
 #define OPEN_KEEP_USEC (60ULL * 60 * USEC_PER_SEC)
+#define OPEN_KEEP_FAILED_USEC (2ULL * 60 * USEC_PER_SEC)
 
 static uint64_t now_usec_mono(void) {
         struct timespec ts;
@@ -41,7 +43,6 @@ static void open_job_free(OpenJob *j) {
         free(j->rdp_file);
         free(j->freerdp);
         free(j->error_name);
-        free(j->error_message);
         free(j);
 }
 
@@ -79,20 +80,37 @@ OpenJob *open_job_find(Portal *p, const char *token, const char *name) {
         return NULL;
 }
 
-/* Drops finished opens older than OPEN_KEEP_USEC, and j if given. */
+static bool open_job_expired(const OpenJob *j, uint64_t now) {
+        return j->state != OPEN_PENDING &&
+                now - j->finished_usec > (j->state == OPEN_FAILED ? OPEN_KEEP_FAILED_USEC : OPEN_KEEP_USEC);
+}
+
+static void open_job_unlink(Portal *p, OpenJob **pj) {
+        OpenJob *j = *pj;
+
+        *pj = j->next;
+        p->n_opens--;
+        open_job_free(j);
+}
+
+/* Drops the opens shown long enough, and j if given; when all that is kept
+ * is still PORTAL_OPENS_MAX, the finished one made first (the list is
+ * newest first). */
 static void open_jobs_prune(Portal *p, OpenJob *drop) {
         uint64_t now = now_usec_mono();
+        OpenJob **oldest = NULL;
 
         for (OpenJob **pj = &p->opens; *pj;) {
-                OpenJob *j = *pj;
-
-                if (j == drop || (j->state != OPEN_PENDING && now - j->finished_usec > OPEN_KEEP_USEC)) {
-                        *pj = j->next;
-                        p->n_opens--;
-                        open_job_free(j);
-                } else
-                        pj = &j->next;
+                if (*pj == drop || open_job_expired(*pj, now))
+                        open_job_unlink(p, pj);
+                else {
+                        if ((*pj)->state != OPEN_PENDING)
+                                oldest = pj;
+                        pj = &(*pj)->next;
+                }
         }
+        if (p->n_opens >= PORTAL_OPENS_MAX && oldest)
+                open_job_unlink(p, oldest);
 }
 
 static int on_opened(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
@@ -106,30 +124,32 @@ static int on_opened(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
         if (sd_bus_message_is_method_error(m, NULL)) {
                 const sd_bus_error *e = sd_bus_message_get_error(m);
 
+                /* the message is the broker's, for the journal: staff see
+                 * the portal's own words for the error's name */
                 j->state = OPEN_FAILED;
                 j->error_name = strdup(e->name);
-                j->error_message = strdup(e->message ?: e->name);
-                log_info("Opening %s failed: %s", j->name, e->name);
+                log_info("Opening %s for %s failed: %s: %s", j->name, j->account, e->name, e->message ?: "");
         } else {
                 r = sd_bus_message_read(m, "ssqss", &desktop, &host, &port, &rdp, &freerdp);
                 if (r < 0) {
                         j->state = OPEN_FAILED;
                         j->error_name = strdup(SD_BUS_ERROR_INVALID_ARGS);
-                        j->error_message = strdup("The broker's answer could not be read");
+                        log_warning_errno(r, "The broker's answer to opening %s cannot be read: %m", j->name);
                 } else {
-                        j->state = OPEN_READY;
                         j->desktop = strdup(desktop);
                         j->host = strdup(host);
                         j->port = port;
                         j->rdp_file = strdup(rdp);
                         j->freerdp = strdup(freerdp);
+                        j->state = j->desktop && j->host && j->rdp_file && j->freerdp ? OPEN_READY : OPEN_FAILED;
                 }
         }
         wake_waiters(j);
         return 1;
 }
 
-int open_job_start(Portal *p, const char *token, const char *name, bool restart, OpenJob **ret) {
+int open_job_start(Portal *p, const char *token, const char *account, const char *name, bool restart,
+                   OpenJob **ret) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         char owner[SHA256_HEX_SIZE];
         unsigned mine = 0;
@@ -147,11 +167,13 @@ int open_job_start(Portal *p, const char *token, const char *name, bool restart,
                 return -EBUSY;
         open_jobs_prune(p, old);
 
+        /* what is being opened counts, per account (however many
+         * sessions it has) and in all */
         owner_of(token, owner);
         for (j = p->opens; j; j = j->next)
-                if (streq(j->owner, owner))
+                if (j->state == OPEN_PENDING && streq(j->account, account))
                         mine++;
-        if (mine >= PORTAL_OPENS_PER_SESSION || p->n_opens >= PORTAL_OPENS_MAX)
+        if (mine >= PORTAL_OPENS_PER_ACCOUNT || p->n_opens >= PORTAL_OPENS_MAX)
                 return -EUSERS;
 
         j = calloc(1, sizeof *j);
@@ -159,6 +181,7 @@ int open_job_start(Portal *p, const char *token, const char *name, bool restart,
                 return -ENOMEM;
         *j = (OpenJob) { .portal = p, .restart = restart, .state = OPEN_PENDING, .started_usec = now_usec_mono() };
         memcpy(j->owner, owner, sizeof owner);
+        snprintf(j->account, sizeof j->account, "%s", account);
         snprintf(j->name, sizeof j->name, "%s", name);
 
         r = sd_bus_message_new_method_call(p->bus, &m, BROKERD, restart ? "RestartMyDesktop" : "OpenMyDesktop");

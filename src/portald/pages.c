@@ -24,6 +24,11 @@ typedef struct Me {
         const char *id, *name, *role;
 } Me;
 
+/* HEAD is answered as GET is (MHD sends no body) */
+static bool is_get(const Request *q) {
+        return streq(q->method, "GET") || streq(q->method, "HEAD");
+}
+
 static const char *cookie_flags(Request *q) {
         /* Secure only means something over TLS: a browser drops a Secure
          * cookie that came over plain HTTP (which the portal speaks only on
@@ -62,7 +67,7 @@ static void format_since(int64_t usec, char buf[static 32]) {
 
 static void page_begin(Request *q, Html *h, const char *title, const Me *me, const char *body_attrs) {
         const Language *lang = i18n_find(q->lang);
-        const char *here = url_is_local_path(q->url) && streq(q->method, "GET") ? q->url : "/desktops";
+        const char *here = url_is_local_path(q->url) && is_get(q) ? q->url : "/desktops";
 
         html_printf(h, "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">"
                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -75,7 +80,7 @@ static void page_begin(Request *q, Html *h, const char *title, const Me *me, con
         if (me) {
                 char csrf[SHA256_HEX_SIZE];
 
-                csrf_token(q->portal, q->token, csrf);
+                csrf_token(q->portal, CSRF_SESSION, q->token, csrf);
                 html_printf(h, "<a href=\"/desktops\">%s</a>", _("My desktops"));
                 if (streq(me->role, "manager") || streq(me->role, "admin"))
                         html_printf(h, "<a href=\"/manage\">%s</a>", _("My departments"));
@@ -254,15 +259,16 @@ static const char *signin_message(const char *m) {
 static int signin_form(Request *q, unsigned status, const char *error, const char *id) {
         _cleanup_(freep) char *set = NULL;
         char pre[33], csrf[SHA256_HEX_SIZE];
-        const char *note = signin_message(MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, "m"));
+        const char *note;
         Html h;
         int r;
 
         i18n_use(i18n_find(q->lang));
+        note = signin_message(MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, "m"));
         r = pre_secret(q, pre, &set);
         if (r < 0)
                 return r;
-        csrf_token(q->portal, pre, csrf);
+        csrf_token(q->portal, CSRF_PRE, pre, csrf);
         r = html_open(&h);
         if (r < 0)
                 return r;
@@ -305,11 +311,11 @@ static int page_signin(Request *q) {
         const char *id = request_field(q, "id"), *pw = request_field(q, "password");
         int r;
 
-        if (streq(q->method, "GET"))
+        if (is_get(q))
                 return signin_form(q, 200, NULL, NULL);
         i18n_use(i18n_find(q->lang));
         if (q->step == 0) {
-                if (!csrf_check(q, MHD_lookup_connection_value(q->conn, MHD_COOKIE_KIND, PORTAL_COOKIE_PRE)))
+                if (!csrf_check(q, CSRF_PRE, MHD_lookup_connection_value(q->conn, MHD_COOKIE_KIND, PORTAL_COOKIE_PRE)))
                         return forbidden_form(q);
                 if (isempty(id) || isempty(pw))
                         return signin_form(q, 400, _("Enter your staff id and your password."), id);
@@ -343,7 +349,7 @@ static int activate_form(Request *q, unsigned status, const char *error, const c
         r = pre_secret(q, pre, &set);
         if (r < 0)
                 return r;
-        csrf_token(q->portal, pre, csrf);
+        csrf_token(q->portal, CSRF_PRE, pre, csrf);
         r = html_open(&h);
         if (r < 0)
                 return r;
@@ -370,12 +376,12 @@ static int page_activate(Request *q) {
                 *pw = request_field(q, "password"), *pw2 = request_field(q, "password2");
         int r;
 
-        if (streq(q->method, "GET"))
+        if (is_get(q))
                 return activate_form(q, 200, NULL, NULL, NULL);
         i18n_use(i18n_find(q->lang));
         switch (q->step) {
         case 0:
-                if (!csrf_check(q, MHD_lookup_connection_value(q->conn, MHD_COOKIE_KIND, PORTAL_COOKIE_PRE)))
+                if (!csrf_check(q, CSRF_PRE, MHD_lookup_connection_value(q->conn, MHD_COOKIE_KIND, PORTAL_COOKIE_PRE)))
                         return forbidden_form(q);
                 if (isempty(id) || isempty(code) || isempty(pw))
                         return activate_form(q, 400, _("Fill in every field."), NULL, id);
@@ -417,7 +423,7 @@ static void action_form(Request *q, Html *h, const char *action, const char *nam
                         const char *confirm) {
         char csrf[SHA256_HEX_SIZE];
 
-        csrf_token(q->portal, q->token, csrf);
+        csrf_token(q->portal, CSRF_SESSION, q->token, csrf);
         html_printf(h, "<form method=\"post\" action=\"/%s\" class=\"inline\"%S%s%S>"
                     "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
                     "<input type=\"hidden\" name=\"name\" value=\"%s\">"
@@ -492,17 +498,20 @@ static int page_open_post(Request *q) {
         const char *name = request_field(q, "name");
         _cleanup_(freep) char *loc = NULL;
         OpenJob *j;
+        Me me;
         int r;
 
-        i18n_use(i18n_find(q->lang));
-        if (isempty(q->token))
-                return to_signin(q, NULL);
-        if (!csrf_check(q, q->token))
+        /* the session is the directory's to vouch for, before anything is
+         * kept for it */
+        r = session_step(q, NULL, &me);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        if (!csrf_check(q, CSRF_SESSION, q->token))
                 return forbidden_form(q);
         if (isempty(name) || !name_is_valid(name))
-                return message_page(q, 400, _("No such desktop"), _("There is no desktop of that name."),
+                return message_page(q, 400, _("No such desktop"), _("This is not one of your desktops."),
                                     "/desktops", _("Back"));
-        r = open_job_start(q->portal, q->token, name, restart, &j);
+        r = open_job_start(q->portal, q->token, me.id, name, restart, &j);
         if (r == -EUSERS || r == -EBUSY)
                 return message_page(q, 429, _("Busy"),
                                     _("Your desktops are being opened already; wait until they answer."),
@@ -516,13 +525,12 @@ static int page_open_post(Request *q) {
 
 static const char *open_failure_text(const OpenJob *j, unsigned *ret_status) {
         *ret_status = 200;
-        if (streq_ptr(j->error_name, VDESK_ERROR_NOT_YOUR_DESKTOP)) {
+        /* another's and none at all look the same: which names exist is
+         * nobody's business */
+        if (streq_ptr(j->error_name, VDESK_ERROR_NOT_YOUR_DESKTOP) ||
+            streq_ptr(j->error_name, VDESK_ERROR_NO_SUCH_DESKTOP)) {
                 *ret_status = 403;
-                return _("This desktop is not yours.");
-        }
-        if (streq_ptr(j->error_name, VDESK_ERROR_NO_SUCH_DESKTOP)) {
-                *ret_status = 404;
-                return _("There is no desktop of that name.");
+                return _("This is not one of your desktops.");
         }
         if (streq_ptr(j->error_name, SD_BUS_ERROR_NO_REPLY) || streq_ptr(j->error_name, SD_BUS_ERROR_TIMEOUT))
                 return _("The desktop did not answer in time. Try again, or restart it.");
@@ -567,8 +575,7 @@ static int page_open_status(Request *q) {
 
                 page_begin(q, &h, j->name, &me, NULL);
                 html_printf(&h, "<p class=\"error\" id=\"status\" data-state=\"failed\" role=\"alert\">%s</p>\n"
-                            "<p class=\"detail\">%s</p><p><a href=\"/desktops\">%s</a></p>\n",
-                            text, j->error_message, _("Back to my desktops"));
+                            "<p><a href=\"/desktops\">%s</a></p>\n", text, _("Back to my desktops"));
                 return page_send(q, &h, status, NULL);
         }
         page_begin(q, &h, j->desktop, &me, NULL);
@@ -640,7 +647,7 @@ static int password_form(Request *q, const Me *me, unsigned status, const char *
         Html h;
         int r;
 
-        csrf_token(q->portal, q->token, csrf);
+        csrf_token(q->portal, CSRF_SESSION, q->token, csrf);
         r = html_open(&h);
         if (r < 0)
                 return r;
@@ -669,9 +676,9 @@ static int page_password(Request *q) {
         if (r != 0)
                 return r < 0 ? r : 0;
         if (q->step == 1) {
-                if (streq(q->method, "GET"))
+                if (is_get(q))
                         return password_form(q, &me, 200, NULL, NULL);
-                if (!csrf_check(q, q->token))
+                if (!csrf_check(q, CSRF_SESSION, q->token))
                         return forbidden_form(q);
                 if (isempty(old) || isempty(pw))
                         return password_form(q, &me, 400, _("Fill in every field."), NULL);
@@ -703,7 +710,7 @@ static int page_signout(Request *q) {
                 i18n_use(i18n_find(q->lang));
                 if (isempty(q->token))
                         return to_signin(q, NULL);
-                if (!csrf_check(q, q->token))
+                if (!csrf_check(q, CSRF_SESSION, q->token))
                         return forbidden_form(q);
                 r = request_call(q, 0, DIRECTORYD, "SignOut", CALL_USEC, "s", q->token);
                 if (r < 0)
@@ -793,12 +800,16 @@ static int page_not_found(Request *q) {
 }
 
 static int page_bad_method(Request *q) {
-        return respond(q, 405, "text/plain; charset=utf-8", strdup("Method not allowed\n"), 19,
+        const char *text = "Method not allowed\n";
+
+        return respond(q, 405, "text/plain; charset=utf-8", strdup(text), strlen(text),
                        (const char *const[]) { "Allow", "GET, POST", NULL });
 }
 
 static int page_too_large(Request *q) {
-        return respond(q, 413, "text/plain; charset=utf-8", strdup("Request too large\n"), 18, NULL);
+        const char *text = "Request too large\n";
+
+        return respond(q, 413, "text/plain; charset=utf-8", strdup(text), strlen(text), NULL);
 }
 
 PageFunc route(Request *q) {
@@ -819,7 +830,7 @@ PageFunc route(Request *q) {
                 { "/static/portal.css", page_static,    NULL },
                 { "/static/portal.js",  page_static,    NULL },
         };
-        bool get = streq(q->method, "GET") || streq(q->method, "HEAD"), post = streq(q->method, "POST");
+        bool get = is_get(q), post = streq(q->method, "POST");
         const char *rest;
 
         if (q->body_refused)

@@ -25,8 +25,8 @@
 #define PORTAL_HEADERS_MAX    (32U * 1024U)     /* MHD's buffer for a request's headers */
 #define PORTAL_FIELDS_MAX     16
 #define PORTAL_CALLS_MAX      3                 /* bus calls one page waits for at once */
-#define PORTAL_OPENS_MAX      4096              /* desktops being opened, all staff */
-#define PORTAL_OPENS_PER_SESSION 8
+#define PORTAL_OPENS_MAX      4096              /* opens kept (being opened, or done and shown) */
+#define PORTAL_OPENS_PER_ACCOUNT 8              /* desktops one account has being opened at once */
 
 typedef struct Portal Portal;
 typedef struct Request Request;
@@ -44,13 +44,14 @@ typedef enum OpenState {
 struct OpenJob {
         Portal *portal;
         char owner[SHA256_HEX_SIZE];    /* the session token's digest */
+        char account[64];               /* whose (WhoAmI's): the bound on opens at once */
         char name[64];                  /* what was opened: a desktop or a category */
         bool restart;
         OpenState state;
         uint64_t started_usec, finished_usec;
         char *desktop, *host, *rdp_file, *freerdp;
         uint16_t port;
-        char *error_name, *error_message;
+        char *error_name;
         sd_bus_slot *slot;
         Request *waiters;               /* suspended event streams */
         OpenJob *next;
@@ -63,6 +64,7 @@ struct Portal {
         struct MHD_Daemon *mhd;
         sd_event_source *mhd_io, *mhd_timer, *mhd_defer;
         bool tls;
+        bool stopping;                  /* every request still waiting is answered 503 */
         bool mhd_again;                 /* MHD asked to run at once after such a run */
         uint8_t secret[32];             /* keys the CSRF tokens; new at every start */
         char *data_dir;                 /* static/ and, in a build tree, locale/ */
@@ -70,6 +72,7 @@ struct Portal {
         size_t css_size, js_size;
         OpenJob *opens;
         size_t n_opens;
+        Request *requests;              /* every request MHD has given us, until it completes */
 };
 
 typedef struct FormField {
@@ -105,6 +108,7 @@ struct Request {
         Request *wait_next;
         sd_event_source *wait_timer;
         void *scratch;                          /* a page's own, freed with free() */
+        Request *next, *prev;                   /* in Portal.requests */
 };
 
 /* portald.c */
@@ -131,15 +135,23 @@ int respond_redirect(Request *q, const char *location, const char *const *header
 /* Whether a reply is the error name. */
 bool reply_is(sd_bus_message *m, const char *name);
 
-/* csrf.c */
-void csrf_token(const Portal *p, const char *secret, char ret[static SHA256_HEX_SIZE]);
-bool csrf_check(Request *q, const char *secret);
+/* CSRF tokens (request.c): what a form proves it was made for, for a
+ * purpose (CSRF_PRE: the sign-in forms, keyed by the pre-session cookie;
+ * CSRF_SESSION: the forms of a session, keyed by its token), so that one
+ * cannot stand for the other. */
+#define CSRF_PRE "pre"
+#define CSRF_SESSION "session"
+void csrf_token(const Portal *p, const char *purpose, const char *secret, char ret[static SHA256_HEX_SIZE]);
+bool csrf_check(Request *q, const char *purpose, const char *secret);
+/* Answers every request still waiting with 503, before MHD stops. */
+void requests_finish(Portal *p);
 
 /* pages.c */
 PageFunc route(Request *q);
 
 /* opens.c */
 OpenJob *open_job_find(Portal *p, const char *token, const char *name);
-int open_job_start(Portal *p, const char *token, const char *name, bool restart, OpenJob **ret);
+int open_job_start(Portal *p, const char *token, const char *account, const char *name, bool restart,
+                   OpenJob **ret);
 void open_jobs_free(Portal *p);
 void open_job_unwait(Request *q);

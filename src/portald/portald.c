@@ -171,6 +171,9 @@ int portal_mhd_start(Portal *p, int listen_fd) {
 }
 
 static void portal_done(Portal *p) {
+        /* MHD aborts when it stops with a connection suspended */
+        if (p->mhd)
+                requests_finish(p);
         open_jobs_free(p);
         p->mhd_io = sd_event_source_disable_unref(p->mhd_io);
         p->mhd_timer = sd_event_source_disable_unref(p->mhd_timer);
@@ -209,11 +212,18 @@ static int listen_socket(Portal *p) {
 
         if (n > 1)
                 return log_error_errno(-EINVAL, "systemd passed %d sockets; the portal takes one", n);
+        /* The directory throttles sign-ins by the browser's address: a
+         * Unix socket has none to give. */
         if (n == 1) {
-                if (sd_is_socket(SD_LISTEN_FDS_START, AF_UNSPEC, SOCK_STREAM, 1) <= 0)
-                        return log_error_errno(-EINVAL, "The socket from systemd is no listening stream socket");
+                if (sd_is_socket(SD_LISTEN_FDS_START, AF_INET, SOCK_STREAM, 1) <= 0 &&
+                    sd_is_socket(SD_LISTEN_FDS_START, AF_INET6, SOCK_STREAM, 1) <= 0)
+                        return log_error_errno(-EINVAL, "The socket from systemd is no listening TCP socket "
+                                               "(the portal needs its browsers' addresses)");
                 return SD_LISTEN_FDS_START;
         }
+        if (p->config.portal_listen[0] == '/')
+                return log_error_errno(-EINVAL, "[Portal] Listen=%s: the portal listens on an address and port, "
+                                       "not a Unix socket (it needs its browsers' addresses)", p->config.portal_listen);
         return socket_listen_spec("[Portal] Listen", p->config.portal_listen, 128);
 }
 

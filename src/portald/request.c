@@ -14,6 +14,12 @@
 static void request_free(Request *q) {
         if (!q)
                 return;
+        if (q->prev)
+                q->prev->next = q->next;
+        else if (q->portal->requests == q)
+                q->portal->requests = q->next;
+        if (q->next)
+                q->next->prev = q->prev;
         for (unsigned i = 0; i < PORTAL_CALLS_MAX; i++) {
                 sd_bus_slot_unref(q->slot[i]);
                 sd_bus_message_unref(q->reply[i]);
@@ -213,11 +219,19 @@ enum MHD_Result request_handler(void *cls, struct MHD_Connection *conn, const ch
                 ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
                 sockaddr_address_text(ci ? ci->client_addr : NULL, q->address);
                 q->token = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, PORTAL_COOKIE_SESSION);
+                /* a token is 64 hex digits: anything else is no session
+                 * (and never reaches the bus, which takes UTF-8 only) */
+                if (q->token && (strlen(q->token) != 64 || strspn(q->token, "0123456789abcdef") != 64))
+                        q->token = NULL;
                 q->lang = i18n_choose(MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, PORTAL_COOKIE_LANG),
                                       MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Language"))->code;
                 ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
                 if (streq(method, "POST") && ctype)
                         q->post = MHD_create_post_processor(conn, 1024, on_post_data, q);
+                q->next = p->requests;
+                if (q->next)
+                        q->next->prev = q;
+                p->requests = q;
                 *con_cls = q;
                 return MHD_YES;
         }
@@ -234,13 +248,20 @@ enum MHD_Result request_handler(void *cls, struct MHD_Connection *conn, const ch
         if (q->answered)
                 return MHD_YES;
 
+        if (p->stopping) {
+                const char *text = "The portal is restarting; try again in a moment.\n";
+
+                return respond(q, 503, "text/plain; charset=utf-8", strdup(text), strlen(text), NULL) < 0 ?
+                        MHD_NO : MHD_YES;
+        }
         if (!q->page)
                 q->page = route(q);
         r = q->page(q);
         if (r < 0) {
+                const char *text = "The portal failed; try again.\n";
+
                 log_warning_errno(r, "%s %s from %s failed: %m", method, url, q->address);
-                if (!q->answered && respond(q, 500, "text/plain; charset=utf-8",
-                                            strdup("The portal failed; try again.\n"), 30, NULL) < 0)
+                if (!q->answered && respond(q, 500, "text/plain; charset=utf-8", strdup(text), strlen(text), NULL) < 0)
                         return MHD_NO;
                 return MHD_YES;
         }
@@ -254,10 +275,16 @@ enum MHD_Result request_handler(void *cls, struct MHD_Connection *conn, const ch
         return MHD_YES;
 }
 
-void csrf_token(const Portal *p, const char *secret, char ret[static SHA256_HEX_SIZE]) {
+void csrf_token(const Portal *p, const char *purpose, const char *secret, char ret[static SHA256_HEX_SIZE]) {
+        _cleanup_(freep) char *text = NULL;
         uint8_t d[SHA256_DIGEST_SIZE];
+        int n;
 
-        hmac_sha256(p->secret, sizeof p->secret, secret, strlen(secret), d);
+        /* purpose, a NUL, the secret */
+        n = asprintf(&text, "%s%c%s", purpose, 0, secret);
+        if (n < 0)
+                abort();        /* a few bytes; no page can be made without it */
+        hmac_sha256(p->secret, sizeof p->secret, text, (size_t) n, d);
         hex_encode(d, sizeof d, ret);
 }
 
@@ -265,15 +292,38 @@ void csrf_token(const Portal *p, const char *secret, char ret[static SHA256_HEX_
  * browser: its "csrf" field is the HMAC of a secret of the browser's (the
  * session token, or before sign-in the pre-session cookie), which another
  * site can neither read nor make. Compared in constant time. */
-bool csrf_check(Request *q, const char *secret) {
+bool csrf_check(Request *q, const char *purpose, const char *secret) {
         const char *given = request_field(q, "csrf");
         char want[SHA256_HEX_SIZE];
         unsigned char diff = 0;
 
         if (isempty(secret) || !given || strlen(given) != SHA256_HEX_SIZE - 1)
                 return false;
-        csrf_token(q->portal, secret, want);
+        csrf_token(q->portal, purpose, secret, want);
         for (size_t i = 0; i < SHA256_HEX_SIZE - 1; i++)
                 diff |= (unsigned char) (want[i] ^ given[i]);
         return diff == 0;
+}
+
+void requests_finish(Portal *p) {
+        p->stopping = true;
+        for (Request *q = p->requests; q; q = q->next) {
+                /* its calls and waits are dropped: it answers 503 when MHD runs it */
+                for (unsigned i = 0; i < PORTAL_CALLS_MAX; i++)
+                        q->slot[i] = sd_bus_slot_unref(q->slot[i]);
+                q->pending = 0;
+                open_job_unwait(q);
+                q->wait_timer = sd_event_source_disable_unref(q->wait_timer);
+                request_resume(q);
+        }
+        /* MHD answers the resumed ones; none may stay suspended when it stops */
+        for (unsigned i = 0; i < 100; i++) {
+                bool suspended = false;
+
+                (void) MHD_run(p->mhd);
+                for (Request *q = p->requests; q; q = q->next)
+                        suspended = suspended || q->suspended;
+                if (!suspended)
+                        break;
+        }
 }

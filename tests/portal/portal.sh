@@ -193,7 +193,7 @@ check "the open form of office-ann made to name bob-1 (a valid CSRF field of ann
 check "  ... sent" b_is /open/bob-1 click '#open-office-ann' forged-open
 check "  ... the page says it failed" b wait '#status' data-state failed 60 not-yours
 check "  ... 403" b_is 403 status
-check "  ... not yours" b_is "This desktop is not yours." text '#status'
+check "  ... not one of hers" b_is "This is not one of your desktops." text '#status'
 check "  ... bob-1 stays shut off" test "$(virsh domstate bob-1)" = "shut off"
 check "the restart form made to name bob-1" b go /desktops desktops-3
 check "  ... set" b set 'form[action="/restart"] input[name="name"]' bob-1
@@ -228,6 +228,24 @@ check "a forged cookie: to the sign-in page ($got)" test "$got" = "303 $URL/sign
 got=$(pcurl $C -b "vdesk_session=$(printf '%064x' 7)" -L -o "$T/page.html" -w '%{http_code}' "$URL/open/office/rdp")
 check "  ... and it gets no .rdp file, but the sign-in form ($got)" \
         bash -c "[ $got = 200 ] && grep -q 'id=\"signin\"' '$T/page.html' && ! grep -q 'full address' '$T/page.html'"
+got=$(pcurl $C -b "vdesk_session=$(printf '%064x' 7)x" -o /dev/null -w '%{http_code} %{redirect_url}' "$URL/desktops")
+check "a malformed cookie (not 64 hex digits): to the sign-in page ($got)" test "$got" = "303 $URL/signin"
+got=$(pcurl $C -b "vdesk_session=$(printf '\xff\xfe%062d' 0)" -o /dev/null -w '%{http_code} %{redirect_url}' "$URL/desktops")
+check "a cookie that is not UTF-8: to the sign-in page ($got)" test "$got" = "303 $URL/signin"
+# a pre-session cookie of one's own choosing and its sign-in form's CSRF
+# token do not make a session: an open needs the directory to know it
+pre=$(printf '%032x' 99)
+csrf=$(pcurl $C -b "vdesk_pre=$pre" "$URL/signin" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p')
+fake=$(printf '%032x%032x' 99 99)
+got=$(pcurl $C -b "vdesk_pre=$pre; vdesk_session=$fake" -o /dev/null -w '%{http_code} %{redirect_url}' \
+        --data-urlencode "csrf=$csrf" --data-urlencode name=office "$URL/open")
+check "an open with a made-up session and a sign-in form's CSRF token: to the sign-in page ($got)" \
+        test "$got" = "303 $URL/signin?m=expired"
+got=$(pcurl $C -b "vdesk_pre=$pre" -o /dev/null -w '%{http_code} %{redirect_url}' \
+        --data-urlencode "csrf=$csrf" --data-urlencode name=office-ann "$URL/restart")
+check "  ... nor without a session ($got)" test "$got" = "303 $URL/signin"
+check "  ... office-ann still runs in QEMU $pid2" test "$(cat /run/libvirt/qemu/office-ann.pid)" = "$pid2"
+check "HEAD of the sign-in page: 200" outputs 200 pcurl $C -I -o /dev/null -w '%{http_code}' "$URL/signin"
 got=$(head -c 17000 /dev/zero | tr '\0' a | pcurl $C "${jar[@]}" -o /dev/null -w '%{http_code}' --data-binary @- \
         -H 'Content-Type: application/x-www-form-urlencoded' "$URL/signin")
 check "a body over 16 KiB: 413 ($got)" test "$got" = 413
@@ -364,4 +382,19 @@ for secret in "$PW" "$PW2" "$code" Carol-Pass-2026 "$ann_token" "$ann_token2" "$
         check "no password, code or token in the journal (${#secret} characters)" \
                 bash -c '[ -n "$1" ] && ! grep -qaF -- "$1" "$2"' _ "$secret" "$T/journal.export"
 done
+
+# ---- stopped while a page waits for the directory ----
+kill -STOP "$PID_directoryd"
+ip netns exec $C2 curl -sS --max-time 30 --cacert "$PORTAL_CERT" -b "vdesk_session=$tok2" -o /dev/null \
+        -w '%{http_code}' "$URL/desktops" >"$T/waiting.out" 2>&1 &
+waiting=$!
+sleep 2
+kill -TERM "$PID_portald"
+wait "$PID_portald"
+status=$?
+bg_done "$PID_portald"
+wait "$waiting"
+kill -CONT "$PID_directoryd"
+check "vdesk-portald stopped while a page waited for the directory: exit status 0 ($status)" test "$status" = 0
+check "  ... the waiting page answered 503 ($(cat "$T/waiting.out"))" test "$(cat "$T/waiting.out")" = 503
 finish
