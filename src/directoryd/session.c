@@ -193,6 +193,22 @@ static int source_check(Manager *m, const ThrottleSource *source, const char *id
                               (unsigned long long) ((left + USEC_PER_SEC - 1) / USEC_PER_SEC));
 }
 
+/* The account locked after failed failures: for the job's source alone
+ * (for_source), or for everyone. */
+static void log_locked(SessionJob *j, unsigned failed, bool for_source) {
+        unsigned minutes = j->m->config.lock_minutes;
+
+        log_event(LOG_WARNING, MID_ACCOUNT_LOCKED,
+                  "VDESK_ACCOUNT=%s", j->id,
+                  "VDESK_PEER=%s", j->peer,
+                  "VDESK_SOURCE=%s", j->source.name,
+                  "VDESK_FAILED_COUNT=%u", failed,
+                  "VDESK_LOCK_MINUTES=%u", minutes,
+                  "MESSAGE=Account %s locked %s%s for %u minutes after %u failed sign-ins (last from %s)",
+                  j->id, for_source ? "for sign-ins from " : "", for_source ? j->source.name : "", minutes, failed,
+                  j->source.name);
+}
+
 /* A failure of the account from an address a front end named: counted for
  * the pair, which it may lock. */
 static void account_source_failed(SessionJob *j) {
@@ -209,14 +225,7 @@ static void account_source_failed(SessionJob *j) {
                 return;
         }
         if (v == THROTTLE_NOW_BLOCKED)
-                log_event(LOG_WARNING, MID_ACCOUNT_LOCKED,
-                          "VDESK_ACCOUNT=%s", j->id,
-                          "VDESK_PEER=%s", j->peer,
-                          "VDESK_SOURCE=%s", j->source.name,
-                          "VDESK_FAILED_COUNT=%u", failed,
-                          "VDESK_LOCK_MINUTES=%u", m->config.lock_minutes,
-                          "MESSAGE=Account %s locked for sign-ins from %s for %u minutes after %u failed "
-                          "(elsewhere it signs in)", j->id, j->source.name, m->config.lock_minutes, failed);
+                log_locked(j, failed, true);
 }
 
 /* A failed attempt: journaled, and counted against its source. */
@@ -322,14 +331,7 @@ static int authenticate_locked(SessionJob *j, uint64_t *ret_account_id, sd_bus_e
                 return bus_error_setf(error, VDESK_ERROR_AUTHENTICATION_FAILED, "%s", what);
         case SIGNIN_WRONG_PASSWORD_NOW_LOCKED:
                 sign_in_failed(j, j->proof == PROOF_PASSWORD ? "wrong password" : "wrong activation code");
-                log_event(LOG_WARNING, MID_ACCOUNT_LOCKED,
-                          "VDESK_ACCOUNT=%s", j->id,
-                          "VDESK_PEER=%s", j->peer,
-                          "VDESK_SOURCE=%s", j->source.name,
-                          "VDESK_FAILED_COUNT=%u", failed,
-                          "VDESK_LOCK_MINUTES=%u", m->config.lock_minutes,
-                          "MESSAGE=Account %s locked for %u minutes after %u failed sign-ins (last from %s)",
-                          j->id, m->config.lock_minutes, failed, j->source.name);
+                log_locked(j, failed, false);
                 return bus_error_setf(error, VDESK_ERROR_ACCOUNT_LOCKED,
                                       "%s; the account is now locked for %u minutes", what, m->config.lock_minutes);
         case SIGNIN_LOCKED:

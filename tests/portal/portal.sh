@@ -25,6 +25,8 @@ host_start_desktops <<X
 [Directory]
 YescryptCost=3
 MaxFailedPerSource=3
+[Portal]
+MaxConnectionsPerAddress=24
 X
 
 ART=${VDESK_ARTIFACTS:-$VDESK_BUILD/test-artifacts}/portal
@@ -180,6 +182,8 @@ check "  ... the page says booting" b_state booting
 check "  ... then ready (within 240 s)" b wait '#status' data-state ready 240 restart-ready
 pid2=$(cat /run/libvirt/qemu/office-ann.pid)
 check "  ... in another QEMU ($pid2, was $pid)" test -n "$pid2" -a "$pid2" != "$pid"
+check "  ... journaled as DESKTOP_RESTARTED with ann as the actor" \
+        test "$(journal_json MESSAGE_ID="$(mid DESKTOP_RESTARTED)" VDESK_DESKTOP=office-ann | jq -r .VDESK_ACCOUNT)" = ann
 check "  ... the old one is gone" not kill -0 "$pid" 2>/dev/null
 check "  ... the guest answers through the forward" \
         wait_until 20 outputs "VDESK-TEST-GUEST ip=$addr" tcp_line $C 10.77.0.1 50001
@@ -362,6 +366,42 @@ check "  ... the heading 登录" b_is 登录 text h1
 page=$(pcurl $C2 -H 'Accept-Language: zh-CN,zh;q=0.9,en;q=0.5' "$URL/signin")
 check "Accept-Language zh-CN alone: the sign-in page in Chinese" \
         bash -c 'grep -q "<html lang=\"zh-CN\">" <<<"$1" && grep -q "<h1>登录</h1>" <<<"$1"' _ "$page"
+
+page=$(pcurl $C2 -H 'Accept-Language: zh-CN' -b "vdesk_session=$tok2" "$URL/desktops")
+check "  ... and ann's desktops page too: 我的桌面, 运行中" \
+        bash -c 'grep -q "<h1>我的桌面</h1>" <<<"$1" && grep -q "运行中" <<<"$1"' _ "$page"
+
+# ---- the bound on connections from one address ----
+for ((i = 0; i < 24; i++)); do
+        (sleep 30 | ip netns exec $C2 openssl s_client -quiet -connect 10.77.0.1:443 >/dev/null 2>&1) &
+done
+check "24 connections held open from 10.79.0.2" \
+        wait_until 20 bash -c "[ \$(ip netns exec $C2 ss -Htn state established '( dport = :443 )' | wc -l) -ge 24 ]"
+got=$(pcurl $C2 --max-time 10 -o /dev/null -w '%{http_code}' "$URL/signin" 2>/dev/null)
+check "  ... a 25th from there is refused (MaxConnectionsPerAddress=24: $got)" test "$got" != 200
+check "  ... while another address is served" outputs 200 pcurl $C -o /dev/null -w '%{http_code}' "$URL/signin"
+pkill -f "s_client -quiet -connect 10.77.0.1:443"
+check "  ... and once they close, 10.79.0.2 again" \
+        wait_until 20 outputs 200 pcurl $C2 -o /dev/null -w '%{http_code}' "$URL/signin"
+
+# ---- plain HTTP: on loopback only, and said ----
+printf '[Portal]\nListen=10.77.0.1:8080\nCertificate=\nKey=\n' >"$T/plain.conf"
+"$VDESK_BUILD/src/portald/vdesk-portald" --config="$T/plain.conf" --data-dir="$VDESK_BUILD/src/portald" \
+        >"$T/plain.log" 2>&1 </dev/null
+st=$?
+check "plain HTTP on the host's address is refused at start with 78 ($st)" test $st = 78
+check "  ... naming the settings ($(tail -n 1 "$T/plain.log"))" grep -q "Certificate= and Key= are empty.*AllowPlainHTTP=yes" "$T/plain.log"
+printf '[Portal]\nListen=127.0.0.1:8080\nCertificate=\nKey=\n' >"$T/plain.conf"
+bg portald-plain "$VDESK_BUILD/src/portald/vdesk-portald" --config="$T/plain.conf" --data-dir="$VDESK_BUILD/src/portald"
+check "on loopback it serves plain HTTP" \
+        wait_until 10 outputs 200 curl -sS -o /dev/null -w '%{http_code}' http://127.0.0.1:8080/signin
+journalctl --no-pager -o cat _PID="$PID_portald_plain" >"$T/plain.journal" 2>&1
+check "  ... and says so in the journal" grep -q 'The portal speaks plain HTTP' "$T/plain.journal"
+kill "$PID_portald_plain"
+wait "$PID_portald_plain"
+st=$?
+bg_done "$PID_portald_plain"
+check "  ... and stops with 0 ($st)" test $st = 0
 
 # ---- what every page the browser got carried ----
 check "every page the browser got: CSP, X-Frame-Options, Referrer-Policy, no-store; its cookies' flags" b headers
