@@ -13,13 +13,6 @@
 #define OPEN_KEEP_USEC (60ULL * 60 * USEC_PER_SEC)
 #define OPEN_KEEP_FAILED_USEC (2ULL * 60 * USEC_PER_SEC)
 
-static uint64_t now_usec_mono(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-}
-
 static void owner_of(const char *token, char ret[static SHA256_HEX_SIZE]) {
         sha256_hex(token, strlen(token), ret);
 }
@@ -97,7 +90,7 @@ static void open_job_unlink(Portal *p, OpenJob **pj) {
  * is still PORTAL_OPENS_MAX, the finished one made first (the list is
  * newest first). */
 static void open_jobs_prune(Portal *p, OpenJob *drop) {
-        uint64_t now = now_usec_mono();
+        uint64_t now = now_usec();
         OpenJob **oldest = NULL;
 
         for (OpenJob **pj = &p->opens; *pj;) {
@@ -120,7 +113,7 @@ static int on_opened(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
         int r;
 
         j->slot = sd_bus_slot_unref(j->slot);
-        j->finished_usec = now_usec_mono();
+        j->finished_usec = now_usec();
         if (sd_bus_message_is_method_error(m, NULL)) {
                 const sd_bus_error *e = sd_bus_message_get_error(m);
 
@@ -179,7 +172,7 @@ int open_job_start(Portal *p, const char *token, const char *account, const char
         j = calloc(1, sizeof *j);
         if (!j)
                 return -ENOMEM;
-        *j = (OpenJob) { .portal = p, .restart = restart, .state = OPEN_PENDING, .started_usec = now_usec_mono() };
+        *j = (OpenJob) { .portal = p, .restart = restart, .state = OPEN_PENDING };
         memcpy(j->owner, owner, sizeof owner);
         snprintf(j->account, sizeof j->account, "%s", account);
         snprintf(j->name, sizeof j->name, "%s", name);

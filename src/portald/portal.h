@@ -6,6 +6,7 @@
 #include <systemd/sd-event.h>
 
 #include "conf.h"
+#include "i18n.h"
 #include "sha256.h"
 #include "socket-util.h"
 
@@ -48,7 +49,7 @@ struct OpenJob {
         char name[64];                  /* what was opened: a desktop or a category */
         bool restart;
         OpenState state;
-        uint64_t started_usec, finished_usec;
+        uint64_t finished_usec;
         char *desktop, *host, *rdp_file, *freerdp;
         uint16_t port;
         char *error_name;
@@ -88,7 +89,7 @@ struct Request {
         char *url;
         const char *method;
         char address[SOCKADDR_TEXT_MAX];        /* the browser's */
-        const char *lang;                       /* "en" or "zh_CN" */
+        const Language *lang;                   /* the request's; gettext answers in it while its page runs */
         const char *token;                      /* the session cookie, or NULL */
 
         struct MHD_PostProcessor *post;
