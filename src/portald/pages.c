@@ -66,7 +66,7 @@ static void format_since(int64_t usec, char buf[static 32]) {
 }
 
 static void page_begin(Request *q, Html *h, const char *title, const Me *me, const char *body_attrs) {
-        const Language *lang = i18n_find(q->lang);
+        const Language *lang = q->lang;
         const char *here = url_is_local_path(q->url) && is_get(q) ? q->url : "/desktops";
 
         html_printf(h, "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">"
@@ -119,7 +119,6 @@ static int message_page(Request *q, unsigned status, const char *title, const ch
         Html h;
         int r;
 
-        i18n_use(i18n_find(q->lang));
         r = html_open(&h);
         if (r < 0)
                 return r;
@@ -134,7 +133,6 @@ static int bus_failure_page(Request *q, sd_bus_message *reply) {
         const sd_bus_error *e = sd_bus_message_get_error(reply);
 
         log_warning("%s %s: %s: %s", q->method, q->url, e ? e->name : "?", e && e->message ? e->message : "");
-        i18n_use(i18n_find(q->lang));
         return message_page(q, 503, _("Not available"),
                             _("vdesk does not answer right now. Try again in a minute; if it lasts, tell your administrator."),
                             "/desktops", _("Back"));
@@ -198,7 +196,6 @@ static int session_step(Request *q, const char *listing, Me *ret) {
                 q->step = 1;
                 return 1;
         }
-        i18n_use(i18n_find(q->lang));
         r = session_read(q, ret);
         if (r != 0 || !listing)
                 return r;
@@ -210,7 +207,6 @@ static int session_step(Request *q, const char *listing, Me *ret) {
 }
 
 static int forbidden_form(Request *q) {
-        i18n_use(i18n_find(q->lang));
         return message_page(q, 403, _("Form expired"),
                             _("This form has expired or did not come from this portal. Go back, reload the page and try again."),
                             "/desktops", _("Back"));
@@ -263,7 +259,6 @@ static int signin_form(Request *q, unsigned status, const char *error, const cha
         Html h;
         int r;
 
-        i18n_use(i18n_find(q->lang));
         note = signin_message(MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, "m"));
         r = pre_secret(q, pre, &set);
         if (r < 0)
@@ -313,7 +308,6 @@ static int page_signin(Request *q) {
 
         if (is_get(q))
                 return signin_form(q, 200, NULL, NULL);
-        i18n_use(i18n_find(q->lang));
         if (q->step == 0) {
                 if (!csrf_check(q, CSRF_PRE, MHD_lookup_connection_value(q->conn, MHD_COOKIE_KIND, PORTAL_COOKIE_PRE)))
                         return forbidden_form(q);
@@ -345,7 +339,6 @@ static int activate_form(Request *q, unsigned status, const char *error, const c
         Html h;
         int r;
 
-        i18n_use(i18n_find(q->lang));
         r = pre_secret(q, pre, &set);
         if (r < 0)
                 return r;
@@ -378,7 +371,6 @@ static int page_activate(Request *q) {
 
         if (is_get(q))
                 return activate_form(q, 200, NULL, NULL, NULL);
-        i18n_use(i18n_find(q->lang));
         switch (q->step) {
         case 0:
                 if (!csrf_check(q, CSRF_PRE, MHD_lookup_connection_value(q->conn, MHD_COOKIE_KIND, PORTAL_COOKIE_PRE)))
@@ -707,7 +699,6 @@ static int page_signout(Request *q) {
         int r;
 
         if (q->step == 0) {
-                i18n_use(i18n_find(q->lang));
                 if (isempty(q->token))
                         return to_signin(q, NULL);
                 if (!csrf_check(q, CSRF_SESSION, q->token))
@@ -795,7 +786,6 @@ static int page_root(Request *q) {
 }
 
 static int page_not_found(Request *q) {
-        i18n_use(i18n_find(q->lang));
         return message_page(q, 404, _("Not found"), _("There is no such page."), "/desktops", _("My desktops"));
 }
 

@@ -224,7 +224,7 @@ enum MHD_Result request_handler(void *cls, struct MHD_Connection *conn, const ch
                 if (q->token && (strlen(q->token) != 64 || strspn(q->token, "0123456789abcdef") != 64))
                         q->token = NULL;
                 q->lang = i18n_choose(MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, PORTAL_COOKIE_LANG),
-                                      MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Language"))->code;
+                                      MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Language"));
                 ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
                 if (streq(method, "POST") && ctype)
                         q->post = MHD_create_post_processor(conn, 1024, on_post_data, q);
@@ -256,6 +256,8 @@ enum MHD_Result request_handler(void *cls, struct MHD_Connection *conn, const ch
         }
         if (!q->page)
                 q->page = route(q);
+        /* one language per request, set before each run of its page */
+        i18n_use(q->lang);
         r = q->page(q);
         if (r < 0) {
                 const char *text = "The portal failed; try again.\n";

@@ -206,11 +206,8 @@ static void w2(unsigned burst) {
         browser_form(&reader);
         signin_fields(&reader, burst, post, sizeof post);
         browser_run(&reader, "/signin", post, 303);
-        for (n_idle = 0; n_idle < ELEMENTSOF(idle); n_idle++) {
+        for (n_idle = 0; n_idle < ELEMENTSOF(idle); n_idle++)
                 idle[n_idle] = listing(&reader);
-                if (getenv("BENCH_DEBUG"))
-                        fprintf(stderr, "idle %zu %.2f\n", n_idle, idle[n_idle]);
-        }
 
         /* every browser has its form first, then all submit at once, each
          * on a connection of its own made then (a multi handle keeps
