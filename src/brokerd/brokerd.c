@@ -6,9 +6,15 @@
 #include "bus-error.h"
 #include "bus-util.h"
 #include "daemon-util.h"
+#include "desktop.h"
+#include "desktop-open.h"
+#include "host.h"
 #include "iso.h"
 #include "log.h"
 #include "manager.h"
+#include "manager-dbus.h"
+#include "template.h"
+#include "util.h"
 #include "virt-loop.h"
 
 static const char help[] =
@@ -16,6 +22,50 @@ static const char help[] =
         "Keeps templates and desktops: the database, libvirt's domains and the desktop network.\n\n"
         "  --config=PATH    configuration file (default " VDESK_CONFIG_DEFAULT_PATH ")\n"
         "  --sql-dir=PATH   database migrations (default " PKGDATADIR "/sql)\n";
+
+/* A host answered (again): its desktop network, its desktops' states and,
+ * on the broker's own, the commits cut short. */
+static void on_host_connected(Manager *m, Host *h) {
+        desktops_resync(m, h);
+        if (h == m->local)
+                template_commits_resume(m);
+}
+
+static int manager_new(Manager **ret) {
+        Manager *m = new0(Manager, 1);
+
+        if (!m)
+                return -ENOMEM;
+        m->events = (ManagerEvents) {
+                .domain_changed = desktop_state_changed,
+                .host_connected = on_host_connected,
+                .console_client = template_console_used,
+        };
+        *ret = m;
+        return 0;
+}
+
+static Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        desktop_opens_free(m);
+        template_console_voids_free(m);
+        sd_event_source_disable_unref(m->iso_watch);
+        sd_event_source_disable_unref(m->iso_rescan);
+        strv_free(m->busy_templates);
+        manager_actors_free(m);
+        sd_event_source_disable_unref(m->sample_timer);
+        hosts_free(m);
+        virt_loop_unregister();
+        db_close(m->db);
+        sd_bus_flush_close_unref(m->bus);
+        sd_event_unref(m->event);
+        free(m->console_log_dir);
+        config_done(&m->config);
+        free(m);
+        return NULL;
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
 
 int main(int argc, char *argv[]) {
         _cleanup_(manager_freep) Manager *m = NULL;
@@ -55,7 +105,8 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 return log_error_errno(r, "Cannot register bus objects: %m"), EXIT_FAILURE;
 
-        r = manager_connect_virt(m);
+        /* connects to every host, in the background until each answers */
+        r = hosts_start(m);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up libvirt: %m"), EXIT_FAILURE;
 

@@ -3,12 +3,13 @@
 #include <systemd/sd-id128.h>
 
 #include "bus-error.h"
+#include "cluster.h"
 #include "desktop.h"
-#include "network.h"
 #include "disk-util.h"
 #include "domain-xml.h"
 #include "log.h"
 #include "metadata.h"
+#include "network.h"
 #include "template.h"
 #include "util.h"
 
@@ -60,13 +61,6 @@ static int desktop_row(char *const *c, unsigned n, void *userdata) {
         snprintf(d->template_format, sizeof d->template_format, "%s", c[16]);
         d->state_since_usec = strtoull(c[17], NULL, 10);
         return d->template_path && d->disk_path ? 0 : -ENOMEM;
-}
-
-void desktop_libvirt_network(const Manager *m, const char *network, char buf[static 80]) {
-        if (isempty(network))
-                snprintf(buf, 80, "%s", m->config.network_name);
-        else
-                snprintf(buf, 80, "vdesk-%s", network);
 }
 
 int desktop_list(Manager *m, const char *account, Desktop **ret, size_t *ret_n) {
@@ -277,7 +271,7 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
                 return r;
         }
 
-        desktop_libvirt_network(m, network_id ? net.spec.name : NULL, net_name);
+        network_libvirt_name(m, network_id ? net.spec.name : NULL, net_name);
         if (network_id) {
                 _cleanup_(freep) char *e = NULL;
 
@@ -403,7 +397,7 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
                         .meta = &meta,
                         .memory_mib = memory_mib,
                         .vcpus = tc.vcpus ?: m->config.desktop_vcpus,
-                        .kvm = manager_use_kvm(m, host),
+                        .kvm = host_use_kvm(host),
                 };
 
                 console_log_path(m, name, &console);
@@ -622,7 +616,7 @@ int desktop_delete(Manager *m, const Desktop *d, uid_t actor, sd_bus_error *erro
         {
                 char net[80];
 
-                desktop_libvirt_network(m, d->network, net);
+                network_libvirt_name(m, d->network, net);
                 r = virt_network_dhcp_host(h->virt, net, host_xml, false, &e);
                 if (!isempty(d->network))
                         dhcp_entry_everywhere(m, h, net, host_xml, false);
@@ -693,7 +687,7 @@ int desktop_move(Manager *m, const Desktop *d, const char *host_name, uid_t acto
         if (r < 0)
                 return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot read the domain of %s: %s", d->name,
                                       strempty(e));
-        desktop_libvirt_network(m, d->network, net);
+        network_libvirt_name(m, d->network, net);
         if (!isempty(d->network)) {
                 _cleanup_(sd_bus_error_free) sd_bus_error be = SD_BUS_ERROR_NULL;
                 Network dn;
@@ -901,7 +895,7 @@ void desktops_resync(Manager *m, Host *h) {
                 }
                 if (!here && (isempty(d[i].network) || strv_contains(unserved, d[i].network)))
                         continue;
-                desktop_libvirt_network(m, d[i].network, net);
+                network_libvirt_name(m, d[i].network, net);
                 if (!here && !strv_contains(served, d[i].network)) {
                         if (virt_network_is_active(h->virt, net) < 0) {
                                 (void) strv_extend(&unserved, d[i].network);

@@ -6,7 +6,6 @@
 
 #include "host.h"
 #include "manager.h"
-#include "rdp.h"
 
 /* Desktops: rows in the database, domains in libvirt, disks through
  * vdesk-imaged. These functions keep them in step; each either does all of
@@ -32,10 +31,6 @@ typedef struct Desktop {
         uint64_t host_id;       /* the host its domain is defined on */
         char host[64];
 } Desktop;
-
-/* The libvirt network a desktop's NIC is on: the host's ([Network] Name=)
- * or "vdesk-" and the department network's name. */
-void desktop_libvirt_network(const Manager *m, const char *network, char buf[static 80]);
 
 void desktop_done(Desktop *d);
 void desktop_list_free(Desktop *d, size_t n);
@@ -64,15 +59,6 @@ int desktop_move(Manager *m, const Desktop *d, const char *host, uid_t actor, sd
 /* Gives a stopped desktop a new, empty disk on the newest version of its
  * template (DesktopRunning if it runs). */
 int desktop_reissue(Manager *m, const Desktop *d, uid_t actor, unsigned *ret_version, sd_bus_error *error);
-
-/* Starts d if needed and replies to msg once the guest answers on its RDP
- * port (or OpenTimeoutSec passed), with an .rdp file allowing redirect.
- * Takes d over. */
-int desktop_open_begin(Manager *m, sd_bus_message *msg, Desktop *d, const RdpRedirect *redirect,
-                       bool reply_with_name, uid_t actor, sd_bus_error *error);
-
-/* A desktop as the D-Bus API shows it: DESKTOP_SIGNATURE. */
-int append_desktop(sd_bus_message *reply, const Desktop *d);
 
 /* Records a state host h's libvirt reported and journals the start or
  * stop (a crash as a warning). */

@@ -3,12 +3,11 @@
 #include <unistd.h>
 
 #include "bus-error.h"
-#include "desktop.h"
+#include "cluster.h"
 #include "host.h"
 #include "libvirt-uri.h"
 #include "log.h"
 #include "manager.h"
-#include "template.h"
 #include "util.h"
 
 /* ---- the hosts the broker knows ----------------------------------------------- */
@@ -17,7 +16,6 @@ Host *host_free(Host *h) {
         if (!h)
                 return NULL;
         virt_free(h->virt);
-        sd_bus_message_unref(h->adding);
         sd_event_source_disable_unref(h->add_timeout);
         free(h->load.names);
         free(h->load.cpu_ns);
@@ -41,13 +39,21 @@ void hosts_free(Manager *m) {
         m->virt = NULL;
 }
 
-void host_unlink(Host **list, Host *h) {
+static void host_unlink(Host **list, Host *h) {
         for (Host **p = list; *p; p = &(*p)->next)
                 if (*p == h) {
                         *p = h->next;
                         h->next = NULL;
                         return;
                 }
+}
+
+bool host_use_kvm(const Host *h) {
+        const char *accelerator = h->manager->config.accelerator;
+
+        if (streq(accelerator, "auto"))
+                return h->kvm;
+        return streq(accelerator, "kvm");
 }
 
 const char *host_state_name(const Host *h) {
@@ -91,7 +97,7 @@ int host_public_address(Host *h, uint32_t *ret) {
 }
 
 /* Records an up or down the database does not know yet: the row, the
- * journal, a signal. */
+ * journal, the object's State. */
 static void host_record_state(Host *h, bool up, const char *reason) {
         Manager *m = h->manager;
         int r;
@@ -112,42 +118,45 @@ static void host_record_state(Host *h, bool up, const char *reason) {
                   "VDESK_LIBVIRT_URI=%s", h->uri,
                   "VDESK_REASON=%s", reason,
                   up ? "MESSAGE=Host %s is up (%s)" : "MESSAGE=Host %s is down: %s", h->name, up ? h->uri : reason);
-        (void) sd_bus_emit_signal(m->bus, BROKERD_OBJECT_PATH, BROKERD_INTERFACE, "HostStateChanged", "sss", h->name,
-                                  host_state_name(h), reason);
+        manager_object_changed(m, OBJECT_HOST, h->name, "State", "Reason", NULL);
 }
 
 
 static void on_lifecycle(const char *name, VirtDomainState state, VirtStopReason reason, void *userdata) {
         Host *h = userdata;
+        Manager *m = h->manager;
 
         /* its load changed: read again before the next placement */
         h->load.stale = true;
-        desktop_state_changed(h->manager, h, name, state, reason);
+        if (m->events.domain_changed)
+                m->events.domain_changed(m, h, name, state, reason);
 }
+
+static void host_add_finish(Host *h, const char *error_name, const char *format, ...) _printf_(3, 4);
 
 static void on_connected(void *userdata) {
         Host *h = userdata;
+        Manager *m = h->manager;
 
-        if (h->adding) {
-                add_finish(h, NULL, NULL);
+        if (h->add_done) {
+                host_add_finish(h, NULL, NULL);
                 return;
         }
         host_record_state(h, true, "");
         h->kvm = virt_kvm_usable(h->virt);
         log_info("Host %s: desktops run under %s.", h->name,
-                 manager_use_kvm(h->manager, h) ? "KVM" : "QEMU's software emulation (TCG)");
+                 host_use_kvm(h) ? "KVM" : "QEMU's software emulation (TCG)");
         (void) host_sample(h);
-        desktops_resync(h->manager, h);
-        if (h == h->manager->local)
-                template_commits_resume(h->manager);
+        if (m->events.host_connected)
+                m->events.host_connected(m, h);
 }
 
 static void on_failed(const char *error, void *userdata) {
         Host *h = userdata;
 
-        if (h->adding) {
-                add_finish(h, VDESK_ERROR_HOST_UNREACHABLE, "Host unreachable: cannot connect to %s: %s", h->uri,
-                           error);
+        if (h->add_done) {
+                host_add_finish(h, VDESK_ERROR_HOST_UNREACHABLE, "Host unreachable: cannot connect to %s: %s",
+                                h->uri, error);
                 return;
         }
         host_record_state(h, false, error);
@@ -159,9 +168,10 @@ static void on_disconnected(const char *why, void *userdata) {
 
 static void on_graphics_authenticated(const char *name, const char *client, void *userdata) {
         Host *h = userdata;
+        Manager *m = h->manager;
 
-        if (h == h->manager->local)
-                template_console_used(h->manager, name, client);
+        if (h == m->local && m->events.console_client)
+                m->events.console_client(m, name, client);
 }
 
 static const VirtCallbacks host_callbacks = {
@@ -328,6 +338,7 @@ int hosts_start(Manager *m) {
                 return -ENOENT;
         }
         m->virt = m->local->virt;
+        m->local_cluster_id = m->local->cluster_id;
 
         /* desktops made before there were hosts live on this one */
         r = db_exec(m->db, "UPDATE desktops SET host_id = ? WHERE host_id IS NULL",
@@ -474,35 +485,225 @@ int host_pick(Manager *m, uint64_t cluster_id, unsigned memory_mib, Host **ret, 
         return 0;
 }
 
-int cluster_reserve(Manager *m, uint64_t cluster_id, sd_bus_error *error) {
-        uint64_t capacity = 0, held = 0;
-        int r;
+/* ---- adding and removing hosts -------------------------------------------------- */
 
-        /* the cluster's row locked until the caller's transaction ends:
-         * two desktops placed at once count each other */
-        r = db_exec(m->db, "SELECT capacity FROM clusters WHERE id = ? FOR UPDATE",
-                    (DbValue[]) { DBV_UINT(cluster_id) }, 1, db_row_u64, &capacity, NULL);
-        if (r >= 0)
-                r = db_exec(m->db,
-                            "SELECT COUNT(*) FROM desktops d JOIN hosts h ON h.id = d.host_id WHERE h.cluster_id = ?",
-                            (DbValue[]) { DBV_UINT(cluster_id) }, 1, db_row_u64, &held, NULL);
-        if (r < 0)
-                return db_bus_error(m->db, r, error);
-        if (held >= capacity)
-                return bus_error_setf(error, VDESK_ERROR_CLUSTER_FULL,
-                                      "The cluster holds %" PRIu64 " desktops, its capacity", capacity);
+static int on_add_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Host *h = userdata;
+
+        host_add_finish(h, VDESK_ERROR_HOST_UNREACHABLE, "Host unreachable: %s did not answer within %u s", h->uri,
+                        h->manager->config.host_connect_timeout_sec);
         return 0;
 }
 
-int cluster_for_category(Manager *m, uint64_t category_id, uint64_t *ret) {
-        uint64_t id = 0;
-        int r = 0;
+int host_add(Manager *m, const char *name, const char *uri, uint64_t cluster_id, uint32_t address, uid_t actor,
+             HostAddDone done, void *userdata, sd_bus_error *error) {
+        Host *h;
+        int r;
 
-        if (category_id)
-                r = db_exec(m->db, "SELECT COALESCE(cluster_id, 0) FROM categories WHERE id = ?",
-                            (DbValue[]) { DBV_UINT(category_id) }, 1, db_row_u64, &id, NULL);
+        for (Host *o = m->hosts; o; o = o->next)
+                if (streq(o->name, name) || streq(o->uri, uri))
+                        return bus_error_setf(error, VDESK_ERROR_HOST_EXISTS, "Host %s (%s) is there already", o->name,
+                                              o->uri);
+        for (Host *o = m->adding_hosts; o; o = o->next)
+                if (streq(o->name, name) || streq(o->uri, uri))
+                        return bus_error_setf(error, VDESK_ERROR_HOST_EXISTS, "Host %s (%s) is being added already",
+                                              o->name, o->uri);
+
+        r = host_new(m, 0, name, uri, cluster_id, address, false, false, &h);
         if (r < 0)
                 return r;
-        *ret = id ?: m->local->cluster_id;
+        h->add_done = done;
+        h->add_userdata = userdata;
+        h->add_actor = actor;
+        r = sd_event_add_time_relative(m->event, &h->add_timeout, CLOCK_MONOTONIC,
+                                       (uint64_t) m->config.host_connect_timeout_sec * USEC_PER_SEC, 0,
+                                       on_add_timeout, h);
+        if (r < 0) {
+                host_free(h);
+                return r;
+        }
+        h->next = m->adding_hosts;
+        m->adding_hosts = h;
+        return 0;
+}
+
+static int on_dispose(sd_event_source *s, void *userdata) {
+        host_free(userdata);
+        sd_event_source_disable_unref(s);
+        return 0;
+}
+
+/* Frees h from the loop: never inside its own connection's callback. */
+static void host_dispose(Host *h) {
+        sd_event_source *s = NULL;
+
+        (void) virt_free(TAKE_PTR(h->virt));
+        if (sd_event_add_defer(h->manager->event, &s, on_dispose, h) < 0)
+                log_oom();      /* leaked rather than freed under a caller */
+}
+
+/* The added host's row, journal entry and object. */
+static int host_add_record(Host *h, sd_bus_error *error) {
+        Manager *m = h->manager;
+        char cname[64];
+        int r;
+
+        r = db_exec(m->db, "INSERT INTO hosts (name, uri, cluster_id, address, state) VALUES (?, ?, ?, ?, 'up')",
+                    (DbValue[]) { DBV_STR(h->name), DBV_STR(h->uri), DBV_UINT(h->cluster_id),
+                                  h->address ? DBV_UINT(h->address) : DBV_NULL }, 4, NULL, NULL, NULL);
+        if (r == -EEXIST)
+                return bus_error_setf(error, VDESK_ERROR_HOST_EXISTS, "Host %s (%s) is there already", h->name,
+                                      h->uri);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        h->id = db_last_insert_id(m->db);
+        h->state_known = h->recorded = h->up = true;
+        h->next = m->hosts;
+        m->hosts = h;
+        log_event(LOG_INFO, MID_HOST_ADDED,
+                  "VDESK_HOST=%s", h->name,
+                  "VDESK_LIBVIRT_URI=%s", h->uri,
+                  "VDESK_CLUSTER=%s", cluster_name(m, h->cluster_id, cname),
+                  "VDESK_ACTOR_UID=%u", (unsigned) h->add_actor,
+                  "MESSAGE=Host %s (%s) added to cluster %s", h->name, h->uri, cname);
+        return 0;
+}
+
+/* Ends a pending AddHost: recorded and told (error_name NULL), or told the
+ * error and freed. */
+static void host_add_finish(Host *h, const char *error_name, const char *format, ...) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        Manager *m = h->manager;
+        HostAddDone done = TAKE_PTR(h->add_done);
+        void *userdata = TAKE_PTR(h->add_userdata);
+
+        h->add_timeout = sd_event_source_disable_unref(h->add_timeout);
+        host_unlink(&m->adding_hosts, h);
+        if (error_name) {
+                _cleanup_(freep) char *text = NULL;
+                va_list ap;
+
+                va_start(ap, format);
+                if (vasprintf(&text, format, ap) < 0)
+                        text = NULL;
+                va_end(ap);
+                (void) bus_error_setf(&e, error_name, "%s", text ?: "Host unreachable");
+        } else if (host_add_record(h, &e) >= 0) {
+                done(h, NULL, userdata);
+                manager_object_added(m, OBJECT_HOST, h->name);
+                (void) host_sample(h);
+                if (m->events.host_connected)
+                        m->events.host_connected(m, h);
+                return;
+        }
+        done(h, &e, userdata);
+        host_dispose(h);
+}
+
+Host *host_get(Manager *m, const char *name, sd_bus_error *error) {
+        Host *h;
+
+        if (bus_error_check_name(error, "name", name) < 0)
+                return NULL;
+        h = host_by_name(m, name);
+        if (!h)
+                bus_error_setf(error, VDESK_ERROR_NO_SUCH_HOST, "Invalid name: no host '%s'", name);
+        return h;
+}
+
+int host_remove(Manager *m, const char *name, uid_t actor, sd_bus_error *error) {
+        uint64_t desktops = 0;
+        Host *h;
+        int r;
+
+        h = host_get(m, name, error);
+        if (!h)
+                return -ENOENT;
+        if (h == m->local)
+                return bus_error_setf(error, VDESK_ERROR_HOST_IN_USE,
+                                      "Host %s is the broker's own ([Libvirt] URI=), where templates are built", name);
+        r = db_begin(m->db);
+        if (r >= 0)
+                r = db_exec(m->db, "SELECT COUNT(*) FROM desktops WHERE host_id = ? FOR UPDATE",
+                            (DbValue[]) { DBV_UINT(h->id) }, 1, db_row_u64, &desktops, NULL);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        if (desktops > 0) {
+                db_rollback(m->db);
+                return bus_error_setf(error, VDESK_ERROR_HOST_IN_USE,
+                                      "Host %s has %" PRIu64 " desktops defined; delete or move them first", name,
+                                      desktops);
+        }
+        r = db_exec(m->db, "DELETE FROM hosts WHERE id = ?", (DbValue[]) { DBV_UINT(h->id) }, 1, NULL, NULL, NULL);
+        if (r >= 0)
+                r = db_commit(m->db);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        log_event(LOG_INFO, MID_HOST_REMOVED,
+                  "VDESK_HOST=%s", h->name,
+                  "VDESK_LIBVIRT_URI=%s", h->uri,
+                  "VDESK_ACTOR_UID=%u", (unsigned) actor,
+                  "MESSAGE=Host %s (%s) removed", h->name, h->uri);
+        manager_object_removed(m, OBJECT_HOST, h->name);
+        host_unlink(&m->hosts, h);
+        host_dispose(h);
+        return 0;
+}
+
+int host_set_maintenance(Manager *m, const char *name, bool on, uid_t actor, sd_bus_error *error) {
+        Host *h;
+        int r;
+
+        h = host_get(m, name, error);
+        if (!h)
+                return -ENOENT;
+        r = db_exec(m->db, "UPDATE hosts SET maintenance = ? WHERE id = ?",
+                    (DbValue[]) { DBV_UINT(on), DBV_UINT(h->id) }, 2, NULL, NULL, NULL);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        if (h->maintenance == on)
+                return 0;
+        h->maintenance = on;
+        log_event(LOG_INFO, MID_HOST_MAINTENANCE,
+                  "VDESK_HOST=%s", h->name,
+                  "VDESK_MAINTENANCE=%d", on,
+                  "VDESK_ACTOR_UID=%u", (unsigned) actor,
+                  on ? "MESSAGE=Host %s in maintenance: no new desktops go there"
+                     : "MESSAGE=Host %s out of maintenance", h->name);
+        manager_object_changed(m, OBJECT_HOST, h->name, "State", "Maintenance", NULL);
+        return 0;
+}
+
+int host_desktop_count(Manager *m, const Host *h, uint32_t *ret) {
+        uint64_t n = 0;
+        int r;
+
+        r = db_exec(m->db, "SELECT COUNT(*) FROM desktops WHERE host_id = ?", (DbValue[]) { DBV_UINT(h->id) }, 1,
+                    db_row_u64, &n, NULL);
+        if (r < 0)
+                return r;
+        *ret = (uint32_t) n;
+        return 0;
+}
+
+static int host_compare(const void *a, const void *b) {
+        return strcmp((*(Host *const *) a)->name, (*(Host *const *) b)->name);
+}
+
+int hosts_sorted(Manager *m, Host ***ret, size_t *ret_n) {
+        Host **v;
+        size_t n = 0;
+
+        for (Host *h = m->hosts; h; h = h->next)
+                n++;
+        v = calloc(n ?: 1, sizeof *v);
+        if (!v)
+                return -ENOMEM;
+        n = 0;
+        for (Host *h = m->hosts; h; h = h->next)
+                v[n++] = h;
+        qsort(v, n, sizeof *v, host_compare);
+        *ret = v;
+        *ret_n = n;
         return 0;
 }

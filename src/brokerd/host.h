@@ -37,6 +37,11 @@ typedef struct HostLoad {
 #define HOST_CPU_WEIGHT 1.0
 
 typedef struct Host Host;
+
+/* How an AddHost ends: h recorded and up (e NULL), or refused with e (h is
+ * then freed right after). */
+typedef void (*HostAddDone)(Host *h, const sd_bus_error *e, void *userdata);
+
 struct Host {
         Manager *manager;
         uint64_t id;
@@ -52,7 +57,8 @@ struct Host {
         char reason[256];               /* why it is down */
         Virt *virt;                     /* NULL: its URI is refused (libvirt-uri.h), never connected */
         HostLoad load;
-        sd_bus_message *adding;         /* an AddHost waiting for the first answer */
+        HostAddDone add_done;           /* an AddHost waiting for the first answer */
+        void *add_userdata;
         sd_event_source *add_timeout;
         uid_t add_actor;
         Host *next;
@@ -63,6 +69,10 @@ struct Host {
  * "default", and takes the desktops that have no host yet. */
 int hosts_start(Manager *m);
 void hosts_free(Manager *m);
+
+/* Whether desktops on host h are kvm domains: [Desktop] Accelerator=, and
+ * for "auto" what h's libvirt can run (asked when h connects). */
+bool host_use_kvm(const Host *h);
 
 /* What ListHosts and HostStateChanged say of h: "down" while it cannot be
  * reached (in maintenance or not), else "maintenance" or "up". */
@@ -90,33 +100,27 @@ int host_sample(Host *h);
 int host_pick(Manager *m, uint64_t cluster_id, unsigned memory_mib, Host **ret, char **ret_reason,
               sd_bus_error *error);
 
-/* In the caller's transaction: locks the cluster's row and fails with
- * ClusterFull if it holds its capacity of desktops already (the caller
- * rolls back). */
-int cluster_reserve(Manager *m, uint64_t cluster_id, sd_bus_error *error);
+/* Starts adding a host: connects to it in the background and, at its
+ * first answer, records it (the row, the journal, the object) and calls
+ * done; or calls done with HostUnreachable when it fails or does not answer
+ * within [Hosts] ConnectTimeoutSec=. Refuses at once (HostExists, ...) with
+ * *error. */
+int host_add(Manager *m, const char *name, const char *uri, uint64_t cluster_id, uint32_t address, uid_t actor,
+             HostAddDone done, void *userdata, sd_bus_error *error);
+/* Removes a host no desktop is defined on (HostInUse otherwise; the
+ * broker's own host is never removed). */
+int host_remove(Manager *m, const char *name, uid_t actor, sd_bus_error *error);
+int host_set_maintenance(Manager *m, const char *name, bool on, uid_t actor, sd_bus_error *error);
+/* The host called name, or NoSuchHost in *error. */
+Host *host_get(Manager *m, const char *name, sd_bus_error *error);
+/* How many desktops are defined on h. */
+int host_desktop_count(Manager *m, const Host *h, uint32_t *ret);
+/* The hosts by name, for listings (an array of n pointers, freed by the
+ * caller). */
+int hosts_sorted(Manager *m, Host ***ret, size_t *ret_n);
 
-/* The cluster new desktops of a category go to (its own, else the broker's
- * own host's). */
-int cluster_for_category(Manager *m, uint64_t category_id, uint64_t *ret);
-
-/* Between host.c and host-dbus.c. A host whose URI is refused gets no
- * connection (h->virt NULL) and the reason; it stays down. */
+/* A host whose URI is refused gets no connection (h->virt NULL) and the
+ * reason; it stays down. */
 int host_new(Manager *m, uint64_t id, const char *name, const char *uri, uint64_t cluster_id, uint32_t address,
              bool maintenance, bool recorded_up, Host **ret);
 Host *host_free(Host *h);
-void host_unlink(Host **list, Host *h);
-/* Ends a pending AddHost: recorded and answered (error_name NULL), or
- * refused with the error and freed. */
-void add_finish(Host *h, const char *error_name, const char *format, ...) _printf_(3, 4);
-
-/* The D-Bus methods (host-dbus.c). */
-int method_create_cluster(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-int method_delete_cluster(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-int method_list_clusters(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-int method_add_host(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-int method_remove_host(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-int method_list_hosts(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-int method_get_host(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-int method_set_host_maintenance(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-int method_category_cluster(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-int method_place_desktop(sd_bus_message *msg, void *userdata, sd_bus_error *error);

@@ -5,13 +5,10 @@
 #include <net/if.h>
 #include <netinet/in.h>
 
-#include "desktop.h"
-#include "host.h"
-#include "log.h"
+#include <stdarg.h>
+
 #include "manager.h"
-#include "template.h"
 #include "util.h"
-#include "virt-loop.h"
 
 struct PendingActor {
         char name[64];
@@ -42,48 +39,37 @@ uid_t manager_pop_actor(Manager *m, const char *name) {
         return (uid_t) -1;
 }
 
-int manager_new(Manager **ret) {
-        Manager *m = calloc(1, sizeof *m);
-
-        if (!m)
-                return -ENOMEM;
-        *ret = m;
-        return 0;
-}
-
-Manager *manager_free(Manager *m) {
-        if (!m)
-                return NULL;
-        manager_free_opens(m);
-        manager_free_console_voids(m);
-        sd_event_source_disable_unref(m->iso_watch);
-        sd_event_source_disable_unref(m->iso_rescan);
-        strv_free(m->busy_templates);
+void manager_actors_free(Manager *m) {
         while (m->actors) {
                 PendingActor *a = m->actors;
                 m->actors = a->next;
                 free(a);
         }
-        sd_event_source_disable_unref(m->sample_timer);
-        hosts_free(m);
-        virt_loop_unregister();
-        db_close(m->db);
-        sd_bus_flush_close_unref(m->bus);
-        sd_event_unref(m->event);
-        free(m->console_log_dir);
-        config_done(&m->config);
-        free(m);
-        return NULL;
 }
 
-int manager_connect_virt(Manager *m) {
-        return hosts_start(m);
+void manager_object_added(Manager *m, ObjectKind kind, const char *name) {
+        if (m->events.object_added)
+                m->events.object_added(m, kind, name);
 }
 
-bool manager_use_kvm(Manager *m, const Host *h) {
-        if (streq(m->config.accelerator, "auto"))
-                return h && h->kvm;
-        return streq(m->config.accelerator, "kvm");
+void manager_object_removed(Manager *m, ObjectKind kind, const char *name) {
+        if (m->events.object_removed)
+                m->events.object_removed(m, kind, name);
+}
+
+void manager_object_changed(Manager *m, ObjectKind kind, const char *name, ...) {
+        const char *properties[16];
+        size_t n = 0;
+        va_list ap;
+
+        if (!m->events.object_changed)
+                return;
+        va_start(ap, name);
+        for (const char *p; (p = va_arg(ap, const char *)) && n < ELEMENTSOF(properties) - 1;)
+                properties[n++] = p;
+        va_end(ap);
+        properties[n] = NULL;
+        m->events.object_changed(m, kind, name, (char **) properties);
 }
 
 int manager_public_address(Manager *m, uint32_t *ret) {

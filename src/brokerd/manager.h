@@ -24,8 +24,37 @@ typedef struct OpenRequest OpenRequest;
 typedef struct PendingActor PendingActor;
 typedef struct ConsoleVoid ConsoleVoid;
 typedef struct Host Host;
+typedef struct Manager Manager;
 
-typedef struct Manager {
+/* The kinds of things the broker serves as objects on the bus. */
+typedef enum ObjectKind {
+        OBJECT_DESKTOP,
+        OBJECT_TEMPLATE,
+        OBJECT_HOST,
+        OBJECT_NETWORK,
+        OBJECT_CLUSTER,
+        _OBJECT_KIND_MAX,
+} ObjectKind;
+
+/* How the models tell those above them what happened, without calling
+ * up: brokerd.c sets these once at start-up. The object_* ones feed the
+ * bus (ObjectManager and PropertiesChanged signals); the rest pass a
+ * host's libvirt news on to the desktops and templates. Any may be NULL. */
+typedef struct ManagerEvents {
+        void (*object_added)(Manager *m, ObjectKind kind, const char *name);
+        void (*object_removed)(Manager *m, ObjectKind kind, const char *name);
+        /* properties: NULL-terminated names of those that changed */
+        void (*object_changed)(Manager *m, ObjectKind kind, const char *name, char **properties);
+        /* a domain of host h started or stopped */
+        void (*domain_changed)(Manager *m, Host *h, const char *domain, VirtDomainState state,
+                               VirtStopReason reason);
+        /* host h answered (again) */
+        void (*host_connected)(Manager *m, Host *h);
+        /* a console client of a domain on the broker's own host got in */
+        void (*console_client)(Manager *m, const char *domain, const char *client);
+} ManagerEvents;
+
+struct Manager {
         sd_event *event;
         sd_bus *bus;
         VdeskConfig config;
@@ -33,6 +62,7 @@ typedef struct Manager {
         Host *hosts;                    /* the hosts of every cluster, each with its connection */
         Host *adding_hosts;             /* AddHost calls waiting for the host's first answer */
         Host *local;                    /* the broker's own ([Libvirt] URI=): templates are built here */
+        uint64_t local_cluster_id;      /* its cluster: new desktops of a category without one go there */
         Virt *virt;                     /* local's connection */
         sd_event_source *sample_timer;  /* reads the hosts' load */
         char *console_log_dir;          /* where desktops' serial consoles are logged */
@@ -42,20 +72,17 @@ typedef struct Manager {
         sd_event_source *iso_rescan;    /* the rescan it schedules */
         char **busy_templates;          /* templates with a commit in flight */
         ConsoleVoid *console_voids;     /* console tickets to void once used */
-} Manager;
+        ManagerEvents events;
+        void *objects;                  /* the bus face's own state (manager-dbus.c) */
+};
 
-int manager_new(Manager **ret);
-Manager *manager_free(Manager *m);
-DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
+/* The models' news, passed on to m->events. */
+void manager_object_added(Manager *m, ObjectKind kind, const char *name);
+void manager_object_removed(Manager *m, ObjectKind kind, const char *name);
+/* The names of the properties that changed, then NULL. */
+void manager_object_changed(Manager *m, ObjectKind kind, const char *name, ...) _sentinel_;
 
-/* Connects to every host (in the background until each answers); on each
- * connect the host's desktop network is ensured and its desktops'
- * states resynced. */
-int manager_connect_virt(Manager *m);
-
-/* Whether desktops on host h are kvm domains: [Desktop] Accelerator=, and
- * for "auto" what h's libvirt can run (asked when h connects). */
-bool manager_use_kvm(Manager *m, const Host *h);
+void manager_actors_free(Manager *m);
 
 /* Remembers that uid asked for desktop's next start or stop, so that the
  * journal entry of the lifecycle event names the actor. */
@@ -68,13 +95,3 @@ uid_t manager_pop_actor(Manager *m, const char *desktop);
  * loopback nor the desktop bridge. Host byte order; -EADDRNOTAVAIL if none. */
 int manager_public_address(Manager *m, uint32_t *ret);
 
-int manager_add_bus_objects(Manager *m);
-
-/* The staff's methods (staff.c): a session token from vdesk-directoryd
- * authenticates, not polkit. */
-int method_list_my_desktops(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-int method_list_my_desktop_details(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-int method_open_my_desktop(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-int method_restart_my_desktop(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-int method_list_managed_desktops(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-void manager_free_opens(Manager *m);

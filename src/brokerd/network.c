@@ -5,7 +5,6 @@
 #include "bus-error.h"
 #include "category.h"
 #include "db.h"
-#include "desktop.h"
 #include "domain-xml.h"
 #include "log.h"
 #include "macro.h"
@@ -103,6 +102,13 @@ static int networks_read(Manager *m, const char *name, uint32_t id, bool lock, N
         return 0;
 }
 
+void network_libvirt_name(const Manager *m, const char *network, char buf[static 80]) {
+        if (isempty(network))
+                snprintf(buf, 80, "%s", m->config.network_name);
+        else
+                snprintf(buf, 80, "vdesk-%s", network);
+}
+
 int network_list(Manager *m, Network **ret, size_t *ret_n) {
         return networks_read(m, NULL, 0, false, ret, ret_n);
 }
@@ -156,7 +162,7 @@ int network_libvirt_ensure(Manager *m, Host *host, const Network *n, char **ret_
 
         /* served here already (the common case, each desktop made): nothing
          * to read or build */
-        desktop_libvirt_network(m, n->spec.name, name);
+        network_libvirt_name(m, n->spec.name, name);
         if (virt_network_is_active(host->virt, name) > 0)
                 return 0;
         /* every desktop of the network, wherever it runs: each host's DHCP
@@ -379,7 +385,7 @@ static int network_host_down(Manager *m, const Network *n, sd_bus_error *error) 
         if (r < 0)
                 return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot take network %s down on this host: %s",
                                       n->spec.name, e.message ?: strerror(-r));
-        desktop_libvirt_network(m, n->spec.name, name);
+        network_libvirt_name(m, n->spec.name, name);
         for (Host *h = m->hosts; h; h = h->next) {
                 if (!h->up)
                         continue;

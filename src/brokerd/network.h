@@ -19,6 +19,10 @@ typedef struct Network {
         uint32_t allocated;             /* addresses desktops hold */
 } Network;
 
+/* The libvirt network a desktop's NIC is on: the host's ([Network] Name=)
+ * or "vdesk-" and the department network's name. */
+void network_libvirt_name(const Manager *m, const char *network, char buf[static 80]);
+
 int network_create(Manager *m, NetworkSpec *spec, uid_t actor, sd_bus_error *error);
 /* The rows of a checked network: the network, its peers, its address pool
  * (one statement); within the caller's transaction. */

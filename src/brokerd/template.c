@@ -5,6 +5,7 @@
 #include "bus-error.h"
 #include "disk-util.h"
 #include "domain-xml.h"
+#include "host.h"
 #include "iso.h"
 #include "log.h"
 #include "macro.h"
@@ -35,11 +36,6 @@ void console_done(Console *c) {
         free(c->vv);
         explicit_bzero(c->ticket, sizeof c->ticket);
         *c = (Console) {};
-}
-
-int append_console(sd_bus_message *reply, const Console *c) {
-        return sd_bus_message_append(reply, CONSOLE_SIGNATURE, c->uri, c->host, (uint16_t) c->port, c->ticket,
-                                     c->valid_until_usec, c->vv);
 }
 
 /* ---- reading ----------------------------------------------------------- */
@@ -306,7 +302,7 @@ static void console_void_free(Manager *m, ConsoleVoid *v) {
         free(v);
 }
 
-void manager_free_console_voids(Manager *m) {
+void template_console_voids_free(Manager *m) {
         while (m->console_voids)
                 console_void_free(m, m->console_voids);
 }
@@ -468,7 +464,7 @@ static int console_domain_up(Manager *m, ConsoleDomainSpec *spec, uid_t actor, s
                 return r;
         spec->console_log = log;
         spec->network = m->config.network_name;
-        spec->kvm = manager_use_kvm(m, m->local);
+        spec->kvm = host_use_kvm(m->local);
         spec->password = password;
         r = console_domain_xml_build(spec, &xml);
         explicit_bzero(password, sizeof password);

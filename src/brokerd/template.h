@@ -73,7 +73,6 @@ typedef struct Console {
 
 
 void console_done(Console *c);
-int append_console(sd_bus_message *reply, const Console *c);
 
 int template_create(Manager *m, const TemplateSpec *spec, uid_t actor, Console *ret, sd_bus_error *error);
 /* A fresh ticket for the open build or edit (the domain is started if it
@@ -110,4 +109,4 @@ void template_versions_free(TemplateVersion *v, size_t n);
 
 /* libvirt saw a console client of domain get past authentication. */
 void template_console_used(Manager *m, const char *domain, const char *client);
-void manager_free_console_voids(Manager *m);
+void template_console_voids_free(Manager *m);

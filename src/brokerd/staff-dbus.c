@@ -12,9 +12,11 @@
 #include "bus-error.h"
 #include "bus-util.h"
 #include "desktop.h"
+#include "desktop-dbus.h"
 #include "log.h"
 #include "manager.h"
 #include "sha256.h"
+#include "staff-dbus.h"
 #include "util.h"
 
 
@@ -290,7 +292,7 @@ static int open_mine(StaffCall *c, const char *account, const StaffCategory *cat
         /* d is the open's from here */
         snprintf(name, sizeof name, "%s", d.name);
         snprintf(host, sizeof host, "%s", d.host);
-        r = desktop_open_begin(m, c->msg, &d, &redirect, true, c->uid, error);
+        r = desktop_open_reply(m, c->msg, &d, &redirect, true, c->uid, error);
         if (r >= 0 && restarted)
                 log_event(LOG_INFO, MID_DESKTOP_RESTARTED,
                           "VDESK_DESKTOP=%s", name,

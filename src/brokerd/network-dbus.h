@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+/* The department networks' methods on the Manager (manager-dbus.c has the vtable). */
+int method_create_network(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int method_list_networks(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int method_get_network(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int method_delete_network(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int method_category_network(sd_bus_message *msg, void *userdata, sd_bus_error *error);
