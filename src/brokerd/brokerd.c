@@ -13,6 +13,7 @@
 #include "log.h"
 #include "manager.h"
 #include "manager-dbus.h"
+#include "object-dbus.h"
 #include "template.h"
 #include "util.h"
 #include "virt-loop.h"
@@ -49,6 +50,7 @@ static Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         desktop_opens_free(m);
+        bus_objects_free(m);
         template_console_voids_free(m);
         sd_event_source_disable_unref(m->iso_watch);
         sd_event_source_disable_unref(m->iso_rescan);

@@ -5,6 +5,7 @@
 #include "desktop-dbus.h"
 #include "desktop-open.h"
 #include "manager.h"
+#include "object-dbus.h"
 #include "polkit.h"
 #include "util.h"
 
@@ -89,12 +90,13 @@ AUTHORIZED_READ(list_desktops) {
         return sd_bus_send(NULL, reply, NULL);
 }
 
-/* Reads the desktop name every per-desktop method starts with. */
+/* The desktop a per-desktop method is about: the Manager's take its name
+ * as their first argument, a Desktop object's methods are its own. */
 static int read_desktop(Manager *m, sd_bus_message *msg, Desktop *ret, sd_bus_error *error) {
-        const char *name;
+        _cleanup_(freep) char *name = NULL;
         int r;
 
-        r = sd_bus_message_read(msg, "s", &name);
+        r = bus_object_name(msg, DESKTOP_OBJECT_PREFIX, &name);
         if (r < 0)
                 return r;
         return desktop_get(m, name, ret, error);
@@ -225,3 +227,97 @@ AUTHORIZED(open_desktop) {
         return desktop_open_reply(m, msg, &d, &redirect, false, actor, error);
 }
 
+
+/* ---- the Desktop objects ------------------------------------------------------- */
+
+static struct {
+        Manager *manager;               /* first: the methods' userdata */
+        Desktop desktop;
+        char address[16];
+} loaded_desktop;
+
+static int desktop_load(Manager *m, const char *name, void **ret_slot) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        Desktop d = {};
+        int r;
+
+        r = desktop_get(m, name, &d, &e);
+        if (r < 0)
+                return sd_bus_error_has_name(&e, VDESK_ERROR_NO_SUCH_DESKTOP) ? 0 : r;
+        desktop_done(&loaded_desktop.desktop);
+        loaded_desktop.manager = m;
+        loaded_desktop.desktop = d;
+        ipv4_format(d.address, loaded_desktop.address);
+        *ret_slot = &loaded_desktop;
+        return 1;
+}
+
+#define DESKTOP_FIELD(f) (offsetof(typeof(loaded_desktop), desktop) + offsetof(Desktop, f))
+#define DESKTOP_CHARS(name, f, flags) \
+        SD_BUS_PROPERTY(name, "s", bus_property_get_chars, DESKTOP_FIELD(f), flags)
+
+/* The object's methods are the Manager's, with the Manager as userdata. */
+#define OBJECT_METHOD(name)                                                                          \
+        static int object_##name(sd_bus_message *msg, void *userdata, sd_bus_error *error) {         \
+                return method_##name(msg, loaded_desktop.manager, error);                             \
+        }
+OBJECT_METHOD(start_desktop)
+OBJECT_METHOD(stop_desktop)
+OBJECT_METHOD(open_desktop)
+OBJECT_METHOD(reissue_desktop)
+OBJECT_METHOD(move_desktop)
+OBJECT_METHOD(delete_desktop)
+
+static const sd_bus_vtable desktop_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        DESKTOP_CHARS("Name", name, SD_BUS_VTABLE_PROPERTY_CONST),
+        DESKTOP_CHARS("UUID", uuid, SD_BUS_VTABLE_PROPERTY_CONST),
+        DESKTOP_CHARS("Account", account, SD_BUS_VTABLE_PROPERTY_CONST),
+        DESKTOP_CHARS("Template", template, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("TemplateVersion", "u", NULL, DESKTOP_FIELD(template_version),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        DESKTOP_CHARS("Category", category, SD_BUS_VTABLE_PROPERTY_CONST),
+        DESKTOP_CHARS("Host", host, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        DESKTOP_CHARS("Network", network, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Address", "s", bus_property_get_chars, offsetof(typeof(loaded_desktop), address),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
+        DESKTOP_CHARS("MAC", mac, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("RdpPort", "q", NULL, DESKTOP_FIELD(rdp_port), SD_BUS_VTABLE_PROPERTY_CONST),
+        DESKTOP_CHARS("State", state, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("StateSince", "t", NULL, DESKTOP_FIELD(state_since_usec),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD_WITH_ARGS("Start",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_NO_RESULT,
+                                object_start_desktop, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Stop",
+                                SD_BUS_ARGS("b", force),
+                                SD_BUS_NO_RESULT,
+                                object_stop_desktop, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Open",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("s", host, "q", port, "s", rdp_file, "s", freerdp_command),
+                                object_open_desktop, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Reissue",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("u", template_version),
+                                object_reissue_desktop, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Move",
+                                SD_BUS_ARGS("s", host),
+                                SD_BUS_NO_RESULT,
+                                object_move_desktop, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Delete",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_NO_RESULT,
+                                object_delete_desktop, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END
+};
+
+const BusObjectType desktop_object_type = {
+        .kind = OBJECT_DESKTOP,
+        .prefix = DESKTOP_OBJECT_PREFIX,
+        .interface = BROKERD_DESKTOP_INTERFACE,
+        .vtable = desktop_vtable,
+        .load = desktop_load,
+        .list = desktop_names,
+};

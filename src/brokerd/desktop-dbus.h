@@ -5,6 +5,7 @@
 
 #include "desktop.h"
 #include "manager.h"
+#include "object-dbus.h"
 #include "rdp.h"
 
 /* The desktops' methods on the Manager (manager-dbus.c has the vtable). */
@@ -26,3 +27,7 @@ int append_desktop(sd_bus_message *reply, const Desktop *d);
  * reply_with_name. */
 int desktop_open_reply(Manager *m, sd_bus_message *msg, Desktop *d, const RdpRedirect *redirect,
                        bool reply_with_name, uid_t actor, sd_bus_error *error);
+
+#define DESKTOP_OBJECT_PREFIX BROKERD_OBJECT_PATH "/desktop"
+#define BROKERD_DESKTOP_INTERFACE "org.vdesk.broker1.Desktop"
+extern const BusObjectType desktop_object_type;

@@ -81,6 +81,17 @@ int desktop_list(Manager *m, const char *account, Desktop **ret, size_t *ret_n) 
         return 0;
 }
 
+int desktop_names(Manager *m, char ***ret) {
+        _cleanup_(strv_freep) char **names = NULL;
+        int r;
+
+        r = db_exec(m->db, "SELECT name FROM desktops ORDER BY name", NULL, 0, db_row_strv, &names, NULL);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(names);
+        return 0;
+}
+
 int desktop_get(Manager *m, const char *name, Desktop *ret, sd_bus_error *error) {
         DbRows rows = { .size = sizeof(Desktop) };
         int r;
@@ -453,6 +464,7 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
                   "VDESK_PORT=%u", port,
                   "VDESK_ACTOR_UID=%u", (unsigned) actor,
                   "MESSAGE=Desktop %s of %s created on template %s (%s, port %u)", name, account, template, addr, port);
+        manager_object_added(m, OBJECT_DESKTOP, name);
 
         if (ret)
                 return desktop_get(m, name, ret, error);
@@ -538,6 +550,7 @@ int desktop_reissue(Manager *m, const Desktop *d, uid_t actor, unsigned *ret_ver
                   "VDESK_ACTOR_UID=%u", (unsigned) actor,
                   "MESSAGE=Desktop %s of %s re-issued: a fresh disk on version %u of %s (was version %u)",
                   d->name, d->account, tc.version, d->template, d->template_version);
+        manager_object_changed(m, OBJECT_DESKTOP, d->name, "TemplateVersion", NULL);
         if (ret_version)
                 *ret_version = tc.version;
         return 0;
@@ -646,6 +659,7 @@ int desktop_delete(Manager *m, const Desktop *d, uid_t actor, sd_bus_error *erro
                   "VDESK_PORT=%u", d->rdp_port,
                   "VDESK_ACTOR_UID=%u", (unsigned) actor,
                   "MESSAGE=Desktop %s of %s deleted", d->name, d->account);
+        manager_object_removed(m, OBJECT_DESKTOP, d->name);
         return 0;
 }
 
@@ -747,6 +761,7 @@ int desktop_move(Manager *m, const Desktop *d, const char *host_name, uid_t acto
                   "VDESK_FROM_HOST=%s", from->name,
                   "VDESK_ACTOR_UID=%u", (unsigned) actor,
                   "MESSAGE=Desktop %s of %s moved from %s to %s", d->name, d->account, from->name, to->name);
+        manager_object_changed(m, OBJECT_DESKTOP, d->name, "Host", NULL);
         return 0;
 }
 
@@ -754,13 +769,16 @@ int desktop_move(Manager *m, const Desktop *d, const char *host_name, uid_t acto
  * the desktop last changed, not when libvirt last said so. */
 static void set_state(Manager *m, const Desktop *d, VirtDomainState state) {
         const char *s = virt_domain_state_to_string(state);
+        uint64_t changed = 0;
         int r;
 
         r = db_exec(m->db, "UPDATE desktops SET state = ?, state_changed_at = CURRENT_TIMESTAMP(6) "
                     "WHERE id = ? AND state <> ?",
-                    (DbValue[]) { DBV_STR(s), DBV_UINT(d->id), DBV_STR(s) }, 3, NULL, NULL, NULL);
+                    (DbValue[]) { DBV_STR(s), DBV_UINT(d->id), DBV_STR(s) }, 3, NULL, NULL, &changed);
         if (r < 0)
                 log_error("Cannot record the state of %s: %s", d->name, db_error(m->db));
+        else if (changed > 0)
+                manager_object_changed(m, OBJECT_DESKTOP, d->name, "State", "StateSince", NULL);
 }
 
 void desktop_state_changed(Manager *m, Host *h, const char *name, VirtDomainState state, VirtStopReason reason) {

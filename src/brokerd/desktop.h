@@ -35,6 +35,8 @@ typedef struct Desktop {
 void desktop_done(Desktop *d);
 void desktop_list_free(Desktop *d, size_t n);
 
+/* The names of all desktops, sorted. */
+int desktop_names(Manager *m, char ***ret);
 /* -ENOENT (NoSuchDesktop in *error) if there is none. */
 int desktop_get(Manager *m, const char *name, Desktop *ret, sd_bus_error *error);
 /* All desktops, or (account not NULL) the account's. */

@@ -7,6 +7,7 @@
 #include "libvirt-uri.h"
 #include "log.h"
 #include "manager.h"
+#include "object-dbus.h"
 #include "polkit.h"
 #include "util.h"
 
@@ -33,10 +34,10 @@ AUTHORIZED(create_cluster) {
 }
 
 AUTHORIZED(delete_cluster) {
-        const char *name;
+        _cleanup_(freep) char *name = NULL;
         int r;
 
-        r = sd_bus_message_read(msg, "s", &name);
+        r = bus_object_name(msg, CLUSTER_OBJECT_PREFIX, &name);
         if (r >= 0)
                 r = cluster_delete(m, name, actor, error);
         if (r < 0)
@@ -68,13 +69,16 @@ AUTHORIZED_READ(list_clusters) {
 
 /* AssignCluster and ReclaimCluster */
 AUTHORIZED(category_cluster) {
-        const char *cluster, *category;
+        _cleanup_(freep) char *cluster = NULL;
+        const char *category, *member = sd_bus_message_get_member(msg);
         int r;
 
-        r = sd_bus_message_read(msg, "ss", &cluster, &category);
+        r = bus_object_name(msg, CLUSTER_OBJECT_PREFIX, &cluster);
         if (r >= 0)
-                r = cluster_link(m, cluster, category, streq(sd_bus_message_get_member(msg), "AssignCluster"), actor,
-                                 error);
+                r = sd_bus_message_read(msg, "s", &category);
+        if (r >= 0)
+                r = cluster_link(m, cluster, category, streq(member, "AssignCluster") || streq(member, "Assign"),
+                                 actor, error);
         if (r < 0)
                 return r;
         return sd_bus_reply_method_return(msg, NULL);
@@ -142,10 +146,10 @@ AUTHORIZED(add_host) {
 }
 
 AUTHORIZED(remove_host) {
-        const char *name;
+        _cleanup_(freep) char *name = NULL;
         int r;
 
-        r = sd_bus_message_read(msg, "s", &name);
+        r = bus_object_name(msg, HOST_OBJECT_PREFIX, &name);
         if (r >= 0)
                 r = host_remove(m, name, actor, error);
         if (r < 0)
@@ -154,10 +158,12 @@ AUTHORIZED(remove_host) {
 }
 
 AUTHORIZED(set_host_maintenance) {
-        const char *name;
+        _cleanup_(freep) char *name = NULL;
         int on, r;
 
-        r = sd_bus_message_read(msg, "sb", &name, &on);
+        r = bus_object_name(msg, HOST_OBJECT_PREFIX, &name);
+        if (r >= 0)
+                r = sd_bus_message_read(msg, "b", &on);
         if (r >= 0)
                 r = host_set_maintenance(m, name, on, actor, error);
         if (r < 0)
@@ -266,3 +272,210 @@ AUTHORIZED_READ(place_desktop) {
                 return r;
         return sd_bus_reply_method_return(msg, "ss", h->name, strempty(reason));
 }
+
+/* ---- the Host objects --------------------------------------------------------------- */
+
+static struct {
+        Manager *manager;               /* first: the methods' userdata */
+        const Host *host;
+        char cluster[64];
+        char address[16];
+        uint32_t desktops;
+} loaded_host;
+
+static int host_load(Manager *m, const char *name, void **ret_slot) {
+        uint32_t a;
+        int r;
+
+        loaded_host.manager = m;
+        loaded_host.host = host_by_name(m, name);
+        if (!loaded_host.host)
+                return 0;
+        r = host_desktop_count(m, loaded_host.host, &loaded_host.desktops);
+        if (r < 0)
+                return r;
+        cluster_name(m, loaded_host.host->cluster_id, loaded_host.cluster);
+        loaded_host.address[0] = 0;
+        if (host_public_address((Host *) loaded_host.host, &a) >= 0)
+                ipv4_format(a, loaded_host.address);
+        *ret_slot = &loaded_host;
+        return 1;
+}
+
+static int host_list(Manager *m, char ***ret) {
+        _cleanup_(strv_freep) char **names = NULL;
+
+        for (Host *h = m->hosts; h; h = h->next)
+                if (strv_extend(&names, h->name) < 0)
+                        return -ENOMEM;
+        *ret = TAKE_PTR(names);
+        return 0;
+}
+
+static int property_get_host(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        const Host *h = loaded_host.host;
+        const HostLoad *l = &h->load;
+
+        if (streq(property, "Name"))
+                return sd_bus_message_append(reply, "s", h->name);
+        if (streq(property, "URI"))
+                return sd_bus_message_append(reply, "s", h->uri);
+        if (streq(property, "State"))
+                return sd_bus_message_append(reply, "s", host_state_name(h));
+        if (streq(property, "Reason"))
+                return sd_bus_message_append(reply, "s", h->up ? "" : h->reason);
+        if (streq(property, "Maintenance"))
+                return sd_bus_message_append(reply, "b", h->maintenance);
+        if (streq(property, "KVM"))
+                return sd_bus_message_append(reply, "b", host_use_kvm(h));
+        if (streq(property, "Running"))
+                return sd_bus_message_append(reply, "u", h->up ? l->running : 0);
+        if (streq(property, "MemoryKiB"))
+                return sd_bus_message_append(reply, "t", l->node.memory_kib);
+        if (streq(property, "FreeKiB"))
+                return sd_bus_message_append(reply, "t", l->free_kib);
+        if (streq(property, "CommittedKiB"))
+                return sd_bus_message_append(reply, "t", l->committed_kib);
+        if (streq(property, "CPU"))
+                return sd_bus_message_append(reply, "d", l->cpu);
+        if (streq(property, "Score"))
+                return sd_bus_message_append(reply, "d", l->score);
+        return -EINVAL;
+}
+
+#define HOST_PROPERTY(name, type, flags) SD_BUS_PROPERTY(name, type, property_get_host, 0, flags)
+
+static int object_set_host_maintenance(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return method_set_host_maintenance(msg, loaded_host.manager, error);
+}
+
+static int object_remove_host(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return method_remove_host(msg, loaded_host.manager, error);
+}
+
+static const sd_bus_vtable host_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        HOST_PROPERTY("Name", "s", SD_BUS_VTABLE_PROPERTY_CONST),
+        HOST_PROPERTY("URI", "s", SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Cluster", "s", bus_property_get_chars, offsetof(typeof(loaded_host), cluster),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Address", "s", bus_property_get_chars, offsetof(typeof(loaded_host), address),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
+        HOST_PROPERTY("State", "s", SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        HOST_PROPERTY("Reason", "s", SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        HOST_PROPERTY("Maintenance", "b", SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        HOST_PROPERTY("KVM", "b", 0),
+        /* the load: read each time, never signalled (it changes all the time) */
+        SD_BUS_PROPERTY("Desktops", "u", NULL, offsetof(typeof(loaded_host), desktops), 0),
+        HOST_PROPERTY("Running", "u", 0),
+        HOST_PROPERTY("MemoryKiB", "t", 0),
+        HOST_PROPERTY("FreeKiB", "t", 0),
+        HOST_PROPERTY("CommittedKiB", "t", 0),
+        HOST_PROPERTY("CPU", "d", 0),
+        HOST_PROPERTY("Score", "d", 0),
+        SD_BUS_METHOD_WITH_ARGS("SetMaintenance",
+                                SD_BUS_ARGS("b", maintenance),
+                                SD_BUS_NO_RESULT,
+                                object_set_host_maintenance, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Remove",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_NO_RESULT,
+                                object_remove_host, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END
+};
+
+/* The Manager's HostStateChanged, as before there were objects: on every
+ * change of State or Maintenance, and when a host is added. */
+static void host_changed(Manager *m, const char *name, char **properties) {
+        Host *h = host_by_name(m, name);
+
+        if (!h || (properties && !strv_contains(properties, "State")))
+                return;
+        (void) sd_bus_emit_signal(m->bus, BROKERD_OBJECT_PATH, BROKERD_INTERFACE, "HostStateChanged", "sss",
+                                  h->name, host_state_name(h), h->up ? "" : h->reason);
+}
+
+const BusObjectType host_object_type = {
+        .kind = OBJECT_HOST,
+        .prefix = HOST_OBJECT_PREFIX,
+        .interface = BROKERD_HOST_INTERFACE,
+        .vtable = host_vtable,
+        .load = host_load,
+        .list = host_list,
+        .changed = host_changed,
+};
+
+/* ---- the Cluster objects --------------------------------------------------------- */
+
+static struct {
+        Manager *manager;               /* first: the methods' userdata */
+        Cluster cluster;
+} loaded_cluster;
+
+static int cluster_load(Manager *m, const char *name, void **ret_slot) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r;
+
+        loaded_cluster.manager = m;
+        r = cluster_get(m, name, &loaded_cluster.cluster, &e);
+        if (r < 0)
+                return sd_bus_error_has_name(&e, VDESK_ERROR_NO_SUCH_CLUSTER) ? 0 : r;
+        *ret_slot = &loaded_cluster;
+        return 1;
+}
+
+static int cluster_names(Manager *m, char ***ret) {
+        _cleanup_(strv_freep) char **names = NULL;
+        _cleanup_(freep) Cluster *k = NULL;
+        size_t n = 0;
+        int r;
+
+        r = cluster_list(m, &k, &n);
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = strv_extend(&names, k[i].name);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(names);
+        return 0;
+}
+
+#define CLUSTER_FIELD(f) (offsetof(typeof(loaded_cluster), cluster) + offsetof(Cluster, f))
+
+static int object_delete_cluster(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return method_delete_cluster(msg, loaded_cluster.manager, error);
+}
+
+static int object_category_cluster(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return method_category_cluster(msg, loaded_cluster.manager, error);
+}
+
+static const sd_bus_vtable cluster_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Name", "s", bus_property_get_chars, CLUSTER_FIELD(name), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Capacity", "u", NULL, CLUSTER_FIELD(capacity), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Hosts", "u", NULL, CLUSTER_FIELD(hosts), 0),
+        SD_BUS_PROPERTY("Desktops", "u", NULL, CLUSTER_FIELD(desktops), 0),
+        SD_BUS_METHOD_WITH_ARGS("Assign",
+                                SD_BUS_ARGS("s", category),
+                                SD_BUS_NO_RESULT,
+                                object_category_cluster, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Reclaim",
+                                SD_BUS_ARGS("s", category),
+                                SD_BUS_NO_RESULT,
+                                object_category_cluster, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Delete",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_NO_RESULT,
+                                object_delete_cluster, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END
+};
+
+const BusObjectType cluster_object_type = {
+        .kind = OBJECT_CLUSTER,
+        .prefix = CLUSTER_OBJECT_PREFIX,
+        .interface = BROKERD_CLUSTER_INTERFACE,
+        .vtable = cluster_vtable,
+        .load = cluster_load,
+        .list = cluster_names,
+};

@@ -4,7 +4,11 @@
  * from the -dbus files of each thing. Every method but the staff's is an
  * admin's, authorized by polkit (see those files). */
 
+#include <assert.h>
+
 #include "bus-api.h"
+#include "bus-error.h"
+#include "db.h"
 #include "desktop-dbus.h"
 #include "host-dbus.h"
 #include "iso-dbus.h"
@@ -12,8 +16,118 @@
 #include "manager-dbus.h"
 #include "network-dbus.h"
 #include "network-spec.h"
+#include "object-dbus.h"
+#include "polkit.h"
 #include "staff-dbus.h"
 #include "template-dbus.h"
+#include "util.h"
+
+#define AUTHORIZED_READ(name) POLKIT_METHOD(name, Manager, BROKERD_ACTION_READ)
+
+/* What a Get<Kind>Object of a name that is not there fails with. */
+static const char *const object_missing_error[_OBJECT_KIND_MAX] = {
+        [OBJECT_DESKTOP] = VDESK_ERROR_NO_SUCH_DESKTOP,
+        [OBJECT_TEMPLATE] = VDESK_ERROR_NO_SUCH_TEMPLATE,
+        [OBJECT_HOST] = VDESK_ERROR_NO_SUCH_HOST,
+        [OBJECT_NETWORK] = VDESK_ERROR_NO_SUCH_NETWORK,
+        [OBJECT_CLUSTER] = VDESK_ERROR_NO_SUCH_CLUSTER,
+};
+
+/* ---- the objects' paths ------------------------------------------------------------ */
+
+static const BusObjectType *const object_types[] = {
+        &desktop_object_type,
+        &template_object_type,
+        &host_object_type,
+        &network_object_type,
+        &cluster_object_type,
+};
+
+/* The kind a Get<Kind>Object or List<Kind>Objects call is about. */
+static const BusObjectType *object_type_of(sd_bus_message *msg) {
+        static const char *const kinds[_OBJECT_KIND_MAX] = {
+                [OBJECT_DESKTOP] = "Desktop",
+                [OBJECT_TEMPLATE] = "Template",
+                [OBJECT_HOST] = "Host",
+                [OBJECT_NETWORK] = "Network",
+                [OBJECT_CLUSTER] = "Cluster",
+        };
+        const char *member = sd_bus_message_get_member(msg), *rest;
+
+        rest = startswith(member, "Get") ?: startswith(member, "List");
+        for (size_t i = 0; rest && i < ELEMENTSOF(object_types); i++) {
+                const char *kind = kinds[object_types[i]->kind];
+                size_t n = strlen(kind);
+
+                if (strncmp(rest, kind, n) == 0 && startswith(rest + n, "Object"))
+                        return object_types[i];
+        }
+        return NULL;
+}
+
+/* Get<Kind>Object: the path of the thing called name. */
+AUTHORIZED_READ(get_object) {
+        const BusObjectType *t = object_type_of(msg);
+        _cleanup_(freep) char *path = NULL;
+        const char *name;
+        void *slot;
+        int r;
+
+        assert(t);
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r >= 0)
+                r = bus_error_check_name(error, "name", name);
+        if (r < 0)
+                return r;
+        r = t->load(m, name, &slot);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        if (r == 0)
+                return bus_error_setf(error, object_missing_error[t->kind], "No %s '%s'",
+                                      object_kind_to_string(t->kind), name);
+        r = sd_bus_path_encode(t->prefix, name, &path);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, "o", path);
+}
+
+/* List<Kind>Objects: every thing of the kind, (name, path), by name. */
+AUTHORIZED_READ(list_objects) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const BusObjectType *t = object_type_of(msg);
+        _cleanup_(strv_freep) char **names = NULL;
+        int r;
+
+        assert(t);
+        r = t->list(m, &names);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(so)");
+        for (char **n = names; r >= 0 && n && *n; n++) {
+                _cleanup_(freep) char *path = NULL;
+
+                r = sd_bus_path_encode(t->prefix, *n, &path);
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "(so)", *n, path);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+#define OBJECT_METHODS(kind)                                                                     \
+        SD_BUS_METHOD_WITH_ARGS("Get" kind "Object",                                             \
+                                SD_BUS_ARGS("s", name),                                          \
+                                SD_BUS_RESULT("o", path),                                        \
+                                method_get_object, SD_BUS_VTABLE_UNPRIVILEGED),                  \
+        SD_BUS_METHOD_WITH_ARGS("List" kind "Objects",                                           \
+                                SD_BUS_NO_ARGS,                                                  \
+                                SD_BUS_RESULT("a(so)", objects),                                 \
+                                method_list_objects, SD_BUS_VTABLE_UNPRIVILEGED)
 
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
@@ -209,9 +323,19 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", token),
                                 SD_BUS_RESULT("a" MANAGED_DESKTOP_SIGNATURE, desktops),
                                 method_list_managed_desktops, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        OBJECT_METHODS("Desktop"),
+        OBJECT_METHODS("Template"),
+        OBJECT_METHODS("Host"),
+        OBJECT_METHODS("Network"),
+        OBJECT_METHODS("Cluster"),
         SD_BUS_VTABLE_END
 };
 
 int manager_add_bus_objects(Manager *m) {
-        return sd_bus_add_object_vtable(m->bus, NULL, BROKERD_OBJECT_PATH, BROKERD_INTERFACE, manager_vtable, m);
+        int r;
+
+        r = sd_bus_add_object_vtable(m->bus, NULL, BROKERD_OBJECT_PATH, BROKERD_INTERFACE, manager_vtable, m);
+        if (r >= 0)
+                r = bus_objects_register(m, object_types, ELEMENTSOF(object_types));
+        return r;
 }

@@ -47,6 +47,18 @@ void manager_actors_free(Manager *m) {
         }
 }
 
+static const char *const object_kind_table[_OBJECT_KIND_MAX] = {
+        [OBJECT_DESKTOP] = "desktop",
+        [OBJECT_TEMPLATE] = "template",
+        [OBJECT_HOST] = "host",
+        [OBJECT_NETWORK] = "network",
+        [OBJECT_CLUSTER] = "cluster",
+};
+
+const char *object_kind_to_string(ObjectKind kind) {
+        return kind >= 0 && kind < _OBJECT_KIND_MAX ? object_kind_table[kind] : NULL;
+}
+
 void manager_object_added(Manager *m, ObjectKind kind, const char *name) {
         if (m->events.object_added)
                 m->events.object_added(m, kind, name);

@@ -36,6 +36,9 @@ typedef enum ObjectKind {
         _OBJECT_KIND_MAX,
 } ObjectKind;
 
+/* "desktop", "template", ...: as the objects' paths and the journal say. */
+const char *object_kind_to_string(ObjectKind kind);
+
 /* How the models tell those above them what happened, without calling
  * up: brokerd.c sets these once at start-up. The object_* ones feed the
  * bus (ObjectManager and PropertiesChanged signals); the rest pass a

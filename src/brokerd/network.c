@@ -344,6 +344,7 @@ int network_create(Manager *m, NetworkSpec *s, uid_t actor, sd_bus_error *error)
                   "MESSAGE=Network %s created: %s/%u on %s, %s segment%s%s, %u addresses", s->name, subnet,
                   s->prefix, bridge, segment_type_to_string(s->segment), isempty(segment) ? "" : " ", segment,
                   network_spec_range_size(s));
+        manager_object_added(m, OBJECT_NETWORK, s->name);
         return 0;
 }
 
@@ -444,6 +445,7 @@ int network_delete(Manager *m, const char *name, uid_t actor, sd_bus_error *erro
                   "VDESK_BRIDGE=%s", n[0].bridge,
                   "VDESK_ACTOR_UID=%u", (unsigned) actor,
                   "MESSAGE=Network %s deleted", name);
+        manager_object_removed(m, OBJECT_NETWORK, name);
         return 0;
 }
 

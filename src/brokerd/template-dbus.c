@@ -3,6 +3,7 @@
 #include "bus-error.h"
 #include "bus-util.h"
 #include "manager.h"
+#include "object-dbus.h"
 #include "polkit.h"
 #include "template.h"
 #include "template-dbus.h"
@@ -77,11 +78,11 @@ AUTHORIZED_READ(get_template) {
 AUTHORIZED_READ(list_template_versions) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         TemplateVersion *v = NULL;
-        const char *name;
+        _cleanup_(freep) char *name = NULL;
         size_t n = 0;
         int r;
 
-        r = sd_bus_message_read(msg, "s", &name);
+        r = bus_object_name(msg, TEMPLATE_OBJECT_PREFIX, &name);
         if (r >= 0)
                 r = template_versions(m, name, &v, &n, error);
         if (r < 0)
@@ -141,10 +142,10 @@ AUTHORIZED(create_template) {
 
 AUTHORIZED(console_of_template) {
         _cleanup_(console_done) Console c = {};
-        const char *name;
+        _cleanup_(freep) char *name = NULL;
         int r;
 
-        r = sd_bus_message_read(msg, "s", &name);
+        r = bus_object_name(msg, TEMPLATE_OBJECT_PREFIX, &name);
         if (r >= 0)
                 r = template_console(m, name, actor, &c, error);
         if (r < 0)
@@ -153,10 +154,12 @@ AUTHORIZED(console_of_template) {
 }
 
 AUTHORIZED(finish_template) {
-        const char *name;
+        _cleanup_(freep) char *name = NULL;
         int force = 0, r;
 
-        r = sd_bus_message_read(msg, "sb", &name, &force);
+        r = bus_object_name(msg, TEMPLATE_OBJECT_PREFIX, &name);
+        if (r >= 0)
+                r = sd_bus_message_read(msg, "b", &force);
         if (r >= 0)
                 r = template_finish(m, name, force, actor, error);
         if (r < 0)
@@ -166,10 +169,13 @@ AUTHORIZED(finish_template) {
 
 AUTHORIZED(edit_template) {
         _cleanup_(console_done) Console c = {};
-        const char *name, *iso;
+        _cleanup_(freep) char *name = NULL;
+        const char *iso;
         int r;
 
-        r = sd_bus_message_read(msg, "ss", &name, &iso);
+        r = bus_object_name(msg, TEMPLATE_OBJECT_PREFIX, &name);
+        if (r >= 0)
+                r = sd_bus_message_read(msg, "s", &iso);
         if (r >= 0)
                 r = template_edit(m, name, iso, actor, &c, error);
         if (r < 0)
@@ -178,20 +184,24 @@ AUTHORIZED(edit_template) {
 }
 
 AUTHORIZED(commit_template) {
-        const char *name;
+        _cleanup_(freep) char *name = NULL;
         int force = 0, r;
 
-        r = sd_bus_message_read(msg, "sb", &name, &force);
+        r = bus_object_name(msg, TEMPLATE_OBJECT_PREFIX, &name);
+        if (r >= 0)
+                r = sd_bus_message_read(msg, "b", &force);
         if (r >= 0)
                 r = template_commit_begin(m, msg, name, force, actor, error);
         return r;       /* the reply comes when the new version is in place */
 }
 
 AUTHORIZED(discard_template_edit) {
-        const char *name;
+        _cleanup_(freep) char *name = NULL;
         int force = 0, r;
 
-        r = sd_bus_message_read(msg, "sb", &name, &force);
+        r = bus_object_name(msg, TEMPLATE_OBJECT_PREFIX, &name);
+        if (r >= 0)
+                r = sd_bus_message_read(msg, "b", &force);
         if (r >= 0)
                 r = template_discard(m, name, force, actor, error);
         if (r < 0)
@@ -200,10 +210,10 @@ AUTHORIZED(discard_template_edit) {
 }
 
 AUTHORIZED(delete_template) {
-        const char *name;
+        _cleanup_(freep) char *name = NULL;
         int r;
 
-        r = sd_bus_message_read(msg, "s", &name);
+        r = bus_object_name(msg, TEMPLATE_OBJECT_PREFIX, &name);
         if (r >= 0)
                 r = template_delete(m, name, actor, error);
         if (r < 0)
@@ -213,11 +223,11 @@ AUTHORIZED(delete_template) {
 
 AUTHORIZED(prune_template) {
         _cleanup_(freep) uint32_t *versions = NULL;
-        const char *name;
+        _cleanup_(freep) char *name = NULL;
         size_t n = 0;
         int r;
 
-        r = sd_bus_message_read(msg, "s", &name);
+        r = bus_object_name(msg, TEMPLATE_OBJECT_PREFIX, &name);
         if (r >= 0)
                 r = template_prune(m, name, actor, &versions, &n, error);
         if (r < 0)
@@ -234,3 +244,99 @@ AUTHORIZED(prune_template) {
         }
 }
 
+
+/* ---- the Template objects ------------------------------------------------------------ */
+
+static struct {
+        Manager *manager;               /* first: the methods' userdata */
+        Template template;
+} loaded_template;
+
+static int template_load(Manager *m, const char *name, void **ret_slot) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        Template t = {};
+        int r;
+
+        r = template_get(m, name, &t, &e);
+        if (r < 0)
+                return sd_bus_error_has_name(&e, VDESK_ERROR_NO_SUCH_TEMPLATE) ? 0 : r;
+        template_done(&loaded_template.template);
+        loaded_template.manager = m;
+        loaded_template.template = t;
+        *ret_slot = &loaded_template;
+        return 1;
+}
+
+#define TEMPLATE_FIELD(f) (offsetof(typeof(loaded_template), template) + offsetof(Template, f))
+#define TEMPLATE_CHARS(name, f, flags) SD_BUS_PROPERTY(name, "s", bus_property_get_chars, TEMPLATE_FIELD(f), flags)
+
+#define OBJECT_METHOD(name)                                                                          \
+        static int object_##name(sd_bus_message *msg, void *userdata, sd_bus_error *error) {         \
+                return method_##name(msg, loaded_template.manager, error);                            \
+        }
+OBJECT_METHOD(list_template_versions)
+OBJECT_METHOD(console_of_template)
+OBJECT_METHOD(finish_template)
+OBJECT_METHOD(edit_template)
+OBJECT_METHOD(commit_template)
+OBJECT_METHOD(discard_template_edit)
+OBJECT_METHOD(prune_template)
+OBJECT_METHOD(delete_template)
+
+static const sd_bus_vtable template_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        TEMPLATE_CHARS("Name", name, SD_BUS_VTABLE_PROPERTY_CONST),
+        /* building, installed, editing or committing */
+        TEMPLATE_CHARS("State", state, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        TEMPLATE_CHARS("Format", format, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Version", "u", NULL, TEMPLATE_FIELD(version), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Path", "s", NULL, TEMPLATE_FIELD(path), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Size", "t", NULL, TEMPLATE_FIELD(size), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("MemoryMiB", "u", NULL, TEMPLATE_FIELD(memory_mib), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("VCPUs", "u", NULL, TEMPLATE_FIELD(vcpus), SD_BUS_VTABLE_PROPERTY_CONST),
+        TEMPLATE_CHARS("OSType", os_type, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Description", "s", NULL, TEMPLATE_FIELD(description), SD_BUS_VTABLE_PROPERTY_CONST),
+        TEMPLATE_CHARS("ISO", iso, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_METHOD_WITH_ARGS("ListVersions",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a" TEMPLATE_VERSION_SIGNATURE, versions),
+                                object_list_template_versions, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Console",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT(CONSOLE_SIGNATURE, console),
+                                object_console_of_template, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("Finish",
+                                SD_BUS_ARGS("b", force),
+                                SD_BUS_NO_RESULT,
+                                object_finish_template, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Edit",
+                                SD_BUS_ARGS("s", iso),
+                                SD_BUS_RESULT(CONSOLE_SIGNATURE, console),
+                                object_edit_template, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("Commit",
+                                SD_BUS_ARGS("b", force),
+                                SD_BUS_RESULT("u", version),
+                                object_commit_template, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Discard",
+                                SD_BUS_ARGS("b", force),
+                                SD_BUS_NO_RESULT,
+                                object_discard_template_edit, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Prune",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("au", removed_versions),
+                                object_prune_template, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Delete",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_NO_RESULT,
+                                object_delete_template, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END
+};
+
+const BusObjectType template_object_type = {
+        .kind = OBJECT_TEMPLATE,
+        .prefix = TEMPLATE_OBJECT_PREFIX,
+        .interface = BROKERD_TEMPLATE_INTERFACE,
+        .vtable = template_vtable,
+        .load = template_load,
+        .list = template_names,
+};

@@ -38,6 +38,23 @@ void console_done(Console *c) {
         *c = (Console) {};
 }
 
+/* The template's object: its state, newest version and file may have
+ * changed. */
+static void template_changed(Manager *m, const char *name) {
+        manager_object_changed(m, OBJECT_TEMPLATE, name, "State", "Version", "Path", NULL);
+}
+
+int template_names(Manager *m, char ***ret) {
+        _cleanup_(strv_freep) char **names = NULL;
+        int r;
+
+        r = db_exec(m->db, "SELECT name FROM templates ORDER BY name", NULL, 0, db_row_strv, &names, NULL);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(names);
+        return 0;
+}
+
 /* ---- reading ----------------------------------------------------------- */
 
 #define TEMPLATE_COLUMNS \
@@ -408,6 +425,7 @@ int template_register(Manager *m, const char *name, const char *path, uid_t acto
                   "VDESK_TEMPLATE_PATH=%s", path,
                   "VDESK_ACTOR_UID=%u", (unsigned) actor,
                   "MESSAGE=Template %s registered (%s, %s)", name, path, disk_format_to_string(fmt));
+        manager_object_added(m, OBJECT_TEMPLATE, name);
         return 0;
 }
 
@@ -628,6 +646,7 @@ int template_create(Manager *m, const TemplateSpec *spec, uid_t actor, Console *
                   "VDESK_ACTOR_UID=%u", (unsigned) actor,
                   "MESSAGE=Template %s: build from %s begun in %s (%s, %" PRIu64 " bytes)", spec->name, spec->iso,
                   domain, spec->format, size);
+        manager_object_added(m, OBJECT_TEMPLATE, spec->name);
 
         template_done(&t);
         r = template_get(m, spec->name, &t, error);
@@ -662,6 +681,7 @@ int template_finish(Manager *m, const char *name, bool force, uid_t actor, sd_bu
                   "VDESK_TEMPLATE_PATH=%s", t.path,
                   "VDESK_ACTOR_UID=%u", (unsigned) actor,
                   "MESSAGE=Template %s installed: version 1 is %s", name, t.path);
+        template_changed(m, name);
         return 0;
 }
 
@@ -738,6 +758,7 @@ int template_edit(Manager *m, const char *name, const char *iso, uid_t actor, Co
                   "VDESK_DOMAIN=%s", domain,
                   "VDESK_ACTOR_UID=%u", (unsigned) actor,
                   "MESSAGE=Template %s: edit of version %u begun in %s", name, t.version, domain);
+        template_changed(m, name);
         snprintf(t.state, sizeof t.state, "editing");
         return console_issue(m, &t, domain, actor, ret, error);
 }
@@ -786,6 +807,7 @@ int template_discard(Manager *m, const char *name, bool force, uid_t actor, sd_b
                   "VDESK_TEMPLATE=%s", name,
                   "VDESK_ACTOR_UID=%u", (unsigned) actor,
                   "MESSAGE=Template %s: edit discarded, version %u stays the newest", name, t.version);
+        template_changed(m, name);
         return 0;
 }
 
@@ -936,6 +958,8 @@ static void commit_failed(CommitRequest *c, const sd_bus_error *e) {
                     (DbValue[]) { DBV_UINT(c->template.id) }, 1, NULL, NULL, NULL) < 0)
                 log_warning("Template %s stays 'committing' (a later commit resumes it): %s", c->template.name,
                             db_error(m->db));
+        else
+                template_changed(m, c->template.name);
         log_warning("Template %s: the commit of version %u failed, the edit is kept: %s", c->template.name,
                     c->template.version + 1, e->message);
         if (c->msg)
@@ -994,6 +1018,7 @@ static int on_committed(sd_bus_message *reply, void *userdata, sd_bus_error *ret
                   "VDESK_TEMPLATE_PATH=%s", path,
                   "VDESK_ACTOR_UID=%u", (unsigned) c->actor,
                   "MESSAGE=Template %s: edit committed as version %u (%s)", t->name, version, path);
+        template_changed(m, t->name);
         t->version = version;
         if (prune_versions(m, t, c->actor, NULL, NULL) < 0)
                 log_warning("Cannot remove the unused versions of %s: %s", t->name, db_error(m->db));
@@ -1042,8 +1067,10 @@ int template_commit_begin(Manager *m, sd_bus_message *msg, const char *name, boo
                             (DbValue[]) { DBV_UINT(c->template.id) }, 1, NULL, NULL, NULL);
                 if (r < 0)
                         r = db_bus_error(m->db, r, error);
-                else
+                else {
                         marked = true;
+                        template_changed(m, name);
+                }
         }
         if (r >= 0)
                 r = sd_bus_message_new_method_call(m->bus, &call, IMAGED, "CommitTemplateEdit");
@@ -1142,6 +1169,7 @@ static int delete_with_versions(Manager *m, const Template *t, const TemplateVer
                   "VDESK_TEMPLATE=%s", t->name,
                   "VDESK_ACTOR_UID=%u", (unsigned) actor,
                   "MESSAGE=Template %s deleted (%zu version file(s))", t->name, n);
+        manager_object_removed(m, OBJECT_TEMPLATE, t->name);
         return 0;
 }
 

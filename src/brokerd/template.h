@@ -39,6 +39,8 @@ typedef struct Template {
 void template_done(Template *t);
 void template_list_free(Template *t, size_t n);
 
+/* The names of all templates, sorted. */
+int template_names(Manager *m, char ***ret);
 int template_get(Manager *m, const char *name, Template *ret, sd_bus_error *error);
 int template_list(Manager *m, Template **ret, size_t *ret_n);
 

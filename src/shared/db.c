@@ -563,6 +563,10 @@ int db_row_u64(char *const *cols, unsigned n, void *userdata) {
         return 0;
 }
 
+int db_row_strv(char *const *cols, unsigned n, void *userdata) {
+        return n > 0 && cols[0] ? strv_extend(userdata, cols[0]) : 0;
+}
+
 static int version_cb(char *const *cols, unsigned n, void *userdata) {
         unsigned *v = userdata;
 

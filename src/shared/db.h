@@ -60,6 +60,8 @@ char **db_rows_take_strv(DbRows *r);
 /* A DbRowFunc storing the first column as a number in *(uint64_t *)
  * userdata (0 for NULL): for COUNT(*), ids. */
 int db_row_u64(char *const *cols, unsigned n_cols, void *userdata);
+/* A row callback appending the first column to a strv (userdata: char ***). */
+int db_row_strv(char *const *cols, unsigned n_cols, void *userdata);
 
 /* Connects as [Database] says (Socket=, or Host= and Port= with TLS= as
  * set), as User= or this process's user, with the password from the

@@ -97,6 +97,47 @@ typedef struct AuthRequest {
         const char *action;
 } AuthRequest;
 
+/* The callers polkit allowed lately, for polkit_sender_allowed(): a bus's
+ * unique names are never given out twice, so a name stands for one
+ * connection of one process. A small ring: the oldest answer goes first. */
+#define ALLOWED_MAX 64
+#define ALLOWED_USEC (5 * 60 * USEC_PER_SEC)
+
+static struct {
+        char sender[64];
+        const char *action;
+        uint64_t until_usec;
+} allowed_senders[ALLOWED_MAX];
+static unsigned allowed_next;
+
+static void remember_allowed(sd_bus_message *msg, const char *action) {
+        const char *sender = sd_bus_message_get_sender(msg);
+
+        if (!sender || strlen(sender) >= sizeof allowed_senders[0].sender)
+                return;
+        for (unsigned i = 0; i < ALLOWED_MAX; i++)
+                if (streq(allowed_senders[i].sender, sender) && streq_ptr(allowed_senders[i].action, action)) {
+                        allowed_senders[i].until_usec = now_usec() + ALLOWED_USEC;
+                        return;
+                }
+        snprintf(allowed_senders[allowed_next].sender, sizeof allowed_senders[0].sender, "%s", sender);
+        allowed_senders[allowed_next].action = action;
+        allowed_senders[allowed_next].until_usec = now_usec() + ALLOWED_USEC;
+        allowed_next = (allowed_next + 1) % ALLOWED_MAX;
+}
+
+bool polkit_sender_allowed(const char *sender, const char *action) {
+        uint64_t now = now_usec();
+
+        if (!sender)
+                return false;
+        for (unsigned i = 0; i < ALLOWED_MAX; i++)
+                if (streq(allowed_senders[i].sender, sender) && streq_ptr(allowed_senders[i].action, action) &&
+                    allowed_senders[i].until_usec > now)
+                        return true;
+        return false;
+}
+
 static void on_authorized(sd_bus_message *msg, int allowed, const sd_bus_error *perr, void *userdata) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         AuthRequest *a = userdata;
@@ -121,6 +162,7 @@ static void on_authorized(sd_bus_message *msg, int allowed, const sd_bus_error *
                 goto out;
         }
 
+        remember_allowed(msg, a->action);
         r = a->method(a->userdata, msg, uid, &error);
         if (r < 0) {
                 if (sd_bus_error_is_set(&error))

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <systemd/sd-bus.h>
 
 /* Asks polkitd, without blocking, whether the sender of a method call may
@@ -15,6 +16,11 @@ typedef void (*PolkitDoneFunc)(sd_bus_message *call, int allowed, const sd_bus_e
  * allowed when the caller asked for it. Where no polkitd is on the bus,
  * only uid 0 is allowed, as systemd's services do. */
 int polkit_check_async(sd_bus_message *call, const char *action, PolkitDoneFunc done, void *userdata);
+
+/* Whether polkit allowed sender (a unique bus name) action in a call of
+ * polkit_authorize_then() within the last five minutes: for what cannot
+ * wait for polkit's answer, such as reading a property. */
+bool polkit_sender_allowed(const char *sender, const char *action);
 
 /* A method that runs once polkit said yes: it replies now (returning >= 0)
  * or later, or fails (negative, error set or not) and the caller replies

@@ -20,7 +20,10 @@ static const char help[] =
         "Manage vdesk's directory, templates and desktops.\n\n"
         "Desktops:\n"
         "  desktops                         list desktops\n"
-        "  show NAME                        show one desktop\n"
+        "  show [--type=KIND] NAME [-p PROP]...\n"
+        "                                   print the properties of a desktop (or template,\n"
+        "                                   host, network, cluster)\n"
+        "  watch                            follow state changes of desktops, hosts, ... live\n"
         "  create NAME ACCOUNT TEMPLATE     create a desktop for an account\n"
         "  start NAME | stop NAME | delete NAME\n"
         "  open NAME                        start it if needed, wait until it answers,\n"
@@ -152,23 +155,6 @@ static int cmd_desktops(char **args) {
         return list_end(r, n, "desktop");
 }
 
-static int cmd_show(char **args) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        Row d;
-        int r;
-
-        r = call(&reply, &e, 0, BROKERD, "GetDesktop", "s", args[0]);
-        if (r < 0)
-                return fail(&e, r);
-        r = read_desktop(reply, &d);
-        if (r < 0)
-                return fail(NULL, r);
-        printf("Desktop: %s\n   UUID: %s\nAccount: %s\nTemplate: %s\nAddress: %s (MAC %s)\n   Port: %u\n  State: %s\n",
-               d.name, d.uuid, d.account, d.template, d.address, d.mac, d.port, d.state);
-        return EXIT_SUCCESS;
-}
-
 static int cmd_create(char **args) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -276,6 +262,7 @@ static int cmd_forwards(char **args) {
 static const Verb verbs[] = {
         { "desktops",          0, 0, cmd_desktops },
         { "show",              1, 1, cmd_show },
+        { "watch",             0, 0, cmd_watch },
         { "create",            3, 3, cmd_create },
         { "start",             1, 1, cmd_start },
         { "stop",              1, 1, cmd_stop },
@@ -316,7 +303,7 @@ int main(int argc, char *argv[]) {
                 ARG_FORCE = 0x100, ARG_RDP_FILE, ARG_NO_ASK, ARG_ROLE, ARG_EMAIL, ARG_DEPARTMENT, ARG_STATE,
                 ARG_UNIT, ARG_FOUNDED, ARG_NETWORK, ARG_REDIRECT, ARG_DRY_RUN, ARG_VV_FILE, ARG_FORMAT, ARG_MEMORY,
                 ARG_VCPUS, ARG_OS_TYPE, ARG_DESCRIPTION, ARG_VLAN, ARG_VXLAN, ARG_UPLINK, ARG_PEERS, ARG_GROUP,
-                ARG_LOCAL, ARG_PORT, ARG_MTU,
+                ARG_LOCAL, ARG_PORT, ARG_MTU, ARG_TYPE,
         };
         static const struct option options[] = {
                 { "force",           no_argument,       NULL, ARG_FORCE },
@@ -345,13 +332,15 @@ int main(int argc, char *argv[]) {
                 { "local",           required_argument, NULL, ARG_LOCAL },
                 { "port",            required_argument, NULL, ARG_PORT },
                 { "mtu",             required_argument, NULL, ARG_MTU },
+                { "type",            required_argument, NULL, ARG_TYPE },
+                { "property",        required_argument, NULL, 'p' },
                 { "help",            no_argument,       NULL, 'h' },
                 {}
         };
         const Verb *v;
         int o, r, n_args;
 
-        while ((o = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((o = getopt_long(argc, argv, "hp:", options, NULL)) >= 0)
                 switch (o) {
                 case ARG_FORCE:
                         arg.force = true;
@@ -445,6 +434,13 @@ int main(int argc, char *argv[]) {
                         break;
                 case ARG_DRY_RUN:
                         arg.dry_run = true;
+                        break;
+                case ARG_TYPE:
+                        arg.type = optarg;
+                        break;
+                case 'p':
+                        if (strv_extend(&arg.properties, optarg) < 0)
+                                return fail(NULL, -ENOMEM);
                         break;
                 case 'h':
                         printf("%s%s%s%s%s", help, help_templates, help_networks, help_hosts, help_directory);

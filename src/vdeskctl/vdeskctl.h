@@ -32,6 +32,8 @@ typedef struct Args {
         bool dry_run;
         bool force;
         bool no_ask_password;
+        const char *type;               /* show: desktop, template, host, network, cluster */
+        char **properties;              /* show: -p */
 } Args;
 
 extern Args arg;
@@ -80,5 +82,9 @@ void print_desktop_row(const Row *d);
 int write_output(const char *path, const char *content, mode_t mode);
 
 uint64_t open_timeout_usec(void);
+
+/* The broker's objects (objects.c). */
+int cmd_show(char **args);
+int cmd_watch(char **args);
 /* What `open` prints (and writes to --rdp-file=). */
 int print_opened(const char *desktop, const char *host, uint16_t port, const char *rdp, const char *command);
