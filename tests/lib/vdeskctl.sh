@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# vdeskctl for the tests of its documentation (sourced, bash, after
-# harness.sh): what its sources declare.
+# vdeskctl for the tests of its documentation and its bash completion
+# (sourced, bash, after harness.sh): what its sources declare, and the
+# completion driven as bash drives it.
 
 # vdeskctl_verbs: the commands of the Verb tables ({ "name", min, max, fn }).
 vdeskctl_verbs() {
@@ -18,3 +19,17 @@ vdeskctl_long_options() {
 vdeskctl_short_options() {
         cat "$VDESK_SRC"/src/vdeskctl/*.c | sed -n 's/.*getopt_long([^"]*"\([^"]*\)".*/\1/p' | tr -d ':+-' | fold -w1
 }
+
+# comp WORD...: the completions of the last word of the command line WORD...
+# (split at = as readline splits it), one a line, sorted; the completion
+# file must be sourced.
+comp() {
+        COMP_WORDS=("$@")
+        COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+        COMPREPLY=()
+        _vdeskctl 2>/dev/null
+        ((${#COMPREPLY[@]} == 0)) || printf '%s\n' "${COMPREPLY[@]}" | sort
+}
+
+# lines WORD...: the words one a line, sorted (what comp prints).
+lines() { printf '%s\n' "$@" | sort; }
