@@ -267,6 +267,13 @@ static int template_load(Manager *m, const char *name, void **ret_slot) {
         return 1;
 }
 
+static int property_get_console(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        char buf[TEMPLATE_DOMAIN_MAX];
+
+        return sd_bus_message_append(reply, "s", strempty(template_console_domain(&loaded_template.template, buf)));
+}
+
 #define TEMPLATE_FIELD(f) (offsetof(typeof(loaded_template), template) + offsetof(Template, f))
 #define TEMPLATE_CHARS(name, f, flags) SD_BUS_PROPERTY(name, "s", bus_property_get_chars, TEMPLATE_FIELD(f), flags)
 
@@ -297,6 +304,8 @@ static const sd_bus_vtable template_vtable[] = {
         TEMPLATE_CHARS("OSType", os_type, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Description", "s", NULL, TEMPLATE_FIELD(description), SD_BUS_VTABLE_PROPERTY_CONST),
         TEMPLATE_CHARS("ISO", iso, SD_BUS_VTABLE_PROPERTY_CONST),
+        /* the domain whose console is open for the build or the edit, or "" */
+        SD_BUS_PROPERTY("ConsoleDomain", "s", property_get_console, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_ARGS("ListVersions",
                                 SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("a" TEMPLATE_VERSION_SIGNATURE, versions),

@@ -41,7 +41,7 @@ void console_done(Console *c) {
 /* The template's object: its state, newest version and file may have
  * changed. */
 static void template_changed(Manager *m, const char *name) {
-        manager_object_changed(m, OBJECT_TEMPLATE, name, "State", "Version", "Path", NULL);
+        manager_object_changed(m, OBJECT_TEMPLATE, name, "State", "Version", "Path", "ConsoleDomain", NULL);
 }
 
 int template_names(Manager *m, char ***ret) {
@@ -155,7 +155,7 @@ static void remove_template_file(Manager *m, const char *template, const char *p
 
 /* A template's console domains are build@<name> and edit@<name>: '@' is
  * in no desktop's name, so they never clash with a desktop. */
-#define DOMAIN_NAME_MAX (sizeof("build@") + NAME_MAX_LEN)
+#define DOMAIN_NAME_MAX TEMPLATE_DOMAIN_MAX
 #define BUILD "build"
 #define EDIT "edit"
 
@@ -176,8 +176,7 @@ static int template_get_settled(Manager *m, const char *name, Template *ret, sd_
         return r;
 }
 
-/* The console domain of a template being built or edited, else NULL. */
-static const char *console_domain(const Template *t, char buf[static DOMAIN_NAME_MAX]) {
+const char *template_console_domain(const Template *t, char buf[static TEMPLATE_DOMAIN_MAX]) {
         if (streq(t->state, "building"))
                 return domain_name(buf, BUILD, t->name);
         if (streq(t->state, "editing"))
@@ -289,7 +288,7 @@ int template_console(Manager *m, const char *name, uid_t actor, Console *ret, sd
         r = template_get_settled(m, name, &t, error);
         if (r < 0)
                 return r;
-        domain = console_domain(&t, buf);
+        domain = template_console_domain(&t, buf);
         if (!domain)
                 return bus_error_setf(error, VDESK_ERROR_NO_EDIT,
                                       "Template %s is neither being built nor edited: it has no console", name);
@@ -1148,7 +1147,7 @@ static int delete_with_versions(Manager *m, const Template *t, const TemplateVer
                                       "Template %s is in use: %" PRIu64 " categor%s name it", t->name, n_categories,
                                       n_categories == 1 ? "y" : "ies");
         /* A build is given up with its template. */
-        domain = console_domain(t, buf);
+        domain = template_console_domain(t, buf);
         if (domain) {
                 if (!virt_is_connected(m->virt))
                         return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Not connected to %s",

@@ -5,6 +5,7 @@
 #include <systemd/sd-bus.h>
 
 #include "manager.h"
+#include "util.h"
 
 /* Templates: built from an ISO over a SPICE console, edited and committed
  * as new versions. A template is "building" (its build domain build@<name>
@@ -35,6 +36,11 @@ typedef struct Template {
         char *path;                     /* the newest version's file */
         char version_format[8];         /* its format, as recorded when it was registered or made */
 } Template;
+
+/* The console domain of a template being built or edited (build@NAME,
+ * edit@NAME), else NULL. */
+#define TEMPLATE_DOMAIN_MAX (sizeof("build@") + NAME_MAX_LEN)
+const char *template_console_domain(const Template *t, char buf[static TEMPLATE_DOMAIN_MAX]);
 
 void template_done(Template *t);
 void template_list_free(Template *t, size_t n);
