@@ -322,172 +322,217 @@ static const Verb *find_verb(const char *name) {
         return NULL;
 }
 
-int main(int argc, char *argv[]) {
-        _cleanup_(config_done) VdeskConfig c = {};
-        enum {
-                ARG_FORCE = 0x100, ARG_RDP_FILE, ARG_NO_ASK, ARG_ROLE, ARG_EMAIL, ARG_DEPARTMENT, ARG_STATE,
-                ARG_UNIT, ARG_FOUNDED, ARG_NETWORK, ARG_REDIRECT, ARG_DRY_RUN, ARG_VV_FILE, ARG_FORMAT, ARG_MEMORY,
-                ARG_VCPUS, ARG_OS_TYPE, ARG_DESCRIPTION, ARG_VLAN, ARG_VXLAN, ARG_UPLINK, ARG_PEERS, ARG_GROUP,
-                ARG_LOCAL, ARG_PORT, ARG_MTU,
-        };
-        static const struct option options[] = {
-                { "force",           no_argument,       NULL, ARG_FORCE },
-                { "rdp-file",        required_argument, NULL, ARG_RDP_FILE },
-                { "no-ask-password", no_argument,       NULL, ARG_NO_ASK },
-                { "role",            required_argument, NULL, ARG_ROLE },
-                { "email",           required_argument, NULL, ARG_EMAIL },
-                { "department",      required_argument, NULL, ARG_DEPARTMENT },
-                { "state",           required_argument, NULL, ARG_STATE },
-                { "unit",            required_argument, NULL, ARG_UNIT },
-                { "founded",         required_argument, NULL, ARG_FOUNDED },
-                { "network",         required_argument, NULL, ARG_NETWORK },
-                { "redirect",        required_argument, NULL, ARG_REDIRECT },
-                { "dry-run",         no_argument,       NULL, ARG_DRY_RUN },
-                { "vv-file",         required_argument, NULL, ARG_VV_FILE },
-                { "format",          required_argument, NULL, ARG_FORMAT },
-                { "memory",          required_argument, NULL, ARG_MEMORY },
-                { "vcpus",           required_argument, NULL, ARG_VCPUS },
-                { "os-type",         required_argument, NULL, ARG_OS_TYPE },
-                { "description",     required_argument, NULL, ARG_DESCRIPTION },
-                { "vlan",            required_argument, NULL, ARG_VLAN },
-                { "vxlan",           required_argument, NULL, ARG_VXLAN },
-                { "uplink",          required_argument, NULL, ARG_UPLINK },
-                { "peers",           required_argument, NULL, ARG_PEERS },
-                { "group",           required_argument, NULL, ARG_GROUP },
-                { "local",           required_argument, NULL, ARG_LOCAL },
-                { "port",            required_argument, NULL, ARG_PORT },
-                { "mtu",             required_argument, NULL, ARG_MTU },
-                { "help",            no_argument,       NULL, 'h' },
-                {}
-        };
-        const Verb *v;
-        int o, r, n_args;
+enum {
+        ARG_FORCE = 0x100, ARG_RDP_FILE, ARG_NO_ASK, ARG_ROLE, ARG_EMAIL, ARG_DEPARTMENT, ARG_STATE,
+        ARG_UNIT, ARG_FOUNDED, ARG_NETWORK, ARG_REDIRECT, ARG_DRY_RUN, ARG_VV_FILE, ARG_FORMAT, ARG_MEMORY,
+        ARG_VCPUS, ARG_OS_TYPE, ARG_DESCRIPTION, ARG_VLAN, ARG_VXLAN, ARG_UPLINK, ARG_PEERS, ARG_GROUP,
+        ARG_LOCAL, ARG_PORT, ARG_MTU,
+};
+
+static const struct option options[] = {
+        { "force",           no_argument,       NULL, ARG_FORCE },
+        { "rdp-file",        required_argument, NULL, ARG_RDP_FILE },
+        { "no-ask-password", no_argument,       NULL, ARG_NO_ASK },
+        { "role",            required_argument, NULL, ARG_ROLE },
+        { "email",           required_argument, NULL, ARG_EMAIL },
+        { "department",      required_argument, NULL, ARG_DEPARTMENT },
+        { "state",           required_argument, NULL, ARG_STATE },
+        { "unit",            required_argument, NULL, ARG_UNIT },
+        { "founded",         required_argument, NULL, ARG_FOUNDED },
+        { "network",         required_argument, NULL, ARG_NETWORK },
+        { "redirect",        required_argument, NULL, ARG_REDIRECT },
+        { "dry-run",         no_argument,       NULL, ARG_DRY_RUN },
+        { "vv-file",         required_argument, NULL, ARG_VV_FILE },
+        { "format",          required_argument, NULL, ARG_FORMAT },
+        { "memory",          required_argument, NULL, ARG_MEMORY },
+        { "vcpus",           required_argument, NULL, ARG_VCPUS },
+        { "os-type",         required_argument, NULL, ARG_OS_TYPE },
+        { "description",     required_argument, NULL, ARG_DESCRIPTION },
+        { "vlan",            required_argument, NULL, ARG_VLAN },
+        { "vxlan",           required_argument, NULL, ARG_VXLAN },
+        { "uplink",          required_argument, NULL, ARG_UPLINK },
+        { "peers",           required_argument, NULL, ARG_PEERS },
+        { "group",           required_argument, NULL, ARG_GROUP },
+        { "local",           required_argument, NULL, ARG_LOCAL },
+        { "port",            required_argument, NULL, ARG_PORT },
+        { "mtu",             required_argument, NULL, ARG_MTU },
+        { "help",            no_argument,       NULL, 'h' },
+        {}
+};
+
+/* An option that takes a text: kept as given, for the command to judge.
+ * -ENOENT if o is not one. */
+static int set_text_option(int o, const char *value) {
+        switch (o) {
+        case ARG_RDP_FILE:
+                arg_rdp_file = value;
+                break;
+        case ARG_ROLE:
+                arg_role = value;
+                break;
+        case ARG_EMAIL:
+                arg_email = value;
+                break;
+        case ARG_DEPARTMENT:
+                arg_department = value;
+                break;
+        case ARG_STATE:
+                arg_state = value;
+                break;
+        case ARG_UNIT:
+                arg_unit = value;
+                break;
+        case ARG_VV_FILE:
+                arg_vv_file = value;
+                break;
+        case ARG_FORMAT:
+                arg_format = value;
+                break;
+        case ARG_OS_TYPE:
+                arg_os_type = value;
+                break;
+        case ARG_DESCRIPTION:
+                arg_description = value;
+                break;
+        case ARG_UPLINK:
+                arg_uplink = value;
+                break;
+        case ARG_PEERS:
+                arg_peers = value;
+                break;
+        case ARG_GROUP:
+                arg_group = value;
+                break;
+        case ARG_LOCAL:
+                arg_local = value;
+                break;
+        case ARG_NETWORK:
+                arg_network = value;
+                break;
+        case ARG_REDIRECT:
+                arg_redirect = value;
+                break;
+        default:
+                return -ENOENT;
+        }
+        return 0;
+}
+
+/* An option that takes a number: refused (and said) when it is not one in
+ * range. -ENOENT if o is not one. */
+static int set_number_option(int o, const char *value) {
+        unsigned u;
+        int r;
+
+        switch (o) {
+        case ARG_FOUNDED:
+                r = parse_option_uint("founded", value, 65535, &u);
+                if (r >= 0)
+                        arg_founded = (uint16_t) u;
+                return r;
+        case ARG_PORT:
+                r = parse_option_uint("port", value, 65535, &u);
+                if (r >= 0)
+                        arg_port = (uint16_t) u;
+                return r;
+        case ARG_MEMORY:
+                return parse_option_uint("memory", value, UINT32_MAX, &arg_memory_mib);
+        case ARG_VCPUS:
+                return parse_option_uint("vcpus", value, UINT32_MAX, &arg_vcpus);
+        case ARG_VLAN:
+                return parse_option_uint("vlan", value, UINT32_MAX, &arg_vlan);
+        case ARG_VXLAN:
+                return parse_option_uint("vxlan", value, UINT32_MAX, &arg_vni);
+        case ARG_MTU:
+                return parse_option_uint("mtu", value, UINT32_MAX, &arg_mtu);
+        default:
+                return -ENOENT;
+        }
+}
+
+/* The options into arg_*; optind is then the command's index. 0: done
+ * (--help), < 0: refused (and said), > 0: go on with the command. */
+static int parse_argv(int argc, char *argv[]) {
+        int o, r;
 
         while ((o = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (o) {
                 case ARG_FORCE:
                         arg_force = true;
                         break;
-                case ARG_RDP_FILE:
-                        arg_rdp_file = optarg;
-                        break;
                 case ARG_NO_ASK:
                         arg_no_ask_password = true;
-                        break;
-                case ARG_ROLE:
-                        arg_role = optarg;
-                        break;
-                case ARG_EMAIL:
-                        arg_email = optarg;
-                        break;
-                case ARG_DEPARTMENT:
-                        arg_department = optarg;
-                        break;
-                case ARG_STATE:
-                        arg_state = optarg;
-                        break;
-                case ARG_UNIT:
-                        arg_unit = optarg;
-                        break;
-                case ARG_FOUNDED: {
-                        unsigned y;
-
-                        if (parse_option_uint("founded", optarg, 65535, &y) < 0)
-                                return EXIT_FAILURE;
-                        arg_founded = (uint16_t) y;
-                        break;
-                }
-                case ARG_MEMORY:
-                        if (parse_option_uint("memory", optarg, UINT32_MAX, &arg_memory_mib) < 0)
-                                return EXIT_FAILURE;
-                        break;
-                case ARG_VCPUS:
-                        if (parse_option_uint("vcpus", optarg, UINT32_MAX, &arg_vcpus) < 0)
-                                return EXIT_FAILURE;
-                        break;
-                case ARG_VV_FILE:
-                        arg_vv_file = optarg;
-                        break;
-                case ARG_FORMAT:
-                        arg_format = optarg;
-                        break;
-                case ARG_OS_TYPE:
-                        arg_os_type = optarg;
-                        break;
-                case ARG_DESCRIPTION:
-                        arg_description = optarg;
-                        break;
-                case ARG_VLAN:
-                        if (parse_option_uint("vlan", optarg, UINT32_MAX, &arg_vlan) < 0)
-                                return EXIT_FAILURE;
-                        break;
-                case ARG_VXLAN:
-                        if (parse_option_uint("vxlan", optarg, UINT32_MAX, &arg_vni) < 0)
-                                return EXIT_FAILURE;
-                        break;
-                case ARG_MTU:
-                        if (parse_option_uint("mtu", optarg, UINT32_MAX, &arg_mtu) < 0)
-                                return EXIT_FAILURE;
-                        break;
-                case ARG_PORT: {
-                        unsigned p;
-
-                        if (parse_option_uint("port", optarg, 65535, &p) < 0)
-                                return EXIT_FAILURE;
-                        arg_port = (uint16_t) p;
-                        break;
-                }
-                case ARG_UPLINK:
-                        arg_uplink = optarg;
-                        break;
-                case ARG_PEERS:
-                        arg_peers = optarg;
-                        break;
-                case ARG_GROUP:
-                        arg_group = optarg;
-                        break;
-                case ARG_LOCAL:
-                        arg_local = optarg;
-                        break;
-                case ARG_NETWORK:
-                        arg_network = optarg;
-                        break;
-                case ARG_REDIRECT:
-                        arg_redirect = optarg;
                         break;
                 case ARG_DRY_RUN:
                         arg_dry_run = true;
                         break;
                 case 'h':
                         printf("%s%s%s%s%s", help, help_templates, help_networks, help_hosts, help_directory);
-                        return EXIT_SUCCESS;
+                        return 0;
+                case '?':
+                        /* getopt_long() said what it did not know */
+                        return -EINVAL;
                 default:
-                        return EXIT_FAILURE;
+                        r = set_text_option(o, optarg);
+                        if (r == -ENOENT)
+                                r = set_number_option(o, optarg);
+                        if (r < 0)
+                                return r;
                 }
         if (optind >= argc) {
                 fprintf(stderr, "%s%s%s%s%s", help, help_templates, help_networks, help_hosts, help_directory);
-                return EXIT_FAILURE;
+                return -EINVAL;
         }
+        return 1;
+}
 
-        v = find_verb(argv[optind]);
+/* The command args[0] names, if it takes the n_args - 1 arguments that
+ * follow; NULL (and said why) if not. */
+static const Verb *verb_for_args(char **args, int n_args) {
+        const Verb *v;
+
+        v = find_verb(args[0]);
         if (!v) {
-                fprintf(stderr, "vdeskctl: unknown command '%s' (see --help)\n", argv[optind]);
-                return EXIT_FAILURE;
+                fprintf(stderr, "vdeskctl: unknown command '%s' (see --help)\n", args[0]);
+                return NULL;
         }
-        n_args = argc - optind - 1;
+        n_args--;
         if (n_args < v->min_args || n_args > v->max_args) {
                 fprintf(stderr, "vdeskctl: %s takes %d%s argument%s (see --help)\n", v->name, v->min_args,
                         v->max_args > v->min_args ? " or more" : "", v->max_args == 1 ? "" : "s");
-                return EXIT_FAILURE;
+                return NULL;
         }
-        (void) bus_error_register();
-        if (config_load(config_path(), &c, NULL) < 0 && config_defaults(&c) < 0)
-                return print_bus_error(NULL, -ENOMEM);
+        return v;
+}
+
+/* vdesk_bus, as vdesk.conf says (BusAddress=, its timeout). */
+static int connect_vdesk_bus(void) {
+        _cleanup_(config_done) VdeskConfig c = {};
+        int r;
+
+        if (config_load(config_path(), &c, NULL) < 0 && config_defaults(&c) < 0) {
+                (void) print_bus_error(NULL, -ENOMEM);
+                return -ENOMEM;
+        }
         r = bus_open_from_config(&c, &vdesk_bus);
-        if (r < 0) {
+        if (r < 0)
                 fprintf(stderr, "vdeskctl: cannot connect to the bus: %s\n", strerror(-r));
+        return r;
+}
+
+int main(int argc, char *argv[]) {
+        const Verb *v;
+        int r;
+
+        r = parse_argv(argc, argv);
+        if (r <= 0)
+                return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        v = verb_for_args(argv + optind, argc - optind);
+        if (!v)
                 return EXIT_FAILURE;
-        }
+        (void) bus_error_register();
+        if (connect_vdesk_bus() < 0)
+                return EXIT_FAILURE;
         r = v->run(argv + optind + 1);
         sd_bus_flush_close_unref(vdesk_bus);
         return r;
