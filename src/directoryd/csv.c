@@ -73,103 +73,147 @@ static int fail(CsvError *error, unsigned line, size_t field, const char *reason
         return -EBADMSG;
 }
 
+static void record_done(Record *r) {
+        free(r->buf);
+        free(r->starts);
+        free(r->fields);
+}
+
+/* Where the reader is: at the start of a line (and of a record, unless
+ * the line is empty), of a field, inside one unquoted or quoted, or just
+ * after a quote inside a quoted field (its end, or the first of ""). */
+typedef enum CsvState {
+        LINE_START,
+        FIELD_START,
+        UNQUOTED,
+        QUOTED,
+        QUOTE_IN_QUOTED,
+} CsvState;
+
+typedef struct Reader {
+        Record record;
+        CsvState state;
+        unsigned line;          /* the line being read */
+        unsigned record_line;   /* the line the record being read starts on */
+        size_t field_len, max_field;
+        CsvRecordFunc on_record;
+        void *userdata;
+        CsvError *error;
+} Reader;
+
+/* Outside quotes, a comma ends the field, a line break the record. */
+static int reader_end_field(Reader *p, bool eol) {
+        if (!eol) {
+                p->state = FIELD_START;
+                return record_putc(&p->record, '\0');
+        }
+        p->state = LINE_START;
+        p->line++;
+        return record_emit(&p->record, p->record_line, p->on_record, p->userdata);
+}
+
+/* A character of a field, checked against the field's quoting and kept. */
+static int reader_field_char(Reader *p, char c, bool eol) {
+        int k = 0;
+
+        switch (p->state) {
+        case UNQUOTED:
+                if (c == '"')
+                        return fail(p->error, p->record_line, p->record.n_fields,
+                                    "has a quote inside an unquoted field");
+                break;
+        case QUOTED:
+                if (c == '"') {
+                        p->state = QUOTE_IN_QUOTED;
+                        return 0;
+                }
+                if (eol) {
+                        p->line++;
+                        if (c == '\r')  /* CRLF inside quotes stays in the field */
+                                k = record_putc(&p->record, '\r');
+                }
+                break;
+        case QUOTE_IN_QUOTED:
+                if (c != '"')   /* "" is one quote */
+                        return fail(p->error, p->record_line, p->record.n_fields, "has text after a closing quote");
+                p->state = QUOTED;
+                break;
+        default:
+                break;
+        }
+        if (k < 0)
+                return k;
+        if (++p->field_len > p->max_field)
+                return fail(p->error, p->record_line, p->record.n_fields, "has a field that is too long");
+        return record_putc(&p->record, c == '\r' && eol ? '\n' : c);
+}
+
+/* The character at data[*i]; a CRLF is one line break, taken whole (*i
+ * moves on to its LF). */
+static int reader_feed(Reader *p, const char *data, size_t size, size_t *i) {
+        char c = data[*i];
+        bool eol = c == '\n' || (c == '\r' && *i + 1 < size && data[*i + 1] == '\n');
+        int k;
+
+        if (c == '\0')
+                return fail(p->error, p->line, p->record.n_fields, "contains a NUL byte");
+        if (eol && c == '\r')
+                (*i)++;
+
+        if (p->state == LINE_START) {
+                if (eol) {      /* an empty line: skipped */
+                        p->line++;
+                        return 0;
+                }
+                p->record_line = p->line;
+                p->state = FIELD_START;
+        }
+        if (p->state == FIELD_START) {
+                k = record_start_field(&p->record);
+                if (k < 0)
+                        return k;
+                p->field_len = 0;
+                if (c == '"') {
+                        p->state = QUOTED;
+                        return 0;
+                }
+                p->state = UNQUOTED;
+        }
+        if ((p->state == UNQUOTED || p->state == QUOTE_IN_QUOTED) && (c == ',' || eol))
+                return reader_end_field(p, eol);
+        return reader_field_char(p, c, eol);
+}
+
+/* The end of the data: the last record may lack its line break, a quoted
+ * field may not lack its closing quote. */
+static int reader_finish(Reader *p) {
+        if (p->state == QUOTED)
+                return fail(p->error, p->record_line, p->record.n_fields, "has a quoted field that is never closed");
+        if (p->state != LINE_START)
+                return record_emit(&p->record, p->record_line, p->on_record, p->userdata);
+        return 0;
+}
+
 int csv_read(const char *data, size_t size, size_t max_field, CsvRecordFunc record, void *userdata,
              CsvError *error) {
-        Record r = {};
-        unsigned line = 1, record_line = 1;
-        size_t i = 0, field_len = 0;
-        enum { FIELD_START, UNQUOTED, QUOTED, QUOTE_IN_QUOTED, LINE_START } state = LINE_START;
+        Reader p = {
+                .state = LINE_START,
+                .line = 1,
+                .record_line = 1,
+                .max_field = max_field,
+                .on_record = record,
+                .userdata = userdata,
+                .error = error,
+        };
+        size_t i = 0;
         int k = 0;
 
         if (size >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
-                i = 3;
-
-        for (; i < size && k >= 0; i++) {
-                char c = data[i];
-                bool eol = c == '\n' || (c == '\r' && i + 1 < size && data[i + 1] == '\n');
-
-                if (c == '\0') {
-                        k = fail(error, line, r.n_fields, "contains a NUL byte");
-                        break;
-                }
-                if (eol && c == '\r')
-                        i++;            /* CRLF is one line break */
-
-                if (state == LINE_START) {
-                        if (eol) {      /* an empty line: skipped */
-                                line++;
-                                continue;
-                        }
-                        record_line = line;
-                        state = FIELD_START;
-                }
-                if (state == FIELD_START) {
-                        k = record_start_field(&r);
-                        if (k < 0)
-                                break;
-                        field_len = 0;
-                        if (c == '"') {
-                                state = QUOTED;
-                                continue;
-                        }
-                        state = UNQUOTED;
-                }
-                /* Outside quotes a comma ends the field, a line break the
-                 * record. */
-                if ((state == UNQUOTED || state == QUOTE_IN_QUOTED) && (c == ',' || eol)) {
-                        if (eol) {
-                                k = record_emit(&r, record_line, record, userdata);
-                                line++;
-                                state = LINE_START;
-                        } else {
-                                k = record_putc(&r, '\0');
-                                state = FIELD_START;
-                        }
-                        continue;
-                }
-
-                switch (state) {
-                case UNQUOTED:
-                        if (c == '"')
-                                k = fail(error, record_line, r.n_fields, "has a quote inside an unquoted field");
-                        break;
-                case QUOTED:
-                        if (c == '"') {
-                                state = QUOTE_IN_QUOTED;
-                                continue;
-                        }
-                        if (eol) {
-                                line++;
-                                if (c == '\r')  /* CRLF inside quotes stays in the field */
-                                        k = record_putc(&r, '\r');
-                        }
-                        break;
-                case QUOTE_IN_QUOTED:
-                        if (c == '"')   /* "" is one quote */
-                                state = QUOTED;
-                        else
-                                k = fail(error, record_line, r.n_fields, "has text after a closing quote");
-                        break;
-                default:
-                        break;
-                }
-                if (k < 0)
-                        break;
-                if (++field_len > max_field)
-                        k = fail(error, record_line, r.n_fields, "has a field that is too long");
-                else
-                        k = record_putc(&r, c == '\r' && eol ? '\n' : c);
-        }
-
-        if (k >= 0) {
-                if (state == QUOTED)
-                        k = fail(error, record_line, r.n_fields, "has a quoted field that is never closed");
-                else if (state != LINE_START)   /* the last record, without a line break */
-                        k = record_emit(&r, record_line, record, userdata);
-        }
-
-        free(r.buf);
-        free(r.starts);
-        free(r.fields);
+                i = 3;          /* a UTF-8 byte order mark */
+        for (; i < size && k >= 0; i++)
+                k = reader_feed(&p, data, size, &i);
+        if (k >= 0)
+                k = reader_finish(&p);
+        record_done(&p.record);
         return k < 0 ? k : 0;
 }

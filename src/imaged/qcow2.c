@@ -78,24 +78,33 @@ int disk_virtual_size(const char *path, DiskFormat format, uint64_t *ret) {
         return 0;
 }
 
-int qcow2_write_empty(int fd, uint64_t virtual_size, const char *backing, DiskFormat backing_format) {
-        _cleanup_(freep) uint8_t *cluster = NULL;
-        const char *fmt = NULL;
-        uint64_t size, l1_size, l1_clusters, n_clusters, backing_offset = 0;
-        size_t name_len = 0, fmt_len = 0, fmt_padded = 0, ext_end;
-        uint8_t *p;
-        int r;
+/* A backing file qcow2 can name: a format it knows, a name of 1 to 1023
+ * bytes. */
+static int backing_check(const char *backing, DiskFormat backing_format, const char **ret_format) {
+        const char *fmt;
+        size_t name_len;
 
-        if (backing) {
-                fmt = disk_format_to_string(backing_format);
-                if (!fmt)
-                        return -EINVAL;
-                name_len = strlen(backing);
-                if (name_len == 0)
-                        return -EINVAL;
-                if (name_len > QCOW2_BACKING_NAME_MAX)
-                        return -ENAMETOOLONG;
-        }
+        fmt = disk_format_to_string(backing_format);
+        if (!fmt)
+                return -EINVAL;
+        name_len = strlen(backing);
+        if (name_len == 0)
+                return -EINVAL;
+        if (name_len > QCOW2_BACKING_NAME_MAX)
+                return -ENAMETOOLONG;
+        *ret_format = fmt;
+        return 0;
+}
+
+/* Where an empty image's metadata go, and how much of it there is. */
+typedef struct Qcow2Layout {
+        uint64_t size;          /* the virtual size, in whole sectors */
+        uint64_t l1_size;       /* L1 entries */
+        uint64_t n_clusters;    /* header, refcount table, refcount block, L1 */
+} Qcow2Layout;
+
+static int qcow2_layout(uint64_t virtual_size, Qcow2Layout *ret) {
+        uint64_t size, l1_size, l1_clusters, n_clusters;
 
         /* Block devices count in 512-byte sectors: qemu rounds up too. */
         if (virtual_size > UINT64_MAX - 511)
@@ -110,13 +119,18 @@ int qcow2_write_empty(int fd, uint64_t virtual_size, const char *backing, DiskFo
         n_clusters = 3 + l1_clusters;
         if (n_clusters > QCOW2_CLUSTER_SIZE / 2)
                 return -EFBIG;
+        *ret = (Qcow2Layout) { .size = size, .l1_size = l1_size, .n_clusters = n_clusters };
+        return 0;
+}
 
-        cluster = calloc(1, QCOW2_CLUSTER_SIZE);
-        if (!cluster)
-                return -ENOMEM;
+/* Cluster 0: the header, one extension naming the backing format, the end
+ * of extensions, then the backing file's name. cluster: a cluster of
+ * zeroes. */
+static int write_header(int fd, uint8_t *cluster, const Qcow2Layout *l, const char *backing, const char *fmt) {
+        size_t name_len = backing ? strlen(backing) : 0, fmt_len = 0, fmt_padded, ext_end;
+        uint64_t backing_offset = 0;
+        uint8_t *p = cluster;
 
-        /* Cluster 0: the header, one extension naming the backing format,
-         * the end of extensions, then the backing file's name. */
         if (fmt) {
                 fmt_len = strlen(fmt);
                 fmt_padded = (fmt_len + 7) & ~(size_t) 7;
@@ -124,15 +138,14 @@ int qcow2_write_empty(int fd, uint64_t virtual_size, const char *backing, DiskFo
                 backing_offset = ext_end;
         } else
                 ext_end = QCOW2_HEADER_LENGTH + 8;
-        p = cluster;
         put_be32(p + 0, QCOW2_MAGIC);
         put_be32(p + 4, 3);
         put_be64(p + 8, backing_offset);
         put_be32(p + 16, (uint32_t) name_len);
         put_be32(p + 20, QCOW2_CLUSTER_BITS);
-        put_be64(p + 24, size);
+        put_be64(p + 24, l->size);
         put_be32(p + 32, 0);                                    /* no encryption */
-        put_be32(p + 36, (uint32_t) l1_size);
+        put_be32(p + 36, (uint32_t) l->l1_size);
         put_be64(p + 40, 3 * QCOW2_CLUSTER_SIZE);               /* L1 table */
         put_be64(p + 48, 1 * QCOW2_CLUSTER_SIZE);               /* refcount table */
         put_be32(p + 56, 1);                                    /* its length in clusters */
@@ -147,29 +160,55 @@ int qcow2_write_empty(int fd, uint64_t virtual_size, const char *backing, DiskFo
                 memcpy(p + backing_offset, backing, name_len);
         }
         /* the end-of-extensions record is 8 zero bytes, already there */
-        r = pwrite_all(fd, cluster, ext_end + name_len, 0);
-        if (r < 0)
-                return r;
+        return pwrite_all(fd, cluster, ext_end + name_len, 0);
+}
 
-        /* Cluster 1: the refcount table, pointing at cluster 2. */
+/* Cluster 1: the refcount table, pointing at cluster 2; cluster 2: the
+ * refcount block, every metadata cluster used once. */
+static int write_refcounts(int fd, uint8_t *cluster, const Qcow2Layout *l) {
+        int r;
+
         memset(cluster, 0, QCOW2_CLUSTER_SIZE);
         put_be64(cluster, 2 * QCOW2_CLUSTER_SIZE);
         r = pwrite_all(fd, cluster, 8, 1 * QCOW2_CLUSTER_SIZE);
         if (r < 0)
                 return r;
 
-        /* Cluster 2: the refcount block, every metadata cluster used once. */
         memset(cluster, 0, 8);
-        for (uint64_t i = 0; i < n_clusters; i++)
+        for (uint64_t i = 0; i < l->n_clusters; i++)
                 put_be16(cluster + 2 * i, 1);
-        r = pwrite_all(fd, cluster, 2 * n_clusters, 2 * QCOW2_CLUSTER_SIZE);
+        return pwrite_all(fd, cluster, 2 * l->n_clusters, 2 * QCOW2_CLUSTER_SIZE);
+}
+
+int qcow2_write_empty(int fd, uint64_t virtual_size, const char *backing, DiskFormat backing_format) {
+        _cleanup_(freep) uint8_t *cluster = NULL;
+        const char *fmt = NULL;
+        Qcow2Layout l;
+        int r;
+
+        if (backing) {
+                r = backing_check(backing, backing_format, &fmt);
+                if (r < 0)
+                        return r;
+        }
+        r = qcow2_layout(virtual_size, &l);
+        if (r < 0)
+                return r;
+
+        cluster = calloc(1, QCOW2_CLUSTER_SIZE);
+        if (!cluster)
+                return -ENOMEM;
+        r = write_header(fd, cluster, &l, backing, fmt);
+        if (r < 0)
+                return r;
+        r = write_refcounts(fd, cluster, &l);
         if (r < 0)
                 return r;
 
         /* Clusters 3...: the L1 table, all zero (nothing allocated: every
          * read goes to the backing file). Like qemu-img, the file ends
          * where the table does. */
-        if (ftruncate(fd, (off_t) (3 * QCOW2_CLUSTER_SIZE + MAX(l1_size * 8, UINT64_C(8)))) < 0)
+        if (ftruncate(fd, (off_t) (3 * QCOW2_CLUSTER_SIZE + MAX(l.l1_size * 8, UINT64_C(8)))) < 0)
                 return -errno;
         return 0;
 }

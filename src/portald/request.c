@@ -194,65 +194,63 @@ int respond_redirect(Request *q, const char *location, const char *const *header
         return respond(q, 303, NULL, strdup(""), 0, h);
 }
 
-enum MHD_Result request_handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-                                const char *version, const char *upload_data, size_t *upload_data_size,
-                                void **con_cls) {
-        Portal *p = cls;
-        Request *q = *con_cls;
+/* A request as its headers describe it (address, session, language, a
+ * form to come), on the portal's list of requests. */
+static Request *request_new(Portal *p, struct MHD_Connection *conn, const char *url, const char *method) {
+        const union MHD_ConnectionInfo *ci;
+        const char *ctype;
+        Request *q;
+
+        q = calloc(1, sizeof *q);
+        if (!q)
+                return NULL;
+        q->portal = p;
+        q->conn = conn;
+        q->method = method;
+        q->url = strdup(url);
+        if (!q->url) {
+                free(q);
+                return NULL;
+        }
+        ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        sockaddr_address_text(ci ? ci->client_addr : NULL, q->address);
+        q->token = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, PORTAL_COOKIE_SESSION);
+        /* a token is 64 hex digits: anything else is no session (and never
+         * reaches the bus, which takes UTF-8 only) */
+        if (q->token && (strlen(q->token) != 64 || strspn(q->token, "0123456789abcdef") != 64))
+                q->token = NULL;
+        q->lang = i18n_choose(MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, PORTAL_COOKIE_LANG),
+                              MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Language"));
+        ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+        if (streq(method, "POST") && ctype)
+                q->post = MHD_create_post_processor(conn, 1024, on_post_data, q);
+        q->next = p->requests;
+        if (q->next)
+                q->next->prev = q;
+        p->requests = q;
+        return q;
+}
+
+/* A piece of the body: to the form's fields, or refused (too large, or
+ * not a form) once the page runs. */
+static void request_take_body(Request *q, const char *data, size_t size) {
+        q->body_size += size;
+        if (q->body_size > PORTAL_BODY_MAX || !q->post)
+                q->body_refused = true;
+        else if (MHD_post_process(q->post, data, size) != MHD_YES)
+                q->body_refused = true;
+}
+
+/* Runs the request's page (again, each time it is woken): its answer, 503
+ * while the portal stops, 500 if the page failed, or the connection
+ * suspended while the page waits. < 0: no answer could be queued. */
+static int request_answer(Request *q) {
         int r;
 
-        if (!q) {
-                const union MHD_ConnectionInfo *ci;
-                const char *ctype;
-
-                q = calloc(1, sizeof *q);
-                if (!q)
-                        return MHD_NO;
-                q->portal = p;
-                q->conn = conn;
-                q->method = method;
-                q->url = strdup(url);
-                if (!q->url) {
-                        free(q);
-                        return MHD_NO;
-                }
-                ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-                sockaddr_address_text(ci ? ci->client_addr : NULL, q->address);
-                q->token = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, PORTAL_COOKIE_SESSION);
-                /* a token is 64 hex digits: anything else is no session
-                 * (and never reaches the bus, which takes UTF-8 only) */
-                if (q->token && (strlen(q->token) != 64 || strspn(q->token, "0123456789abcdef") != 64))
-                        q->token = NULL;
-                q->lang = i18n_choose(MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, PORTAL_COOKIE_LANG),
-                                      MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Language"));
-                ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
-                if (streq(method, "POST") && ctype)
-                        q->post = MHD_create_post_processor(conn, 1024, on_post_data, q);
-                q->next = p->requests;
-                if (q->next)
-                        q->next->prev = q;
-                p->requests = q;
-                *con_cls = q;
-                return MHD_YES;
-        }
-
-        if (*upload_data_size > 0) {
-                q->body_size += *upload_data_size;
-                if (q->body_size > PORTAL_BODY_MAX || !q->post)
-                        q->body_refused = true;
-                else if (MHD_post_process(q->post, upload_data, *upload_data_size) != MHD_YES)
-                        q->body_refused = true;
-                *upload_data_size = 0;
-                return MHD_YES;
-        }
-        if (q->answered)
-                return MHD_YES;
-
-        if (p->stopping) {
+        if (q->portal->stopping) {
                 const char *text = "The portal is restarting; try again in a moment.\n";
 
-                return respond(q, 503, "text/plain; charset=utf-8", strdup(text), strlen(text), NULL) < 0 ?
-                        MHD_NO : MHD_YES;
+                return respond(q, 503, "text/plain; charset=utf-8", strdup(text), strlen(text), NULL);
         }
         if (!q->page)
                 q->page = route(q);
@@ -262,19 +260,41 @@ enum MHD_Result request_handler(void *cls, struct MHD_Connection *conn, const ch
         if (r < 0) {
                 const char *text = "The portal failed; try again.\n";
 
-                log_warning_errno(r, "%s %s from %s failed: %m", method, url, q->address);
-                if (!q->answered && respond(q, 500, "text/plain; charset=utf-8", strdup(text), strlen(text), NULL) < 0)
+                log_warning_errno(r, "%s %s from %s failed: %m", q->method, q->url, q->address);
+                if (!q->answered)
+                        return respond(q, 500, "text/plain; charset=utf-8", strdup(text), strlen(text), NULL);
+                return 0;
+        }
+        /* waiting for the bus (or an open): MHD looks again when woken */
+        if (!q->answered && !q->suspended) {
+                q->suspended = true;
+                MHD_suspend_connection(q->conn);
+        }
+        return 0;
+}
+
+enum MHD_Result request_handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                const char *version, const char *upload_data, size_t *upload_data_size,
+                                void **con_cls) {
+        Request *q = *con_cls;
+
+        /* MHD calls with the headers first, then with each piece of the
+         * body, then without one until the request is answered */
+        if (!q) {
+                q = request_new(cls, conn, url, method);
+                if (!q)
                         return MHD_NO;
+                *con_cls = q;
                 return MHD_YES;
         }
-        if (!q->answered) {
-                /* waiting for the bus (or an open): MHD looks again when woken */
-                if (!q->suspended) {
-                        q->suspended = true;
-                        MHD_suspend_connection(conn);
-                }
+        if (*upload_data_size > 0) {
+                request_take_body(q, upload_data, *upload_data_size);
+                *upload_data_size = 0;
+                return MHD_YES;
         }
-        return MHD_YES;
+        if (q->answered)
+                return MHD_YES;
+        return request_answer(q) < 0 ? MHD_NO : MHD_YES;
 }
 
 void csrf_token(const Portal *p, const char *purpose, const char *secret, char ret[static SHA256_HEX_SIZE]) {

@@ -503,24 +503,12 @@ int config_load(const char *path, VdeskConfig *ret, char **ret_error) {
         return 0;
 }
 
-int config_verify(const VdeskConfig *c, char **ret_error) {
-        char buf[LIBVIRT_URI_REASON_MAX];
-        const char *why;
-
+/* [Forward]: the range of host ports, the guest port, the sources. */
+static int verify_forward(const VdeskConfig *c, char **ret_error) {
         if (c->port_min > c->port_max)
                 return set_error(ret_error, "[Forward] PortMin=%u is above PortMax=%u", c->port_min, c->port_max);
         if (c->port_min < 1024)
                 return set_error(ret_error, "[Forward] PortMin=%u is a privileged port", c->port_min);
-        if (c->template_dir[0] != '/' || c->disk_dir[0] != '/')
-                return set_error(ret_error, "[Images] TemplateDir= and DiskDir= must be absolute paths");
-        if (path_startswith_dir(c->template_dir, c->disk_dir) || path_startswith_dir(c->disk_dir, c->template_dir))
-                return set_error(ret_error, "[Images] TemplateDir= and DiskDir= must not contain each other");
-        if (c->iso_dir[0] != '/')
-                return set_error(ret_error, "[Images] IsoDir= must be an absolute path");
-        if (c->max_template_gib < 1 || c->console_ticket_sec < 10)
-                return set_error(ret_error, "[Images] MaxTemplateGiB= must be at least 1 and ConsoleTicketSec= at least 10");
-        if (c->prefix < 8)
-                return set_error(ret_error, "[Network] Prefix=%u is too short", c->prefix);
         if (!config_guest_port_allowed(c, c->guest_port))
                 return set_error(ret_error, "[Forward] GuestPort=%u is not one of AllowedGuestPorts=", c->guest_port);
         /* the set of sources is an interval set, whose elements the kernel
@@ -538,18 +526,52 @@ int config_verify(const VdeskConfig *c, char **ret_error) {
                         return set_error(ret_error, "[Forward] AllowedSources= %s/%u overlaps %s/%u",
                                          x, a->prefix, y, b->prefix);
                 }
+        return 0;
+}
+
+static int verify_images(const VdeskConfig *c, char **ret_error) {
+        if (c->template_dir[0] != '/' || c->disk_dir[0] != '/')
+                return set_error(ret_error, "[Images] TemplateDir= and DiskDir= must be absolute paths");
+        if (path_startswith_dir(c->template_dir, c->disk_dir) || path_startswith_dir(c->disk_dir, c->template_dir))
+                return set_error(ret_error, "[Images] TemplateDir= and DiskDir= must not contain each other");
+        if (c->iso_dir[0] != '/')
+                return set_error(ret_error, "[Images] IsoDir= must be an absolute path");
+        if (c->max_template_gib < 1 || c->console_ticket_sec < 10)
+                return set_error(ret_error, "[Images] MaxTemplateGiB= must be at least 1 and ConsoleTicketSec= at least 10");
+        return 0;
+}
+
+static int verify_network(const VdeskConfig *c, char **ret_error) {
+        if (c->prefix < 8)
+                return set_error(ret_error, "[Network] Prefix=%u is too short", c->prefix);
+        return 0;
+}
+
+static int verify_desktop(const VdeskConfig *c, char **ret_error) {
         if (!streq(c->accelerator, "auto") && !streq(c->accelerator, "kvm") && !streq(c->accelerator, "tcg"))
                 return set_error(ret_error, "[Desktop] Accelerator=%s is not one of auto, kvm, tcg", c->accelerator);
+        if (c->desktop_memory_mib < 16 || c->desktop_vcpus < 1)
+                return set_error(ret_error, "[Desktop] MemoryMiB= must be at least 16 and VCPUs= at least 1");
+        return 0;
+}
+
+static int verify_directory(const VdeskConfig *c, char **ret_error) {
         if (c->yescrypt_cost < 1 || c->session_hours < 1)
                 return set_error(ret_error, "[Directory] YescryptCost= and SessionHours= must be at least 1");
         if (c->session_purge_sec < 1)
                 return set_error(ret_error, "[Directory] SessionPurgeSec= must be at least 1");
         if (c->source_window_minutes < 1 || c->source_block_minutes < 1)
                 return set_error(ret_error, "[Directory] SourceWindowMinutes= and SourceBlockMinutes= must be at least 1");
-        if (c->desktop_memory_mib < 16 || c->desktop_vcpus < 1)
-                return set_error(ret_error, "[Desktop] MemoryMiB= must be at least 16 and VCPUs= at least 1");
+        return 0;
+}
+
+static int verify_hosts(const VdeskConfig *c, char **ret_error) {
         if (c->host_connect_timeout_sec < 1 || c->host_sample_sec < 1 || c->default_capacity < 1)
                 return set_error(ret_error, "[Hosts] ConnectTimeoutSec=, SampleSec= and DefaultCapacity= must be at least 1");
+        return 0;
+}
+
+static int verify_monitor(const VdeskConfig *c, char **ret_error) {
         if (c->monitor_interval_sec < 1 || c->monitor_interval_sec > 3600)
                 return set_error(ret_error, "[Monitor] IntervalSec=%u is not from 1 to 3600", c->monitor_interval_sec);
         if (c->monitor_memory_percent < 1 || c->monitor_memory_percent > 100)
@@ -557,19 +579,25 @@ int config_verify(const VdeskConfig *c, char **ret_error) {
                                  c->monitor_memory_percent);
         if (c->monitor_cpu_percent < 1 || c->monitor_cpu_percent > 100)
                 return set_error(ret_error, "[Monitor] HostCPUPercent=%u is not from 1 to 100", c->monitor_cpu_percent);
-        {
-                const struct { const char *key, *value; } paths[] = {
-                        { "PasswordFile", c->db_password_file },
-                        { "TLSCA", c->db_tls_ca },
-                        { "TLSCert", c->db_tls_cert },
-                        { "TLSKey", c->db_tls_key },
-                };
+        if (c->monitor_threshold_sec < 1 || c->monitor_threshold_sec > 86400)
+                return set_error(ret_error, "[Monitor] ThresholdSec=%u is not from 1 to 86400",
+                                 c->monitor_threshold_sec);
+        return 0;
+}
 
-                for (size_t i = 0; i < ELEMENTSOF(paths); i++)
-                        if (!isempty(paths[i].value) && paths[i].value[0] != '/')
-                                return set_error(ret_error, "[Database] %s=%s must be an absolute path",
-                                                 paths[i].key, paths[i].value);
-        }
+/* [Database]: files named by absolute paths, TLS settings that take effect. */
+static int verify_database(const VdeskConfig *c, char **ret_error) {
+        const struct { const char *key, *value; } paths[] = {
+                { "PasswordFile", c->db_password_file },
+                { "TLSCA", c->db_tls_ca },
+                { "TLSCert", c->db_tls_cert },
+                { "TLSKey", c->db_tls_key },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(paths); i++)
+                if (!isempty(paths[i].value) && paths[i].value[0] != '/')
+                        return set_error(ret_error, "[Database] %s=%s must be an absolute path",
+                                         paths[i].key, paths[i].value);
         if (isempty(c->db_tls_cert) != isempty(c->db_tls_key))
                 return set_error(ret_error, "[Database] TLSCert= and TLSKey= go together: set both or neither");
         /* Settings that would be silently without effect are refused, so
@@ -582,9 +610,10 @@ int config_verify(const VdeskConfig *c, char **ret_error) {
         if (c->db_tls != DB_TLS_VERIFY && !isempty(c->db_tls_ca))
                 return set_error(ret_error, "[Database] TLSCA= is for TLS=verify (TLS=%s checks no certificate)",
                                  db_tls_to_string(c->db_tls));
-        if (c->monitor_threshold_sec < 1 || c->monitor_threshold_sec > 86400)
-                return set_error(ret_error, "[Monitor] ThresholdSec=%u is not from 1 to 86400",
-                                 c->monitor_threshold_sec);
+        return 0;
+}
+
+static int verify_portal(const VdeskConfig *c, char **ret_error) {
         if (isempty(c->portal_listen))
                 return set_error(ret_error, "[Portal] Listen= must not be empty");
         if (isempty(c->portal_certificate) != isempty(c->portal_key))
@@ -594,10 +623,41 @@ int config_verify(const VdeskConfig *c, char **ret_error) {
         if (c->portal_max_connections < 1 || c->portal_max_per_address > c->portal_max_connections)
                 return set_error(ret_error, "[Portal] MaxConnections= must be at least 1 and at least "
                                  "MaxConnectionsPerAddress= (0: no limit per address)");
-        /* root writes it, but one rule holds for every URI libvirt opens */
+        return 0;
+}
+
+/* root writes it, but one rule holds for every URI libvirt opens */
+static int verify_libvirt(const VdeskConfig *c, char **ret_error) {
+        char buf[LIBVIRT_URI_REASON_MAX];
+        const char *why;
+
         why = libvirt_uri_invalid_reason(c->libvirt_uri, buf, NULL);
         if (why)
                 return set_error(ret_error, "[Libvirt] URI=%s %s", c->libvirt_uri, why);
+        return 0;
+}
+
+int config_verify(const VdeskConfig *c, char **ret_error) {
+        /* section by section; the first setting refused is the one said */
+        static int (*const verify[])(const VdeskConfig *c, char **ret_error) = {
+                verify_forward,
+                verify_images,
+                verify_network,
+                verify_desktop,
+                verify_directory,
+                verify_hosts,
+                verify_monitor,
+                verify_database,
+                verify_portal,
+                verify_libvirt,
+        };
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(verify); i++) {
+                r = verify[i](c, ret_error);
+                if (r < 0)
+                        return r;
+        }
         return 0;
 }
 

@@ -102,32 +102,43 @@ static int set_tls_options(Db *db, MYSQL *m) {
         return 0;
 }
 
-static int db_connect(Db *db) {
-        const VdeskConfig *c = db->config;
-        _cleanup_(erase_and_freep) char *password = NULL;
-        _cleanup_(freep) char *user = NULL, *error = NULL;
-        unsigned timeout = 10;
-        MYSQL *m;
-        int r;
-
+/* The statements and the connection they belong to. */
+static void db_disconnect(Db *db) {
         stmt_cache_clear(db);
         if (db->conn) {
                 mysql_close(db->conn);
                 db->conn = NULL;
         }
+}
+
+/* Who signs in: [Database] User= (or the service's user) and the password,
+ * read anew for each connection and wiped after it rather than kept in
+ * memory for the reconnects. */
+static int read_credentials(Db *db, char **ret_user, char **ret_password) {
+        const VdeskConfig *c = db->config;
+        _cleanup_(freep) char *user = NULL, *error = NULL;
+        int r;
+
         r = config_db_user(c, &user);
         if (r < 0) {
                 snprintf(db->error, sizeof db->error, "[Database] User= is empty and the user this service runs as "
                          "has no name: %s", strerror(-r));
                 return r;
         }
-        /* Read anew for each connection and wiped after it, rather than
-         * kept in memory for the reconnects. */
-        r = config_db_password(c, &password, &error);
+        r = config_db_password(c, ret_password, &error);
         if (r < 0) {
                 snprintf(db->error, sizeof db->error, "%s", error ?: strerror(-r));
                 return r;
         }
+        *ret_user = TAKE_PTR(user);
+        return 0;
+}
+
+/* A client handle with vdesk's timeouts, character set and TLS options. */
+static int client_new(Db *db, MYSQL **ret) {
+        unsigned timeout = 10;
+        MYSQL *m;
+        int r;
 
         m = mysql_init(NULL);
         if (!m)
@@ -141,6 +152,27 @@ static int db_connect(Db *db) {
                 mysql_close(m);
                 return r;
         }
+        *ret = m;
+        return 0;
+}
+
+/* Named, so that whoever reads it knows which setting to look at: the CA,
+ * the server's certificate, or a server without TLS. */
+static void name_tls_error(Db *db) {
+        const VdeskConfig *c = db->config;
+        char e[sizeof db->error];
+
+        snprintf(e, sizeof e, "%s", db->error);
+        snprintf(db->error, sizeof db->error, "[Database] TLS=%s%s%s%s: %.400s",
+                 db_tls_to_string(c->db_tls),
+                 isempty(c->db_tls_ca) ? "" : " (TLSCA=", strempty(c->db_tls_ca),
+                 isempty(c->db_tls_ca) ? "" : ")", e);
+}
+
+/* Connects m to the server and signs in, over TLS where [Database] TLS=
+ * asks for it; -ENOTCONN, with db->error saying why, if not. */
+static int client_sign_in(Db *db, MYSQL *m, const char *user, const char *password) {
+        const VdeskConfig *c = db->config;
 
         /* No database at connect time: it may not exist yet. */
         if (!mysql_real_connect(m,
@@ -153,20 +185,9 @@ static int db_connect(Db *db) {
                                 /* an UPDATE's affected rows are those it matched, changed or not */
                                 CLIENT_FOUND_ROWS)) {
                 set_error(db, mysql_errno(m), mysql_error(m));
-                /* Named, so that whoever reads it knows which setting to
-                 * look at: the CA, the server's certificate, or a server
-                 * without TLS. */
-                if (mysql_errno(m) == CR_SSL_CONNECTION_ERROR) {
-                        char e[sizeof db->error];
-
-                        snprintf(e, sizeof e, "%s", db->error);
-                        snprintf(db->error, sizeof db->error, "[Database] TLS=%s%s%s%s: %.400s",
-                                 db_tls_to_string(c->db_tls),
-                                 isempty(c->db_tls_ca) ? "" : " (TLSCA=", strempty(c->db_tls_ca),
-                                 isempty(c->db_tls_ca) ? "" : ")", e);
-                }
+                if (mysql_errno(m) == CR_SSL_CONNECTION_ERROR)
+                        name_tls_error(db);
                 log_debug("Cannot connect to MariaDB as %s: %s", user, db->error);
-                mysql_close(m);
                 return -ENOTCONN;
         }
         /* Connector/C keeps a copy for a reconnect of its own, which vdesk
@@ -180,29 +201,53 @@ static int db_connect(Db *db) {
                 snprintf(db->error, sizeof db->error, "[Database] TLS=%s: the server %s offers no TLS",
                          db_tls_to_string(c->db_tls), c->db_host);
                 log_debug("%s", db->error);
-                mysql_close(m);
                 return -ENOTCONN;
         }
-        db->conn = m;
-        db->in_transaction = false;
+        return 0;
+}
 
-        /* The database name is an identifier, which no statement can take as
-         * a parameter: it comes from the configuration and is checked to be
-         * [A-Za-z0-9_] before it is quoted into the statement. */
-        {
-                char sql[128];
+/* [Database] Name=, made if it is not there yet. The name is an
+ * identifier, which no statement can take as a parameter: it comes from
+ * the configuration and is checked to be [A-Za-z0-9_] before it is quoted
+ * into the statement. */
+static int use_database(Db *db) {
+        const VdeskConfig *c = db->config;
+        char sql[128];
+        int r;
 
-                snprintf(sql, sizeof sql, "CREATE DATABASE IF NOT EXISTS `%s` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
-                         c->db_name);
-                r = exec_once(db, sql, NULL, 0, NULL, NULL, NULL);
-                if (r < 0)
-                        return r;
-        }
-        if (mysql_select_db(m, c->db_name) != 0) {
-                set_error(db, mysql_errno(m), mysql_error(m));
+        snprintf(sql, sizeof sql, "CREATE DATABASE IF NOT EXISTS `%s` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
+                 c->db_name);
+        r = exec_once(db, sql, NULL, 0, NULL, NULL, NULL);
+        if (r < 0)
+                return r;
+        if (mysql_select_db(db->conn, c->db_name) != 0) {
+                set_error(db, mysql_errno(db->conn), mysql_error(db->conn));
                 return -EIO;
         }
         return 0;
+}
+
+static int db_connect(Db *db) {
+        _cleanup_(erase_and_freep) char *password = NULL;
+        _cleanup_(freep) char *user = NULL;
+        MYSQL *m;
+        int r;
+
+        db_disconnect(db);
+        r = read_credentials(db, &user, &password);
+        if (r < 0)
+                return r;
+        r = client_new(db, &m);
+        if (r < 0)
+                return r;
+        r = client_sign_in(db, m, user, password);
+        if (r < 0) {
+                mysql_close(m);
+                return r;
+        }
+        db->conn = m;
+        db->in_transaction = false;
+        return use_database(db);
 }
 
 int db_open(const VdeskConfig *c, Db **ret, char **ret_error) {
@@ -233,9 +278,7 @@ int db_open(const VdeskConfig *c, Db **ret, char **ret_error) {
 Db *db_close(Db *db) {
         if (!db)
                 return NULL;
-        stmt_cache_clear(db);
-        if (db->conn)
-                mysql_close(db->conn);
+        db_disconnect(db);
         free(db);
         return NULL;
 }
@@ -339,96 +382,128 @@ out:
         return r;
 }
 
-static int exec_once(Db *db, const char *sql, const DbValue *params, size_t n_params,
-                     DbRowFunc row, void *userdata, uint64_t *ret_affected) {
-        _cleanup_(freep) MYSQL_BIND *bind = NULL;
+/* The prepared statement of sql: the connection's, or prepared now and
+ * kept if there is room (*ret_kept). */
+static int stmt_get(Db *db, const char *sql, MYSQL_STMT **ret, bool *ret_kept) {
         MYSQL_STMT *st;
-        MYSQL_RES *meta;
         size_t slot;
-        bool kept = false;
-        int r = 0;
+        int r;
 
-        if (!db->conn)
-                return -ENOTCONN;
         slot = stmt_slot(db, sql);
         if (slot != SIZE_MAX && db->cache[slot].st) {
-                st = db->cache[slot].st;
-                kept = true;
-        } else {
-                st = mysql_stmt_init(db->conn);
-                if (!st)
-                        return -ENOMEM;
-                if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
-                        r = stmt_error(db, st);
-                        mysql_stmt_close(st);
-                        return r;
-                }
-                if (slot != SIZE_MAX) {
-                        char *copy = strdup(sql);
+                *ret = db->cache[slot].st;
+                *ret_kept = true;
+                return 0;
+        }
+        st = mysql_stmt_init(db->conn);
+        if (!st)
+                return -ENOMEM;
+        if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
+                r = stmt_error(db, st);
+                mysql_stmt_close(st);
+                return r;
+        }
+        *ret_kept = false;
+        if (slot != SIZE_MAX) {
+                char *copy = strdup(sql);
 
-                        if (copy) {
-                                db->cache[slot] = (CachedStmt) { .sql = copy, .st = st };
-                                kept = true;
-                        }
+                if (copy) {
+                        db->cache[slot] = (CachedStmt) { .sql = copy, .st = st };
+                        *ret_kept = true;
                 }
         }
+        *ret = st;
+        return 0;
+}
+
+static void bind_value(MYSQL_BIND *b, const DbValue *v) {
+        switch (v->type) {
+        case DB_NULL:
+                b->buffer_type = MYSQL_TYPE_NULL;
+                break;
+        case DB_INT:
+        case DB_UINT:
+                b->buffer_type = MYSQL_TYPE_LONGLONG;
+                b->buffer = (void *) &v->i;
+                b->is_unsigned = v->type == DB_UINT;
+                break;
+        case DB_STR:
+                b->buffer_type = MYSQL_TYPE_STRING;
+                b->buffer = (void *) v->s;
+                b->buffer_length = strlen(v->s);
+                break;
+        }
+}
+
+/* Binds params to st, as many as it takes; *ret_bind (the caller frees it
+ * after the execution) points into params. */
+static int bind_params(Db *db, MYSQL_STMT *st, const DbValue *params, size_t n_params, MYSQL_BIND **ret_bind) {
+        _cleanup_(freep) MYSQL_BIND *bind = NULL;
+
         if (mysql_stmt_param_count(st) != n_params) {
                 snprintf(db->error, sizeof db->error, "statement takes %lu parameters, %zu given",
                          mysql_stmt_param_count(st), n_params);
-                r = -EINVAL;
-                goto out;
+                return -EINVAL;
         }
-        if (n_params > 0) {
-                bind = calloc(n_params, sizeof *bind);
-                if (!bind) {
-                        r = -ENOMEM;
-                        goto out;
-                }
-                for (size_t i = 0; i < n_params; i++) {
-                        const DbValue *v = &params[i];
+        if (n_params == 0)
+                return 0;
+        bind = calloc(n_params, sizeof *bind);
+        if (!bind)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_params; i++)
+                bind_value(&bind[i], &params[i]);
+        if (mysql_stmt_bind_param(st, bind) != 0)
+                return stmt_error(db, st);
+        *ret_bind = TAKE_PTR(bind);
+        return 0;
+}
 
-                        switch (v->type) {
-                        case DB_NULL:
-                                bind[i].buffer_type = MYSQL_TYPE_NULL;
-                                break;
-                        case DB_INT:
-                        case DB_UINT:
-                                bind[i].buffer_type = MYSQL_TYPE_LONGLONG;
-                                bind[i].buffer = (void *) &v->i;
-                                bind[i].is_unsigned = v->type == DB_UINT;
-                                break;
-                        case DB_STR:
-                                bind[i].buffer_type = MYSQL_TYPE_STRING;
-                                bind[i].buffer = (void *) v->s;
-                                bind[i].buffer_length = strlen(v->s);
-                                break;
-                        }
-                }
-                if (mysql_stmt_bind_param(st, bind) != 0) {
-                        r = stmt_error(db, st);
-                        goto out;
-                }
-        }
-        if (mysql_stmt_execute(st) != 0) {
-                r = stmt_error(db, st);
-                goto out;
-        }
+/* Executes st, hands its rows (if any) to row, says how many it changed. */
+static int stmt_run(Db *db, MYSQL_STMT *st, DbRowFunc row, void *userdata, uint64_t *ret_affected) {
+        MYSQL_RES *meta;
+        int r;
+
+        if (mysql_stmt_execute(st) != 0)
+                return stmt_error(db, st);
         meta = mysql_stmt_result_metadata(st);
         if (meta) {
                 r = fetch_rows(db, st, meta, row, userdata);
                 mysql_free_result(meta);
                 if (r < 0)
-                        goto out;
+                        return r;
         }
         if (ret_affected)
                 *ret_affected = (uint64_t) mysql_stmt_affected_rows(st);
-out:
+        return 0;
+}
+
+/* A statement that was not kept goes; a kept one is ready for its next
+ * execution, unless the connection is gone (r), and they all with it. */
+static void stmt_release(Db *db, MYSQL_STMT *st, bool kept, int r) {
         if (!kept)
                 mysql_stmt_close(st);
         else if (r == -ENOTCONN)
-                stmt_cache_clear(db);   /* the connection is gone, and they with it */
+                stmt_cache_clear(db);
         else
                 (void) mysql_stmt_free_result(st);
+}
+
+static int exec_once(Db *db, const char *sql, const DbValue *params, size_t n_params,
+                     DbRowFunc row, void *userdata, uint64_t *ret_affected) {
+        _cleanup_(freep) MYSQL_BIND *bind = NULL;
+        MYSQL_STMT *st = NULL;
+        bool kept = false;
+        int r;
+
+        if (!db->conn)
+                return -ENOTCONN;
+        r = stmt_get(db, sql, &st, &kept);
+        if (r < 0)
+                return r;
+        r = bind_params(db, st, params, n_params, &bind);
+        if (r >= 0)
+                r = stmt_run(db, st, row, userdata, ret_affected);
+        stmt_release(db, st, kept, r);
         return r;
 }
 

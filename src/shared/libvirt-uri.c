@@ -136,30 +136,37 @@ static bool user_is_valid(const char *s, size_t n) {
         return true;
 }
 
-const char *libvirt_uri_invalid_reason(const char *uri, char reason[static LIBVIRT_URI_REASON_MAX], char *ret_host) {
-        static const char *const remote[] = { "qemu+tls", "qemu+ssh", "qemu+tcp", "qemu+libssh", "qemu+libssh2" };
-        const char *p, *auth, *path, *at;
-        char scheme[16], host[LIBVIRT_URI_HOST_MAX] = "";
-        size_t len, plen;
-        bool is_remote = false;
+#define SCHEME_MAX 16
 
-        if (ret_host)
-                ret_host[0] = 0;
+/* The URI as a whole: its length, its characters, no fragment. */
+static const char *text_invalid_reason(const char *uri) {
         if (isempty(uri))
                 return "is empty";
         if (strlen(uri) > 255)
                 return "is longer than 255 characters";
-        for (p = uri; *p; p++)
+        for (const char *p = uri; *p; p++)
                 if ((unsigned char) *p <= ' ' || (unsigned char) *p >= 0x7f)
                         return "has a space, a control or a non-ASCII character";
         /* libvirt would pass a fragment on to the host's daemon */
         if (strchr(uri, '#'))
                 return "has a fragment ('#')";
+        return NULL;
+}
+
+/* driver[+transport]://: one vdesk uses, remote or not; *ret_rest: what
+ * follows "://". */
+static const char *scheme_invalid_reason(const char *uri, char scheme[static SCHEME_MAX], bool *ret_remote,
+                                         const char **ret_rest) {
+        static const char *const remote[] = { "qemu+tls", "qemu+ssh", "qemu+tcp", "qemu+libssh", "qemu+libssh2" };
+        const char *p;
+        bool is_remote = false;
+        size_t len;
+
         p = strstr(uri, "://");
         if (!p)
                 return "is not of the form driver[+transport]://[host]/path";
         len = (size_t) (p - uri);
-        if (len == 0 || len >= sizeof scheme)
+        if (len == 0 || len >= SCHEME_MAX)
                 return "has no driver";
         memcpy(scheme, uri, len);
         scheme[len] = 0;
@@ -168,11 +175,45 @@ const char *libvirt_uri_invalid_reason(const char *uri, char reason[static LIBVI
         if (!is_remote && !streq(scheme, "qemu") && !streq(scheme, "qemu+unix") && !streq(scheme, "test"))
                 return "names a driver or transport vdesk does not use (qemu, qemu+tls, qemu+ssh, qemu+tcp, "
                        "qemu+unix, test)";
+        *ret_remote = is_remote;
+        *ret_rest = p + 3;
+        return NULL;
+}
+
+/* host[:port], the port cut off (host is changed in place). */
+static const char *host_invalid_reason(char *host) {
+        char *colon = strrchr(host, ':');
+
+        if (colon && host[0] != '[') {
+                unsigned port;
+                char *end;
+
+                errno = 0;
+                port = (unsigned) strtoul(colon + 1, &end, 10);
+                if (colon[1] == 0 || *end || errno || port == 0 || port > 65535)
+                        return "has a port that is not a number from 1 to 65535";
+                *colon = 0;
+        }
+        /* a host name never starts with '-' (RFC 1123), which ssh would read
+         * as an option */
+        if (host[0] == '-' || host[0] == 0)
+                return "has a host name with characters a host name cannot have";
+        for (const char *c = host; *c; c++)
+                if (!(isalnum((unsigned char) *c) || strchr(".-_[]:", *c)))
+                        return "has a host name with characters a host name cannot have";
+        return NULL;
+}
+
+/* [user@][host[:port]] up to the path: a host exactly when the transport
+ * is remote, into host; *ret_path: the path and what follows it. */
+static const char *authority_invalid_reason(const char *auth, bool is_remote, char host[static LIBVIRT_URI_HOST_MAX],
+                                            const char **ret_path) {
+        const char *path, *at, *why;
+        size_t len;
 
         /* The authority ends at the first '/' or '?' (RFC 3986, as libxml2
          * parses it for libvirt): "h?command=x@h2/system" is host h with a
          * query, not user "h?command=x" at h2. */
-        auth = p + 3;
         len = strcspn(auth, "/?");
         path = auth + len;
         if (*path != '/')
@@ -185,7 +226,7 @@ const char *libvirt_uri_invalid_reason(const char *uri, char reason[static LIBVI
                 len -= (size_t) (at + 1 - auth);
                 auth = at + 1;
         }
-        if (len >= sizeof host)
+        if (len >= LIBVIRT_URI_HOST_MAX)
                 return "has a host name that is too long";
         memcpy(host, auth, len);
         host[len] = 0;
@@ -194,28 +235,19 @@ const char *libvirt_uri_invalid_reason(const char *uri, char reason[static LIBVI
         if (!is_remote && len != 0)
                 return "names a host but no remote transport (qemu+tls://, qemu+ssh://, qemu+tcp://)";
         if (len > 0) {
-                char *colon = strrchr(host, ':');
-
-                if (colon && host[0] != '[') {
-                        unsigned port;
-                        char *end;
-
-                        errno = 0;
-                        port = (unsigned) strtoul(colon + 1, &end, 10);
-                        if (colon[1] == 0 || *end || errno || port == 0 || port > 65535)
-                                return "has a port that is not a number from 1 to 65535";
-                        *colon = 0;
-                }
-                /* a host name never starts with '-' (RFC 1123), which ssh
-                 * would read as an option */
-                if (host[0] == '-' || host[0] == 0)
-                        return "has a host name with characters a host name cannot have";
-                for (const char *c = host; *c; c++)
-                        if (!(isalnum((unsigned char) *c) || strchr(".-_[]:", *c)))
-                                return "has a host name with characters a host name cannot have";
+                why = host_invalid_reason(host);
+                if (why)
+                        return why;
         }
+        *ret_path = path;
+        return NULL;
+}
 
-        plen = strcspn(path, "?");
+/* The driver's one path, then the query. */
+static const char *path_invalid_reason(const char *scheme, const char *path,
+                                       char reason[static LIBVIRT_URI_REASON_MAX]) {
+        size_t plen = strcspn(path, "?");
+
         if (startswith(scheme, "qemu")) {
                 if (plen != strlen("/system") || strncmp(path, "/system", plen) != 0)
                         return "has a path other than /system: vdesk's desktops are system domains";
@@ -223,12 +255,30 @@ const char *libvirt_uri_invalid_reason(const char *uri, char reason[static LIBVI
                 /* any other path is a file the test driver would read */
                 return "has a path other than /default for the test driver";
 
-        if (path[plen] == '?') {
-                const char *why = query_invalid_reason(path + plen + 1, reason);
+        if (path[plen] == '?')
+                return query_invalid_reason(path + plen + 1, reason);
+        return NULL;
+}
 
-                if (why)
-                        return why;
-        }
+const char *libvirt_uri_invalid_reason(const char *uri, char reason[static LIBVIRT_URI_REASON_MAX], char *ret_host) {
+        char scheme[SCHEME_MAX], host[LIBVIRT_URI_HOST_MAX] = "";
+        const char *auth, *path, *why;
+        bool is_remote;
+
+        if (ret_host)
+                ret_host[0] = 0;
+        why = text_invalid_reason(uri);
+        if (why)
+                return why;
+        why = scheme_invalid_reason(uri, scheme, &is_remote, &auth);
+        if (why)
+                return why;
+        why = authority_invalid_reason(auth, is_remote, host, &path);
+        if (why)
+                return why;
+        why = path_invalid_reason(scheme, path, reason);
+        if (why)
+                return why;
         if (ret_host)
                 memcpy(ret_host, host, sizeof host);
         return NULL;

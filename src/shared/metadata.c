@@ -202,18 +202,12 @@ static int check_backing_store(xmlNode *disk, const DesktopMeta *m, char **ret_e
         return 0;
 }
 
-int desktop_meta_parse_domain(const char *xml, DesktopMeta *ret, char **ret_error) {
+/* No entity expansion, no network: the XML comes from libvirt, but an
+ * admin may have edited it. */
+static int read_domain_xml(const char *xml, xmlDocPtr *ret_doc, char **ret_error) {
         _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
-        _cleanup_(desktop_meta_done) DesktopMeta m = {};
-        _cleanup_(freep) char *port = NULL, *gport = NULL, *addr = NULL;
-        xmlNode *root, *meta, *desk, *n;
-        int r;
+        xmlNode *root;
 
-        if (!desktop_meta_present(xml))
-                return -ENODATA;
-
-        /* No entity expansion, no network: the XML comes from libvirt, but
-         * an admin may have edited it. */
         doc = xmlReadMemory(xml, (int) strlen(xml), "domain.xml", NULL,
                             XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
         if (!doc)
@@ -221,81 +215,132 @@ int desktop_meta_parse_domain(const char *xml, DesktopMeta *ret, char **ret_erro
         root = xmlDocGetRootElement(doc);
         if (!root || !xmlStrEqual(root->name, BAD_CAST "domain"))
                 return fail(ret_error, "domain XML has no <domain> root");
-        meta = child(root, "metadata", NULL);
-        desk = child(meta, "desktop", VDESK_METADATA_NS);
-        if (!desk)
-                return -ENODATA;
+        *ret_doc = TAKE_PTR(doc);
+        return 0;
+}
 
-        r = take_text(child(root, "name", NULL), &m.name);
+/* The domain's <name> and <uuid>, and <vdesk:account>. */
+static int parse_names(xmlNode *root, xmlNode *desk, DesktopMeta *m, char **ret_error) {
+        int r;
+
+        r = take_text(child(root, "name", NULL), &m->name);
         if (r < 0)
                 return r == -ENOMEM ? r : fail(ret_error, "domain has no <name>");
-        (void) take_text(child(root, "uuid", NULL), &m.uuid);
+        (void) take_text(child(root, "uuid", NULL), &m->uuid);
 
-        r = take_text(child(desk, "account", VDESK_METADATA_NS), &m.account);
+        r = take_text(child(desk, "account", VDESK_METADATA_NS), &m->account);
         if (r < 0)
                 return r == -ENOMEM ? r : fail(ret_error, "metadata: <vdesk:account> missing or empty");
+        return 0;
+}
 
-        n = child(desk, "disk", VDESK_METADATA_NS);
+/* <vdesk:disk path= template= template-format=> */
+static int parse_disk(xmlNode *n, DesktopMeta *m, char **ret_error) {
+        int r;
+
         if (!n)
                 return fail(ret_error, "metadata: <vdesk:disk> missing");
-        if ((r = take_attr(n, "path", &m.disk_path)) < 0)
+        if ((r = take_attr(n, "path", &m->disk_path)) < 0)
                 return r == -ENOMEM ? r : fail(ret_error, "metadata: <vdesk:disk path=> missing or empty");
-        if ((r = take_attr(n, "template", &m.template_path)) < 0)
+        if ((r = take_attr(n, "template", &m->template_path)) < 0)
                 return r == -ENOMEM ? r : fail(ret_error, "metadata: <vdesk:disk template=> missing or empty");
         /* optional: metadata written before it was has none */
-        if ((r = take_attr(n, "template-format", &m.template_format)) == -ENOMEM)
+        if ((r = take_attr(n, "template-format", &m->template_format)) == -ENOMEM)
                 return r;
+        return 0;
+}
 
-        n = child(desk, "network", VDESK_METADATA_NS);
+/* <vdesk:network name= bridge= mac= address=> */
+static int parse_network(xmlNode *n, DesktopMeta *m, char **ret_error) {
+        _cleanup_(freep) char *addr = NULL;
+        int r;
+
         if (!n)
                 return fail(ret_error, "metadata: <vdesk:network> missing");
-        if ((r = take_attr(n, "name", &m.network)) < 0)
+        if ((r = take_attr(n, "name", &m->network)) < 0)
                 return r == -ENOMEM ? r : fail(ret_error, "metadata: <vdesk:network name=> missing or empty");
-        if ((r = take_attr(n, "bridge", &m.bridge)) < 0)
+        if ((r = take_attr(n, "bridge", &m->bridge)) < 0)
                 return r == -ENOMEM ? r : fail(ret_error, "metadata: <vdesk:network bridge=> missing or empty");
-        if ((r = take_attr(n, "mac", &m.mac)) < 0)
+        if ((r = take_attr(n, "mac", &m->mac)) < 0)
                 return r == -ENOMEM ? r : fail(ret_error, "metadata: <vdesk:network mac=> missing or empty");
         if ((r = take_attr(n, "address", &addr)) < 0)
                 return r == -ENOMEM ? r : fail(ret_error, "metadata: <vdesk:network address=> missing or empty");
-        if (ipv4_parse(addr, &m.address) < 0)
+        if (ipv4_parse(addr, &m->address) < 0)
                 return fail(ret_error, "metadata: <vdesk:network address='%s'> is not an IPv4 address", addr);
+        return 0;
+}
 
+/* <vdesk:rdp port= guest-port=> */
+static int parse_rdp(xmlNode *n, DesktopMeta *m, char **ret_error) {
+        _cleanup_(freep) char *port = NULL, *gport = NULL;
+        int r;
+
+        if (!n)
+                return fail(ret_error, "metadata: <vdesk:rdp> missing");
+        if ((r = take_attr(n, "port", &port)) < 0 || parse_port(port, &m->rdp_port) < 0)
+                return r == -ENOMEM ? r : fail(ret_error, "metadata: <vdesk:rdp port=> missing or not a port number");
+        if ((r = take_attr(n, "guest-port", &gport)) < 0 || parse_port(gport, &m->guest_port) < 0)
+                return r == -ENOMEM ? r : fail(ret_error, "metadata: <vdesk:rdp guest-port=> missing or not a port number");
+        return 0;
+}
+
+/* The metadata must describe the disk the domain really boots from:
+ * otherwise it could have imaged create one file and QEMU open another. */
+static int check_boot_disk(xmlNode *root, const DesktopMeta *m, char **ret_error) {
+        xmlNode *devices = child(root, "devices", NULL), *disk = NULL;
+
+        for (xmlNode *d = devices ? devices->children : NULL; d && !disk; d = d->next) {
+                xmlChar *file;
+
+                if (d->type != XML_ELEMENT_NODE || !xmlStrEqual(d->name, BAD_CAST "disk"))
+                        continue;
+                file = xmlGetProp(child(d, "source", NULL), BAD_CAST "file");
+                if (file && streq((const char *) file, m->disk_path))
+                        disk = d;
+                xmlFree(file);
+        }
+        if (!disk)
+                return fail(ret_error, "metadata: disk '%s' is not a disk of the domain", m->disk_path);
+        return check_backing_store(disk, m, ret_error);
+}
+
+int desktop_meta_parse_domain(const char *xml, DesktopMeta *ret, char **ret_error) {
+        _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
+        _cleanup_(desktop_meta_done) DesktopMeta m = {};
+        xmlNode *root, *desk, *n;
+        int r;
+
+        if (!desktop_meta_present(xml))
+                return -ENODATA;
+        r = read_domain_xml(xml, &doc, ret_error);
+        if (r < 0)
+                return r;
+        root = xmlDocGetRootElement(doc);
+        desk = child(child(root, "metadata", NULL), "desktop", VDESK_METADATA_NS);
+        if (!desk)
+                return -ENODATA;
+
+        r = parse_names(root, desk, &m, ret_error);
+        if (r < 0)
+                return r;
+        r = parse_disk(child(desk, "disk", VDESK_METADATA_NS), &m, ret_error);
+        if (r < 0)
+                return r;
+        r = parse_network(child(desk, "network", VDESK_METADATA_NS), &m, ret_error);
+        if (r < 0)
+                return r;
         n = child(desk, "segment", VDESK_METADATA_NS);
         if (n) {
                 r = parse_segment(n, &m.segment, ret_error);
                 if (r < 0)
                         return r;
         }
-
-        n = child(desk, "rdp", VDESK_METADATA_NS);
-        if (!n)
-                return fail(ret_error, "metadata: <vdesk:rdp> missing");
-        if ((r = take_attr(n, "port", &port)) < 0 || parse_port(port, &m.rdp_port) < 0)
-                return r == -ENOMEM ? r : fail(ret_error, "metadata: <vdesk:rdp port=> missing or not a port number");
-        if ((r = take_attr(n, "guest-port", &gport)) < 0 || parse_port(gport, &m.guest_port) < 0)
-                return r == -ENOMEM ? r : fail(ret_error, "metadata: <vdesk:rdp guest-port=> missing or not a port number");
-
-        /* The metadata must describe the disk the domain really boots from:
-         * otherwise it could have imaged create one file and QEMU open another. */
-        {
-                xmlNode *devices = child(root, "devices", NULL), *disk = NULL;
-
-                for (xmlNode *d = devices ? devices->children : NULL; d && !disk; d = d->next) {
-                        xmlChar *file;
-
-                        if (d->type != XML_ELEMENT_NODE || !xmlStrEqual(d->name, BAD_CAST "disk"))
-                                continue;
-                        file = xmlGetProp(child(d, "source", NULL), BAD_CAST "file");
-                        if (file && streq((const char *) file, m.disk_path))
-                                disk = d;
-                        xmlFree(file);
-                }
-                if (!disk)
-                        return fail(ret_error, "metadata: disk '%s' is not a disk of the domain", m.disk_path);
-                r = check_backing_store(disk, &m, ret_error);
-                if (r < 0)
-                        return r;
-        }
+        r = parse_rdp(child(desk, "rdp", VDESK_METADATA_NS), &m, ret_error);
+        if (r < 0)
+                return r;
+        r = check_boot_disk(root, &m, ret_error);
+        if (r < 0)
+                return r;
 
         *ret = m;
         m = (DesktopMeta) {};
@@ -338,13 +383,70 @@ int desktop_meta_validate(const DesktopMeta *m, const VdeskConfig *c, char **ret
         return 0;
 }
 
-int desktop_meta_format(const DesktopMeta *m, char **ret) {
+/* <vdesk:segment>: a department network as the catalog has it, under
+ * desk. */
+static void format_segment(xmlNode *desk, xmlNs *ns, const NetworkSpec *s) {
+        char subnet[24], gw[16], lo[16], hi[16], range[40], num[16], a[16];
+        xmlNode *n;
+
+        n = xmlNewChild(desk, ns, BAD_CAST "segment", NULL);
+        xmlNewProp(n, BAD_CAST "name", BAD_CAST s->name);
+        xmlNewProp(n, BAD_CAST "type", BAD_CAST segment_type_to_string(s->segment));
+        ipv4_format(s->subnet, a);
+        snprintf(subnet, sizeof subnet, "%s/%u", a, s->prefix);
+        xmlNewProp(n, BAD_CAST "subnet", BAD_CAST subnet);
+        ipv4_format(s->gateway, gw);
+        xmlNewProp(n, BAD_CAST "gateway", BAD_CAST gw);
+        ipv4_format(s->range_start, lo);
+        ipv4_format(s->range_end, hi);
+        snprintf(range, sizeof range, "%s-%s", lo, hi);
+        xmlNewProp(n, BAD_CAST "range", BAD_CAST range);
+        snprintf(num, sizeof num, "%u", s->vlan_id);
+        xmlNewProp(n, BAD_CAST "vlan", BAD_CAST num);
+        xmlNewProp(n, BAD_CAST "uplink", BAD_CAST s->uplink);
+        snprintf(num, sizeof num, "%u", s->vni);
+        xmlNewProp(n, BAD_CAST "vni", BAD_CAST num);
+        if (s->local)
+                ipv4_format(s->local, a);
+        xmlNewProp(n, BAD_CAST "local", BAD_CAST (s->local ? a : ""));
+        if (s->group)
+                ipv4_format(s->group, a);
+        xmlNewProp(n, BAD_CAST "group", BAD_CAST (s->group ? a : ""));
+        snprintf(num, sizeof num, "%u", s->port);
+        xmlNewProp(n, BAD_CAST "port", BAD_CAST num);
+        snprintf(num, sizeof num, "%u", s->mtu);
+        xmlNewProp(n, BAD_CAST "mtu", BAD_CAST num);
+        for (size_t i = 0; i < s->n_peers; i++) {
+                ipv4_format(s->peers[i], a);
+                xmlNewProp(xmlNewChild(n, ns, BAD_CAST "peer", NULL), BAD_CAST "address", BAD_CAST a);
+        }
+}
+
+/* The element and what is under it, as text, without an XML declaration. */
+static int format_element(xmlNode *e, char **ret) {
         _cleanup_(xmlBufferFreep) xmlBufferPtr buf = NULL;
-        xmlDocPtr doc;
+        xmlSaveCtxtPtr save;
+        char *s;
+
+        buf = xmlBufferCreate();
+        if (!buf)
+                return -ENOMEM;
+        save = xmlSaveToBuffer(buf, "UTF-8", XML_SAVE_NO_DECL | XML_SAVE_FORMAT);
+        xmlSaveTree(save, e);
+        xmlSaveClose(save);
+
+        s = strdup((const char *) xmlBufferContent(buf));
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+int desktop_meta_format(const DesktopMeta *m, char **ret) {
+        _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
         xmlNode *desk, *n;
         xmlNs *ns;
         char addr[16], port[8], gport[8];
-        xmlSaveCtxtPtr save;
 
         ipv4_format(m->address, addr);
         snprintf(port, sizeof port, "%u", m->rdp_port);
@@ -370,56 +472,11 @@ int desktop_meta_format(const DesktopMeta *m, char **ret) {
         xmlNewProp(n, BAD_CAST "bridge", BAD_CAST m->bridge);
         xmlNewProp(n, BAD_CAST "address", BAD_CAST addr);
         xmlNewProp(n, BAD_CAST "mac", BAD_CAST m->mac);
-        if (m->segment) {
-                const NetworkSpec *s = m->segment;
-                char subnet[24], gw[16], lo[16], hi[16], range[40], num[16], a[16];
-
-                n = xmlNewChild(desk, ns, BAD_CAST "segment", NULL);
-                xmlNewProp(n, BAD_CAST "name", BAD_CAST s->name);
-                xmlNewProp(n, BAD_CAST "type", BAD_CAST segment_type_to_string(s->segment));
-                ipv4_format(s->subnet, a);
-                snprintf(subnet, sizeof subnet, "%s/%u", a, s->prefix);
-                xmlNewProp(n, BAD_CAST "subnet", BAD_CAST subnet);
-                ipv4_format(s->gateway, gw);
-                xmlNewProp(n, BAD_CAST "gateway", BAD_CAST gw);
-                ipv4_format(s->range_start, lo);
-                ipv4_format(s->range_end, hi);
-                snprintf(range, sizeof range, "%s-%s", lo, hi);
-                xmlNewProp(n, BAD_CAST "range", BAD_CAST range);
-                snprintf(num, sizeof num, "%u", s->vlan_id);
-                xmlNewProp(n, BAD_CAST "vlan", BAD_CAST num);
-                xmlNewProp(n, BAD_CAST "uplink", BAD_CAST s->uplink);
-                snprintf(num, sizeof num, "%u", s->vni);
-                xmlNewProp(n, BAD_CAST "vni", BAD_CAST num);
-                if (s->local)
-                        ipv4_format(s->local, a);
-                xmlNewProp(n, BAD_CAST "local", BAD_CAST (s->local ? a : ""));
-                if (s->group)
-                        ipv4_format(s->group, a);
-                xmlNewProp(n, BAD_CAST "group", BAD_CAST (s->group ? a : ""));
-                snprintf(num, sizeof num, "%u", s->port);
-                xmlNewProp(n, BAD_CAST "port", BAD_CAST num);
-                snprintf(num, sizeof num, "%u", s->mtu);
-                xmlNewProp(n, BAD_CAST "mtu", BAD_CAST num);
-                for (size_t i = 0; i < s->n_peers; i++) {
-                        ipv4_format(s->peers[i], a);
-                        xmlNewProp(xmlNewChild(n, ns, BAD_CAST "peer", NULL), BAD_CAST "address", BAD_CAST a);
-                }
-        }
+        if (m->segment)
+                format_segment(desk, ns, m->segment);
         n = xmlNewChild(desk, ns, BAD_CAST "rdp", NULL);
         xmlNewProp(n, BAD_CAST "port", BAD_CAST port);
         xmlNewProp(n, BAD_CAST "guest-port", BAD_CAST gport);
 
-        buf = xmlBufferCreate();
-        if (!buf) {
-                xmlFreeDoc(doc);
-                return -ENOMEM;
-        }
-        save = xmlSaveToBuffer(buf, "UTF-8", XML_SAVE_NO_DECL | XML_SAVE_FORMAT);
-        xmlSaveTree(save, desk);
-        xmlSaveClose(save);
-        xmlFreeDoc(doc);
-
-        *ret = strdup((const char *) xmlBufferContent(buf));
-        return *ret ? 0 : -ENOMEM;
+        return format_element(desk, ret);
 }

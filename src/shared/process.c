@@ -91,10 +91,67 @@ static int spawn_child(char *const argv[], int out_w, int err_w, pid_t *ret_pid)
         return -r;
 }
 
+/* Reads both captures until their write ends close, or until the deadline
+ * (-ETIMEDOUT). */
+static int capture_all(Capture cap[2], unsigned long long deadline) {
+        while (cap[0].fd >= 0 || cap[1].fd >= 0) {
+                struct pollfd p[2];
+                unsigned long long now = now_usec();
+                int k;
+
+                if (now >= deadline)
+                        return -ETIMEDOUT;
+                for (size_t i = 0; i < 2; i++)
+                        p[i] = (struct pollfd) { .fd = cap[i].fd, .events = POLLIN };
+                k = poll(p, 2, (int) MIN((deadline - now) / 1000 + 1, 60000ULL));
+                if (k < 0 && errno != EINTR)
+                        return -errno;
+                for (size_t i = 0; i < 2 && k > 0; i++) {
+                        int n;
+
+                        if (cap[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                                continue;
+                        n = capture_read(&cap[i]);
+                        if (n < 0)
+                                return n;
+                        if (n == 0)
+                                cap[i].fd = -1;
+                }
+        }
+        return 0;
+}
+
+/* Waits for the child to end, killed first if capturing its output failed
+ * (r < 0): no child is left behind. Returns r, or waitpid()'s error. */
+static int reap_child(pid_t pid, int r, int *status) {
+        if (r < 0)
+                kill(pid, SIGKILL);
+        while (waitpid(pid, status, 0) < 0)
+                if (errno != EINTR) {
+                        r = r ?: -errno;
+                        break;
+                }
+        return r;
+}
+
+/* The exit status (128 + the signal that ended it) and the output
+ * captured, whose buffers it takes. */
+static int spawn_result_take(int status, Capture cap[2], SpawnResult *ret) {
+        *ret = (SpawnResult) {
+                .exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+                .out = cap[0].buf ?: strdup(""),
+                .err = cap[1].buf ?: strdup(""),
+        };
+        if (!ret->out || !ret->err) {
+                spawn_result_done(ret);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
 int spawn_run(char *const argv[], uint64_t timeout_usec, SpawnResult *ret) {
         _cleanup_(closep) int out_r = -1, out_w = -1, err_r = -1, err_w = -1;
         Capture cap[2] = {};
-        unsigned long long deadline;
         pid_t pid;
         int pipefd[2], status, r;
 
@@ -116,66 +173,17 @@ int spawn_run(char *const argv[], uint64_t timeout_usec, SpawnResult *ret) {
         /* The child holds the write ends now; ours must go for EOF to come. */
         close(TAKE_FD(out_w));
         close(TAKE_FD(err_w));
-        r = 0;
 
         cap[0].fd = out_r;
         cap[1].fd = err_r;
-        deadline = now_usec() + timeout_usec;
-
-        while (cap[0].fd >= 0 || cap[1].fd >= 0) {
-                struct pollfd p[2];
-                unsigned long long now = now_usec();
-                int n = 0, k;
-
-                if (now >= deadline) {
-                        r = -ETIMEDOUT;
-                        break;
-                }
-                for (size_t i = 0; i < 2; i++)
-                        p[i] = (struct pollfd) { .fd = cap[i].fd, .events = POLLIN };
-                k = poll(p, 2, (int) MIN((deadline - now) / 1000 + 1, 60000ULL));
-                if (k < 0 && errno != EINTR) {
-                        r = -errno;
-                        break;
-                }
-                for (size_t i = 0; i < 2 && k > 0; i++) {
-                        if (cap[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
-                                continue;
-                        n = capture_read(&cap[i]);
-                        if (n < 0) {
-                                r = n;
-                                break;
-                        }
-                        if (n == 0)
-                                cap[i].fd = -1;
-                }
-                if (r < 0)
-                        break;
-        }
-
-        if (r < 0)
-                kill(pid, SIGKILL);
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR) {
-                        r = r ?: -errno;
-                        break;
-                }
+        r = capture_all(cap, now_usec() + timeout_usec);
+        r = reap_child(pid, r, &status);
         if (r < 0) {
                 free(cap[0].buf);
                 free(cap[1].buf);
                 return r;
         }
-
-        *ret = (SpawnResult) {
-                .exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
-                .out = cap[0].buf ?: strdup(""),
-                .err = cap[1].buf ?: strdup(""),
-        };
-        if (!ret->out || !ret->err) {
-                spawn_result_done(ret);
-                return -ENOMEM;
-        }
-        return 0;
+        return spawn_result_take(status, cap, ret);
 }
 
 /* ---- on an event loop ---------------------------------------------------- */

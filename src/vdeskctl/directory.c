@@ -64,7 +64,7 @@ static int read_secret(const char *what, char *buf, size_t size) {
         return 0;
 }
 
-static const char *token(void) {
+static const char *session_token(void) {
         const char *t = getenv("VDESK_TOKEN");
 
         if (isempty(t)) {
@@ -106,10 +106,10 @@ static int cmd_accounts(char **args) {
                 _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
                 unsigned n = 0;
 
-                r = call(&reply, &e, 0, DIRECTORYD, "ListAccounts", "sssuu", strempty(arg.role),
-                         strempty(arg.department), strempty(arg.state), offset, page);
+                r = bus_call_method(&reply, &e, 0, DIRECTORYD, "ListAccounts", "sssuu", strempty(arg_role),
+                                    strempty(arg_department), strempty(arg_state), offset, page);
                 if (r < 0)
-                        return fail(&e, r);
+                        return print_bus_error(&e, r);
                 r = sd_bus_message_enter_container(reply, 'a', ACCOUNT_SIGNATURE);
                 while (r >= 0 && (r = print_account(reply, offset == 0 && n == 0, false)) > 0)
                         n++;
@@ -118,7 +118,7 @@ static int cmd_accounts(char **args) {
                 if (r >= 0)
                         r = sd_bus_message_read(reply, "t", &total);
                 if (r < 0)
-                        return fail(NULL, r);
+                        return print_bus_error(NULL, r);
                 shown += n;
                 if (n < page || shown >= total)
                         break;
@@ -132,27 +132,27 @@ static int cmd_account(char **args) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         int r;
 
-        r = call(&reply, &e, 0, DIRECTORYD, "GetAccount", "s", args[0]);
+        r = bus_call_method(&reply, &e, 0, DIRECTORYD, "GetAccount", "s", args[0]);
         if (r < 0)
-                return fail(&e, r);
+                return print_bus_error(&e, r);
         r = print_account(reply, false, true);
-        return r < 0 ? fail(NULL, r) : EXIT_SUCCESS;
+        return r < 0 ? print_bus_error(NULL, r) : EXIT_SUCCESS;
 }
 
 static int cmd_create_account(char **args) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         int r;
 
-        r = call(NULL, &e, 0, DIRECTORYD, "CreateAccount", "sssss", args[0], args[1], arg.role ?: "staff",
-                 strempty(arg.email), "");
+        r = bus_call_method(NULL, &e, 0, DIRECTORYD, "CreateAccount", "sssss", args[0], args[1],
+                            arg_role ?: "staff", strempty(arg_email), "");
         if (r < 0)
-                return fail(&e, r);
+                return print_bus_error(&e, r);
         printf("Created account %s; set its password with: vdeskctl reset-password %s\n", args[0], args[0]);
         return EXIT_SUCCESS;
 }
 
 static int cmd_delete_account(char **args) {
-        return simple(DIRECTORYD, "DeleteAccount", "s", args[0], NULL, "Deleted account");
+        return bus_call_simple(DIRECTORYD, "DeleteAccount", "s", args[0], NULL, "Deleted account");
 }
 
 static int cmd_reset_password(char **args) {
@@ -161,7 +161,7 @@ static int cmd_reset_password(char **args) {
 
         if (read_secret("new password", password, sizeof password) < 0)
                 return EXIT_FAILURE;
-        r = simple(DIRECTORYD, "ResetPassword", "ss", args[0], password, "New password (sessions ended) for");
+        r = bus_call_simple(DIRECTORYD, "ResetPassword", "ss", args[0], password, "New password (sessions ended) for");
         explicit_bzero(password, sizeof password);
         return r;
 }
@@ -199,21 +199,21 @@ static int cmd_import_staff(char **args) {
                 return EXIT_FAILURE;
         }
 
-        r = sd_bus_match_signal(bus, NULL, DIRECTORYD, "ImportProgress", on_progress, NULL);
+        r = sd_bus_match_signal(vdesk_bus, NULL, DIRECTORYD, "ImportProgress", on_progress, NULL);
         if (r >= 0)
-                r = sd_bus_message_new_method_call(bus, &m, DIRECTORYD, "ImportStaff");
+                r = sd_bus_message_new_method_call(vdesk_bus, &m, DIRECTORYD, "ImportStaff");
         if (r >= 0)
                 r = sd_bus_message_append_array(m, 'y', data ?: "", size);
         if (r >= 0)
-                r = sd_bus_message_append(m, "b", arg.dry_run);
+                r = sd_bus_message_append(m, "b", arg_dry_run);
         if (r < 0)
-                return fail(NULL, r);
+                return print_bus_error(NULL, r);
         /* Large files take a while: progress arrives while we wait. */
-        r = call_message(m, 600 * USEC_PER_SEC, &e, &reply);
+        r = bus_call_message(m, 600 * USEC_PER_SEC, &e, &reply);
         if (isatty(STDERR_FILENO))
                 fprintf(stderr, "\r\033[K");
         if (r < 0)
-                return fail(&e, r);
+                return print_bus_error(&e, r);
 
         r = sd_bus_message_read(reply, "u", &rows);
         if (r >= 0)
@@ -226,15 +226,15 @@ static int cmd_import_staff(char **args) {
                 r = sd_bus_message_exit_container(reply);
         if (r >= 0)
                 r = sd_bus_message_enter_container(reply, 'a', "(ss)");
-        if (r >= 0 && !arg.dry_run)
+        if (r >= 0 && !arg_dry_run)
                 printf("id,activation_code\n");
         while (r >= 0 && (r = sd_bus_message_read(reply, "(ss)", &id, &code)) > 0) {
                 printf("%s,%s\n", id, code);
                 codes++;
         }
         if (r < 0)
-                return fail(NULL, r);
-        if (arg.dry_run) {
+                return print_bus_error(NULL, r);
+        if (arg_dry_run) {
                 fprintf(stderr, "%u rows, %u problem%s%s\n", rows, problems, problems == 1 ? "" : "s",
                         problems ? "; nothing would be imported" : "; the import would take them all");
                 return problems ? EXIT_FAILURE : EXIT_SUCCESS;
@@ -253,7 +253,7 @@ static int cmd_departments(char **args) {
         uint32_t members, managers;
         int r;
 
-        if (call_list(&reply, DIRECTORYD, "ListDepartments", "(ssquu)") < 0)
+        if (bus_call_list(&reply, DIRECTORYD, "ListDepartments", "(ssquu)") < 0)
                 return EXIT_FAILURE;
         printf("%-20s %-24s %-7s %-7s %s\n", "DEPARTMENT", "UNIT", "FOUNDED", "STAFF", "MANAGERS");
         while ((r = sd_bus_message_read(reply, "(ssquu)", &name, &unit, &founded, &members, &managers)) > 0) {
@@ -263,16 +263,17 @@ static int cmd_departments(char **args) {
                         snprintf(year, sizeof year, "%u", founded);
                 printf("%-20s %-24s %-7s %-7u %u\n", name, isempty(unit) ? "-" : unit, year, members, managers);
         }
-        return list_end(r, 0, NULL);
+        return print_list_end(r, 0, NULL);
 }
 
 static int cmd_create_department(char **args) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         int r;
 
-        r = call(NULL, &e, 0, DIRECTORYD, "CreateDepartment", "ssq", args[0], strempty(arg.unit), arg.founded);
+        r = bus_call_method(NULL, &e, 0, DIRECTORYD, "CreateDepartment", "ssq", args[0], strempty(arg_unit),
+                            arg_founded);
         if (r < 0)
-                return fail(&e, r);
+                return print_bus_error(&e, r);
         printf("Created department %s.\n", args[0]);
         return EXIT_SUCCESS;
 }
@@ -286,14 +287,14 @@ static int cmd_department(char **args) {
         uint32_t members, n_managers;
         int r;
 
-        r = call(&reply, &e, 0, DIRECTORYD, "GetDepartment", "s", args[0]);
+        r = bus_call_method(&reply, &e, 0, DIRECTORYD, "GetDepartment", "s", args[0]);
         if (r < 0)
-                return fail(&e, r);
+                return print_bus_error(&e, r);
         r = sd_bus_message_read(reply, "(ssquu)", &name, &unit, &founded, &members, &n_managers);
         if (r >= 0)
                 r = sd_bus_message_read_strv(reply, &managers);
         if (r < 0)
-                return fail(NULL, r);
+                return print_bus_error(NULL, r);
         printf("Department: %s\n      Unit: %s\n   Founded: %u\n     Staff: %u\n  Managers:", name,
                isempty(unit) ? "-" : unit, founded, members);
         for (char **i = managers; i && *i; i++)
@@ -303,7 +304,7 @@ static int cmd_department(char **args) {
 }
 
 static int cmd_delete_department(char **args) {
-        return simple(DIRECTORYD, "DeleteDepartment", "s", args[0], NULL, "Deleted department");
+        return bus_call_simple(DIRECTORYD, "DeleteDepartment", "s", args[0], NULL, "Deleted department");
 }
 
 static int cmd_department_staff(char **args) {
@@ -312,21 +313,29 @@ static int cmd_department_staff(char **args) {
         _cleanup_(strv_freep) char **ids = NULL;
         int r;
 
-        r = call(&reply, &e, 0, DIRECTORYD, "ListDepartmentStaff", "s", args[0]);
+        r = bus_call_method(&reply, &e, 0, DIRECTORYD, "ListDepartmentStaff", "s", args[0]);
         if (r < 0)
-                return fail(&e, r);
+                return print_bus_error(&e, r);
         r = sd_bus_message_read_strv(reply, &ids);
         if (r < 0)
-                return fail(NULL, r);
+                return print_bus_error(NULL, r);
         for (char **i = ids; i && *i; i++)
                 printf("%s\n", *i);
         return EXIT_SUCCESS;
 }
 
-static int cmd_add_staff(char **args) { return simple(DIRECTORYD, "AddDepartmentStaff", "ss", args[0], args[1], "Added staff to"); }
-static int cmd_remove_staff(char **args) { return simple(DIRECTORYD, "RemoveDepartmentStaff", "ss", args[0], args[1], "Removed staff from"); }
-static int cmd_add_manager(char **args) { return simple(DIRECTORYD, "AddDepartmentManager", "ss", args[0], args[1], "Added a manager to"); }
-static int cmd_remove_manager(char **args) { return simple(DIRECTORYD, "RemoveDepartmentManager", "ss", args[0], args[1], "Removed a manager from"); }
+static int cmd_add_staff(char **args) {
+        return bus_call_simple(DIRECTORYD, "AddDepartmentStaff", "ss", args[0], args[1], "Added staff to");
+}
+static int cmd_remove_staff(char **args) {
+        return bus_call_simple(DIRECTORYD, "RemoveDepartmentStaff", "ss", args[0], args[1], "Removed staff from");
+}
+static int cmd_add_manager(char **args) {
+        return bus_call_simple(DIRECTORYD, "AddDepartmentManager", "ss", args[0], args[1], "Added a manager to");
+}
+static int cmd_remove_manager(char **args) {
+        return bus_call_simple(DIRECTORYD, "RemoveDepartmentManager", "ss", args[0], args[1], "Removed a manager from");
+}
 
 /* ---- categories ---------------------------------------------------------- */
 
@@ -335,14 +344,14 @@ static int cmd_categories(char **args) {
         const char *name, *template, *network;
         int p, d, c, u, r;
 
-        if (call_list(&reply, DIRECTORYD, "ListCategories", "(sssbbbb)") < 0)
+        if (bus_call_list(&reply, DIRECTORYD, "ListCategories", "(sssbbbb)") < 0)
                 return EXIT_FAILURE;
         printf("%-20s %-16s %-16s %s\n", "CATEGORY", "TEMPLATE", "NETWORK", "REDIRECT");
         while ((r = sd_bus_message_read(reply, "(sssbbbb)", &name, &template, &network, &p, &d, &c, &u)) > 0)
                 printf("%-20s %-16s %-16s %s%s%s%s%s\n", name, isempty(template) ? "-" : template,
                        isempty(network) ? "-" : network, p ? "printers " : "", d ? "drives " : "",
                        c ? "clipboard " : "", u ? "usb" : "", !(p || d || c || u) ? "none" : "");
-        return list_end(r, 0, NULL);
+        return print_list_end(r, 0, NULL);
 }
 
 /* --redirect=printers,drives,clipboard,usb or none; without it, all but USB. */
@@ -351,11 +360,11 @@ static int parse_redirect(int ret[4]) {
         _cleanup_(freep) char *copy = NULL;
         char *save = NULL;
 
-        ret[0] = ret[1] = ret[2] = !arg.redirect;
+        ret[0] = ret[1] = ret[2] = !arg_redirect;
         ret[3] = 0;
-        if (!arg.redirect || streq(arg.redirect, "none"))
+        if (!arg_redirect || streq(arg_redirect, "none"))
                 return 0;
-        copy = strdup(arg.redirect);
+        copy = strdup(arg_redirect);
         if (!copy)
                 return -ENOMEM;
         for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
@@ -378,19 +387,26 @@ static int category_change(const char *method, char **args) {
 
         if (parse_redirect(p) < 0)
                 return EXIT_FAILURE;
-        r = call(NULL, &e, 0, DIRECTORYD, method, "sssbbbb", args[0], args[1], strempty(arg.network),
-                 p[0], p[1], p[2], p[3]);
+        r = bus_call_method(NULL, &e, 0, DIRECTORYD, method, "sssbbbb", args[0], args[1], strempty(arg_network),
+                            p[0], p[1], p[2], p[3]);
         if (r < 0)
-                return fail(&e, r);
+                return print_bus_error(&e, r);
         printf("%s category %s.\n", streq(method, "CreateCategory") ? "Created" : "Updated", args[0]);
         return EXIT_SUCCESS;
 }
 
 static int cmd_create_category(char **args) { return category_change("CreateCategory", args); }
 static int cmd_update_category(char **args) { return category_change("UpdateCategory", args); }
-static int cmd_delete_category(char **args) { return simple(DIRECTORYD, "DeleteCategory", "s", args[0], NULL, "Deleted category"); }
-static int cmd_link_category(char **args) { return simple(DIRECTORYD, "LinkCategoryDepartment", "ss", args[0], args[1], "Linked a department to"); }
-static int cmd_unlink_category(char **args) { return simple(DIRECTORYD, "UnlinkCategoryDepartment", "ss", args[0], args[1], "Unlinked a department from"); }
+static int cmd_delete_category(char **args) {
+        return bus_call_simple(DIRECTORYD, "DeleteCategory", "s", args[0], NULL, "Deleted category");
+}
+static int cmd_link_category(char **args) {
+        return bus_call_simple(DIRECTORYD, "LinkCategoryDepartment", "ss", args[0], args[1], "Linked a department to");
+}
+static int cmd_unlink_category(char **args) {
+        return bus_call_simple(DIRECTORYD, "UnlinkCategoryDepartment", "ss", args[0], args[1],
+                               "Unlinked a department from");
+}
 
 const Verb directory_verbs[] = {
         { "accounts",          0, 0, cmd_accounts },
@@ -427,11 +443,11 @@ static int cmd_activate(char **args) {
         if (read_secret("activation code", code, sizeof code) < 0 ||
             read_secret("new password", password, sizeof password) < 0)
                 return EXIT_FAILURE;
-        r = call(NULL, &e, 0, DIRECTORYD, "Activate", "sss", args[0], code, password);
+        r = bus_call_method(NULL, &e, 0, DIRECTORYD, "Activate", "sss", args[0], code, password);
         explicit_bzero(code, sizeof code);
         explicit_bzero(password, sizeof password);
         if (r < 0)
-                return fail(&e, r);
+                return print_bus_error(&e, r);
         printf("Activated; sign in with vdeskctl sign-in %s.\n", args[0]);
         return EXIT_SUCCESS;
 }
@@ -446,26 +462,26 @@ static int cmd_sign_in(char **args) {
 
         if (read_secret("password", password, sizeof password) < 0)
                 return EXIT_FAILURE;
-        r = call(&reply, &e, 0, DIRECTORYD, "SignIn", "ss", args[0], password);
+        r = bus_call_method(&reply, &e, 0, DIRECTORYD, "SignIn", "ss", args[0], password);
         explicit_bzero(password, sizeof password);
         if (r < 0)
-                return fail(&e, r);
+                return print_bus_error(&e, r);
         r = sd_bus_message_read(reply, "sx", &t, &expires);
         if (r < 0)
-                return fail(NULL, r);
+                return print_bus_error(NULL, r);
         printf("%s\n", t);
         return EXIT_SUCCESS;
 }
 
 static int cmd_sign_out(char **args) {
-        const char *t = token();
+        const char *t = session_token();
 
         int r;
 
         if (!t)
                 return EXIT_FAILURE;
         /* Not "DONE A.": A is the token. */
-        r = simple(DIRECTORYD, "SignOut", "s", t, NULL, NULL);
+        r = bus_call_simple(DIRECTORYD, "SignOut", "s", t, NULL, NULL);
         if (r == EXIT_SUCCESS)
                 printf("Signed out.\n");
         return r;
@@ -474,34 +490,34 @@ static int cmd_sign_out(char **args) {
 static int cmd_whoami(char **args) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        const char *t = token();
+        const char *t = session_token();
         int r;
 
         if (!t)
                 return EXIT_FAILURE;
-        r = call(&reply, &e, 0, DIRECTORYD, "WhoAmI", "s", t);
+        r = bus_call_method(&reply, &e, 0, DIRECTORYD, "WhoAmI", "s", t);
         if (r < 0)
-                return fail(&e, r);
+                return print_bus_error(&e, r);
         r = print_account(reply, false, true);
-        return r < 0 ? fail(NULL, r) : EXIT_SUCCESS;
+        return r < 0 ? print_bus_error(NULL, r) : EXIT_SUCCESS;
 }
 
 static int cmd_my_desktops(char **args) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        const char *t = token(), *category;
-        Row d;
+        const char *t = session_token(), *category;
+        DesktopRow d;
         int r;
 
         if (!t)
                 return EXIT_FAILURE;
-        r = call(&reply, &e, 0, BROKERD, "ListMyDesktops", "s", t);
+        r = bus_call_method(&reply, &e, 0, BROKERD, "ListMyDesktops", "s", t);
         if (r < 0)
-                return fail(&e, r);
+                return print_bus_error(&e, r);
         r = sd_bus_message_enter_container(reply, 'a', DESKTOP_SIGNATURE);
         if (r >= 0)
                 print_desktop_header();
-        while (r >= 0 && (r = read_desktop(reply, &d)) > 0)
+        while (r >= 0 && (r = read_desktop_row(reply, &d)) > 0)
                 print_desktop_row(&d);
         if (r >= 0)
                 r = sd_bus_message_exit_container(reply);
@@ -509,25 +525,25 @@ static int cmd_my_desktops(char **args) {
                 r = sd_bus_message_enter_container(reply, 'a', "s");
         while (r >= 0 && (r = sd_bus_message_read(reply, "s", &category)) > 0)
                 printf("(category %s: a desktop is made on first open-mine %s)\n", category, category);
-        return r < 0 ? fail(NULL, r) : EXIT_SUCCESS;
+        return r < 0 ? print_bus_error(NULL, r) : EXIT_SUCCESS;
 }
 
 /* OpenMyDesktop and RestartMyDesktop: both answer once the guest does. */
 static int open_mine(const char *method, const char *name) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        const char *t = token(), *desktop, *host, *rdp, *command;
+        const char *t = session_token(), *desktop, *host, *rdp, *command;
         uint16_t port;
         int r;
 
         if (!t)
                 return EXIT_FAILURE;
-        r = call(&reply, &e, open_timeout_usec(), BROKERD, method, "ss", t, name);
+        r = bus_call_method(&reply, &e, open_timeout_usec(), BROKERD, method, "ss", t, name);
         if (r < 0)
-                return fail(&e, r);
+                return print_bus_error(&e, r);
         r = sd_bus_message_read(reply, "ssqss", &desktop, &host, &port, &rdp, &command);
         if (r < 0)
-                return fail(NULL, r);
+                return print_bus_error(NULL, r);
         return print_opened(desktop, host, port, rdp, command);
 }
 
@@ -542,16 +558,16 @@ static int cmd_restart_mine(char **args) {
 static int cmd_managed_desktops(char **args) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        const char *t = token(), *department, *account, *name, *desktop, *state;
+        const char *t = session_token(), *department, *account, *name, *desktop, *state;
         int64_t since;
         char when[64];
         int r;
 
         if (!t)
                 return EXIT_FAILURE;
-        r = call(&reply, &e, 0, BROKERD, "ListManagedDesktops", "s", t);
+        r = bus_call_method(&reply, &e, 0, BROKERD, "ListManagedDesktops", "s", t);
         if (r < 0)
-                return fail(&e, r);
+                return print_bus_error(&e, r);
         r = sd_bus_message_enter_container(reply, 'a', MANAGED_DESKTOP_SIGNATURE);
         if (r >= 0)
                 printf("%-16s %-16s %-20s %-8s %-23s %s\n", "DEPARTMENT", "ACCOUNT", "DESKTOP", "STATE", "SINCE",
@@ -567,7 +583,7 @@ static int cmd_managed_desktops(char **args) {
         }
         if (r >= 0)
                 r = sd_bus_message_exit_container(reply);
-        return r < 0 ? fail(NULL, r) : EXIT_SUCCESS;
+        return r < 0 ? print_bus_error(NULL, r) : EXIT_SUCCESS;
 }
 
 const Verb staff_verbs[] = {

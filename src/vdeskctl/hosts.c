@@ -50,7 +50,7 @@ static int cmd_hosts(char **args) {
         HostRow h;
         int r;
 
-        if (call_list(&reply, BROKERD, "ListHosts", HOST_SIGNATURE) < 0)
+        if (bus_call_list(&reply, BROKERD, "ListHosts", HOST_SIGNATURE) < 0)
                 return EXIT_FAILURE;
         printf("%-16s %-12s %-11s %-15s %8s %7s %9s %9s %6s %s\n", "HOST", "CLUSTER", "STATE", "ADDRESS", "DESKTOPS",
                "RUNNING", "MEM-GIB", "FREE-GIB", "SCORE", "URI");
@@ -60,7 +60,7 @@ static int cmd_hosts(char **args) {
                        h.uri);
                 n++;
         }
-        return list_end(r, n, "host");
+        return print_list_end(r, n, "host");
 }
 
 static int cmd_host(char **args) {
@@ -69,12 +69,12 @@ static int cmd_host(char **args) {
         HostRow h;
         int r;
 
-        r = call(&reply, &e, 0, BROKERD, "GetHost", "s", args[0]);
+        r = bus_call_method(&reply, &e, 0, BROKERD, "GetHost", "s", args[0]);
         if (r < 0)
-                return fail(&e, r);
+                return print_bus_error(&e, r);
         r = read_host(reply, &h);
         if (r < 0)
-                return fail(NULL, r);
+                return print_bus_error(NULL, r);
         printf("Host:       %s\nURI:        %s\nCluster:    %s\nAddress:    %s\nState:      %s%s%s\n", h.name, h.uri,
                h.cluster, h.address, h.state, isempty(h.reason) ? "" : " - ", h.reason);
         printf("Desktops:   %u defined, %u domains running\n", h.desktops, h.running);
@@ -90,17 +90,20 @@ static int cmd_add_host(char **args) {
         int r;
 
         /* the broker answers once the host did, or after its connect timeout */
-        r = call(NULL, &e, 120 * USEC_PER_SEC, BROKERD, "AddHost", "ssss", args[0], args[1], args[2], strempty(args[3]));
+        r = bus_call_method(NULL, &e, 120 * USEC_PER_SEC, BROKERD, "AddHost", "ssss", args[0], args[1], args[2],
+                            strempty(args[3]));
         if (r < 0)
-                return fail(&e, r);
+                return print_bus_error(&e, r);
         printf("Added host %s (%s) to cluster %s.\n", args[0], args[1], args[2]);
         return EXIT_SUCCESS;
 }
 
-static int cmd_remove_host(char **args) { return simple(BROKERD, "RemoveHost", "s", args[0], NULL, "Removed host"); }
+static int cmd_remove_host(char **args) {
+        return bus_call_simple(BROKERD, "RemoveHost", "s", args[0], NULL, "Removed host");
+}
 
 static int cmd_move(char **args) {
-        int r = simple(BROKERD, "MoveDesktop", "ss", args[0], args[1], NULL);
+        int r = bus_call_simple(BROKERD, "MoveDesktop", "ss", args[0], args[1], NULL);
 
         if (r == EXIT_SUCCESS)
                 printf("Moved %s to %s.\n", args[0], args[1]);
@@ -119,9 +122,9 @@ static int cmd_maintenance(char **args) {
                 fprintf(stderr, "vdeskctl: maintenance takes on or off, not '%s'\n", args[1]);
                 return EXIT_FAILURE;
         }
-        r = call(NULL, &e, 0, BROKERD, "SetHostMaintenance", "sb", args[0], on);
+        r = bus_call_method(NULL, &e, 0, BROKERD, "SetHostMaintenance", "sb", args[0], on);
         if (r < 0)
-                return fail(&e, r);
+                return print_bus_error(&e, r);
         printf("Host %s %s maintenance.\n", args[0], on ? "in" : "out of");
         return EXIT_SUCCESS;
 }
@@ -132,11 +135,11 @@ static int cmd_place(char **args) {
         const char *host, *reason;
         int r;
 
-        r = call(&reply, &e, 0, BROKERD, "PlaceDesktop", "s", strempty(args[0]));
+        r = bus_call_method(&reply, &e, 0, BROKERD, "PlaceDesktop", "s", strempty(args[0]));
         if (r >= 0)
                 r = sd_bus_message_read(reply, "ss", &host, &reason);
         if (r < 0)
-                return fail(&e, r);
+                return print_bus_error(&e, r);
         printf("A new desktop%s%s would go to %s.\n", args[0] ? " of category " : "", strempty(args[0]), host);
         for (const char *p = reason; *p;) {
                 size_t k = strcspn(p, ";");
@@ -154,14 +157,14 @@ static int cmd_clusters(char **args) {
         unsigned n = 0;
         int r;
 
-        if (call_list(&reply, BROKERD, "ListClusters", CLUSTER_SIGNATURE) < 0)
+        if (bus_call_list(&reply, BROKERD, "ListClusters", CLUSTER_SIGNATURE) < 0)
                 return EXIT_FAILURE;
         printf("%-16s %8s %6s %8s\n", "CLUSTER", "CAPACITY", "HOSTS", "DESKTOPS");
         while ((r = sd_bus_message_read(reply, CLUSTER_SIGNATURE, &name, &capacity, &hosts, &desktops)) > 0) {
                 printf("%-16s %8u %6u %8u\n", name, capacity, hosts, desktops);
                 n++;
         }
-        return list_end(r, n, "cluster");
+        return print_list_end(r, n, "cluster");
 }
 
 static int cmd_create_cluster(char **args) {
@@ -177,18 +180,20 @@ static int cmd_create_cluster(char **args) {
                 fprintf(stderr, "vdeskctl: capacity '%s' is not a number\n", args[1]);
                 return EXIT_FAILURE;
         }
-        r = call(NULL, &e, 0, BROKERD, "CreateCluster", "su", args[0], (uint32_t) capacity);
+        r = bus_call_method(NULL, &e, 0, BROKERD, "CreateCluster", "su", args[0], (uint32_t) capacity);
         if (r < 0)
-                return fail(&e, r);
+                return print_bus_error(&e, r);
         printf("Created cluster %s (at most %lu desktops).\n", args[0], capacity);
         return EXIT_SUCCESS;
 }
 
-static int cmd_delete_cluster(char **args) { return simple(BROKERD, "DeleteCluster", "s", args[0], NULL, "Deleted cluster"); }
+static int cmd_delete_cluster(char **args) {
+        return bus_call_simple(BROKERD, "DeleteCluster", "s", args[0], NULL, "Deleted cluster");
+}
 
 /* AssignCluster or ReclaimCluster CLUSTER CATEGORY */
 static int category_cluster(char **args, bool assign) {
-        int r = simple(BROKERD, assign ? "AssignCluster" : "ReclaimCluster", "ss", args[0], args[1], NULL);
+        int r = bus_call_simple(BROKERD, assign ? "AssignCluster" : "ReclaimCluster", "ss", args[0], args[1], NULL);
 
         if (r == EXIT_SUCCESS)
                 printf("New desktops of category %s %s cluster %s.\n", args[1], assign ? "go to" : "no longer go to",
@@ -208,13 +213,13 @@ static int cmd_monitor(char **args) {
         double cpu, rd, wr, rdq, wrq, rx, tx;
         int r;
 
-        r = call(&reply, &e, 0, MONITORD, "GetSnapshot", NULL);
+        r = bus_call_method(&reply, &e, 0, MONITORD, "GetSnapshot", NULL);
         if (r >= 0)
                 r = sd_bus_message_read(reply, "t", &sampled);
         if (r >= 0)
                 r = sd_bus_message_enter_container(reply, 'a', HOST_STATS_SIGNATURE);
         if (r < 0)
-                return fail(&e, r);
+                return print_bus_error(&e, r);
         printf("%-16s %-5s %-20s %13s %9s %9s %6s %8s\n", "HOST", "STATE", "CPU", "S/C/T x MHZ", "MEM-GIB",
                "FREE-GIB", "CPU%", "DESKTOPS");
         while ((r = sd_bus_message_read(reply, HOST_STATS_SIGNATURE, &name, &uri, &state, &hostname, &model, &cpus,
@@ -231,14 +236,14 @@ static int cmd_monitor(char **args) {
         if (r >= 0)
                 r = sd_bus_message_enter_container(reply, 'a', DESKTOP_STATS_SIGNATURE);
         if (r < 0)
-                return fail(NULL, r);
+                return print_bus_error(NULL, r);
         printf("\n%-20s %-16s %-8s %5s %9s %6s %10s %10s %10s %10s %9s\n", "DESKTOP", "HOST", "STATE", "VCPUS",
                "MEM-MIB", "CPU%", "DISK-RD/S", "DISK-WR/S", "NET-RX/S", "NET-TX/S", "UPTIME-S");
         while ((r = sd_bus_message_read(reply, DESKTOP_STATS_SIGNATURE, &name, &desktop, &state, &vcpus, &memory,
                                         &max_memory, &cpu, &rd, &wr, &rdq, &wrq, &rx, &tx, &uptime)) > 0)
                 printf("%-20s %-16s %-8s %5u %9.0f %6.1f %10.0f %10.0f %10.0f %10.0f %9" PRIu64 "\n", desktop, name,
                        state, vcpus, memory / 1024.0, cpu * 100.0, rd, wr, rx, tx, uptime);
-        return r < 0 ? fail(NULL, r) : EXIT_SUCCESS;
+        return r < 0 ? print_bus_error(NULL, r) : EXIT_SUCCESS;
 }
 
 const Verb host_verbs[] = {

@@ -70,7 +70,7 @@ static int cmd_networks(char **args) {
         unsigned k = 0;
         int r;
 
-        if (call_list(&reply, BROKERD, "ListNetworks", NETWORK_SIGNATURE) < 0)
+        if (bus_call_list(&reply, BROKERD, "ListNetworks", NETWORK_SIGNATURE) < 0)
                 return EXIT_FAILURE;
         printf("%-16s %-18s %-15s %-20s %-14s %s\n", "NETWORK", "SUBNET", "GATEWAY", "SEGMENT", "BRIDGE", "ADDRESSES");
         for (;;) {
@@ -86,7 +86,7 @@ static int cmd_networks(char **args) {
                 network_row_done(&n);
                 k++;
         }
-        return list_end(r, k, "network");
+        return print_list_end(r, k, "network");
 }
 
 static int cmd_network(char **args) {
@@ -97,12 +97,12 @@ static int cmd_network(char **args) {
         char seg[64];
         int r;
 
-        r = call(&reply, &e, 0, BROKERD, "GetNetwork", "s", args[0]);
+        r = bus_call_method(&reply, &e, 0, BROKERD, "GetNetwork", "s", args[0]);
         if (r < 0)
-                return fail(&e, r);
+                return print_bus_error(&e, r);
         r = read_network(reply, &n);
         if (r < 0)
-                return fail(NULL, r);
+                return print_bus_error(NULL, r);
         segment_text(&n, seg, sizeof seg);
         peers = strv_join(n.peers, ", ");
         printf("  Network: %s\n   Subnet: %s (gateway %s)\n    Range: %s (%u of %u taken)\n  Segment: %s\n   Bridge: %s\n"
@@ -130,44 +130,46 @@ static int cmd_create_network(char **args) {
         }
         first = strndup(args[3], (size_t) (dash - args[3]));
         if (!first)
-                return fail(NULL, -ENOMEM);
-        if (arg.vlan && (arg.vni || arg.peers || arg.group)) {
+                return print_bus_error(NULL, -ENOMEM);
+        if (arg_vlan && (arg_vni || arg_peers || arg_group)) {
                 fprintf(stderr, "vdeskctl: a network is on a VLAN or on VXLAN, not both\n");
                 return EXIT_FAILURE;
         }
-        if (arg.vlan)
+        if (arg_vlan)
                 segment = "vlan";
-        else if (arg.vni || arg.peers || arg.group)
+        else if (arg_vni || arg_peers || arg_group)
                 segment = "vxlan";
-        for (const char *p = arg.peers; p && *p; ) {
+        for (const char *p = arg_peers; p && *p; ) {
                 const char *c = strchrnul(p, ',');
                 _cleanup_(freep) char *one = strndup(p, (size_t) (c - p));
 
                 if (!one || strv_extend(&peers, one) < 0)
-                        return fail(NULL, -ENOMEM);
+                        return print_bus_error(NULL, -ENOMEM);
                 p = *c ? c + 1 : c;
         }
-        r = sd_bus_message_new_method_call(bus, &m, BROKERD, "CreateNetwork");
+        r = sd_bus_message_new_method_call(vdesk_bus, &m, BROKERD, "CreateNetwork");
         if (r >= 0)
                 r = sd_bus_message_append(m, "ssssssusus", args[0], args[1], args[2], first, dash + 1, segment,
-                                          arg.vlan, strempty(arg.uplink), arg.vni, strempty(arg.local));
+                                          arg_vlan, strempty(arg_uplink), arg_vni, strempty(arg_local));
         if (r >= 0)
                 r = sd_bus_message_append_strv(m, peers);
         if (r >= 0)
-                r = sd_bus_message_append(m, "squ", strempty(arg.group), arg.port, arg.mtu);
+                r = sd_bus_message_append(m, "squ", strempty(arg_group), arg_port, arg_mtu);
         if (r >= 0)
-                r = call_message(m, 0, &e, NULL);
+                r = bus_call_message(m, 0, &e, NULL);
         if (r < 0)
-                return fail(&e, r);
+                return print_bus_error(&e, r);
         printf("Created network %s (%s, %s).\n", args[0], args[1], segment);
         return EXIT_SUCCESS;
 }
 
-static int cmd_delete_network(char **args) { return simple(BROKERD, "DeleteNetwork", "s", args[0], NULL, "Deleted network"); }
+static int cmd_delete_network(char **args) {
+        return bus_call_simple(BROKERD, "DeleteNetwork", "s", args[0], NULL, "Deleted network");
+}
 
 /* AssignNetwork or ReclaimNetwork NETWORK CATEGORY */
 static int category_network(char **args, bool assign) {
-        int r = simple(BROKERD, assign ? "AssignNetwork" : "ReclaimNetwork", "ss", args[0], args[1], NULL);
+        int r = bus_call_simple(BROKERD, assign ? "AssignNetwork" : "ReclaimNetwork", "ss", args[0], args[1], NULL);
 
         if (r == EXIT_SUCCESS)
                 printf("New desktops of category %s %s network %s.\n", args[1], assign ? "join" : "no longer join",

@@ -87,7 +87,7 @@ static int print_value(sd_bus_message *m, const char *property) {
 }
 
 static bool property_wanted(const char *name) {
-        return !arg.properties || strv_contains(arg.properties, name);
+        return !arg_properties || strv_contains(arg_properties, name);
 }
 
 /* Prints the dictionary m is at (a{sv}), each entry "sep Name=value". */
@@ -121,7 +121,7 @@ static int print_properties(sd_bus_message *m, const char *sep, unsigned *ret_n)
 int cmd_show(char **args) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL, *props = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        const char *kind = arg.type ?: "desktop", *path;
+        const char *kind = arg_type ?: "desktop", *path;
         char title[16], method[32], iface[48];
         unsigned n;
         int r;
@@ -134,21 +134,21 @@ int cmd_show(char **args) {
         kind_title(kind, title);
         snprintf(method, sizeof method, "Get%sObject", title);
         snprintf(iface, sizeof iface, "org.vdesk.broker1.%s", title);
-        r = call(&reply, &e, 0, BROKERD, method, "s", args[0]);
+        r = bus_call_method(&reply, &e, 0, BROKERD, method, "s", args[0]);
         if (r >= 0)
                 r = sd_bus_message_read(reply, "o", &path);
         if (r >= 0)
-                r = call(&props, &e, 0, "org.vdesk.broker1", path, "org.freedesktop.DBus.Properties", "GetAll", "s",
+                r = bus_call_method(&props, &e, 0, "org.vdesk.broker1", path, "org.freedesktop.DBus.Properties", "GetAll", "s",
                          iface);
         if (r < 0)
-                return fail(&e, r);
+                return print_bus_error(&e, r);
         r = print_properties(props, "\n", &n);
         if (r < 0)
-                return fail(NULL, r);
+                return print_bus_error(NULL, r);
         if (n > 0)
                 putchar('\n');
         /* asked for a property it does not have: say so, as systemctl does not */
-        if (arg.properties && n < strv_length(arg.properties)) {
+        if (arg_properties && n < strv_length(arg_properties)) {
                 fprintf(stderr, "vdeskctl: a %s has no such property (see vdeskctl show --type=%s %s)\n", kind, kind,
                         args[0]);
                 return EXIT_FAILURE;
@@ -214,30 +214,30 @@ int cmd_watch(char **args) {
 
         /* The signals come to any listener; asking the broker first says
          * at once whether it is there and this caller may read it. */
-        r = call(NULL, &e, 0, BROKERD, "ListDesktopObjects", NULL);
+        r = bus_call_method(NULL, &e, 0, BROKERD, "ListDesktopObjects", NULL);
         if (r < 0)
-                return fail(&e, r);
-        r = sd_bus_match_signal(bus, NULL, "org.vdesk.broker1", NULL, "org.freedesktop.DBus.Properties",
+                return print_bus_error(&e, r);
+        r = sd_bus_match_signal(vdesk_bus, NULL, "org.vdesk.broker1", NULL, "org.freedesktop.DBus.Properties",
                                 "PropertiesChanged", on_properties_changed, NULL);
         if (r >= 0)
-                r = sd_bus_match_signal(bus, NULL, "org.vdesk.broker1", BROKER_PATH,
+                r = sd_bus_match_signal(vdesk_bus, NULL, "org.vdesk.broker1", BROKER_PATH,
                                         "org.freedesktop.DBus.ObjectManager", "InterfacesAdded", on_interfaces,
                                         (void *) "added");
         if (r >= 0)
-                r = sd_bus_match_signal(bus, NULL, "org.vdesk.broker1", BROKER_PATH,
+                r = sd_bus_match_signal(vdesk_bus, NULL, "org.vdesk.broker1", BROKER_PATH,
                                         "org.freedesktop.DBus.ObjectManager", "InterfacesRemoved", on_interfaces,
                                         NULL);
         if (r < 0)
-                return fail(NULL, r);
+                return print_bus_error(NULL, r);
         fprintf(stderr, "Watching desktops, hosts and the rest of the broker's objects; ^C ends.\n");
         for (;;) {
-                r = sd_bus_process(bus, NULL);
+                r = sd_bus_process(vdesk_bus, NULL);
                 if (r < 0)
-                        return fail(NULL, r);
+                        return print_bus_error(NULL, r);
                 if (r > 0)
                         continue;
-                r = sd_bus_wait(bus, UINT64_MAX);
+                r = sd_bus_wait(vdesk_bus, UINT64_MAX);
                 if (r < 0 && r != -EINTR)
-                        return fail(NULL, r);
+                        return print_bus_error(NULL, r);
         }
 }

@@ -91,7 +91,7 @@ static int cmd_isos(char **args) {
         unsigned n = 0;
         int r;
 
-        if (call_list(&reply, BROKERD, "ListIsos", ISO_SIGNATURE) < 0)
+        if (bus_call_list(&reply, BROKERD, "ListIsos", ISO_SIGNATURE) < 0)
                 return EXIT_FAILURE;
         printf("%-32s %-8s %10s  %s\n", "ISO", "FORMAT", "SIZE", "CATALOGUED");
         while ((r = sd_bus_message_read(reply, ISO_SIGNATURE, &name, &format, &size, &created)) > 0) {
@@ -102,7 +102,7 @@ static int cmd_isos(char **args) {
                 printf("%-32s %-8s %10s  %s\n", name, format, sz, ts);
                 n++;
         }
-        return list_end(r, n, "ISO");
+        return print_list_end(r, n, "ISO");
 }
 
 static int cmd_refresh_isos(char **args) {
@@ -111,21 +111,23 @@ static int cmd_refresh_isos(char **args) {
         uint32_t added, removed;
         int r;
 
-        r = call(&reply, &e, 0, BROKERD, "RefreshIsos", NULL);
+        r = bus_call_method(&reply, &e, 0, BROKERD, "RefreshIsos", NULL);
         if (r >= 0)
                 r = sd_bus_message_read(reply, "uu", &added, &removed);
         if (r < 0)
-                return fail(&e, r);
+                return print_bus_error(&e, r);
         printf("%u ISO%s added, %u removed.\n", added, added == 1 ? "" : "s", removed);
         return EXIT_SUCCESS;
 }
 
-static int cmd_register_iso(char **args) { return simple(BROKERD, "RegisterIso", "s", args[0], NULL, "Registered ISO"); }
+static int cmd_register_iso(char **args) {
+        return bus_call_simple(BROKERD, "RegisterIso", "s", args[0], NULL, "Registered ISO");
+}
 static int cmd_unregister_iso(char **args) {
-        return simple(BROKERD, "UnregisterIso", "s", args[0], NULL, "Unregistered ISO");
+        return bus_call_simple(BROKERD, "UnregisterIso", "s", args[0], NULL, "Unregistered ISO");
 }
 static int cmd_register_template(char **args) {
-        return simple(BROKERD, "RegisterTemplate", "ss", args[0], args[1], "Registered template");
+        return bus_call_simple(BROKERD, "RegisterTemplate", "ss", args[0], args[1], "Registered template");
 }
 
 typedef struct TemplateRow {
@@ -145,7 +147,7 @@ static int cmd_templates(char **args) {
         unsigned n = 0;
         int r;
 
-        if (call_list(&reply, BROKERD, "ListTemplates", TEMPLATE_SIGNATURE) < 0)
+        if (bus_call_list(&reply, BROKERD, "ListTemplates", TEMPLATE_SIGNATURE) < 0)
                 return EXIT_FAILURE;
         printf("%-20s %-10s %-6s %7s %10s %6s %5s  %s\n", "TEMPLATE", "STATE", "FORMAT", "VERSION", "SIZE", "MEMORY",
                "VCPUS", "OS");
@@ -157,7 +159,7 @@ static int cmd_templates(char **args) {
                        t.memory_mib, t.vcpus, t.os_type);
                 n++;
         }
-        return list_end(r, n, "template");
+        return print_list_end(r, n, "template");
 }
 
 static int cmd_template(char **args) {
@@ -167,14 +169,14 @@ static int cmd_template(char **args) {
         char sz[32];
         int r;
 
-        r = call(&reply, &e, 0, BROKERD, "GetTemplate", "s", args[0]);
+        r = bus_call_method(&reply, &e, 0, BROKERD, "GetTemplate", "s", args[0]);
         if (r >= 0)
-                r = call(&versions, &e, 0, BROKERD, "ListTemplateVersions", "s", args[0]);
+                r = bus_call_method(&versions, &e, 0, BROKERD, "ListTemplateVersions", "s", args[0]);
         if (r < 0)
-                return fail(&e, r);
+                return print_bus_error(&e, r);
         r = read_template(reply, &t);
         if (r < 0)
-                return fail(NULL, r);
+                return print_bus_error(NULL, r);
         format_bytes(t.size, sz, sizeof sz);
         printf("   Template: %s\n      State: %s\n     Format: %s\n       Size: %s\n     Memory: %u MiB\n"
                "      vCPUs: %u\n    OS type: %s\nDescription: %s\n        ISO: %s\n",
@@ -183,7 +185,7 @@ static int cmd_template(char **args) {
 
         r = sd_bus_message_enter_container(versions, 'a', TEMPLATE_VERSION_SIGNATURE);
         if (r < 0)
-                return fail(NULL, r);
+                return print_bus_error(NULL, r);
         printf("\n%-7s %-20s %s\n", "VERSION", "COMMITTED", "FILE, DESKTOPS");
         while ((r = sd_bus_message_enter_container(versions, 'r', TEMPLATE_VERSION_FIELDS)) > 0) {
                 const char *path, *desktop;
@@ -196,7 +198,7 @@ static int cmd_template(char **args) {
                 if (r >= 0)
                         r = sd_bus_message_enter_container(versions, 'a', "s");
                 if (r < 0)
-                        return fail(NULL, r);
+                        return print_bus_error(NULL, r);
                 format_timestamp_utc(created, ts, sizeof ts);
                 printf("%-7u %-20s %s\n", version, ts, path);
                 while ((r = sd_bus_message_read(versions, "s", &desktop)) > 0)
@@ -206,9 +208,9 @@ static int cmd_template(char **args) {
                 if (r >= 0)
                         r = sd_bus_message_exit_container(versions);
                 if (r < 0)
-                        return fail(NULL, r);
+                        return print_bus_error(NULL, r);
         }
-        return r < 0 ? fail(NULL, r) : EXIT_SUCCESS;
+        return r < 0 ? print_bus_error(NULL, r) : EXIT_SUCCESS;
 }
 
 /* What a console reply tells the admin, and its .vv file. */
@@ -221,14 +223,14 @@ static int print_console(const char *template, sd_bus_message *reply) {
 
         r = sd_bus_message_read(reply, CONSOLE_SIGNATURE, &uri, &host, &port, &ticket, &valid_until, &vv);
         if (r < 0)
-                return fail(NULL, r);
-        if (arg.vv_file && write_output(arg.vv_file, vv, 0600) < 0)
+                return print_bus_error(NULL, r);
+        if (arg_vv_file && write_file_or_stdout(arg_vv_file, vv, 0600) < 0)
                 return EXIT_FAILURE;
         format_timestamp_utc(valid_until, ts, sizeof ts);
         printf("Console of template %s: %s\nTicket: %s (lets one client in, until %s)\nConnect with:\n",
                template, uri, ticket, ts);
-        if (arg.vv_file && !streq(arg.vv_file, "-"))
-                printf("  remote-viewer %s\n", arg.vv_file);
+        if (arg_vv_file && !streq(arg_vv_file, "-"))
+                printf("  remote-viewer %s\n", arg_vv_file);
         else
                 printf("  remote-viewer %s   (it asks for the ticket)\n", uri);
         return EXIT_SUCCESS;
@@ -243,15 +245,16 @@ static int cmd_create_template(char **args) {
 
         /* memory and vCPUs not given: what desktops get by default */
         if (config_load(config_path(), &c, NULL) < 0 && config_defaults(&c) < 0)
-                return fail(NULL, -ENOMEM);
+                return print_bus_error(NULL, -ENOMEM);
         if (parse_size(args[1], &size) < 0) {
                 fprintf(stderr, "vdeskctl: size '%s' is not a number of bytes with K, M, G or T\n", args[1]);
                 return EXIT_FAILURE;
         }
-        r = call(&reply, &e, 0, BROKERD, "CreateTemplate", "sxssuuss", args[0], size, arg.format ?: "qcow2",
-                 args[2], arg.memory_mib ?: c.desktop_memory_mib, arg.vcpus ?: c.desktop_vcpus, arg.description ?: "", arg.os_type ?: "");
+        r = bus_call_method(&reply, &e, 0, BROKERD, "CreateTemplate", "sxssuuss", args[0], size,
+                            arg_format ?: "qcow2", args[2], arg_memory_mib ?: c.desktop_memory_mib,
+                            arg_vcpus ?: c.desktop_vcpus, arg_description ?: "", arg_os_type ?: "");
         if (r < 0)
-                return fail(&e, r);
+                return print_bus_error(&e, r);
         return print_console(args[0], reply);
 }
 
@@ -262,11 +265,11 @@ static int open_console(const char *template, const char *iso) {
         int r;
 
         if (iso)
-                r = call(&reply, &e, 0, BROKERD, "EditTemplate", "ss", template, iso);
+                r = bus_call_method(&reply, &e, 0, BROKERD, "EditTemplate", "ss", template, iso);
         else
-                r = call(&reply, &e, 0, BROKERD, "TemplateConsole", "s", template);
+                r = bus_call_method(&reply, &e, 0, BROKERD, "TemplateConsole", "s", template);
         if (r < 0)
-                return fail(&e, r);
+                return print_bus_error(&e, r);
         return print_console(template, reply);
 }
 
@@ -274,13 +277,13 @@ static int cmd_console(char **args) { return open_console(args[0], NULL); }
 static int cmd_edit_template(char **args) { return open_console(args[0], args[1] ?: ""); }
 
 static int cmd_finish_template(char **args) {
-        return simple(BROKERD, "FinishTemplate", "sb", args[0], NULL, "Installed template");
+        return bus_call_simple(BROKERD, "FinishTemplate", "sb", args[0], NULL, "Installed template");
 }
 static int cmd_discard_edit(char **args) {
-        return simple(BROKERD, "DiscardTemplateEdit", "sb", args[0], NULL, "Discarded the edit of template");
+        return bus_call_simple(BROKERD, "DiscardTemplateEdit", "sb", args[0], NULL, "Discarded the edit of template");
 }
 static int cmd_delete_template(char **args) {
-        return simple(BROKERD, "DeleteTemplate", "s", args[0], NULL, "Deleted template");
+        return bus_call_simple(BROKERD, "DeleteTemplate", "s", args[0], NULL, "Deleted template");
 }
 
 static int cmd_commit_template(char **args) {
@@ -290,11 +293,11 @@ static int cmd_commit_template(char **args) {
         int r;
 
         /* the edit is flattened into a new file before the reply comes */
-        r = call(&reply, &e, TEMPLATE_COMMIT_WAIT_USEC, BROKERD, "CommitTemplate", "sb", args[0], arg.force);
+        r = bus_call_method(&reply, &e, TEMPLATE_COMMIT_WAIT_USEC, BROKERD, "CommitTemplate", "sb", args[0], arg_force);
         if (r >= 0)
                 r = sd_bus_message_read(reply, "u", &version);
         if (r < 0)
-                return fail(&e, r);
+                return print_bus_error(&e, r);
         printf("Committed template %s as version %u; new and re-issued desktops derive from it.\n", args[0],
                version);
         return EXIT_SUCCESS;
@@ -307,11 +310,11 @@ static int cmd_prune_template(char **args) {
         size_t size, n;
         int r;
 
-        r = call(&reply, &e, 0, BROKERD, "PruneTemplate", "s", args[0]);
+        r = bus_call_method(&reply, &e, 0, BROKERD, "PruneTemplate", "s", args[0]);
         if (r >= 0)
                 r = sd_bus_message_read_array(reply, 'u', (const void **) &v, &size);
         if (r < 0)
-                return fail(&e, r);
+                return print_bus_error(&e, r);
         n = size / sizeof *v;
         if (n == 0) {
                 printf("Template %s: no version to remove.\n", args[0]);
@@ -330,11 +333,11 @@ static int cmd_reissue(char **args) {
         uint32_t version;
         int r;
 
-        r = call(&reply, &e, 0, BROKERD, "ReissueDesktop", "s", args[0]);
+        r = bus_call_method(&reply, &e, 0, BROKERD, "ReissueDesktop", "s", args[0]);
         if (r >= 0)
                 r = sd_bus_message_read(reply, "u", &version);
         if (r < 0)
-                return fail(&e, r);
+                return print_bus_error(&e, r);
         printf("Desktop %s has a fresh disk on its template's version %u.\n", args[0], version);
         return EXIT_SUCCESS;
 }

@@ -39,10 +39,24 @@ static const char help[] =
         "  -h --help        this text\n\n";
 
 
-Args arg = {};
-sd_bus *bus;
+const char *arg_rdp_file, *arg_vv_file;
+const char *arg_format, *arg_os_type, *arg_description;
+unsigned arg_memory_mib, arg_vcpus;
+unsigned arg_vlan, arg_vni, arg_mtu;
+uint16_t arg_port;
+const char *arg_uplink, *arg_local, *arg_group, *arg_peers;
+const char *arg_role, *arg_email, *arg_department, *arg_state;
+const char *arg_unit;
+uint16_t arg_founded;
+const char *arg_network, *arg_redirect;
+bool arg_dry_run;
+bool arg_force;
+bool arg_no_ask_password;
+const char *arg_type;
+char **arg_properties;
+sd_bus *vdesk_bus;
 
-int fail(const sd_bus_error *e, int r) {
+int print_bus_error(const sd_bus_error *e, int r) {
         if (e && sd_bus_error_is_set(e))
                 fprintf(stderr, "vdeskctl: %s (%s)\n", e->message ?: "failed", e->name);
         else
@@ -55,19 +69,19 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) 
         return 0;
 }
 
-int call_message(sd_bus_message *m, uint64_t timeout_usec, sd_bus_error *e, sd_bus_message **ret) {
+int bus_call_message(sd_bus_message *m, uint64_t timeout_usec, sd_bus_error *e, sd_bus_message **ret) {
         _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
         sd_bus_message *reply = NULL;
         int r;
 
-        (void) sd_bus_message_set_allow_interactive_authorization(m, !arg.no_ask_password);
+        (void) sd_bus_message_set_allow_interactive_authorization(m, !arg_no_ask_password);
         /* Not sd_bus_call(): it queues what arrives before the reply, and
          * signals (ImportProgress) are to be handled as they come. */
-        r = sd_bus_call_async(bus, &slot, m, on_reply, &reply, timeout_usec);
+        r = sd_bus_call_async(vdesk_bus, &slot, m, on_reply, &reply, timeout_usec);
         while (r >= 0 && !reply) {
-                r = sd_bus_process(bus, NULL);
+                r = sd_bus_process(vdesk_bus, NULL);
                 if (r == 0)
-                        r = sd_bus_wait(bus, UINT64_MAX);
+                        r = sd_bus_wait(vdesk_bus, UINT64_MAX);
         }
         if (r < 0)
                 return r;
@@ -84,13 +98,13 @@ int call_message(sd_bus_message *m, uint64_t timeout_usec, sd_bus_error *e, sd_b
         return 0;
 }
 
-int call(sd_bus_message **reply, sd_bus_error *e, uint64_t timeout_usec,
-         const char *dest, const char *path, const char *iface, const char *method, const char *types, ...) {
+int bus_call_method(sd_bus_message **reply, sd_bus_error *e, uint64_t timeout_usec,
+                    const char *dest, const char *path, const char *iface, const char *method, const char *types, ...) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         va_list ap;
         int r;
 
-        r = sd_bus_message_new_method_call(bus, &m, dest, path, iface, method);
+        r = sd_bus_message_new_method_call(vdesk_bus, &m, dest, path, iface, method);
         if (r < 0)
                 return r;
         if (types) {
@@ -100,31 +114,31 @@ int call(sd_bus_message **reply, sd_bus_error *e, uint64_t timeout_usec,
                 if (r < 0)
                         return r;
         }
-        return call_message(m, timeout_usec, e, reply);
+        return bus_call_message(m, timeout_usec, e, reply);
 }
 
-int call_list(sd_bus_message **reply, const char *dest, const char *path, const char *iface, const char *method,
-              const char *element) {
+int bus_call_list(sd_bus_message **reply, const char *dest, const char *path, const char *iface,
+                  const char *method, const char *element) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         int r;
 
-        r = call(reply, &e, 0, dest, path, iface, method, NULL);
+        r = bus_call_method(reply, &e, 0, dest, path, iface, method, NULL);
         if (r >= 0)
                 r = sd_bus_message_enter_container(*reply, 'a', element);
         if (r < 0)
-                (void) fail(&e, r);
+                (void) print_bus_error(&e, r);
         return r;
 }
 
-int list_end(int r, unsigned n, const char *what) {
+int print_list_end(int r, unsigned n, const char *what) {
         if (r < 0)
-                return fail(NULL, r);
+                return print_bus_error(NULL, r);
         if (what)
                 printf("\n%u %s%s.\n", n, what, n == 1 ? "" : "s");
         return EXIT_SUCCESS;
 }
 
-int read_desktop(sd_bus_message *m, Row *d) {
+int read_desktop_row(sd_bus_message *m, DesktopRow *d) {
         return sd_bus_message_read(m, DESKTOP_SIGNATURE, &d->name, &d->uuid, &d->account, &d->template,
                                    &d->address, &d->mac, &d->port, &d->state, &d->host);
 }
@@ -134,64 +148,64 @@ void print_desktop_header(void) {
                "HOST");
 }
 
-void print_desktop_row(const Row *d) {
+void print_desktop_row(const DesktopRow *d) {
         printf("%-20s %-14s %-14s %-15s %-6u %-8s %s\n", d->name, d->account, d->template, d->address, d->port,
                d->state, d->host);
 }
 
 static int cmd_desktops(char **args) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        Row d;
+        DesktopRow d;
         unsigned n = 0;
         int r;
 
-        if (call_list(&reply, BROKERD, "ListDesktops", DESKTOP_SIGNATURE) < 0)
+        if (bus_call_list(&reply, BROKERD, "ListDesktops", DESKTOP_SIGNATURE) < 0)
                 return EXIT_FAILURE;
         print_desktop_header();
-        while ((r = read_desktop(reply, &d)) > 0) {
+        while ((r = read_desktop_row(reply, &d)) > 0) {
                 print_desktop_row(&d);
                 n++;
         }
-        return list_end(r, n, "desktop");
+        return print_list_end(r, n, "desktop");
 }
 
 static int cmd_create(char **args) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        Row d;
+        DesktopRow d;
         int r;
 
-        r = call(&reply, &e, 0, BROKERD, "CreateDesktop", "sss", args[0], args[1], args[2]);
+        r = bus_call_method(&reply, &e, 0, BROKERD, "CreateDesktop", "sss", args[0], args[1], args[2]);
         if (r < 0)
-                return fail(&e, r);
-        r = read_desktop(reply, &d);
+                return print_bus_error(&e, r);
+        r = read_desktop_row(reply, &d);
         if (r < 0)
-                return fail(NULL, r);
+                return print_bus_error(NULL, r);
         printf("Created desktop %s for %s: address %s, RDP port %u.\n", d.name, d.account, d.address, d.port);
         return EXIT_SUCCESS;
 }
 
-int simple(const char *dest, const char *path, const char *iface, const char *method, const char *types,
-           const char *a, const char *b, const char *done) {
+int bus_call_simple(const char *dest, const char *path, const char *iface, const char *method,
+                    const char *types, const char *a, const char *b, const char *done) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         int r;
 
         if (streq(types, "sb"))
-                r = call(NULL, &e, 0, dest, path, iface, method, types, a, arg.force);
+                r = bus_call_method(NULL, &e, 0, dest, path, iface, method, types, a, arg_force);
         else if (streq(types, "ss"))
-                r = call(NULL, &e, 0, dest, path, iface, method, types, a, b);
+                r = bus_call_method(NULL, &e, 0, dest, path, iface, method, types, a, b);
         else
-                r = call(NULL, &e, 0, dest, path, iface, method, types, a);
+                r = bus_call_method(NULL, &e, 0, dest, path, iface, method, types, a);
         if (r < 0)
-                return fail(&e, r);
+                return print_bus_error(&e, r);
         if (done)
                 printf("%s %s.\n", done, a);
         return EXIT_SUCCESS;
 }
 
-static int cmd_start(char **args) { return simple(BROKERD, "StartDesktop", "s", args[0], NULL, "Started"); }
-static int cmd_stop(char **args) { return simple(BROKERD, "StopDesktop", "sb", args[0], NULL, "Stopped"); }
-static int cmd_delete(char **args) { return simple(BROKERD, "DeleteDesktop", "s", args[0], NULL, "Deleted"); }
+static int cmd_start(char **args) { return bus_call_simple(BROKERD, "StartDesktop", "s", args[0], NULL, "Started"); }
+static int cmd_stop(char **args) { return bus_call_simple(BROKERD, "StopDesktop", "sb", args[0], NULL, "Stopped"); }
+static int cmd_delete(char **args) { return bus_call_simple(BROKERD, "DeleteDesktop", "s", args[0], NULL, "Deleted"); }
 
 /* OpenDesktop and OpenMyDesktop wait up to OpenTimeoutSec for the guest;
  * wait longer. */
@@ -203,7 +217,7 @@ uint64_t open_timeout_usec(void) {
         return ((uint64_t) c.open_timeout_sec + 30) * USEC_PER_SEC;
 }
 
-int write_output(const char *path, const char *content, mode_t mode) {
+int write_file_or_stdout(const char *path, const char *content, mode_t mode) {
         int r;
 
         if (streq(path, "-"))
@@ -217,11 +231,11 @@ int write_output(const char *path, const char *content, mode_t mode) {
 }
 
 int print_opened(const char *desktop, const char *host, uint16_t port, const char *rdp, const char *command) {
-        if (arg.rdp_file && write_output(arg.rdp_file, rdp, 0644) < 0)
+        if (arg_rdp_file && write_file_or_stdout(arg_rdp_file, rdp, 0644) < 0)
                 return EXIT_FAILURE;
         printf("Desktop %s answers at %s:%u.\nConnect with:\n  %s\n", desktop, host, port, command);
-        if (arg.rdp_file && !streq(arg.rdp_file, "-"))
-                printf("or open %s with mstsc or Remmina.\n", arg.rdp_file);
+        if (arg_rdp_file && !streq(arg_rdp_file, "-"))
+                printf("or open %s with mstsc or Remmina.\n", arg_rdp_file);
         return EXIT_SUCCESS;
 }
 
@@ -232,12 +246,12 @@ static int cmd_open(char **args) {
         uint16_t port;
         int r;
 
-        r = call(&reply, &e, open_timeout_usec(), BROKERD, "OpenDesktop", "s", args[0]);
+        r = bus_call_method(&reply, &e, open_timeout_usec(), BROKERD, "OpenDesktop", "s", args[0]);
         if (r < 0)
-                return fail(&e, r);
+                return print_bus_error(&e, r);
         r = sd_bus_message_read(reply, "sqss", &host, &port, &rdp, &command);
         if (r < 0)
-                return fail(NULL, r);
+                return print_bus_error(NULL, r);
         return print_opened(args[0], host, port, rdp, command);
 }
 
@@ -247,7 +261,7 @@ static int cmd_forwards(char **args) {
         uint16_t port, gport;
         int r;
 
-        if (call_list(&reply, NETD, "ListForwards", FORWARD_SIGNATURE) < 0)
+        if (bus_call_list(&reply, NETD, "ListForwards", FORWARD_SIGNATURE) < 0)
                 return EXIT_FAILURE;
         printf("%-6s %-21s %s\n", "PORT", "GUEST", "DESKTOP");
         while ((r = sd_bus_message_read(reply, FORWARD_SIGNATURE, &port, &address, &gport, &desktop)) > 0) {
@@ -256,7 +270,7 @@ static int cmd_forwards(char **args) {
                 snprintf(guest, sizeof guest, "%s:%u", address, gport);
                 printf("%-6u %-21s %s\n", port, guest, desktop);
         }
-        return list_end(r, 0, NULL);
+        return print_list_end(r, 0, NULL);
 }
 
 static const Verb verbs[] = {
@@ -297,182 +311,230 @@ static const Verb *find_verb(const char *name) {
         return NULL;
 }
 
-int main(int argc, char *argv[]) {
-        _cleanup_(config_done) VdeskConfig c = {};
-        enum {
-                ARG_FORCE = 0x100, ARG_RDP_FILE, ARG_NO_ASK, ARG_ROLE, ARG_EMAIL, ARG_DEPARTMENT, ARG_STATE,
-                ARG_UNIT, ARG_FOUNDED, ARG_NETWORK, ARG_REDIRECT, ARG_DRY_RUN, ARG_VV_FILE, ARG_FORMAT, ARG_MEMORY,
-                ARG_VCPUS, ARG_OS_TYPE, ARG_DESCRIPTION, ARG_VLAN, ARG_VXLAN, ARG_UPLINK, ARG_PEERS, ARG_GROUP,
-                ARG_LOCAL, ARG_PORT, ARG_MTU, ARG_TYPE,
-        };
-        static const struct option options[] = {
-                { "force",           no_argument,       NULL, ARG_FORCE },
-                { "rdp-file",        required_argument, NULL, ARG_RDP_FILE },
-                { "no-ask-password", no_argument,       NULL, ARG_NO_ASK },
-                { "role",            required_argument, NULL, ARG_ROLE },
-                { "email",           required_argument, NULL, ARG_EMAIL },
-                { "department",      required_argument, NULL, ARG_DEPARTMENT },
-                { "state",           required_argument, NULL, ARG_STATE },
-                { "unit",            required_argument, NULL, ARG_UNIT },
-                { "founded",         required_argument, NULL, ARG_FOUNDED },
-                { "network",         required_argument, NULL, ARG_NETWORK },
-                { "redirect",        required_argument, NULL, ARG_REDIRECT },
-                { "dry-run",         no_argument,       NULL, ARG_DRY_RUN },
-                { "vv-file",         required_argument, NULL, ARG_VV_FILE },
-                { "format",          required_argument, NULL, ARG_FORMAT },
-                { "memory",          required_argument, NULL, ARG_MEMORY },
-                { "vcpus",           required_argument, NULL, ARG_VCPUS },
-                { "os-type",         required_argument, NULL, ARG_OS_TYPE },
-                { "description",     required_argument, NULL, ARG_DESCRIPTION },
-                { "vlan",            required_argument, NULL, ARG_VLAN },
-                { "vxlan",           required_argument, NULL, ARG_VXLAN },
-                { "uplink",          required_argument, NULL, ARG_UPLINK },
-                { "peers",           required_argument, NULL, ARG_PEERS },
-                { "group",           required_argument, NULL, ARG_GROUP },
-                { "local",           required_argument, NULL, ARG_LOCAL },
-                { "port",            required_argument, NULL, ARG_PORT },
-                { "mtu",             required_argument, NULL, ARG_MTU },
-                { "type",            required_argument, NULL, ARG_TYPE },
-                { "property",        required_argument, NULL, 'p' },
-                { "help",            no_argument,       NULL, 'h' },
-                {}
-        };
-        const Verb *v;
-        int o, r, n_args;
+enum {
+        ARG_FORCE = 0x100, ARG_RDP_FILE, ARG_NO_ASK, ARG_ROLE, ARG_EMAIL, ARG_DEPARTMENT, ARG_STATE,
+        ARG_UNIT, ARG_FOUNDED, ARG_NETWORK, ARG_REDIRECT, ARG_DRY_RUN, ARG_VV_FILE, ARG_FORMAT, ARG_MEMORY,
+        ARG_VCPUS, ARG_OS_TYPE, ARG_DESCRIPTION, ARG_VLAN, ARG_VXLAN, ARG_UPLINK, ARG_PEERS, ARG_GROUP,
+        ARG_LOCAL, ARG_PORT, ARG_MTU, ARG_TYPE,
+};
+
+static const struct option options[] = {
+        { "force",           no_argument,       NULL, ARG_FORCE },
+        { "rdp-file",        required_argument, NULL, ARG_RDP_FILE },
+        { "no-ask-password", no_argument,       NULL, ARG_NO_ASK },
+        { "role",            required_argument, NULL, ARG_ROLE },
+        { "email",           required_argument, NULL, ARG_EMAIL },
+        { "department",      required_argument, NULL, ARG_DEPARTMENT },
+        { "state",           required_argument, NULL, ARG_STATE },
+        { "unit",            required_argument, NULL, ARG_UNIT },
+        { "founded",         required_argument, NULL, ARG_FOUNDED },
+        { "network",         required_argument, NULL, ARG_NETWORK },
+        { "redirect",        required_argument, NULL, ARG_REDIRECT },
+        { "dry-run",         no_argument,       NULL, ARG_DRY_RUN },
+        { "vv-file",         required_argument, NULL, ARG_VV_FILE },
+        { "format",          required_argument, NULL, ARG_FORMAT },
+        { "memory",          required_argument, NULL, ARG_MEMORY },
+        { "vcpus",           required_argument, NULL, ARG_VCPUS },
+        { "os-type",         required_argument, NULL, ARG_OS_TYPE },
+        { "description",     required_argument, NULL, ARG_DESCRIPTION },
+        { "vlan",            required_argument, NULL, ARG_VLAN },
+        { "vxlan",           required_argument, NULL, ARG_VXLAN },
+        { "uplink",          required_argument, NULL, ARG_UPLINK },
+        { "peers",           required_argument, NULL, ARG_PEERS },
+        { "group",           required_argument, NULL, ARG_GROUP },
+        { "local",           required_argument, NULL, ARG_LOCAL },
+        { "port",            required_argument, NULL, ARG_PORT },
+        { "mtu",             required_argument, NULL, ARG_MTU },
+        { "type",            required_argument, NULL, ARG_TYPE },
+        { "property",        required_argument, NULL, 'p' },
+        { "help",            no_argument,       NULL, 'h' },
+        {}
+};
+
+/* An option that takes a text: kept as given, for the command to judge.
+ * -ENOENT if o is not one. */
+static int set_text_option(int o, const char *value) {
+        switch (o) {
+        case ARG_RDP_FILE:
+                arg_rdp_file = value;
+                break;
+        case ARG_ROLE:
+                arg_role = value;
+                break;
+        case ARG_EMAIL:
+                arg_email = value;
+                break;
+        case ARG_DEPARTMENT:
+                arg_department = value;
+                break;
+        case ARG_STATE:
+                arg_state = value;
+                break;
+        case ARG_UNIT:
+                arg_unit = value;
+                break;
+        case ARG_VV_FILE:
+                arg_vv_file = value;
+                break;
+        case ARG_FORMAT:
+                arg_format = value;
+                break;
+        case ARG_OS_TYPE:
+                arg_os_type = value;
+                break;
+        case ARG_DESCRIPTION:
+                arg_description = value;
+                break;
+        case ARG_UPLINK:
+                arg_uplink = value;
+                break;
+        case ARG_PEERS:
+                arg_peers = value;
+                break;
+        case ARG_GROUP:
+                arg_group = value;
+                break;
+        case ARG_LOCAL:
+                arg_local = value;
+                break;
+        case ARG_NETWORK:
+                arg_network = value;
+                break;
+        case ARG_REDIRECT:
+                arg_redirect = value;
+                break;
+        case ARG_TYPE:
+                arg_type = value;
+                break;
+        default:
+                return -ENOENT;
+        }
+        return 0;
+}
+
+/* An option that takes a number: refused (and said) when it is not one in
+ * range. -ENOENT if o is not one. */
+static int set_number_option(int o, const char *value) {
+        unsigned u;
+        int r;
+
+        switch (o) {
+        case ARG_FOUNDED:
+                r = parse_option_uint("founded", value, 65535, &u);
+                if (r >= 0)
+                        arg_founded = (uint16_t) u;
+                return r;
+        case ARG_PORT:
+                r = parse_option_uint("port", value, 65535, &u);
+                if (r >= 0)
+                        arg_port = (uint16_t) u;
+                return r;
+        case ARG_MEMORY:
+                return parse_option_uint("memory", value, UINT32_MAX, &arg_memory_mib);
+        case ARG_VCPUS:
+                return parse_option_uint("vcpus", value, UINT32_MAX, &arg_vcpus);
+        case ARG_VLAN:
+                return parse_option_uint("vlan", value, UINT32_MAX, &arg_vlan);
+        case ARG_VXLAN:
+                return parse_option_uint("vxlan", value, UINT32_MAX, &arg_vni);
+        case ARG_MTU:
+                return parse_option_uint("mtu", value, UINT32_MAX, &arg_mtu);
+        default:
+                return -ENOENT;
+        }
+}
+
+/* The options into arg_*; optind is then the command's index. 0: done
+ * (--help), < 0: refused (and said), > 0: go on with the command. */
+static int parse_argv(int argc, char *argv[]) {
+        int o, r;
 
         while ((o = getopt_long(argc, argv, "hp:", options, NULL)) >= 0)
                 switch (o) {
                 case ARG_FORCE:
-                        arg.force = true;
-                        break;
-                case ARG_RDP_FILE:
-                        arg.rdp_file = optarg;
+                        arg_force = true;
                         break;
                 case ARG_NO_ASK:
-                        arg.no_ask_password = true;
-                        break;
-                case ARG_ROLE:
-                        arg.role = optarg;
-                        break;
-                case ARG_EMAIL:
-                        arg.email = optarg;
-                        break;
-                case ARG_DEPARTMENT:
-                        arg.department = optarg;
-                        break;
-                case ARG_STATE:
-                        arg.state = optarg;
-                        break;
-                case ARG_UNIT:
-                        arg.unit = optarg;
-                        break;
-                case ARG_FOUNDED: {
-                        unsigned y;
-
-                        if (parse_option_uint("founded", optarg, 65535, &y) < 0)
-                                return EXIT_FAILURE;
-                        arg.founded = (uint16_t) y;
-                        break;
-                }
-                case ARG_MEMORY:
-                        if (parse_option_uint("memory", optarg, UINT32_MAX, &arg.memory_mib) < 0)
-                                return EXIT_FAILURE;
-                        break;
-                case ARG_VCPUS:
-                        if (parse_option_uint("vcpus", optarg, UINT32_MAX, &arg.vcpus) < 0)
-                                return EXIT_FAILURE;
-                        break;
-                case ARG_VV_FILE:
-                        arg.vv_file = optarg;
-                        break;
-                case ARG_FORMAT:
-                        arg.format = optarg;
-                        break;
-                case ARG_OS_TYPE:
-                        arg.os_type = optarg;
-                        break;
-                case ARG_DESCRIPTION:
-                        arg.description = optarg;
-                        break;
-                case ARG_VLAN:
-                        if (parse_option_uint("vlan", optarg, UINT32_MAX, &arg.vlan) < 0)
-                                return EXIT_FAILURE;
-                        break;
-                case ARG_VXLAN:
-                        if (parse_option_uint("vxlan", optarg, UINT32_MAX, &arg.vni) < 0)
-                                return EXIT_FAILURE;
-                        break;
-                case ARG_MTU:
-                        if (parse_option_uint("mtu", optarg, UINT32_MAX, &arg.mtu) < 0)
-                                return EXIT_FAILURE;
-                        break;
-                case ARG_PORT: {
-                        unsigned p;
-
-                        if (parse_option_uint("port", optarg, 65535, &p) < 0)
-                                return EXIT_FAILURE;
-                        arg.port = (uint16_t) p;
-                        break;
-                }
-                case ARG_UPLINK:
-                        arg.uplink = optarg;
-                        break;
-                case ARG_PEERS:
-                        arg.peers = optarg;
-                        break;
-                case ARG_GROUP:
-                        arg.group = optarg;
-                        break;
-                case ARG_LOCAL:
-                        arg.local = optarg;
-                        break;
-                case ARG_NETWORK:
-                        arg.network = optarg;
-                        break;
-                case ARG_REDIRECT:
-                        arg.redirect = optarg;
+                        arg_no_ask_password = true;
                         break;
                 case ARG_DRY_RUN:
-                        arg.dry_run = true;
-                        break;
-                case ARG_TYPE:
-                        arg.type = optarg;
+                        arg_dry_run = true;
                         break;
                 case 'p':
-                        if (strv_extend(&arg.properties, optarg) < 0)
-                                return fail(NULL, -ENOMEM);
+                        if (strv_extend(&arg_properties, optarg) < 0) {
+                                (void) print_bus_error(NULL, -ENOMEM);
+                                return -ENOMEM;
+                        }
                         break;
                 case 'h':
                         printf("%s%s%s%s%s", help, help_templates, help_networks, help_hosts, help_directory);
-                        return EXIT_SUCCESS;
+                        return 0;
+                case '?':
+                        /* getopt_long() said what it did not know */
+                        return -EINVAL;
                 default:
-                        return EXIT_FAILURE;
+                        r = set_text_option(o, optarg);
+                        if (r == -ENOENT)
+                                r = set_number_option(o, optarg);
+                        if (r < 0)
+                                return r;
                 }
         if (optind >= argc) {
                 fprintf(stderr, "%s%s%s%s%s", help, help_templates, help_networks, help_hosts, help_directory);
-                return EXIT_FAILURE;
+                return -EINVAL;
         }
+        return 1;
+}
 
-        v = find_verb(argv[optind]);
+/* The command args[0] names, if it takes the n_args - 1 arguments that
+ * follow; NULL (and said why) if not. */
+static const Verb *verb_for_args(char **args, int n_args) {
+        const Verb *v;
+
+        v = find_verb(args[0]);
         if (!v) {
-                fprintf(stderr, "vdeskctl: unknown command '%s' (see --help)\n", argv[optind]);
-                return EXIT_FAILURE;
+                fprintf(stderr, "vdeskctl: unknown command '%s' (see --help)\n", args[0]);
+                return NULL;
         }
-        n_args = argc - optind - 1;
+        n_args--;
         if (n_args < v->min_args || n_args > v->max_args) {
                 fprintf(stderr, "vdeskctl: %s takes %d%s argument%s (see --help)\n", v->name, v->min_args,
                         v->max_args > v->min_args ? " or more" : "", v->max_args == 1 ? "" : "s");
-                return EXIT_FAILURE;
+                return NULL;
         }
-        (void) bus_error_register();
-        if (config_load(config_path(), &c, NULL) < 0 && config_defaults(&c) < 0)
-                return fail(NULL, -ENOMEM);
-        r = bus_open_from_config(&c, &bus);
-        if (r < 0) {
+        return v;
+}
+
+/* vdesk_bus, as vdesk.conf says (BusAddress=, its timeout). */
+static int connect_vdesk_bus(void) {
+        _cleanup_(config_done) VdeskConfig c = {};
+        int r;
+
+        if (config_load(config_path(), &c, NULL) < 0 && config_defaults(&c) < 0) {
+                (void) print_bus_error(NULL, -ENOMEM);
+                return -ENOMEM;
+        }
+        r = bus_open_from_config(&c, &vdesk_bus);
+        if (r < 0)
                 fprintf(stderr, "vdeskctl: cannot connect to the bus: %s\n", strerror(-r));
+        return r;
+}
+
+int main(int argc, char *argv[]) {
+        const Verb *v;
+        int r;
+
+        r = parse_argv(argc, argv);
+        if (r <= 0)
+                return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        v = verb_for_args(argv + optind, argc - optind);
+        if (!v)
                 return EXIT_FAILURE;
-        }
+        (void) bus_error_register();
+        if (connect_vdesk_bus() < 0)
+                return EXIT_FAILURE;
         r = v->run(argv + optind + 1);
-        sd_bus_flush_close_unref(bus);
+        sd_bus_flush_close_unref(vdesk_bus);
+        strv_free(arg_properties);
         return r;
 }
