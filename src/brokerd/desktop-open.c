@@ -37,14 +37,11 @@ static void open_request_unlink(Manager *m, OpenRequest *o) {
 static void open_request_fail(OpenRequest *o, const char *name, const char *format, ...) _printf_(3, 4);
 static void open_request_fail(OpenRequest *o, const char *name, const char *format, ...) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        _cleanup_(freep) char *text = NULL;
         va_list ap;
 
         va_start(ap, format);
-        if (vasprintf(&text, format, ap) < 0)
-                text = NULL;
+        (void) sd_bus_error_setfv(&e, name, format, ap);
         va_end(ap);
-        (void) bus_error_setf(&e, name, "%s", text ?: "Cannot open the desktop");
         o->done(NULL, &e, o->userdata);
 }
 

@@ -82,14 +82,7 @@ int desktop_list(Manager *m, const char *account, Desktop **ret, size_t *ret_n) 
 }
 
 int desktop_names(Manager *m, char ***ret) {
-        _cleanup_(strv_freep) char **names = NULL;
-        int r;
-
-        r = db_exec(m->db, "SELECT name FROM desktops ORDER BY name", NULL, 0, db_row_strv, &names, NULL);
-        if (r < 0)
-                return r;
-        *ret = TAKE_PTR(names);
-        return 0;
+        return db_column_strv(m->db, "SELECT name FROM desktops ORDER BY name", ret);
 }
 
 int desktop_get(Manager *m, const char *name, Desktop *ret, sd_bus_error *error) {

@@ -580,14 +580,11 @@ static void host_add_finish(Host *h, const char *error_name, const char *format,
         h->add_timeout = sd_event_source_disable_unref(h->add_timeout);
         host_unlink(&m->adding_hosts, h);
         if (error_name) {
-                _cleanup_(freep) char *text = NULL;
                 va_list ap;
 
                 va_start(ap, format);
-                if (vasprintf(&text, format, ap) < 0)
-                        text = NULL;
+                (void) sd_bus_error_setfv(&e, error_name, format, ap);
                 va_end(ap);
-                (void) bus_error_setf(&e, error_name, "%s", text ?: "Host unreachable");
         } else if (host_add_record(h, &e) >= 0) {
                 done(h, NULL, userdata);
                 manager_object_added(m, OBJECT_HOST, h->name);

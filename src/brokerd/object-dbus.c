@@ -111,7 +111,8 @@ static const BusObjectType *type_of(Manager *m, ObjectKind kind) {
         return o ? o->slots[kind].type : NULL;
 }
 
-static void on_object_added(Manager *m, ObjectKind kind, const char *name) {
+/* The signals of an object added (properties NULL) or changed. */
+static void emit_object(Manager *m, ObjectKind kind, const char *name, char **properties) {
         const BusObjectType *t = type_of(m, kind);
         _cleanup_(freep) char *path = NULL;
         BusObjects *o = m->objects;
@@ -119,10 +120,17 @@ static void on_object_added(Manager *m, ObjectKind kind, const char *name) {
         if (!t || sd_bus_path_encode(t->prefix, name, &path) < 0)
                 return;
         o->emitting = true;
-        (void) sd_bus_emit_object_added(m->bus, path);
+        if (properties)
+                (void) sd_bus_emit_properties_changed_strv(m->bus, path, t->interface, properties);
+        else
+                (void) sd_bus_emit_object_added(m->bus, path);
         if (t->changed)
-                t->changed(m, name, NULL);
+                t->changed(m, name, properties);
         o->emitting = false;
+}
+
+static void on_object_added(Manager *m, ObjectKind kind, const char *name) {
+        emit_object(m, kind, name, NULL);
 }
 
 static void on_object_removed(Manager *m, ObjectKind kind, const char *name) {
@@ -138,17 +146,7 @@ static void on_object_removed(Manager *m, ObjectKind kind, const char *name) {
 }
 
 static void on_object_changed(Manager *m, ObjectKind kind, const char *name, char **properties) {
-        const BusObjectType *t = type_of(m, kind);
-        _cleanup_(freep) char *path = NULL;
-        BusObjects *o = m->objects;
-
-        if (!t || sd_bus_path_encode(t->prefix, name, &path) < 0)
-                return;
-        o->emitting = true;
-        (void) sd_bus_emit_properties_changed_strv(m->bus, path, t->interface, properties);
-        if (t->changed)
-                t->changed(m, name, properties);
-        o->emitting = false;
+        emit_object(m, kind, name, properties);
 }
 
 int bus_objects_register(Manager *m, const BusObjectType *const *types, size_t n) {

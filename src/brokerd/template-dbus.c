@@ -153,13 +153,21 @@ AUTHORIZED(console_of_template) {
         return reply_console(msg, &c);
 }
 
+/* The template a method with a force flag is about, and the flag. */
+static int read_name_and_force(sd_bus_message *msg, char **ret_name, int *ret_force) {
+        int r;
+
+        r = bus_object_name(msg, TEMPLATE_OBJECT_PREFIX, ret_name);
+        if (r >= 0)
+                r = sd_bus_message_read(msg, "b", ret_force);
+        return r;
+}
+
 AUTHORIZED(finish_template) {
         _cleanup_(freep) char *name = NULL;
         int force = 0, r;
 
-        r = bus_object_name(msg, TEMPLATE_OBJECT_PREFIX, &name);
-        if (r >= 0)
-                r = sd_bus_message_read(msg, "b", &force);
+        r = read_name_and_force(msg, &name, &force);
         if (r >= 0)
                 r = template_finish(m, name, force, actor, error);
         if (r < 0)
@@ -187,9 +195,7 @@ AUTHORIZED(commit_template) {
         _cleanup_(freep) char *name = NULL;
         int force = 0, r;
 
-        r = bus_object_name(msg, TEMPLATE_OBJECT_PREFIX, &name);
-        if (r >= 0)
-                r = sd_bus_message_read(msg, "b", &force);
+        r = read_name_and_force(msg, &name, &force);
         if (r >= 0)
                 r = template_commit_begin(m, msg, name, force, actor, error);
         return r;       /* the reply comes when the new version is in place */
@@ -199,9 +205,7 @@ AUTHORIZED(discard_template_edit) {
         _cleanup_(freep) char *name = NULL;
         int force = 0, r;
 
-        r = bus_object_name(msg, TEMPLATE_OBJECT_PREFIX, &name);
-        if (r >= 0)
-                r = sd_bus_message_read(msg, "b", &force);
+        r = read_name_and_force(msg, &name, &force);
         if (r >= 0)
                 r = template_discard(m, name, force, actor, error);
         if (r < 0)

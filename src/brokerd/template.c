@@ -45,14 +45,7 @@ static void template_changed(Manager *m, const char *name) {
 }
 
 int template_names(Manager *m, char ***ret) {
-        _cleanup_(strv_freep) char **names = NULL;
-        int r;
-
-        r = db_exec(m->db, "SELECT name FROM templates ORDER BY name", NULL, 0, db_row_strv, &names, NULL);
-        if (r < 0)
-                return r;
-        *ret = TAKE_PTR(names);
-        return 0;
+        return db_column_strv(m->db, "SELECT name FROM templates ORDER BY name", ret);
 }
 
 /* ---- reading ----------------------------------------------------------- */

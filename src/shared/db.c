@@ -642,6 +642,17 @@ int db_row_strv(char *const *cols, unsigned n, void *userdata) {
         return n > 0 && cols[0] ? strv_extend(userdata, cols[0]) : 0;
 }
 
+int db_column_strv(Db *db, const char *sql, char ***ret) {
+        _cleanup_(strv_freep) char **l = NULL;
+        int r;
+
+        r = db_exec(db, sql, NULL, 0, db_row_strv, &l, NULL);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
 static int version_cb(char *const *cols, unsigned n, void *userdata) {
         unsigned *v = userdata;
 

@@ -62,6 +62,8 @@ char **db_rows_take_strv(DbRows *r);
 int db_row_u64(char *const *cols, unsigned n_cols, void *userdata);
 /* A row callback appending the first column to a strv (userdata: char ***). */
 int db_row_strv(char *const *cols, unsigned n_cols, void *userdata);
+/* The first column of the rows of a statement without parameters. */
+int db_column_strv(Db *db, const char *sql, char ***ret);
 
 /* Connects as [Database] says (Socket=, or Host= and Port= with TLS= as
  * set), as User= or this process's user, with the password from the
