@@ -81,15 +81,6 @@ int host_public_address(Host *h, uint32_t *ret);
 /* Reads the host's figures anew (memory, the domains' memory and CPU). */
 int host_sample(Host *h);
 
-/* The cluster's host for a new desktop of memory_mib: the lowest score
- * among those up, not in maintenance, with the memory free. A host's
- * figures are read anew if a domain started or stopped there since they
- * were, or they are older than [Hosts] SampleSec=. *ret_reason
- * (freed by the caller) says how each host fared. NoHostAvailable if none
- * is left. */
-int host_pick(Manager *m, uint64_t cluster_id, unsigned memory_mib, Host **ret, char **ret_reason,
-              sd_bus_error *error);
-
 /* In the caller's transaction: locks the cluster's row and fails with
  * ClusterFull if it holds its capacity of desktops already (the caller
  * rolls back). */
