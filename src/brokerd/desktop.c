@@ -700,10 +700,11 @@ int desktop_delete(Manager *m, const Desktop *d, uid_t actor, sd_bus_error *erro
         return 0;
 }
 
-int desktop_move(Manager *m, const Desktop *d, const char *host_name, uid_t actor, sd_bus_error *error) {
-        _cleanup_(freep) char *xml = NULL, *e = NULL, *host_xml = NULL;
+/* The host a stopped desktop moves to (up, without a domain of its name)
+ * and the one it leaves. */
+static int move_check(Manager *m, const Desktop *d, const char *host_name, Host **ret_from, Host **ret_to,
+                      sd_bus_error *error) {
         VirtDomainState state;
-        char addr[16], net[80];
         Host *from, *to;
         int r;
 
@@ -730,15 +731,24 @@ int desktop_move(Manager *m, const Desktop *d, const char *host_name, uid_t acto
         if (virt_domain_exists(to->virt, d->name) != 0)
                 return bus_error_setf(error, VDESK_ERROR_DESKTOP_EXISTS, "Host %s has a domain '%s' already",
                                       to->name, d->name);
+        *ret_from = from;
+        *ret_to = to;
+        return 0;
+}
 
-        /* the same definition (disks are on storage both hosts share), the
-         * network and the DHCP entry there first, the row next, the old
-         * definition last: at no time is the desktop on neither */
+/* What the desktop takes along: its domain's definition as it is (its
+ * disk is on storage both hosts share) and its DHCP host entry; its
+ * department network is served on the new host from now on. */
+static int move_prepare(Manager *m, const Desktop *d, Host *from, Host *to, char **ret_xml, char **ret_host_xml,
+                        sd_bus_error *error) {
+        _cleanup_(freep) char *xml = NULL, *host_xml = NULL, *e = NULL;
+        char addr[16];
+        int r;
+
         r = virt_domain_get_xml(from->virt, d->name, true, &xml, &e);
         if (r < 0)
                 return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot read the domain of %s: %s", d->name,
                                       strempty(e));
-        desktop_libvirt_network(m, d->network, net);
         if (!isempty(d->network)) {
                 _cleanup_(sd_bus_error_free) sd_bus_error be = SD_BUS_ERROR_NULL;
                 Network dn;
@@ -754,7 +764,19 @@ int desktop_move(Manager *m, const Desktop *d, const char *host_name, uid_t acto
         r = dhcp_host_xml_build(d->mac, addr, &host_xml);
         if (r < 0)
                 return r;
-        /* another cluster's capacity counts it from now on */
+        *ret_xml = TAKE_PTR(xml);
+        *ret_host_xml = TAKE_PTR(host_xml);
+        return 0;
+}
+
+/* The DHCP entry and the definition on the new host, then the row
+ * pointing there, in one transaction in which another cluster's capacity
+ * counts the desktop from now on: all of it or none. */
+static int move_define(Manager *m, const Desktop *d, Host *from, Host *to, const char *net, const char *xml,
+                       const char *host_xml, sd_bus_error *error) {
+        _cleanup_(freep) char *e = NULL;
+        int r;
+
         r = db_begin(m->db);
         if (r < 0)
                 return db_bus_error(m->db, r, error);
@@ -783,13 +805,43 @@ int desktop_move(Manager *m, const Desktop *d, const char *host_name, uid_t acto
                 (void) virt_domain_undefine(to->virt, d->name, &e2);
                 return db_bus_error(m->db, r, error);
         }
+        return 0;
+}
+
+/* The old host lets the desktop go once the row points at the new one. */
+static void move_leave(const Desktop *d, Host *from, Host *to, const char *net, const char *host_xml) {
+        _cleanup_(freep) char *e = NULL, *e2 = NULL;
+        int r;
+
         r = virt_domain_undefine(from->virt, d->name, &e);
         if (r < 0 && r != -ENOENT)
                 log_warning("Desktop %s moved to %s, but its old definition on %s stays: %s", d->name, to->name,
                             from->name, strempty(e));
         /* the host's own desktop network answers for its desktops only */
         if (isempty(d->network))
-                (void) virt_network_dhcp_host(from->virt, net, host_xml, false, &e);
+                (void) virt_network_dhcp_host(from->virt, net, host_xml, false, &e2);
+}
+
+int desktop_move(Manager *m, const Desktop *d, const char *host_name, uid_t actor, sd_bus_error *error) {
+        _cleanup_(freep) char *xml = NULL, *host_xml = NULL;
+        Host *from = NULL, *to = NULL;
+        char net[80];
+        int r;
+
+        r = move_check(m, d, host_name, &from, &to, error);
+        if (r < 0)
+                return r;
+
+        /* the same definition, the network and the DHCP entry there first,
+         * the row next, the old definition last: at no time is the desktop
+         * on neither */
+        desktop_libvirt_network(m, d->network, net);
+        r = move_prepare(m, d, from, to, &xml, &host_xml, error);
+        if (r >= 0)
+                r = move_define(m, d, from, to, net, xml, host_xml, error);
+        if (r < 0)
+                return r;
+        move_leave(d, from, to, net, host_xml);
 
         log_event(LOG_INFO, MID_DESKTOP_MOVED,
                   "VDESK_DESKTOP=%s", d->name,
