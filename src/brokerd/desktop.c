@@ -432,9 +432,8 @@ static int create_define(Manager *m, DesktopCreation *c, const DesktopAllocation
         r = virt_network_dhcp_host(c->host->virt, c->net_name, c->host_xml, true, &e);
         if (r < 0) {
                 create_undefine(c);
-                if (e)
-                        return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot register the address: %s", e);
-                return db_bus_error(m->db, r, error);
+                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot register the address: %s",
+                                      e ?: strerror(-r));
         }
         return 0;
 }
