@@ -2,6 +2,7 @@
 
 #include <systemd/sd-id128.h>
 
+#include "allocate.h"
 #include "bus-error.h"
 #include "cluster.h"
 #include "desktop.h"
@@ -107,37 +108,6 @@ int desktop_get(Manager *m, const char *name, Desktop *ret, sd_bus_error *error)
         return 0;
 }
 
-int allocate_lowest_free(const uint32_t *used, size_t n_used, uint32_t lo, uint32_t hi, uint32_t skip,
-                         uint32_t *ret) {
-        size_t i = 0;
-
-        for (uint64_t v = lo; v <= hi; v++) {
-                while (i < n_used && used[i] < v)
-                        i++;
-                if (v == skip || (i < n_used && used[i] == v))
-                        continue;
-                *ret = (uint32_t) v;
-                return 0;
-        }
-        return -ENOSPC;
-}
-
-typedef struct U32s {
-        uint32_t *v;
-        size_t n;
-} U32s;
-
-static int u32_row(char *const *c, unsigned n, void *userdata) {
-        U32s *u = userdata;
-        uint32_t *t = realloc(u->v, (u->n + 1) * sizeof *t);
-
-        if (!t)
-                return -ENOMEM;
-        u->v = t;
-        u->v[u->n++] = (uint32_t) strtoul(c[0], NULL, 10);
-        return 0;
-}
-
 /* What a new desktop takes of its template: the newest version. */
 typedef struct TemplateChoice {
         uint64_t id;
@@ -199,264 +169,338 @@ static void console_log_path(Manager *m, const char *name, char **ret) {
                 *ret = NULL;
 }
 
-int desktop_create(Manager *m, const char *name, const char *account, const char *template, const char *category,
-                   uid_t actor, Desktop *ret, sd_bus_error *error) {
-        _cleanup_(freep) char *disk_path = NULL, *xml = NULL, *host_xml = NULL, *virt_error = NULL, *console = NULL,
-                              *placement = NULL;
-        _cleanup_(template_choice_done) TemplateChoice tc = {};
-        U32s addrs = {}, ports = {};
-        uint64_t account_id = 0, category_id = 0, network_id = 0, cluster_id = 0;
+/* A desktop being made, filled in by the steps of desktop_create() in
+ * their order. */
+typedef struct DesktopCreation {
+        /* the request */
+        const char *name;
+        const char *account;
+        const char *template;
+        const char *category;           /* NULL: not made from a category */
+        AddressRange range;             /* [Network]'s */
+        /* what it names */
+        uint64_t account_id;
+        uint64_t category_id;
+        TemplateChoice tc;
         unsigned memory_mib;
+        uint64_t network_id;            /* 0: the host's desktop network */
+        Network net;                    /* the category's department network, if network_id */
+        /* where it goes */
+        uint64_t cluster_id;
         Host *host;
-        uint32_t lo, hi, gw, address = 0, port = 0;
-        char mac[18], addr[16], uuid[37], net_name[80];
-        Network net = {};
+        char *placement;                /* how each host of the cluster fared */
+        char net_name[80];              /* the libvirt network of its NIC */
+        char *host_xml;                 /* its DHCP host entry there */
+} DesktopCreation;
+
+static void desktop_creation_done(DesktopCreation *c) {
+        template_choice_done(&c->tc);
+        free(c->placement);
+        free(c->host_xml);
+        c->placement = c->host_xml = NULL;
+}
+
+/* What a new desktop is given. */
+typedef struct DesktopAllocation {
+        uint32_t address;
+        char addr[16];                  /* address, dotted */
+        char mac[18];
+        uint16_t port;
+        char uuid[37];
+        char *disk_path;
+} DesktopAllocation;
+
+static void desktop_allocation_done(DesktopAllocation *a) {
+        free(a->disk_path);
+        a->disk_path = NULL;
+}
+
+static int create_check_arguments(Manager *m, DesktopCreation *c, sd_bus_error *error) {
+        int r;
+
+        r = bus_error_check_name(error, "name", c->name);
+        if (r >= 0)
+                r = bus_error_check_name(error, "account", c->account);
+        if (r >= 0)
+                r = bus_error_check_name(error, "template", c->template);
+        if (r < 0)
+                return r;
+        if (ipv4_parse(m->config.range_start, &c->range.first) < 0 ||
+            ipv4_parse(m->config.range_end, &c->range.last) < 0 ||
+            ipv4_parse(m->config.gateway, &c->range.gateway) < 0)
+                return bus_error_setf(error, SD_BUS_ERROR_FAILED, "[Network] addresses are not IPv4 addresses");
+        return 0;
+}
+
+/* The category, and its department network if it names one. */
+static int create_resolve_category(Manager *m, DesktopCreation *c, sd_bus_error *error) {
+        int r;
+
+        r = db_exec(m->db, "SELECT id FROM categories WHERE name = ?", (DbValue[]) { DBV_STR(c->category) }, 1,
+                    db_row_u64, &c->category_id, NULL);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        if (c->category_id == 0)
+                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_CATEGORY, "No category '%s'", c->category);
+        r = db_exec(m->db, "SELECT COALESCE(network_id, 0) FROM categories WHERE id = ?",
+                    (DbValue[]) { DBV_UINT(c->category_id) }, 1, db_row_u64, &c->network_id, NULL);
+        if (r >= 0 && c->network_id)
+                r = network_get_by_id(m, (uint32_t) c->network_id, &c->net);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        return 0;
+}
+
+/* The rows the desktop names: its account, its template's newest version
+ * (locked), its category. */
+static int create_resolve(Manager *m, DesktopCreation *c, sd_bus_error *error) {
+        int r;
+
+        r = db_exec(m->db, "SELECT id FROM accounts WHERE name = ?", (DbValue[]) { DBV_STR(c->account) }, 1,
+                    db_row_u64, &c->account_id, NULL);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        if (c->account_id == 0)
+                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_ACCOUNT, "Invalid account: no account '%s'",
+                                      c->account);
+        r = template_choose(m, c->template, &c->tc, error);
+        if (r < 0)
+                return r;
+        if (c->category) {
+                r = create_resolve_category(m, c, error);
+                if (r < 0)
+                        return r;
+        }
+        c->memory_mib = c->tc.memory_mib ?: m->config.desktop_memory_mib;
+        return 0;
+}
+
+/* Its cluster, with room for one more, and the host there with the lowest
+ * load, which serves its network from now on. */
+static int create_place(Manager *m, DesktopCreation *c, sd_bus_error *error) {
+        _cleanup_(freep) char *e = NULL;
+        int r;
+
+        r = cluster_for_category(m, c->category_id, &c->cluster_id);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        r = cluster_reserve(m, c->cluster_id, error);
+        if (r >= 0)
+                r = desktop_host_pick(m, c->cluster_id, c->memory_mib, &c->host, &c->placement, error);
+        if (r < 0)
+                return r;
+
+        network_libvirt_name(m, c->network_id ? c->net.spec.name : NULL, c->net_name);
+        if (!c->network_id)
+                return 0;
+        /* the department network's bridge, gateway and DHCP (the segment
+         * comes with the hook) */
+        r = network_libvirt_ensure(m, c->host, &c->net, &e);
+        if (r < 0)
+                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot set up network %s on %s: %s",
+                                      c->net.spec.name, c->host->name, e ?: strerror(-r));
+        return 0;
+}
+
+static int create_check_name_free(Manager *m, const DesktopCreation *c, sd_bus_error *error) {
+        uint64_t existing = 0;
+        int r;
+
+        r = db_exec(m->db, "SELECT id FROM desktops WHERE name = ?", (DbValue[]) { DBV_STR(c->name) }, 1,
+                    db_row_u64, &existing, NULL);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        if (existing != 0)
+                return bus_error_setf(error, VDESK_ERROR_DESKTOP_EXISTS, "Invalid name: desktop '%s' exists already",
+                                      c->name);
+        /* The domain name is the desktop's: one that libvirt has already,
+         * vdesk's or not, is taken. */
+        r = virt_domain_exists(c->host->virt, c->name);
+        if (r > 0)
+                return bus_error_setf(error, VDESK_ERROR_DESKTOP_EXISTS, "Invalid name: a domain '%s' exists already",
+                                      c->name);
+        if (r < 0)
+                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot look up domain '%s'", c->name);
+        return 0;
+}
+
+/* Its address, port and MAC (allocate.c), its UUID and its disk's path. */
+static int create_allocate(Manager *m, const DesktopCreation *c, DesktopAllocation *ret, sd_bus_error *error) {
+        DesktopAllocation a = {};
         sd_id128_t id;
         int r;
 
-        r = bus_error_check_name(error, "name", name);
-        if (r >= 0)
-                r = bus_error_check_name(error, "account", account);
-        if (r >= 0)
-                r = bus_error_check_name(error, "template", template);
-        if (r < 0)
-                return r;
-        if (ipv4_parse(m->config.range_start, &lo) < 0 || ipv4_parse(m->config.range_end, &hi) < 0 ||
-            ipv4_parse(m->config.gateway, &gw) < 0)
-                return bus_error_setf(error, SD_BUS_ERROR_FAILED, "[Network] addresses are not IPv4 addresses");
-
-        r = db_begin(m->db);
-        if (r < 0)
-                return db_bus_error(m->db, r, error);
-
-        r = db_exec(m->db, "SELECT id FROM accounts WHERE name = ?", (DbValue[]) { DBV_STR(account) }, 1,
-                    db_row_u64, &account_id, NULL);
-        if (r < 0)
-                return db_bus_error(m->db, r, error);
-        if (account_id == 0) {
-                db_rollback(m->db);
-                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_ACCOUNT, "Invalid account: no account '%s'", account);
-        }
-        r = template_choose(m, template, &tc, error);
-        if (r < 0)
-                return r;
-        if (category) {
-                r = db_exec(m->db, "SELECT id FROM categories WHERE name = ?", (DbValue[]) { DBV_STR(category) }, 1,
-                            db_row_u64, &category_id, NULL);
-                if (r < 0)
-                        return db_bus_error(m->db, r, error);
-                if (category_id == 0) {
-                        db_rollback(m->db);
-                        return bus_error_setf(error, VDESK_ERROR_NO_SUCH_CATEGORY, "No category '%s'", category);
-                }
-                /* the category's department network, if it names one */
-                r = db_exec(m->db, "SELECT COALESCE(network_id, 0) FROM categories WHERE id = ?",
-                            (DbValue[]) { DBV_UINT(category_id) }, 1, db_row_u64, &network_id, NULL);
-                if (r >= 0 && network_id)
-                        r = network_get_by_id(m, (uint32_t) network_id, &net);
-                if (r < 0)
-                        return db_bus_error(m->db, r, error);
-        }
-        memory_mib = tc.memory_mib ?: m->config.desktop_memory_mib;
-
-        /* its cluster, with room for one more, and the host there with
-         * the lowest load */
-        r = cluster_for_category(m, category_id, &cluster_id);
-        if (r < 0)
-                return db_bus_error(m->db, r, error);
-        r = cluster_reserve(m, cluster_id, error);
-        if (r < 0) {
-                db_rollback(m->db);
-                return r;
-        }
-        r = host_pick(m, cluster_id, memory_mib, &host, &placement, error);
-        if (r < 0) {
-                db_rollback(m->db);
-                return r;
-        }
-
-        network_libvirt_name(m, network_id ? net.spec.name : NULL, net_name);
-        if (network_id) {
-                _cleanup_(freep) char *e = NULL;
-
-                /* the host serves the network from now on: its bridge,
-                 * gateway and DHCP (the segment comes with the hook) */
-                r = network_libvirt_ensure(m, host, &net, &e);
-                if (r < 0) {
-                        db_rollback(m->db);
-                        return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot set up network %s on %s: %s",
-                                              net.spec.name, host->name, e ?: strerror(-r));
-                }
-        }
-
-        {
-                uint64_t existing = 0;
-
-                r = db_exec(m->db, "SELECT id FROM desktops WHERE name = ?", (DbValue[]) { DBV_STR(name) }, 1,
-                            db_row_u64, &existing, NULL);
-                if (r < 0)
-                        return db_bus_error(m->db, r, error);
-                if (existing != 0) {
-                        db_rollback(m->db);
-                        return bus_error_setf(error, VDESK_ERROR_DESKTOP_EXISTS,
-                                              "Invalid name: desktop '%s' exists already", name);
-                }
-        }
-        /* The domain name is the desktop's: one that libvirt has already,
-         * vdesk's or not, is taken. */
-        r = virt_domain_exists(host->virt, name);
-        if (r != 0) {
-                db_rollback(m->db);
-                if (r > 0)
-                        return bus_error_setf(error, VDESK_ERROR_DESKTOP_EXISTS,
-                                              "Invalid name: a domain '%s' exists already", name);
-                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot look up domain '%s'", name);
-        }
-
-        /* Locking reads: two creates in flight cannot take one address. A
-         * department network's address comes from its pool. */
-        if (network_id)
-                r = network_address_pick(m->db, (uint32_t) network_id, &address);
-        else
-                r = db_exec(m->db, "SELECT address FROM desktops ORDER BY address FOR UPDATE", NULL, 0, u32_row,
-                            &addrs, NULL);
-        if (r == -ENOSPC) {
-                db_rollback(m->db);
+        r = desktop_address_allocate(m, c->network_id, &c->range, &a.address);
+        if (r == -ENOSPC && c->network_id)
                 return bus_error_setf(error, VDESK_ERROR_ADDRESSES_EXHAUSTED, "No free address left in network %s",
-                                      net.spec.name);
-        }
+                                      c->net.spec.name);
+        if (r == -ENOSPC)
+                return bus_error_setf(error, VDESK_ERROR_ADDRESSES_EXHAUSTED, "No free address left in %s-%s",
+                                      m->config.range_start, m->config.range_end);
         if (r >= 0)
-                r = db_exec(m->db, "SELECT rdp_port FROM desktops ORDER BY rdp_port FOR UPDATE", NULL, 0, u32_row, &ports, NULL);
-        if (r < 0) {
-                free(addrs.v);
-                free(ports.v);
+                r = desktop_port_allocate(m, &a.port);
+        if (r == -ENOSPC)
+                return bus_error_setf(error, VDESK_ERROR_PORTS_EXHAUSTED, "No free port left in %u-%u",
+                                      m->config.port_min, m->config.port_max);
+        if (r < 0)
                 return db_bus_error(m->db, r, error);
-        }
-        if (!network_id)
-                r = allocate_lowest_free(addrs.v, addrs.n, lo, hi, gw, &address);
-        if (r >= 0)
-                r = allocate_lowest_free(ports.v, ports.n, m->config.port_min, m->config.port_max, 0, &port);
-        free(addrs.v);
-        free(ports.v);
-        if (r < 0) {
-                db_rollback(m->db);
-                if (address == 0)
-                        return bus_error_setf(error, VDESK_ERROR_ADDRESSES_EXHAUSTED,
-                                              "No free address left in %s-%s", m->config.range_start, m->config.range_end);
-                return bus_error_setf(error, VDESK_ERROR_PORTS_EXHAUSTED,
-                                      "No free port left in %u-%u", m->config.port_min, m->config.port_max);
-        }
 
-        ipv4_format(address, addr);
-        mac_from_ipv4(address, mac);
+        ipv4_format(a.address, a.addr);
+        desktop_mac_allocate(a.address, a.mac);
         r = sd_id128_randomize(&id);
-        if (r < 0) {
-                db_rollback(m->db);
+        if (r < 0)
                 return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot make a UUID: %s", strerror(-r));
-        }
-        snprintf(uuid, sizeof uuid, SD_ID128_UUID_FORMAT_STR, SD_ID128_FORMAT_VAL(id));
-        if (asprintf(&disk_path, "%s/%s.qcow2", m->config.disk_dir, name) < 0) {
-                db_rollback(m->db);
+        snprintf(a.uuid, sizeof a.uuid, SD_ID128_UUID_FORMAT_STR, SD_ID128_FORMAT_VAL(id));
+        if (asprintf(&a.disk_path, "%s/%s.qcow2", m->config.disk_dir, c->name) < 0)
                 return -ENOMEM;
-        }
+        *ret = a;
+        return 0;
+}
+
+static int create_record(Manager *m, const DesktopCreation *c, const DesktopAllocation *a, sd_bus_error *error) {
+        int r;
 
         r = db_exec(m->db,
                     "INSERT INTO desktops (name, uuid, account_id, template_id, template_version_id, category_id, "
                     "network_id, host_id, disk_path, address, mac, rdp_port, state, state_changed_at) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'stopped', CURRENT_TIMESTAMP(6))",
-                    (DbValue[]) { DBV_STR(name), DBV_STR(uuid), DBV_UINT(account_id), DBV_UINT(tc.id),
-                                  DBV_UINT(tc.version_id), category_id ? DBV_UINT(category_id) : DBV_NULL,
-                                  network_id ? DBV_UINT(network_id) : DBV_NULL, DBV_UINT(host->id),
-                                  DBV_STR(disk_path), DBV_UINT(address), DBV_STR(mac), DBV_UINT(port) }, 12,
+                    (DbValue[]) { DBV_STR(c->name), DBV_STR(a->uuid), DBV_UINT(c->account_id), DBV_UINT(c->tc.id),
+                                  DBV_UINT(c->tc.version_id), c->category_id ? DBV_UINT(c->category_id) : DBV_NULL,
+                                  c->network_id ? DBV_UINT(c->network_id) : DBV_NULL, DBV_UINT(c->host->id),
+                                  DBV_STR(a->disk_path), DBV_UINT(a->address), DBV_STR(a->mac), DBV_UINT(a->port) }, 12,
                     NULL, NULL, NULL);
-        if (r == -EEXIST && streq(db_error_key(m->db), "name")) {
-                db_rollback(m->db);
-                return bus_error_setf(error, VDESK_ERROR_DESKTOP_EXISTS, "Invalid name: desktop '%s' exists already", name);
-        }
-        if (r == -EEXIST && streq(db_error_key(m->db), "account_category")) {
-                db_rollback(m->db);
+        if (r == -EEXIST && streq(db_error_key(m->db), "name"))
+                return bus_error_setf(error, VDESK_ERROR_DESKTOP_EXISTS, "Invalid name: desktop '%s' exists already",
+                                      c->name);
+        if (r == -EEXIST && streq(db_error_key(m->db), "account_category"))
                 return bus_error_setf(error, VDESK_ERROR_DESKTOP_EXISTS, "%s has a desktop of category %s already",
-                                      account, category);
-        }
+                                      c->account, c->category);
         if (r < 0)
                 return db_bus_error(m->db, r, error);
+        return 0;
+}
 
-        {
-                DesktopMeta meta = {
-                        .name = (char *) name,
-                        .uuid = uuid,
-                        .account = (char *) account,
-                        .disk_path = disk_path,
-                        .template_path = tc.path,
-                        .template_format = tc.format,
-                        .network = net_name,
-                        .bridge = network_id ? net.bridge : m->config.bridge,
-                        .segment = network_id && net.spec.segment != SEGMENT_NONE ? &net.spec : NULL,
-                        .mac = mac,
-                        .address = address,
-                        .rdp_port = (uint16_t) port,
-                        .guest_port = m->config.guest_port,
-                };
-                DomainSpec spec = {
-                        .meta = &meta,
-                        .memory_mib = memory_mib,
-                        .vcpus = tc.vcpus ?: m->config.desktop_vcpus,
-                        .kvm = host_use_kvm(host),
-                };
+/* Undoes create_define(), in reverse: nothing of the desktop may stay
+ * behind. */
+static void create_undefine(const DesktopCreation *c) {
+        _cleanup_(freep) char *e = NULL, *e2 = NULL;
 
-                console_log_path(m, name, &console);
-                spec.console_log = console;
-                r = domain_xml_build(&spec, &xml);
-        }
+        (void) virt_network_dhcp_host(c->host->virt, c->net_name, c->host_xml, false, &e);
+        (void) virt_domain_undefine(c->host->virt, c->name, &e2);
+}
+
+/* Its domain with the vdesk metadata, and its DHCP host entry, on its
+ * host: both or neither. Fills in c->host_xml. */
+static int create_define(Manager *m, DesktopCreation *c, const DesktopAllocation *a, sd_bus_error *error) {
+        _cleanup_(freep) char *xml = NULL, *console = NULL, *e = NULL;
+        DesktopMeta meta = {
+                .name = (char *) c->name,
+                .uuid = (char *) a->uuid,
+                .account = (char *) c->account,
+                .disk_path = a->disk_path,
+                .template_path = c->tc.path,
+                .template_format = (char *) c->tc.format,
+                .network = c->net_name,
+                .bridge = c->network_id ? c->net.bridge : m->config.bridge,
+                .segment = c->network_id && c->net.spec.segment != SEGMENT_NONE ? &c->net.spec : NULL,
+                .mac = (char *) a->mac,
+                .address = a->address,
+                .rdp_port = a->port,
+                .guest_port = m->config.guest_port,
+        };
+        DomainSpec spec = {
+                .meta = &meta,
+                .memory_mib = c->memory_mib,
+                .vcpus = c->tc.vcpus ?: m->config.desktop_vcpus,
+                .kvm = host_use_kvm(c->host),
+        };
+        int r;
+
+        console_log_path(m, c->name, &console);
+        spec.console_log = console;
+        r = domain_xml_build(&spec, &xml);
         if (r >= 0)
-                r = dhcp_host_xml_build(mac, addr, &host_xml);
+                r = dhcp_host_xml_build(a->mac, a->addr, &c->host_xml);
+        if (r < 0)
+                return r;
+
+        r = virt_domain_define(c->host->virt, xml, &e);
+        if (r < 0)
+                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "libvirt refused the domain: %s", strempty(e));
+        r = virt_network_dhcp_host(c->host->virt, c->net_name, c->host_xml, true, &e);
         if (r < 0) {
+                create_undefine(c);
+                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot register the address: %s",
+                                      e ?: strerror(-r));
+        }
+        return 0;
+}
+
+static void create_journal(const DesktopCreation *c, const DesktopAllocation *a, uid_t actor) {
+        log_event(LOG_INFO, MID_DESKTOP_PLACED,
+                  "VDESK_DESKTOP=%s", c->name,
+                  "VDESK_HOST=%s", c->host->name,
+                  "VDESK_CLUSTER_ID=%" PRIu64, c->cluster_id,
+                  "VDESK_SCHEDULE=%s", strempty(c->placement),
+                  "MESSAGE=Desktop %s placed on %s: %s", c->name, c->host->name, strempty(c->placement));
+        log_event(LOG_INFO, MID_DESKTOP_CREATED,
+                  "VDESK_DESKTOP=%s", c->name,
+                  "VDESK_HOST=%s", c->host->name,
+                  "VDESK_ACCOUNT=%s", c->account,
+                  "VDESK_TEMPLATE=%s", c->template,
+                  "VDESK_CATEGORY=%s", strempty(c->category),
+                  "VDESK_ADDRESS=%s", a->addr,
+                  "VDESK_NETWORK=%s", c->net_name,
+                  "VDESK_PORT=%u", (unsigned) a->port,
+                  "VDESK_ACTOR_UID=%u", (unsigned) actor,
+                  "MESSAGE=Desktop %s of %s created on template %s (%s, port %u)", c->name, c->account, c->template,
+                  a->addr, (unsigned) a->port);
+}
+
+int desktop_create(Manager *m, const char *name, const char *account, const char *template, const char *category,
+                   uid_t actor, Desktop *ret, sd_bus_error *error) {
+        _cleanup_(desktop_creation_done) DesktopCreation c = {
+                .name = name, .account = account, .template = template, .category = category,
+        };
+        _cleanup_(desktop_allocation_done) DesktopAllocation a = {};
+        int r;
+
+        r = create_check_arguments(m, &c, error);
+        if (r < 0)
+                return r;
+
+        r = db_begin(m->db);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        r = create_resolve(m, &c, error);
+        if (r >= 0)
+                r = create_place(m, &c, error);
+        if (r >= 0)
+                r = create_check_name_free(m, &c, error);
+        if (r >= 0)
+                r = create_allocate(m, &c, &a, error);
+        if (r >= 0)
+                r = create_record(m, &c, &a, error);
+        if (r >= 0)
+                r = create_define(m, &c, &a, error);
+        if (r < 0) {
+                /* the row, the address taken out of a pool, the cluster's
+                 * count: all go with the transaction */
                 db_rollback(m->db);
                 return r;
         }
-
-        r = virt_domain_define(host->virt, xml, &virt_error);
+        r = db_commit(m->db);
         if (r < 0) {
+                create_undefine(&c);
                 db_rollback(m->db);
-                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "libvirt refused the domain: %s", strempty(virt_error));
-        }
-        r = virt_network_dhcp_host(host->virt, net_name, host_xml, true, &virt_error);
-        if (r >= 0)
-                r = db_commit(m->db);
-        if (r < 0) {
-                _cleanup_(freep) char *e2 = NULL;
-
-                /* Undo in reverse: nothing of the desktop may stay behind. */
-                (void) virt_network_dhcp_host(host->virt, net_name, host_xml, false, &e2);
-                (void) virt_domain_undefine(host->virt, name, &e2);
-                db_rollback(m->db);
-                if (virt_error)
-                        return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot register the address: %s", virt_error);
                 return db_bus_error(m->db, r, error);
         }
 
         /* a department network's DHCP answers alike on every host
          * serving it */
-        if (network_id)
-                dhcp_entry_everywhere(m, host, net_name, host_xml, true);
-
-        log_event(LOG_INFO, MID_DESKTOP_PLACED,
-                  "VDESK_DESKTOP=%s", name,
-                  "VDESK_HOST=%s", host->name,
-                  "VDESK_CLUSTER_ID=%" PRIu64, cluster_id,
-                  "VDESK_SCHEDULE=%s", strempty(placement),
-                  "MESSAGE=Desktop %s placed on %s: %s", name, host->name, strempty(placement));
-        log_event(LOG_INFO, MID_DESKTOP_CREATED,
-                  "VDESK_DESKTOP=%s", name,
-                  "VDESK_HOST=%s", host->name,
-                  "VDESK_ACCOUNT=%s", account,
-                  "VDESK_TEMPLATE=%s", template,
-                  "VDESK_CATEGORY=%s", strempty(category),
-                  "VDESK_ADDRESS=%s", addr,
-                  "VDESK_NETWORK=%s", net_name,
-                  "VDESK_PORT=%u", port,
-                  "VDESK_ACTOR_UID=%u", (unsigned) actor,
-                  "MESSAGE=Desktop %s of %s created on template %s (%s, port %u)", name, account, template, addr, port);
+        if (c.network_id)
+                dhcp_entry_everywhere(m, c.host, c.net_name, c.host_xml, true);
+        create_journal(&c, &a, actor);
         manager_object_added(m, OBJECT_DESKTOP, name);
 
         if (ret)
@@ -656,10 +700,11 @@ int desktop_delete(Manager *m, const Desktop *d, uid_t actor, sd_bus_error *erro
         return 0;
 }
 
-int desktop_move(Manager *m, const Desktop *d, const char *host_name, uid_t actor, sd_bus_error *error) {
-        _cleanup_(freep) char *xml = NULL, *e = NULL, *host_xml = NULL;
+/* The host a stopped desktop moves to (up, without a domain of its name)
+ * and the one it leaves. */
+static int move_check(Manager *m, const Desktop *d, const char *host_name, Host **ret_from, Host **ret_to,
+                      sd_bus_error *error) {
         VirtDomainState state;
-        char addr[16], net[80];
         Host *from, *to;
         int r;
 
@@ -686,15 +731,24 @@ int desktop_move(Manager *m, const Desktop *d, const char *host_name, uid_t acto
         if (virt_domain_exists(to->virt, d->name) != 0)
                 return bus_error_setf(error, VDESK_ERROR_DESKTOP_EXISTS, "Host %s has a domain '%s' already",
                                       to->name, d->name);
+        *ret_from = from;
+        *ret_to = to;
+        return 0;
+}
 
-        /* the same definition (disks are on storage both hosts share), the
-         * network and the DHCP entry there first, the row next, the old
-         * definition last: at no time is the desktop on neither */
+/* What the desktop takes along: its domain's definition as it is (its
+ * disk is on storage both hosts share) and its DHCP host entry; its
+ * department network is served on the new host from now on. */
+static int move_prepare(Manager *m, const Desktop *d, Host *from, Host *to, char **ret_xml, char **ret_host_xml,
+                        sd_bus_error *error) {
+        _cleanup_(freep) char *xml = NULL, *host_xml = NULL, *e = NULL;
+        char addr[16];
+        int r;
+
         r = virt_domain_get_xml(from->virt, d->name, true, &xml, &e);
         if (r < 0)
                 return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot read the domain of %s: %s", d->name,
                                       strempty(e));
-        network_libvirt_name(m, d->network, net);
         if (!isempty(d->network)) {
                 _cleanup_(sd_bus_error_free) sd_bus_error be = SD_BUS_ERROR_NULL;
                 Network dn;
@@ -710,7 +764,19 @@ int desktop_move(Manager *m, const Desktop *d, const char *host_name, uid_t acto
         r = dhcp_host_xml_build(d->mac, addr, &host_xml);
         if (r < 0)
                 return r;
-        /* another cluster's capacity counts it from now on */
+        *ret_xml = TAKE_PTR(xml);
+        *ret_host_xml = TAKE_PTR(host_xml);
+        return 0;
+}
+
+/* The DHCP entry and the definition on the new host, then the row
+ * pointing there, in one transaction in which another cluster's capacity
+ * counts the desktop from now on: all of it or none. */
+static int move_define(Manager *m, const Desktop *d, Host *from, Host *to, const char *net, const char *xml,
+                       const char *host_xml, sd_bus_error *error) {
+        _cleanup_(freep) char *e = NULL;
+        int r;
+
         r = db_begin(m->db);
         if (r < 0)
                 return db_bus_error(m->db, r, error);
@@ -739,13 +805,43 @@ int desktop_move(Manager *m, const Desktop *d, const char *host_name, uid_t acto
                 (void) virt_domain_undefine(to->virt, d->name, &e2);
                 return db_bus_error(m->db, r, error);
         }
+        return 0;
+}
+
+/* The old host lets the desktop go once the row points at the new one. */
+static void move_leave(const Desktop *d, Host *from, Host *to, const char *net, const char *host_xml) {
+        _cleanup_(freep) char *e = NULL, *e2 = NULL;
+        int r;
+
         r = virt_domain_undefine(from->virt, d->name, &e);
         if (r < 0 && r != -ENOENT)
                 log_warning("Desktop %s moved to %s, but its old definition on %s stays: %s", d->name, to->name,
                             from->name, strempty(e));
         /* the host's own desktop network answers for its desktops only */
         if (isempty(d->network))
-                (void) virt_network_dhcp_host(from->virt, net, host_xml, false, &e);
+                (void) virt_network_dhcp_host(from->virt, net, host_xml, false, &e2);
+}
+
+int desktop_move(Manager *m, const Desktop *d, const char *host_name, uid_t actor, sd_bus_error *error) {
+        _cleanup_(freep) char *xml = NULL, *host_xml = NULL;
+        Host *from = NULL, *to = NULL;
+        char net[80];
+        int r;
+
+        r = move_check(m, d, host_name, &from, &to, error);
+        if (r < 0)
+                return r;
+
+        /* the same definition, the network and the DHCP entry there first,
+         * the row next, the old definition last: at no time is the desktop
+         * on neither */
+        network_libvirt_name(m, d->network, net);
+        r = move_prepare(m, d, from, to, &xml, &host_xml, error);
+        if (r >= 0)
+                r = move_define(m, d, from, to, net, xml, host_xml, error);
+        if (r < 0)
+                return r;
+        move_leave(d, from, to, net, host_xml);
 
         log_event(LOG_INFO, MID_DESKTOP_MOVED,
                   "VDESK_DESKTOP=%s", d->name,

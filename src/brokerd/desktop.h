@@ -42,8 +42,9 @@ int desktop_get(Manager *m, const char *name, Desktop *ret, sd_bus_error *error)
 /* All desktops, or (account not NULL) the account's. */
 int desktop_list(Manager *m, const char *account, Desktop **ret, size_t *ret_n);
 
-/* Allocates an address and a port, records the desktop and defines its
- * domain with the vdesk metadata, and registers its DHCP host entry.
+/* Places the desktop and allocates its address, MAC and port (allocate.h),
+ * records it, defines its domain with the vdesk metadata, and registers
+ * its DHCP host entry.
  * category (or NULL) is the one a staff member's desktop was made from. */
 int desktop_create(Manager *m, const char *name, const char *account, const char *template, const char *category,
                    uid_t actor, Desktop *ret, sd_bus_error *error);
@@ -74,8 +75,3 @@ void desktops_resync(Manager *m, Host *h);
 /* Adds (or removes) a DHCP host entry of a department network on every
  * connected host serving it but except. */
 void dhcp_entry_everywhere(Manager *m, Host *except, const char *network, const char *host_xml, bool add);
-
-/* Address and port allocation: the lowest free value in [lo, hi], skipping
- * skip, given the used values sorted ascending. -ENOSPC if none is free. */
-int allocate_lowest_free(const uint32_t *used, size_t n_used, uint32_t lo, uint32_t hi, uint32_t skip,
-                         uint32_t *ret);

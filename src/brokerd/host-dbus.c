@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include "allocate.h"
 #include "bus-error.h"
 #include "cluster.h"
 #include "host.h"
@@ -267,7 +268,7 @@ AUTHORIZED_READ(place_desktop) {
         r = cluster_for_category(m, category_id, &cid);
         if (r < 0)
                 return db_bus_error(m->db, r, error);
-        r = host_pick(m, cid, memory_mib, &h, &reason, error);
+        r = desktop_host_pick(m, cid, memory_mib, &h, &reason, error);
         if (r < 0)
                 return r;
         return sd_bus_reply_method_return(msg, "ss", h->name, strempty(reason));

@@ -91,15 +91,6 @@ int host_public_address(Host *h, uint32_t *ret);
 /* Reads the host's figures anew (memory, the domains' memory and CPU). */
 int host_sample(Host *h);
 
-/* The cluster's host for a new desktop of memory_mib: the lowest score
- * among those up, not in maintenance, with the memory free. A host's
- * figures are read anew if a domain started or stopped there since they
- * were, or they are older than [Hosts] SampleSec=. *ret_reason
- * (freed by the caller) says how each host fared. NoHostAvailable if none
- * is left. */
-int host_pick(Manager *m, uint64_t cluster_id, unsigned memory_mib, Host **ret, char **ret_reason,
-              sd_bus_error *error);
-
 /* Starts adding a host: connects to it in the background and, at its
  * first answer, records it (the row, the journal, the object) and calls
  * done; or calls done with HostUnreachable when it fails or does not answer

@@ -533,41 +533,37 @@ static int console_listen_address(Manager *m, char buf[static 16], sd_bus_error 
         return 0;
 }
 
-int template_create(Manager *m, const TemplateSpec *spec, uid_t actor, Console *ret, sd_bus_error *error) {
-        _cleanup_(freep) char *iso_path = NULL, *disk = NULL;
+/* A new template's name is free: no template of it, being built or not,
+ * and no domain of its build's name. */
+static int build_check_name_free(Manager *m, const char *name, const char *domain, sd_bus_error *error) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         _cleanup_(template_done) Template t = {};
-        char domain[DOMAIN_NAME_MAX], listen[16];
-        uint64_t size = 0, iso_id = 0, id;
         int r;
 
-        r = check_spec(m, spec, &size, error);
-        if (r >= 0)
-                r = iso_lookup(m, spec->iso, &iso_path, &iso_id, error);
-        if (r < 0)
-                return r;
-        if (!virt_is_connected(m->virt))
-                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Not connected to %s", m->config.libvirt_uri);
-        r = console_listen_address(m, listen, error);
-        if (r < 0)
-                return r;
-
-        domain_name(domain, BUILD, spec->name);
-        {
-                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-                if (template_get(m, spec->name, &t, &e) >= 0) {
-                        if (streq(t.state, "building"))
-                                return bus_error_setf(error, VDESK_ERROR_TEMPLATE_BUSY,
-                                                      "Invalid name: template %s is being built already", spec->name);
-                        return bus_error_setf(error, VDESK_ERROR_TEMPLATE_EXISTS,
-                                              "Invalid name: template %s exists already", spec->name);
-                }
-                if (!sd_bus_error_has_name(&e, VDESK_ERROR_NO_SUCH_TEMPLATE))
-                        return sd_bus_error_copy(error, &e);
+        if (template_get(m, name, &t, &e) >= 0) {
+                if (streq(t.state, "building"))
+                        return bus_error_setf(error, VDESK_ERROR_TEMPLATE_BUSY,
+                                              "Invalid name: template %s is being built already", name);
+                return bus_error_setf(error, VDESK_ERROR_TEMPLATE_EXISTS, "Invalid name: template %s exists already",
+                                      name);
         }
+        if (!sd_bus_error_has_name(&e, VDESK_ERROR_NO_SUCH_TEMPLATE))
+                return sd_bus_error_copy(error, &e);
         r = virt_domain_exists(m->virt, domain);
         if (r != 0)
                 return bus_error_setf(error, VDESK_ERROR_TEMPLATE_BUSY, "Invalid name: a domain %s exists already",
                                       domain);
+        return 0;
+}
+
+/* Opens the transaction the build's start commits: the template's row
+ * (building) and its first version's, on the empty disk imaged makes for
+ * it. On failure, nothing stays: no row, no disk. */
+static int build_record(Manager *m, const TemplateSpec *spec, uint64_t size, uint64_t iso_id, char **ret_disk,
+                        sd_bus_error *error) {
+        _cleanup_(freep) char *disk = NULL;
+        uint64_t id;
+        int r;
 
         r = db_begin(m->db);
         if (r >= 0)
@@ -606,6 +602,15 @@ int template_create(Manager *m, const TemplateSpec *spec, uid_t actor, Console *
                 remove_template_file(m, spec->name, disk);
                 return r;
         }
+        *ret_disk = TAKE_PTR(disk);
+        return 0;
+}
+
+/* The build domain on the disk, booting the ISO, then the rows committed:
+ * both or neither (nor the disk). */
+static int build_start(Manager *m, const TemplateSpec *spec, const char *domain, const char *disk,
+                       const char *iso_path, const char *listen, uid_t actor, sd_bus_error *error) {
+        int r;
 
         r = console_domain_up(m, &(ConsoleDomainSpec) {
                 .name = domain,
@@ -629,6 +634,35 @@ int template_create(Manager *m, const TemplateSpec *spec, uid_t actor, Console *
                         return db_bus_error(m->db, r, error);
                 return r;
         }
+        return 0;
+}
+
+int template_create(Manager *m, const TemplateSpec *spec, uid_t actor, Console *ret, sd_bus_error *error) {
+        _cleanup_(freep) char *iso_path = NULL, *disk = NULL;
+        _cleanup_(template_done) Template t = {};
+        char domain[DOMAIN_NAME_MAX], listen[16];
+        uint64_t size = 0, iso_id = 0;
+        int r;
+
+        r = check_spec(m, spec, &size, error);
+        if (r >= 0)
+                r = iso_lookup(m, spec->iso, &iso_path, &iso_id, error);
+        if (r < 0)
+                return r;
+        if (!virt_is_connected(m->virt))
+                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Not connected to %s", m->config.libvirt_uri);
+        r = console_listen_address(m, listen, error);
+        if (r < 0)
+                return r;
+
+        domain_name(domain, BUILD, spec->name);
+        r = build_check_name_free(m, spec->name, domain, error);
+        if (r >= 0)
+                r = build_record(m, spec, size, iso_id, &disk, error);
+        if (r >= 0)
+                r = build_start(m, spec, domain, disk, iso_path, listen, actor, error);
+        if (r < 0)
+                return r;
 
         log_event(LOG_INFO, MID_TEMPLATE_BUILD_STARTED,
                   "VDESK_TEMPLATE=%s", spec->name,
@@ -640,7 +674,6 @@ int template_create(Manager *m, const TemplateSpec *spec, uid_t actor, Console *
                   domain, spec->format, size);
         manager_object_added(m, OBJECT_TEMPLATE, spec->name);
 
-        template_done(&t);
         r = template_get(m, spec->name, &t, error);
         if (r < 0)
                 return r;

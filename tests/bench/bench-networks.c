@@ -18,10 +18,10 @@
  *        caller), p50/p99 and totals. */
 
 #include "bench.h"
+#include "allocate.h"
 #include "bus-api.h"
 #include "conf.h"
 #include "db.h"
-#include "desktop.h"
 #include "macro.h"
 #include "network.h"
 #include "util.h"

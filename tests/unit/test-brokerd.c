@@ -4,6 +4,7 @@
  * builders (a built domain must be what the hook accepts), and the
  * migration splitter of the database layer. */
 
+#include "allocate.h"
 #include "bus-error.h"
 #include "conf.h"
 #include "db.h"
@@ -30,6 +31,90 @@ static void test_allocate(void) {
         CHECK_INT(allocate_lowest_free(used, 3, 10, 13, 12, &v), -ENOSPC);
         CHECK_INT(allocate_lowest_free(NULL, 0, 65535, 65535, 0, &v), 0);
         CHECK_INT(v, 65535);                            /* no wrap at the top */
+}
+
+/* RDP ports from the ports the desktops' rows hold, [Forward] PortMin to
+ * PortMax. */
+static void test_port_choose(void) {
+        const uint32_t gaps[] = { 50000, 50001, 50003, 50004, 50006 };
+        const uint32_t outside[] = { 3389, 49999, 50000, 60000 };
+        const uint32_t full[] = { 50000, 50001, 50002, 50003 };
+        const uint32_t top[] = { 65533, 65534 };
+        uint16_t port = 0;
+
+        /* none taken: the first */
+        CHECK_INT(desktop_port_choose(NULL, 0, 50000, 59999, &port), 0);
+        CHECK_INT(port, 50000);
+        /* the lowest gap, then the next one */
+        CHECK_INT(desktop_port_choose(gaps, ELEMENTSOF(gaps), 50000, 59999, &port), 0);
+        CHECK_INT(port, 50002);
+        CHECK_INT(desktop_port_choose(gaps + 2, ELEMENTSOF(gaps) - 2, 50003, 59999, &port), 0);
+        CHECK_INT(port, 50005);
+        /* ports of the range before (an older PortMin) take nothing of it */
+        CHECK_INT(desktop_port_choose(outside, ELEMENTSOF(outside), 50000, 59999, &port), 0);
+        CHECK_INT(port, 50001);
+        /* every port taken: none, and port untouched */
+        port = 1;
+        CHECK_INT(desktop_port_choose(full, ELEMENTSOF(full), 50000, 50003, &port), -ENOSPC);
+        CHECK_INT(port, 1);
+        CHECK_INT(desktop_port_choose(NULL, 0, 50001, 50000, &port), -ENOSPC);     /* an empty range */
+        /* the edges: the last port of the range, a range of one port */
+        CHECK_INT(desktop_port_choose(full, 3, 50000, 50003, &port), 0);
+        CHECK_INT(port, 50003);
+        CHECK_INT(desktop_port_choose(full, 1, 50000, 50000, &port), -ENOSPC);
+        CHECK_INT(desktop_port_choose(full + 1, 3, 50000, 50000, &port), 0);
+        CHECK_INT(port, 50000);
+        CHECK_INT(desktop_port_choose(top, ELEMENTSOF(top), 65533, 65535, &port), 0);
+        CHECK_INT(port, 65535);
+        CHECK_INT(desktop_port_choose(top, ELEMENTSOF(top), 65533, 65534, &port), -ENOSPC);
+}
+
+/* Addresses of the host's desktop network from the addresses the
+ * desktops' rows hold: never its gateway. */
+static void test_address_choose(void) {
+        AddressRange r = {};
+        uint32_t used[3], a = 0;
+        char s[16];
+
+        CHECK_INT(ipv4_parse("10.20.0.1", &r.first), 0);
+        CHECK_INT(ipv4_parse("10.20.0.6", &r.last), 0);
+        CHECK_INT(ipv4_parse("10.20.0.1", &r.gateway), 0);
+
+        /* the gateway first in the range: the one after it */
+        CHECK_INT(desktop_address_choose(NULL, 0, &r, &a), 0);
+        ipv4_format(a, s);
+        CHECK_STR(s, "10.20.0.2");
+        /* the gateway inside the range: stepped over */
+        CHECK_INT(ipv4_parse("10.20.0.3", &r.gateway), 0);
+        used[0] = r.first;
+        used[1] = r.first + 1;
+        CHECK_INT(desktop_address_choose(used, 2, &r, &a), 0);
+        ipv4_format(a, s);
+        CHECK_STR(s, "10.20.0.4");
+        /* the last one */
+        used[2] = r.first + 3;
+        r.last = r.first + 4;
+        CHECK_INT(desktop_address_choose(used, 3, &r, &a), 0);
+        ipv4_format(a, s);
+        CHECK_STR(s, "10.20.0.5");
+        /* all taken but the gateway: none, and a untouched */
+        r.last = r.first + 3;
+        a = 0;
+        CHECK_INT(desktop_address_choose(used, 3, &r, &a), -ENOSPC);
+        CHECK_INT(a, 0);
+}
+
+/* A desktop's MAC is its address: what the DHCP entry and the domain say. */
+static void test_mac_allocate(void) {
+        uint32_t a = 0, b = 0;
+        char mac[18], mac2[18];
+
+        CHECK_INT(ipv4_parse("10.20.0.15", &a), 0);
+        desktop_mac_allocate(a, mac);
+        CHECK_STR(mac, "52:54:0a:14:00:0f");
+        CHECK_INT(ipv4_parse("192.168.150.254", &b), 0);
+        desktop_mac_allocate(b, mac2);
+        CHECK_STR(mac2, "52:54:c0:a8:96:fe");
 }
 
 static void test_rdp(void) {
@@ -318,7 +403,7 @@ static void test_config_desktop(void) {
 /* Placement over hosts whose figures are fresh (no libvirt call): the
  * lowest score wins; down, maintenance, short of memory and other
  * clusters' hosts are skipped, each named in the reason. */
-static void test_host_pick(void) {
+static void test_desktop_host_pick(void) {
         _cleanup_(sd_event_unrefp) sd_event *e = NULL;
         Manager m = {};
         Host h[5] = {};
@@ -351,29 +436,35 @@ static void test_host_pick(void) {
         h[4].load.score = 0.01;                 /* e: another cluster's */
         h[4].cluster_id = 2;
 
-        CHECK_INT(host_pick(&m, 1, 1024, &pick, &reason, &err), 0);
+        CHECK_INT(desktop_host_pick(&m, 1, 1024, &pick, &reason, &err), 0);
         CHECK(pick == &h[3]);
         CHECK(reason && strstr(reason, "b: down") && strstr(reason, "c: maintenance") &&
               strstr(reason, "a: score 0.500") && strstr(reason, "d: score 0.300 (memory 0.250 + 1.0 x CPU 0.050") &&
               !strstr(reason, "e:"));
         reason = mfree(reason);
 
+        /* a tie: the first by name */
+        h[0].load.score = 0.30;
+        CHECK_INT(desktop_host_pick(&m, 1, 1024, &pick, NULL, &err), 0);
+        CHECK(pick == &h[0]);
+        h[0].load.score = 0.50;
+
         /* d short of memory: a, though busier */
         h[3].load.free_kib = 512 << 10;
-        CHECK_INT(host_pick(&m, 1, 1024, &pick, &reason, &err), 0);
+        CHECK_INT(desktop_host_pick(&m, 1, 1024, &pick, &reason, &err), 0);
         CHECK(pick == &h[0]);
         CHECK(reason && strstr(reason, "d: 512 MiB free, 1024 MiB needed"));
         reason = mfree(reason);
 
         /* a down too: none left, named */
         h[0].up = false;
-        CHECK(host_pick(&m, 1, 1024, &pick, &reason, &err) < 0);
+        CHECK(desktop_host_pick(&m, 1, 1024, &pick, &reason, &err) < 0);
         CHECK(sd_bus_error_has_name(&err, VDESK_ERROR_NO_HOST_AVAILABLE));
         CHECK(err.message && strstr(err.message, "a: down"));
         sd_bus_error_free(&err);
 
         /* a cluster without hosts */
-        CHECK(host_pick(&m, 7, 1024, &pick, &reason, &err) < 0);
+        CHECK(desktop_host_pick(&m, 7, 1024, &pick, &reason, &err) < 0);
         CHECK(sd_bus_error_has_name(&err, VDESK_ERROR_NO_HOST_AVAILABLE));
         CHECK(err.message && strstr(err.message, "the cluster has no hosts"));
 }
@@ -397,7 +488,10 @@ static void test_host_refused_uri(void) {
 
 int main(void) {
         test_allocate();
-        test_host_pick();
+        test_port_choose();
+        test_address_choose();
+        test_mac_allocate();
+        test_desktop_host_pick();
         test_host_refused_uri();
         test_rdp();
         test_domain_xml();

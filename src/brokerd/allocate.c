@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <inttypes.h>
+#include <stdarg.h>
+
+#include "allocate.h"
+#include "bus-error.h"
+#include "network.h"
+#include "util.h"
+
+int allocate_lowest_free(const uint32_t *used, size_t n_used, uint32_t lo, uint32_t hi, uint32_t skip,
+                         uint32_t *ret) {
+        size_t i = 0;
+
+        for (uint64_t v = lo; v <= hi; v++) {
+                while (i < n_used && used[i] < v)
+                        i++;
+                if (v == skip || (i < n_used && used[i] == v))
+                        continue;
+                *ret = (uint32_t) v;
+                return 0;
+        }
+        return -ENOSPC;
+}
+
+static int used_row(char *const *c, unsigned n, void *userdata) {
+        uint32_t *v = db_rows_push(userdata);
+
+        if (!v)
+                return -ENOMEM;
+        *v = (uint32_t) strtoul(c[0], NULL, 10);
+        return 0;
+}
+
+/* Runs sql, a SELECT of one column of every desktop ORDER BY it FOR
+ * UPDATE: the values sorted, their rows locked until the transaction
+ * ends, so that two desktops made at once cannot take one value. */
+static int desktops_used_values(Manager *m, const char *sql, uint32_t **ret, size_t *ret_n) {
+        DbRows rows = { .size = sizeof(uint32_t) };
+        int r;
+
+        r = db_exec(m->db, sql, NULL, 0, used_row, &rows, NULL);
+        if (r < 0) {
+                free(rows.items);
+                return r;
+        }
+        *ret = rows.items;
+        *ret_n = rows.n;
+        return 0;
+}
+
+int desktop_address_choose(const uint32_t *used, size_t n_used, const AddressRange *range, uint32_t *ret) {
+        return allocate_lowest_free(used, n_used, range->first, range->last, range->gateway, ret);
+}
+
+int desktop_address_allocate(Manager *m, uint64_t network_id, const AddressRange *range, uint32_t *ret) {
+        _cleanup_(freep) uint32_t *used = NULL;
+        size_t n_used = 0;
+        int r;
+
+        /* a department network's pool chooses in its own statement */
+        if (network_id)
+                return network_address_pick(m->db, (uint32_t) network_id, ret);
+
+        r = desktops_used_values(m, "SELECT address FROM desktops ORDER BY address FOR UPDATE", &used, &n_used);
+        if (r < 0)
+                return r;
+        return desktop_address_choose(used, n_used, range, ret);
+}
+
+int desktop_port_choose(const uint32_t *used, size_t n_used, uint16_t port_min, uint16_t port_max, uint16_t *ret) {
+        uint32_t port;
+        int r;
+
+        r = allocate_lowest_free(used, n_used, port_min, port_max, 0, &port);
+        if (r < 0)
+                return r;
+        *ret = (uint16_t) port;
+        return 0;
+}
+
+int desktop_port_allocate(Manager *m, uint16_t *ret) {
+        _cleanup_(freep) uint32_t *used = NULL;
+        size_t n_used = 0;
+        int r;
+
+        r = desktops_used_values(m, "SELECT rdp_port FROM desktops ORDER BY rdp_port FOR UPDATE", &used, &n_used);
+        if (r < 0)
+                return r;
+        return desktop_port_choose(used, n_used, m->config.port_min, m->config.port_max, ret);
+}
+
+void desktop_mac_allocate(uint32_t address, char ret[static 18]) {
+        mac_from_ipv4(address, ret);
+}
+
+/* ---- hosts ----------------------------------------------------------------- */
+
+static int strbuf_appendf(char **buf, const char *format, ...) _printf_(2, 3);
+static int strbuf_appendf(char **buf, const char *format, ...) {
+        _cleanup_(freep) char *piece = NULL;
+        char *joined;
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = vasprintf(&piece, format, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        if (asprintf(&joined, "%s%s%s", strempty(*buf), *buf ? "; " : "", piece) < 0)
+                return -ENOMEM;
+        free(*buf);
+        *buf = joined;
+        return 0;
+}
+
+static bool host_load_outdated(Host *h) {
+        uint64_t now = 0;
+
+        (void) sd_event_now(h->manager->event, CLOCK_MONOTONIC, &now);
+        return !h->load.valid || h->load.stale ||
+               now - h->load.sampled_usec >= (uint64_t) h->manager->config.host_sample_sec * USEC_PER_SEC;
+}
+
+int desktop_host_pick(Manager *m, uint64_t cluster_id, unsigned memory_mib, Host **ret, char **ret_reason,
+                      sd_bus_error *error) {
+        _cleanup_(freep) char *reason = NULL;
+        Host *best = NULL;
+
+        for (Host *h = m->hosts; h; h = h->next) {
+                if (h->cluster_id != cluster_id)
+                        continue;
+                if (!h->up) {
+                        (void) strbuf_appendf(&reason, "%s: down", h->name);
+                        continue;
+                }
+                if (h->maintenance) {
+                        (void) strbuf_appendf(&reason, "%s: maintenance", h->name);
+                        continue;
+                }
+                if (host_load_outdated(h) && host_sample(h) < 0) {
+                        (void) strbuf_appendf(&reason, "%s: no figures (%s)", h->name,
+                                              strempty(virt_last_error(h->virt)));
+                        continue;
+                }
+                if (h->load.free_kib < (uint64_t) memory_mib * 1024) {
+                        (void) strbuf_appendf(&reason, "%s: %" PRIu64 " MiB free, %u MiB needed", h->name,
+                                              h->load.free_kib / 1024, memory_mib);
+                        continue;
+                }
+                (void) strbuf_appendf(&reason, "%s: score %.3f (memory %.3f + %.1f x CPU %.3f, %u running)", h->name,
+                                      h->load.score, h->load.score - HOST_CPU_WEIGHT * h->load.cpu, HOST_CPU_WEIGHT,
+                                      h->load.cpu, h->load.running);
+                if (!best || h->load.score < best->load.score ||
+                    (h->load.score == best->load.score && strcmp(h->name, best->name) < 0))
+                        best = h;
+        }
+        if (!best)
+                return bus_error_setf(error, VDESK_ERROR_NO_HOST_AVAILABLE,
+                                      "No host of the cluster can take the desktop (%s)",
+                                      reason ?: "the cluster has no hosts");
+        *ret = best;
+        if (ret_reason)
+                *ret_reason = TAKE_PTR(reason);
+        return 0;
+}
