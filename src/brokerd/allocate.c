@@ -5,6 +5,7 @@
 
 #include "allocate.h"
 #include "bus-error.h"
+#include "cluster.h"
 #include "network.h"
 #include "util.h"
 
@@ -164,4 +165,35 @@ int desktop_host_pick(Manager *m, uint64_t cluster_id, unsigned memory_mib, Host
         if (ret_reason)
                 *ret_reason = TAKE_PTR(reason);
         return 0;
+}
+
+int desktop_place(Manager *m, const char *category, Host **ret, char **ret_reason, sd_bus_error *error) {
+        uint64_t category_id = 0, cid;
+        unsigned memory_mib = m->config.desktop_memory_mib;
+        int r;
+
+        if (!isempty(category)) {
+                uint64_t mem = 0;
+
+                r = bus_error_check_name(error, "category", category);
+                if (r < 0)
+                        return r;
+                r = db_exec(m->db, "SELECT id FROM categories WHERE name = ?", (DbValue[]) { DBV_STR(category) }, 1,
+                            db_row_u64, &category_id, NULL);
+                if (r >= 0 && category_id)
+                        r = db_exec(m->db,
+                                    "SELECT t.memory_mib FROM categories c JOIN templates t ON t.id = c.template_id "
+                                    "WHERE c.id = ?", (DbValue[]) { DBV_UINT(category_id) }, 1, db_row_u64, &mem, NULL);
+                if (r < 0)
+                        return db_bus_error(m->db, r, error);
+                if (category_id == 0)
+                        return bus_error_setf(error, VDESK_ERROR_NO_SUCH_CATEGORY, "Invalid category: no category '%s'",
+                                              category);
+                if (mem)
+                        memory_mib = (unsigned) mem;
+        }
+        r = cluster_for_category(m, category_id, &cid);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        return desktop_host_pick(m, cid, memory_mib, ret, ret_reason, error);
 }

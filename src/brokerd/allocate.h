@@ -58,3 +58,8 @@ void desktop_mac_allocate(uint32_t address, char ret[static 18]);
  * is left. */
 int desktop_host_pick(Manager *m, uint64_t cluster_id, unsigned memory_mib, Host **ret, char **ret_reason,
                       sd_bus_error *error);
+
+/* Where a new desktop of category ("" for none: [Desktop] MemoryMiB= on
+ * the broker's own host's cluster) would go, and why (*ret_reason, freed
+ * by the caller); nothing is made. NoSuchCategory if there is none. */
+int desktop_place(Manager *m, const char *category, Host **ret, char **ret_reason, sd_bus_error *error);

@@ -1024,3 +1024,27 @@ void desktops_resync(Manager *m, Host *h) {
         }
         desktop_list_free(d, n);
 }
+
+int desktop_power_off(Manager *m, const Desktop *d, uid_t actor, sd_bus_error *error) {
+        VirtDomainState state;
+        Host *h;
+        int r;
+
+        h = host_for_desktop(m, d->host_id, d->name, error);
+        if (!h)
+                return -EHOSTDOWN;
+        r = virt_domain_get_state(h->virt, d->name, &state);
+        if (r == -ENOTCONN)
+                return bus_error_setf(error, VDESK_ERROR_HOST_DOWN, "Host %s of desktop %s is down", h->name, d->name);
+        if (r == -ENOENT)
+                return bus_error_setf(error, VDESK_ERROR_NOT_READY, "Desktop %s has no domain on %s yet; try again later",
+                                      d->name, h->name);
+        if (r < 0)
+                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot look up the domain of %s", d->name);
+        if (state != VIRT_DOMAIN_RUNNING)
+                return 0;
+        r = desktop_stop(m, d, true, actor, error);
+        if (r < 0)
+                return r;
+        return 1;
+}

@@ -50,6 +50,10 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
                    uid_t actor, Desktop *ret, sd_bus_error *error);
 int desktop_start(Manager *m, const Desktop *d, uid_t actor, sd_bus_error *error);
 int desktop_stop(Manager *m, const Desktop *d, bool force, uid_t actor, sd_bus_error *error);
+/* A running desktop is powered off at once (a hung guest does not answer
+ * ACPI): 1 if it was running, 0 if it was not; NotReady if it has no
+ * domain yet. */
+int desktop_power_off(Manager *m, const Desktop *d, uid_t actor, sd_bus_error *error);
 /* A running desktop is refused (DesktopRunning). Removes the domain, its
  * DHCP host entry, its disk (through vdesk-imaged) and its row. */
 int desktop_delete(Manager *m, const Desktop *d, uid_t actor, sd_bus_error *error);

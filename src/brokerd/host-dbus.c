@@ -237,38 +237,12 @@ AUTHORIZED_READ(list_hosts) {
 AUTHORIZED_READ(place_desktop) {
         _cleanup_(freep) char *reason = NULL;
         const char *category;
-        uint64_t category_id = 0, cid;
-        unsigned memory_mib = m->config.desktop_memory_mib;
         Host *h;
         int r;
 
         r = sd_bus_message_read(msg, "s", &category);
-        if (r < 0)
-                return r;
-        if (!isempty(category)) {
-                uint64_t mem = 0;
-
-                r = bus_error_check_name(error, "category", category);
-                if (r < 0)
-                        return r;
-                r = db_exec(m->db, "SELECT id FROM categories WHERE name = ?", (DbValue[]) { DBV_STR(category) }, 1,
-                            db_row_u64, &category_id, NULL);
-                if (r >= 0 && category_id)
-                        r = db_exec(m->db,
-                                    "SELECT t.memory_mib FROM categories c JOIN templates t ON t.id = c.template_id "
-                                    "WHERE c.id = ?", (DbValue[]) { DBV_UINT(category_id) }, 1, db_row_u64, &mem, NULL);
-                if (r < 0)
-                        return db_bus_error(m->db, r, error);
-                if (category_id == 0)
-                        return bus_error_setf(error, VDESK_ERROR_NO_SUCH_CATEGORY, "Invalid category: no category '%s'",
-                                              category);
-                if (mem)
-                        memory_mib = (unsigned) mem;
-        }
-        r = cluster_for_category(m, category_id, &cid);
-        if (r < 0)
-                return db_bus_error(m->db, r, error);
-        r = desktop_host_pick(m, cid, memory_mib, &h, &reason, error);
+        if (r >= 0)
+                r = desktop_place(m, category, &h, &reason, error);
         if (r < 0)
                 return r;
         return sd_bus_reply_method_return(msg, "ss", h->name, strempty(reason));

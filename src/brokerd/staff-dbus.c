@@ -14,16 +14,11 @@
 #include "desktop.h"
 #include "desktop-dbus.h"
 #include "log.h"
+#include "staff.h"
 #include "manager.h"
-#include "sha256.h"
 #include "staff-dbus.h"
 #include "util.h"
 
-
-typedef struct StaffCategory {
-        const char *name, *template, *network;  /* point into the directory's reply */
-        RdpRedirect redirect;
-} StaffCategory;
 
 typedef enum StaffVerb {
         STAFF_LIST,             /* ListMyDesktops */
@@ -78,13 +73,6 @@ static int read_categories(sd_bus_message *reply, StaffCategory **ret, size_t *r
         return 0;
 }
 
-static const StaffCategory *find_category(const StaffCategory *c, size_t n, const char *name) {
-        for (size_t i = 0; i < n; i++)
-                if (streq(c[i].name, name))
-                        return &c[i];
-        return NULL;
-}
-
 static int append_staff_desktop(sd_bus_message *reply, const Desktop *d) {
         return sd_bus_message_append(reply, STAFF_DESKTOP_SIGNATURE, d->name, d->account, d->category, d->template,
                                      d->state, (int64_t) d->state_since_usec, d->host, d->rdp_port);
@@ -127,179 +115,24 @@ static int reply_my_desktops(StaffCall *c, const char *account, const StaffCateg
         return sd_bus_send(NULL, reply, NULL);
 }
 
-/* The name a category's desktop gets: CATEGORY-ACCOUNT, or, where that is
- * too long or taken by another desktop, "d-" and 16 hex digits of a hash
- * of both. */
-static void category_desktop_name(Manager *m, const char *account, const char *category, char ret[static 64]) {
-        Desktop other = {};
-        char buf[128], hex[SHA256_HEX_SIZE];
-        int k;
-
-        k = snprintf(ret, 64, "%s-%s", category, account);
-        if (k > 0 && k < 64 && name_is_valid(ret)) {
-                if (desktop_get(m, ret, &other, NULL) < 0)
-                        return;                 /* free */
-                desktop_done(&other);
-        }
-        k = snprintf(buf, sizeof buf, "%s/%s", account, category);
-        sha256_hex(buf, (size_t) MAX(k, 0), hex);
-        snprintf(ret, 64, "d-%.16s", hex);
-}
-
-static void log_refused(const char *account, const char *verb, const char *desktop, const char *owner, uid_t uid) {
-        log_event(LOG_NOTICE, MID_ACCESS_DENIED,
-                  "VDESK_ACCOUNT=%s", account,
-                  "VDESK_DESKTOP=%s", desktop,
-                  "VDESK_OWNER=%s", owner,
-                  "VDESK_ACTOR_UID=%u", (unsigned) uid,
-                  "MESSAGE=%s may not %s desktop %s (it is %s's)", account, verb, desktop, owner);
-}
-
-/* Which desktop of the account's (in mine) name means, or which of its
- * categories; NotYourDesktop, NoSuchDesktop or InvalidArgs if neither. */
-static int pick(StaffCall *c, const char *account, Desktop *mine, size_t n, const StaffCategory *cats,
-                size_t n_cats, Desktop **ret_desktop, const StaffCategory **ret_cat, sd_bus_error *error) {
-        const char *name = c->name;
-        Desktop other = {};
-        int r;
-
-        *ret_desktop = NULL;
-        *ret_cat = NULL;
-        if (isempty(name)) {
-                /* Without a name: the one desktop, or the one category. */
-                if (n == 1 && (n_cats == 0 || (n_cats == 1 && streq(mine[0].category, cats[0].name))))
-                        *ret_desktop = &mine[0];
-                else if (n == 0 && n_cats == 1)
-                        *ret_cat = &cats[0];
-                else
-                        return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                              "Invalid name: %s has %zu desktops and %zu categories; name one",
-                                              account, n, n_cats);
-                return 0;
-        }
-
-        r = bus_error_check_name(error, "name", name);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < n; i++)
-                if (streq(mine[i].name, name)) {
-                        *ret_desktop = &mine[i];
-                        return 0;
-                }
-        *ret_cat = find_category(cats, n_cats, name);
-        if (*ret_cat)
-                return 0;
-
-        /* Neither: someone else's desktop, or nothing at all. */
-        r = desktop_get(c->manager, name, &other, error);
-        if (r == -ENOENT) {
-                sd_bus_error_free(error);
-                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_DESKTOP,
-                                      "Invalid name: %s has no desktop and no category '%s'", account, name);
-        }
-        if (r < 0)
-                return r;
-        log_refused(account, c->verb == STAFF_RESTART ? "restart" : "open", other.name, other.account, c->uid);
-        desktop_done(&other);
-        return bus_error_setf(error, VDESK_ERROR_NOT_YOUR_DESKTOP, "Desktop '%s' is not one of %s's", name, account);
-}
-
-/* A running desktop is powered off at once: a hung guest does not answer
- * ACPI. 1 if it was running, 0 if it was not; NotReady if it has no domain
- * yet. */
-static int power_off(StaffCall *c, const Desktop *d, sd_bus_error *error) {
-        VirtDomainState state;
-        Host *h;
-        int r;
-
-        h = host_for_desktop(c->manager, d->host_id, d->name, error);
-        if (!h)
-                return -EHOSTDOWN;
-        r = virt_domain_get_state(h->virt, d->name, &state);
-        if (r == -ENOTCONN)
-                return bus_error_setf(error, VDESK_ERROR_HOST_DOWN, "Host %s of desktop %s is down", h->name, d->name);
-        if (r == -ENOENT)
-                return bus_error_setf(error, VDESK_ERROR_NOT_READY, "Desktop %s has no domain on %s yet; try again later",
-                                      d->name, h->name);
-        if (r < 0)
-                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot look up the domain of %s", d->name);
-        if (state != VIRT_DOMAIN_RUNNING)
-                return 0;
-        r = desktop_stop(c->manager, d, true, c->uid, error);
-        if (r < 0)
-                return r;
-        return 1;
-}
-
 static int open_mine(StaffCall *c, const char *account, const StaffCategory *cats, size_t n_cats,
                      sd_bus_error *error) {
-        Manager *m = c->manager;
-        RdpRedirect redirect = {
-                .printers = m->config.redirect_printers,
-                .drives = m->config.redirect_drives,
-                .clipboard = m->config.redirect_clipboard,
-        };
-        const StaffCategory *cat = NULL;
-        Desktop *mine = NULL, *pick_d = NULL, d = {};
+        RdpRedirect redirect;
+        Desktop d = {};
         char name[sizeof d.name], host[sizeof d.host];
-        bool restarted = false;
-        size_t n = 0;
+        bool restarted;
         int r;
 
-        /* The account's desktops, once: what a name or category refers to. */
-        r = desktop_list(m, account, &mine, &n);
-        if (r < 0)
-                return db_bus_error(m->db, r, error);
-        r = pick(c, account, mine, n, cats, n_cats, &pick_d, &cat, error);
-        for (size_t i = 0; r >= 0 && cat && !pick_d && i < n; i++)
-                if (streq(mine[i].category, cat->name))
-                        pick_d = &mine[i];      /* the category's, made before */
-        if (pick_d) {
-                d = *pick_d;
-                *pick_d = (Desktop) {};
-        }
-        desktop_list_free(mine, n);
+        r = staff_desktop_prepare(c->manager, account, c->name, c->verb == STAFF_RESTART, c->uid, cats, n_cats, &d,
+                                  &redirect, &restarted, error);
         if (r < 0)
                 return r;
-
-        if (d.id == 0 && c->verb == STAFF_RESTART)
-                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_DESKTOP,
-                                      "Invalid name: %s has no desktop of category %s yet; open it first", account,
-                                      cat->name);
-        if (d.id == 0) {
-                char dname[64];
-
-                if (isempty(cat->template))
-                        return bus_error_setf(error, VDESK_ERROR_NO_SUCH_TEMPLATE,
-                                              "Category %s names no template yet; ask an admin", cat->name);
-                category_desktop_name(m, account, cat->name, dname);
-                r = desktop_create(m, dname, account, cat->template, cat->name, c->uid, &d, error);
-                if (r < 0)
-                        return r;
-        }
-        if (!cat && !isempty(d.category))
-                cat = find_category(cats, n_cats, d.category);
-        if (cat)
-                redirect = cat->redirect;
-        if (c->verb == STAFF_RESTART) {
-                r = power_off(c, &d, error);
-                if (r < 0) {
-                        desktop_done(&d);
-                        return r;
-                }
-                restarted = r > 0;
-        }
         /* d is the open's from here */
         snprintf(name, sizeof name, "%s", d.name);
         snprintf(host, sizeof host, "%s", d.host);
-        r = desktop_open_reply(m, c->msg, &d, &redirect, true, c->uid, error);
+        r = desktop_open_reply(c->manager, c->msg, &d, &redirect, true, c->uid, error);
         if (r >= 0 && restarted)
-                log_event(LOG_INFO, MID_DESKTOP_RESTARTED,
-                          "VDESK_DESKTOP=%s", name,
-                          "VDESK_ACCOUNT=%s", account,
-                          "VDESK_HOST=%s", host,
-                          "VDESK_ACTOR_UID=%u", (unsigned) c->uid,
-                          "MESSAGE=Desktop %s restarted by %s: powered off and started again", name, account);
+                staff_log_restarted(account, name, host, c->uid);
         return r;
 }
 
