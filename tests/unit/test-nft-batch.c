@@ -4,6 +4,7 @@
  * VDESK_UPDATE_GOLDEN=1 to rewrite them after a deliberate change (and read
  * the diff). */
 
+#include "forward.h"
 #include "macro.h"
 #include "nft.h"
 #include "util.h"
