@@ -112,6 +112,7 @@ int bus_forward_method_add_many(sd_bus_message *msg, void *userdata, sd_bus_erro
 
 int bus_forward_method_remove(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
+        _cleanup_(freep) char *why = NULL;
         const char *address;
         uint32_t a = 0;
         uint16_t port;
@@ -128,10 +129,8 @@ int bus_forward_method_remove(sd_bus_message *msg, void *userdata, sd_bus_error 
         if (!isempty(address) && ipv4_parse(address, &a) < 0)
                 return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                       "Invalid address '%s': not an IPv4 address", address);
-        if (port < m->config.port_min || port > m->config.port_max)
-                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                      "Invalid port %u: outside the forward range %u-%u",
-                                      port, m->config.port_min, m->config.port_max);
+        if (config_rdp_port_check(&m->config, port, &why) < 0)
+                return why ? bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid port: %s", why) : -ENOMEM;
 
         (void) bus_sender_uid(msg, &uid);
         r = forwards_remove(&m->forwards, port, a, uid);

@@ -26,7 +26,7 @@ int forward_validate(const Forward *f, const VdeskConfig *c, const ServedNetwork
         uint32_t a = f->address, gw = 0;
         bool inside;
 
-        if (f->port < c->port_min || f->port > c->port_max)
+        if (config_rdp_port_check(c, f->port, NULL) < 0)
                 *ret_reason = "port is outside the configured forward range";
         else if (!ipv4_is_unicast(a))
                 *ret_reason = "address is not a unicast guest address";
