@@ -58,7 +58,7 @@ static int refuse(const char *domain, const char *op, const char *reason) {
 }
 
 static int call(sd_bus *bus, const char *dest, const char *path, const char *iface, const char *method,
-                sd_bus_error *error, sd_bus_message **reply, const char *types, ...) {
+                sd_bus_error *error, const char *types, ...) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         va_list ap;
         int r;
@@ -68,7 +68,7 @@ static int call(sd_bus *bus, const char *dest, const char *path, const char *ifa
         va_end(ap);
         if (r < 0)
                 return r;
-        return sd_bus_call(bus, m, 0, error, reply);
+        return sd_bus_call(bus, m, 0, error, NULL);
 }
 
 /* A department network's segment on this host, before its desktop starts:
@@ -87,15 +87,41 @@ static int ensure_network(sd_bus *bus, const DesktopMeta *meta, sd_bus_error *er
         return sd_bus_call(bus, m, 0, error, NULL);
 }
 
+/* The calls an action makes, with the metadata validated. */
+static int hook_call(sd_bus *bus, HookAction action, const DesktopMeta *meta, sd_bus_error *error) {
+        char addr[16];
+        int r;
+
+        ipv4_format(meta->address, addr);
+        switch (action) {
+        case HOOK_PREPARE:
+                r = call(bus, IMAGED, "EnsureDisk", error, "ssss", meta->name, meta->disk_path,
+                         meta->template_path, meta->template_format);
+                if (r >= 0 && meta->segment)
+                        r = ensure_network(bus, meta, error);
+                return r;
+        case HOOK_STARTED:
+                return call(bus, NETD, "AddForward", error, "qsqss",
+                            meta->rdp_port, addr, meta->guest_port, meta->name, meta->account);
+        case HOOK_RELEASE:
+                r = call(bus, NETD, "RemoveForward", error, "qs", meta->rdp_port, addr);
+                /* Already gone (netd restarted and reconciled, or an admin
+                 * removed it): the release has nothing left to do. */
+                if (r < 0 && sd_bus_error_has_name(error, VDESK_ERROR_NO_SUCH_FORWARD))
+                        r = 0;
+                return r;
+        default:
+                return 0;
+        }
+}
+
 int main(int argc, char *argv[]) {
         _cleanup_(freep) char *xml = NULL, *error_text = NULL;
         _cleanup_(config_done) VdeskConfig config = {};
         _cleanup_(desktop_meta_done) DesktopMeta meta = {};
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         HookAction action;
-        char addr[16];
         int r;
 
         log_setup();
@@ -130,38 +156,17 @@ int main(int argc, char *argv[]) {
                 return refuse(argv[1], argv[2], error_text ?: "invalid vdesk metadata");
         if (!streq(meta.name, argv[1]))
                 return refuse(argv[1], argv[2], "the domain XML names another domain than the hook's argument");
+        if (action == HOOK_PREPARE && !meta.template_format)
+                return refuse(argv[1], argv[2],
+                              "metadata: <vdesk:disk template-format=> missing: the template's format is not "
+                              "known (brokerd writes it when it connects to this host)");
 
         (void) bus_error_register();
         r = bus_open_from_config(&config, &bus);
         if (r < 0)
                 return refuse(argv[1], argv[2], "cannot connect to the system bus");
 
-        ipv4_format(meta.address, addr);
-        switch (action) {
-        case HOOK_PREPARE:
-                if (!meta.template_format)
-                        return refuse(argv[1], argv[2],
-                                      "metadata: <vdesk:disk template-format=> missing: the template's format is not "
-                                      "known (brokerd writes it when it connects to this host)");
-                r = call(bus, IMAGED, "EnsureDisk", &error, &reply, "ssss", meta.name, meta.disk_path,
-                         meta.template_path, meta.template_format);
-                if (r >= 0 && meta.segment)
-                        r = ensure_network(bus, &meta, &error);
-                break;
-        case HOOK_STARTED:
-                r = call(bus, NETD, "AddForward", &error, &reply, "qsqss",
-                         meta.rdp_port, addr, meta.guest_port, meta.name, meta.account);
-                break;
-        case HOOK_RELEASE:
-                r = call(bus, NETD, "RemoveForward", &error, &reply, "qs", meta.rdp_port, addr);
-                /* Already gone (netd restarted and reconciled, or an admin
-                 * removed it): the release has nothing left to do. */
-                if (r < 0 && sd_bus_error_has_name(&error, VDESK_ERROR_NO_SUCH_FORWARD))
-                        r = 0;
-                break;
-        default:
-                return EXIT_SUCCESS;
-        }
+        r = hook_call(bus, action, &meta, &error);
         if (r < 0) {
                 _cleanup_(freep) char *msg = NULL;
 

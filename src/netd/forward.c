@@ -3,8 +3,14 @@
 #include "forward.h"
 #include "log.h"
 #include "macro.h"
+#include "message-id.h"
 #include "nft.h"
 #include "util.h"
+
+/* Batches above this size are journaled as one summary entry: journald
+ * caps the fields of an entry, and ten thousand entries for one
+ * transaction would drown the audit trail. */
+#define LOG_EACH_MAX 64
 
 /* a guest's address in the network: not the gateway (this host), nor the
  * subnet's own or its broadcast address */
@@ -20,7 +26,7 @@ int forward_validate(const Forward *f, const VdeskConfig *c, const ServedNetwork
         uint32_t a = f->address, gw = 0;
         bool inside;
 
-        if (f->port < c->port_min || f->port > c->port_max)
+        if (config_rdp_port_check(c, f->port, NULL) < 0)
                 *ret_reason = "port is outside the configured forward range";
         else if (!ipv4_is_unicast(a))
                 *ret_reason = "address is not a unicast guest address";
@@ -45,16 +51,67 @@ int forward_validate(const Forward *f, const VdeskConfig *c, const ServedNetwork
         return -EINVAL;
 }
 
-static int validate(Forwards *fw, const Forward *f, const char **ret_reason) {
-        return forward_validate(f, fw->config, fw->served ? *fw->served : NULL, fw->n_served ? *fw->n_served : 0,
-                                ret_reason);
+void forward_log(const Forward *f, bool added, uid_t actor) {
+        char a[16];
+
+        ipv4_format(f->address, a);
+        log_event(LOG_INFO, added ? MID_FORWARD_ADDED : MID_FORWARD_REMOVED,
+                  "VDESK_DESKTOP=%s", f->desktop,
+                  "VDESK_ACCOUNT=%s", f->account,
+                  "VDESK_PORT=%u", f->port,
+                  "VDESK_GUEST_ADDRESS=%s", a,
+                  "VDESK_GUEST_PORT=%u", f->guest_port,
+                  "VDESK_ACTOR_UID=%u", (unsigned) actor,
+                  "MESSAGE=RDP forward %s: port %u -> %s:%u (desktop %s)",
+                  added ? "added" : "removed", f->port, a, f->guest_port,
+                  f->desktop[0] ? f->desktop : "?");
 }
 
-int forwards_init(Forwards *fw, const VdeskConfig *config, const ServedNetwork *const *served,
-                  const size_t *n_served, const char *ruleset_path) {
+void forward_log_refused(const Forward *f, int error, const char *reason, uid_t actor) {
+        char a[16];
+
+        ipv4_format(f->address, a);
+        if (error != -EPERM) {
+                log_debug("Forward of %s to %s:%u is malformed: %s", f->desktop, a, f->guest_port, reason);
+                return;
+        }
+        log_event(LOG_WARNING, MID_FORWARD_REFUSED,
+                  "VDESK_DESKTOP=%s", f->desktop,
+                  "VDESK_ACCOUNT=%s", f->account,
+                  "VDESK_PORT=%u", f->port,
+                  "VDESK_GUEST_ADDRESS=%s", a,
+                  "VDESK_GUEST_PORT=%u", f->guest_port,
+                  "VDESK_REASON=%s", reason,
+                  "VDESK_ACTOR_UID=%u", (unsigned) actor,
+                  "MESSAGE=RDP forward refused: port %u -> %s:%u (desktop %s): %s",
+                  f->port, a, f->guest_port, f->desktop, reason);
+}
+
+static void log_added(const Forward *f, size_t n, uid_t actor) {
+        if (n <= LOG_EACH_MAX) {
+                for (size_t i = 0; i < n; i++)
+                        forward_log(&f[i], true, actor);
+                return;
+        }
+        log_event(LOG_INFO, MID_FORWARD_ADDED,
+                  "VDESK_FORWARD_COUNT=%zu", n,
+                  "VDESK_PORT_FIRST=%u", f[0].port,
+                  "VDESK_PORT_LAST=%u", f[n - 1].port,
+                  "VDESK_ACTOR_UID=%u", (unsigned) actor,
+                  "MESSAGE=%zu RDP forwards added in one transaction (ports %u ... %u)",
+                  n, f[0].port, f[n - 1].port);
+}
+
+static int validate(Forwards *fw, const Forward *f, const char **ret_reason) {
+        const Segments *segs = fw->segments;
+
+        return forward_validate(f, fw->config, segs ? segs->served : NULL, segs ? segs->n_served : 0, ret_reason);
+}
+
+int forwards_init(Forwards *fw, const VdeskConfig *config, const Segments *segments, const char *ruleset_path) {
         int r;
 
-        *fw = (Forwards) { .config = config, .served = served, .n_served = n_served };
+        *fw = (Forwards) { .config = config, .segments = segments };
         fw->ruleset_path = strdup(ruleset_path);
         if (!fw->ruleset_path)
                 return -ENOMEM;
@@ -71,6 +128,28 @@ void forwards_done(Forwards *fw) {
         fw->nft = nft_context_free(fw->nft);
         free(fw->ruleset_path);
         fw->ruleset_path = NULL;
+        forwards_remember_changes(fw, false);
+}
+
+void forwards_remember_changes(Forwards *fw, bool on) {
+        fw->remember = on;
+        if (on)
+                return;
+        fw->changed = mfree(fw->changed);
+        fw->n_changed = 0;
+}
+
+static void remember(Forwards *fw, const Forward *f, size_t n) {
+        uint16_t *t;
+
+        if (!fw->remember)
+                return;
+        t = reallocarray(fw->changed, fw->n_changed + n, sizeof *t);
+        if (!t)
+                return;         /* at worst reconcile redoes these ports */
+        fw->changed = t;
+        for (size_t i = 0; i < n; i++)
+                fw->changed[fw->n_changed++] = f[i].port;
 }
 
 int forwards_ensure_ruleset(Forwards *fw, char **ret_error) {
@@ -99,8 +178,10 @@ static int commit(Forwards *fw, NftOp op, const Forward *f, size_t n, size_t *re
         return nft_batch_commit(fw->nft, &b, ret_index);
 }
 
-int forwards_add(Forwards *fw, const Forward *f, size_t n, size_t *ret_index, const char **ret_reason) {
-        size_t idx = 0;
+/* Each forward valid, and no port twice: two entries for one port in one
+ * batch would let the kernel keep one of them silently. */
+static int check_batch(Forwards *fw, const Forward *f, size_t n, size_t *ret_index, const char **ret_reason) {
+        _cleanup_(freep) uint8_t *seen = NULL;
         int r;
 
         for (size_t i = 0; i < n; i++) {
@@ -110,33 +191,58 @@ int forwards_add(Forwards *fw, const Forward *f, size_t n, size_t *ret_index, co
                         return r;
                 }
         }
-        /* Two entries for one port in one batch would let the kernel keep
-         * one of them silently: a bitmap of the 64 Ki ports finds them. */
-        if (n > 1) {
-                _cleanup_(freep) uint8_t *seen = calloc(65536 / 8, 1);
+        if (n < 2)
+                return 0;
+        /* a bitmap of the 64 Ki ports finds them */
+        seen = calloc(65536 / 8, 1);
+        if (!seen)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                uint16_t p = f[i].port;
 
-                if (!seen)
-                        return -ENOMEM;
-                for (size_t i = 0; i < n; i++) {
-                        uint16_t p = f[i].port;
-                        if (seen[p / 8] & (1u << (p % 8))) {
-                                *ret_index = i;
-                                *ret_reason = "port appears twice in the batch";
-                                return -EINVAL;
-                        }
-                        seen[p / 8] |= (uint8_t) (1u << (p % 8));
+                if (seen[p / 8] & (1u << (p % 8))) {
+                        *ret_index = i;
+                        *ret_reason = "port appears twice in the batch";
+                        return -EINVAL;
                 }
+                seen[p / 8] |= (uint8_t) (1u << (p % 8));
+        }
+        return 0;
+}
+
+int forwards_add(Forwards *fw, const Forward *f, size_t n, uid_t actor, size_t *ret_index, const char **ret_reason) {
+        size_t idx = 0;
+        int r;
+
+        r = check_batch(fw, f, n, &idx, ret_reason);
+        if (r == -EPERM)
+                forward_log_refused(&f[idx], r, *ret_reason, actor);
+        if (r < 0) {
+                *ret_index = idx;
+                return r;
         }
 
         r = commit(fw, NFT_OP_ADD, f, n, &idx);
+        if (r == -ENOENT) {
+                /* The table went away under us (someone flushed the ruleset):
+                 * put it back once, then retry. */
+                _cleanup_(freep) char *e = NULL;
+
+                log_warning("Table inet vdesk is missing, loading it again.");
+                if (forwards_ensure_ruleset(fw, &e) >= 0)
+                        r = commit(fw, NFT_OP_ADD, f, n, &idx);
+        }
         if (r < 0) {
                 *ret_index = idx;
                 *ret_reason = NULL;
+                return r;
         }
-        return r;
+        remember(fw, f, n);
+        log_added(f, n, actor);
+        return 0;
 }
 
-int forwards_remove(Forwards *fw, uint16_t port, uint32_t address, Forward *ret_removed) {
+int forwards_remove(Forwards *fw, uint16_t port, uint32_t address, uid_t actor) {
         Forward cur;
         int r;
 
@@ -150,8 +256,8 @@ int forwards_remove(Forwards *fw, uint16_t port, uint32_t address, Forward *ret_
         r = commit(fw, NFT_OP_DELETE, &cur, 1, NULL);
         if (r < 0)
                 return r;
-        if (ret_removed)
-                *ret_removed = cur;
+        remember(fw, &cur, 1);
+        forward_log(&cur, false, actor);
         return 0;
 }
 
@@ -166,8 +272,14 @@ static const Forward *find_port(const Forward *f, size_t n, uint16_t port) {
         return NULL;
 }
 
-int forwards_reconcile(Forwards *fw, const Forward *desired, size_t n_desired,
-                       const uint16_t *keep, size_t n_keep, ForwardRefusedFunc refused) {
+static bool port_changed(const Forwards *fw, uint16_t port) {
+        for (size_t i = 0; i < fw->n_changed; i++)
+                if (fw->changed[i] == port)
+                        return true;
+        return false;
+}
+
+int forwards_reconcile(Forwards *fw, const Forward *desired, size_t n_desired) {
         _cleanup_(freep) Forward *cur = NULL, *del = NULL, *add = NULL, *valid = NULL;
         size_t n_cur = 0, n_del = 0, n_add = 0, n_valid = 0;
         const char *reason;
@@ -187,8 +299,7 @@ int forwards_reconcile(Forwards *fw, const Forward *desired, size_t n_desired,
         for (size_t i = 0; i < n_desired; i++) {
                 r = validate(fw, &desired[i], &reason);
                 if (r < 0) {
-                        if (refused)
-                                refused(&desired[i], r, reason);
+                        forward_log_refused(&desired[i], r, reason, 0);
                         continue;
                 }
                 valid[n_valid++] = desired[i];
@@ -200,24 +311,16 @@ int forwards_reconcile(Forwards *fw, const Forward *desired, size_t n_desired,
          * the quadratic scan is simpler than a hash and fast enough there. */
         for (size_t i = 0; i < n_cur; i++) {
                 const Forward *d = find_port(desired, n_desired, cur[i].port);
-                bool kept = false;
 
-                for (size_t k = 0; k < n_keep; k++)
-                        kept = kept || keep[k] == cur[i].port;
-                if (kept)
+                if (port_changed(fw, cur[i].port))
                         continue;
                 if (!d || d->address != cur[i].address || d->guest_port != cur[i].guest_port)
                         del[n_del++] = cur[i];
         }
         for (size_t i = 0; i < n_desired; i++) {
                 const Forward *c = find_port(cur, n_cur, desired[i].port);
-                bool kept = false;
 
-                for (size_t k = 0; k < n_keep; k++)
-                        kept = kept || keep[k] == desired[i].port;
-                if (kept)
-                        continue;
-                if (find_port(add, n_add, desired[i].port))
+                if (port_changed(fw, desired[i].port) || find_port(add, n_add, desired[i].port))
                         continue;
                 if (!c || c->address != desired[i].address || c->guest_port != desired[i].guest_port)
                         add[n_add++] = desired[i];

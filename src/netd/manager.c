@@ -24,12 +24,10 @@ Manager *manager_free(Manager *m) {
         if (m->reconcile_running)
                 pthread_join(m->reconcile_thread, NULL);
         sd_event_source_unref(m->reconcile_source);
-        sd_event_source_disable_unref(m->link_watch);
-        free(m->served);
+        segments_done(&m->segments);
         if (m->reconcile_fd >= 0)
                 close(m->reconcile_fd);
         strv_free(m->reconcile_xmls);
-        free(m->touched);
         forwards_done(&m->forwards);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
@@ -38,16 +36,14 @@ Manager *manager_free(Manager *m) {
         return NULL;
 }
 
-void manager_touch_port(Manager *m, uint16_t port) {
-        uint16_t *t;
+int manager_setup_tables(Manager *m, const char *ruleset_path) {
+        int r;
 
-        if (!m->reconcile_running)
-                return;
-        t = realloc(m->touched, (m->n_touched + 1) * sizeof *t);
-        if (!t)
-                return;         /* at worst reconcile redoes this port */
-        m->touched = t;
-        m->touched[m->n_touched++] = port;
+        r = forwards_init(&m->forwards, &m->config, &m->segments, ruleset_path);
+        if (r < 0)
+                return r;
+        segments_init(&m->segments, m->forwards.nft);
+        return 0;
 }
 
 typedef struct ReconcileArgs {
@@ -113,7 +109,7 @@ static int on_reconcile_done(sd_event_source *s, int fd, uint32_t revents, void 
                 if (meta.segment && !strv_contains(networks, meta.segment->name)) {
                         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
 
-                        if (manager_network_up(m, meta.bridge, meta.segment, &e) < 0)
+                        if (segments_ensure(&m->segments, meta.bridge, meta.segment, &e) < 0)
                                 log_warning("Cannot restore network %s of %s: %s", meta.segment->name, meta.name,
                                             e.message);
                         (void) strv_extend(&networks, meta.segment->name);
@@ -126,8 +122,7 @@ static int on_reconcile_done(sd_event_source *s, int fd, uint32_t revents, void 
 
         /* the networks are up by now, so that their desktops' forwards
          * are inside networks served here */
-        r = forwards_reconcile(&m->forwards, want, n_desktops, m->touched, m->n_touched,
-                               manager_log_forward_refused);
+        r = forwards_reconcile(&m->forwards, want, n_desktops);
         if (r < 0)
                 log_error_errno(r, "Reconciling forwards failed: %m");
         else
@@ -140,9 +135,7 @@ static int on_reconcile_done(sd_event_source *s, int fd, uint32_t revents, void 
 
 finish:
         m->reconcile_xmls = strv_free(m->reconcile_xmls);
-        free(m->touched);
-        m->touched = NULL;
-        m->n_touched = 0;
+        forwards_remember_changes(&m->forwards, false);
         return 0;
 }
 
@@ -163,9 +156,11 @@ int manager_start_reconcile(Manager *m, const char *uri) {
         }
         a->m = m;
         m->reconcile_running = true;
+        forwards_remember_changes(&m->forwards, true);
         r = -pthread_create(&m->reconcile_thread, NULL, reconcile_thread, a);
         if (r < 0) {
                 m->reconcile_running = false;
+                forwards_remember_changes(&m->forwards, false);
                 free(a->uri);
                 free(a);
         }

@@ -7,7 +7,7 @@
 #include "bus-util.h"
 #include "daemon-util.h"
 #include "log.h"
-#include "manager.h"
+#include "manager-dbus.h"
 
 static const char help[] =
         "vdesk-netd [OPTIONS]\n\n"
@@ -41,8 +41,7 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the event loop: %m"), EXIT_FAILURE;
 
-        r = forwards_init(&m->forwards, &m->config, (const ServedNetwork *const *) &m->served, &m->n_served,
-                          args.data_path ?: PKGDATADIR "/vdesk.nft");
+        r = manager_setup_tables(m, args.data_path ?: PKGDATADIR "/vdesk.nft");
         if (r < 0)
                 return log_error_errno(r, "Cannot set up nftables access: %m"), EXIT_FAILURE;
         r = forwards_ensure_ruleset(&m->forwards, &error);
@@ -73,7 +72,7 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 return log_error_errno(r, "Cannot register bus objects: %m"), EXIT_FAILURE;
 
-        r = manager_watch_bridges(m);
+        r = segments_watch_bridges(&m->segments, m->event);
         if (r < 0)
                 log_warning_errno(r, "Cannot watch for bridges going away (segments stay with them): %m");
 

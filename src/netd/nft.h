@@ -5,11 +5,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "forward.h"
+#include "conf.h"
 
 /* The one module of netd that speaks nf_tables. netd owns exactly the table
  * `inet vdesk`; the rules come from nft/vdesk.nft, per-desktop data are map
  * elements changed in netlink batches. */
+
+/* An RDP forward: TCP to this host's port goes to address:guest_port. In the
+ * kernel it is one element of the map `inet vdesk rdp4`, its comment naming
+ * the desktop. netd keeps no copy: the map is the state, so the element's
+ * type is this module's (forward.h holds the rules a forward obeys). */
+typedef struct Forward {
+        uint16_t port;
+        uint32_t address;       /* host byte order */
+        uint16_t guest_port;
+        char desktop[64];
+        char account[64];       /* for the journal only; the map keeps no account */
+} Forward;
 
 #define NFT_TABLE "vdesk"
 #define NFT_FORWARD_MAP "rdp4"

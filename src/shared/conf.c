@@ -683,6 +683,13 @@ bool config_guest_port_allowed(const VdeskConfig *c, uint16_t port) {
         return false;
 }
 
+int config_rdp_port_check(const VdeskConfig *c, unsigned port, char **ret_error) {
+        if (port >= c->port_min && port <= c->port_max)
+                return 0;
+        return set_error(ret_error, "%u is outside the forward range %u-%u ([Forward] PortMin=, PortMax=)",
+                         port, c->port_min, c->port_max);
+}
+
 const char *config_path(void) {
         const char *e = secure_getenv("VDESK_CONFIG");
 

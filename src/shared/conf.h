@@ -159,5 +159,13 @@ int config_db_password(const VdeskConfig *c, char **ret, char **ret_error);
 /* Whether [Forward] AllowedGuestPorts= lists port. */
 bool config_guest_port_allowed(const VdeskConfig *c, uint16_t port);
 
+/* The one rule for an RDP port, which brokerd hands out, the hook reads
+ * from a domain's metadata and netd forwards: inside [Forward] PortMin= to
+ * PortMax=, both ends included. Returns 0 if port is; -EINVAL if not, with
+ * (if ret_error is not NULL) a text in *ret_error that the caller frees and
+ * puts after the name of its field: "40000 is outside the forward range
+ * 50000-59999 ([Forward] PortMin=, PortMax=)". */
+int config_rdp_port_check(const VdeskConfig *c, unsigned port, char **ret_error);
+
 /* The path from $VDESK_CONFIG, else the default. */
 const char *config_path(void);

@@ -348,6 +348,7 @@ int desktop_meta_parse_domain(const char *xml, DesktopMeta *ret, char **ret_erro
 }
 
 int desktop_meta_validate(const DesktopMeta *m, const VdeskConfig *c, char **ret_error) {
+        _cleanup_(freep) char *why_port = NULL;
         const char *why;
         char mac[18];
 
@@ -364,8 +365,8 @@ int desktop_meta_validate(const DesktopMeta *m, const VdeskConfig *c, char **ret
                 return fail(ret_error, "metadata: template '%s' is not inside %s", m->template_path, c->template_dir);
         if (m->template_format && disk_format_from_string(m->template_format) < 0)
                 return fail(ret_error, "metadata: template-format '%s' is neither raw nor qcow2", m->template_format);
-        if (m->rdp_port < c->port_min || m->rdp_port > c->port_max)
-                return fail(ret_error, "metadata: rdp port %u is outside %u-%u", m->rdp_port, c->port_min, c->port_max);
+        if (config_rdp_port_check(c, m->rdp_port, &why_port) < 0)
+                return why_port ? fail(ret_error, "metadata: rdp port %s", why_port) : -ENOMEM;
         if (strlen(m->bridge) > 15 || name_invalid_reason(m->bridge))
                 return fail(ret_error, "metadata: bridge '%s' is not a valid interface name", m->bridge);
         mac_from_ipv4(m->address, mac);

@@ -147,6 +147,10 @@ check "port below the range: InvalidArgs" \
         fails_with "port is outside the configured forward range" netd_call AddForward qsqss 40000 10.20.0.16 3389 desk-b bob
 check "port above the range: InvalidArgs" \
         fails_with "port is outside the configured forward range" netd_call AddForward qsqss 60000 10.20.0.16 3389 desk-b bob
+check "RemoveForward of a port below the range: InvalidArgs naming it and the range" \
+        fails_with "Invalid port: 49999 is outside the forward range 50000-59999" netd_call RemoveForward qs 49999 ""
+check "RemoveForward of a port above the range: InvalidArgs" \
+        fails_with "Invalid port: 60000 is outside the forward range 50000-59999" netd_call RemoveForward qs 60000 10.20.0.15
 check "bad address: InvalidArgs" \
         fails_with "Invalid address '10.20.0.300'" netd_call AddForward qsqss 50003 10.20.0.300 3389 desk-b bob
 check "loopback address refused" \

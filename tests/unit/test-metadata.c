@@ -142,7 +142,8 @@ static void test_validate(void) {
                   "metadata: disk path '/var/lib/vdesk/disks/../../../etc/shadow' is not a file directly in /var/lib/vdesk/disks" },
                 { "template='/var/lib/vdesk/templates/demo.img'", "template='/var/lib/vdesk/disks/x.qcow2'",
                   "metadata: template '/var/lib/vdesk/disks/x.qcow2' is not inside /var/lib/vdesk/templates" },
-                { "port='50001'", "port='22'", "metadata: rdp port 22 is outside 50000-59999" },
+                { "port='50001'", "port='22'",
+                  "metadata: rdp port 22 is outside the forward range 50000-59999 ([Forward] PortMin=, PortMax=)" },
                 { "<vdesk:account>alice</vdesk:account>", "<vdesk:account>al ice</vdesk:account>",
                   "metadata: account may hold only ASCII letters, digits, '.', '_' and '-'" },
                 { "bridge='vdeskbr0'", "bridge='br0;reboot'",
@@ -328,7 +329,49 @@ static void test_segment(void) {
         CHECK(err3 && strstr(err3, "address is outside the range of network sales"));
 }
 
+/* The port range's one rule, at its edges, as the metadata and netd's
+ * forwards meet it. */
+static void test_rdp_port(void) {
+        _cleanup_(config_done) VdeskConfig c = {};
+        static const struct {
+                unsigned port;
+                int r;
+        } cases[] = {
+                { 50099, -EINVAL },     /* one below PortMin= */
+                { 50100, 0 },           /* PortMin= */
+                { 50101, 0 },
+                { 50199, 0 },
+                { 50200, 0 },           /* PortMax= */
+                { 50201, -EINVAL },     /* one above */
+                { 0, -EINVAL },
+                { 65536, -EINVAL },     /* not cut to 16 bits */
+        };
+
+        CHECK_INT(config_defaults(&c), 0);
+        c.port_min = 50100;
+        c.port_max = 50200;
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(freep) char *err = NULL;
+
+                CHECK_INT(config_rdp_port_check(&c, cases[i].port, &err), cases[i].r);
+                if (cases[i].r == 0)
+                        CHECK(!err);
+        }
+        {
+                _cleanup_(freep) char *err = NULL;
+
+                CHECK_INT(config_rdp_port_check(&c, 50201, &err), -EINVAL);
+                CHECK_STR(err, "50201 is outside the forward range 50100-50200 ([Forward] PortMin=, PortMax=)");
+        }
+        CHECK_INT(config_rdp_port_check(&c, 50099, NULL), -EINVAL);
+        /* a range of one port */
+        c.port_max = 50100;
+        CHECK_INT(config_rdp_port_check(&c, 50100, NULL), 0);
+        CHECK_INT(config_rdp_port_check(&c, 50101, NULL), -EINVAL);
+}
+
 int main(void) {
+        test_rdp_port();
         test_segment();
         test_good();
         test_not_a_desktop();

@@ -4,6 +4,7 @@
  * VDESK_UPDATE_GOLDEN=1 to rewrite them after a deliberate change (and read
  * the diff). */
 
+#include "forward.h"
 #include "macro.h"
 #include "nft.h"
 #include "util.h"
@@ -130,6 +131,15 @@ static void test_validate(void) {
         f.port = 40000;
         CHECK_INT(forward_validate(&f, &c, NULL, 0, &why), -EINVAL);
         CHECK_STR(why, "port is outside the configured forward range");
+        /* the range's edges (config_rdp_port_check()) */
+        f.port = 49999;
+        CHECK_INT(forward_validate(&f, &c, NULL, 0, &why), -EINVAL);
+        f.port = 50000;
+        CHECK_INT(forward_validate(&f, &c, NULL, 0, &why), 0);
+        f.port = 59999;
+        CHECK_INT(forward_validate(&f, &c, NULL, 0, &why), 0);
+        f.port = 60000;
+        CHECK_INT(forward_validate(&f, &c, NULL, 0, &why), -EINVAL);
         f = fwd(50001, 0x7f000001, "x");
         CHECK_INT(forward_validate(&f, &c, NULL, 0, &why), -EINVAL);
         CHECK_STR(why, "address is not a unicast guest address");
