@@ -50,7 +50,6 @@ static Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         desktop_opens_free(m);
-        bus_objects_free(m);
         template_console_voids_free(m);
         sd_event_source_disable_unref(m->iso_watch);
         sd_event_source_disable_unref(m->iso_rescan);
@@ -61,6 +60,8 @@ static Manager *manager_free(Manager *m) {
         virt_loop_unregister();
         db_close(m->db);
         sd_bus_flush_close_unref(m->bus);
+        /* after the bus: its fallback vtables point into them */
+        bus_objects_free(m);
         sd_event_unref(m->event);
         free(m->console_log_dir);
         config_done(&m->config);

@@ -259,7 +259,7 @@ static int desktop_load(Manager *m, const char *name, void **ret_slot) {
 /* The object's methods are the Manager's, with the Manager as userdata. */
 #define OBJECT_METHOD(name)                                                                          \
         static int object_##name(sd_bus_message *msg, void *userdata, sd_bus_error *error) {         \
-                return method_##name(msg, loaded_desktop.manager, error);                             \
+                return method_##name(msg, *(Manager **) userdata, error);                             \
         }
 OBJECT_METHOD(start_desktop)
 OBJECT_METHOD(stop_desktop)

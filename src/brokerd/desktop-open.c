@@ -77,8 +77,10 @@ static void open_request_finish(OpenRequest *o) {
         if (r >= 0)
                 r = rdp_freerdp_command(&t, &cmd);
         if (r < 0) {
-                open_request_fail(o, SD_BUS_ERROR_FAILED, "Cannot write the .rdp file of %s: %s", d->name,
-                                  strerror(-r));
+                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
+                (void) sd_bus_error_set_errnof(&e, r, "Cannot write the .rdp file of %s: %m", d->name);
+                o->done(NULL, &e, o->userdata);
                 return;
         }
         log_event(LOG_INFO, MID_DESKTOP_OPENED,

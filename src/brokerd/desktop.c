@@ -416,6 +416,12 @@ static int create_define(Manager *m, DesktopCreation *c, const DesktopAllocation
         };
         int r;
 
+        /* the hook's rules (one port range, the image directories, ...):
+         * a domain it would refuse at its first start is never defined */
+        r = desktop_meta_validate(&meta, &m->config, &e);
+        if (r < 0)
+                return bus_error_setf(error, SD_BUS_ERROR_FAILED, "The desktop's metadata breaks the hook's rules: %s",
+                                      e ?: strerror(-r));
         console_log_path(m, c->name, &console);
         spec.console_log = console;
         r = domain_xml_build(&spec, &xml);

@@ -322,11 +322,11 @@ static int property_get_host(sd_bus *bus, const char *path, const char *interfac
 #define HOST_PROPERTY(name, type, flags) SD_BUS_PROPERTY(name, type, property_get_host, 0, flags)
 
 static int object_set_host_maintenance(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        return method_set_host_maintenance(msg, loaded_host.manager, error);
+        return method_set_host_maintenance(msg, *(Manager **) userdata, error);
 }
 
 static int object_remove_host(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        return method_remove_host(msg, loaded_host.manager, error);
+        return method_remove_host(msg, *(Manager **) userdata, error);
 }
 
 static const sd_bus_vtable host_vtable[] = {
@@ -335,8 +335,8 @@ static const sd_bus_vtable host_vtable[] = {
         HOST_PROPERTY("URI", "s", SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Cluster", "s", bus_property_get_chars, offsetof(typeof(loaded_host), cluster),
                         SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Address", "s", bus_property_get_chars, offsetof(typeof(loaded_host), address),
-                        SD_BUS_VTABLE_PROPERTY_CONST),
+        /* [Forward] PublicAddress= or the broker's first, for a host without one of its own: read each time */
+        SD_BUS_PROPERTY("Address", "s", bus_property_get_chars, offsetof(typeof(loaded_host), address), 0),
         HOST_PROPERTY("State", "s", SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         HOST_PROPERTY("Reason", "s", SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         HOST_PROPERTY("Maintenance", "b", SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -418,11 +418,11 @@ static int cluster_names(Manager *m, char ***ret) {
 #define CLUSTER_FIELD(f) (offsetof(typeof(loaded_cluster), cluster) + offsetof(Cluster, f))
 
 static int object_delete_cluster(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        return method_delete_cluster(msg, loaded_cluster.manager, error);
+        return method_delete_cluster(msg, *(Manager **) userdata, error);
 }
 
 static int object_category_cluster(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        return method_category_cluster(msg, loaded_cluster.manager, error);
+        return method_category_cluster(msg, *(Manager **) userdata, error);
 }
 
 static const sd_bus_vtable cluster_vtable[] = {

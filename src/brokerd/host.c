@@ -33,6 +33,10 @@ void hosts_free(Manager *m) {
         while (m->adding_hosts) {
                 Host *h = m->adding_hosts;
                 m->adding_hosts = h->next;
+                /* its AddHost gets an answer, not silence */
+                if (h->add_done)
+                        h->add_done(h, &SD_BUS_ERROR_MAKE_CONST(VDESK_ERROR_NOT_READY, "vdesk-brokerd is stopping"),
+                                    h->add_userdata);
                 host_free(h);
         }
         m->local = NULL;
@@ -103,9 +107,15 @@ static void host_record_state(Host *h, bool up, const char *reason) {
         int r;
 
         h->up = up;
-        snprintf(h->reason, sizeof h->reason, "%s", reason);
-        if (h->state_known && h->recorded == up)
+        if (h->state_known && h->recorded == up) {
+                /* down still, for another reason now */
+                if (!streq(h->reason, reason)) {
+                        snprintf(h->reason, sizeof h->reason, "%s", reason);
+                        manager_object_changed(m, OBJECT_HOST, h->name, "Reason", NULL);
+                }
                 return;
+        }
+        snprintf(h->reason, sizeof h->reason, "%s", reason);
         h->state_known = true;
         h->recorded = up;
         r = db_exec(m->db, "UPDATE hosts SET state = ?, state_reason = ?, state_since = CURRENT_TIMESTAMP WHERE id = ?",

@@ -220,11 +220,11 @@ static int property_get_network(sd_bus *bus, const char *path, const char *inter
 #define NETWORK_PROPERTY(name, type) SD_BUS_PROPERTY(name, type, property_get_network, 0, SD_BUS_VTABLE_PROPERTY_CONST)
 
 static int object_delete_network(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        return method_delete_network(msg, loaded_network.manager, error);
+        return method_delete_network(msg, *(Manager **) userdata, error);
 }
 
 static int object_category_network(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        return method_category_network(msg, loaded_network.manager, error);
+        return method_category_network(msg, *(Manager **) userdata, error);
 }
 
 static const sd_bus_vtable network_vtable[] = {

@@ -16,11 +16,15 @@
  *
  * Reading an object is reading the catalog: it takes what the Manager's
  * read methods take. The bus cannot wait for polkit while it answers a
- * Get, so an object is shown to root, to the broker's own user and to a
- * caller polkit allowed org.vdesk.broker1.read (or .manage) in the last
- * five minutes (call a Manager method first, e.g. GetDesktopObject);
- * to anyone else it does not exist. The signals go to every listener, as
- * HostStateChanged always did: names and states, never a secret. */
+ * Get, so an object is shown to root, to the broker's own user, to the
+ * members of vdesk-admin (whom the shipped polkit rule allows everything)
+ * and to a caller polkit allowed org.vdesk.broker1.read (or .manage) in
+ * the last five minutes (call a Manager method first, e.g.
+ * GetDesktopObject, on the same connection); to anyone else it does not
+ * exist. Its methods are for everybody to call: they ask polkit first, as
+ * the Manager's do. The signals go to the listeners the bus policy lets
+ * receive them (dbus/org.vdesk.broker1.conf: root, vdesk-admin, the
+ * monitor). */
 
 typedef struct BusObjectType {
         ObjectKind kind;
@@ -29,7 +33,9 @@ typedef struct BusObjectType {
         const sd_bus_vtable *vtable;
         /* Reads the object called name for the getters and methods that
          * follow at once: > 0 and the slot they get as userdata (it starts
-         * with the Manager pointer), 0 if there is none. */
+         * with the Manager pointer: a method's userdata is a Manager **,
+         * also for a thing that is not there, which the method names), 0
+         * if there is none. */
         int (*load)(Manager *m, const char *name, void **ret_slot);
         /* The names of all of them. */
         int (*list)(Manager *m, char ***ret);

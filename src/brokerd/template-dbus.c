@@ -278,12 +278,29 @@ static int property_get_console(sd_bus *bus, const char *path, const char *inter
         return sd_bus_message_append(reply, "s", strempty(template_console_domain(&loaded_template.template, buf)));
 }
 
+static int property_get_versions(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        TemplateVersion *v = NULL;
+        size_t n = 0;
+        int r;
+
+        r = template_versions(loaded_template.manager, loaded_template.template.name, &v, &n, error);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "u");
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = sd_bus_message_append(reply, "u", v[i].version);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        template_versions_free(v, n);
+        return r;
+}
+
 #define TEMPLATE_FIELD(f) (offsetof(typeof(loaded_template), template) + offsetof(Template, f))
 #define TEMPLATE_CHARS(name, f, flags) SD_BUS_PROPERTY(name, "s", bus_property_get_chars, TEMPLATE_FIELD(f), flags)
 
 #define OBJECT_METHOD(name)                                                                          \
         static int object_##name(sd_bus_message *msg, void *userdata, sd_bus_error *error) {         \
-                return method_##name(msg, loaded_template.manager, error);                            \
+                return method_##name(msg, *(Manager **) userdata, error);                            \
         }
 OBJECT_METHOD(list_template_versions)
 OBJECT_METHOD(console_of_template)
@@ -302,6 +319,8 @@ static const sd_bus_vtable template_vtable[] = {
         TEMPLATE_CHARS("Format", format, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Version", "u", NULL, TEMPLATE_FIELD(version), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Path", "s", NULL, TEMPLATE_FIELD(path), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        /* the versions on disk, oldest first (ListVersions: with their files and desktops) */
+        SD_BUS_PROPERTY("Versions", "au", property_get_versions, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Size", "t", NULL, TEMPLATE_FIELD(size), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("MemoryMiB", "u", NULL, TEMPLATE_FIELD(memory_mib), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("VCPUs", "u", NULL, TEMPLATE_FIELD(vcpus), SD_BUS_VTABLE_PROPERTY_CONST),

@@ -41,7 +41,8 @@ void console_done(Console *c) {
 /* The template's object: its state, newest version and file may have
  * changed. */
 static void template_changed(Manager *m, const char *name) {
-        manager_object_changed(m, OBJECT_TEMPLATE, name, "State", "Version", "Path", "ConsoleDomain", NULL);
+        manager_object_changed(m, OBJECT_TEMPLATE, name, "State", "Version", "Versions", "Path", "ConsoleDomain",
+                               NULL);
 }
 
 int template_names(Manager *m, char ***ret) {
@@ -956,6 +957,7 @@ int template_prune(Manager *m, const char *name, uid_t actor, uint32_t **ret_ver
         r = prune_versions(m, &t, actor, ret_versions, ret_n);
         if (r < 0)
                 return db_bus_error(m->db, r, error);
+        manager_object_changed(m, OBJECT_TEMPLATE, name, "Versions", NULL);
         return 0;
 }
 

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include <errno.h>
+#include <grp.h>
 #include <pwd.h>
 #include <unistd.h>
 
@@ -101,6 +103,70 @@ static int system_user_uid(const char *user, uid_t *ret) {
                 cache[n_cache++].uid = res->pw_uid;
         }
         *ret = res->pw_uid;
+        return 0;
+}
+
+/* The sender's groups as the bus daemon vouches for them
+ * (GetConnectionCredentials' UnixGroupIDs, from SO_PEERGROUPS): not
+ * /proc, which a sandboxed daemon may not see. -ENODATA if it gives none. */
+static int bus_sender_gids(sd_bus_message *m, gid_t **ret, size_t *ret_n) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(freep) gid_t *gids = NULL;
+        const char *key;
+        size_t n = 0;
+        int r;
+
+        r = sd_bus_call_method(sd_bus_message_get_bus(m), "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                               "org.freedesktop.DBus", "GetConnectionCredentials", NULL, &reply, "s",
+                               sd_bus_message_get_sender(m));
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                r = sd_bus_message_read(reply, "s", &key);
+                if (r >= 0 && streq(key, "UnixGroupIDs")) {
+                        const void *v;
+                        size_t size;
+
+                        r = sd_bus_message_enter_container(reply, 'v', "au");
+                        if (r >= 0)
+                                r = sd_bus_message_read_array(reply, 'u', &v, &size);
+                        n = size / sizeof(uint32_t);
+                        if (r >= 0 && !(gids = new0(gid_t, n)))
+                                r = -ENOMEM;
+                        for (size_t i = 0; r >= 0 && i < n; i++)
+                                gids[i] = ((const uint32_t *) v)[i];
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(reply);
+                } else if (r >= 0)
+                        r = sd_bus_message_skip(reply, "v");
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+        }
+        if (r < 0)
+                return r;
+        if (!gids)
+                return -ENODATA;
+        *ret = TAKE_PTR(gids);
+        *ret_n = n;
+        return 0;
+}
+
+int bus_sender_in_group(sd_bus_message *m, const char *group) {
+        _cleanup_(freep) gid_t *gids = NULL;
+        struct group *g;
+        size_t n = 0;
+        int r;
+
+        errno = 0;
+        g = getgrnam(group);
+        if (!g)
+                return errno > 0 ? -errno : 0;          /* no such group: nobody is in it */
+        r = bus_sender_gids(m, &gids, &n);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++)
+                if (gids[i] == g->gr_gid)
+                        return 1;
         return 0;
 }
 

@@ -22,6 +22,14 @@ int bus_sender_uid(sd_bus_message *m, uid_t *ret);
  * that may name the address a sign-in comes from. */
 #define VDESK_PORTAL_USER "vdesk-portal"
 
+/* The group of vdesk's admins, whom the shipped polkit rule allows every
+ * vdesk action (policy/org.vdesk.rules). */
+#define VDESK_ADMIN_GROUP "vdesk-admin"
+
+/* 1 if the sender of m is a member of group (as the bus vouches for its
+ * groups), 0 if not or there is no such group, negative on failure. */
+int bus_sender_in_group(sd_bus_message *m, const char *group);
+
 /* 0 if the caller is root, the daemon's own user or the system user named
  * user, else an AccessDenied error in *error naming user and what (e.g.
  * "call SignInFrom"). The uid is the sender's, as the bus vouches for it. */

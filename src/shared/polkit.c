@@ -99,7 +99,8 @@ typedef struct AuthRequest {
 
 /* The callers polkit allowed lately, for polkit_sender_allowed(): a bus's
  * unique names are never given out twice, so a name stands for one
- * connection of one process. A small ring: the oldest answer goes first. */
+ * connection of one process. A small table: a new caller takes the place
+ * of the one whose answer runs out first. */
 #define ALLOWED_MAX 64
 #define ALLOWED_USEC (5 * 60 * USEC_PER_SEC)
 
@@ -108,22 +109,26 @@ static struct {
         const char *action;
         uint64_t until_usec;
 } allowed_senders[ALLOWED_MAX];
-static unsigned allowed_next;
 
 static void remember_allowed(sd_bus_message *msg, const char *action) {
         const char *sender = sd_bus_message_get_sender(msg);
+        unsigned slot = 0;
 
         if (!sender || strlen(sender) >= sizeof allowed_senders[0].sender)
                 return;
-        for (unsigned i = 0; i < ALLOWED_MAX; i++)
+        /* the sender's slot for this action, else the one that runs out
+         * first (an expired one, or the least lately allowed) */
+        for (unsigned i = 0; i < ALLOWED_MAX; i++) {
                 if (streq(allowed_senders[i].sender, sender) && streq_ptr(allowed_senders[i].action, action)) {
-                        allowed_senders[i].until_usec = now_usec() + ALLOWED_USEC;
-                        return;
+                        slot = i;
+                        break;
                 }
-        snprintf(allowed_senders[allowed_next].sender, sizeof allowed_senders[0].sender, "%s", sender);
-        allowed_senders[allowed_next].action = action;
-        allowed_senders[allowed_next].until_usec = now_usec() + ALLOWED_USEC;
-        allowed_next = (allowed_next + 1) % ALLOWED_MAX;
+                if (allowed_senders[i].until_usec < allowed_senders[slot].until_usec)
+                        slot = i;
+        }
+        snprintf(allowed_senders[slot].sender, sizeof allowed_senders[0].sender, "%s", sender);
+        allowed_senders[slot].action = action;
+        allowed_senders[slot].until_usec = now_usec() + ALLOWED_USEC;
 }
 
 bool polkit_sender_allowed(const char *sender, const char *action) {

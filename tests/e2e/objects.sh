@@ -6,10 +6,14 @@
 # with virsh shows as running in `vdeskctl watch` (PropertiesChanged) and
 # its object's State; the ObjectManager lists everything at once; each
 # object's interface is as dbus/ publishes it (VDESK_UPDATE_DBUS_XML=1
-# writes the files instead); a caller polkit has not allowed sees nothing.
+# writes the files instead); an admin (vdesk-admin) reads them and gets
+# their signals, another user neither, and is refused their methods by
+# polkit alike whether the thing exists or not.
 . "$VDESK_SRC/tests/lib/harness.sh"
 . "$VDESK_SRC/tests/lib/host.sh"
 host_enter "$@"
+# nobody is an admin here (vdesk-admin), daemon (uid 1) is not
+host_vdesk_admin nobody
 host_start_desktops </dev/null
 
 B=org.vdesk.broker1
@@ -25,6 +29,14 @@ broker_call CreateNetwork ssssssususassqu sales 10.31.0.0/24 10.31.0.1 10.31.0.1
 
 bg watch "$VDESK_BUILD/src/vdeskctl/vdeskctl" watch
 check "vdeskctl watch is listening" wait_until 10 grep -q "^Watching" "$T/watch.log"
+# every signal of the broker's, as root, an admin and uid 1 receive them
+for who in root:0 admin:65534 other:1; do
+        bg "signals-${who%%:*}" setpriv --reuid="${who#*:}" --regid="${who#*:}" --init-groups \
+                gdbus monitor --system --dest $B
+done
+check "the listeners are subscribed" wait_until 10 bash -c \
+        "grep -q 'Monitoring signals' '$T/signals-root.log' && grep -q 'Monitoring signals' '$T/signals-admin.log' &&
+         grep -q 'Monitoring signals' '$T/signals-other.log'"
 
 check "CreateDesktop alice-1" broker_call CreateDesktop sss alice-1 alice tiny
 D=$P/desktop/alice_2d1
@@ -56,8 +68,9 @@ check "GetManagedObjects has alice-1 with its properties" outputs alice bash -c 
          jq -r '.data[0][\"$D\"][\"$B.Desktop\"].Account.data'"
 check "ListDesktopObjects" outputs "alice-1 $D" bash -c \
         "busctl --system --json=short call $B $P $B.Manager ListDesktopObjects | jq -r '.data[0][] | \"\(.[0]) \(.[1])\"'"
-check "GetDesktopObject of none: NoSuchDesktop" bash -c \
-        "busctl --system call $B $P $B.Manager GetDesktopObject s ghost 2>&1 | grep -q \"No desktop 'ghost'\""
+out=$(dbus-send --system --print-reply --dest=$B $P $B.Manager.GetDesktopObject string:ghost 2>&1)
+check "GetDesktopObject of none: NoSuchDesktop ($out)" \
+        grep -qF "Error org.vdesk.Error.NoSuchDesktop: No desktop 'ghost'" <<<"$out"
 check "GetHostObject of a bad name: InvalidArgs naming it" bash -c \
         "busctl --system call $B $P $B.Manager GetHostObject s 'a b' 2>&1 | grep -q 'name'"
 
@@ -100,16 +113,33 @@ check "Stop on the object itself" busctl --system call $B $D $B.Desktop Stop b t
 check "watch shows it stopped" wait_until 30 grep -q " desktop alice-1 State=stopped" "$T/watch.log"
 check "SetMaintenance on the host's object" busctl --system call $B $P/host/$H $B.Host SetMaintenance b true
 check "watch shows the host in maintenance" wait_until 5 grep -q " host $H State=maintenance Maintenance=yes$" "$T/watch.log"
-check "... and HostStateChanged still comes (Manager)" outputs maintenance bash -c \
-        "busctl --system --json=short get-property $B $P/host/$H $B.Host State | jq -r .data"
+check "... and the Manager's HostStateChanged still comes" wait_until 5 grep -q \
+        "$P: $B.Manager.HostStateChanged ('$H', 'maintenance', '')" "$T/signals-root.log"
+check "Host.State is maintenance" outputs 's "maintenance"' prop $P/host/$H Host State
 busctl --system call $B $P/host/$H $B.Host SetMaintenance b false >/dev/null
 
-# one who polkit has not allowed to read sees no objects
-check "an unprivileged user cannot read a desktop's properties" \
-        not runuser -u nobody -- busctl --system get-property $B $D $B.Desktop Account
-check "... nor list them" not bash -c "runuser -u nobody -- busctl --system tree --list $B 2>/dev/null | grep -q desktop/"
+# who sees what: an admin (vdesk-admin) everything, uid 1 nothing
+as() { local uid=$1; shift; setpriv --reuid="$uid" --regid="$uid" --init-groups "$@"; }
+check "an admin reads a desktop's properties" outputs 's "alice"' as 65534 busctl --system get-property $B $D $B.Desktop Account
+check "... and lists them" bash -c "setpriv --reuid=65534 --regid=65534 --init-groups busctl --system tree --list $B | grep -qx '$D'"
+out=$(as 1 busctl --system get-property $B $D $B.Desktop Account 2>&1)
+check "uid 1 reads nothing: no such object ($out)" grep -q "Unknown object '$D'" <<<"$out"
+out=$(as 1 busctl --system tree --list $B 2>&1)
+check "... it reaches the broker's tree" grep -qx "$P" <<<"$out"
+check "... and finds no desktop in it" not grep -q desktop/ <<<"$out"
+out=$(as 1 busctl --system call $B $D $B.Desktop Stop b true 2>&1)
+check "uid 1 calling Stop on the object: polkit refuses ($out)" grep -q "Not authorized for org.vdesk.broker1.manage" <<<"$out"
+out=$(as 1 busctl --system call $B $P/desktop/nonesuch $B.Desktop Stop b true 2>&1)
+check "... the same answer for a desktop that is not there ($out)" grep -q "Not authorized for org.vdesk.broker1.manage" <<<"$out"
+out=$(busctl --system call $B $P/desktop/nonesuch $B.Desktop Stop b true 2>&1)
+check "root calling Stop on a desktop that is not there: NoSuchDesktop ($out)" grep -q "No desktop 'nonesuch'" <<<"$out"
+check "the admin saw the state changes" grep -q "$D: org.freedesktop.DBus.Properties.PropertiesChanged ('$B.Desktop', {'State': <'running'>" "$T/signals-admin.log"
+check "root saw them" grep -q "$D: org.freedesktop.DBus.Properties.PropertiesChanged ('$B.Desktop', {'State': <'running'>" "$T/signals-root.log"
+check "uid 1 saw no signal of the broker's" not grep -q "^/org/vdesk/broker1" "$T/signals-other.log"
 
 check "Delete on the object" busctl --system call $B $D $B.Desktop Delete
 check "watch saw it removed" wait_until 5 grep -q " desktop alice-1 removed$" "$T/watch.log"
-check "the object is gone" not prop $D Desktop State
+out=$(busctl --system get-property $B $D $B.Desktop State 2>&1)
+check "the object is gone ($out)" grep -q "Unknown object '$D'" <<<"$out"
+check "... and InterfacesRemoved said so" grep -q "$P: org.freedesktop.DBus.ObjectManager.InterfacesRemoved (objectpath '$D'" "$T/signals-root.log"
 finish

@@ -443,8 +443,13 @@ static void test_desktop_host_pick(void) {
               !strstr(reason, "e:"));
         reason = mfree(reason);
 
-        /* a tie: the first by name */
+        /* a tie: the first by name, not by the list's order (the first
+         * host listed, renamed z, ties with d) */
         h[0].load.score = 0.30;
+        snprintf(h[0].name, sizeof h[0].name, "z");
+        CHECK_INT(desktop_host_pick(&m, 1, 1024, &pick, NULL, &err), 0);
+        CHECK(pick == &h[3]);
+        snprintf(h[0].name, sizeof h[0].name, "a");
         CHECK_INT(desktop_host_pick(&m, 1, 1024, &pick, NULL, &err), 0);
         CHECK(pick == &h[0]);
         h[0].load.score = 0.50;
