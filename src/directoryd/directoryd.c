@@ -6,6 +6,7 @@
 #include "daemon-util.h"
 #include "log.h"
 #include "manager.h"
+#include "manager-dbus.h"
 #include "session.h"
 
 static const char help[] =

@@ -6,6 +6,7 @@
 #include "bus-util.h"
 #include "import.h"
 #include "manager.h"
+#include "manager-dbus.h"
 #include "org.h"
 #include "polkit.h"
 #include "session.h"

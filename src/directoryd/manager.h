@@ -40,7 +40,6 @@ int manager_new(Manager **ret);
 Manager *manager_free(Manager *m);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
 
-int manager_add_bus_objects(Manager *m);
 
 /* Hands job (which begins with a PasswordWork) to the password workers;
  * done gets it back on the loop. LimitsExceeded while

@@ -7,7 +7,8 @@
 #include "bus-util.h"
 #include "daemon-util.h"
 #include "disk.h"
-#include "imaged.h"
+#include "disk-dbus.h"
+#include "manager.h"
 #include "log.h"
 #include "util.h"
 

@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "socket-util.h"
+#include "metrics.h"
 #include "monitor.h"
 #include "util.h"
 

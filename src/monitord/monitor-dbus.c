@@ -3,6 +3,7 @@
 #include <stddef.h>
 
 #include "bus-api.h"
+#include "monitor-dbus.h"
 #include "monitor.h"
 #include "polkit.h"
 

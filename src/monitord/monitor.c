@@ -45,7 +45,6 @@ Monitor *monitor_free(Monitor *m) {
         monitor_close_hosts(m);
         sd_event_source_disable_unref(m->timer);
         sd_event_source_disable_unref(m->refresh);
-        metrics_close(m);
         sd_bus_slot_unref(m->host_signal);
         sd_bus_slot_unref(m->list_call);
         sd_bus_flush_close_unref(m->bus);

@@ -90,11 +90,3 @@ void monitor_sample(Monitor *m);
 /* The domains of h that are desktops (or all, with all). */
 size_t mon_host_running_desktops(const MonHost *h);
 
-int monitor_add_bus_objects(Monitor *m);
-
-/* The Prometheus text format of the last sample (metrics.c). */
-int metrics_render(Monitor *m, char **ret);
-/* Serves it on [Monitor] MetricsListen= (metrics.c). */
-int metrics_listen(Monitor *m);
-/* Closes the listening socket and every scraper's connection. */
-void metrics_close(Monitor *m);

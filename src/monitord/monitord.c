@@ -2,6 +2,8 @@
 
 #include "daemon-util.h"
 #include "log.h"
+#include "metrics.h"
+#include "monitor-dbus.h"
 #include "monitor.h"
 #include "virt-loop.h"
 
@@ -11,14 +13,22 @@ static const char help[] =
         "serves them on D-Bus and in the Prometheus text format, and raises alerts.\n\n"
         "  --config=PATH    configuration file (default " VDESK_CONFIG_DEFAULT_PATH ")\n";
 
+/* The metrics' socket and its scrapers go before the monitor they read. */
+static void metrics_closep(Monitor **m) {
+        if (*m)
+                metrics_close(*m);
+}
+
 int main(int argc, char *argv[]) {
         _cleanup_(monitor_freep) Monitor *m = NULL;
+        _cleanup_(metrics_closep) Monitor *metrics_of = NULL;   /* cleaned up first */
         DaemonArgs args;
         int r;
 
         r = monitor_new(&m);
         if (r < 0)
                 return log_oom(), EXIT_FAILURE;
+        metrics_of = m;
         r = daemon_start(argc, argv, NULL, help, &args, &m->config);
         if (r != 0)
                 return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;

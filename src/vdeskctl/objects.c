@@ -118,7 +118,7 @@ static int print_properties(sd_bus_message *m, const char *sep, unsigned *ret_n)
         return r;
 }
 
-int cmd_show(char **args) {
+static int cmd_show(char **args) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL, *props = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         const char *kind = arg_type ?: "desktop", *path;
@@ -208,7 +208,7 @@ static int on_interfaces(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
         return 0;
 }
 
-int cmd_watch(char **args) {
+static int cmd_watch(char **args) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         int r;
 
@@ -241,3 +241,9 @@ int cmd_watch(char **args) {
                         return print_bus_error(NULL, r);
         }
 }
+
+const Verb object_verbs[] = {
+        { "show",              1, 1, cmd_show },
+        { "watch",             0, 0, cmd_watch },
+        {}
+};

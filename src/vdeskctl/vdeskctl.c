@@ -275,8 +275,6 @@ static int cmd_forwards(char **args) {
 
 static const Verb verbs[] = {
         { "desktops",          0, 0, cmd_desktops },
-        { "show",              1, 1, cmd_show },
-        { "watch",             0, 0, cmd_watch },
         { "create",            3, 3, cmd_create },
         { "start",             1, 1, cmd_start },
         { "stop",              1, 1, cmd_stop },
@@ -302,7 +300,8 @@ static int parse_option_uint(const char *name, const char *s, unsigned long max,
 }
 
 static const Verb *find_verb(const char *name) {
-        const Verb *tables[] = { verbs, template_verbs, network_verbs, host_verbs, directory_verbs, staff_verbs };
+        const Verb *tables[] = { verbs, object_verbs, template_verbs, network_verbs, host_verbs, directory_verbs,
+                                 staff_verbs };
 
         for (size_t t = 0; t < ELEMENTSOF(tables); t++)
                 for (const Verb *v = tables[t]; v->name; v++)

@@ -36,7 +36,7 @@ extern char **arg_properties;            /* show: -p */
 
 /* The connection to vdesk's services (bus_open_from_config()). */
 extern sd_bus *vdesk_bus;
-extern const Verb directory_verbs[], staff_verbs[], template_verbs[], network_verbs[], host_verbs[];
+extern const Verb directory_verbs[], staff_verbs[], template_verbs[], network_verbs[], host_verbs[], object_verbs[];
 extern const char help_directory[], help_templates[], help_networks[], help_hosts[];
 
 /* Prints the service's error (name and message) or strerror; returns
@@ -84,7 +84,3 @@ int write_file_or_stdout(const char *path, const char *content, mode_t mode);
 uint64_t open_timeout_usec(void);
 /* What `open` prints (and writes to --rdp-file=). */
 int print_opened(const char *desktop, const char *host, uint16_t port, const char *rdp, const char *command);
-
-/* The broker's objects (objects.c). */
-int cmd_show(char **args);
-int cmd_watch(char **args);

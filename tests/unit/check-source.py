@@ -9,7 +9,12 @@ tree's systemd style (a definition starts at column 0, its body ends with
   LONG_MARKER ("Long because ...");
 - inside each folder of src/ (a daemon, vdeskctl, shared), the modules
   (x.c and x.h one node; x -> y when x.c or x.h includes "y.h" of the same
-  folder) form no cycle, so that the calls of a folder go one way.
+  folder) form no cycle, so that the calls of a folder go one way;
+- the calls go from the bus face down to the models: no module but a
+  "-dbus" one and the daemon's main file (the folder's name) includes a
+  "-dbus" module's header;
+- a function lives where its name's header says: one declared in x.h is
+  defined in x.c, when there is an x.c.
 
 Usage: check-source.py SRCDIR [FOLDER ...]
 (FOLDER: only these folders of SRCDIR; all of them by default.)
@@ -170,17 +175,68 @@ def cycles(edges):
     return found
 
 
+def upward_includes(folder, edges):
+    """A model (or shared code) that includes a -dbus module's header."""
+    main = os.path.basename(os.path.normpath(folder))
+    return [f'{folder}: {x} includes {y}.h: a model calls no -dbus file (the calls go one way)'
+            for x in sorted(edges) for y in sorted(edges[x])
+            if y.endswith('-dbus') and not x.endswith('-dbus') and x != main]
+
+
+DECLARATION = re.compile(r'^(?!static\b|typedef\b|extern\b|#)[A-Za-z_][^=;#(]*?\b([A-Za-z_]\w*)\s*\(')
+
+
+def declarations(path):
+    """(name, line) of each function declared at column 0 of a header."""
+    with open(path, encoding='utf-8', errors='replace') as f:
+        lines = f.read().split('\n')
+    found = []
+    for i, line in enumerate(lines):
+        m = DECLARATION.match(line)
+        if not m:
+            continue
+        # its end: ";" on this line or an indented one after it
+        j = i
+        while j + 1 < len(lines) and not lines[j].rstrip().endswith((';', '{', '\\')) and \
+                lines[j + 1][:1].isspace():
+            j += 1
+        if lines[j].rstrip().endswith(';') and '{' not in ''.join(lines[i:j + 1]):
+            found.append((m.group(1), i + 1))
+    return found
+
+
+def misplaced(folder, defined):
+    """Functions declared in x.h but defined in another file than x.c."""
+    problems = []
+    for name in sorted(os.listdir(folder)):
+        x, ext = os.path.splitext(name)
+        if ext != '.h' or not os.path.exists(os.path.join(folder, x + '.c')):
+            continue
+        for func, line in declarations(os.path.join(folder, name)):
+            where = defined.get(func, set())
+            if where and x + '.c' not in where:
+                problems.append(f'{folder}/{name}:{line}: {func}() is declared in {name} but defined in '
+                                f'{", ".join(sorted(where))}: a function lives where its header says')
+    return problems
+
+
 def check_folder(folder):
     """(functions found, problems) of one folder."""
-    n, problems = 0, []
+    n, problems, defined = 0, [], {}
     for name in sorted(os.listdir(folder)):
         if name.endswith(('.c', '.h')):
             path = os.path.join(folder, name)
             found = functions(path)
             n += len(found)
             problems += long_functions(path, found)
-    for cycle in cycles(module_graph(folder)):
+            if name.endswith('.c'):
+                for func, *_ in found:
+                    defined.setdefault(func, set()).add(name)
+    edges = module_graph(folder)
+    for cycle in cycles(edges):
         problems.append(f'{folder}: modules include each other: {" -> ".join(cycle)}')
+    problems += upward_includes(folder, edges)
+    problems += misplaced(folder, defined)
     return n, problems
 
 
@@ -194,9 +250,15 @@ def self_test():
         'a.c': '#include "a.h"\n\nint a(void) {\n        return b();\n}\n',
         'b.h': '#pragma once\nint b(void);\n',
         'b.c': '#include "b.h"\n#include "c.h"\n\nint b(void) { return c(); }\n',
-        'c.h': '#pragma once\nint c(void);\n',
+        'c.h': '#pragma once\nint c(void);\nint c_elsewhere(int x,\n                int y);\n',
         'c.c': '#include "c.h"\n#include "a.h"\n\n' + long_function +
                '\nstatic int\nsplit_head(int x,\n           int y) {\n        return x + y;\n}\n',
+        # a model calling up into a -dbus file, which defines what c.h declares
+        'd.h': '#pragma once\nint d(void);\n',
+        'd.c': '#include "d.h"\n#include "d-dbus.h"\n\nint d(void) { return 0; }\n',
+        'd-dbus.h': '#pragma once\nint d_reply(void);\n',
+        'd-dbus.c': '#include "d-dbus.h"\n#include "c.h"\n\nint d_reply(void) { return 1; }\n'
+                    'int c_elsewhere(int x, int y) { return x; }\n',
     }
     with tempfile.TemporaryDirectory() as d:
         for name, text in files.items():
@@ -204,15 +266,22 @@ def self_test():
                 f.write(text)
         names = sorted(f[0] for name in files for f in functions(os.path.join(d, name)))
         n, problems = check_folder(d)
-        expected = [f'{d}/c.c:4: too_long() is {MAX_LINES + 4} lines', 'a -> b -> c -> a']
+        expected = [f'{d}/c.c:4: too_long() is {MAX_LINES + 4} lines', 'a -> b -> c -> a',
+                    'd includes d-dbus.h', f'{d}/c.h:3: c_elsewhere() is declared in c.h but defined in d-dbus.c']
         missed = [e for e in expected if not any(e in p for p in problems)]
-        if names != ['a', 'b', 'split_head', 'too_long'] or len(problems) != 2 or missed:
+        if names != ['a', 'b', 'c_elsewhere', 'd', 'd_reply', 'split_head', 'too_long'] or \
+                len(problems) != 4 or missed:
             return [f'check-source: the self-test found the functions {names} and the problems '
                     f'{problems}, missing {missed}']
-        # mended: the reason said, the cycle broken
+        # mended: the reason said, the cycle broken, the calls one way, the
+        # function where its header says
         with open(os.path.join(d, 'c.c'), 'w') as f:
             f.write('#include "c.h"\n\n/* Long because a flat list reads best as one. */\n' +
-                    long_function)
+                    long_function + '\nint c_elsewhere(int x, int y) { return y; }\n')
+        with open(os.path.join(d, 'd.c'), 'w') as f:
+            f.write('#include "d.h"\n\nint d(void) { return 0; }\n')
+        with open(os.path.join(d, 'd-dbus.c'), 'w') as f:
+            f.write('#include "d-dbus.h"\n#include "d.h"\n\nint d_reply(void) { return d(); }\n')
         n, problems = check_folder(d)
         if problems:
             return [f'check-source: the self-test\'s mended folder still has {problems}']

@@ -12,7 +12,8 @@
 
 #include "bus-error.h"
 #include "disk.h"
-#include "imaged.h"
+#include "disk-dbus.h"
+#include "manager.h"
 #include "macro.h"
 #include "tests.h"
 

@@ -11,10 +11,10 @@
 
 typedef struct CommitJob CommitJob;
 
+/* The image agent: its configuration, its bus and the commits in flight. */
 typedef struct ImageManager {
         const VdeskConfig *config;
         sd_bus *bus;
         CommitJob *commits;             /* template commits in flight */
 } ImageManager;
 
-int image_manager_add_bus_objects(ImageManager *m);
