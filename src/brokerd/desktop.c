@@ -232,16 +232,29 @@ static int create_check_arguments(Manager *m, DesktopCreation *c, sd_bus_error *
         return 0;
 }
 
+/* The id of the row sql (one parameter: name) finds, or error_name with
+ * "<missing>'<name>'" if there is none. */
+static int lookup_id(Manager *m, const char *sql, const char *name, uint64_t *ret, sd_bus_error *error,
+                     const char *error_name, const char *missing) {
+        int r;
+
+        *ret = 0;
+        r = db_exec(m->db, sql, (DbValue[]) { DBV_STR(name) }, 1, db_row_u64, ret, NULL);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        if (*ret == 0)
+                return bus_error_setf(error, error_name, "%s'%s'", missing, name);
+        return 0;
+}
+
 /* The category, and its department network if it names one. */
 static int create_resolve_category(Manager *m, DesktopCreation *c, sd_bus_error *error) {
         int r;
 
-        r = db_exec(m->db, "SELECT id FROM categories WHERE name = ?", (DbValue[]) { DBV_STR(c->category) }, 1,
-                    db_row_u64, &c->category_id, NULL);
+        r = lookup_id(m, "SELECT id FROM categories WHERE name = ?", c->category, &c->category_id, error,
+                      VDESK_ERROR_NO_SUCH_CATEGORY, "No category ");
         if (r < 0)
-                return db_bus_error(m->db, r, error);
-        if (c->category_id == 0)
-                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_CATEGORY, "No category '%s'", c->category);
+                return r;
         r = db_exec(m->db, "SELECT COALESCE(network_id, 0) FROM categories WHERE id = ?",
                     (DbValue[]) { DBV_UINT(c->category_id) }, 1, db_row_u64, &c->network_id, NULL);
         if (r >= 0 && c->network_id)
@@ -256,13 +269,10 @@ static int create_resolve_category(Manager *m, DesktopCreation *c, sd_bus_error 
 static int create_resolve(Manager *m, DesktopCreation *c, sd_bus_error *error) {
         int r;
 
-        r = db_exec(m->db, "SELECT id FROM accounts WHERE name = ?", (DbValue[]) { DBV_STR(c->account) }, 1,
-                    db_row_u64, &c->account_id, NULL);
+        r = lookup_id(m, "SELECT id FROM accounts WHERE name = ?", c->account, &c->account_id, error,
+                      VDESK_ERROR_NO_SUCH_ACCOUNT, "Invalid account: no account ");
         if (r < 0)
-                return db_bus_error(m->db, r, error);
-        if (c->account_id == 0)
-                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_ACCOUNT, "Invalid account: no account '%s'",
-                                      c->account);
+                return r;
         r = template_choose(m, c->template, &c->tc, error);
         if (r < 0)
                 return r;
@@ -514,6 +524,28 @@ int desktop_create(Manager *m, const char *name, const char *account, const char
         return 0;
 }
 
+/* The host d lives on and its domain's state there: HostDown,
+ * NotReady (no domain yet) or Hypervisor in *error otherwise. */
+static int desktop_domain_state(Manager *m, const Desktop *d, Host **ret_host, VirtDomainState *ret,
+                                sd_bus_error *error) {
+        Host *h;
+        int r;
+
+        h = host_for_desktop(m, d->host_id, d->name, error);
+        if (!h)
+                return -EHOSTDOWN;
+        r = virt_domain_get_state(h->virt, d->name, ret);
+        if (r == -ENOTCONN)
+                return bus_error_setf(error, VDESK_ERROR_HOST_DOWN, "Host %s of desktop %s is down", h->name, d->name);
+        if (r == -ENOENT)
+                return bus_error_setf(error, VDESK_ERROR_NOT_READY, "Desktop %s has no domain on %s yet; try again later",
+                                      d->name, h->name);
+        if (r < 0)
+                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot look up the domain of %s", d->name);
+        *ret_host = h;
+        return 0;
+}
+
 /* Points the domain's vdesk metadata and its disk's backing store at
  * another template file of the format recorded for it. */
 static int set_template(Virt *virt, const char *name, const char *template_path, const char *template_format,
@@ -546,12 +578,9 @@ int desktop_reissue(Manager *m, const Desktop *d, uid_t actor, unsigned *ret_ver
         Host *h;
         int r;
 
-        h = host_for_desktop(m, d->host_id, d->name, error);
-        if (!h)
-                return -EHOSTDOWN;
-        r = virt_domain_get_state(h->virt, d->name, &state);
+        r = desktop_domain_state(m, d, &h, &state, error);
         if (r < 0)
-                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot look up the domain of %s", d->name);
+                return r;
         if (state == VIRT_DOMAIN_RUNNING)
                 return bus_error_setf(error, VDESK_ERROR_DESKTOP_RUNNING, "Desktop %s is running; stop it first",
                                       d->name);
@@ -1036,17 +1065,9 @@ int desktop_power_off(Manager *m, const Desktop *d, uid_t actor, sd_bus_error *e
         Host *h;
         int r;
 
-        h = host_for_desktop(m, d->host_id, d->name, error);
-        if (!h)
-                return -EHOSTDOWN;
-        r = virt_domain_get_state(h->virt, d->name, &state);
-        if (r == -ENOTCONN)
-                return bus_error_setf(error, VDESK_ERROR_HOST_DOWN, "Host %s of desktop %s is down", h->name, d->name);
-        if (r == -ENOENT)
-                return bus_error_setf(error, VDESK_ERROR_NOT_READY, "Desktop %s has no domain on %s yet; try again later",
-                                      d->name, h->name);
+        r = desktop_domain_state(m, d, &h, &state, error);
         if (r < 0)
-                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot look up the domain of %s", d->name);
+                return r;
         if (state != VIRT_DOMAIN_RUNNING)
                 return 0;
         r = desktop_stop(m, d, true, actor, error);
