@@ -1045,10 +1045,11 @@ static int on_committed(sd_bus_message *reply, void *userdata, sd_bus_error *ret
                   "VDESK_TEMPLATE_PATH=%s", path,
                   "VDESK_ACTOR_UID=%u", (unsigned) c->actor,
                   "MESSAGE=Template %s: edit committed as version %u (%s)", t->name, version, path);
-        template_changed(m, t->name);
         t->version = version;
         if (prune_versions(m, t, c->actor, NULL, NULL) < 0)
                 log_warning("Cannot remove the unused versions of %s: %s", t->name, db_error(m->db));
+        /* after the pruning: Versions as it stays */
+        template_changed(m, t->name);
         if (c->msg)
                 (void) sd_bus_reply_method_return(c->msg, "u", version);
 out:

@@ -32,6 +32,8 @@ COMPLETION=$VDESK_SRC/shell-completion/bash/vdeskctl
 # ctl_comp WORD...: the completions of "vdeskctl WORD..." (the build's).
 ctl_comp() { comp "$VDESKCTL" "$@"; }
 
+# the completion answers (its commands complete) while no name does yet
+check "the completion works: commands complete (acc)" outputs "$(lines account accounts)" ctl_comp acc
 check "nothing to complete yet: no accounts" outputs "" ctl_comp account ""
 check "nothing to complete yet: no departments" outputs "" ctl_comp department ""
 
@@ -60,17 +62,27 @@ check "networks complete (network)" outputs lab ctl_comp network ""
 check "networks as --network='s value" outputs lab ctl_comp create-category c office --network =
 check "show --type=network completes networks" outputs lab ctl_comp show --type = network ""
 check "no desktops: nothing for start" outputs "" ctl_comp start ""
+check "hosts complete (host): the broker's own" outputs "$(sql "SELECT name FROM hosts")" ctl_comp host ""
 
 ctl delete-department eng >/dev/null || die "cannot delete eng"
 check "a deleted department no longer completes" outputs sales ctl_comp department ""
 
 # uid 1 is no admin: polkit refuses its listings; the completion asks
-# with --no-ask-password: it gets nothing, and says nothing.
-unpriv=$(timeout 20 setpriv --reuid=1 --regid=1 --clear-groups bash -c '
-        . "$1"
-        COMP_WORDS=("$2" account "")
-        COMP_CWORD=2
-        _vdeskctl
-        echo "[${COMPREPLY[*]}]"' _ "$COMPLETION" "$VDESKCTL" 2>&1)
+# with --no-ask-password: it gets nothing, and says nothing. The same
+# lines as root get the names: the refusal, not the way there, is what
+# leaves uid 1 with none.
+complete_as() {
+        timeout 20 setpriv --reuid="$1" --regid="$1" --clear-groups bash -c '
+                . "$1"
+                COMP_WORDS=("$2" account "")
+                COMP_CWORD=2
+                _vdeskctl
+                echo "[${COMPREPLY[*]}]"' _ "$COMPLETION" "$VDESKCTL" 2>&1
+}
+out=$(complete_as 0)
+check "root completes accounts the same way ($out)" test "$out" = "[alice bob]"
+unpriv=$(complete_as 1)
 check "a caller polkit refuses: no names and no message ($unpriv)" test "$unpriv" = "[]"
+refusal_journaled() { test -n "$(journal_json VDESK_ACTOR_UID=1 VDESK_METHOD=ListAccounts)"; }
+check "  ... refused by the directory, which journaled it" wait_until 5 refusal_journaled
 finish
