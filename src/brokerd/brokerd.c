@@ -10,6 +10,7 @@
 #include "desktop-open.h"
 #include "host.h"
 #include "iso.h"
+#include "job.h"
 #include "log.h"
 #include "manager.h"
 #include "manager-dbus.h"
@@ -50,6 +51,7 @@ static Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         desktop_opens_free(m);
+        jobs_free(m);
         template_console_voids_free(m);
         sd_event_source_disable_unref(m->iso_watch);
         sd_event_source_disable_unref(m->iso_rescan);

@@ -23,14 +23,9 @@ int cluster_lookup(Manager *m, const char *name, uint64_t *ret, sd_bus_error *er
         return 0;
 }
 
-static int name_row(char *const *c, unsigned n, void *userdata) {
-        snprintf(userdata, 64, "%s", c[0]);
-        return 0;
-}
-
 const char *cluster_name(Manager *m, uint64_t id, char buf[static 64]) {
         buf[0] = 0;
-        (void) db_exec(m->db, "SELECT name FROM clusters WHERE id = ?", (DbValue[]) { DBV_UINT(id) }, 1, name_row, buf,
+        (void) db_exec(m->db, "SELECT name FROM clusters WHERE id = ?", (DbValue[]) { DBV_UINT(id) }, 1, db_row_name, buf,
                        NULL);
         return buf;
 }

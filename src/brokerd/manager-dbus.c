@@ -12,6 +12,7 @@
 #include "desktop-dbus.h"
 #include "host-dbus.h"
 #include "iso-dbus.h"
+#include "job-dbus.h"
 #include "manager.h"
 #include "manager-dbus.h"
 #include "network-dbus.h"
@@ -31,6 +32,7 @@ static const char *const object_missing_error[_OBJECT_KIND_MAX] = {
         [OBJECT_HOST] = VDESK_ERROR_NO_SUCH_HOST,
         [OBJECT_NETWORK] = VDESK_ERROR_NO_SUCH_NETWORK,
         [OBJECT_CLUSTER] = VDESK_ERROR_NO_SUCH_CLUSTER,
+        [OBJECT_JOB] = VDESK_ERROR_NO_SUCH_JOB,
 };
 
 /* ---- the objects' paths ------------------------------------------------------------ */
@@ -41,6 +43,7 @@ static const BusObjectType *const object_types[] = {
         &host_object_type,
         &network_object_type,
         &cluster_object_type,
+        &job_object_type,
 };
 
 /* The kind a Get<Kind>Object or List<Kind>Objects call is about. */
@@ -51,6 +54,7 @@ static const BusObjectType *object_type_of(sd_bus_message *msg) {
                 [OBJECT_HOST] = "Host",
                 [OBJECT_NETWORK] = "Network",
                 [OBJECT_CLUSTER] = "Cluster",
+                [OBJECT_JOB] = "Job",
         };
         const char *member = sd_bus_message_get_member(msg), *rest;
 
@@ -328,6 +332,31 @@ static const sd_bus_vtable manager_vtable[] = {
         OBJECT_METHODS("Host"),
         OBJECT_METHODS("Network"),
         OBJECT_METHODS("Cluster"),
+        OBJECT_METHODS("Job"),
+        SD_BUS_METHOD_WITH_ARGS("CreateDesktops",
+                                SD_BUS_ARGS("s", category),
+                                SD_BUS_RESULT("o", job),
+                                method_create_desktops, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("StartDesktops",
+                                SD_BUS_ARGS("s", department),
+                                SD_BUS_RESULT("o", job),
+                                method_start_desktops, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("StopDesktops",
+                                SD_BUS_ARGS("s", department, "b", force),
+                                SD_BUS_RESULT("o", job),
+                                method_stop_desktops, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ReissueDesktops",
+                                SD_BUS_ARGS("s", template),
+                                SD_BUS_RESULT("o", job),
+                                method_reissue_desktops, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CancelJob",
+                                SD_BUS_ARGS("s", id),
+                                SD_BUS_NO_RESULT,
+                                method_cancel_job, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_ARGS("JobRemoved",
+                                SD_BUS_ARGS("u", id, "o", job, "s", kind, "s", target, "s", result, "u", done,
+                                            "u", total, "a(sss)", failures),
+                                0),
         SD_BUS_VTABLE_END
 };
 
@@ -337,5 +366,6 @@ int manager_add_bus_objects(Manager *m) {
         r = sd_bus_add_object_vtable(m->bus, NULL, BROKERD_OBJECT_PATH, BROKERD_INTERFACE, manager_vtable, m);
         if (r >= 0)
                 r = bus_objects_register(m, object_types, ELEMENTSOF(object_types));
+        m->events.job_finished = job_send_removed;
         return r;
 }

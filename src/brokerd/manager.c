@@ -53,6 +53,7 @@ static const char *const object_kind_table[_OBJECT_KIND_MAX] = {
         [OBJECT_HOST] = "host",
         [OBJECT_NETWORK] = "network",
         [OBJECT_CLUSTER] = "cluster",
+        [OBJECT_JOB] = "job",
 };
 
 const char *object_kind_to_string(ObjectKind kind) {

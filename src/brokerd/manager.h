@@ -24,6 +24,7 @@ typedef struct OpenRequest OpenRequest;
 typedef struct PendingActor PendingActor;
 typedef struct ConsoleVoid ConsoleVoid;
 typedef struct Host Host;
+typedef struct Job Job;
 typedef struct Manager Manager;
 
 /* The kinds of things the broker serves as objects on the bus. */
@@ -33,6 +34,7 @@ typedef enum ObjectKind {
         OBJECT_HOST,
         OBJECT_NETWORK,
         OBJECT_CLUSTER,
+        OBJECT_JOB,
         _OBJECT_KIND_MAX,
 } ObjectKind;
 
@@ -55,6 +57,8 @@ typedef struct ManagerEvents {
         void (*host_connected)(Manager *m, Host *h);
         /* a console client of a domain on the broker's own host got in */
         void (*console_client)(Manager *m, const char *domain, const char *client);
+        /* a job ended (its result and failures are set), just before it goes */
+        void (*job_finished)(Manager *m, const Job *j);
 } ManagerEvents;
 
 struct Manager {
@@ -75,6 +79,8 @@ struct Manager {
         sd_event_source *iso_rescan;    /* the rescan it schedules */
         char **busy_templates;          /* templates with a commit in flight */
         ConsoleVoid *console_voids;     /* console tickets to void once used */
+        Job *jobs;                      /* the batch jobs running */
+        uint32_t last_job_id;
         ManagerEvents events;
         void *objects;                  /* the bus face's own state (manager-dbus.c) */
 };

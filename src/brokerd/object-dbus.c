@@ -29,6 +29,7 @@ static const char *const object_prefixes[_OBJECT_KIND_MAX] = {
         [OBJECT_HOST] = BROKERD_OBJECT_PATH "/host",
         [OBJECT_NETWORK] = BROKERD_OBJECT_PATH "/network",
         [OBJECT_CLUSTER] = BROKERD_OBJECT_PATH "/cluster",
+        [OBJECT_JOB] = BROKERD_OBJECT_PATH "/job",
 };
 
 int bus_object_path(ObjectKind kind, const char *name, char **ret) {

@@ -13,10 +13,7 @@ const StaffCategory *staff_category_find(const StaffCategory *c, size_t n, const
         return NULL;
 }
 
-/* The name a category's desktop gets: CATEGORY-ACCOUNT, or, where that is
- * too long or taken by another desktop, "d-" and 16 hex digits of a hash
- * of both. */
-static void category_desktop_name(Manager *m, const char *account, const char *category, char ret[static 64]) {
+void staff_desktop_name(Manager *m, const char *account, const char *category, char ret[static 64]) {
         Desktop other = {};
         char buf[128], hex[SHA256_HEX_SIZE];
         int k;
@@ -126,7 +123,7 @@ static int staff_desktop_find(Manager *m, const char *account, const char *name,
                 if (isempty(cat->template))
                         return bus_error_setf(error, VDESK_ERROR_NO_SUCH_TEMPLATE,
                                               "Category %s names no template yet; ask an admin", cat->name);
-                category_desktop_name(m, account, cat->name, dname);
+                staff_desktop_name(m, account, cat->name, dname);
                 r = desktop_create(m, dname, account, cat->template, cat->name, uid, &d, error);
                 if (r < 0)
                         return r;

@@ -19,6 +19,11 @@ typedef struct StaffCategory {
         RdpRedirect redirect;
 } StaffCategory;
 
+/* The name a category's desktop of account's gets: CATEGORY-ACCOUNT, or,
+ * where that is too long or taken by another desktop, "d-" and 16 hex
+ * digits of a hash of both. */
+void staff_desktop_name(Manager *m, const char *account, const char *category, char ret[static 64]);
+
 const StaffCategory *staff_category_find(const StaffCategory *c, size_t n, const char *name);
 
 /* The desktop of account's that name means ("" for the one desktop or

@@ -66,6 +66,7 @@
 #define VDESK_ERROR_HOST_UNREACHABLE    "org.vdesk.Error.HostUnreachable"
 #define VDESK_ERROR_NO_HOST_AVAILABLE   "org.vdesk.Error.NoHostAvailable"
 #define VDESK_ERROR_NO_SUCH_CLUSTER     "org.vdesk.Error.NoSuchCluster"
+#define VDESK_ERROR_NO_SUCH_JOB         "org.vdesk.Error.NoSuchJob"
 #define VDESK_ERROR_CLUSTER_EXISTS      "org.vdesk.Error.ClusterExists"
 #define VDESK_ERROR_CLUSTER_IN_USE      "org.vdesk.Error.ClusterInUse"
 #define VDESK_ERROR_CLUSTER_FULL        "org.vdesk.Error.ClusterFull"

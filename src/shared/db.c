@@ -642,6 +642,11 @@ int db_row_strv(char *const *cols, unsigned n, void *userdata) {
         return n > 0 && cols[0] ? strv_extend(userdata, cols[0]) : 0;
 }
 
+int db_row_name(char *const *cols, unsigned n, void *userdata) {
+        snprintf(userdata, NAME_MAX_LEN + 1, "%s", n > 0 && cols[0] ? cols[0] : "");
+        return 0;
+}
+
 int db_column_strv(Db *db, const char *sql, char ***ret) {
         _cleanup_(strv_freep) char **l = NULL;
         int r;

@@ -62,6 +62,9 @@ char **db_rows_take_strv(DbRows *r);
 int db_row_u64(char *const *cols, unsigned n_cols, void *userdata);
 /* A row callback appending the first column to a strv (userdata: char ***). */
 int db_row_strv(char *const *cols, unsigned n_cols, void *userdata);
+/* A row callback copying the first column into a name's buffer (userdata:
+ * char[NAME_MAX_LEN + 1]). */
+int db_row_name(char *const *cols, unsigned n_cols, void *userdata);
 /* The first column of the rows of a statement without parameters. */
 int db_column_strv(Db *db, const char *sql, char ***ret);
 

@@ -11,7 +11,7 @@
 
 #define BROKER_PATH "/org/vdesk/broker1"
 
-static const char *const kinds[] = { "desktop", "template", "host", "network", "cluster" };
+static const char *const kinds[] = { "desktop", "template", "host", "network", "cluster", "job" };
 
 /* "desktop" -> "Desktop", as the interfaces and methods spell it. */
 static void kind_title(const char *kind, char buf[static 16]) {
@@ -127,7 +127,7 @@ static int cmd_show(char **args) {
         int r;
 
         if (!kind_known(kind)) {
-                fprintf(stderr, "vdeskctl: --type= takes desktop, template, host, network or cluster, not '%s'\n",
+                fprintf(stderr, "vdeskctl: --type= takes desktop, template, host, network, cluster or job, not '%s'\n",
                         kind);
                 return EXIT_FAILURE;
         }

@@ -54,6 +54,7 @@ bool arg_force;
 bool arg_no_ask_password;
 const char *arg_type;
 char **arg_properties;
+bool arg_no_progress;
 sd_bus *vdesk_bus;
 
 int print_bus_error(const sd_bus_error *e, int r) {
@@ -300,8 +301,8 @@ static int parse_option_uint(const char *name, const char *s, unsigned long max,
 }
 
 static const Verb *find_verb(const char *name) {
-        const Verb *tables[] = { verbs, object_verbs, template_verbs, network_verbs, host_verbs, directory_verbs,
-                                 staff_verbs };
+        const Verb *tables[] = { verbs, object_verbs, job_verbs, template_verbs, network_verbs, host_verbs,
+                                 directory_verbs, staff_verbs };
 
         for (size_t t = 0; t < ELEMENTSOF(tables); t++)
                 for (const Verb *v = tables[t]; v->name; v++)
@@ -314,7 +315,7 @@ enum {
         ARG_FORCE = 0x100, ARG_RDP_FILE, ARG_NO_ASK, ARG_ROLE, ARG_EMAIL, ARG_DEPARTMENT, ARG_STATE,
         ARG_UNIT, ARG_FOUNDED, ARG_NETWORK, ARG_REDIRECT, ARG_DRY_RUN, ARG_VV_FILE, ARG_FORMAT, ARG_MEMORY,
         ARG_VCPUS, ARG_OS_TYPE, ARG_DESCRIPTION, ARG_VLAN, ARG_VXLAN, ARG_UPLINK, ARG_PEERS, ARG_GROUP,
-        ARG_LOCAL, ARG_PORT, ARG_MTU, ARG_TYPE,
+        ARG_LOCAL, ARG_PORT, ARG_MTU, ARG_TYPE, ARG_NO_PROGRESS,
 };
 
 static const struct option options[] = {
@@ -346,6 +347,7 @@ static const struct option options[] = {
         { "mtu",             required_argument, NULL, ARG_MTU },
         { "type",            required_argument, NULL, ARG_TYPE },
         { "property",        required_argument, NULL, 'p' },
+        { "no-progress",     no_argument,       NULL, ARG_NO_PROGRESS },
         { "help",            no_argument,       NULL, 'h' },
         {}
 };
@@ -459,6 +461,9 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_DRY_RUN:
                         arg_dry_run = true;
                         break;
+                case ARG_NO_PROGRESS:
+                        arg_no_progress = true;
+                        break;
                 case 'p':
                         if (strv_extend(&arg_properties, optarg) < 0) {
                                 (void) print_bus_error(NULL, -ENOMEM);
@@ -466,7 +471,7 @@ static int parse_argv(int argc, char *argv[]) {
                         }
                         break;
                 case 'h':
-                        printf("%s%s%s%s%s", help, help_templates, help_networks, help_hosts, help_directory);
+                        printf("%s%s%s%s%s%s", help, help_jobs, help_templates, help_networks, help_hosts, help_directory);
                         return 0;
                 case '?':
                         /* getopt_long() said what it did not know */

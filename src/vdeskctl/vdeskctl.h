@@ -33,11 +33,13 @@ extern bool arg_force;
 extern bool arg_no_ask_password;
 extern const char *arg_type;              /* show: desktop, template, host, network, cluster */
 extern char **arg_properties;            /* show: -p */
+extern bool arg_no_progress;             /* a job: wait silently */
 
 /* The connection to vdesk's services (bus_open_from_config()). */
 extern sd_bus *vdesk_bus;
-extern const Verb directory_verbs[], staff_verbs[], template_verbs[], network_verbs[], host_verbs[], object_verbs[];
-extern const char help_directory[], help_templates[], help_networks[], help_hosts[];
+extern const Verb directory_verbs[], staff_verbs[], template_verbs[], network_verbs[], host_verbs[], object_verbs[],
+        job_verbs[];
+extern const char help_directory[], help_templates[], help_networks[], help_hosts[], help_jobs[];
 
 /* Prints the service's error (name and message) or strerror; returns
  * EXIT_FAILURE. */

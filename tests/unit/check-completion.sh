@@ -20,7 +20,7 @@ offers() { local want=$1; shift; comp "$@" | grep -qxF -- "$want"; }
 
 # commands
 check "commands from a prefix (cre)" outputs "$(lines create create-account create-category create-cluster \
-        create-department create-network create-template)" comp vdeskctl cre
+        create-department create-desktops create-network create-template)" comp vdeskctl cre
 verbs=$(vdeskctl_verbs)
 check "vdeskctl's Verb tables hold commands ($(wc -w <<<"$verbs"))" test "$(wc -w <<<"$verbs")" -ge 60
 for v in $verbs; do

@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include "bus-error.h"
+#include "desktop.h"
+#include "job.h"
+#include "log.h"
+#include "staff.h"
+#include "util.h"
+
+static const char *const job_kind_table[_JOB_KIND_MAX] = {
+        [JOB_CREATE_DESKTOPS] = "create-desktops",
+        [JOB_START_DESKTOPS] = "start-desktops",
+        [JOB_STOP_DESKTOPS] = "stop-desktops",
+        [JOB_REISSUE_DESKTOPS] = "reissue-desktops",
+};
+
+const char *job_kind_to_string(JobKind k) {
+        return k >= 0 && k < _JOB_KIND_MAX ? job_kind_table[k] : NULL;
+}
+
+static Job *job_free(Job *j) {
+        if (!j)
+                return NULL;
+        sd_event_source_disable_unref(j->step);
+        strv_free(j->items);
+        for (unsigned i = 0; i < j->failed; i++) {
+                free(j->failures[i].item);
+                free(j->failures[i].error_name);
+                free(j->failures[i].message);
+        }
+        free(j->failures);
+        free(j);
+        return NULL;
+}
+
+Job *job_by_name(Manager *m, const char *name) {
+        for (Job *j = m->jobs; j; j = j->next_job)
+                if (streq(j->name, name))
+                        return j;
+        return NULL;
+}
+
+const char *job_state(const Job *j) {
+        return j->result ?: "running";
+}
+
+const char *job_current(const Job *j) {
+        return !j->result && j->next < j->n_items ? j->items[j->next] : "";
+}
+
+/* ---- what a job is about ----------------------------------------------------------- */
+
+/* The SQL of a kind's items (one parameter: the target's id) and of its
+ * target's id (one parameter: its name), with the error for none. */
+static const struct {
+        const char *target_sql;
+        const char *target_error;
+        const char *target_what;
+        const char *items_sql;
+} job_queries[_JOB_KIND_MAX] = {
+        [JOB_CREATE_DESKTOPS] = {
+                "SELECT id FROM categories WHERE name = ?", VDESK_ERROR_NO_SUCH_CATEGORY, "category",
+                /* the members of its departments, once each, without a desktop of it */
+                "SELECT DISTINCT a.name FROM accounts a "
+                "JOIN department_members dm ON dm.account_id = a.id "
+                "JOIN category_departments cd ON cd.department_id = dm.department_id "
+                "WHERE cd.category_id = ? AND NOT EXISTS "
+                "(SELECT 1 FROM desktops d WHERE d.account_id = a.id AND d.category_id = cd.category_id) "
+                "ORDER BY a.name",
+        },
+        [JOB_START_DESKTOPS] = {
+                "SELECT id FROM departments WHERE name = ?", VDESK_ERROR_NO_SUCH_DEPARTMENT, "department",
+                "SELECT d.name FROM desktops d JOIN department_members dm ON dm.account_id = d.account_id "
+                "WHERE dm.department_id = ? AND d.state <> 'running' ORDER BY d.name",
+        },
+        [JOB_STOP_DESKTOPS] = {
+                "SELECT id FROM departments WHERE name = ?", VDESK_ERROR_NO_SUCH_DEPARTMENT, "department",
+                "SELECT d.name FROM desktops d JOIN department_members dm ON dm.account_id = d.account_id "
+                "WHERE dm.department_id = ? AND d.state = 'running' ORDER BY d.name",
+        },
+        [JOB_REISSUE_DESKTOPS] = {
+                "SELECT id FROM templates WHERE name = ?", VDESK_ERROR_NO_SUCH_TEMPLATE, "template",
+                /* on a version below the newest, and not running */
+                "SELECT d.name FROM desktops d JOIN template_versions v ON v.id = d.template_version_id "
+                "WHERE d.template_id = ? AND d.state <> 'running' AND v.version < "
+                "(SELECT MAX(x.version) FROM template_versions x WHERE x.template_id = d.template_id) "
+                "ORDER BY d.name",
+        },
+};
+
+static int job_read_items(Manager *m, Job *j, sd_bus_error *error) {
+        uint64_t id = 0;
+        int r;
+
+        r = bus_error_check_name(error, job_queries[j->kind].target_what, j->target);
+        if (r < 0)
+                return r;
+        r = db_exec(m->db, job_queries[j->kind].target_sql, (DbValue[]) { DBV_STR(j->target) }, 1, db_row_u64,
+                    &id, NULL);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        if (id == 0)
+                return bus_error_setf(error, job_queries[j->kind].target_error, "Invalid %s: no %s '%s'",
+                                      job_queries[j->kind].target_what, job_queries[j->kind].target_what,
+                                      j->target);
+        r = db_exec(m->db, job_queries[j->kind].items_sql, (DbValue[]) { DBV_UINT(id) }, 1, db_row_strv,
+                    &j->items, NULL);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        j->n_items = strv_length(j->items);
+        return 0;
+}
+
+/* ---- one item -------------------------------------------------------------------------- */
+
+/* A category's desktop for account, as its first open would make it. */
+static int job_create_desktop(Job *j, const char *account, sd_bus_error *error) {
+        Manager *m = j->manager;
+        char name[64], template[64] = "";
+        int r;
+
+        r = db_exec(m->db, "SELECT t.name FROM categories c JOIN templates t ON t.id = c.template_id WHERE c.name = ?",
+                    (DbValue[]) { DBV_STR(j->target) }, 1, db_row_name, template, NULL);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        if (isempty(template))
+                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_TEMPLATE, "Category %s names no template", j->target);
+        staff_desktop_name(m, account, j->target, name);
+        return desktop_create(m, name, account, template, j->target, j->actor, NULL, error);
+}
+
+static int job_run_item(Job *j, const char *item, sd_bus_error *error) {
+        _cleanup_(desktop_done) Desktop d = {};
+        unsigned version;
+        int r;
+
+        if (j->kind == JOB_CREATE_DESKTOPS)
+                return job_create_desktop(j, item, error);
+        r = desktop_get(j->manager, item, &d, error);
+        if (r < 0)
+                return r;
+        switch (j->kind) {
+        case JOB_START_DESKTOPS:
+                return desktop_start(j->manager, &d, j->actor, error);
+        case JOB_STOP_DESKTOPS:
+                return desktop_stop(j->manager, &d, j->force, j->actor, error);
+        case JOB_REISSUE_DESKTOPS:
+                return desktop_reissue(j->manager, &d, j->actor, &version, error);
+        default:
+                return -EINVAL;
+        }
+}
+
+static int job_record_failure(Job *j, const char *item, const sd_bus_error *e, int r) {
+        JobFailure *f;
+
+        f = reallocarray(j->failures, j->failed + 1, sizeof *f);
+        if (!f)
+                return -ENOMEM;
+        j->failures = f;
+        f = &f[j->failed++];
+        *f = (JobFailure) {
+                .item = strdup(item),
+                .error_name = strdup(sd_bus_error_is_set(e) ? e->name : SD_BUS_ERROR_FAILED),
+                .message = strdup(sd_bus_error_is_set(e) && e->message ? e->message : strerror(-r)),
+        };
+        return f->item && f->error_name && f->message ? 0 : -ENOMEM;
+}
+
+/* ---- the job's life ------------------------------------------------------------------ */
+
+static void job_unlink(Manager *m, Job *j) {
+        for (Job **p = &m->jobs; *p; p = &(*p)->next_job)
+                if (*p == j) {
+                        *p = j->next_job;
+                        return;
+                }
+}
+
+static void job_finish(Job *j, const char *result) {
+        Manager *m = j->manager;
+
+        j->result = result;
+        j->step = sd_event_source_disable_unref(j->step);
+        log_event(streq(result, "done") ? LOG_INFO : LOG_WARNING, MID_JOB_FINISHED,
+                  "VDESK_JOB=%s", j->name,
+                  "VDESK_JOB_KIND=%s", job_kind_to_string(j->kind),
+                  "VDESK_TARGET=%s", j->target,
+                  "VDESK_RESULT=%s", result,
+                  "VDESK_DONE=%u", j->done,
+                  "VDESK_FAILED=%u", j->failed,
+                  "VDESK_TOTAL=%zu", j->n_items,
+                  "MESSAGE=Job %s (%s of %s) %s: %u of %zu done, %u failed%s%s%s%s", j->name,
+                  job_kind_to_string(j->kind), j->target, result, j->done, j->n_items, j->failed,
+                  j->failed ? " (first: " : "", j->failed ? j->failures[0].item : "",
+                  j->failed ? ": " : "", j->failed ? j->failures[0].message : "");
+        if (m->events.job_finished)
+                m->events.job_finished(m, j);
+        manager_object_removed(m, OBJECT_JOB, j->name);
+        job_unlink(m, j);
+        job_free(j);
+}
+
+/* One item per turn of the loop, at idle priority: what waits on the
+ * bus is answered first. */
+static int on_job_step(sd_event_source *s, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        Job *j = userdata;
+        const char *item;
+        int r;
+
+        if (j->cancelled) {
+                job_finish(j, "canceled");
+                return 0;
+        }
+        if (j->next >= j->n_items) {
+                job_finish(j, j->failed ? "failed" : "done");
+                return 0;
+        }
+        item = j->items[j->next];
+        r = job_run_item(j, item, &e);
+        if (r < 0 && job_record_failure(j, item, &e, r) < 0)
+                log_oom();
+        else if (r >= 0)
+                j->done++;
+        j->next++;
+        manager_object_changed(j->manager, OBJECT_JOB, j->name, "Done", "Failed", "Current", NULL);
+        return 0;
+}
+
+int job_start(Manager *m, JobKind kind, const char *target, bool force, uid_t actor, Job **ret,
+              sd_bus_error *error) {
+        Job *j;
+        int r;
+
+        j = new0(Job, 1);
+        if (!j)
+                return -ENOMEM;
+        *j = (Job) { .manager = m, .kind = kind, .force = force, .actor = actor };
+        snprintf(j->target, sizeof j->target, "%s", target);
+        r = job_read_items(m, j, error);
+        if (r >= 0)
+                r = sd_event_add_defer(m->event, &j->step, on_job_step, j);
+        if (r >= 0)
+                r = sd_event_source_set_priority(j->step, SD_EVENT_PRIORITY_IDLE);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(j->step, SD_EVENT_ON);
+        if (r < 0) {
+                job_free(j);
+                return r;
+        }
+        j->id = ++m->last_job_id;
+        snprintf(j->name, sizeof j->name, "%" PRIu32, j->id);
+        j->next_job = m->jobs;
+        m->jobs = j;
+        log_event(LOG_INFO, MID_JOB_STARTED,
+                  "VDESK_JOB=%s", j->name,
+                  "VDESK_JOB_KIND=%s", job_kind_to_string(kind),
+                  "VDESK_TARGET=%s", j->target,
+                  "VDESK_TOTAL=%zu", j->n_items,
+                  "VDESK_ACTOR_UID=%u", (unsigned) actor,
+                  "MESSAGE=Job %s: %s of %s, %zu items", j->name, job_kind_to_string(kind), j->target,
+                  j->n_items);
+        manager_object_added(m, OBJECT_JOB, j->name);
+        *ret = j;
+        return 0;
+}
+
+int job_cancel(Manager *m, const char *name, uid_t actor, sd_bus_error *error) {
+        Job *j = job_by_name(m, name);
+
+        if (!j)
+                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_JOB, "No job '%s' is running", name);
+        if (!j->cancelled)
+                log_info("Job %s cancelled by uid %u after %zu of %zu items", j->name, (unsigned) actor, j->next,
+                         j->n_items);
+        j->cancelled = true;
+        return 0;
+}
+
+void jobs_free(Manager *m) {
+        while (m->jobs) {
+                Job *j = m->jobs;
+                m->jobs = j->next_job;
+                job_free(j);
+        }
+}
