@@ -358,7 +358,7 @@ static void test_network_xml(void) {
         }
         CHECK(strstr(xml, "<forward mode=\"open\"/>"));
         CHECK(strstr(xml, "<bridge name=\"vdeskbr0\" stp=\"off\" delay=\"0\"/>"));
-        CHECK(strstr(xml, "<ip address=\"10.20.0.1\" prefix=\"24\">"));
+        CHECK(strstr(xml, "<ip address=\"10.20.0.1\" prefix=\"22\">"));
         CHECK(strstr(xml, "<dnsmasq:option value=\"no-ping\"/>"));
         CHECK(!strstr(xml, "<range"));          /* only registered MACs get addresses */
 
