@@ -6,7 +6,10 @@
 #include "allocate.h"
 #include "bus-error.h"
 #include "cluster.h"
+#include "log.h"
+#include "macro.h"
 #include "network.h"
+#include "network-spec.h"
 #include "util.h"
 
 int allocate_lowest_free(const uint32_t *used, size_t n_used, uint32_t lo, uint32_t hi, uint32_t skip,
@@ -50,23 +53,104 @@ static int desktops_used_values(Manager *m, const char *sql, uint32_t **ret, siz
         return 0;
 }
 
-int desktop_address_choose(const uint32_t *used, size_t n_used, const AddressRange *range, uint32_t *ret) {
-        return allocate_lowest_free(used, n_used, range->first, range->last, range->gateway, ret);
+int address_range_from_config(const VdeskConfig *c, AddressRange *ret) {
+        AddressRange r;
+
+        if (ipv4_parse(c->range_start, &r.first) < 0 || ipv4_parse(c->range_end, &r.last) < 0 ||
+            ipv4_parse(c->gateway, &r.gateway) < 0)
+                return -EINVAL;
+        *ret = r;
+        return 0;
+}
+
+bool address_range_equal(const AddressRange *a, const AddressRange *b) {
+        return a->first == b->first && a->last == b->last && a->gateway == b->gateway;
+}
+
+static int range_row(char *const *c, unsigned n, void *userdata) {
+        AddressRange *r = userdata;
+
+        r->first = (uint32_t) strtoul(c[0], NULL, 10);
+        r->last = (uint32_t) strtoul(c[1], NULL, 10);
+        r->gateway = (uint32_t) strtoul(c[2], NULL, 10);
+        return 0;
+}
+
+/* The host network's free list made anew for range: its addresses but the
+ * gateway and those a desktop holds (on any network: an address is one
+ * desktop's), and range recorded as the one it was made for. */
+static int host_addresses_refill(Manager *m, const AddressRange *range) {
+        int r;
+
+        r = db_exec(m->db, "DELETE FROM host_free_addresses", NULL, 0, NULL, NULL, NULL);
+        if (r >= 0)
+                r = db_exec(m->db,
+                            "SET STATEMENT max_recursive_iterations = " STRINGIFY(NETWORK_MAX_RANGE) " FOR "
+                            "INSERT INTO host_free_addresses (address) "
+                            "WITH RECURSIVE pool (a) AS (SELECT ? UNION ALL SELECT a + 1 FROM pool WHERE a < ?) "
+                            "SELECT a FROM pool WHERE a <> ? AND NOT EXISTS "
+                            "(SELECT 1 FROM desktops d WHERE d.address = pool.a)",
+                            (DbValue[]) { DBV_UINT(range->first), DBV_UINT(range->last), DBV_UINT(range->gateway) },
+                            3, NULL, NULL, NULL);
+        if (r >= 0)
+                r = db_exec(m->db,
+                            "UPDATE host_address_range SET range_start = ?, range_end = ?, gateway = ? WHERE id = 1",
+                            (DbValue[]) { DBV_UINT(range->first), DBV_UINT(range->last), DBV_UINT(range->gateway) },
+                            3, NULL, NULL, NULL);
+        return r;
+}
+
+/* The lowest free address of the host's desktop network. Its range row,
+ * locked first, puts takings one after another; the free list is made
+ * anew once [Network] names another range or gateway than the one it was
+ * made for, so that no address outside the range is handed out. Then a
+ * seek on the free list's primary key, however many are taken. */
+static int host_address_pick(Manager *m, const AddressRange *range, uint32_t *ret) {
+        AddressRange filled = {};
+        uint64_t address = 0;
+        int r;
+
+        r = db_exec(m->db, "SELECT range_start, range_end, gateway FROM host_address_range WHERE id = 1 FOR UPDATE",
+                    NULL, 0, range_row, &filled, NULL);
+        if (r < 0)
+                return r;
+        if (!address_range_equal(&filled, range)) {
+                log_debug("Refilling the host network's free addresses");
+                r = host_addresses_refill(m, range);
+                if (r < 0)
+                        return r;
+        }
+        r = db_exec(m->db, "DELETE FROM host_free_addresses ORDER BY address LIMIT 1 RETURNING address", NULL, 0,
+                    db_row_u64, &address, NULL);
+        if (r < 0)
+                return r;
+        if (address == 0)       /* no row: 0.0.0.0 is never in a range */
+                return -ENOSPC;
+        *ret = (uint32_t) address;
+        return 0;
 }
 
 int desktop_address_allocate(Manager *m, uint64_t network_id, const AddressRange *range, uint32_t *ret) {
-        _cleanup_(freep) uint32_t *used = NULL;
-        size_t n_used = 0;
-        int r;
-
         /* a department network's pool chooses in its own statement */
         if (network_id)
                 return network_address_pick(m->db, (uint32_t) network_id, ret);
+        return host_address_pick(m, range, ret);
+}
 
-        r = desktops_used_values(m, "SELECT address FROM desktops ORDER BY address FOR UPDATE", &used, &n_used);
+int desktop_address_release(Manager *m, uint64_t desktop_id) {
+        int r;
+
+        r = network_address_release(m->db, desktop_id);
         if (r < 0)
                 return r;
-        return desktop_address_choose(used, n_used, range, ret);
+        /* the host network's, if the range its free list was made for
+         * holds it (a range made narrower keeps it out) */
+        return db_exec(m->db,
+                       "INSERT IGNORE INTO host_free_addresses (address) "
+                       "SELECT d.address FROM desktops d JOIN host_address_range h ON h.id = 1 "
+                       "WHERE d.id = ? AND d.network_id IS NULL AND d.address BETWEEN h.range_start AND h.range_end "
+                       "AND d.address <> h.gateway",
+                       (DbValue[]) { DBV_UINT(desktop_id) }, 1, NULL, NULL, NULL);
 }
 
 int desktop_port_choose(const uint32_t *used, size_t n_used, uint16_t port_min, uint16_t port_max, uint16_t *ret) {

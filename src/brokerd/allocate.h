@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <systemd/sd-bus.h>
@@ -28,14 +29,21 @@ typedef struct AddressRange {
         uint32_t gateway;
 } AddressRange;
 
-/* The lowest address of range not in used (sorted ascending), never the
- * gateway. -ENOSPC if every one is taken. */
-int desktop_address_choose(const uint32_t *used, size_t n_used, const AddressRange *range, uint32_t *ret);
+/* The range of [Network]: -EINVAL if an address there is not one. */
+int address_range_from_config(const VdeskConfig *c, AddressRange *ret);
+/* Whether a and b are one range with one gateway. */
+bool address_range_equal(const AddressRange *a, const AddressRange *b);
+
 /* In the caller's transaction: an address of department network network_id
  * (taken out of its pool), or (network_id 0) of the host's desktop
- * network, whose addresses for desktops range holds. -ENOSPC if none is
- * left; another negative errno is the database's (db_error()). */
+ * network, whose addresses for desktops range holds (taken out of its
+ * free list, made anew first if it was made for another range). -ENOSPC
+ * if none is left; another negative errno is the database's (db_error()). */
 int desktop_address_allocate(Manager *m, uint64_t network_id, const AddressRange *range, uint32_t *ret);
+/* In the caller's transaction, before the desktop's row is deleted: its
+ * address back to the free list it came from, unless the host network's
+ * range no longer holds it. */
+int desktop_address_release(Manager *m, uint64_t desktop_id);
 
 /* The lowest port of [port_min, port_max] not in used (sorted ascending).
  * -ENOSPC if every one is taken. */

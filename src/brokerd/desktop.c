@@ -225,9 +225,7 @@ static int create_check_arguments(Manager *m, DesktopCreation *c, sd_bus_error *
                 r = bus_error_check_name(error, "template", c->template);
         if (r < 0)
                 return r;
-        if (ipv4_parse(m->config.range_start, &c->range.first) < 0 ||
-            ipv4_parse(m->config.range_end, &c->range.last) < 0 ||
-            ipv4_parse(m->config.gateway, &c->range.gateway) < 0)
+        if (address_range_from_config(&m->config, &c->range) < 0)
                 return bus_error_setf(error, SD_BUS_ERROR_FAILED, "[Network] addresses are not IPv4 addresses");
         return 0;
 }
@@ -712,11 +710,11 @@ int desktop_delete(Manager *m, const Desktop *d, uid_t actor, sd_bus_error *erro
         if (r < 0)
                 return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot delete the disk of %s", d->name);
 
-        /* its department network's address goes back to the free list
-         * with the row, in one transaction */
+        /* its address goes back to its network's free list with the row,
+         * in one transaction */
         r = db_begin(m->db);
         if (r >= 0)
-                r = network_address_release(m->db, d->id);
+                r = desktop_address_release(m, d->id);
         if (r >= 0)
                 r = db_exec(m->db, "DELETE FROM desktops WHERE id = ?", (DbValue[]) { DBV_UINT(d->id) }, 1, NULL,
                             NULL, NULL);

@@ -12,6 +12,7 @@
 #include "conf.h"
 #include "libvirt-uri.h"
 #include "macro.h"
+#include "network-spec.h"
 #include "util.h"
 
 typedef enum ConfType {
@@ -134,7 +135,7 @@ int config_defaults(VdeskConfig *ret) {
                 .guest_port = 3389,
                 .allowed_guest_ports = { 3389 },
                 .n_allowed_guest_ports = 1,
-                .prefix = 24,
+                .prefix = 22,
                 .db_port = 3306,
                 .bus_timeout_ms = 10000,
                 .desktop_memory_mib = 192,
@@ -174,7 +175,7 @@ int config_defaults(VdeskConfig *ret) {
                 { &c.bridge,         "vdeskbr0" },
                 { &c.gateway,        "10.20.0.1" },
                 { &c.range_start,    "10.20.0.10" },
-                { &c.range_end,      "10.20.0.250" },
+                { &c.range_end,      "10.20.3.250" },
                 { &c.db_socket,      "/run/mysqld/mysqld.sock" },
                 { &c.db_host,        "" },
                 { &c.db_user,        "" },
@@ -541,9 +542,28 @@ static int verify_images(const VdeskConfig *c, char **ret_error) {
         return 0;
 }
 
+/* [Network]: the rules a department network's addresses follow
+ * (network_spec_check()), its subnet being the gateway's. */
 static int verify_network(const VdeskConfig *c, char **ret_error) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        NetworkSpec s = { .prefix = c->prefix, .segment = SEGMENT_NONE };
+        const struct { const char *key, *value; uint32_t *address; } addresses[] = {
+                { "Gateway", c->gateway, &s.gateway },
+                { "RangeStart", c->range_start, &s.range_start },
+                { "RangeEnd", c->range_end, &s.range_end },
+        };
+
         if (c->prefix < 8)
                 return set_error(ret_error, "[Network] Prefix=%u is too short", c->prefix);
+        for (size_t i = 0; i < ELEMENTSOF(addresses); i++)
+                if (ipv4_parse(addresses[i].value, addresses[i].address) < 0)
+                        return set_error(ret_error, "[Network] %s=%s is not an IPv4 address", addresses[i].key,
+                                         addresses[i].value);
+        s.subnet = s.gateway & ipv4_netmask(c->prefix);
+        snprintf(s.name, sizeof s.name, "%s", c->network_name);
+        if (network_spec_check(&s, &e) < 0)
+                return set_error(ret_error, "[Network] Gateway=%s Prefix=%u RangeStart=%s RangeEnd=%s: %s",
+                                 c->gateway, c->prefix, c->range_start, c->range_end, e.message);
         return 0;
 }
 

@@ -57,8 +57,9 @@ refused "a subnet overlapping sales" $E.NetworkOverlap "Invalid subnet: 10.30.0.
         CreateNetwork $(vlan hr 10.30.0.128/25 10.30.0.129 10.30.0.130 10.30.0.140 31)
 refused "a subnet holding eng's" $E.NetworkOverlap "overlaps 10.40.0.0/16 of network 'eng'" \
         CreateNetwork $(vlan hr 10.0.0.0/8 10.0.0.1 10.0.0.10 10.0.0.20 31)
-refused "a subnet overlapping the host's desktop network" $E.NetworkOverlap "overlaps 10.20.0.0/24 of network 'vdesk'" \
-        CreateNetwork $(vlan hr 10.20.0.0/24 10.20.0.1 10.20.0.10 10.20.0.20 31)
+refused "a subnet overlapping the host's desktop network beyond its first /24" $E.NetworkOverlap \
+        "Invalid subnet: 10.20.2.0/24 overlaps 10.20.0.0/22 of network 'vdesk'" \
+        CreateNetwork $(vlan hr 10.20.2.0/24 10.20.2.1 10.20.2.10 10.20.2.20 31)
 refused "a gateway outside the subnet" $IA "Invalid gateway: 10.51.0.1 is not a host address of 10.50.0.0/24" \
         CreateNetwork $(vlan hr 10.50.0.0/24 10.51.0.1 10.50.0.10 10.50.0.20 31)
 refused "a range larger than the subnet" $IA "Invalid range: its end 10.50.1.20 is not a host address of 10.50.0.0/24" \

@@ -40,6 +40,11 @@ Name=vdesk_test
 X
 check "the MariaDB layer (test-db)" "$VDESK_BUILD/tests/integration/test-db" "$T/vdesk.conf" "$VDESK_SRC/sql" "$T/restart-db"
 
+# the host network's addresses, on a database of their own
+sed 's/^Name=vdesk_test$/Name=vdesk_hostnet/' "$T/vdesk.conf" >"$T/hostnet.conf"
+check "the host network's free addresses (test-host-addresses)" \
+        "$VDESK_BUILD/tests/integration/test-host-addresses" "$T/hostnet.conf" "$VDESK_SRC/sql"
+
 # 009 on a database that holds template versions already: each gets its
 # template's format, from the database, not from the files.
 db() { mariadb --no-defaults -S "$T/db/mysqld.sock" -u root -N -B "$@"; }

@@ -53,6 +53,7 @@ write_config "$T/vdesk.conf" <<X
 Bridge=vdtbr0
 Gateway=10.20.0.1
 Prefix=24
+RangeEnd=10.20.0.250
 HostServices=8443/tcp
 [Forward]
 AllowedGuestPorts=3389 3390

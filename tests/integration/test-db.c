@@ -19,21 +19,10 @@
 #include <glob.h>
 #include "conf.h"
 #include "db.h"
+#include "db-tests.h"
 #include "macro.h"
 #include "process.h"
 #include "tests.h"
-
-static int count_cb(char *const *cols, unsigned n, void *userdata) {
-        *(unsigned *) userdata = (unsigned) strtoul(cols[0], NULL, 10);
-        return 0;
-}
-
-static unsigned count(Db *db, const char *sql) {
-        unsigned n = 9999;
-
-        CHECK_INT(db_exec(db, sql, NULL, 0, count_cb, &n, NULL), 0);
-        return n;
-}
 
 static int name_cb(char *const *cols, unsigned n, void *userdata) {
         char **ret = userdata;

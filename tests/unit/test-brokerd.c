@@ -69,39 +69,44 @@ static void test_port_choose(void) {
         CHECK_INT(desktop_port_choose(top, ELEMENTSOF(top), 65533, 65534, &port), -ENOSPC);
 }
 
-/* Addresses of the host's desktop network from the addresses the
- * desktops' rows hold: never its gateway. */
-static void test_address_choose(void) {
-        AddressRange r = {};
-        uint32_t used[3], a = 0;
+/* The host's desktop network's range as [Network] gives it, and when its
+ * free list is made anew: another range or another gateway. */
+static void test_address_range(void) {
+        _cleanup_(config_done) VdeskConfig c = {};
+        AddressRange r = {}, o;
         char s[16];
 
-        CHECK_INT(ipv4_parse("10.20.0.1", &r.first), 0);
-        CHECK_INT(ipv4_parse("10.20.0.6", &r.last), 0);
-        CHECK_INT(ipv4_parse("10.20.0.1", &r.gateway), 0);
+        CHECK_INT(config_defaults(&c), 0);
+        CHECK_INT(address_range_from_config(&c, &r), 0);
+        ipv4_format(r.first, s);
+        CHECK_STR(s, "10.20.0.10");
+        ipv4_format(r.last, s);
+        CHECK_STR(s, "10.20.3.250");
+        ipv4_format(r.gateway, s);
+        CHECK_STR(s, "10.20.0.1");
+        CHECK_INT(r.last - r.first + 1, 1009);
 
-        /* the gateway first in the range: the one after it */
-        CHECK_INT(desktop_address_choose(NULL, 0, &r, &a), 0);
-        ipv4_format(a, s);
-        CHECK_STR(s, "10.20.0.2");
-        /* the gateway inside the range: stepped over */
-        CHECK_INT(ipv4_parse("10.20.0.3", &r.gateway), 0);
-        used[0] = r.first;
-        used[1] = r.first + 1;
-        CHECK_INT(desktop_address_choose(used, 2, &r, &a), 0);
-        ipv4_format(a, s);
-        CHECK_STR(s, "10.20.0.4");
-        /* the last one */
-        used[2] = r.first + 3;
-        r.last = r.first + 4;
-        CHECK_INT(desktop_address_choose(used, 3, &r, &a), 0);
-        ipv4_format(a, s);
-        CHECK_STR(s, "10.20.0.5");
-        /* all taken but the gateway: none, and a untouched */
-        r.last = r.first + 3;
-        a = 0;
-        CHECK_INT(desktop_address_choose(used, 3, &r, &a), -ENOSPC);
-        CHECK_INT(a, 0);
+        /* never filled (the migration's 0s) */
+        o = (AddressRange) {};
+        CHECK_INT(address_range_equal(&o, &r), false);
+        o = r;
+        CHECK_INT(address_range_equal(&o, &r), true);
+        o.last--;
+        CHECK_INT(address_range_equal(&o, &r), false);
+        o = r;
+        o.first++;
+        CHECK_INT(address_range_equal(&o, &r), false);
+        o = r;
+        o.gateway++;
+        CHECK_INT(address_range_equal(&o, &r), false);
+
+        /* a value that is no address: refused, r untouched */
+        o = r;
+        free(c.range_end);
+        c.range_end = strdup("10.20.3.256");
+        CHECK_INT(c.range_end != NULL, true);
+        CHECK_INT(address_range_from_config(&c, &r), -EINVAL);
+        CHECK_INT(address_range_equal(&o, &r), true);
 }
 
 /* A desktop's MAC is its address: what the DHCP entry and the domain say. */
@@ -358,7 +363,7 @@ static void test_network_xml(void) {
         }
         CHECK(strstr(xml, "<forward mode=\"open\"/>"));
         CHECK(strstr(xml, "<bridge name=\"vdeskbr0\" stp=\"off\" delay=\"0\"/>"));
-        CHECK(strstr(xml, "<ip address=\"10.20.0.1\" prefix=\"24\">"));
+        CHECK(strstr(xml, "<ip address=\"10.20.0.1\" prefix=\"22\">"));
         CHECK(strstr(xml, "<dnsmasq:option value=\"no-ping\"/>"));
         CHECK(!strstr(xml, "<range"));          /* only registered MACs get addresses */
 
@@ -494,7 +499,7 @@ static void test_host_refused_uri(void) {
 int main(void) {
         test_allocate();
         test_port_choose();
-        test_address_choose();
+        test_address_range();
         test_mac_allocate();
         test_desktop_host_pick();
         test_host_refused_uri();

@@ -103,6 +103,52 @@ static void test_errors(void) {
                 CHECK_STR(err, "[Forward] PortMin=55000 is above PortMax=54000");
         }
         {
+                /* [Network]: the range in the gateway's subnet, without it */
+                static const struct {
+                        const char *text;
+                        const char *error;
+                } net[] = {
+                        { "[Network]\nGateway=10.20.0.300\n",
+                          "[Network] Gateway=10.20.0.300 is not an IPv4 address" },
+                        { "[Network]\nRangeEnd=\n", "[Network] RangeEnd= is not an IPv4 address" },
+                        { "[Network]\nPrefix=24\n",
+                          "[Network] Gateway=10.20.0.1 Prefix=24 RangeStart=10.20.0.10 RangeEnd=10.20.3.250: "
+                          "Invalid range: its end 10.20.3.250 is not a host address of 10.20.0.0/24" },
+                        { "[Network]\nRangeStart=10.20.0.0\n",
+                          "[Network] Gateway=10.20.0.1 Prefix=22 RangeStart=10.20.0.0 RangeEnd=10.20.3.250: "
+                          "Invalid range: its start 10.20.0.0 is not a host address of 10.20.0.0/22" },
+                        { "[Network]\nRangeEnd=10.20.3.255\n",
+                          "[Network] Gateway=10.20.0.1 Prefix=22 RangeStart=10.20.0.10 RangeEnd=10.20.3.255: "
+                          "Invalid range: its end 10.20.3.255 is not a host address of 10.20.0.0/22" },
+                        { "[Network]\nRangeStart=10.20.2.0\nRangeEnd=10.20.1.0\n",
+                          "[Network] Gateway=10.20.0.1 Prefix=22 RangeStart=10.20.2.0 RangeEnd=10.20.1.0: "
+                          "Invalid range: 10.20.2.0-10.20.1.0 ends before it starts" },
+                        { "[Network]\nGateway=10.20.1.1\n",
+                          "[Network] Gateway=10.20.1.1 Prefix=22 RangeStart=10.20.0.10 RangeEnd=10.20.3.250: "
+                          "Invalid range: 10.20.0.10-10.20.3.250 holds the gateway 10.20.1.1" },
+                };
+
+                for (size_t i = 0; i < ELEMENTSOF(net); i++) {
+                        _cleanup_(config_done) VdeskConfig c = {};
+                        _cleanup_(freep) char *err = NULL;
+
+                        config_defaults(&c);
+                        CHECK_INT(config_parse_text(&c, net[i].text, "t.conf", NULL), 0);
+                        CHECK_INT(config_verify(&c, &err), -EINVAL);
+                        CHECK_STR(err, net[i].error);
+                }
+        }
+        {
+                /* the default network holds a thousand desktops, one /24 the old range */
+                _cleanup_(config_done) VdeskConfig c = {};
+
+                config_defaults(&c);
+                CHECK_INT(c.prefix, 22);
+                CHECK_STR(c.range_end, "10.20.3.250");
+                CHECK_INT(config_parse_text(&c, "[Network]\nPrefix=24\nRangeEnd=10.20.0.250\n", "t.conf", NULL), 0);
+                CHECK_INT(config_verify(&c, NULL), 0);
+        }
+        {
                 _cleanup_(config_done) VdeskConfig c = {};
                 _cleanup_(freep) char *err = NULL;
 

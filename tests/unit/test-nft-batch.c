@@ -163,7 +163,8 @@ static void test_validate(void) {
                 0x0a150005,     /* 10.21.0.5: next to the host's network */
                 0x0a140001,     /* 10.20.0.1: the gateway, this host */
                 0x0a140000,     /* the subnet's own address */
-                0x0a1400ff,     /* its broadcast */
+                0x0a1403ff,     /* its broadcast (a /22) */
+                0x0a140400,     /* 10.20.4.0: past it */
                 0x0a1e0005,     /* sales, not served */
         };
         for (size_t i = 0; i < ELEMENTSOF(outside); i++) {
@@ -171,6 +172,11 @@ static void test_validate(void) {
                 CHECK_INT(forward_validate(&f, &c, NULL, 0, &why), -EPERM);
                 CHECK_STR(why, "address is not a guest address of a desktop network of this host");
         }
+        /* the /22's guests beyond its first /24 */
+        f = fwd(50001, 0x0a1400ff, "x");
+        CHECK_INT(forward_validate(&f, &c, NULL, 0, &why), 0);
+        f = fwd(50001, 0x0a1403fa, "x");
+        CHECK_INT(forward_validate(&f, &c, NULL, 0, &why), 0);
         /* sales once served, but not its gateway */
         f = fwd(50001, 0x0a1e0005, "x");
         CHECK_INT(forward_validate(&f, &c, &sales, 1, &why), 0);
