@@ -80,6 +80,14 @@ check "a category that is not there: NoSuchCategory ($out)" \
 out=$(busctl --system --json=short call $B $P $B.Manager CreateDesktops s bulk-std)
 job=$(jq -r '.data[0]' <<<"$out")
 id=$(busctl --system get-property $B "$job" $B.Job Id | cut -d' ' -f2)
+# the published interface of a job, while this one runs
+if [ -n "${VDESK_UPDATE_DBUS_XML:-}" ]; then
+        busctl --system introspect --xml-interface $B "$job" |
+                python3 "$VDESK_SRC/tests/lib/dbus-interface.py" $B.Job >"$VDESK_SRC/dbus/$B.Job.xml"
+fi
+check "$B.Job is as dbus/ publishes it" bash -c \
+        "busctl --system introspect --xml-interface $B '$job' |
+         python3 '$VDESK_SRC/tests/lib/dbus-interface.py' $B.Job | diff -u '$VDESK_SRC/dbus/$B.Job.xml' -"
 out=$(ctl jobs)
 check "vdeskctl jobs lists it while it runs ($out)" grep -qE "^$id +create-desktops +bulk-std +[0-9]+/60 " <<<"$out"
 check "CancelJob $id" busctl --system call $B $P $B.Manager CancelJob s "$id"
