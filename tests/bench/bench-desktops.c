@@ -63,6 +63,16 @@ static void sample_add(Sample *s, double v) {
         s->v = n;
 }
 
+static void sample_done(Sample *s) {
+        free(s->v);
+        *s = (Sample) {};
+}
+
+static void samples_done(Sample s[], size_t n) {
+        for (size_t i = 0; i < n; i++)
+                sample_done(&s[i]);
+}
+
 /* p50, p90, p99 of s as "<key>_p50_ms ..." lines. */
 static void sample_print(const char *key, Sample *s) {
         if (s->n == 0)
@@ -193,7 +203,8 @@ static double shell_delete(Bench *b, unsigned i) {
 }
 
 static int pairs(Bench *b, unsigned rounds) {
-        Sample vc = {}, sc = {}, vd = {}, sd = {}, st[N_STEPS] = {};
+        _cleanup_(sample_done) Sample vc = {}, sc = {}, vd = {}, sd = {};
+        Sample st[N_STEPS] = {};
 
         for (unsigned i = 0; i < rounds; i++) {
                 sample_add(&vc, vdesk_create(b, i));
@@ -206,11 +217,13 @@ static int pairs(Bench *b, unsigned rounds) {
         sample_print("vdesk_delete", &vd);
         sample_print("shell_delete", &sd);
         steps_print("shell_step", st);
+        samples_done(st, N_STEPS);
         return 0;
 }
 
 static int grow(Bench *b, unsigned count) {
-        Sample vf = {}, vl = {}, sf = {}, sl = {}, stf[N_STEPS] = {}, stl[N_STEPS] = {};
+        _cleanup_(sample_done) Sample vf = {}, vl = {}, sf = {}, sl = {};
+        Sample stf[N_STEPS] = {}, stl[N_STEPS] = {};
 
         if (count < 2 * WINDOW) {
                 fprintf(stderr, "grow needs %u desktops at least\n", 2 * WINDOW);
@@ -237,11 +250,13 @@ static int grow(Bench *b, unsigned count) {
         sample_print("grow_shell_last", &sl);
         steps_print("grow_shell_first_step", stf);
         steps_print("grow_shell_last_step", stl);
+        samples_done(stf, N_STEPS);
+        samples_done(stl, N_STEPS);
         return 0;
 }
 
 static int clean(Bench *b, unsigned count) {
-        Sample vd = {}, sd = {};
+        _cleanup_(sample_done) Sample vd = {}, sd = {};
 
         for (unsigned i = 0; i < count; i++) {
                 sample_add(&vd, vdesk_delete(b, i));
