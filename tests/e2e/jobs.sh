@@ -107,6 +107,25 @@ check "... its progress a line at a time without a terminal" \
 check "60 desktops of bulk-std" outputs 60 count bulk-std
 check "... each with its domain" outputs 60 bash -c "virsh list --all --name | grep -c '^bulk-std-'"
 
+# 50 CreateDesktop calls at once (5 of them for a name another takes):
+# every call answered, success or a named error; every address, MAC and
+# port held once
+calls=()
+for i in $(seq -w 1 50); do
+        n=$((10#$i)); [ "$n" -gt 45 ] && n=$((n - 45))
+        busctl --system --timeout=120 call $B $P $B.Manager CreateDesktop sss "c-$(printf %02d $n)" "bulk$i" tiny \
+                >"$T/c-$i.out" 2>&1 &
+        calls+=($!)
+done
+wait "${calls[@]}"
+ok_calls=$(grep -l '^(ssssssqss) ' "$T"/c-*.out | wc -l)
+named=$(grep -l "exists already" "$T"/c-*.out | wc -l)
+check "50 concurrent creates: 45 made, 5 refused by name ($ok_calls made, $named refused)" test "$ok_calls $named" = "45 5"
+check "... every address held once" outputs 0 sql "SELECT COUNT(*) FROM (SELECT address FROM desktops GROUP BY address HAVING COUNT(*) > 1) x"
+check "... every port held once" outputs 0 sql "SELECT COUNT(*) FROM (SELECT rdp_port FROM desktops GROUP BY rdp_port HAVING COUNT(*) > 1) x"
+check "... every MAC held once" outputs 0 sql "SELECT COUNT(*) FROM (SELECT mac FROM desktops GROUP BY mac HAVING COUNT(*) > 1) x"
+check "... and a domain for each row" outputs "$(sql "SELECT COUNT(*) FROM desktops")" bash -c "virsh list --all --name | grep -c . "
+
 # a department's desktops started and stopped by one job each
 out=$(ctl create-desktops ops-std 2>&1)
 check "ops-std's 2 desktops made ($out)" grep -q "done, 2 of 2 done" <<<"$out"
