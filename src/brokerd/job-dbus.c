@@ -159,8 +159,8 @@ static const sd_bus_vtable job_vtable[] = {
         JOB_PROPERTY("Kind", "s", SD_BUS_VTABLE_PROPERTY_CONST),
         JOB_PROPERTY("Target", "s", SD_BUS_VTABLE_PROPERTY_CONST),
         JOB_PROPERTY("Total", "u", SD_BUS_VTABLE_PROPERTY_CONST),
-        /* running; its result comes with JobRemoved, when the object goes */
-        JOB_PROPERTY("State", "s", SD_BUS_VTABLE_PROPERTY_CONST),
+        /* running, or canceling; its result comes with JobRemoved, when the object goes */
+        JOB_PROPERTY("State", "s", SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         JOB_PROPERTY("Done", "u", SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         JOB_PROPERTY("Failed", "u", SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         /* the item in hand: an account (create-desktops) or a desktop */

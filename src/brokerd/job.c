@@ -23,7 +23,7 @@ static Job *job_free(Job *j) {
                 return NULL;
         sd_event_source_disable_unref(j->step);
         strv_free(j->items);
-        for (unsigned i = 0; i < j->failed; i++) {
+        for (size_t i = 0; i < j->n_failures; i++) {
                 free(j->failures[i].item);
                 free(j->failures[i].error_name);
                 free(j->failures[i].message);
@@ -41,7 +41,7 @@ Job *job_by_name(Manager *m, const char *name) {
 }
 
 const char *job_state(const Job *j) {
-        return j->result ?: "running";
+        return j->result ?: j->cancelled ? "canceling" : "running";
 }
 
 const char *job_current(const Job *j) {
@@ -49,6 +49,14 @@ const char *job_current(const Job *j) {
 }
 
 /* ---- what a job is about ----------------------------------------------------------- */
+
+/* A department's desktops: its members' made from a category linked to
+ * it, and those made without a category (by an admin). One parameter: the
+ * department's id. */
+#define DEPARTMENT_DESKTOPS \
+        "SELECT d.name FROM desktops d JOIN department_members dm ON dm.account_id = d.account_id " \
+        "WHERE dm.department_id = ? AND (d.category_id IS NULL OR d.category_id IN " \
+        "(SELECT cd.category_id FROM category_departments cd WHERE cd.department_id = dm.department_id)) "
 
 /* The SQL of a kind's items (one parameter: the target's id) and of its
  * target's id (one parameter: its name), with the error for none. */
@@ -70,13 +78,11 @@ static const struct {
         },
         [JOB_START_DESKTOPS] = {
                 "SELECT id FROM departments WHERE name = ?", VDESK_ERROR_NO_SUCH_DEPARTMENT, "department",
-                "SELECT d.name FROM desktops d JOIN department_members dm ON dm.account_id = d.account_id "
-                "WHERE dm.department_id = ? AND d.state <> 'running' ORDER BY d.name",
+                DEPARTMENT_DESKTOPS "AND d.state <> 'running' ORDER BY d.name",
         },
         [JOB_STOP_DESKTOPS] = {
                 "SELECT id FROM departments WHERE name = ?", VDESK_ERROR_NO_SUCH_DEPARTMENT, "department",
-                "SELECT d.name FROM desktops d JOIN department_members dm ON dm.account_id = d.account_id "
-                "WHERE dm.department_id = ? AND d.state = 'running' ORDER BY d.name",
+                DEPARTMENT_DESKTOPS "AND d.state = 'running' ORDER BY d.name",
         },
         [JOB_REISSUE_DESKTOPS] = {
                 "SELECT id FROM templates WHERE name = ?", VDESK_ERROR_NO_SUCH_TEMPLATE, "template",
@@ -103,6 +109,17 @@ static int job_read_items(Manager *m, Job *j, sd_bus_error *error) {
                 return bus_error_setf(error, job_queries[j->kind].target_error, "Invalid %s: no %s '%s'",
                                       job_queries[j->kind].target_what, job_queries[j->kind].target_what,
                                       j->target);
+        if (j->kind == JOB_CREATE_DESKTOPS) {
+                uint64_t template = 0;
+
+                r = db_exec(m->db, "SELECT COALESCE(template_id, 0) FROM categories WHERE id = ?",
+                            (DbValue[]) { DBV_UINT(id) }, 1, db_row_u64, &template, NULL);
+                if (r < 0)
+                        return db_bus_error(m->db, r, error);
+                if (template == 0)
+                        return bus_error_setf(error, VDESK_ERROR_NO_SUCH_TEMPLATE,
+                                              "Invalid category: %s names no template yet", j->target);
+        }
         r = db_exec(m->db, job_queries[j->kind].items_sql, (DbValue[]) { DBV_UINT(id) }, 1, db_row_strv,
                     &j->items, NULL);
         if (r < 0)
@@ -117,6 +134,7 @@ static int job_read_items(Manager *m, Job *j, sd_bus_error *error) {
 static int job_create_desktop(Job *j, const char *account, sd_bus_error *error) {
         Manager *m = j->manager;
         char name[64], template[64] = "";
+        uint64_t has = 0;
         int r;
 
         r = db_exec(m->db, "SELECT t.name FROM categories c JOIN templates t ON t.id = c.template_id WHERE c.name = ?",
@@ -125,6 +143,14 @@ static int job_create_desktop(Job *j, const char *account, sd_bus_error *error) 
                 return db_bus_error(m->db, r, error);
         if (isempty(template))
                 return bus_error_setf(error, VDESK_ERROR_NO_SUCH_TEMPLATE, "Category %s names no template", j->target);
+        /* made meanwhile (a first open, another job): done already */
+        r = db_exec(m->db, "SELECT COUNT(*) FROM desktops d JOIN accounts a ON a.id = d.account_id "
+                    "JOIN categories c ON c.id = d.category_id WHERE a.name = ? AND c.name = ?",
+                    (DbValue[]) { DBV_STR(account), DBV_STR(j->target) }, 2, db_row_u64, &has, NULL);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        if (has > 0)
+                return 0;
         staff_desktop_name(m, account, j->target, name);
         return desktop_create(m, name, account, template, j->target, j->actor, NULL, error);
 }
@@ -152,19 +178,22 @@ static int job_run_item(Job *j, const char *item, sd_bus_error *error) {
 }
 
 static int job_record_failure(Job *j, const char *item, const sd_bus_error *e, int r) {
+        _cleanup_(freep) char *i = strdup(item), *name = NULL, *message = NULL;
         JobFailure *f;
 
-        f = reallocarray(j->failures, j->failed + 1, sizeof *f);
-        if (!f)
-                return -ENOMEM;
+        j->failed++;
+        name = strdup(sd_bus_error_is_set(e) ? e->name : SD_BUS_ERROR_FAILED);
+        message = strdup(sd_bus_error_is_set(e) && e->message ? e->message : strerror(-r));
+        f = reallocarray(j->failures, j->n_failures + 1, sizeof *f);
+        if (!i || !name || !message || !f)
+                return -ENOMEM;         /* counted, not named */
         j->failures = f;
-        f = &f[j->failed++];
-        *f = (JobFailure) {
-                .item = strdup(item),
-                .error_name = strdup(sd_bus_error_is_set(e) ? e->name : SD_BUS_ERROR_FAILED),
-                .message = strdup(sd_bus_error_is_set(e) && e->message ? e->message : strerror(-r)),
+        j->failures[j->n_failures++] = (JobFailure) {
+                .item = TAKE_PTR(i),
+                .error_name = TAKE_PTR(name),
+                .message = TAKE_PTR(message),
         };
-        return f->item && f->error_name && f->message ? 0 : -ENOMEM;
+        return 0;
 }
 
 /* ---- the job's life ------------------------------------------------------------------ */
@@ -190,10 +219,12 @@ static void job_finish(Job *j, const char *result) {
                   "VDESK_DONE=%u", j->done,
                   "VDESK_FAILED=%u", j->failed,
                   "VDESK_TOTAL=%zu", j->n_items,
-                  "MESSAGE=Job %s (%s of %s) %s: %u of %zu done, %u failed%s%s%s%s", j->name,
+                  "VDESK_ACTOR_UID=%u", (unsigned) j->actor,
+                  "MESSAGE=Job %s (%s of %s) %s: %u of %zu done, %u failed%s%s%s%s%s", j->name,
                   job_kind_to_string(j->kind), j->target, result, j->done, j->n_items, j->failed,
-                  j->failed ? " (first: " : "", j->failed ? j->failures[0].item : "",
-                  j->failed ? ": " : "", j->failed ? j->failures[0].message : "");
+                  j->n_failures ? " (first: " : "", j->n_failures ? j->failures[0].item : "",
+                  j->n_failures ? ": " : "", j->n_failures ? j->failures[0].message : "",
+                  j->n_failures ? ")" : "");
         if (m->events.job_finished)
                 m->events.job_finished(m, j);
         manager_object_removed(m, OBJECT_JOB, j->name);
@@ -219,10 +250,10 @@ static int on_job_step(sd_event_source *s, void *userdata) {
         }
         item = j->items[j->next];
         r = job_run_item(j, item, &e);
-        if (r < 0 && job_record_failure(j, item, &e, r) < 0)
-                log_oom();
-        else if (r >= 0)
+        if (r >= 0)
                 j->done++;
+        else if (job_record_failure(j, item, &e, r) < 0)
+                log_oom();
         j->next++;
         manager_object_changed(j->manager, OBJECT_JOB, j->name, "Done", "Failed", "Current", NULL);
         return 0;
@@ -271,17 +302,16 @@ int job_cancel(Manager *m, const char *name, uid_t actor, sd_bus_error *error) {
 
         if (!j)
                 return bus_error_setf(error, VDESK_ERROR_NO_SUCH_JOB, "No job '%s' is running", name);
-        if (!j->cancelled)
-                log_info("Job %s cancelled by uid %u after %zu of %zu items", j->name, (unsigned) actor, j->next,
-                         j->n_items);
+        if (j->cancelled)
+                return 0;
+        log_info("Job %s cancelled by uid %u after %zu of %zu items", j->name, (unsigned) actor, j->next, j->n_items);
         j->cancelled = true;
+        manager_object_changed(m, OBJECT_JOB, j->name, "State", NULL);
         return 0;
 }
 
 void jobs_free(Manager *m) {
-        while (m->jobs) {
-                Job *j = m->jobs;
-                m->jobs = j->next_job;
-                job_free(j);
-        }
+        /* each told as it ends: JobRemoved, JOB_FINISHED */
+        while (m->jobs)
+                job_finish(m->jobs, "canceled");
 }

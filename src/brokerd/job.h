@@ -45,7 +45,8 @@ struct Job {
         char **items;                   /* what each step is about: accounts or desktops */
         size_t n_items, next;
         unsigned done, failed;
-        JobFailure *failures;
+        JobFailure *failures;           /* the failed items, as far as they could be recorded */
+        size_t n_failures;
         bool cancelled;
         const char *result;             /* "done", "failed" (some items did), "canceled"; NULL while running */
         sd_event_source *step;
@@ -60,7 +61,7 @@ int job_start(Manager *m, JobKind kind, const char *target, bool force, uid_t ac
  * not running. */
 int job_cancel(Manager *m, const char *name, uid_t actor, sd_bus_error *error);
 Job *job_by_name(Manager *m, const char *name);
-/* "running" or the result. */
+/* "running", "canceling" (after the item in hand) or the result. */
 const char *job_state(const Job *j);
 /* The item in hand ("" when none). */
 const char *job_current(const Job *j);

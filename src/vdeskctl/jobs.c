@@ -113,7 +113,8 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
         return 0;
 }
 
-/* Ctrl-C: on a terminal, ask whether to cancel; else leave it running. */
+/* Ctrl-C: on a terminal, ask whether to cancel (0: follow on, to its
+ * end); else leave it running and stop following (130). */
 static int on_interrupt(JobWatch *w, const char *id) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         char answer[8] = "";
@@ -126,8 +127,8 @@ static int on_interrupt(JobWatch *w, const char *id) {
         }
         fprintf(stderr, "\nCancel job %s? It stops after the item in hand. [y/N] ", id);
         if (!fgets(answer, sizeof answer, stdin) || (answer[0] != 'y' && answer[0] != 'Y')) {
-                fprintf(stderr, "Job %s goes on (vdeskctl jobs).\n", id);
-                return 130;
+                fprintf(stderr, "Job %s goes on.\n", id);
+                return 0;               /* followed on */
         }
         r = bus_call_method(NULL, &e, 0, BROKERD, "CancelJob", "s", id);
         if (r < 0)
@@ -135,24 +136,46 @@ static int on_interrupt(JobWatch *w, const char *id) {
         return 0;
 }
 
+/* The broker went away (stopped, restarted): its jobs went with it. */
+static int on_broker_gone(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        JobWatch *w = userdata;
+        const char *name, *old_owner, *new_owner;
+
+        if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0 || !streq(name, BROKER_NAME) ||
+            !isempty(new_owner) || w->ended)
+                return 0;
+        if (w->tty && !arg_no_progress)
+                putchar('\n');
+        fprintf(stderr, "vdeskctl: vdesk-brokerd stopped: the job ended with it; the same job again does what is "
+                "left.\n");
+        w->ended = true;
+        w->exit_status = EXIT_FAILURE;
+        return 0;
+}
+
 static int follow_job(JobWatch *w, const char *id) {
         struct sigaction sa = { .sa_handler = on_sigint }, old;
-        int r = 0;
+        int r = 0, status = 0;
 
+        r = sd_bus_add_match(vdesk_bus, NULL,
+                             "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
+                             "member='NameOwnerChanged',arg0='" BROKER_NAME "'", on_broker_gone, w);
+        if (r < 0)
+                return print_bus_error(NULL, r);
         /* no SA_RESTART: the wait ends at ^C */
         (void) sigaction(SIGINT, &sa, &old);
-        while (!w->ended) {
+        while (!w->ended && status == 0) {
                 if (interrupted) {
-                        r = on_interrupt(w, id);
-                        if (r != 0)
-                                break;
+                        status = on_interrupt(w, id);
+                        continue;
                 }
                 r = sd_bus_process(vdesk_bus, NULL);
                 if (r < 0)
                         break;
                 if (r > 0)
                         continue;
-                r = sd_bus_wait(vdesk_bus, UINT64_MAX);
+                /* a ^C between the check and the wait: seen within a second */
+                r = sd_bus_wait(vdesk_bus, USEC_PER_SEC);
                 if (r < 0 && r != -EINTR)
                         break;
                 r = 0;
@@ -160,7 +183,7 @@ static int follow_job(JobWatch *w, const char *id) {
         (void) sigaction(SIGINT, &old, NULL);
         if (r < 0)
                 return print_bus_error(NULL, r);
-        return r > 0 ? r : w->exit_status;
+        return status != 0 ? status : w->exit_status;
 }
 
 /* Starts a job with method(args...) and follows it to its end. */
@@ -173,8 +196,10 @@ static int run_job(const char *method, const char *types, const char *target, in
         int r;
 
         /* subscribed first: no news of the job comes before its path */
-        r = sd_bus_match_signal(vdesk_bus, NULL, BROKER_NAME, NULL, "org.freedesktop.DBus.Properties",
-                                "PropertiesChanged", on_job_changed, &w);
+        r = sd_bus_add_match(vdesk_bus, NULL,
+                             "type='signal',sender='" BROKER_NAME "',interface='org.freedesktop.DBus.Properties',"
+                             "member='PropertiesChanged',path_namespace='/org/vdesk/broker1/job'",
+                             on_job_changed, &w);
         if (r >= 0)
                 r = sd_bus_match_signal(vdesk_bus, NULL, BROKER_NAME, "/org/vdesk/broker1",
                                         "org.vdesk.broker1.Manager", "JobRemoved", on_job_removed, &w);

@@ -123,7 +123,7 @@ else
                         "vlan 40 vds-w2 vdbr2"
 fi
 check "the subnets are in the masquerade set (with the host's desktop network)" \
-        bash -c "ip netns exec $H1 nft -j list set inet vdesk desktop_nets4 | jq -r '[.. | .prefix? | select(.) | \"\(.addr)/\(.len)\"] | sort | join(\" \")' | grep -qx '10.20.0.0/24 10.30.0.0/24 10.40.0.0/24'"
+        bash -c "ip netns exec $H1 nft -j list set inet vdesk desktop_nets4 | jq -r '[.. | .prefix? | select(.) | \"\(.addr)/\(.len)\"] | sort | join(\" \")' | grep -qx '10.20.0.0/22 10.30.0.0/24 10.40.0.0/24'"
 
 # first what must work (so that neighbours are resolved and a refusal
 # below is a drop, not a slow start), then what must not
