@@ -21,6 +21,11 @@ struct BusObjects {
         Manager *manager;               /* first: a slot as the methods take it */
         ObjectSlot slots[_OBJECT_KIND_MAX];
         bool emitting;                  /* a signal of ours is being built: no caller to check */
+        /* the message last checked, and the answer: a GetManagedObjects
+         * finds every object, the caller is asked about once (held, so
+         * that its address is not another message's) */
+        sd_bus_message *checked;
+        bool checked_may_read;
 };
 
 static const char *const object_prefixes[_OBJECT_KIND_MAX] = {
@@ -51,20 +56,31 @@ int bus_object_name(sd_bus_message *msg, const char *prefix, char **ret) {
 }
 
 /* Whether the caller whose message is being answered may read objects. */
-static bool caller_may_read(BusObjects *o, sd_bus *bus) {
-        sd_bus_message *msg = sd_bus_get_current_message(bus);
-        const char *sender;
+/* Whether msg's sender may read objects: the bus daemon asked for its
+ * groups, polkit's recent answers looked up. */
+static bool sender_may_read(sd_bus_message *msg) {
+        const char *sender = sd_bus_message_get_sender(msg);
         uid_t uid;
 
-        if (o->emitting || !msg)
-                return true;
         if (bus_sender_uid(msg, &uid) >= 0 && (uid == 0 || uid == geteuid()))
                 return true;
         if (bus_sender_in_group(msg, VDESK_ADMIN_GROUP) > 0)
                 return true;
-        sender = sd_bus_message_get_sender(msg);
         return polkit_sender_allowed(sender, BROKERD_ACTION_READ) ||
                polkit_sender_allowed(sender, BROKERD_ACTION_MANAGE);
+}
+
+static bool caller_may_read(BusObjects *o, sd_bus *bus) {
+        sd_bus_message *msg = sd_bus_get_current_message(bus);
+
+        if (o->emitting || !msg)
+                return true;
+        if (msg != o->checked) {
+                sd_bus_message_unref(o->checked);
+                o->checked = sd_bus_message_ref(msg);
+                o->checked_may_read = sender_may_read(msg);
+        }
+        return o->checked_may_read;
 }
 
 /* Whether the message being answered calls a method of interface (not a
@@ -199,7 +215,11 @@ int bus_objects_register(Manager *m, const BusObjectType *const *types, size_t n
 }
 
 void bus_objects_free(Manager *m) {
-        m->objects = mfree(m->objects);
+        BusObjects *o = m->objects;
+
+        if (o)
+                sd_bus_message_unref(o->checked);
+        m->objects = mfree(o);
 }
 
 int bus_property_get_chars(sd_bus *bus, const char *path, const char *interface, const char *property,
