@@ -217,13 +217,10 @@ static char *strip(char *s) {
 
 static int parse_uint(const char *s, unsigned max, unsigned *ret) {
         unsigned long v;
-        char *end;
+        int r;
 
-        if (!isdigit((unsigned char) *s))
-                return -EINVAL;
-        errno = 0;
-        v = strtoul(s, &end, 10);
-        if (errno != 0 || *end || v > max)
+        r = parse_uint_max(s, max, &v);
+        if (r < 0)
                 return -ERANGE;
         *ret = (unsigned) v;
         return 0;

@@ -202,6 +202,22 @@ bool string_has_control(const char *s) {
         return false;
 }
 
+int parse_uint_max(const char *s, unsigned long max, unsigned long *ret) {
+        unsigned long v;
+        char *end;
+
+        if (!isdigit((unsigned char) *s))
+                return -EINVAL;
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        if (*end)
+                return -EINVAL;
+        if (errno != 0 || v > max)
+                return -ERANGE;
+        *ret = v;
+        return 0;
+}
+
 bool strv_contains(char *const *l, const char *s) {
         for (; l && *l; l++)
                 if (streq(*l, s))

@@ -44,6 +44,10 @@ static inline bool name_is_valid(const char *s) {
 /* Whether s holds an ASCII control character (tab and newline too). */
 bool string_has_control(const char *s);
 
+/* s as a decimal number up to max: digits only (no sign, no space, no
+ * empty string); -EINVAL otherwise, -ERANGE above max. */
+int parse_uint_max(const char *s, unsigned long max, unsigned long *ret);
+
 /* NULL-terminated string arrays (NULL is the empty one). */
 bool strv_contains(char *const *l, const char *s);
 /* Appends a copy of s. */

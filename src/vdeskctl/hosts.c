@@ -170,13 +170,10 @@ static int cmd_clusters(char **args) {
 static int cmd_create_cluster(char **args) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         unsigned long capacity;
-        char *end;
         int r;
 
         /* the broker says what range it takes */
-        errno = 0;
-        capacity = strtoul(args[1], &end, 10);
-        if (errno || *end || end == args[1] || args[1][0] == '-' || capacity > UINT32_MAX) {
+        if (parse_uint_max(args[1], UINT32_MAX, &capacity) < 0) {
                 fprintf(stderr, "vdeskctl: capacity '%s' is not a number\n", args[1]);
                 return EXIT_FAILURE;
         }

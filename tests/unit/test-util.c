@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -39,6 +40,23 @@ static void test_strv(void) {
                 two = strv_join(l, ", ");
                 CHECK_STR(two, "sales, eng");
         }
+}
+
+static void test_parse_uint_max(void) {
+        unsigned long v = 7;
+
+        CHECK_INT(parse_uint_max("0", 10, &v), 0);
+        CHECK_INT(v, 0);
+        CHECK_INT(parse_uint_max("4294967295", UINT32_MAX, &v), 0);
+        CHECK(v == UINT32_MAX);
+        CHECK_INT(parse_uint_max("11", 10, &v), -ERANGE);
+        CHECK_INT(parse_uint_max("99999999999999999999999", ULONG_MAX, &v), -ERANGE);
+        CHECK_INT(parse_uint_max("", 10, &v), -EINVAL);
+        CHECK_INT(parse_uint_max("-1", 10, &v), -EINVAL);
+        CHECK_INT(parse_uint_max(" 1", 10, &v), -EINVAL);
+        CHECK_INT(parse_uint_max("+1", 10, &v), -EINVAL);
+        CHECK_INT(parse_uint_max("1x", 10, &v), -EINVAL);
+        CHECK(v == UINT32_MAX);                 /* left as it was on failure */
 }
 
 static void test_names(void) {
@@ -283,6 +301,7 @@ int main(void) {
         test_write_file_atomic();
         test_names();
         test_strv();
+        test_parse_uint_max();
         test_utf8();
         test_paths();
         test_ipv4_mac();
