@@ -405,6 +405,92 @@ AUTHORIZED_READ(list_categories) {
         return sd_bus_send(NULL, reply, NULL);
 }
 
+/* Reads SetCategoryProperties' a{sv}: each name known, once, a "u". */
+static int read_category_properties(sd_bus_message *msg, CategoryProperties *ret, sd_bus_error *error) {
+        const char *key;
+        int r;
+
+        *ret = (CategoryProperties) {};
+        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                CategoryProperty p;
+
+                r = sd_bus_message_read(msg, "s", &key);
+                if (r < 0)
+                        return r;
+                p = category_property_from_string(key);
+                if (p < 0)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Invalid property '%s': a category has PoolSize, PoolStarted and "
+                                                 "IdleStopMinutes", key);
+                if (ret->set[p])
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid %s: given twice", key);
+                r = sd_bus_message_enter_container(msg, 'v', "u");
+                if (r == -ENXIO)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Invalid %s: expects an unsigned 32-bit count (u)", key);
+                if (r >= 0)
+                        r = sd_bus_message_read(msg, "u", &ret->value[p]);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(msg);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+                ret->set[p] = true;
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(msg);
+        return r;
+}
+
+AUTHORIZED(set_category_properties) {
+        CategoryProperties p;
+        const char *name;
+        bool any = false;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r >= 0)
+                r = read_category_properties(msg, &p, error);
+        if (r < 0)
+                return r;
+        for (CategoryProperty i = 0; i < _CATEGORY_PROPERTY_MAX; i++)
+                any = any || p.set[i];
+        if (!any)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid properties: none given");
+        r = category_set_properties(m, name, &p, actor, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+AUTHORIZED_READ(get_category_properties) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        CategoryProperties p;
+        const char *name;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r < 0)
+                return r;
+        r = category_get_properties(m, name, &p, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        for (CategoryProperty i = 0; r >= 0 && i < _CATEGORY_PROPERTY_MAX; i++)
+                r = sd_bus_message_append(reply, "{sv}", category_property_to_string(i), "u", p.value[i]);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 static int link_change(Manager *m, sd_bus_message *msg, uid_t actor, sd_bus_error *error, OrgLink link, bool add) {
         const char *a, *b;
         int r;
@@ -726,6 +812,14 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("a(sssbbbb)", categories),
                                 method_list_categories, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetCategoryProperties",
+                                SD_BUS_ARGS("s", name, "a{sv}", properties),
+                                SD_BUS_NO_RESULT,
+                                method_set_category_properties, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetCategoryProperties",
+                                SD_BUS_ARGS("s", name),
+                                SD_BUS_RESULT("a{sv}", properties),
+                                method_get_category_properties, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("LinkCategoryDepartment",
                                 SD_BUS_ARGS("s", category, "s", department),
                                 SD_BUS_NO_RESULT,

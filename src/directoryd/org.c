@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include <inttypes.h>
+
 #include "bus-error.h"
 #include "log.h"
 #include "org.h"
@@ -322,6 +324,126 @@ int category_list(Manager *m, const char *account, Category **ret, size_t *ret_n
         }
         *ret = rows.items;
         *ret_n = rows.n;
+        return 0;
+}
+
+/* ---- properties ------------------------------------------------------------- */
+
+static const char *const category_property_table[_CATEGORY_PROPERTY_MAX] = {
+        [CATEGORY_POOL_SIZE] = "PoolSize",
+        [CATEGORY_POOL_STARTED] = "PoolStarted",
+        [CATEGORY_IDLE_STOP_MINUTES] = "IdleStopMinutes",
+};
+
+DEFINE_STRING_TABLE_LOOKUP(category_property, CategoryProperty);
+
+/* A pool is a host's worth of desktops at most; a desktop left idle a
+ * week is stopped at the latest. */
+static const uint32_t category_property_max[_CATEGORY_PROPERTY_MAX] = {
+        [CATEGORY_POOL_SIZE] = 1000,
+        [CATEGORY_POOL_STARTED] = 1000,
+        [CATEGORY_IDLE_STOP_MINUTES] = 7 * 24 * 60,
+};
+
+static int category_properties_row(char *const *c, unsigned n, void *userdata) {
+        CategoryProperties *p = userdata;
+
+        for (unsigned i = 0; i < n && i < _CATEGORY_PROPERTY_MAX; i++) {
+                p->value[i] = (uint32_t) strtoul(c[i], NULL, 10);
+                p->set[i] = true;
+        }
+        return 0;
+}
+
+/* for_update: locks the row until the transaction ends */
+static int category_read_properties(Manager *m, const char *name, bool for_update, CategoryProperties *ret,
+                                    sd_bus_error *error) {
+        int r;
+
+        *ret = (CategoryProperties) {};
+        r = db_exec(m->db,
+                    for_update ?
+                    "SELECT pool_size, pool_started, idle_stop_minutes FROM categories WHERE name = ? FOR UPDATE" :
+                    "SELECT pool_size, pool_started, idle_stop_minutes FROM categories WHERE name = ?",
+                    (DbValue[]) { DBV_STR(name) }, 1, category_properties_row, ret, NULL);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        if (!ret->set[0])
+                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_CATEGORY, "No category '%s'", name);
+        return 0;
+}
+
+int category_get_properties(Manager *m, const char *name, CategoryProperties *ret, sd_bus_error *error) {
+        int r;
+
+        r = bus_error_check_name(error, "name", name);
+        if (r < 0)
+                return r;
+        return category_read_properties(m, name, false, ret, error);
+}
+
+/* What the category's properties become with the change p: *error set
+ * if that is out of bounds. */
+static int category_merge_properties(CategoryProperties *into, const CategoryProperties *p, sd_bus_error *error) {
+        for (CategoryProperty i = 0; i < _CATEGORY_PROPERTY_MAX; i++) {
+                if (!p->set[i])
+                        continue;
+                if (p->value[i] > category_property_max[i])
+                        return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                              "Invalid %s=%" PRIu32 ": at most %" PRIu32, category_property_table[i],
+                                              p->value[i], category_property_max[i]);
+                into->value[i] = p->value[i];
+        }
+        if (into->value[CATEGORY_POOL_STARTED] > into->value[CATEGORY_POOL_SIZE])
+                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                      "Invalid PoolStarted=%" PRIu32 ": more than PoolSize=%" PRIu32,
+                                      into->value[CATEGORY_POOL_STARTED], into->value[CATEGORY_POOL_SIZE]);
+        return 0;
+}
+
+int category_set_properties(Manager *m, const char *name, const CategoryProperties *p, uid_t actor,
+                            sd_bus_error *error) {
+        char what[128] = "";
+        CategoryProperties now;
+        int r;
+
+        r = bus_error_check_name(error, "name", name);
+        if (r < 0)
+                return r;
+        /* Checked against the row as it is, locked: two changes of the
+         * pool's two sizes at once cannot together break their order. */
+        r = db_begin(m->db);
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        r = category_read_properties(m, name, true, &now, error);
+        if (r >= 0)
+                r = category_merge_properties(&now, p, error);
+        if (r >= 0) {
+                r = db_exec(m->db,
+                            "UPDATE categories SET pool_size = ?, pool_started = ?, idle_stop_minutes = ? "
+                            "WHERE name = ?",
+                            (DbValue[]) { DBV_UINT(now.value[CATEGORY_POOL_SIZE]),
+                                          DBV_UINT(now.value[CATEGORY_POOL_STARTED]),
+                                          DBV_UINT(now.value[CATEGORY_IDLE_STOP_MINUTES]), DBV_STR(name) }, 4,
+                            NULL, NULL, NULL);
+                if (r < 0)
+                        r = db_bus_error(m->db, r, error);
+        }
+        if (r >= 0) {
+                r = db_commit(m->db);
+                if (r < 0)
+                        r = db_bus_error(m->db, r, error);
+        }
+        if (r < 0) {
+                db_rollback(m->db);
+                return r;
+        }
+
+        for (CategoryProperty i = 0; i < _CATEGORY_PROPERTY_MAX; i++)
+                if (p->set[i])
+                        (void) snprintf(what + strlen(what), sizeof what - strlen(what), "%s%s=%" PRIu32,
+                                        what[0] ? " " : "", category_property_table[i], now.value[i]);
+        log_org(MID_CATEGORY_CHANGED, "VDESK_CATEGORY", name, "set", what, actor);
         return 0;
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <systemd/sd-bus.h>
@@ -34,6 +35,24 @@ typedef struct Category {
         bool printers, drives, clipboard, usb;
 } Category;
 
+/* A category's settings set one at a time by name (SetCategoryProperties),
+ * as systemctl set-property does: each a count, 0 for off. */
+typedef enum CategoryProperty {
+        CATEGORY_POOL_SIZE,             /* desktops made ahead, unassigned */
+        CATEGORY_POOL_STARTED,          /* of those, kept running: <= PoolSize */
+        CATEGORY_IDLE_STOP_MINUTES,     /* stop a desktop this long without an RDP connection */
+        _CATEGORY_PROPERTY_MAX,
+        _CATEGORY_PROPERTY_INVALID = -EINVAL,
+} CategoryProperty;
+
+const char *category_property_to_string(CategoryProperty p);
+CategoryProperty category_property_from_string(const char *s);
+
+typedef struct CategoryProperties {
+        uint32_t value[_CATEGORY_PROPERTY_MAX];
+        bool set[_CATEGORY_PROPERTY_MAX];       /* which ones a change names */
+} CategoryProperties;
+
 void department_list_free(Department *d, size_t n);
 
 int department_create(Manager *m, const char *name, const char *unit, uint16_t founded, uid_t actor, sd_bus_error *error);
@@ -47,6 +66,13 @@ int category_update(Manager *m, const Category *c, uid_t actor, sd_bus_error *er
 /* All categories, or (account not NULL) those the account gets desktops
  * from: its departments' and the ones it manages. */
 int category_list(Manager *m, const char *account, Category **ret, size_t *ret_n, sd_bus_error *error);
+/* Sets those of p that are set, all or none: InvalidArgs naming the one
+ * out of its range, or PoolStarted= above PoolSize= (as they would be
+ * after the change); NoSuchCategory if there is none. */
+int category_set_properties(Manager *m, const char *name, const CategoryProperties *p, uid_t actor,
+                            sd_bus_error *error);
+/* Every property of the category, all set. */
+int category_get_properties(Manager *m, const char *name, CategoryProperties *ret, sd_bus_error *error);
 
 typedef enum OrgLink {
         LINK_MEMBER,                    /* department <- staff account */

@@ -39,6 +39,8 @@ const char help_directory[] =
         "  update-category NAME TEMPLATE [--network=] [--redirect=...]\n"
         "  delete-category NAME\n"
         "  link-category CATEGORY DEPT | unlink-category CATEGORY DEPT\n"
+        "  set-category NAME KEY=COUNT...   PoolSize=, PoolStarted=, IdleStopMinutes=\n"
+        "  show-category NAME               its properties\n"
         "Staff:\n"
         "  activate ID                      activation code, then new password, on stdin\n"
         "  sign-in ID                       password on stdin; prints the session token\n"
@@ -408,6 +410,59 @@ static int cmd_unlink_category(char **args) {
                                "Unlinked a department from");
 }
 
+/* set-category NAME Key=VALUE...: as systemctl set-property, a count for
+ * each; the service checks names and bounds. */
+static int cmd_set_category(char **args) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = sd_bus_message_new_method_call(vdesk_bus, &m, DIRECTORYD, "SetCategoryProperties");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", args[0]);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        for (char **a = args + 1; r >= 0 && *a; a++) {
+                const char *eq = strchr(*a, '=');
+                _cleanup_(freep) char *key = NULL;
+                unsigned long value;
+
+                if (!eq || parse_uint_max(eq + 1, UINT32_MAX, &value) < 0) {
+                        fprintf(stderr, "vdeskctl: '%s' is not KEY=COUNT (e.g. PoolSize=5)\n", *a);
+                        return EXIT_FAILURE;
+                }
+                key = strndup(*a, eq - *a);
+                if (!key)
+                        return print_bus_error(NULL, -ENOMEM);
+                r = sd_bus_message_append(m, "{sv}", key, "u", (uint32_t) value);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = bus_call_message(m, 0, &e, NULL);
+        if (r < 0)
+                return print_bus_error(&e, r);
+        printf("Set the properties of category %s.\n", args[0]);
+        return EXIT_SUCCESS;
+}
+
+static int cmd_show_category(char **args) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        unsigned n;
+        int r;
+
+        r = bus_call_method(&reply, &e, 0, DIRECTORYD, "GetCategoryProperties", "s", args[0]);
+        if (r < 0)
+                return print_bus_error(&e, r);
+        r = print_properties(reply, "\n", &n);
+        if (r < 0)
+                return print_bus_error(NULL, r);
+        if (n > 0)
+                putchar('\n');
+        return EXIT_SUCCESS;
+}
+
 const Verb directory_verbs[] = {
         { "accounts",          0, 0, cmd_accounts },
         { "account",           1, 1, cmd_account },
@@ -430,6 +485,8 @@ const Verb directory_verbs[] = {
         { "delete-category",   1, 1, cmd_delete_category },
         { "link-category",     2, 2, cmd_link_category },
         { "unlink-category",   2, 2, cmd_unlink_category },
+        { "set-category",      2, 64, cmd_set_category },
+        { "show-category",     1, 1, cmd_show_category },
         {}
 };
 

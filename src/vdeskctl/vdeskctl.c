@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <time.h>
 
 #include "bus-error.h"
 #include "bus-util.h"
@@ -137,6 +138,97 @@ int print_list_end(int r, unsigned n, const char *what) {
         if (what)
                 printf("\n%u %s%s.\n", n, what, n == 1 ? "" : "s");
         return EXIT_SUCCESS;
+}
+
+static void print_time(uint64_t usec) {
+        char buf[64];
+        time_t t = (time_t) (usec / USEC_PER_SEC);
+        struct tm tm;
+
+        if (usec == 0 || !localtime_r(&t, &tm) || strftime(buf, sizeof buf, "%a %Y-%m-%d %H:%M:%S %Z", &tm) == 0)
+                printf("%" PRIu64, usec);
+        else
+                fputs(buf, stdout);
+}
+
+/* One value of a property, as `show` and `watch` print it. */
+static int print_value(sd_bus_message *m, const char *property) {
+        const char *contents;
+        char type;
+        int r;
+
+        r = sd_bus_message_peek_type(m, &type, &contents);
+        if (r <= 0)
+                return r < 0 ? r : -EBADMSG;
+        r = sd_bus_message_enter_container(m, 'v', contents);
+        if (r < 0)
+                return r;
+        if (streq(contents, "as")) {
+                const char *s;
+                bool first = true;
+
+                r = sd_bus_message_enter_container(m, 'a', "s");
+                while (r >= 0 && (r = sd_bus_message_read(m, "s", &s)) > 0) {
+                        printf("%s%s", first ? "" : " ", s);
+                        first = false;
+                }
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+        } else {
+                union { const char *s; uint64_t t; uint32_t u; uint16_t q; int b; double d; } v;
+
+                r = sd_bus_message_read_basic(m, contents[0], &v);
+                if (r < 0)
+                        return r;
+                switch (contents[0]) {
+                case 's': case 'o': fputs(v.s, stdout); break;
+                case 't':
+                        if (strlen(property) > 5 && streq(property + strlen(property) - 5, "Since"))
+                                print_time(v.t);
+                        else
+                                printf("%" PRIu64, v.t);
+                        break;
+                case 'u': printf("%" PRIu32, v.u); break;
+                case 'q': printf("%u", v.q); break;
+                case 'b': fputs(v.b ? "yes" : "no", stdout); break;
+                case 'd': printf("%g", v.d); break;
+                default: return -EBADMSG;
+                }
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+static bool property_wanted(const char *name) {
+        return !arg_properties || strv_contains(arg_properties, name);
+}
+
+int print_properties(sd_bus_message *m, const char *sep, unsigned *ret_n) {
+        unsigned n = 0;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const char *name;
+
+                r = sd_bus_message_read(m, "s", &name);
+                if (r < 0)
+                        break;
+                if (property_wanted(name)) {
+                        printf("%s%s=", n > 0 ? sep : "", name);
+                        r = print_value(m, name);
+                        n++;
+                } else
+                        r = sd_bus_message_skip(m, "v");
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        if (ret_n)
+                *ret_n = n;
+        return r;
 }
 
 int read_desktop_row(sd_bus_message *m, DesktopRow *d) {
@@ -288,11 +380,8 @@ static const Verb verbs[] = {
 /* --NAME=VALUE, a number up to max; says what is wrong otherwise. */
 static int parse_option_uint(const char *name, const char *s, unsigned long max, unsigned *ret) {
         unsigned long v;
-        char *end;
 
-        errno = 0;
-        v = strtoul(s, &end, 10);
-        if (errno || *end || end == s || *s == '-' || v > max) {
+        if (parse_uint_max(s, max, &v) < 0) {
                 fprintf(stderr, "vdeskctl: --%s= takes a number up to %lu, not '%s'\n", name, max, s);
                 return -EINVAL;
         }

@@ -68,6 +68,10 @@ int print_list_end(int r, unsigned n, const char *what);
 int bus_call_simple(const char *dest, const char *path, const char *iface, const char *method,
                     const char *types, const char *a, const char *b, const char *done);
 
+/* Prints the dictionary m is at (a{sv}), each entry "sep Name=value"
+ * (only those -p names, if given); *ret_n: how many. */
+int print_properties(sd_bus_message *m, const char *sep, unsigned *ret_n);
+
 /* A desktop as the broker lists it (DESKTOP_SIGNATURE). */
 typedef struct DesktopRow {
         const char *name, *uuid, *account, *template, *address, *mac, *state, *host;

@@ -113,7 +113,7 @@ check "  ... its membership went with it" test "$(sql "SELECT COUNT(*) FROM depa
 refused "DeleteAccount again" $E.NoSuchAccount "No account 's01'" DeleteAccount string:s01
 
 # departments, categories and their links
-orgrows() { sql "SELECT name, unit, COALESCE(founded, '-') FROM departments ORDER BY name; SELECT * FROM department_members ORDER BY 1, 2; SELECT * FROM department_managers ORDER BY 1, 2; SELECT name, COALESCE(template_id, '-'), COALESCE(network, '-'), redirect_printers, redirect_drives, redirect_clipboard, redirect_usb FROM categories ORDER BY name; SELECT * FROM category_departments ORDER BY 1, 2; SELECT * FROM category_managers ORDER BY 1, 2"; }
+orgrows() { sql "SELECT name, unit, COALESCE(founded, '-') FROM departments ORDER BY name; SELECT * FROM department_members ORDER BY 1, 2; SELECT * FROM department_managers ORDER BY 1, 2; SELECT name, COALESCE(template_id, '-'), COALESCE(network_id, '-'), redirect_printers, redirect_drives, redirect_clipboard, redirect_usb FROM categories ORDER BY name; SELECT * FROM category_departments ORDER BY 1, 2; SELECT * FROM category_managers ORDER BY 1, 2"; }
 orefused() { refused_in orgrows "$@"; }
 check "CreateDepartment eng" dir_call CreateDepartment ssq eng "ACME Research" 1999
 orefused "duplicate department" $E.DepartmentExists "Invalid name: department 'eng' exists already" CreateDepartment string:eng string:x uint16:0
@@ -150,6 +150,49 @@ orefused "deleting a department a category uses" $E.DepartmentInUse "Department 
 check "UpdateCategory office: no template, printers off" dir_call UpdateCategory sssbbbb office "" sales-net false true true false
 check "  ... the same again is no error" dir_call UpdateCategory sssbbbb office "" sales-net false true true false
 check "ListCategories shows it" test "$(dir_call ListCategories)" = 'a(sssbbbb) 1 "office" "" "sales-net" false true true false'
+# a category's properties (SetCategoryProperties a{sv}: gdbus writes a
+# variant in a dictionary, and prints the error's name)
+props() { sql "SELECT name, pool_size, pool_started, idle_stop_minutes FROM categories ORDER BY name"; }
+setprops() { gdbus call --system --dest org.vdesk.directory1 --object-path /org/vdesk/directory1 \
+        --method org.vdesk.directory1.Manager.SetCategoryProperties "$@" 2>&1; }
+prefused() {
+        local what=$1 name=$2 text=$3 before out; shift 3
+        before=$(props)
+        out=$(setprops "$@") && { check "$what: unexpectedly succeeded" false; return; }
+        check "$what: $name ($out)" grep -qF "GDBus.Error:$name: $text" <<<"$out"
+        check "  ... nothing changed" test "$before" = "$(props)"
+}
+check "a new category: pool and idle stop off" test "$(props)" = "office	0	0	0"
+check "SetCategoryProperties office PoolSize=3 PoolStarted=2" setprops office "{'PoolSize': <uint32 3>, 'PoolStarted': <uint32 2>}"
+check "  ... stored" test "$(props)" = "office	3	2	0"
+check "  ... IdleStopMinutes=30 alone leaves the pool be" setprops office "{'IdleStopMinutes': <uint32 30>}"
+check "  ... stored" test "$(props)" = "office	3	2	30"
+check "GetCategoryProperties office" test "$(dir_call GetCategoryProperties s office)" = \
+        'a{sv} 3 "PoolSize" u 3 "PoolStarted" u 2 "IdleStopMinutes" u 30'
+prefused "an unknown property" $IA "Invalid property 'PoolMax': a category has PoolSize" office "{'PoolMax': <uint32 3>}"
+prefused "a property of the wrong type" $IA "Invalid PoolSize: expects an unsigned 32-bit count (u)" office "{'PoolSize': <'3'>}"
+prefused "PoolSize above 1000" $IA "Invalid PoolSize=1001: at most 1000" office "{'PoolSize': <uint32 1001>}"
+prefused "IdleStopMinutes above a week" $IA "Invalid IdleStopMinutes=10081: at most 10080" office "{'IdleStopMinutes': <uint32 10081>}"
+prefused "PoolStarted above PoolSize, given together" $IA "Invalid PoolStarted=4: more than PoolSize=3" office \
+        "{'PoolSize': <uint32 3>, 'PoolStarted': <uint32 4>}"
+prefused "PoolSize below the PoolStarted stored" $IA "Invalid PoolStarted=2: more than PoolSize=1" office "{'PoolSize': <uint32 1>}"
+prefused "a valid one beside a bad one: neither set" $IA "Invalid IdleStopMinutes=99999" office \
+        "{'PoolSize': <uint32 5>, 'IdleStopMinutes': <uint32 99999>}"
+prefused "no property" $IA "Invalid properties: none given" office "@a{sv} {}"
+prefused "an unknown category" $E.NoSuchCategory "No category 'ghost'" ghost "{'PoolSize': <uint32 1>}"
+prefused "a bad category name" $IA "Invalid name: may hold only" "my cat" "{'PoolSize': <uint32 1>}"
+out=$(dir_call GetCategoryProperties s ghost 2>&1)
+check "GetCategoryProperties of an unknown one: refused ($out)" grep -q "No category 'ghost'" <<<"$out"
+check "vdeskctl set-category office PoolSize=0 PoolStarted=0" ctl set-category office PoolSize=0 PoolStarted=0
+check "  ... stored" test "$(props)" = "office	0	0	30"
+check "vdeskctl show-category office" outputs "$(printf 'PoolSize=0\nPoolStarted=0\nIdleStopMinutes=30')" ctl show-category office
+check "vdeskctl show-category -p IdleStopMinutes" outputs "IdleStopMinutes=30" ctl show-category -p IdleStopMinutes office
+out=$(ctl set-category office PoolSize=x 2>&1)
+check "vdeskctl set-category PoolSize=x: refused before asking ($out)" grep -q "'PoolSize=x' is not KEY=COUNT" <<<"$out"
+out=$(ctl set-category office Pool=1 2>&1)
+check "vdeskctl set-category Pool=1: the service's error ($out)" grep -q "Invalid property 'Pool'.*(org.freedesktop.DBus.Error.InvalidArgs)" <<<"$out"
+check "the journal has the change with what was set" test "$(journal_json MESSAGE_ID=$(mid CATEGORY_CHANGED) \
+        VDESK_CATEGORY=office VDESK_CHANGE=set | jq -r .VDESK_OTHER | tail -1)" = "PoolSize=0 PoolStarted=0"
 orefused "UpdateCategory of an unknown one" $E.NoSuchCategory "No category 'ghost'" UpdateCategory string:ghost string: string: boolean:true boolean:true boolean:true boolean:false
 check "unlink and delete" bash -c "busctl --system call org.vdesk.directory1 /org/vdesk/directory1 org.vdesk.directory1.Manager UnlinkCategoryDepartment ss office sales &&
         busctl --system call org.vdesk.directory1 /org/vdesk/directory1 org.vdesk.directory1.Manager UnlinkCategoryManager ss office bob &&
@@ -458,7 +501,8 @@ for call in "CreateDepartment ssq ops x 0" "AddDepartmentStaff ss sales s04" "Cr
             "ListDepartmentStaff s sales" "RemoveDepartmentStaff ss sales s02" "AddDepartmentManager ss sales bob" \
             "RemoveDepartmentManager ss eng bob" "UpdateCategory sssbbbb office '' '' true true true true" \
             "DeleteCategory s office" "UnlinkCategoryDepartment ss office sales" "LinkCategoryManager ss office bob" \
-            "UnlinkCategoryManager ss office bob"; do
+            "UnlinkCategoryManager ss office bob" "SetCategoryProperties sa{sv} office 1 PoolSize u 1" \
+            "GetCategoryProperties s office"; do
         out=$(eval setpriv --reuid=1 --regid=1 --clear-groups busctl --system call org.vdesk.directory1 \
                 /org/vdesk/directory1 org.vdesk.directory1.Manager $call 2>&1)
         case ${call%% *} in List* | Get*) action=read ;; *) action=manage ;; esac

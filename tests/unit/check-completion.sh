@@ -26,7 +26,7 @@ check "vdeskctl's Verb tables hold commands ($(wc -w <<<"$verbs"))" test "$(wc -
 for v in $verbs; do
         check "command $v offered" offers "$v" vdeskctl ""
 done
-check "a command after options (--no-ask-password sh)" outputs "show" comp vdeskctl --no-ask-password sh
+check "a command after options (--no-ask-password wat)" outputs "watch" comp vdeskctl --no-ask-password wat
 check "no command offered after one (desktops takes no name)" outputs "" comp vdeskctl desktops ""
 
 # options: --NAME= for those taking a value, --NAME for the others
@@ -46,6 +46,8 @@ check "--role= values" outputs "$(lines admin manager staff)" comp vdeskctl crea
 check "--role VALUE (a separate word)" outputs "manager" comp vdeskctl accounts --role m
 check "--state= values" outputs "$(lines offline online)" comp vdeskctl accounts --state =
 check "--format= values" outputs "$(lines qcow2 raw)" comp vdeskctl create-template t 1G x.iso --format =
+check "set-category's properties from a prefix (Pool)" outputs "$(lines PoolSize= PoolStarted=)" comp vdeskctl set-category sales Pool
+check "... and after one given" outputs "IdleStopMinutes=" comp vdeskctl set-category sales PoolSize=3 I
 check "--redirect=: the last of a comma list" outputs "printers,clipboard" comp vdeskctl create-category c t --redirect = printers,cl
 check "maintenance HOST on|off" outputs "$(lines off on)" comp vdeskctl maintenance node1 ""
 touch "$T/alice-1.rdp"
