@@ -27,32 +27,6 @@ int allocate_lowest_free(const uint32_t *used, size_t n_used, uint32_t lo, uint3
         return -ENOSPC;
 }
 
-static int used_row(char *const *c, unsigned n, void *userdata) {
-        uint32_t *v = db_rows_push(userdata);
-
-        if (!v)
-                return -ENOMEM;
-        *v = (uint32_t) strtoul(c[0], NULL, 10);
-        return 0;
-}
-
-/* Runs sql, a SELECT of one column of every desktop ORDER BY it FOR
- * UPDATE: the values sorted, their rows locked until the transaction
- * ends, so that two desktops made at once cannot take one value. */
-static int desktops_used_values(Manager *m, const char *sql, uint32_t **ret, size_t *ret_n) {
-        DbRows rows = { .size = sizeof(uint32_t) };
-        int r;
-
-        r = db_exec(m->db, sql, NULL, 0, used_row, &rows, NULL);
-        if (r < 0) {
-                free(rows.items);
-                return r;
-        }
-        *ret = rows.items;
-        *ret_n = rows.n;
-        return 0;
-}
-
 int address_range_from_config(const VdeskConfig *c, AddressRange *ret) {
         AddressRange r;
 
@@ -67,66 +41,103 @@ bool address_range_equal(const AddressRange *a, const AddressRange *b) {
         return a->first == b->first && a->last == b->last && a->gateway == b->gateway;
 }
 
-static int range_row(char *const *c, unsigned n, void *userdata) {
-        AddressRange *r = userdata;
+/* A free list of numbers (the host network's addresses, the RDP ports):
+ * its rows, and the one row naming the range [lo, hi] (less skip) it was
+ * filled for, locked first by every taking so that takings go one after
+ * another. The statements take lo, hi and skip as their parameters. */
+typedef struct FreeList {
+        const char *lock;               /* SELECT lo, hi, skip ... FOR UPDATE */
+        const char *clear;
+        const char *fill;               /* lo, hi, skip: what no desktop holds */
+        const char *record;             /* lo, hi, skip */
+        const char *take;               /* DELETE the lowest ... RETURNING it */
+        unsigned n_params;              /* of fill and record: 3 with a skip, 2 without */
+        const char *what;               /* for the debug log */
+} FreeList;
 
-        r->first = (uint32_t) strtoul(c[0], NULL, 10);
-        r->last = (uint32_t) strtoul(c[1], NULL, 10);
-        r->gateway = (uint32_t) strtoul(c[2], NULL, 10);
+typedef struct FreeRange {
+        uint64_t lo, hi, skip;
+} FreeRange;
+
+static int free_range_row(char *const *c, unsigned n, void *userdata) {
+        FreeRange *r = userdata;
+
+        r->lo = strtoull(c[0], NULL, 10);
+        r->hi = strtoull(c[1], NULL, 10);
+        r->skip = n > 2 ? strtoull(c[2], NULL, 10) : 0;
         return 0;
 }
 
-/* The host network's free list made anew for range: its addresses but the
- * gateway and those a desktop holds (on any network: an address is one
- * desktop's), and range recorded as the one it was made for. */
-static int host_addresses_refill(Manager *m, const AddressRange *range) {
+/* The lowest number of the list, after filling it anew if it was filled
+ * for another range than want: so that none outside want is handed out.
+ * Then a seek on the list's primary key, however many are taken. 0 is in
+ * no range: -ENOSPC when the list is empty. */
+static int free_list_take(Db *db, const FreeList *l, const FreeRange *want, uint64_t *ret) {
+        FreeRange filled = {};
+        uint64_t v = 0;
         int r;
 
-        r = db_exec(m->db, "DELETE FROM host_free_addresses", NULL, 0, NULL, NULL, NULL);
-        if (r >= 0)
-                r = db_exec(m->db,
-                            "SET STATEMENT max_recursive_iterations = " STRINGIFY(NETWORK_MAX_RANGE) " FOR "
-                            "INSERT INTO host_free_addresses (address) "
-                            "WITH RECURSIVE pool (a) AS (SELECT ? UNION ALL SELECT a + 1 FROM pool WHERE a < ?) "
-                            "SELECT a FROM pool WHERE a <> ? AND NOT EXISTS "
-                            "(SELECT 1 FROM desktops d WHERE d.address = pool.a)",
-                            (DbValue[]) { DBV_UINT(range->first), DBV_UINT(range->last), DBV_UINT(range->gateway) },
-                            3, NULL, NULL, NULL);
-        if (r >= 0)
-                r = db_exec(m->db,
-                            "UPDATE host_address_range SET range_start = ?, range_end = ?, gateway = ? WHERE id = 1",
-                            (DbValue[]) { DBV_UINT(range->first), DBV_UINT(range->last), DBV_UINT(range->gateway) },
-                            3, NULL, NULL, NULL);
-        return r;
-}
-
-/* The lowest free address of the host's desktop network. Its range row,
- * locked first, puts takings one after another; the free list is made
- * anew once [Network] names another range or gateway than the one it was
- * made for, so that no address outside the range is handed out. Then a
- * seek on the free list's primary key, however many are taken. */
-static int host_address_pick(Manager *m, const AddressRange *range, uint32_t *ret) {
-        AddressRange filled = {};
-        uint64_t address = 0;
-        int r;
-
-        r = db_exec(m->db, "SELECT range_start, range_end, gateway FROM host_address_range WHERE id = 1 FOR UPDATE",
-                    NULL, 0, range_row, &filled, NULL);
+        r = db_exec(db, l->lock, NULL, 0, free_range_row, &filled, NULL);
         if (r < 0)
                 return r;
-        if (!address_range_equal(&filled, range)) {
-                log_debug("Refilling the host network's free addresses");
-                r = host_addresses_refill(m, range);
+        if (filled.lo != want->lo || filled.hi != want->hi || filled.skip != want->skip) {
+                const DbValue range[] = { DBV_UINT(want->lo), DBV_UINT(want->hi), DBV_UINT(want->skip) };
+
+                log_debug("Refilling the free %s", l->what);
+                r = db_exec(db, l->clear, NULL, 0, NULL, NULL, NULL);
+                if (r >= 0)
+                        r = db_exec(db, l->fill, range, l->n_params, NULL, NULL, NULL);
+                if (r >= 0)
+                        r = db_exec(db, l->record, range, l->n_params, NULL, NULL, NULL);
                 if (r < 0)
                         return r;
         }
-        r = db_exec(m->db, "DELETE FROM host_free_addresses ORDER BY address LIMIT 1 RETURNING address", NULL, 0,
-                    db_row_u64, &address, NULL);
+        r = db_exec(db, l->take, NULL, 0, db_row_u64, &v, NULL);
         if (r < 0)
                 return r;
-        if (address == 0)       /* no row: 0.0.0.0 is never in a range */
+        if (v == 0)
                 return -ENOSPC;
-        *ret = (uint32_t) address;
+        *ret = v;
+        return 0;
+}
+
+/* The host's desktop network: its addresses but the gateway and those a
+ * desktop holds (on any network: an address is one desktop's). */
+static const FreeList host_addresses = {
+        .lock = "SELECT range_start, range_end, gateway FROM host_address_range WHERE id = 1 FOR UPDATE",
+        .clear = "DELETE FROM host_free_addresses",
+        .fill = "SET STATEMENT max_recursive_iterations = " STRINGIFY(NETWORK_MAX_RANGE) " FOR "
+                "INSERT INTO host_free_addresses (address) "
+                "WITH RECURSIVE pool (a) AS (SELECT ? UNION ALL SELECT a + 1 FROM pool WHERE a < ?) "
+                "SELECT a FROM pool WHERE a <> ? AND NOT EXISTS (SELECT 1 FROM desktops d WHERE d.address = pool.a)",
+        .record = "UPDATE host_address_range SET range_start = ?, range_end = ?, gateway = ? WHERE id = 1",
+        .take = "DELETE FROM host_free_addresses ORDER BY address LIMIT 1 RETURNING address",
+        .n_params = 3,
+        .what = "addresses of the host network",
+};
+
+/* [Forward] PortMin= to PortMax=, but those a desktop holds. */
+static const FreeList rdp_ports = {
+        .lock = "SELECT port_min, port_max FROM rdp_port_range WHERE id = 1 FOR UPDATE",
+        .clear = "DELETE FROM rdp_free_ports",
+        .fill = "SET STATEMENT max_recursive_iterations = 65536 FOR "
+                "INSERT INTO rdp_free_ports (port) "
+                "WITH RECURSIVE pool (p) AS (SELECT ? UNION ALL SELECT p + 1 FROM pool WHERE p < ?) "
+                "SELECT p FROM pool WHERE NOT EXISTS (SELECT 1 FROM desktops d WHERE d.rdp_port = pool.p)",
+        .record = "UPDATE rdp_port_range SET port_min = ?, port_max = ? WHERE id = 1",
+        .take = "DELETE FROM rdp_free_ports ORDER BY port LIMIT 1 RETURNING port",
+        .n_params = 2,
+        .what = "RDP ports",
+};
+
+static int host_address_pick(Manager *m, const AddressRange *range, uint32_t *ret) {
+        uint64_t a;
+        int r;
+
+        r = free_list_take(m->db, &host_addresses, &(FreeRange) { range->first, range->last, range->gateway }, &a);
+        if (r < 0)
+                return r;
+        *ret = (uint32_t) a;
         return 0;
 }
 
@@ -144,35 +155,33 @@ int desktop_address_release(Manager *m, uint64_t desktop_id) {
         if (r < 0)
                 return r;
         /* the host network's, if the range its free list was made for
-         * holds it (a range made narrower keeps it out) */
+         * holds it (a range made narrower keeps it out); the port alike */
+        r = db_exec(m->db,
+                    "INSERT IGNORE INTO host_free_addresses (address) "
+                    "SELECT d.address FROM desktops d JOIN host_address_range h ON h.id = 1 "
+                    "WHERE d.id = ? AND d.network_id IS NULL AND d.address BETWEEN h.range_start AND h.range_end "
+                    "AND d.address <> h.gateway",
+                    (DbValue[]) { DBV_UINT(desktop_id) }, 1, NULL, NULL, NULL);
+        if (r < 0)
+                return r;
         return db_exec(m->db,
-                       "INSERT IGNORE INTO host_free_addresses (address) "
-                       "SELECT d.address FROM desktops d JOIN host_address_range h ON h.id = 1 "
-                       "WHERE d.id = ? AND d.network_id IS NULL AND d.address BETWEEN h.range_start AND h.range_end "
-                       "AND d.address <> h.gateway",
+                       "INSERT IGNORE INTO rdp_free_ports (port) "
+                       "SELECT d.rdp_port FROM desktops d JOIN rdp_port_range h ON h.id = 1 "
+                       "WHERE d.id = ? AND d.rdp_port BETWEEN h.port_min AND h.port_max",
                        (DbValue[]) { DBV_UINT(desktop_id) }, 1, NULL, NULL, NULL);
 }
 
-int desktop_port_choose(const uint32_t *used, size_t n_used, uint16_t port_min, uint16_t port_max, uint16_t *ret) {
-        uint32_t port;
+int desktop_port_allocate(Manager *m, uint16_t *ret) {
+        uint64_t port;
         int r;
 
-        r = allocate_lowest_free(used, n_used, port_min, port_max, 0, &port);
+        if (m->config.port_min > m->config.port_max)
+                return -ENOSPC;
+        r = free_list_take(m->db, &rdp_ports, &(FreeRange) { m->config.port_min, m->config.port_max, 0 }, &port);
         if (r < 0)
                 return r;
         *ret = (uint16_t) port;
         return 0;
-}
-
-int desktop_port_allocate(Manager *m, uint16_t *ret) {
-        _cleanup_(freep) uint32_t *used = NULL;
-        size_t n_used = 0;
-        int r;
-
-        r = desktops_used_values(m, "SELECT rdp_port FROM desktops ORDER BY rdp_port FOR UPDATE", &used, &n_used);
-        if (r < 0)
-                return r;
-        return desktop_port_choose(used, n_used, m->config.port_min, m->config.port_max, ret);
 }
 
 void desktop_mac_allocate(uint32_t address, char ret[static 18]) {

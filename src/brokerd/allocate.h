@@ -42,14 +42,12 @@ bool address_range_equal(const AddressRange *a, const AddressRange *b);
 int desktop_address_allocate(Manager *m, uint64_t network_id, const AddressRange *range, uint32_t *ret);
 /* In the caller's transaction, before the desktop's row is deleted: its
  * address back to the free list it came from, unless the host network's
- * range no longer holds it. */
+ * range no longer holds it; its RDP port alike. */
 int desktop_address_release(Manager *m, uint64_t desktop_id);
 
-/* The lowest port of [port_min, port_max] not in used (sorted ascending).
- * -ENOSPC if every one is taken. */
-int desktop_port_choose(const uint32_t *used, size_t n_used, uint16_t port_min, uint16_t port_max, uint16_t *ret);
-/* In the caller's transaction: a port of [Forward] PortMin-PortMax that no
- * desktop holds. -ENOSPC if none is left; another negative errno is the
+/* In the caller's transaction: the lowest port of [Forward] PortMin-PortMax
+ * that no desktop holds, taken out of the ports' free list (made anew first
+ * if it was made for another range). -ENOSPC if none is left; another negative errno is the
  * database's. */
 int desktop_port_allocate(Manager *m, uint16_t *ret);
 

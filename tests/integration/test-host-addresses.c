@@ -9,7 +9,8 @@
  * held before it; the lowest taken first, never the gateway; an address
  * given back on delete; a range changed in vdesk.conf: none outside it
  * handed out or given back, the desktops keeping theirs; none left; and
- * two connections taking at once never one address twice. */
+ * two connections taking at once never one address twice. The RDP ports'
+ * free list alike. */
 
 #include <pthread.h>
 
@@ -27,6 +28,7 @@
 
 static const char *conf_file;
 static unsigned next_desktop;
+static uint32_t next_address;
 
 static uint32_t ip(const char *s) {
         uint32_t a = 0;
@@ -35,8 +37,9 @@ static uint32_t ip(const char *s) {
         return a;
 }
 
-/* A desktop's row as desktop_create() writes it, with address. */
-static int desktop_insert(Db *db, uint32_t address, uint64_t *ret_id) {
+/* A desktop's row as desktop_create() writes it, with address and port
+ * (0: one of its own outside every range tested). */
+static int desktop_insert(Db *db, uint32_t address, uint16_t port, uint64_t *ret_id) {
         unsigned n = __atomic_add_fetch(&next_desktop, 1, __ATOMIC_SEQ_CST);
         char name[32];
         int r;
@@ -45,10 +48,10 @@ static int desktop_insert(Db *db, uint32_t address, uint64_t *ret_id) {
         r = db_exec(db,
                     "INSERT INTO desktops (name, uuid, account_id, template_id, template_version_id, disk_path, "
                     "address, mac, rdp_port) "
-                    "SELECT ?, UUID(), a.id, t.id, v.id, CONCAT('/d/', ?), ?, ?, 40000 + ? "
+                    "SELECT ?, UUID(), a.id, t.id, v.id, CONCAT('/d/', ?), ?, ?, ? "
                     "FROM accounts a, templates t, template_versions v LIMIT 1",
                     (DbValue[]) { DBV_STR(name), DBV_STR(name), DBV_UINT(address), DBV_STR(name),
-                                  DBV_UINT(n) }, 5, NULL, NULL, NULL);
+                                  DBV_UINT(port ?: 40000 + n) }, 5, NULL, NULL, NULL);
         if (r >= 0 && ret_id)
                 *ret_id = db_last_insert_id(db);
         return r;
@@ -64,7 +67,7 @@ static int desktop_make(Manager *m, const AddressRange *range, uint32_t *ret, ui
         if (r >= 0)
                 r = desktop_address_allocate(m, 0, range, &a);
         if (r >= 0)
-                r = desktop_insert(m->db, a, ret_id);
+                r = desktop_insert(m->db, a, 0, ret_id);
         if (r >= 0)
                 r = db_commit(m->db);
         if (r < 0) {
@@ -157,6 +160,103 @@ static void test_race(Manager *m) {
                                "INET_ATON('10.20.1.254')"), RACERS * PER_RACER);
 }
 
+/* One desktop made with its port taken out of [Forward]'s range, its
+ * address one of 10.80.0.0/16 of its own. */
+static int port_make(Manager *m, uint16_t *ret, uint64_t *ret_id) {
+        uint16_t port = 0;
+        int r;
+
+        r = db_begin(m->db);
+        if (r >= 0)
+                r = desktop_port_allocate(m, &port);
+        if (r >= 0)
+                r = desktop_insert(m->db, ip("10.80.0.0") + __atomic_add_fetch(&next_address, 1, __ATOMIC_SEQ_CST),
+                                   port, ret_id);
+        if (r >= 0)
+                r = db_commit(m->db);
+        if (r < 0) {
+                db_rollback(m->db);
+                return r;
+        }
+        *ret = port;
+        return 0;
+}
+
+typedef struct PortRacer {
+        uint16_t got[PER_RACER];
+        int r;
+} PortRacer;
+
+static void *port_race(void *userdata) {
+        PortRacer *x = userdata;
+        Manager m = { .db = open_db(), .config = { .port_min = 45100, .port_max = 45999 } };
+
+        for (size_t i = 0; i < PER_RACER && x->r >= 0; i++)
+                x->r = port_make(&m, &x->got[i], NULL);
+        db_close(m.db);
+        return NULL;
+}
+
+/* The RDP ports' free list, as the addresses': made on the first taking
+ * around the ports desktops held; lowest first; given back on delete;
+ * none outside a changed range handed out or given back; two connections
+ * at once never one port twice. */
+static void test_ports(Manager *m) {
+        PortRacer racers[RACERS] = {};
+        pthread_t threads[RACERS];
+        uint64_t id0 = 0, id2 = 0, id_old = 0;
+        bool seen[RACERS * PER_RACER] = {};
+        uint16_t p = 0;
+
+        m->config.port_min = 45000;
+        m->config.port_max = 45003;
+        CHECK_INT(desktop_insert(m->db, ip("10.81.0.1"), 45001, &id_old), 0);
+        CHECK_INT(port_make(m, &p, &id0), 0);
+        CHECK_INT(p, 45000);
+        CHECK_INT(port_make(m, &p, &id2), 0);
+        CHECK_INT(p, 45002);
+        CHECK_INT(port_make(m, &p, NULL), 0);
+        CHECK_INT(p, 45003);
+        /* none left: -ENOSPC, nothing written */
+        CHECK_INT(port_make(m, &p, NULL), -ENOSPC);
+        CHECK_INT(count(m->db, "SELECT COUNT(*) FROM desktops WHERE rdp_port BETWEEN 45000 AND 45003"), 4);
+        /* given back on delete, taken again first */
+        CHECK_INT(desktop_remove(m, id2), 0);
+        CHECK_INT(count(m->db, "SELECT COUNT(*) FROM rdp_free_ports WHERE port = 45002"), 1);
+        CHECK_INT(port_make(m, &p, &id2), 0);
+        CHECK_INT(p, 45002);
+        /* the range moved: none of the old handed out or given back */
+        m->config.port_min = 45002;
+        m->config.port_max = 45005;
+        CHECK_INT(desktop_remove(m, id0), 0);
+        CHECK_INT(port_make(m, &p, NULL), 0);
+        CHECK_INT(p, 45004);
+        CHECK_INT(count(m->db, "SELECT COUNT(*) FROM rdp_free_ports WHERE port < 45002"), 0);
+        CHECK_INT(desktop_remove(m, id_old), 0);
+        CHECK_INT(count(m->db, "SELECT COUNT(*) FROM rdp_free_ports WHERE port = 45001"), 0);
+        /* an empty range: none */
+        m->config.port_min = 45010;
+        m->config.port_max = 45009;
+        CHECK_INT(port_make(m, &p, NULL), -ENOSPC);
+
+        /* two at once, both finding the list made for another range: each
+         * port once, the lowest ones, no error (no deadlock, no duplicate
+         * key) */
+        for (size_t i = 0; i < RACERS; i++)
+                CHECK_INT(pthread_create(&threads[i], NULL, port_race, &racers[i]), 0);
+        for (size_t i = 0; i < RACERS; i++) {
+                CHECK_INT(pthread_join(threads[i], NULL), 0);
+                CHECK_INT(racers[i].r, 0);
+                for (size_t j = 0; j < PER_RACER; j++) {
+                        unsigned k = racers[i].got[j] - 45100u;
+
+                        CHECK(k < ELEMENTSOF(seen) && !seen[k]);
+                        if (k < ELEMENTSOF(seen))
+                                seen[k] = true;
+                }
+        }
+}
+
 int main(int argc, char *argv[]) {
         _cleanup_(db_closep) Db *db = NULL;
         Manager m = {};
@@ -184,7 +284,7 @@ int main(int argc, char *argv[]) {
         /* a desktop from before the free list: its address stays its own
          * (the gateway is inside the range here, which vdesk.conf
          * refuses, to show that the list never holds it either) */
-        CHECK_INT(desktop_insert(db, ip("10.20.0.11"), &id11), 0);
+        CHECK_INT(desktop_insert(db, ip("10.20.0.11"), 0, &id11), 0);
         CHECK_INT(count(db, "SELECT COUNT(*) FROM host_free_addresses"), 0);
         CHECK_INT(desktop_make(&m, &range, &a, &id10), 0);
         check_address(a, "10.20.0.10");
@@ -224,5 +324,6 @@ int main(int argc, char *argv[]) {
         CHECK_INT(desktop_make(&m, &range, &b, NULL), -ENOSPC);
 
         test_race(&m);
+        test_ports(&m);
         return test_summary();
 }

@@ -33,42 +33,6 @@ static void test_allocate(void) {
         CHECK_INT(v, 65535);                            /* no wrap at the top */
 }
 
-/* RDP ports from the ports the desktops' rows hold, [Forward] PortMin to
- * PortMax. */
-static void test_port_choose(void) {
-        const uint32_t gaps[] = { 50000, 50001, 50003, 50004, 50006 };
-        const uint32_t outside[] = { 3389, 49999, 50000, 60000 };
-        const uint32_t full[] = { 50000, 50001, 50002, 50003 };
-        const uint32_t top[] = { 65533, 65534 };
-        uint16_t port = 0;
-
-        /* none taken: the first */
-        CHECK_INT(desktop_port_choose(NULL, 0, 50000, 59999, &port), 0);
-        CHECK_INT(port, 50000);
-        /* the lowest gap, then the next one */
-        CHECK_INT(desktop_port_choose(gaps, ELEMENTSOF(gaps), 50000, 59999, &port), 0);
-        CHECK_INT(port, 50002);
-        CHECK_INT(desktop_port_choose(gaps + 2, ELEMENTSOF(gaps) - 2, 50003, 59999, &port), 0);
-        CHECK_INT(port, 50005);
-        /* ports of the range before (an older PortMin) take nothing of it */
-        CHECK_INT(desktop_port_choose(outside, ELEMENTSOF(outside), 50000, 59999, &port), 0);
-        CHECK_INT(port, 50001);
-        /* every port taken: none, and port untouched */
-        port = 1;
-        CHECK_INT(desktop_port_choose(full, ELEMENTSOF(full), 50000, 50003, &port), -ENOSPC);
-        CHECK_INT(port, 1);
-        CHECK_INT(desktop_port_choose(NULL, 0, 50001, 50000, &port), -ENOSPC);     /* an empty range */
-        /* the edges: the last port of the range, a range of one port */
-        CHECK_INT(desktop_port_choose(full, 3, 50000, 50003, &port), 0);
-        CHECK_INT(port, 50003);
-        CHECK_INT(desktop_port_choose(full, 1, 50000, 50000, &port), -ENOSPC);
-        CHECK_INT(desktop_port_choose(full + 1, 3, 50000, 50000, &port), 0);
-        CHECK_INT(port, 50000);
-        CHECK_INT(desktop_port_choose(top, ELEMENTSOF(top), 65533, 65535, &port), 0);
-        CHECK_INT(port, 65535);
-        CHECK_INT(desktop_port_choose(top, ELEMENTSOF(top), 65533, 65534, &port), -ENOSPC);
-}
-
 /* The host's desktop network's range as [Network] gives it, and when its
  * free list is made anew: another range or another gateway. */
 static void test_address_range(void) {
@@ -498,7 +462,6 @@ static void test_host_refused_uri(void) {
 
 int main(void) {
         test_allocate();
-        test_port_choose();
         test_address_range();
         test_mac_allocate();
         test_desktop_host_pick();
