@@ -14,6 +14,7 @@
 #include "log.h"
 #include "manager.h"
 #include "manager-dbus.h"
+#include "network.h"
 #include "object-dbus.h"
 #include "template.h"
 #include "util.h"
@@ -90,6 +91,8 @@ int main(int argc, char *argv[]) {
         (void) mkdir(m->console_log_dir, 0750);
 
         if (daemon_open_database(&m->config, args.data_path ?: PKGDATADIR "/sql", &m->db) < 0)
+                return EXIT_FAILURE;
+        if (networks_check_host_network(m) < 0)
                 return EXIT_FAILURE;
 
         r = daemon_event_new(&m->event);

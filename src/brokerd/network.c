@@ -231,6 +231,33 @@ static int host_network(Manager *m, NetworkSpec *ret) {
         return 0;
 }
 
+int networks_check_host_network(Manager *m) {
+        _cleanup_(freep) Network *n = NULL;
+        NetworkSpec host;
+        size_t k = 0;
+        int r;
+
+        r = host_network(m, &host);
+        if (r < 0)
+                return log_error_errno(r, "[Network] Gateway=%s is not an IPv4 address", m->config.gateway);
+        r = network_list(m, &n, &k);
+        if (r < 0)
+                return log_error_errno(r, "Cannot read the department networks: %s", db_error(m->db));
+        for (size_t i = 0; i < k; i++) {
+                char a[16], b[16];
+
+                if (!network_spec_overlaps(&host, &n[i].spec))
+                        continue;
+                ipv4_format(host.subnet, a);
+                ipv4_format(n[i].spec.subnet, b);
+                log_error("[Network] %s/%u of vdesk.conf overlaps department network '%s' %s/%u: an address would "
+                          "be handed out twice. Give [Network] a subnet of its own, or move the network.",
+                          a, host.prefix, n[i].spec.name, b, n[i].spec.prefix);
+                return -EADDRINUSE;
+        }
+        return 0;
+}
+
 static DbValue opt_uint(unsigned v) {
         return v ? DBV_UINT(v) : DBV_NULL;
 }

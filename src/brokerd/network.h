@@ -24,6 +24,10 @@ typedef struct Network {
 void network_libvirt_name(const Manager *m, const char *network, char buf[static 80]);
 
 int network_create(Manager *m, NetworkSpec *spec, uid_t actor, sd_bus_error *error);
+/* At start-up: -EADDRINUSE, logged, if [Network] (vdesk.conf, changed
+ * since, or a new default) overlaps a department network of the catalog,
+ * whose creation was checked against the [Network] of its time. */
+int networks_check_host_network(Manager *m);
 /* The rows of a checked network: the network, its peers, its address pool
  * (one statement); within the caller's transaction. */
 int network_insert(Db *db, const NetworkSpec *s, uint32_t *ret_id);

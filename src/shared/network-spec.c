@@ -165,7 +165,7 @@ int network_spec_check(NetworkSpec *s, sd_bus_error *error) {
         return 0;
 }
 
-static bool overlap(const NetworkSpec *a, const NetworkSpec *b) {
+bool network_spec_overlaps(const NetworkSpec *a, const NetworkSpec *b) {
         return a->subnet <= last_address(b->subnet, b->prefix) && b->subnet <= last_address(a->subnet, a->prefix);
 }
 
@@ -177,7 +177,7 @@ int network_spec_check_against(const NetworkSpec *s, const NetworkSpec *others, 
                 if (streq(o->name, s->name))
                         return bus_error_setf(error, VDESK_ERROR_NETWORK_EXISTS,
                                               "Invalid name: network '%s' exists already", s->name);
-                if (overlap(s, o)) {
+                if (network_spec_overlaps(s, o)) {
                         ipv4_format(s->subnet, a);
                         ipv4_format(o->subnet, b);
                         return bus_error_setf(error, VDESK_ERROR_NETWORK_OVERLAP,

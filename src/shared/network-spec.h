@@ -61,6 +61,9 @@ int network_spec_append(sd_bus_message *m, const NetworkSpec *s);
  * InvalidArgs naming the field. */
 int network_spec_check(NetworkSpec *s, sd_bus_error *error);
 
+/* Whether the subnets of a and b share an address. */
+bool network_spec_overlaps(const NetworkSpec *a, const NetworkSpec *b);
+
 /* Checks s against the networks there are: its name, subnet, VLAN id on
  * its uplink and VNI are nobody else's (NetworkExists, NetworkOverlap,
  * SegmentTaken, naming the other network). */

@@ -140,6 +140,17 @@ check "vdeskctl assign-network ops office" test "$(ctl assign-network ops office
 check "vdeskctl reclaim-network ops office" test "$(ctl reclaim-network ops office)" = "New desktops of category office no longer join network ops."
 check "vdeskctl delete-network ops, lab2" bash -c "$(declare -f ctl); ctl delete-network ops && ctl delete-network lab2"
 
+# ---- [Network] against the catalog at start-up ---------------------------------------------
+# a vdesk.conf whose host network came to overlap sales (10.30.0.0/24):
+# a broker refuses to start, naming both (before it asks for the bus name,
+# which the running one holds: without the check it would fail there,
+# saying something else)
+{ cat /etc/vdesk/vdesk.conf; printf '[Network]\nGateway=10.30.0.1\nPrefix=16\nRangeStart=10.30.1.10\nRangeEnd=10.30.1.250\n'; } \
+        >"$T/overlap.conf"
+out=$(timeout 30 "$VDESK_BUILD/src/brokerd/vdesk-brokerd" --config="$T/overlap.conf" --sql-dir="$VDESK_SRC/sql" 2>&1); rc=$?
+check "a broker whose [Network] overlaps sales does not start ($rc)" test $rc = 1
+check "... saying why ($out)" grep -qF "[Network] 10.30.0.0/16 of vdesk.conf overlaps department network 'sales' 10.30.0.0/24" <<<"$out"
+
 # ---- deleting ---------------------------------------------------------------------------------
 check "DeleteNetwork sales" broker_call DeleteNetwork s sales
 check "... gone with its addresses" \
