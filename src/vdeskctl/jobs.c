@@ -299,7 +299,7 @@ static int print_job(const char *path) {
         }
         if (r < 0)
                 return print_bus_error(NULL, r);
-        printf("%-5" PRIu32 " %-17s %-16s %5" PRIu32 "/%-5" PRIu32 " %-6" PRIu32 " %s\n", id, kind, target,
+        printf("%-5" PRIu32 " %-26s %-16s %5" PRIu32 "/%-5" PRIu32 " %-6" PRIu32 " %s\n", id, kind, target,
                done + failed, total, failed, current);
         return 0;
 }
@@ -312,7 +312,7 @@ static int cmd_jobs(char **args) {
 
         if (bus_call_list(&reply, BROKERD, "ListJobObjects", "(so)") < 0)
                 return EXIT_FAILURE;
-        printf("%-5s %-17s %-16s %11s %-6s %s\n", "JOB", "KIND", "TARGET", "PROGRESS", "FAILED", "CURRENT");
+        printf("%-5s %-26s %-16s %11s %-6s %s\n", "JOB", "KIND", "TARGET", "PROGRESS", "FAILED", "CURRENT");
         while ((r = sd_bus_message_read(reply, "(so)", &name, &path)) > 0) {
                 if (print_job(path) != 0)
                         return EXIT_FAILURE;
