@@ -986,28 +986,12 @@ static void desktop_name_template_format(Host *h, const Desktop *d) {
 }
 
 void desktops_resync(Manager *m, Host *h) {
-        _cleanup_(freep) char *net_xml = NULL, *e = NULL;
         _cleanup_(strv_freep) char **served = NULL, **unserved = NULL;
         Desktop *d = NULL;
         size_t n = 0;
         int r;
 
-        r = network_xml_build(&(LibvirtNetwork) {
-                        .name = m->config.network_name, .bridge = m->config.bridge, .gateway = m->config.gateway,
-                        .prefix = m->config.prefix,
-                }, &net_xml);
-        if (r >= 0)
-                r = virt_network_ensure(h->virt, m->config.network_name, net_xml, &e);
-        if (r < 0)
-                log_error("Cannot set up network %s on %s: %s", m->config.network_name, h->name, e ?: strerror(-r));
-        else
-                log_event(LOG_INFO, MID_NETWORK_READY,
-                          "VDESK_NETWORK=%s", m->config.network_name,
-                          "VDESK_BRIDGE=%s", m->config.bridge,
-                          "VDESK_HOST=%s", h->name,
-                          "MESSAGE=Desktop network %s (%s, %s/%u) on %s %s", m->config.network_name, m->config.bridge,
-                          m->config.gateway, m->config.prefix, h->name, r > 0 ? "set up" : "ready");
-
+        host_network_ensure(h);
         networks_prune_stale(m, h);
 
         r = desktop_list(m, NULL, &d, &n);

@@ -4,6 +4,7 @@
 
 #include "bus-error.h"
 #include "cluster.h"
+#include "domain-xml.h"
 #include "host.h"
 #include "libvirt-uri.h"
 #include "log.h"
@@ -132,12 +133,62 @@ static void host_record_state(Host *h, bool up, const char *reason) {
 }
 
 
+/* Readdressed only when nothing runs on it: a network restarted under a
+ * guest leaves the guest cut off (libvirt does not reattach its tap). */
+static void host_network_readdress(Host *h, const char *xml) {
+        Manager *m = h->manager;
+        _cleanup_(freep) char *e = NULL;
+        int r;
+
+        r = virt_network_readdress(h->virt, m->config.network_name, xml, &e);
+        if (r < 0 && r != -EBUSY)
+                log_error("Cannot bring network %s on %s to %s/%u: %s", m->config.network_name, h->name,
+                          m->config.gateway, m->config.prefix, e ?: strerror(-r));
+        else if (r > 0 || (r == -EBUSY && !h->network_outdated))      /* a wait told once */
+                log_event(r > 0 ? LOG_NOTICE : LOG_WARNING,
+                          r > 0 ? MID_NETWORK_READDRESSED : MID_NETWORK_READDRESS_DEFERRED,
+                          "VDESK_NETWORK=%s", m->config.network_name,
+                          "VDESK_HOST=%s", h->name,
+                          "VDESK_SUBNET=%s/%u", m->config.gateway, m->config.prefix,
+                          "MESSAGE=Desktop network %s on %s %s %s/%u%s", m->config.network_name, h->name,
+                          r > 0 ? "defined anew for" : "is not on", m->config.gateway, m->config.prefix,
+                          r > 0 ? " and restarted" : "; it is changed when no guest runs on it");
+        h->network_outdated = r == -EBUSY;
+}
+
+void host_network_ensure(Host *h) {
+        Manager *m = h->manager;
+        _cleanup_(freep) char *xml = NULL, *e = NULL;
+        int r;
+
+        r = network_xml_build(&(LibvirtNetwork) {
+                        .name = m->config.network_name, .bridge = m->config.bridge, .gateway = m->config.gateway,
+                        .prefix = m->config.prefix,
+                }, &xml);
+        if (r >= 0) {
+                host_network_readdress(h, xml);
+                r = virt_network_ensure(h->virt, m->config.network_name, xml, &e);
+        }
+        if (r < 0)
+                log_error("Cannot set up network %s on %s: %s", m->config.network_name, h->name, e ?: strerror(-r));
+        else
+                log_event(LOG_INFO, MID_NETWORK_READY,
+                          "VDESK_NETWORK=%s", m->config.network_name,
+                          "VDESK_BRIDGE=%s", m->config.bridge,
+                          "VDESK_HOST=%s", h->name,
+                          "MESSAGE=Desktop network %s (%s, %s/%u) on %s %s", m->config.network_name, m->config.bridge,
+                          m->config.gateway, m->config.prefix, h->name, r > 0 ? "set up" : "ready");
+}
+
 static void on_lifecycle(const char *name, VirtDomainState state, VirtStopReason reason, void *userdata) {
         Host *h = userdata;
         Manager *m = h->manager;
 
         /* its load changed: read again before the next placement */
         h->load.stale = true;
+        /* the next chance of a readdress put off */
+        if (h->network_outdated && state == VIRT_DOMAIN_STOPPED)
+                host_network_ensure(h);
         if (m->events.domain_changed)
                 m->events.domain_changed(m, h, name, state, reason);
 }

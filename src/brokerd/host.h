@@ -54,6 +54,7 @@ struct Host {
         bool recorded;                  /* state in the database is up */
         bool state_known;               /* a first attempt has ended */
         bool kvm;                       /* its libvirt runs kvm domains */
+        bool network_outdated;          /* its desktop network waits for its guests to stop to be readdressed */
         char reason[256];               /* why it is down */
         Virt *virt;                     /* NULL: its URI is refused (libvirt-uri.h), never connected */
         HostLoad load;
@@ -73,6 +74,12 @@ void hosts_free(Manager *m);
 /* Whether desktops on host h are kvm domains: [Desktop] Accelerator=, and
  * for "auto" what h's libvirt can run (asked when h connects). */
 bool host_use_kvm(const Host *h);
+
+/* The host's desktop network ([Network] Name=): defined and started if
+ * missing; defined anew and restarted if it is defined for another
+ * subnet (a host set up before the configured or default one changed),
+ * as soon as no guest runs on it. */
+void host_network_ensure(Host *h);
 
 /* What ListHosts and HostStateChanged say of h: "down" while it cannot be
  * reached (in maintenance or not), else "maintenance" or "up". */

@@ -39,6 +39,10 @@ AUTHORIZED(create_desktops) {
         return start_job(m, msg, JOB_CREATE_DESKTOPS, false, actor, error);
 }
 
+AUTHORIZED(create_department_desktops) {
+        return start_job(m, msg, JOB_CREATE_DEPARTMENT_DESKTOPS, false, actor, error);
+}
+
 AUTHORIZED(start_desktops) {
         return start_job(m, msg, JOB_START_DESKTOPS, false, actor, error);
 }

@@ -7,9 +7,10 @@
 #include "object-dbus.h"
 
 /* The jobs' methods on the Manager (manager-dbus.c has the vtable):
- * CreateDesktops, StartDesktops, StopDesktops, ReissueDesktops answer a job
+ * CreateDesktops, CreateDepartmentDesktops, StartDesktops, StopDesktops, ReissueDesktops answer a job
  * object at once; CancelJob. */
 int method_create_desktops(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int method_create_department_desktops(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int method_start_desktops(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int method_stop_desktops(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int method_reissue_desktops(sd_bus_message *msg, void *userdata, sd_bus_error *error);

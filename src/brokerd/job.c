@@ -9,6 +9,7 @@
 
 static const char *const job_kind_table[_JOB_KIND_MAX] = {
         [JOB_CREATE_DESKTOPS] = "create-desktops",
+        [JOB_CREATE_DEPARTMENT_DESKTOPS] = "create-department-desktops",
         [JOB_START_DESKTOPS] = "start-desktops",
         [JOB_STOP_DESKTOPS] = "stop-desktops",
         [JOB_REISSUE_DESKTOPS] = "reissue-desktops",
@@ -76,6 +77,18 @@ static const struct {
                 "(SELECT 1 FROM desktops d WHERE d.account_id = a.id AND d.category_id = cd.category_id) "
                 "ORDER BY a.name",
         },
+        [JOB_CREATE_DEPARTMENT_DESKTOPS] = {
+                "SELECT id FROM departments WHERE name = ?", VDESK_ERROR_NO_SUCH_DEPARTMENT, "department",
+                /* "account/category" (names hold no '/'): a member may lack
+                 * the desktops of several categories */
+                "SELECT CONCAT(a.name, '/', c.name) FROM accounts a "
+                "JOIN department_members dm ON dm.account_id = a.id "
+                "JOIN category_departments cd ON cd.department_id = dm.department_id "
+                "JOIN categories c ON c.id = cd.category_id "
+                "WHERE dm.department_id = ? AND NOT EXISTS "
+                "(SELECT 1 FROM desktops d WHERE d.account_id = a.id AND d.category_id = c.id) "
+                "ORDER BY c.name, a.name",
+        },
         [JOB_START_DESKTOPS] = {
                 "SELECT id FROM departments WHERE name = ?", VDESK_ERROR_NO_SUCH_DEPARTMENT, "department",
                 DEPARTMENT_DESKTOPS "AND d.state <> 'running' ORDER BY d.name",
@@ -94,6 +107,37 @@ static const struct {
         },
 };
 
+/* A job that makes desktops needs its categories' templates: refused at
+ * start rather than failing every item. A department no category links
+ * is refused too: a job of nothing would leave the admin guessing why. */
+static int job_check_categories(Manager *m, Job *j, uint64_t id, sd_bus_error *error) {
+        _cleanup_(strv_freep) char **bare = NULL;
+        uint64_t linked = 1;
+        int r;
+
+        if (j->kind == JOB_CREATE_DESKTOPS)
+                r = db_exec(m->db, "SELECT name FROM categories WHERE id = ? AND template_id IS NULL",
+                            (DbValue[]) { DBV_UINT(id) }, 1, db_row_strv, &bare, NULL);
+        else if (j->kind == JOB_CREATE_DEPARTMENT_DESKTOPS) {
+                r = db_exec(m->db, "SELECT COUNT(*) FROM category_departments WHERE department_id = ?",
+                            (DbValue[]) { DBV_UINT(id) }, 1, db_row_u64, &linked, NULL);
+                if (r >= 0)
+                        r = db_exec(m->db, "SELECT c.name FROM categories c JOIN category_departments cd "
+                                    "ON cd.category_id = c.id WHERE cd.department_id = ? AND c.template_id IS NULL "
+                                    "ORDER BY c.name", (DbValue[]) { DBV_UINT(id) }, 1, db_row_strv, &bare, NULL);
+        } else
+                return 0;
+        if (r < 0)
+                return db_bus_error(m->db, r, error);
+        if (linked == 0)
+                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_CATEGORY,
+                                      "Invalid department: no category is linked to %s", j->target);
+        if (bare && bare[0])
+                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_TEMPLATE, "Invalid category: %s names no template yet",
+                                      bare[0]);
+        return 0;
+}
+
 static int job_read_items(Manager *m, Job *j, sd_bus_error *error) {
         uint64_t id = 0;
         int r;
@@ -109,17 +153,9 @@ static int job_read_items(Manager *m, Job *j, sd_bus_error *error) {
                 return bus_error_setf(error, job_queries[j->kind].target_error, "Invalid %s: no %s '%s'",
                                       job_queries[j->kind].target_what, job_queries[j->kind].target_what,
                                       j->target);
-        if (j->kind == JOB_CREATE_DESKTOPS) {
-                uint64_t template = 0;
-
-                r = db_exec(m->db, "SELECT COALESCE(template_id, 0) FROM categories WHERE id = ?",
-                            (DbValue[]) { DBV_UINT(id) }, 1, db_row_u64, &template, NULL);
-                if (r < 0)
-                        return db_bus_error(m->db, r, error);
-                if (template == 0)
-                        return bus_error_setf(error, VDESK_ERROR_NO_SUCH_TEMPLATE,
-                                              "Invalid category: %s names no template yet", j->target);
-        }
+        r = job_check_categories(m, j, id, error);
+        if (r < 0)
+                return r;
         r = db_exec(m->db, job_queries[j->kind].items_sql, (DbValue[]) { DBV_UINT(id) }, 1, db_row_strv,
                     &j->items, NULL);
         if (r < 0)
@@ -130,29 +166,49 @@ static int job_read_items(Manager *m, Job *j, sd_bus_error *error) {
 
 /* ---- one item -------------------------------------------------------------------------- */
 
-/* A category's desktop for account, as its first open would make it. */
-static int job_create_desktop(Job *j, const char *account, sd_bus_error *error) {
+/* The account and the category an item of a job making desktops is
+ * about: the item and the target, or "account/category". */
+static int job_item_split(const Job *j, const char *item, char ret_account[static 64], char ret_category[static 64]) {
+        const char *slash = j->kind == JOB_CREATE_DEPARTMENT_DESKTOPS ? strchr(item, '/') : NULL;
+
+        if (!slash) {
+                snprintf(ret_account, 64, "%s", item);
+                snprintf(ret_category, 64, "%s", j->target);
+                return 0;
+        }
+        if (slash - item >= 64)
+                return -EINVAL;
+        snprintf(ret_account, 64, "%.*s", (int) (slash - item), item);
+        snprintf(ret_category, 64, "%s", slash + 1);
+        return 0;
+}
+
+/* A category's desktop for the item's account, as its first open would make it. */
+static int job_create_desktop(Job *j, const char *item, sd_bus_error *error) {
         Manager *m = j->manager;
-        char name[64], template[64] = "";
+        char name[64], template[64] = "", account[64], category[64];
         uint64_t has = 0;
         int r;
 
+        r = job_item_split(j, item, account, category);
+        if (r < 0)
+                return r;
         r = db_exec(m->db, "SELECT t.name FROM categories c JOIN templates t ON t.id = c.template_id WHERE c.name = ?",
-                    (DbValue[]) { DBV_STR(j->target) }, 1, db_row_name, template, NULL);
+                    (DbValue[]) { DBV_STR(category) }, 1, db_row_name, template, NULL);
         if (r < 0)
                 return db_bus_error(m->db, r, error);
         if (isempty(template))
-                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_TEMPLATE, "Category %s names no template", j->target);
+                return bus_error_setf(error, VDESK_ERROR_NO_SUCH_TEMPLATE, "Category %s names no template", category);
         /* made meanwhile (a first open, another job): done already */
         r = db_exec(m->db, "SELECT COUNT(*) FROM desktops d JOIN accounts a ON a.id = d.account_id "
                     "JOIN categories c ON c.id = d.category_id WHERE a.name = ? AND c.name = ?",
-                    (DbValue[]) { DBV_STR(account), DBV_STR(j->target) }, 2, db_row_u64, &has, NULL);
+                    (DbValue[]) { DBV_STR(account), DBV_STR(category) }, 2, db_row_u64, &has, NULL);
         if (r < 0)
                 return db_bus_error(m->db, r, error);
         if (has > 0)
                 return 0;
-        staff_desktop_name(m, account, j->target, name);
-        return desktop_create(m, name, account, template, j->target, j->actor, NULL, error);
+        staff_desktop_name(m, account, category, name);
+        return desktop_create(m, name, account, template, category, j->actor, NULL, error);
 }
 
 static int job_run_item(Job *j, const char *item, sd_bus_error *error) {
@@ -160,7 +216,7 @@ static int job_run_item(Job *j, const char *item, sd_bus_error *error) {
         unsigned version;
         int r;
 
-        if (j->kind == JOB_CREATE_DESKTOPS)
+        if (j->kind == JOB_CREATE_DESKTOPS || j->kind == JOB_CREATE_DEPARTMENT_DESKTOPS)
                 return job_create_desktop(j, item, error);
         r = desktop_get(j->manager, item, &d, error);
         if (r < 0)

@@ -19,6 +19,7 @@
 
 typedef enum JobKind {
         JOB_CREATE_DESKTOPS,    /* target: a category; every member of its departments without one */
+        JOB_CREATE_DEPARTMENT_DESKTOPS, /* target: a department; each of its categories' desktops its members lack */
         JOB_START_DESKTOPS,     /* target: a department; its members' desktops not running */
         JOB_STOP_DESKTOPS,      /* target: a department; its members' desktops running */
         JOB_REISSUE_DESKTOPS,   /* target: a template; its stopped desktops on an older version */

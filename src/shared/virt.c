@@ -2,6 +2,9 @@
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xpath.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <sys/epoll.h>
@@ -504,6 +507,149 @@ int virt_network_ensure(Virt *v, const char *name, const char *xml, char **ret_e
                 (void) virNetworkSetAutostart(n, 1);
         virNetworkFree(n);
         return r < 0 ? r : changed;
+}
+
+/* ---- a network's addresses -------------------------------------------------- */
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(xmlDocPtr, xmlFreeDoc);
+DEFINE_TRIVIAL_CLEANUP_FUNC(xmlXPathContextPtr, xmlXPathFreeContext);
+DEFINE_TRIVIAL_CLEANUP_FUNC(xmlXPathObjectPtr, xmlXPathFreeObject);
+
+static xmlDocPtr xml_read(const char *xml) {
+        return xmlReadMemory(xml, (int) strlen(xml), "network.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
+                             XML_PARSE_NOWARNING);
+}
+
+/* The nodes path selects in doc (NULL for none or no memory). */
+static xmlXPathObjectPtr xml_select(xmlDocPtr doc, const char *path) {
+        _cleanup_(xmlXPathFreeContextp) xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+
+        return ctx ? xmlXPathEvalExpression(BAD_CAST path, ctx) : NULL;
+}
+
+static xmlNode *xml_first(xmlDocPtr doc, const char *path) {
+        _cleanup_(xmlXPathFreeObjectp) xmlXPathObjectPtr o = xml_select(doc, path);
+
+        return o && o->nodesetval && o->nodesetval->nodeNr > 0 ? o->nodesetval->nodeTab[0] : NULL;
+}
+
+/* The gateway and prefix of a network's first <ip>, as "ADDRESS/PREFIX":
+ * prefix= as vdesk writes it, or netmask= as an older definition may. */
+static void network_ip_cidr(xmlDocPtr doc, char ret[static 32]) {
+        xmlNode *ip = xml_first(doc, "/network/ip");
+        xmlChar *address = ip ? xmlGetProp(ip, BAD_CAST "address") : NULL;
+        xmlChar *prefix = ip ? xmlGetProp(ip, BAD_CAST "prefix") : NULL;
+        xmlChar *mask = ip ? xmlGetProp(ip, BAD_CAST "netmask") : NULL;
+        unsigned a, b, c, d, bits = 0;
+
+        if (!prefix && mask && sscanf((const char *) mask, "%u.%u.%u.%u", &a, &b, &c, &d) == 4)
+                bits = (unsigned) __builtin_popcount((a << 24) | (b << 16) | (c << 8) | d);
+        if (prefix)
+                snprintf(ret, 32, "%s/%s", address ? (const char *) address : "", (const char *) prefix);
+        else
+                snprintf(ret, 32, "%s/%u", address ? (const char *) address : "", bits);
+        xmlFree(address);
+        xmlFree(prefix);
+        xmlFree(mask);
+}
+
+/* 1 if a running domain has an interface on the network. */
+static int network_in_use(Virt *v, const char *name) {
+        virDomainPtr *doms = NULL;
+        char path[160];
+        int k, used = 0;
+
+        k = virConnectListAllDomains(v->conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+        if (k < 0)
+                return fail(NULL);
+        snprintf(path, sizeof path, "/domain/devices/interface[@type='network']/source[@network='%s']", name);
+        for (int i = 0; i < k; i++) {
+                char *xml = used ? NULL : virDomainGetXMLDesc(doms[i], 0);
+                _cleanup_(xmlFreeDocp) xmlDocPtr doc = xml ? xml_read(xml) : NULL;
+
+                /* one we cannot read counts as using it: restarting the
+                 * network under a guest cuts it off */
+                if (!used && (!doc || xml_first(doc, path)))
+                        used = 1;
+                free(xml);
+                virDomainFree(doms[i]);
+        }
+        free(doms);
+        return used;
+}
+
+/* The wanted definition with the old one's UUID (libvirt refuses another
+ * for the same name) and DHCP hosts (the desktops registered). */
+static int network_xml_merge(xmlDocPtr old, xmlDocPtr want, char **ret) {
+        _cleanup_(xmlXPathFreeObjectp) xmlXPathObjectPtr hosts = xml_select(old, "/network/ip/dhcp/host");
+        xmlNode *root = xmlDocGetRootElement(want), *uuid = xml_first(old, "/network/uuid");
+        xmlNode *dhcp = xml_first(want, "/network/ip/dhcp");
+        xmlChar *buf = NULL;
+        int n = 0;
+
+        if (!root || !dhcp)
+                return -EINVAL;
+        if (uuid && !xml_first(want, "/network/uuid"))
+                xmlAddChild(root, xmlDocCopyNode(uuid, want, 1));
+        for (int i = 0; hosts && hosts->nodesetval && i < hosts->nodesetval->nodeNr; i++)
+                xmlAddChild(dhcp, xmlDocCopyNode(hosts->nodesetval->nodeTab[i], want, 1));
+        xmlDocDumpMemory(want, &buf, &n);
+        if (!buf)
+                return -ENOMEM;
+        *ret = strdup((const char *) buf);
+        xmlFree(buf);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int virt_network_readdress(Virt *v, const char *name, const char *xml, char **ret_error) {
+        _cleanup_(xmlFreeDocp) xmlDocPtr old = NULL, want = NULL;
+        _cleanup_(freep) char *merged = NULL;
+        char has[32], wanted[32];
+        virNetworkPtr n, defined;
+        char *current;
+        int r;
+
+        if (!v->conn)
+                return -ENOTCONN;
+        n = virNetworkLookupByName(v->conn, name);
+        if (!n)
+                return fail(NULL) == -ENOENT ? 0 : fail(ret_error);    /* none yet: ensure defines it */
+        current = virNetworkGetXMLDesc(n, VIR_NETWORK_XML_INACTIVE);
+        if (!current) {
+                r = fail(ret_error);
+                virNetworkFree(n);
+                return r;
+        }
+        old = xml_read(current);
+        free(current);
+        want = xml_read(xml);
+        if (!old || !want) {
+                virNetworkFree(n);
+                return -EINVAL;
+        }
+        network_ip_cidr(old, has);
+        network_ip_cidr(want, wanted);
+        if (streq(has, wanted)) {
+                virNetworkFree(n);
+                return 0;
+        }
+        r = network_in_use(v, name);
+        if (r == 0)
+                r = network_xml_merge(old, want, &merged);
+        if (r != 0) {
+                virNetworkFree(n);
+                return r > 0 ? -EBUSY : r;
+        }
+        /* the definition first: refused, the network runs on as it was */
+        defined = virNetworkDefineXML(v->conn, merged);
+        if (!defined)
+                r = fail(ret_error);
+        else
+                virNetworkFree(defined);
+        if (r >= 0 && virNetworkIsActive(n) == 1 && (virNetworkDestroy(n) < 0 || virNetworkCreate(n) < 0))
+                r = fail(ret_error);
+        virNetworkFree(n);
+        return r < 0 ? r : 1;
 }
 
 int virt_network_is_active(Virt *v, const char *name) {

@@ -79,6 +79,11 @@ int virt_domain_update_device(Virt *v, const char *name, const char *device_xml,
 /* Defines the network if absent, starts it if inactive, marks it
  * autostart. Returns 1 if it did anything. */
 int virt_network_ensure(Virt *v, const char *name, const char *xml, char **ret_error);
+/* Brings a defined network's gateway and prefix to those of xml when they
+ * differ: defined anew (its UUID and DHCP hosts kept) and restarted if it
+ * runs. 1 if it did, 0 if they are the same or there is no such network,
+ * -EBUSY (nothing changed) while a running domain has an interface on it. */
+int virt_network_readdress(Virt *v, const char *name, const char *xml, char **ret_error);
 /* 1 if the network runs, 0 if it is defined but stopped, -ENOENT if there
  * is none. */
 int virt_network_is_active(Virt *v, const char *name);

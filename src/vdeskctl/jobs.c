@@ -18,6 +18,8 @@ const char help_jobs[] =
         "Jobs (many desktops at once, followed to their end; --no-progress: silently):\n"
         "  create-desktops CATEGORY         a desktop for every member of the category's\n"
         "                                   departments who has none of it yet\n"
+        "  create-desktops --department=NAME  the same for each category linked to\n"
+        "                                   the department, for its members\n"
         "  start-desktops DEPARTMENT        start its members' desktops\n"
         "  stop-desktops DEPARTMENT         stop them (--force: power off at once)\n"
         "  reissue-desktops TEMPLATE        its stopped desktops on an older version get the newest\n"
@@ -230,7 +232,15 @@ static int run_job(const char *method, const char *types, const char *target, in
         return follow_job(&w, id);
 }
 
+/* CATEGORY, or --department=NAME: one of the two */
 static int cmd_create_desktops(char **args) {
+        if (!args[0] == !arg_department) {
+                fprintf(stderr, "vdeskctl: create-desktops takes a category or --department=NAME, not %s\n",
+                        arg_department ? "both" : "neither");
+                return EXIT_FAILURE;
+        }
+        if (arg_department)
+                return run_job("CreateDepartmentDesktops", "s", arg_department, 0);
         return run_job("CreateDesktops", "s", args[0], 0);
 }
 
@@ -289,7 +299,7 @@ static int print_job(const char *path) {
         }
         if (r < 0)
                 return print_bus_error(NULL, r);
-        printf("%-5" PRIu32 " %-17s %-16s %5" PRIu32 "/%-5" PRIu32 " %-6" PRIu32 " %s\n", id, kind, target,
+        printf("%-5" PRIu32 " %-26s %-16s %5" PRIu32 "/%-5" PRIu32 " %-6" PRIu32 " %s\n", id, kind, target,
                done + failed, total, failed, current);
         return 0;
 }
@@ -302,7 +312,7 @@ static int cmd_jobs(char **args) {
 
         if (bus_call_list(&reply, BROKERD, "ListJobObjects", "(so)") < 0)
                 return EXIT_FAILURE;
-        printf("%-5s %-17s %-16s %11s %-6s %s\n", "JOB", "KIND", "TARGET", "PROGRESS", "FAILED", "CURRENT");
+        printf("%-5s %-26s %-16s %11s %-6s %s\n", "JOB", "KIND", "TARGET", "PROGRESS", "FAILED", "CURRENT");
         while ((r = sd_bus_message_read(reply, "(so)", &name, &path)) > 0) {
                 if (print_job(path) != 0)
                         return EXIT_FAILURE;
@@ -312,7 +322,7 @@ static int cmd_jobs(char **args) {
 }
 
 const Verb job_verbs[] = {
-        { "create-desktops",   1, 1, cmd_create_desktops },
+        { "create-desktops",   0, 1, cmd_create_desktops },
         { "start-desktops",    1, 1, cmd_start_desktops },
         { "stop-desktops",     1, 1, cmd_stop_desktops },
         { "reissue-desktops",  1, 1, cmd_reissue_desktops },

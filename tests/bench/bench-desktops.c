@@ -19,6 +19,10 @@
  *           the last 50)
  *   bench-desktops clean COUNT ACCOUNT TEMPLATE ADD REMOVE TEMPLATE_FILE DISK_DIR DB_SOCKET
  *           deletes what grow made, both sides (timed, not compared)
+ *   bench-desktops shell COUNT - - ADD REMOVE TEMPLATE_FILE DISK_DIR DB_SOCKET
+ *           the script alone COUNT times in a row (P4's baseline: the shell
+ *           loop against one job of COUNT): the whole loop, and the cost
+ *           per desktop of its first and last 100
  *
  * vdesk's desktops are p3v-<i>, the script's p3s-<i> with the address
  * 10.20.8.10 + i, its MAC derived from it as vdesk derives one and the
@@ -267,17 +271,41 @@ static int clean(Bench *b, unsigned count) {
         return 0;
 }
 
+#define SHELL_WINDOW 100
+
+static int shell_loop(Bench *b, unsigned count) {
+        double first = 0, last = 0;
+        unsigned long long t0;
+
+        if (count < 2 * SHELL_WINDOW) {
+                fprintf(stderr, "shell needs %u desktops at least\n", 2 * SHELL_WINDOW);
+                return 2;
+        }
+        t0 = now_usec();
+        for (unsigned i = 0; i < count; i++) {
+                double s = shell_create(b, i, NULL);
+
+                if (i < SHELL_WINDOW)
+                        first += s;
+                else if (i >= count - SHELL_WINDOW)
+                        last += s;
+        }
+        printf("shell_count %u\nshell_ms %.1f\n", count, ms(t0, now_usec()));
+        printf("shell_first_per_ms %.3f\nshell_last_per_ms %.3f\n", first / SHELL_WINDOW, last / SHELL_WINDOW);
+        return 0;
+}
+
 int main(int argc, char *argv[]) {
         static const struct {
                 const char *verb;
                 int (*run)(Bench *b, unsigned n);
-        } verbs[] = { { "pairs", pairs }, { "grow", grow }, { "clean", clean } };
+        } verbs[] = { { "pairs", pairs }, { "grow", grow }, { "clean", clean }, { "shell", shell_loop } };
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         Bench b;
         int r;
 
         if (argc != 10) {
-                fprintf(stderr, "usage: bench-desktops pairs|grow|clean N ACCOUNT TEMPLATE ADD REMOVE "
+                fprintf(stderr, "usage: bench-desktops pairs|grow|clean|shell N ACCOUNT TEMPLATE ADD REMOVE "
                                 "TEMPLATE_FILE DISK_DIR DB_SOCKET\n");
                 return 2;
         }

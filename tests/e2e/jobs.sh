@@ -7,7 +7,11 @@
 # reported with its named error while the other 19 are made, and the same
 # job again makes only what is left; a job cancelled half-way leaves whole
 # desktops only (rows and domains alike); StartDesktops and StopDesktops
-# of a department; vdeskctl follows a job and lists them.
+# of a department; vdeskctl follows a job and lists them; a department's
+# desktops of each of its categories made by CreateDepartmentDesktops
+# (a department that is not there, or that no category is linked to,
+# refused by name); an account deleted while a job of 40 runs, before its
+# item: that item named with NoSuchAccount, the 39 others made.
 . "$VDESK_SRC/tests/lib/harness.sh"
 . "$VDESK_SRC/tests/lib/host.sh"
 host_enter "$@"
@@ -153,4 +157,76 @@ check "... none running" wait_until 60 outputs 0 bash -c "virsh list --name | gr
 out=$(ctl --no-progress start-desktops ops 2>&1)
 check "--no-progress prints the end alone ($out)" test "$(wc -l <<<"$out")" = 1
 ctl --no-progress stop-desktops ops --force >/dev/null
+
+# a department's desktops of each category linked to it: eng's 3 staff,
+# eng-std and eng-lab, eng01 holding its eng-std desktop already
+ctl create-department eng >/dev/null || die "cannot create eng"
+printf 'id,name,department\neng01,Staff 1,eng\n' >"$T/eng1.csv"
+printf 'id,name,department\neng02,Staff 2,eng\neng03,Staff 3,eng\n' >"$T/eng2.csv"
+ctl import-staff "$T/eng1.csv" >/dev/null || die "cannot import eng01"
+ctl create-category eng-std tiny >/dev/null && ctl link-category eng-std eng >/dev/null || die "cannot make eng-std"
+ctl --no-progress create-desktops eng-std >/dev/null || die "cannot make eng01's eng-std desktop"
+ctl import-staff "$T/eng2.csv" >/dev/null || die "cannot import eng02-03"
+ctl create-category eng-lab tiny >/dev/null && ctl link-category eng-lab eng >/dev/null || die "cannot make eng-lab"
+out=$(busctl --system --json=short call $B $P $B.Manager CreateDepartmentDesktops s eng)
+job=$(jq -r '.data[0]' <<<"$out")
+check "CreateDepartmentDesktops answers a job object ($job)" grep -q "^$P/job/" <<<"$job"
+check "... that ends done, 5 of 5 (2 categories x 3 staff, less eng01's eng-std)" wait_until 60 grep -qF \
+        "objectpath '$job', 'create-department-desktops', 'eng', 'done', uint32 5, uint32 5, @a(sss) []" "$T/signals.log"
+check "eng-lab: a desktop for each of eng's 3" outputs 3 count eng-lab
+check "eng-std: one for each of eng's 3 too" outputs 3 count eng-std
+check "... each with its domain" outputs 6 bash -c "virsh list --all --name | grep -cE '^eng-(std|lab)-eng0[1-3]\$'"
+
+# refused RC TEXT OUTPUT: exit status 1 and TEXT in OUTPUT
+refused() { test "$1" = 1 && grep -qF -- "$2" <<<"$3"; }
+out=$(ctl create-desktops --department=eng 2>&1); rc=$?
+check "vdeskctl create-desktops --department=eng again: nothing to do, exit 0 ($rc: $out)" \
+        bash -c "test $rc = 0 && grep -q 'create-department-desktops of eng): done, 0 of 0 done' <<<\"\$1\"" _ "$out"
+ctl create-department lonely >/dev/null || die "cannot create lonely"
+rows=$(sql "SELECT COUNT(*) FROM desktops")
+out=$(ctl create-desktops --department=lonely 2>&1); rc=$?
+check "a department no category is linked to: NoSuchCategory ($rc: $out)" refused "$rc" \
+        "Invalid department: no category is linked to lonely (org.vdesk.Error.NoSuchCategory)" "$out"
+out=$(ctl create-desktops --department=nonesuch 2>&1); rc=$?
+check "a department that is not there: NoSuchDepartment ($rc: $out)" refused "$rc" \
+        "Invalid department: no department 'nonesuch' (org.vdesk.Error.NoSuchDepartment)" "$out"
+out=$(ctl create-desktops --department='bad/name' 2>&1); rc=$?
+check "a malformed department name: InvalidArgs ($rc: $out)" refused "$rc" \
+        "(org.freedesktop.DBus.Error.InvalidArgs)" "$out"
+check "... naming the field" grep -q "^vdeskctl: Invalid department: " <<<"$out"
+out=$(ctl create-desktops eng-std --department=eng 2>&1); rc=$?
+check "a category and --department= both: refused ($rc: $out)" refused "$rc" \
+        "create-desktops takes a category or --department=NAME, not both" "$out"
+out=$(ctl create-desktops 2>&1); rc=$?
+check "neither: refused ($rc: $out)" refused "$rc" "create-desktops takes a category or --department=NAME, not neither" "$out"
+check "... none of these made anything" outputs "$rows" sql "SELECT COUNT(*) FROM desktops"
+check "... nor started a job" not grep -qE "'create-department-desktops', '(lonely|nonesuch|bad/name)'" "$T/signals.log"
+
+# an account deleted while a job of 40 runs, before its item is reached:
+# that item fails with NoSuchAccount, the others are made
+staff temps 40 >"$T/temps.csv"
+ctl create-department temps >/dev/null || die "cannot create temps"
+ctl create-category temps-std tiny >/dev/null || die "cannot create temps-std"
+ctl link-category temps-std temps >/dev/null || die "cannot link temps-std"
+ctl import-staff "$T/temps.csv" >/dev/null || die "cannot import temps"
+out=$(busctl --system --json=short call $B $P $B.Manager CreateDesktops s temps-std)
+job=$(jq -r '.data[0]' <<<"$out")
+busctl --system call org.vdesk.directory1 /org/vdesk/directory1 org.vdesk.directory1.Manager DeleteAccount s temps40 \
+        >"$T/delete.out" 2>&1
+deleted=$?
+progress=$(busctl --system --json=short get-property $B "$job" $B.Job Done Failed Current 2>&1)
+reached=$(jq -rs 'map(.data) | if length == 3 then "\(.[0] + .[1]) \(.[2])" else "gone" end' <<<"$progress")
+check "temps40's account deleted by DeleteAccount while the job runs ($deleted: $(cat "$T/delete.out"))" test $deleted = 0
+check "... before its item (the 40th) was reached (items ended, then the one in hand: $reached)" \
+        bash -c "test '$reached' != gone && test ${reached%% *} -lt 39 && test '${reached#* }' != temps40"
+check "the job ends failed, 39 of 40 done" wait_until 120 grep -qF \
+        "objectpath '$job', 'create-desktops', 'temps-std', 'failed', uint32 39, uint32 40," "$T/signals.log"
+removed=$(grep -F "JobRemoved (uint32" "$T/signals.log" | grep -F "objectpath '$job'")
+check "... naming temps40 with NoSuchAccount ($removed)" \
+        grep -qF "[('temps40', 'org.vdesk.Error.NoSuchAccount', \"Invalid account: no account 'temps40'\")]" <<<"$removed"
+check "39 desktops of temps-std" outputs 39 count temps-std
+check "... none for temps40: no domain" outputs 0 bash -c "virsh list --all --name | grep -c 'temps40' || true"
+check "... no disk" outputs "" find "$T/disks" -name '*temps40*'
+rows=$(sql "SELECT COUNT(*) FROM desktops")
+check "... no DHCP entry beyond the rows' ($rows)" outputs "$rows" bash -c "virsh net-dumpxml vdesk | grep -c '<host mac='"
 finish

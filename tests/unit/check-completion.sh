@@ -79,6 +79,7 @@ check "desktops from a prefix" outputs alice-1 comp "$T/vdeskctl" stop a
 check "  ... asked with --no-ask-password (a completion never waits for polkit)" \
         grep -qx -- "--no-ask-password desktops" "$T/calls"
 check "departments (a listing without a count)" outputs "$(lines eng sales)" comp "$T/vdeskctl" add-staff ""
+check "departments for create-desktops --department=" outputs "$(lines eng sales)" comp "$T/vdeskctl" create-desktops --department =
 check "accounts as add-staff's second argument" outputs "$(lines alice bob)" comp "$T/vdeskctl" add-staff sales ""
 check "  ... options between the arguments skipped" outputs "$(lines alice bob)" comp "$T/vdeskctl" add-staff --no-ask-password sales ""
 check "show: desktops by default" outputs "$(lines alice-1 bob-1)" comp "$T/vdeskctl" show ""
