@@ -134,7 +134,8 @@ static int connected_read(sd_bus_message *reply, IdleSeen **ret, size_t *ret_n) 
         return 0;
 }
 
-static void idle_stop_one(Manager *m, const IdleCandidate *c) {
+/* 0 once the shutdown was asked for. */
+static int idle_stop_one(Manager *m, const IdleCandidate *c) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         Desktop d = {};
         int r;
@@ -143,11 +144,9 @@ static void idle_stop_one(Manager *m, const IdleCandidate *c) {
         if (r >= 0)
                 r = desktop_stop(m, &d, false, getuid(), &e);
         desktop_done(&d);
-        if (r < 0) {
-                log_warning("Cannot stop idle desktop %s of %s: %s", c->name, c->account,
-                            e.message ?: strerror(-r));
-                return;
-        }
+        if (r < 0)
+                return log_warning_errno(r, "Cannot stop idle desktop %s of %s: %s", c->name, c->account,
+                                         e.message ?: strerror(-r));
         log_event(LOG_INFO, MID_DESKTOP_IDLE_STOPPED,
                   "VDESK_DESKTOP=%s", c->name,
                   "VDESK_ACCOUNT=%s", c->account,
@@ -155,6 +154,7 @@ static void idle_stop_one(Manager *m, const IdleCandidate *c) {
                   "VDESK_IDLE_MINUTES=%u", c->minutes,
                   "MESSAGE=Desktop %s of %s stopped after %u min without an RDP connection (category %s)",
                   c->name, c->account, c->minutes, c->category);
+        return 0;
 }
 
 /* Stops the candidates due, and remembers who is in use now. */
@@ -180,8 +180,12 @@ static int idle_apply(Manager *m, const IdleSeen *connected, size_t n_connected,
                         seen[i].usec = now;
                 else if (old)
                         seen[i].usec = old->usec;
-                if (idle_due(idle_since(c[i].started_usec, seen[i].usec, s->start_usec), now, c[i].minutes))
-                        idle_stop_one(m, &c[i]);
+                /* A guest takes its time to shut down (and may ignore the
+                 * button): asked once, it is asked again only after
+                 * another idle period, not at every check meanwhile. */
+                if (idle_due(idle_since(c[i].started_usec, seen[i].usec, s->start_usec), now, c[i].minutes) &&
+                    idle_stop_one(m, &c[i]) >= 0)
+                        seen[i].usec = now;
         }
         free(s->seen);
         s->seen = seen;

@@ -93,6 +93,7 @@ check "its guest shut down (ACPI, as Desktop.Stop(false))" wait_until 30 shut_of
 check "... not destroyed: libvirt says it was shut down" outputs "shut off (shutdown)" virsh domstate --reason $B
 check "... and the broker records it stopped" wait_until 10 test_state $B stopped
 e=$(journal_json MESSAGE_ID=$(mid DESKTOP_STOPPED) VDESK_DESKTOP=$B | head -1)
+check "... one idle entry, the shutdown asked once" outputs 1 bash -c "$(declare -f journal_json mid idle_entry); idle_entry $B | wc -l"
 check "the stop's own entry names the broker's uid as the actor ($(jq -r .MESSAGE <<<"$e"))" \
         test "$(jq -r .VDESK_ACTOR_UID <<<"$e")" = "$(id -u)"
 
