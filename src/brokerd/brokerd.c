@@ -9,6 +9,7 @@
 #include "desktop.h"
 #include "desktop-open.h"
 #include "host.h"
+#include "idle.h"
 #include "iso.h"
 #include "job.h"
 #include "log.h"
@@ -51,6 +52,7 @@ static int manager_new(Manager **ret) {
 static Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        idle_check_stop(m);
         desktop_opens_free(m);
         jobs_free(m);
         template_console_voids_free(m);
@@ -117,6 +119,9 @@ int main(int argc, char *argv[]) {
         r = hosts_start(m);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up libvirt: %m"), EXIT_FAILURE;
+        r = idle_check_start(m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot start the idle check: %m"), EXIT_FAILURE;
 
         return daemon_serve(m->bus, m->event, BROKERD_BUS_NAME, "Serving desktops.");
 }

@@ -83,6 +83,7 @@ struct Manager {
         uint32_t last_job_id;
         ManagerEvents events;
         void *objects;                  /* the bus face's own state (manager-dbus.c) */
+        struct IdleState *idle;         /* idle desktops stopped (idle.c) */
 };
 
 /* The models' news, passed on to m->events. */

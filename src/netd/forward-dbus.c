@@ -173,3 +173,29 @@ int bus_forward_method_list(sd_bus_message *msg, void *userdata, sd_bus_error *e
                 return r;
         return sd_bus_send(NULL, reply, NULL);
 }
+
+int bus_forward_method_list_activity(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(freep) Forward *f = NULL;
+        _cleanup_(freep) unsigned *connections = NULL;
+        size_t n = 0;
+        int r;
+
+        r = forwards_activity(&m->forwards, &f, &connections, &n);
+        if (r < 0)
+                return bus_error_setf(error, VDESK_ERROR_NOT_READY, "Cannot read the forwards' connections: %s",
+                                      strerror(-r));
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', FORWARD_ACTIVITY_SIGNATURE);
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = sd_bus_message_append(reply, FORWARD_ACTIVITY_SIGNATURE, f[i].desktop, f[i].port,
+                                          connections[i]);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}

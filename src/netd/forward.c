@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include "conntrack.h"
 #include "forward.h"
 #include "log.h"
 #include "macro.h"
@@ -263,6 +264,24 @@ int forwards_remove(Forwards *fw, uint16_t port, uint32_t address, uid_t actor) 
 
 int forwards_list(Forwards *fw, Forward **ret, size_t *ret_n) {
         return nft_forwards_list(fw->nft, ret, ret_n);
+}
+
+int forwards_activity(Forwards *fw, Forward **ret, unsigned **ret_connections, size_t *ret_n) {
+        _cleanup_(freep) Forward *f = NULL;
+        unsigned *connections = NULL;
+        size_t n = 0;
+        int r;
+
+        r = forwards_list(fw, &f, &n);
+        if (r < 0)
+                return r;
+        r = conntrack_count_forwards(f, n, &connections);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(f);
+        *ret_connections = connections;
+        *ret_n = n;
+        return 0;
 }
 
 static const Forward *find_port(const Forward *f, size_t n, uint16_t port) {

@@ -67,6 +67,10 @@ int forwards_remove(Forwards *fw, uint16_t port, uint32_t address, uid_t actor);
 
 int forwards_list(Forwards *fw, Forward **ret, size_t *ret_n);
 
+/* The forwards, as forwards_list(), and for each the TCP connections
+ * through it established now (conntrack.h). */
+int forwards_activity(Forwards *fw, Forward **ret, unsigned **ret_connections, size_t *ret_n);
+
 /* Reconcile reads the running desktops while calls go on: from on until
  * off, the ports forwards_add() and forwards_remove() change are
  * remembered, and forwards_reconcile() leaves them as the calls made them. */

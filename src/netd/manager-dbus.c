@@ -57,6 +57,10 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("a" FORWARD_SIGNATURE, forwards),
                                 bus_forward_method_list, 0),
+        SD_BUS_METHOD_WITH_ARGS("ListForwardActivity",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a" FORWARD_ACTIVITY_SIGNATURE, forwards),
+                                bus_forward_method_list_activity, 0),
         SD_BUS_VTABLE_END
 };
 

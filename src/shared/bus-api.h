@@ -27,6 +27,9 @@
 #define MANAGED_DESKTOP_SIGNATURE "(sssssx)"
 /* an RDP forward: host port, guest address, guest port, desktop */
 #define FORWARD_SIGNATURE  "(qsqs)"
+/* an RDP forward's use: desktop, host port, TCP connections through it
+ * established now (the kernel's connection tracking) */
+#define FORWARD_ACTIVITY_SIGNATURE "(squ)"
 /* an account: id, name, role, e-mail, state, created, updated (µs) */
 #define ACCOUNT_SIGNATURE  "(sssssxx)"
 /* an ISO: name, format, size, catalogued (µs) */

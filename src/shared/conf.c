@@ -88,6 +88,7 @@ static const ConfItem items[] = {
         ITEM("Hosts",    "ConnectTimeoutSec", CONF_UINT, host_connect_timeout_sec, 600),
         ITEM("Hosts",    "SampleSec",       CONF_UINT,   host_sample_sec, 3600),
         ITEM("Hosts",    "DefaultCapacity", CONF_UINT,   default_capacity, 1000000),
+        ITEM("Broker",   "IdleCheckSec",    CONF_UINT,   idle_check_sec, 3600),
         ITEM("Monitor",  "IntervalSec",     CONF_UINT,   monitor_interval_sec, 0),
         ITEM("Monitor",  "HostMemoryPercent", CONF_UINT, monitor_memory_percent, 0),
         ITEM("Monitor",  "HostCPUPercent",  CONF_UINT,   monitor_cpu_percent, 0),
@@ -142,6 +143,7 @@ int config_defaults(VdeskConfig *ret) {
                 .host_connect_timeout_sec = 10,
                 .host_sample_sec = 10,
                 .default_capacity = 1000,
+                .idle_check_sec = 60,
                 .monitor_interval_sec = 5,
                 .monitor_memory_percent = 90,
                 .monitor_cpu_percent = 90,
@@ -588,6 +590,12 @@ static int verify_hosts(const VdeskConfig *c, char **ret_error) {
         return 0;
 }
 
+static int verify_broker(const VdeskConfig *c, char **ret_error) {
+        if (c->idle_check_sec < 1)
+                return set_error(ret_error, "[Broker] IdleCheckSec=%u is not from 1 to 3600", c->idle_check_sec);
+        return 0;
+}
+
 static int verify_monitor(const VdeskConfig *c, char **ret_error) {
         if (c->monitor_interval_sec < 1 || c->monitor_interval_sec > 3600)
                 return set_error(ret_error, "[Monitor] IntervalSec=%u is not from 1 to 3600", c->monitor_interval_sec);
@@ -663,6 +671,7 @@ int config_verify(const VdeskConfig *c, char **ret_error) {
                 verify_desktop,
                 verify_directory,
                 verify_hosts,
+                verify_broker,
                 verify_monitor,
                 verify_database,
                 verify_portal,

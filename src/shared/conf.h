@@ -96,6 +96,8 @@ typedef struct VdeskConfig {
         unsigned host_connect_timeout_sec;      /* how long AddHost waits for a host's first answer */
         unsigned host_sample_sec;       /* how often the scheduler reads the hosts' load */
         unsigned default_capacity;      /* the desktops of the cluster made on first start */
+        /* [Broker] */
+        unsigned idle_check_sec;        /* how often idle desktops are looked for (IdleStopMinutes=) */
         /* [Monitor] */
         unsigned monitor_interval_sec;  /* how often vdesk-monitord reads every host */
         unsigned monitor_memory_percent; /* a host's memory use that raises an alert ... */

@@ -236,6 +236,33 @@ check "RemoveForward" netd_call RemoveForward qs 50020 10.20.0.30
 check "RemoveForward again: NoSuchForward" fails_with "No forward on port 50020" netd_call RemoveForward qs 50020 10.20.0.30
 check "map holds exactly the rest" test "$(nft_forwards $H | cut -d' ' -f1 | tr '\n' ' ')" = "50001 50021 50022 "
 
+# ListForwardActivity: the connections open through each forward, from the
+# kernel's connection tracking. A client holds one open (no traffic) through
+# 50050 to a guest that keeps it; through 50051 a client came and went.
+bg holder ip netns exec $G python3 "$VDESK_SRC/tests/lib/tcp-banner.py" 3390 HOLDS hold
+wait_listening $G 3390 || die "the holding banner did not start"
+netd_call AddForwards 'a(qsqss)' 2 50050 10.20.0.15 3390 d-held u50 50051 10.20.0.15 3389 d-gone u51 ||
+        die "cannot add the forwards of the activity check"
+activity() {
+        busctl --system --json=short call org.vdesk.network1 /org/vdesk/network1 org.vdesk.network1.Manager \
+                ListForwardActivity | jq -r '.data[0][] | select(.[0] | startswith("d-")) | "\(.[0]) \(.[1]) \(.[2])"' | sort | tr '\n' ' '
+}
+export -f activity
+check "ListForwardActivity: no connection yet" test "$(activity)" = "d-gone 50051 0 d-held 50050 0 "
+bg client ip netns exec $C bash -c "exec 3<>/dev/tcp/10.77.0.1/50050 && head -1 <&3 && exec sleep 600"
+line=$(tcp_line $C 10.77.0.1 50051)
+check "a client came and went through 50051 ($line)" test "$line" = "DESKTOP-A peer=10.77.0.2"
+check "... a held connection shows on its forward alone" wait_until 5 bash -c "[ \"\$(activity)\" = 'd-gone 50051 0 d-held 50050 1 ' ]"
+sleep 2
+check "... still after seconds without traffic" test "$(activity)" = "d-gone 50051 0 d-held 50050 1 "
+kill $PID_client
+check "... and is gone once the client closed it" wait_until 5 bash -c "[ \"\$(activity)\" = 'd-gone 50051 0 d-held 50050 0 ' ]"
+check "ListForwardActivity is refused to an unprivileged uid" \
+        fails_with "Access denied" setpriv --reuid=65534 --regid=65534 --clear-groups \
+                busctl --system call org.vdesk.network1 /org/vdesk/network1 org.vdesk.network1.Manager ListForwardActivity
+netd_call RemoveForward qs 50050 10.20.0.15 && netd_call RemoveForward qs 50051 10.20.0.15 ||
+        die "cannot remove the forwards of the activity check"
+
 # access: the bus policy lets only root call netd
 check "an unprivileged uid cannot add forwards" \
         fails_with "Access denied" setpriv --reuid=65534 --regid=65534 --clear-groups \

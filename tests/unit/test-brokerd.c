@@ -11,6 +11,7 @@
 #include "desktop.h"
 #include "domain-xml.h"
 #include "host.h"
+#include "idle.h"
 #include "macro.h"
 #include "metadata.h"
 #include "rdp.h"
@@ -460,6 +461,21 @@ static void test_host_refused_uri(void) {
         CHECK(!v);
 }
 
+/* Idle time counts from the latest of the start, the last check that saw a
+ * connection and the broker's start; due after the minutes, never for 0. */
+static void test_idle(void) {
+        const uint64_t s = USEC_PER_SEC, t0 = 1700000000 * s;
+
+        CHECK(idle_since(t0, 0, t0 - 100 * s) == t0);
+        CHECK(idle_since(t0, t0 + 30 * s, t0) == t0 + 30 * s);
+        CHECK(idle_since(t0, 0, t0 + 50 * s) == t0 + 50 * s);
+        CHECK(!idle_due(t0, t0 + 59 * s, 1));
+        CHECK(idle_due(t0, t0 + 60 * s, 1));
+        CHECK(!idle_due(t0, t0 + 600 * s, 0));
+        /* a clock set back before the start: not due */
+        CHECK(!idle_due(t0, t0 - 120 * s, 1));
+}
+
 int main(void) {
         test_allocate();
         test_address_range();
@@ -472,5 +488,6 @@ int main(void) {
         test_network_xml();
         test_split();
         test_config_desktop();
+        test_idle();
         return test_summary();
 }

@@ -230,6 +230,7 @@ static void test_monitor_hosts(void) {
                 { "[Monitor]\nIntervalSec=3601\n", "[Monitor] IntervalSec=3601 is not from 1 to 3600" },
                 { "[Hosts]\nDefaultCapacity=0\n",
                   "[Hosts] ConnectTimeoutSec=, SampleSec= and DefaultCapacity= must be at least 1" },
+                { "[Broker]\nIdleCheckSec=0\n", "[Broker] IdleCheckSec=0 is not from 1 to 3600" },
         };
         _cleanup_(config_done) VdeskConfig d = {};
 
@@ -239,6 +240,7 @@ static void test_monitor_hosts(void) {
         CHECK_INT(d.monitor_threshold_sec, 60);
         CHECK_STR(d.metrics_listen, "127.0.0.1:9750");
         CHECK_INT(d.host_connect_timeout_sec, 10);
+        CHECK_INT(d.idle_check_sec, 60);
         CHECK_INT(config_verify(&d, NULL), 0);
         for (size_t i = 0; i < ELEMENTSOF(bad); i++)
                 check_verify_refuses(bad[i][0], bad[i][1]);
