@@ -63,6 +63,8 @@ check "set-category office PoolSize=3 PoolStarted=2" ctl set-category office Poo
 check "the pool fills: three desktops of nobody's, two running" wait_until 400 outputs "3 2" pooled office
 echo "# filled in $(($(date +%s) - t0)) s"
 check "  ... two of their domains run" test "$(running_domains office)" = 2
+check "  ... vdeskctl desktops lists them as nobody's (-)" \
+        test "$(ctl desktops | grep -cE '^office-pool-[0-9a-f]{8} +- +tiny ')" = 3
 check "  ... ListPools: office 3 2, 3 made, 2 running" \
         test "$(broker_json ListPools | jq -c '.data[0][] | select(.[0] == "office")')" = '["office",3,2,3,2]'
 check "  ... journaled full" wait_until 20 bash -c \
@@ -148,6 +150,15 @@ check "  ... the handed-over ones stay their owners'" \
         test "$(sql "SELECT COUNT(*) FROM desktops d JOIN accounts a ON a.id = d.account_id WHERE a.name IN ('ann', 'bob', 'cat')")" = 3
 check "  ... ListPools: office 3 2, 3 made, 2 running" \
         test "$(broker_json ListPools | jq -c '.data[0][] | select(.[0] == "office")')" = '["office",3,2,3,2]'
+
+# ---- shrinking: the stopped one goes first ------------------------------------------
+free_names() { sql "SELECT d.name FROM desktops d JOIN categories c ON c.id = d.category_id WHERE c.name = 'office' AND d.account_id IS NULL AND d.state $1 'running' ORDER BY d.name" | tr '\n' ' '; }
+stopped_one=$(free_names '<>') running_two=$(free_names '=')
+check "set-category office PoolSize=2 PoolStarted=1" ctl set-category office PoolSize=2 PoolStarted=1
+check "the pool shrinks to two, one running" wait_until 60 outputs "2 1" pooled office
+check "  ... the stopped one ($stopped_one) went, the two that ran ($running_two) stay" \
+        test "$(sql "SELECT d.name FROM desktops d JOIN categories c ON c.id = d.category_id WHERE c.name = 'office' AND d.account_id IS NULL ORDER BY d.name" | tr '\n' ' ')" = "$running_two"
+check "  ... its domain is gone" not virsh dominfo "${stopped_one% }"
 
 # ---- PoolSize=0: the pool empties, and an open makes a desktop -------------------
 check "set-category office PoolSize=0 PoolStarted=0" ctl set-category office PoolSize=0 PoolStarted=0
