@@ -17,6 +17,7 @@
 #include "manager-dbus.h"
 #include "network.h"
 #include "object-dbus.h"
+#include "pool.h"
 #include "template.h"
 #include "util.h"
 #include "virt-loop.h"
@@ -54,6 +55,7 @@ static Manager *manager_free(Manager *m) {
                 return NULL;
         idle_check_stop(m);
         desktop_opens_free(m);
+        pool_stop(m);
         jobs_free(m);
         template_console_voids_free(m);
         sd_event_source_disable_unref(m->iso_watch);
@@ -122,6 +124,9 @@ int main(int argc, char *argv[]) {
         r = idle_check_start(m);
         if (r < 0)
                 return log_error_errno(r, "Cannot start the idle check: %m"), EXIT_FAILURE;
+        r = pool_start(m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot keep the pools: %m"), EXIT_FAILURE;
 
         return daemon_serve(m->bus, m->event, BROKERD_BUS_NAME, "Serving desktops.");
 }
