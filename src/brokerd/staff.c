@@ -118,15 +118,15 @@ static int staff_desktop_find(Manager *m, const char *account, const char *name,
                                       "Invalid name: %s has no desktop of category %s yet; open it first", account,
                                       cat->name);
         if (d.id == 0) {
-                char dname[64];
-
+                /* to be made (by the caller, off the loop): what it is
+                 * made of */
                 if (isempty(cat->template))
                         return bus_error_setf(error, VDESK_ERROR_NO_SUCH_TEMPLATE,
                                               "Category %s names no template yet; ask an admin", cat->name);
-                staff_desktop_name(m, account, cat->name, dname);
-                r = desktop_create(m, dname, account, cat->template, cat->name, uid, &d, error);
-                if (r < 0)
-                        return r;
+                staff_desktop_name(m, account, cat->name, d.name);
+                snprintf(d.account, sizeof d.account, "%s", account);
+                snprintf(d.template, sizeof d.template, "%s", cat->template);
+                snprintf(d.category, sizeof d.category, "%s", cat->name);
         }
         if (!cat && !isempty(d.category))
                 cat = staff_category_find(cats, n_cats, d.category);
@@ -135,9 +135,45 @@ static int staff_desktop_find(Manager *m, const char *account, const char *name,
         return 0;
 }
 
+/* Who restarted which desktop, for the journal once it is powered off. */
+typedef struct StaffRestart {
+        char account[64];
+        char desktop[64];
+        char host[64];
+        uid_t uid;
+} StaffRestart;
+
+static void on_restart_powered_off(Manager *m, const char *name, int r, const sd_bus_error *e, void *userdata) {
+        StaffRestart *s = userdata;
+
+        if (r < 0)
+                log_warning("Desktop %s of %s not powered off for its restart: %s", s->desktop, s->account,
+                            e && e->message ? e->message : strerror(-r));
+        else if (r > 0)
+                staff_log_restarted(s->account, s->desktop, s->host, s->uid);
+        free(s);
+}
+
+/* Powers d off, off the loop: the open queued after it starts it again. */
+static int staff_desktop_restart(Manager *m, const char *account, const Desktop *d, uid_t uid) {
+        StaffRestart *s = new0(StaffRestart, 1);
+        int r;
+
+        if (!s)
+                return -ENOMEM;
+        snprintf(s->account, sizeof s->account, "%s", account);
+        snprintf(s->desktop, sizeof s->desktop, "%s", d->name);
+        snprintf(s->host, sizeof s->host, "%s", d->host);
+        s->uid = uid;
+        r = desktop_power_off_async(m, d->name, uid, on_restart_powered_off, s);
+        if (r < 0)
+                free(s);
+        return r;
+}
+
 int staff_desktop_prepare(Manager *m, const char *account, const char *name, bool restart, uid_t uid,
                           const StaffCategory *cats, size_t n_cats, Desktop *ret, RdpRedirect *ret_redirect,
-                          bool *ret_restarted, sd_bus_error *error) {
+                          sd_bus_error *error) {
         const StaffCategory *cat = NULL;
         Desktop d = {};
         int r;
@@ -145,14 +181,12 @@ int staff_desktop_prepare(Manager *m, const char *account, const char *name, boo
         r = staff_desktop_find(m, account, name, restart, uid, cats, n_cats, &d, &cat, error);
         if (r < 0)
                 return r;
-        *ret_restarted = false;
         if (restart) {
-                r = desktop_power_off(m, &d, uid, error);
+                r = staff_desktop_restart(m, account, &d, uid);
                 if (r < 0) {
                         desktop_done(&d);
                         return r;
                 }
-                *ret_restarted = r > 0;
         }
         *ret_redirect = cat ? cat->redirect : (RdpRedirect) {
                 .printers = m->config.redirect_printers,
