@@ -135,42 +135,6 @@ static int staff_desktop_find(Manager *m, const char *account, const char *name,
         return 0;
 }
 
-/* Who restarted which desktop, for the journal once it is powered off. */
-typedef struct StaffRestart {
-        char account[64];
-        char desktop[64];
-        char host[64];
-        uid_t uid;
-} StaffRestart;
-
-static void on_restart_powered_off(Manager *m, const char *name, int r, const sd_bus_error *e, void *userdata) {
-        StaffRestart *s = userdata;
-
-        if (r < 0)
-                log_warning("Desktop %s of %s not powered off for its restart: %s", s->desktop, s->account,
-                            e && e->message ? e->message : strerror(-r));
-        else if (r > 0)
-                staff_log_restarted(s->account, s->desktop, s->host, s->uid);
-        free(s);
-}
-
-/* Powers d off, off the loop: the open queued after it starts it again. */
-static int staff_desktop_restart(Manager *m, const char *account, const Desktop *d, uid_t uid) {
-        StaffRestart *s = new0(StaffRestart, 1);
-        int r;
-
-        if (!s)
-                return -ENOMEM;
-        snprintf(s->account, sizeof s->account, "%s", account);
-        snprintf(s->desktop, sizeof s->desktop, "%s", d->name);
-        snprintf(s->host, sizeof s->host, "%s", d->host);
-        s->uid = uid;
-        r = desktop_power_off_async(m, d->name, uid, on_restart_powered_off, s);
-        if (r < 0)
-                free(s);
-        return r;
-}
-
 int staff_desktop_prepare(Manager *m, const char *account, const char *name, bool restart, uid_t uid,
                           const StaffCategory *cats, size_t n_cats, Desktop *ret, RdpRedirect *ret_redirect,
                           sd_bus_error *error) {
@@ -181,13 +145,6 @@ int staff_desktop_prepare(Manager *m, const char *account, const char *name, boo
         r = staff_desktop_find(m, account, name, restart, uid, cats, n_cats, &d, &cat, error);
         if (r < 0)
                 return r;
-        if (restart) {
-                r = staff_desktop_restart(m, account, &d, uid);
-                if (r < 0) {
-                        desktop_done(&d);
-                        return r;
-                }
-        }
         *ret_redirect = cat ? cat->redirect : (RdpRedirect) {
                 .printers = m->config.redirect_printers,
                 .drives = m->config.redirect_drives,

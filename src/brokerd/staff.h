@@ -29,9 +29,7 @@ const StaffCategory *staff_category_find(const StaffCategory *c, size_t n, const
 /* The desktop of account's that name means ("" for the one desktop or
  * category it has); if it has none yet (not for a restart: NoSuchDesktop),
  * one with id 0 and the name, account, template and category the caller
- * makes it of (desktop_create_async()); its power off queued for a restart (journaled
- * once done, if it was running; the open's start comes after it); and
- * the redirection its .rdp file
+ * makes it of (desktop_create_async()); and the redirection its .rdp file
  * allows. NotYourDesktop (journaled) for another's, NoSuchDesktop for
  * none, InvalidArgs when "" is ambiguous. */
 int staff_desktop_prepare(Manager *m, const char *account, const char *name, bool restart, uid_t uid,
