@@ -455,9 +455,7 @@ static int create_build(Manager *m, DesktopCreation *c, const DesktopAllocation 
         return r;
 }
 
-/* The row and what it holds go in one transaction: its address back to
- * its network's free list, its port and its cluster's room with the row. */
-static int desktop_row_remove(Manager *m, uint64_t id) {
+int desktop_row_remove(Manager *m, uint64_t id) {
         int r;
 
         r = db_begin(m->db);

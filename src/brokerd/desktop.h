@@ -46,6 +46,10 @@ int desktop_names(Manager *m, char ***ret);
 int desktop_get(Manager *m, const char *name, Desktop *ret, sd_bus_error *error);
 /* All desktops, or (account not NULL) the account's. */
 int desktop_list(Manager *m, const char *account, Desktop **ret, size_t *ret_n);
+/* Removes desktop id's row and what it holds, in one transaction: its
+ * address back to its network's free list, its port and its cluster's
+ * room with the row. Nothing of libvirt's. */
+int desktop_row_remove(Manager *m, uint64_t id);
 
 
 /* The operations on a desktop that call libvirt run off the loop

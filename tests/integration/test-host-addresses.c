@@ -16,6 +16,7 @@
 #include "allocate.h"
 #include "conf.h"
 #include "db.h"
+#include "desktop.h"
 #include "db-tests.h"
 #include "macro.h"
 #include "manager.h"
@@ -73,22 +74,6 @@ static int desktop_make(Manager *m, const AddressRange *range, uint32_t *ret, ui
         }
         *ret = a;
         return 0;
-}
-
-static int desktop_remove(Manager *m, uint64_t id) {
-        int r;
-
-        r = db_begin(m->db);
-        if (r >= 0)
-                r = desktop_address_release(m, id);
-        if (r >= 0)
-                r = db_exec(m->db, "DELETE FROM desktops WHERE id = ?", (DbValue[]) { DBV_UINT(id) }, 1, NULL,
-                            NULL, NULL);
-        if (r >= 0)
-                r = db_commit(m->db);
-        if (r < 0)
-                db_rollback(m->db);
-        return r;
 }
 
 static void check_address(uint32_t got, const char *want) {
@@ -194,7 +179,7 @@ int main(int argc, char *argv[]) {
         CHECK_INT(count(db, "SELECT COUNT(*) FROM host_free_addresses"), 1);
 
         /* given back on delete, and taken again first */
-        CHECK_INT(desktop_remove(&m, id10), 0);
+        CHECK_INT(desktop_row_remove(&m, id10), 0);
         CHECK_INT(count(db, "SELECT COUNT(*) FROM host_free_addresses WHERE address = INET_ATON('10.20.0.10')"), 1);
         CHECK_INT(desktop_make(&m, &range, &a, &id10), 0);
         check_address(a, "10.20.0.10");
@@ -207,16 +192,16 @@ int main(int argc, char *argv[]) {
         /* the range moved (and the gateway out of it): none of the old
          * range handed out, not even one given back since */
         range = (AddressRange) { ip("10.20.0.13"), ip("10.20.0.16"), ip("10.20.0.1") };
-        CHECK_INT(desktop_remove(&m, id10), 0);
+        CHECK_INT(desktop_row_remove(&m, id10), 0);
         CHECK_INT(desktop_make(&m, &range, &a, NULL), 0);
         check_address(a, "10.20.0.15");
         CHECK_INT(count(db, "SELECT COUNT(*) FROM host_free_addresses WHERE address < INET_ATON('10.20.0.13')"), 0);
         /* a desktop outside it keeps its address, and does not give it back */
         CHECK_INT(count(db, "SELECT COUNT(*) FROM desktops WHERE address = INET_ATON('10.20.0.11')"), 1);
-        CHECK_INT(desktop_remove(&m, id11), 0);
+        CHECK_INT(desktop_row_remove(&m, id11), 0);
         CHECK_INT(count(db, "SELECT COUNT(*) FROM host_free_addresses WHERE address = INET_ATON('10.20.0.11')"), 0);
         /* one inside it does */
-        CHECK_INT(desktop_remove(&m, id13), 0);
+        CHECK_INT(desktop_row_remove(&m, id13), 0);
         CHECK_INT(desktop_make(&m, &range, &b, NULL), 0);
         check_address(b, "10.20.0.13");
         CHECK_INT(desktop_make(&m, &range, &b, NULL), 0);
