@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include <assert.h>
+
 #include "bus-error.h"
 #include "desktop-queue.h"
 #include "log.h"
@@ -20,6 +22,7 @@ struct DesktopOp {
         bool running;                   /* its turn came: begun, maybe at work */
         bool working;                   /* submitted to the pool */
         sd_event_source *turn;          /* begins it */
+        sd_bus_slot *call;              /* end's call waiting for its reply */
         DesktopOp *next;                /* all operations, in the order they arrived */
 };
 
@@ -27,6 +30,7 @@ static DesktopOp *desktop_op_free(DesktopOp *op) {
         if (!op)
                 return NULL;
         sd_event_source_disable_unref(op->turn);
+        sd_bus_slot_unref(op->call);
         if (op->type->free)
                 op->type->free(op->data);
         free(op);
@@ -41,23 +45,33 @@ static void desktop_op_unlink(Manager *m, DesktopOp *op) {
                 }
 }
 
+/* The operation on name that runs, or is next. */
+static DesktopOp *desktop_op_first(Manager *m, const char *name) {
+        for (DesktopOp *op = m->desktop_ops; op; op = op->next)
+                if (streq(op->name, name))
+                        return op;
+        return NULL;
+}
+
 /* The first operation on name still queued, if no operation on name
  * runs. */
 static DesktopOp *desktop_op_next(Manager *m, const char *name) {
-        for (DesktopOp *op = m->desktop_ops; op; op = op->next)
-                if (streq(op->name, name))
-                        return op->running ? NULL : op;
-        return NULL;
+        DesktopOp *op = desktop_op_first(m, name);
+
+        return op && !op->running ? op : NULL;
 }
 
 static void desktop_op_run(DesktopOp *op);
 
 /* Ends op with r and error, and starts the next one on its desktop. */
-static void desktop_op_finish(DesktopOp *op, int r, const sd_bus_error *error) {
+static void desktop_op_finish(DesktopOp *op, int r, sd_bus_error *error) {
         Manager *m = op->manager;
         char name[64];
         DesktopOp *next;
 
+        /* a failure has a name, whatever failed */
+        if (r < 0 && !sd_bus_error_is_set(error))
+                (void) sd_bus_error_set_errno(error, r);
         snprintf(name, sizeof name, "%s", op->name);
         desktop_op_unlink(m, op);
         if (op->done)
@@ -78,6 +92,14 @@ static int desktop_op_work(void *userdata) {
 
 static void desktop_op_submit(DesktopOp *op, sd_bus_error *error);
 
+/* What end said: work again, wait for its call, or the end. */
+static void desktop_op_ended(DesktopOp *op, int r, sd_bus_error *e) {
+        if (r == DESKTOP_OP_AGAIN)
+                desktop_op_submit(op, e);
+        else if (r != DESKTOP_OP_WAIT)
+                desktop_op_finish(op, r, e);
+}
+
 static void desktop_op_worked(int r, void *userdata) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         DesktopOp *op = userdata;
@@ -87,12 +109,30 @@ static void desktop_op_worked(int r, void *userdata) {
                 desktop_op_finish(op, bus_error_setf(&e, VDESK_ERROR_NOT_READY, "vdesk-brokerd is stopping"), &e);
                 return;
         }
-        r = op->type->end(op->manager, op->data, r, &e);
-        if (r == DESKTOP_OP_AGAIN) {
-                desktop_op_submit(op, &e);
-                return;
+        desktop_op_ended(op, op->type->end(op->manager, op->data, r, &e), &e);
+}
+
+static int on_call_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        DesktopOp *op = userdata;
+        int r = 0;
+
+        op->call = sd_bus_slot_unref(op->call);
+        if (sd_bus_message_is_method_error(reply, NULL)) {
+                r = -(sd_bus_message_get_errno(reply) ?: EIO);
+                (void) sd_bus_error_copy(&e, sd_bus_message_get_error(reply));
         }
-        desktop_op_finish(op, r, &e);
+        desktop_op_ended(op, op->type->end(op->manager, op->data, r, &e), &e);
+        return 0;
+}
+
+int desktop_queue_call(Manager *m, const char *name, sd_bus_message *call) {
+        DesktopOp *op = desktop_op_first(m, name);
+        int r;
+
+        assert(op && op->running && !op->call);
+        r = sd_bus_call_async(m->bus, &op->call, call, on_call_reply, op, 0);
+        return r < 0 ? r : DESKTOP_OP_WAIT;
 }
 
 static void desktop_op_submit(DesktopOp *op, sd_bus_error *error) {
@@ -117,11 +157,10 @@ static int on_op_turn(sd_event_source *s, void *userdata) {
 
         op->turn = sd_event_source_disable_unref(op->turn);
         r = op->type->begin(op->manager, op->data, &e);
-        if (r <= 0) {
+        if (r <= 0)
                 desktop_op_finish(op, r, &e);
-                return 0;
-        }
-        desktop_op_submit(op, &e);
+        else
+                desktop_op_submit(op, &e);
         return 0;
 }
 

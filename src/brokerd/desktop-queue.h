@@ -14,6 +14,7 @@
  * it); on different desktops up to Workers= at once. */
 
 #define DESKTOP_OP_AGAIN INT_MAX
+#define DESKTOP_OP_WAIT (INT_MAX - 1)
 
 typedef struct DesktopOpType {
         /* On the loop, when the operation's turn comes: reads and checks
@@ -25,9 +26,10 @@ typedef struct DesktopOpType {
         /* On a worker thread: touches only data, never the manager, the
          * database or the bus. Its return value is end's r. */
         int (*work)(void *data);
-        /* On the loop, with work's r: records what happened. < 0: fails
-         * with *error; DESKTOP_OP_AGAIN: work runs again (a next step, or
-         * undoing); else the operation succeeded with that value. */
+        /* On the loop, with work's r (or a call's reply: desktop_queue_call()):
+         * records what happened. < 0: fails with *error; DESKTOP_OP_AGAIN:
+         * work runs again (a next step, or undoing); DESKTOP_OP_WAIT: a
+         * call was sent; else the operation succeeded with that value. */
         int (*end)(Manager *m, void *data, int r, sd_bus_error *error);
         void (*free)(void *data);
 } DesktopOpType;
@@ -44,6 +46,12 @@ int desktop_queue_start(Manager *m);
  * the queue from now on, also on failure), then done. */
 int desktop_queue_push(Manager *m, const char *name, const DesktopOpType *type, void *data, DesktopDoneFunc done,
                        void *userdata);
+
+/* For end: sends call (a method call on the bus) and has end run again
+ * with its reply, r >= 0, or r < 0 with the reply's error in end's *error
+ * (which end may free and replace). DESKTOP_OP_WAIT (for end to return),
+ * or a negative errno if it could not be sent. */
+int desktop_queue_call(Manager *m, const char *name, sd_bus_message *call);
 
 /* The operations queued or running on name. */
 unsigned desktop_queue_pending(Manager *m, const char *name);

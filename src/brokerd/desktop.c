@@ -713,17 +713,25 @@ static int set_template(Virt *virt, const char *name, const char *template_path,
         return 0;
 }
 
-static int delete_disk(Manager *m, const Desktop *d) {
-        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+/* Asks vdesk-imaged, for the desktop's operation under way, for a method
+ * on the desktop's disk ("ss": its name and path, then more ...): end
+ * runs again with the reply (desktop_queue_call()). */
+static int disk_call(Manager *m, const Desktop *d, const char *method, const char *more_types, ...) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
+        va_list ap;
         int r;
 
-        r = sd_bus_call_method(m->bus, IMAGED, "DeleteDisk", &e, NULL, "ss", d->name, d->disk_path);
-        /* Never started: the hook never asked for a disk. */
-        if (r < 0 && sd_bus_error_has_name(&e, VDESK_ERROR_NO_SUCH_DISK))
-                return 0;
+        r = sd_bus_message_new_method_call(m->bus, &call, IMAGED, method);
+        if (r >= 0)
+                r = sd_bus_message_append(call, "ss", d->name, d->disk_path);
+        if (r >= 0 && more_types) {
+                va_start(ap, more_types);
+                r = sd_bus_message_appendv(call, more_types, ap);
+                va_end(ap);
+        }
         if (r < 0)
-                log_warning("Cannot delete disk %s of %s: %s", d->disk_path, d->name, e.message ?: strerror(-r));
-        return r;
+                return r;
+        return desktop_queue_call(m, d->name, call);
 }
 
 /* A state the row has already keeps its time: state_changed_at is when
@@ -1186,17 +1194,31 @@ static int delete_work(void *userdata) {
         return 0;
 }
 
+enum {
+        DELETE_DOMAIN,                  /* its domain and DHCP entries */
+        DELETE_DISK,                    /* its disk, through vdesk-imaged */
+};
+
 static int delete_end(Manager *m, void *userdata, int r, sd_bus_error *error) {
         DesktopWork *w = userdata;
         const Desktop *d = &w->d;
 
-        if (r < 0)
-                return work_domain_error(w, r, w->verb, error);
-        if (w->dhcp_error)
-                log_warning("Cannot remove the DHCP entry of %s: %s", d->name, w->dhcp_error);
-        r = delete_disk(m, d);
-        if (r < 0)
+        if (w->step == DELETE_DOMAIN) {
+                if (r < 0)
+                        return work_domain_error(w, r, w->verb, error);
+                if (w->dhcp_error)
+                        log_warning("Cannot remove the DHCP entry of %s: %s", d->name, w->dhcp_error);
+                w->step = DELETE_DISK;
+                return disk_call(m, d, "DeleteDisk", NULL);
+        }
+        /* Never started: the hook never asked for a disk. */
+        if (r < 0 && !sd_bus_error_has_name(error, VDESK_ERROR_NO_SUCH_DISK)) {
+                log_warning("Cannot delete disk %s of %s: %s", d->disk_path, d->name,
+                            error->message ?: strerror(-r));
+                sd_bus_error_free(error);
                 return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot delete the disk of %s", d->name);
+        }
+        sd_bus_error_free(error);
 
         r = desktop_row_remove(m, d->id);
         if (r < 0)
@@ -1413,6 +1435,7 @@ int desktop_move_async(Manager *m, const char *name, const char *host, uid_t act
 
 enum {
         REISSUE_METADATA,               /* the domain names the newest version */
+        REISSUE_DISK,                   /* its new disk, through vdesk-imaged */
         REISSUE_UNDO,                   /* ... and its own again: no new disk */
 };
 
@@ -1472,22 +1495,30 @@ static int reissue_record(Manager *m, DesktopWork *w, sd_bus_error *error) {
 static int reissue_end(Manager *m, void *userdata, int r, sd_bus_error *error) {
         DesktopWork *w = userdata;
 
-        if (w->step == REISSUE_UNDO)
-                return sd_bus_error_copy(error, &w->undo_error);
-        if (r == -EIO)
-                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "%s", strempty(w->error));
-        if (r < 0)
-                return work_domain_error(w, r, w->verb, error);
-        r = sd_bus_call_method(m->bus, IMAGED, "ReplaceDisk", &w->undo_error, NULL, "ssss", w->d.name,
-                               w->d.disk_path, w->tc.path, w->tc.format);
-        if (r < 0) {
-                if (!sd_bus_error_is_set(&w->undo_error))
+        switch (w->step) {
+        case REISSUE_METADATA:
+                if (r == -EIO)
+                        return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "%s", strempty(w->error));
+                if (r < 0)
+                        return work_domain_error(w, r, w->verb, error);
+                w->step = REISSUE_DISK;
+                return disk_call(m, &w->d, "ReplaceDisk", "ss", w->tc.path, w->tc.format);
+        case REISSUE_DISK:
+                if (r >= 0)
+                        return reissue_record(m, w, error);
+                /* the domain names its own version again */
+                if (sd_bus_error_is_set(error))
+                        sd_bus_error_move(&w->undo_error, error);
+                else
                         (void) sd_bus_error_set_errnof(&w->undo_error, r, "Cannot replace the disk of %s: %m",
                                                        w->d.name);
                 w->step = REISSUE_UNDO;
                 return DESKTOP_OP_AGAIN;
+        case REISSUE_UNDO:
+                return sd_bus_error_copy(error, &w->undo_error);
+        default:
+                return -EINVAL;
         }
-        return reissue_record(m, w, error);
 }
 
 static const DesktopOpType reissue_op = {
