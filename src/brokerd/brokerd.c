@@ -8,6 +8,7 @@
 #include "daemon-util.h"
 #include "desktop.h"
 #include "desktop-open.h"
+#include "desktop-queue.h"
 #include "host.h"
 #include "idle.h"
 #include "iso.h"
@@ -53,6 +54,8 @@ static int manager_new(Manager **ret) {
 static Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        /* first: their dones end the opens and jobs waiting for them */
+        desktop_queue_free(m);
         idle_check_stop(m);
         desktop_opens_free(m);
         pool_stop(m);
@@ -106,6 +109,10 @@ int main(int argc, char *argv[]) {
         r = virt_loop_register(m->event);
         if (r < 0)
                 return log_error_errno(r, "Cannot put libvirt's events on the loop: %m"), EXIT_FAILURE;
+
+        r = desktop_queue_start(m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot start the worker threads: %m"), EXIT_FAILURE;
 
         r = iso_catalog_start(m);
         if (r < 0)

@@ -40,18 +40,33 @@ static int reply_desktop(sd_bus_message *msg, Desktop *d) {
         return sd_bus_send(NULL, reply, NULL);
 }
 
+/* CreateDesktop's reply: the desktop as made. */
+static void on_created(Manager *m, const char *name, int r, const sd_bus_error *e, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *msg = userdata;
+        Desktop d = {};
+
+        if (r >= 0)
+                r = desktop_get(m, name, &d, &error);
+        if (r >= 0)
+                r = reply_desktop(msg, &d);
+        if (r < 0 && (e || sd_bus_error_is_set(&error)))
+                (void) sd_bus_reply_method_error(msg, e ?: &error);
+        else if (r < 0)
+                (void) sd_bus_reply_method_errno(msg, r, NULL);
+        sd_bus_message_unref(msg);
+}
+
+static int reply_when_done(sd_bus_message *msg, int r);
+
 AUTHORIZED(create_desktop) {
         const char *name, *account, *template;
-        Desktop d = {};
         int r;
 
         r = sd_bus_message_read(msg, "sss", &name, &account, &template);
         if (r < 0)
                 return r;
-        r = desktop_create(m, name, account, template, NULL, actor, &d, error);
-        if (r < 0)
-                return r;
-        return reply_desktop(msg, &d);
+        return reply_when_done(msg, desktop_create_async(m, name, account, template, NULL, actor, on_created, msg));
 }
 
 AUTHORIZED_READ(get_desktop) {
@@ -102,75 +117,107 @@ static int read_desktop(Manager *m, sd_bus_message *msg, Desktop *ret, sd_bus_er
         return desktop_get(m, name, ret, error);
 }
 
-AUTHORIZED(start_desktop) {
-        Desktop d = {};
+/* A method whose operation runs off the loop replies when done says how
+ * it ended: userdata is the call, referenced. */
+static void on_desktop_done(Manager *m, const char *name, int r, const sd_bus_error *e, void *userdata) {
+        sd_bus_message *msg = userdata;
+
+        if (r < 0)
+                (void) sd_bus_reply_method_error(msg, e);
+        else
+                (void) sd_bus_reply_method_return(msg, NULL);
+        sd_bus_message_unref(msg);
+}
+
+/* Reissue's reply: the template version. */
+static void on_reissued(Manager *m, const char *name, int r, const sd_bus_error *e, void *userdata) {
+        sd_bus_message *msg = userdata;
+
+        if (r < 0)
+                (void) sd_bus_reply_method_error(msg, e);
+        else
+                (void) sd_bus_reply_method_return(msg, "u", (uint32_t) r);
+        sd_bus_message_unref(msg);
+}
+
+/* The desktop a per-desktop method is about, checked (NoSuchDesktop at
+ * once): the Manager's take its name as their first argument, a Desktop
+ * object's methods are its own. Its operation checks the rest when its
+ * turn comes. */
+static int read_desktop_name(Manager *m, sd_bus_message *msg, char **ret, sd_bus_error *error) {
+        _cleanup_(desktop_done) Desktop d = {};
         int r;
 
         r = read_desktop(m, msg, &d, error);
-        if (r >= 0)
-                r = desktop_start(m, &d, actor, error);
-        desktop_done(&d);
         if (r < 0)
                 return r;
-        return sd_bus_reply_method_return(msg, NULL);
+        *ret = strdup(d.name);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* Hands msg's reply over to the operation queued by r's call. */
+static int reply_when_done(sd_bus_message *msg, int r) {
+        if (r < 0)
+                return r;
+        sd_bus_message_ref(msg);
+        return 1;
+}
+
+AUTHORIZED(start_desktop) {
+        _cleanup_(freep) char *name = NULL;
+        int r;
+
+        r = read_desktop_name(m, msg, &name, error);
+        if (r < 0)
+                return r;
+        return reply_when_done(msg, desktop_start_async(m, name, actor, on_desktop_done, msg));
 }
 
 AUTHORIZED(stop_desktop) {
-        Desktop d = {};
+        _cleanup_(freep) char *name = NULL;
         int force = 0, r;
 
-        r = read_desktop(m, msg, &d, error);
+        r = read_desktop_name(m, msg, &name, error);
         if (r >= 0)
                 r = sd_bus_message_read(msg, "b", &force);
-        if (r >= 0)
-                r = desktop_stop(m, &d, force, actor, error);
-        desktop_done(&d);
         if (r < 0)
                 return r;
-        return sd_bus_reply_method_return(msg, NULL);
+        return reply_when_done(msg, desktop_stop_async(m, name, force, actor, on_desktop_done, msg));
 }
 
 AUTHORIZED(reissue_desktop) {
-        Desktop d = {};
-        unsigned version = 0;
+        _cleanup_(freep) char *name = NULL;
         int r;
 
-        r = read_desktop(m, msg, &d, error);
-        if (r >= 0)
-                r = desktop_reissue(m, &d, actor, &version, error);
-        desktop_done(&d);
+        r = read_desktop_name(m, msg, &name, error);
         if (r < 0)
                 return r;
-        return sd_bus_reply_method_return(msg, "u", version);
+        return reply_when_done(msg, desktop_reissue_async(m, name, actor, on_reissued, msg));
 }
 
 AUTHORIZED(move_desktop) {
+        _cleanup_(freep) char *name = NULL;
         const char *host;
-        Desktop d = {};
         int r;
 
-        r = read_desktop(m, msg, &d, error);
+        r = read_desktop_name(m, msg, &name, error);
         if (r >= 0)
                 r = sd_bus_message_read(msg, "s", &host);
         if (r >= 0)
-                r = desktop_move(m, &d, host, actor, error);
-        desktop_done(&d);
+                r = bus_error_check_name(error, "host", host);
         if (r < 0)
                 return r;
-        return sd_bus_reply_method_return(msg, NULL);
+        return reply_when_done(msg, desktop_move_async(m, name, host, actor, on_desktop_done, msg));
 }
 
 AUTHORIZED(delete_desktop) {
-        Desktop d = {};
+        _cleanup_(freep) char *name = NULL;
         int r;
 
-        r = read_desktop(m, msg, &d, error);
-        if (r >= 0)
-                r = desktop_delete(m, &d, actor, error);
-        desktop_done(&d);
+        r = read_desktop_name(m, msg, &name, error);
         if (r < 0)
                 return r;
-        return sd_bus_reply_method_return(msg, NULL);
+        return reply_when_done(msg, desktop_delete_async(m, name, actor, on_desktop_done, msg));
 }
 
 typedef struct OpenCall {

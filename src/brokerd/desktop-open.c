@@ -114,6 +114,24 @@ static void on_desktop_answers(TcpProbe *p, int result, void *userdata) {
         open_request_free(o);
 }
 
+/* Its domain started (or running already): wait for the guest. */
+static void on_open_started(Manager *m, const char *name, int r, const sd_bus_error *e, void *userdata) {
+        OpenRequest *o = userdata;
+
+        if (r >= 0)
+                r = tcp_probe_start(m->event, o->host, o->desktop.rdp_port,
+                                    (uint64_t) m->config.open_timeout_sec * USEC_PER_SEC,
+                                    on_desktop_answers, o, &o->probe);
+        if (r >= 0)
+                return;
+        open_request_unlink(m, o);
+        if (e)
+                o->done(NULL, e, o->userdata);
+        else
+                open_request_fail(o, SD_BUS_ERROR_FAILED, "Cannot wait for %s: %s", name, strerror(-r));
+        open_request_free(o);
+}
+
 int desktop_open(Manager *m, Desktop *d, const RdpRedirect *redirect, uid_t actor, DesktopOpenDone done,
                  void *userdata, sd_bus_error *error) {
         OpenRequest *o;
@@ -148,11 +166,7 @@ int desktop_open(Manager *m, Desktop *d, const RdpRedirect *redirect, uid_t acto
                 .userdata = userdata,
         };
         *d = (Desktop) {};
-        r = desktop_start(m, &o->desktop, actor, error);
-        if (r >= 0)
-                r = tcp_probe_start(m->event, host, o->desktop.rdp_port,
-                                    (uint64_t) m->config.open_timeout_sec * USEC_PER_SEC,
-                                    on_desktop_answers, o, &o->probe);
+        r = desktop_start_async(m, o->desktop.name, actor, on_open_started, o);
         if (r < 0) {
                 open_request_free(o);
                 return r;

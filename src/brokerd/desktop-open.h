@@ -8,7 +8,8 @@
 #include "manager.h"
 #include "rdp.h"
 
-/* Opening a desktop: start it if needed, wait (off the loop's back: a TCP
+/* Opening a desktop: start it if needed (off the loop, after the
+ * operations asked for before on it: desktop-queue.h), wait (off the loop's back: a TCP
  * probe) until the guest answers on its forwarded RDP port or
  * [Desktop] OpenTimeoutSec= passes, then hand out the .rdp file. */
 

@@ -134,19 +134,20 @@ static int connected_read(sd_bus_message *reply, IdleSeen **ret, size_t *ret_n) 
         return 0;
 }
 
-/* 0 once the shutdown was asked for. */
+static void on_idle_stopped(Manager *m, const char *name, int r, const sd_bus_error *error, void *userdata) {
+        if (r < 0)
+                log_warning_errno(r, "Cannot stop idle desktop %s: %s", name,
+                                  error && error->message ? error->message : strerror(-r));
+}
+
+/* 0 once the shutdown was asked for (it runs off the loop; a failure is
+ * logged when it comes). */
 static int idle_stop_one(Manager *m, const IdleCandidate *c) {
-        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        Desktop d = {};
         int r;
 
-        r = desktop_get(m, c->name, &d, &e);
-        if (r >= 0)
-                r = desktop_stop(m, &d, false, getuid(), &e);
-        desktop_done(&d);
+        r = desktop_stop_async(m, c->name, false, getuid(), on_idle_stopped, NULL);
         if (r < 0)
-                return log_warning_errno(r, "Cannot stop idle desktop %s of %s: %s", c->name, c->account,
-                                         e.message ?: strerror(-r));
+                return log_warning_errno(r, "Cannot stop idle desktop %s of %s: %m", c->name, c->account);
         log_event(LOG_INFO, MID_DESKTOP_IDLE_STOPPED,
                   "VDESK_DESKTOP=%s", c->name,
                   "VDESK_ACCOUNT=%s", c->account,

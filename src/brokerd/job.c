@@ -6,6 +6,7 @@
 #include "log.h"
 #include "staff.h"
 #include "util.h"
+#include "worker.h"
 
 static const char *const job_kind_table[_JOB_KIND_MAX] = {
         [JOB_CREATE_DESKTOPS] = "create-desktops",
@@ -183,14 +184,22 @@ static int job_item_split(const Job *j, const char *item, char ret_account[stati
         return 0;
 }
 
+/* An item in hand: the job waits for it before it ends. */
+typedef struct JobItem {
+        Job *job;
+        char *item;
+} JobItem;
+
+static void job_item_done(Manager *m, const char *name, int r, const sd_bus_error *e, void *userdata);
+
 /* A category's desktop for the item's account, as its first open would make it. */
-static int job_create_desktop(Job *j, const char *item, sd_bus_error *error) {
+static int job_create_desktop(Job *j, JobItem *i, sd_bus_error *error) {
         Manager *m = j->manager;
         char name[64], template[64] = "", account[64], category[64];
         uint64_t has = 0;
         int r;
 
-        r = job_item_split(j, item, account, category);
+        r = job_item_split(j, i->item, account, category);
         if (r < 0)
                 return r;
         r = db_exec(m->db, "SELECT t.name FROM categories c JOIN templates t ON t.id = c.template_id WHERE c.name = ?",
@@ -208,29 +217,32 @@ static int job_create_desktop(Job *j, const char *item, sd_bus_error *error) {
         if (has > 0)
                 return 0;
         staff_desktop_name(m, account, category, name);
-        return desktop_create(m, name, account, template, category, j->actor, NULL, error);
+        r = desktop_create_async(m, name, account, template, category, j->actor, job_item_done, i);
+        return r < 0 ? r : 1;
 }
 
-static int job_run_item(Job *j, const char *item, sd_bus_error *error) {
-        _cleanup_(desktop_done) Desktop d = {};
-        unsigned version;
+/* Starts the item: 1 if it runs off the loop now (job_item_done ends
+ * it), else it ended already (r < 0: it failed with *error). */
+static int job_run_item(Job *j, JobItem *i, sd_bus_error *error) {
+        Manager *m = j->manager;
         int r;
 
         if (j->kind == JOB_CREATE_DESKTOPS || j->kind == JOB_CREATE_DEPARTMENT_DESKTOPS)
-                return job_create_desktop(j, item, error);
-        r = desktop_get(j->manager, item, &d, error);
-        if (r < 0)
-                return r;
+                return job_create_desktop(j, i, error);
         switch (j->kind) {
         case JOB_START_DESKTOPS:
-                return desktop_start(j->manager, &d, j->actor, error);
+                r = desktop_start_async(m, i->item, j->actor, job_item_done, i);
+                break;
         case JOB_STOP_DESKTOPS:
-                return desktop_stop(j->manager, &d, j->force, j->actor, error);
+                r = desktop_stop_async(m, i->item, j->force, j->actor, job_item_done, i);
+                break;
         case JOB_REISSUE_DESKTOPS:
-                return desktop_reissue(j->manager, &d, j->actor, &version, error);
+                r = desktop_reissue_async(m, i->item, j->actor, job_item_done, i);
+                break;
         default:
                 return -EINVAL;
         }
+        return r < 0 ? r : 1;
 }
 
 static int job_record_failure(Job *j, const char *item, const sd_bus_error *e, int r) {
@@ -288,30 +300,71 @@ static void job_finish(Job *j, const char *result) {
         job_free(j);
 }
 
-/* One item per turn of the loop, at idle priority: what waits on the
- * bus is answered first. */
-static int on_job_step(sd_event_source *s, void *userdata) {
-        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        Job *j = userdata;
-        const char *item;
-        int r;
+/* How many items a job keeps in hand: one for each worker thread. */
+static unsigned job_max_in_flight(const Job *j) {
+        return MAX(worker_pool_threads(j->manager->workers), 1u);
+}
 
-        if (j->cancelled) {
-                job_finish(j, "canceled");
-                return 0;
-        }
-        if (j->next >= j->n_items) {
-                job_finish(j, j->failed ? "failed" : "done");
-                return 0;
-        }
-        item = j->items[j->next];
-        r = job_run_item(j, item, &e);
+static void job_item_ended(Job *j, const char *item, int r, const sd_bus_error *e) {
         if (r >= 0)
                 j->done++;
-        else if (job_record_failure(j, item, &e, r) < 0)
+        else if (job_record_failure(j, item, e, r) < 0)
                 log_oom();
-        j->next++;
         manager_object_changed(j->manager, OBJECT_JOB, j->name, "Done", "Failed", "Current", NULL);
+}
+
+static void job_item_done(Manager *m, const char *name, int r, const sd_bus_error *e, void *userdata) {
+        JobItem *i = userdata;
+        Job *j = i->job;
+
+        job_item_ended(j, i->item, r, e);
+        free(i->item);
+        free(i);
+        j->in_flight--;
+        /* the next item, or the end */
+        (void) sd_event_source_set_enabled(j->step, SD_EVENT_ON);
+}
+
+static void job_start_item(Job *j) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        const char *item = j->items[j->next++];
+        JobItem *i;
+        int r;
+
+        i = new0(JobItem, 1);
+        if (!i || !(i->item = strdup(item))) {
+                free(i);
+                job_item_ended(j, item, -ENOMEM, NULL);
+                return;
+        }
+        i->job = j;
+        r = job_run_item(j, i, &e);
+        if (r > 0) {
+                j->in_flight++;
+                return;
+        }
+        job_item_ended(j, item, r, &e);
+        free(i->item);
+        free(i);
+}
+
+/* At idle priority, what waits on the bus is answered first: items are
+ * started one per turn of the loop, up to one per worker thread in hand;
+ * the job ends once none is left in hand. */
+static int on_job_step(sd_event_source *s, void *userdata) {
+        Job *j = userdata;
+
+        if (j->cancelled || j->next >= j->n_items) {
+                if (j->in_flight > 0) {
+                        (void) sd_event_source_set_enabled(s, SD_EVENT_OFF);
+                        return 0;
+                }
+                job_finish(j, j->cancelled ? "canceled" : j->failed ? "failed" : "done");
+                return 0;
+        }
+        job_start_item(j);
+        if (j->in_flight >= job_max_in_flight(j))
+                (void) sd_event_source_set_enabled(s, SD_EVENT_OFF);
         return 0;
 }
 

@@ -10,10 +10,11 @@
 #include "manager.h"
 
 /* Batch jobs, as systemd's: a department's or a category's desktops made,
- * started, stopped or re-issued one item at a time off the back of the
- * event loop (an idle source: every call waiting is answered between two
- * items). A failed item is recorded with its named error and never stops
- * the batch; each item is all or nothing (desktop_create() and friends),
+ * started, stopped or re-issued off the back of the event loop (an idle
+ * source starts the items, as many at once as [Broker] Workers=; their
+ * libvirt calls run off the loop: desktop-queue.h). A failed item is
+ * recorded with its named error and never stops the batch; each item is
+ * all or nothing (desktop_create_async() and friends),
  * so a cancelled or cut-short job leaves only whole desktops, and running
  * it again does what is left. Jobs live in memory only. */
 
@@ -45,6 +46,7 @@ struct Job {
         uid_t actor;
         char **items;                   /* what each step is about: accounts or desktops */
         size_t n_items, next;
+        unsigned in_flight;             /* items started and not yet ended */
         unsigned done, failed;
         JobFailure *failures;           /* the failed items, as far as they could be recorded */
         size_t n_failures;
@@ -58,7 +60,7 @@ struct Job {
  * *error for a target that is not there. */
 int job_start(Manager *m, JobKind kind, const char *target, bool force, uid_t actor, Job **ret,
               sd_bus_error *error);
-/* The job ends after the item in hand ("canceled"); NoSuchJob if it is
+/* The job ends after the items in hand ("canceled"); NoSuchJob if it is
  * not running. */
 int job_cancel(Manager *m, const char *name, uid_t actor, sd_bus_error *error);
 Job *job_by_name(Manager *m, const char *name);

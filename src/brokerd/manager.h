@@ -25,6 +25,8 @@ typedef struct PendingActor PendingActor;
 typedef struct ConsoleVoid ConsoleVoid;
 typedef struct Host Host;
 typedef struct Job Job;
+typedef struct DesktopOp DesktopOp;
+typedef struct WorkerPool WorkerPool;
 typedef struct Manager Manager;
 typedef struct PoolState PoolState;
 
@@ -80,6 +82,9 @@ struct Manager {
         sd_event_source *iso_rescan;    /* the rescan it schedules */
         char **busy_templates;          /* templates with a commit in flight */
         ConsoleVoid *console_voids;     /* console tickets to void once used */
+        WorkerPool *workers;            /* the desktops' libvirt calls ([Broker] Workers=) */
+        DesktopOp *desktop_ops;         /* desktop operations queued and running (desktop-queue.c) */
+        bool desktop_queue_stopping;
         Job *jobs;                      /* the batch jobs running */
         uint32_t last_job_id;
         PoolState *pool;                /* the categories' pools being kept (pool.c) */

@@ -15,19 +15,23 @@
  * most one thing per host, so this bounds the refill's rate as well. */
 #define POOL_CHECK_USEC (5 * USEC_PER_SEC)
 
-/* A pooled desktop started and not answering yet: its host makes or
- * starts nothing else meanwhile. */
-typedef struct PoolBoot {
+/* What the pools asked for and is not over yet: a desktop being made,
+ * started (until its guest answers), stopped or removed, off the loop.
+ * Its host makes or starts nothing else for a pool meanwhile (host_id 0:
+ * holds no host), and its category's pool waits for it. */
+typedef struct PoolOp {
         Manager *manager;
         uint64_t host_id;
         char desktop[64];
+        char category[64];
+        bool booting;                   /* started, waiting for the guest to answer */
         TcpProbe *probe;
-        struct PoolBoot *next;
-} PoolBoot;
+        struct PoolOp *next;
+} PoolOp;
 
 struct PoolState {
         sd_event_source *timer;
-        PoolBoot *boots;
+        PoolOp *ops;
         char **warned;          /* categories whose pool cannot be kept, journaled once */
         char **short_pools;     /* categories below their sizes, journaled when full again */
 };
@@ -105,8 +109,8 @@ static int free_desktop_row(char *const *c, unsigned n, void *userdata) {
 }
 
 static bool desktop_booting(Manager *m, const char *name) {
-        for (PoolBoot *b = m->pool ? m->pool->boots : NULL; b; b = b->next)
-                if (streq(b->desktop, name))
+        for (PoolOp *o = m->pool ? m->pool->ops : NULL; o; o = o->next)
+                if (o->booting && streq(o->desktop, name))
                         return true;
         return false;
 }
@@ -231,17 +235,24 @@ int pool_take(Manager *m, const char *account, const char *category, uid_t actor
 
 /* ---- keeping the pools --------------------------------------------------------- */
 
-static PoolBoot *pool_boot_free(PoolBoot *b) {
-        if (b) {
-                tcp_probe_free(b->probe);
-                free(b);
+static PoolOp *pool_op_free(PoolOp *o) {
+        if (o) {
+                tcp_probe_free(o->probe);
+                free(o);
         }
         return NULL;
 }
 
-static bool host_booting(PoolState *p, uint64_t host_id) {
-        for (PoolBoot *b = p->boots; b; b = b->next)
-                if (b->host_id == host_id)
+static bool host_busy(PoolState *p, uint64_t host_id) {
+        for (PoolOp *o = p->ops; o; o = o->next)
+                if (o->host_id == host_id)
+                        return true;
+        return false;
+}
+
+static bool category_busy(PoolState *p, const char *category) {
+        for (PoolOp *o = p->ops; o; o = o->next)
+                if (streq(o->category, category))
                         return true;
         return false;
 }
@@ -260,7 +271,7 @@ static bool host_too_loaded(Manager *m, Host *h) {
 /* Whether a host may make or start a pooled desktop now; acted on hosts
  * that already did so in this round. */
 static bool host_idle(Manager *m, Host *h, uint64_t *acted, size_t n_acted) {
-        if (!h || !h->up || h->maintenance || host_booting(m->pool, h->id))
+        if (!h || !h->up || h->maintenance || host_busy(m->pool, h->id))
                 return false;
         for (size_t i = 0; i < n_acted; i++)
                 if (acted[i] == h->id)
@@ -272,57 +283,95 @@ static bool host_idle(Manager *m, Host *h, uint64_t *acted, size_t n_acted) {
         return true;
 }
 
-static void pool_boot_unlink(PoolState *p, PoolBoot *b) {
-        for (PoolBoot **q = &p->boots; *q; q = &(*q)->next)
-                if (*q == b) {
-                        *q = b->next;
-                        return;
-                }
+/* Remembers an operation the pools asked for, until pool_op_end(). */
+static PoolOp *pool_op_new(Manager *m, uint64_t host_id, const char *desktop, const char *category) {
+        PoolOp *o = new0(PoolOp, 1);
+
+        if (!o)
+                return NULL;
+        *o = (PoolOp) { .manager = m, .host_id = host_id, .next = m->pool->ops };
+        snprintf(o->desktop, sizeof o->desktop, "%s", desktop);
+        snprintf(o->category, sizeof o->category, "%s", category);
+        m->pool->ops = o;
+        return o;
 }
 
-static void on_pooled_answers(TcpProbe *probe, int result, void *userdata) {
-        PoolBoot *b = userdata;
-        Manager *m = b->manager;
+/* It is over: the next round may act for its host and category. */
+static void pool_op_end(PoolOp *o) {
+        Manager *m = o->manager;
 
-        if (result < 0)
-                log_warning("Pooled desktop %s did not answer on its RDP port within %u s", b->desktop,
-                            m->config.open_timeout_sec);
-        else
-                log_debug("Pooled desktop %s answers", b->desktop);
-        pool_boot_unlink(m->pool, b);
-        pool_boot_free(b);
+        for (PoolOp **q = &m->pool->ops; *q; q = &(*q)->next)
+                if (*q == o) {
+                        *q = o->next;
+                        break;
+                }
+        pool_op_free(o);
         pool_kick(m);
 }
 
-/* The one place a pooled desktop is started: its host then waits until
- * the guest answers before it makes or starts another. */
-static int pool_boot(Manager *m, const Desktop *d, Host *h) {
-        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        PoolBoot *b;
-        uint32_t address;
-        int r;
+static void on_pooled_answers(TcpProbe *probe, int result, void *userdata) {
+        PoolOp *o = userdata;
+        Manager *m = o->manager;
 
-        r = desktop_start(m, d, getuid(), &e);
+        if (result < 0)
+                log_warning("Pooled desktop %s did not answer on its RDP port within %u s", o->desktop,
+                            m->config.open_timeout_sec);
+        else
+                log_debug("Pooled desktop %s answers", o->desktop);
+        pool_op_end(o);
+}
+
+/* A pool's operation done: logged if it failed, and over. */
+static void on_pool_op_done(Manager *m, const char *name, int r, const sd_bus_error *error, void *userdata) {
+        PoolOp *o = userdata;
+
+        if (r < 0)
+                log_warning("Cannot keep category %s's pool (%s): %s", o->category, name,
+                            error && error->message ? error->message : strerror(-r));
+        pool_op_end(o);
+}
+
+/* A pooled desktop started: its host waits until the guest answers
+ * before it makes or starts another. */
+static void on_pooled_started(Manager *m, const char *name, int r, const sd_bus_error *error, void *userdata) {
+        PoolOp *o = userdata;
+        uint32_t address;
+        Desktop d = {};
+        Host *h;
+
         if (r < 0) {
-                log_warning("Cannot start pooled desktop %s: %s", d->name, e.message ?: strerror(-r));
-                return r;
+                on_pool_op_done(m, name, r, error, o);
+                return;
         }
-        if (host_public_address(h, &address) < 0)
-                return 0;
-        b = new0(PoolBoot, 1);
-        if (!b)
-                return -ENOMEM;
-        *b = (PoolBoot) { .manager = m, .host_id = h->id };
-        snprintf(b->desktop, sizeof b->desktop, "%s", d->name);
-        r = tcp_probe_start(m->event, address, d->rdp_port, (uint64_t) m->config.open_timeout_sec * USEC_PER_SEC,
-                            on_pooled_answers, b, &b->probe);
-        if (r < 0) {
-                pool_boot_free(b);
-                return r;
+        h = host_by_id(m, o->host_id);
+        if (!h || host_public_address(h, &address) < 0 || desktop_get(m, name, &d, NULL) < 0) {
+                pool_op_end(o);
+                return;
         }
-        b->next = m->pool->boots;
-        m->pool->boots = b;
-        return 0;
+        o->booting = true;
+        r = tcp_probe_start(m->event, address, d.rdp_port, (uint64_t) m->config.open_timeout_sec * USEC_PER_SEC,
+                            on_pooled_answers, o, &o->probe);
+        desktop_done(&d);
+        if (r < 0)
+                pool_op_end(o);
+}
+
+/* Queues one operation of the pools on desktop name (async: one of
+ * desktop.h's *_async() calls given done and the op). */
+#define POOL_OP(m, host_id, name, category, call, done, ...)                                     \
+        ({                                                                                      \
+                PoolOp *_o = pool_op_new(m, host_id, name, category);                           \
+                int _r = _o ? call(m, name, __VA_ARGS__, done, _o) : -ENOMEM;                   \
+                if (_o && _r < 0) {                                                             \
+                        log_warning_errno(_r, "Cannot keep category %s's pool (%s): %m", category, name); \
+                        pool_op_end(_o);                                                        \
+                }                                                                               \
+                _r;                                                                             \
+        })
+
+/* The one place a pooled desktop is started. */
+static int pool_boot(Manager *m, const Desktop *d, Host *h) {
+        return POOL_OP(m, h->id, d->name, d->category, desktop_start_async, on_pooled_started, getuid());
 }
 
 /* The one place a pooled desktop is made: on the host placement picks,
@@ -346,10 +395,8 @@ static int pool_make(Manager *m, const PoolInfo *p, uint64_t *acted, size_t *n_a
                 return r;
         snprintf(name, sizeof name, "%.48s-pool-%08" PRIx32, p->category, (uint32_t) id.qwords[0]);
         acted[(*n_acted)++] = h->id;
-        r = desktop_create(m, name, NULL, p->template, p->category, getuid(), NULL, &e);
-        if (r < 0)
-                log_warning("Cannot add a desktop to category %s's pool: %s", p->category, e.message ?: strerror(-r));
-        return r;
+        return POOL_OP(m, h->id, name, p->category, desktop_create_async, on_pool_op_done, NULL, p->template,
+                       p->category, getuid());
 }
 
 /* A pooled desktop of the category picked by sql (one parameter: the
@@ -372,9 +419,9 @@ static int pool_pick(Manager *m, const char *category, const char *order, Deskto
 }
 
 /* A desktop too many (or of a template the category no longer names)
- * goes, a stopped one first: true if one was there to remove. */
+ * goes, a stopped one first (powered off, then removed: one desktop's
+ * operations run in order): true if one was there to remove. */
 static bool pool_shrink_one(Manager *m, const PoolInfo *p, bool stale_only) {
-        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         Desktop d = {};
         int r;
 
@@ -385,12 +432,8 @@ static bool pool_shrink_one(Manager *m, const PoolInfo *p, bool stale_only) {
         if (r <= 0)
                 return false;
         if (streq(d.state, "running"))
-                r = desktop_stop(m, &d, true, getuid(), &e);
-        if (r >= 0)
-                r = desktop_delete(m, &d, getuid(), &e);
-        if (r < 0)
-                log_warning("Cannot remove %s from category %s's pool: %s", d.name, p->category,
-                            e.message ?: strerror(-r));
+                (void) POOL_OP(m, 0, d.name, p->category, desktop_stop_async, on_pool_op_done, true, getuid());
+        (void) POOL_OP(m, 0, d.name, p->category, desktop_delete_async, on_pool_op_done, getuid());
         desktop_done(&d);
         return true;
 }
@@ -400,6 +443,10 @@ static void pool_keep(Manager *m, const PoolInfo *p, uint64_t *acted, size_t *n_
         Desktop d = {};
         Host *h;
 
+        /* one thing at a time for a pool: what it asked for is counted
+         * in made and running only once it is over */
+        if (category_busy(s, p->category))
+                return;
         if (p->made > p->size) {
                 (void) pool_shrink_one(m, p, false);
                 return;
@@ -433,10 +480,8 @@ static void pool_keep(Manager *m, const PoolInfo *p, uint64_t *acted, size_t *n_
 
         if (p->running > p->started) {
                 if (pool_pick(m, p->category, "AND d.state = 'running' ORDER BY d.id DESC", &d) > 0) {
-                        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-
-                        if (desktop_stop(m, &d, true, getuid(), &e) < 0)
-                                log_warning("Cannot stop pooled desktop %s: %s", d.name, e.message);
+                        (void) POOL_OP(m, 0, d.name, p->category, desktop_stop_async, on_pool_op_done, true,
+                                       getuid());
                         desktop_done(&d);
                 }
                 return;
@@ -503,10 +548,12 @@ void pool_stop(Manager *m) {
         if (!m->pool)
                 return;
         sd_event_source_disable_unref(m->pool->timer);
-        while (m->pool->boots) {
-                PoolBoot *b = m->pool->boots;
-                m->pool->boots = b->next;
-                pool_boot_free(b);
+        /* the desktops' queue is gone already (brokerd.c): what is left
+         * waits for a guest to answer */
+        while (m->pool->ops) {
+                PoolOp *o = m->pool->ops;
+                m->pool->ops = o->next;
+                pool_op_free(o);
         }
         strv_free(m->pool->warned);
         strv_free(m->pool->short_pools);

@@ -115,25 +115,81 @@ static int reply_my_desktops(StaffCall *c, const char *account, const StaffCateg
         return sd_bus_send(NULL, reply, NULL);
 }
 
+/* An open waiting for its desktop to be made, or powered off for a
+ * restart, off the loop. */
+typedef struct StaffOpen {
+        sd_bus_message *msg;
+        RdpRedirect redirect;
+        uid_t uid;
+        char account[64];
+        char host[64];                  /* the desktop's, for a restart's journal entry */
+} StaffOpen;
+
+/* The open itself, or the error of what came first. */
+static void staff_open_continue(StaffOpen *o, Manager *m, const char *name, int r, const sd_bus_error *e) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        Desktop d = {};
+
+        if (r >= 0)
+                r = desktop_get(m, name, &d, &error);
+        if (r >= 0)
+                r = desktop_open_reply(m, o->msg, &d, &o->redirect, true, o->uid, &error);
+        if (r < 0 && (e || sd_bus_error_is_set(&error)))
+                (void) sd_bus_reply_method_error(o->msg, e ?: &error);
+        else if (r < 0)
+                (void) sd_bus_reply_method_errno(o->msg, r, NULL);
+        sd_bus_message_unref(o->msg);
+        free(o);
+}
+
+static void on_mine_created(Manager *m, const char *name, int r, const sd_bus_error *e, void *userdata) {
+        staff_open_continue(userdata, m, name, r, e);
+}
+
+static void on_mine_powered_off(Manager *m, const char *name, int r, const sd_bus_error *e, void *userdata) {
+        StaffOpen *o = userdata;
+
+        if (r > 0)
+                staff_log_restarted(o->account, name, o->host, o->uid);
+        staff_open_continue(o, m, name, r, e);
+}
+
+/* Makes the account's desktop of its category (d->id 0), or powers it
+ * off for a restart, then opens it. */
+static int open_mine_after(StaffCall *c, const char *account, const Desktop *d, const RdpRedirect *redirect) {
+        StaffOpen *o = new0(StaffOpen, 1);
+        int r;
+
+        if (!o)
+                return -ENOMEM;
+        *o = (StaffOpen) { .msg = sd_bus_message_ref(c->msg), .redirect = *redirect, .uid = c->uid };
+        snprintf(o->account, sizeof o->account, "%s", account);
+        snprintf(o->host, sizeof o->host, "%s", d->host);
+        if (d->id == 0)
+                r = desktop_create_async(c->manager, d->name, d->account, d->template, d->category, c->uid,
+                                         on_mine_created, o);
+        else
+                r = desktop_power_off_async(c->manager, d->name, c->uid, on_mine_powered_off, o);
+        if (r < 0) {
+                sd_bus_message_unref(o->msg);
+                free(o);
+        }
+        return r;
+}
+
 static int open_mine(StaffCall *c, const char *account, const StaffCategory *cats, size_t n_cats,
                      sd_bus_error *error) {
+        _cleanup_(desktop_done) Desktop d = {};
         RdpRedirect redirect;
-        Desktop d = {};
-        char name[sizeof d.name], host[sizeof d.host];
-        bool restarted;
         int r;
 
         r = staff_desktop_prepare(c->manager, account, c->name, c->verb == STAFF_RESTART, c->uid, cats, n_cats, &d,
-                                  &redirect, &restarted, error);
+                                  &redirect, error);
         if (r < 0)
                 return r;
-        /* d is the open's from here */
-        snprintf(name, sizeof name, "%s", d.name);
-        snprintf(host, sizeof host, "%s", d.host);
-        r = desktop_open_reply(c->manager, c->msg, &d, &redirect, true, c->uid, error);
-        if (r >= 0 && restarted)
-                staff_log_restarted(account, name, host, c->uid);
-        return r;
+        if (d.id == 0 || c->verb == STAFF_RESTART)
+                return open_mine_after(c, account, &d, &redirect);
+        return desktop_open_reply(c->manager, c->msg, &d, &redirect, true, c->uid, error);
 }
 
 static int on_my_categories(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {

@@ -120,24 +120,25 @@ static int staff_desktop_find(Manager *m, const char *account, const char *name,
                                       cat->name);
         if (d.id == 0) {
                 _cleanup_(sd_bus_error_free) sd_bus_error pe = SD_BUS_ERROR_NULL;
-                char dname[64];
 
                 if (isempty(cat->template))
                         return bus_error_setf(error, VDESK_ERROR_NO_SUCH_TEMPLATE,
                                               "Category %s names no template yet; ask an admin", cat->name);
-
-                /* one made ahead if the category's pool has one free,
-                 * else one made now; a hand-over that failed changed
-                 * nothing, and the open goes on as without a pool */
+                /* one made ahead if the category's pool has one free;
+                 * a hand-over that failed changed nothing, and the open
+                 * goes on as without a pool */
                 r = pool_take(m, account, cat->name, uid, &d, &pe);
                 if (r < 0)
                         log_warning("Cannot hand a desktop of category %s's pool over to %s, making one: %s",
                                     cat->name, account, pe.message ?: strerror(-r));
                 if (r <= 0) {
-                        staff_desktop_name(m, account, cat->name, dname);
-                        r = desktop_create(m, dname, account, cat->template, cat->name, uid, &d, error);
-                        if (r < 0)
-                                return r;
+                        /* to be made (by the caller, off the loop): what
+                         * it is made of */
+                        d = (Desktop) {};
+                        staff_desktop_name(m, account, cat->name, d.name);
+                        snprintf(d.account, sizeof d.account, "%s", account);
+                        snprintf(d.template, sizeof d.template, "%s", cat->template);
+                        snprintf(d.category, sizeof d.category, "%s", cat->name);
                 }
         }
         if (!cat && !isempty(d.category))
@@ -149,7 +150,7 @@ static int staff_desktop_find(Manager *m, const char *account, const char *name,
 
 int staff_desktop_prepare(Manager *m, const char *account, const char *name, bool restart, uid_t uid,
                           const StaffCategory *cats, size_t n_cats, Desktop *ret, RdpRedirect *ret_redirect,
-                          bool *ret_restarted, sd_bus_error *error) {
+                          sd_bus_error *error) {
         const StaffCategory *cat = NULL;
         Desktop d = {};
         int r;
@@ -157,15 +158,6 @@ int staff_desktop_prepare(Manager *m, const char *account, const char *name, boo
         r = staff_desktop_find(m, account, name, restart, uid, cats, n_cats, &d, &cat, error);
         if (r < 0)
                 return r;
-        *ret_restarted = false;
-        if (restart) {
-                r = desktop_power_off(m, &d, uid, error);
-                if (r < 0) {
-                        desktop_done(&d);
-                        return r;
-                }
-                *ret_restarted = r > 0;
-        }
         *ret_redirect = cat ? cat->redirect : (RdpRedirect) {
                 .printers = m->config.redirect_printers,
                 .drives = m->config.redirect_drives,

@@ -27,14 +27,15 @@ void staff_desktop_name(Manager *m, const char *account, const char *category, c
 const StaffCategory *staff_category_find(const StaffCategory *c, size_t n, const char *name);
 
 /* The desktop of account's that name means ("" for the one desktop or
- * category it has), handed over from its category's pool or made from the
- * category if it has none yet (not for a restart: NoSuchDesktop), powered
- * off at once for a restart (*ret_restarted: it was running); and the
- * redirection its .rdp file allows. NotYourDesktop (journaled) for
- * another's, NoSuchDesktop for none, InvalidArgs when "" is ambiguous. */
+ * category it has), handed over from its category's pool; if it has none
+ * yet and the pool none free (not for a restart: NoSuchDesktop), one with
+ * id 0 and the name, account, template and category the caller makes it
+ * of (desktop_create_async()); and the redirection its .rdp file allows.
+ * NotYourDesktop (journaled) for another's, NoSuchDesktop for none,
+ * InvalidArgs when "" is ambiguous. */
 int staff_desktop_prepare(Manager *m, const char *account, const char *name, bool restart, uid_t uid,
                           const StaffCategory *cats, size_t n_cats, Desktop *ret, RdpRedirect *ret_redirect,
-                          bool *ret_restarted, sd_bus_error *error);
+                          sd_bus_error *error);
 
 /* Journals that account restarted desktop d. */
 void staff_log_restarted(const char *account, const char *desktop, const char *host, uid_t uid);

@@ -92,6 +92,8 @@ typedef struct VdeskConfig {
         bool redirect_printers;
         bool redirect_drives;
         bool redirect_clipboard;
+        /* [Broker] */
+        unsigned broker_workers;        /* threads making libvirt calls of desktops; 0: on the event loop */
         /* [Hosts] */
         unsigned host_connect_timeout_sec;      /* how long AddHost waits for a host's first answer */
         unsigned host_sample_sec;       /* how often the scheduler reads the hosts' load */

@@ -56,6 +56,7 @@ struct Virt {
         ConnectJob *job;                /* an attempt in flight */
         sd_event_source *job_source;
         char *last_error;
+        bool borrowed;                  /* virt_borrow()'s: the connection alone, no events */
 };
 
 static void connect_job_unref(ConnectJob *j) {
@@ -180,7 +181,9 @@ static void disconnect(Virt *v) {
         if (v->graphics_id >= 0)
                 (void) virConnectDomainEventDeregisterAny(v->conn, v->graphics_id);
         v->graphics_id = -1;
-        (void) virConnectUnregisterCloseCallback(v->conn, NULL);
+        /* the close callback is the lender's */
+        if (!v->borrowed)
+                (void) virConnectUnregisterCloseCallback(v->conn, NULL);
         virConnectClose(v->conn);
         v->conn = NULL;
 }
@@ -337,6 +340,32 @@ Virt *virt_free(Virt *v) {
         free(v->last_error);
         free(v);
         return NULL;
+}
+
+int virt_borrow(Virt *v, Virt **ret) {
+        Virt *b;
+
+        if (!v || !v->conn)
+                return -ENOTCONN;
+        b = calloc(1, sizeof *b);
+        if (!b)
+                return -ENOMEM;
+        *b = (Virt) { .lifecycle_id = -1, .graphics_id = -1, .borrowed = true, .flags = v->flags };
+        b->uri = strdup(v->uri);
+        if (!b->uri) {
+                free(b);
+                return -ENOMEM;
+        }
+        /* libvirt's own reference: the lender reconnecting or freed closes
+         * only its own */
+        if (virConnectRef(v->conn) < 0) {
+                free(b->uri);
+                free(b);
+                return -EIO;
+        }
+        b->conn = v->conn;
+        *ret = b;
+        return 0;
 }
 
 const char *virt_uri(Virt *v) {

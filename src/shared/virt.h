@@ -55,6 +55,13 @@ int virt_new(sd_event *e, const char *uri, unsigned flags, const VirtCallbacks *
 Virt *virt_free(Virt *v);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Virt *, virt_free);
 
+/* A handle on v's open connection for another thread: it holds a
+ * reference of libvirt's own on the connection, so that v reconnecting
+ * or freed on the loop meanwhile closes nothing under it. It gets no
+ * events and never reconnects; virt_free() it (from any thread) when
+ * done. -ENOTCONN if v is NULL or not connected. */
+int virt_borrow(Virt *v, Virt **ret);
+
 const char *virt_uri(Virt *v);
 /* libvirt's message for the last failed attempt, or NULL. */
 const char *virt_last_error(Virt *v);

@@ -17,6 +17,7 @@
 #include "allocate.h"
 #include "conf.h"
 #include "db.h"
+#include "desktop.h"
 #include "db-tests.h"
 #include "macro.h"
 #include "manager.h"
@@ -76,22 +77,6 @@ static int desktop_make(Manager *m, const AddressRange *range, uint32_t *ret, ui
         }
         *ret = a;
         return 0;
-}
-
-static int desktop_remove(Manager *m, uint64_t id) {
-        int r;
-
-        r = db_begin(m->db);
-        if (r >= 0)
-                r = desktop_address_release(m, id);
-        if (r >= 0)
-                r = db_exec(m->db, "DELETE FROM desktops WHERE id = ?", (DbValue[]) { DBV_UINT(id) }, 1, NULL,
-                            NULL, NULL);
-        if (r >= 0)
-                r = db_commit(m->db);
-        if (r < 0)
-                db_rollback(m->db);
-        return r;
 }
 
 static void check_address(uint32_t got, const char *want) {
@@ -221,18 +206,18 @@ static void test_ports(Manager *m) {
         CHECK_INT(port_make(m, &p, NULL), -ENOSPC);
         CHECK_INT(count(m->db, "SELECT COUNT(*) FROM desktops WHERE rdp_port BETWEEN 45000 AND 45003"), 4);
         /* given back on delete, taken again first */
-        CHECK_INT(desktop_remove(m, id2), 0);
+        CHECK_INT(desktop_row_remove(m, id2), 0);
         CHECK_INT(count(m->db, "SELECT COUNT(*) FROM rdp_free_ports WHERE port = 45002"), 1);
         CHECK_INT(port_make(m, &p, &id2), 0);
         CHECK_INT(p, 45002);
         /* the range moved: none of the old handed out or given back */
         m->config.port_min = 45002;
         m->config.port_max = 45005;
-        CHECK_INT(desktop_remove(m, id0), 0);
+        CHECK_INT(desktop_row_remove(m, id0), 0);
         CHECK_INT(port_make(m, &p, NULL), 0);
         CHECK_INT(p, 45004);
         CHECK_INT(count(m->db, "SELECT COUNT(*) FROM rdp_free_ports WHERE port < 45002"), 0);
-        CHECK_INT(desktop_remove(m, id_old), 0);
+        CHECK_INT(desktop_row_remove(m, id_old), 0);
         CHECK_INT(count(m->db, "SELECT COUNT(*) FROM rdp_free_ports WHERE port = 45001"), 0);
         /* an empty range: none */
         m->config.port_min = 45010;
@@ -294,7 +279,7 @@ int main(int argc, char *argv[]) {
         CHECK_INT(count(db, "SELECT COUNT(*) FROM host_free_addresses"), 1);
 
         /* given back on delete, and taken again first */
-        CHECK_INT(desktop_remove(&m, id10), 0);
+        CHECK_INT(desktop_row_remove(&m, id10), 0);
         CHECK_INT(count(db, "SELECT COUNT(*) FROM host_free_addresses WHERE address = INET_ATON('10.20.0.10')"), 1);
         CHECK_INT(desktop_make(&m, &range, &a, &id10), 0);
         check_address(a, "10.20.0.10");
@@ -307,16 +292,16 @@ int main(int argc, char *argv[]) {
         /* the range moved (and the gateway out of it): none of the old
          * range handed out, not even one given back since */
         range = (AddressRange) { ip("10.20.0.13"), ip("10.20.0.16"), ip("10.20.0.1") };
-        CHECK_INT(desktop_remove(&m, id10), 0);
+        CHECK_INT(desktop_row_remove(&m, id10), 0);
         CHECK_INT(desktop_make(&m, &range, &a, NULL), 0);
         check_address(a, "10.20.0.15");
         CHECK_INT(count(db, "SELECT COUNT(*) FROM host_free_addresses WHERE address < INET_ATON('10.20.0.13')"), 0);
         /* a desktop outside it keeps its address, and does not give it back */
         CHECK_INT(count(db, "SELECT COUNT(*) FROM desktops WHERE address = INET_ATON('10.20.0.11')"), 1);
-        CHECK_INT(desktop_remove(&m, id11), 0);
+        CHECK_INT(desktop_row_remove(&m, id11), 0);
         CHECK_INT(count(db, "SELECT COUNT(*) FROM host_free_addresses WHERE address = INET_ATON('10.20.0.11')"), 0);
         /* one inside it does */
-        CHECK_INT(desktop_remove(&m, id13), 0);
+        CHECK_INT(desktop_row_remove(&m, id13), 0);
         CHECK_INT(desktop_make(&m, &range, &b, NULL), 0);
         check_address(b, "10.20.0.13");
         CHECK_INT(desktop_make(&m, &range, &b, NULL), 0);
