@@ -3,6 +3,7 @@
 #include "bus-error.h"
 #include "desktop-open.h"
 #include "host.h"
+#include "idle.h"
 #include "log.h"
 #include "probe.h"
 #include "util.h"
@@ -91,6 +92,7 @@ static void open_request_finish(OpenRequest *o) {
                   "VDESK_WAITED_MSEC=%llu", (now_usec() - o->started_usec) / USEC_PER_MSEC,
                   "VDESK_ACTOR_UID=%u", (unsigned) o->actor,
                   "MESSAGE=Desktop %s of %s opened at %s:%u", d->name, d->account, host, d->rdp_port);
+        idle_touch(o->manager, d->name);
         o->done(&(DesktopOpened) {
                         .desktop = d->name,
                         .host = host,

@@ -682,11 +682,11 @@ int desktop_create_async(Manager *m, const char *name, const char *account, cons
                 return -ENOMEM;
         c = &w->c;
         snprintf(c->buf_name, sizeof c->buf_name, "%s", name);
-        snprintf(c->buf_account, sizeof c->buf_account, "%s", account);
+        snprintf(c->buf_account, sizeof c->buf_account, "%s", strempty(account));
         snprintf(c->buf_template, sizeof c->buf_template, "%s", template);
         snprintf(c->buf_category, sizeof c->buf_category, "%s", strempty(category));
         c->name = c->buf_name;
-        c->account = c->buf_account;
+        c->account = account ? c->buf_account : NULL;    /* NULL: a pool's */
         c->template = c->buf_template;
         c->category = category ? c->buf_category : NULL;
         c->actor = actor;

@@ -194,6 +194,32 @@ static int idle_apply(Manager *m, const IdleSeen *connected, size_t n_connected,
         return 0;
 }
 
+void idle_touch(Manager *m, const char *name) {
+        struct IdleState *s = m->idle;
+        IdleSeen *seen;
+        size_t i = 0;
+
+        if (!s)
+                return;
+        seen = (IdleSeen *) seen_find(s->seen, s->n_seen, name);
+        if (seen) {
+                seen->usec = now_realtime_usec();
+                return;
+        }
+        /* not a candidate at the last check (just started, or handed
+         * over): kept in name order for the next */
+        seen = reallocarray(s->seen, s->n_seen + 1, sizeof *seen);
+        if (!seen)
+                return;
+        s->seen = seen;
+        while (i < s->n_seen && strcmp(seen[i].name, name) < 0)
+                i++;
+        memmove(seen + i + 1, seen + i, (s->n_seen - i) * sizeof *seen);
+        seen[i] = (IdleSeen) { .usec = now_realtime_usec() };
+        snprintf(seen[i].name, sizeof seen[i].name, "%s", name);
+        s->n_seen++;
+}
+
 static int on_activity(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         Manager *m = userdata;
         struct IdleState *s = m->idle;

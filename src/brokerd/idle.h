@@ -28,5 +28,9 @@ uint64_t idle_since(uint64_t started_usec, uint64_t seen_usec, uint64_t broker_s
 bool idle_due(uint64_t since_usec, uint64_t now_usec, unsigned minutes);
 
 /* Starts the timer; nothing is stopped before the first check's interval. */
+/* The desktop was opened (or handed over) now: its idle time counts from
+ * here, before its client had the time to connect. */
+void idle_touch(Manager *m, const char *name);
+
 int idle_check_start(Manager *m);
 void idle_check_stop(Manager *m);

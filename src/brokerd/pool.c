@@ -75,37 +75,18 @@ int pool_list(Manager *m, PoolInfo **ret, size_t *ret_n) {
 
 /* ---- handing over ------------------------------------------------------------ */
 
-/* Writes account (NULL: nobody) into the domain's vdesk metadata. */
-static int set_account(Manager *m, const Desktop *d, const char *account, sd_bus_error *error) {
-        _cleanup_(desktop_meta_done) DesktopMeta meta = {};
-        _cleanup_(freep) char *xml = NULL, *fragment = NULL, *e = NULL;
-        Host *h;
-        int r;
-
-        h = host_for_desktop(m, d->host_id, d->name, error);
-        if (!h)
-                return -EHOSTDOWN;
-        r = virt_domain_get_xml(h->virt, d->name, true, &xml, &e);
-        if (r >= 0)
-                r = desktop_meta_parse_domain(xml, &meta, &e);
-        if (r >= 0) {
-                free(meta.account);
-                meta.account = account ? strdup(account) : NULL;
-                r = account && !meta.account ? -ENOMEM : 0;
-        }
-        if (r >= 0)
-                r = desktop_meta_format_unprefixed(&meta, &fragment);
-        if (r >= 0)
-                r = virt_domain_set_metadata(h->virt, d->name, fragment, &e);
-        if (r < 0)
-                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot write the owner of %s into its domain: %s",
-                                      d->name, e ?: strerror(-r));
-        return 0;
-}
-
 static int free_desktop_row(char *const *c, unsigned n, void *userdata) {
         snprintf(userdata, 64, "%s", c[0]);
         return 0;
+}
+
+/* A desktop the pools asked to make, stop or remove and that is not
+ * done: not to be handed over. */
+static bool desktop_pool_busy(Manager *m, const char *name) {
+        for (PoolOp *o = m->pool ? m->pool->ops : NULL; o; o = o->next)
+                if (!o->booting && streq(o->desktop, name))
+                        return true;
+        return false;
 }
 
 static bool desktop_booting(Manager *m, const char *name) {
@@ -144,14 +125,16 @@ static int pool_choose(Manager *m, const char *category, char ret[static 64], co
         r = db_exec(m->db,
                     "SELECT d.name, d.state FROM desktops d JOIN categories c ON c.id = d.category_id "
                     "WHERE c.name = ? AND d.account_id IS NULL AND d.template_id = c.template_id "
+                    "AND d.state <> '" DESKTOP_STATE_CREATING "' "
                     "ORDER BY d.state = 'running' DESC, d.id LIMIT 16 FOR UPDATE SKIP LOCKED",
                     (DbValue[]) { DBV_STR(category) }, 1, candidate_row, &rows, NULL);
         c = rows.items;
         for (size_t i = 0; r >= 0 && !pick && i < rows.n; i++)
-                if (c[i].running && !desktop_booting(m, c[i].name))
+                if (c[i].running && !desktop_booting(m, c[i].name) && !desktop_pool_busy(m, c[i].name))
                         pick = &c[i];
-        if (r >= 0 && !pick && rows.n > 0)
-                pick = &c[0];
+        for (size_t i = 0; r >= 0 && !pick && i < rows.n; i++)
+                if (!desktop_pool_busy(m, c[i].name))
+                        pick = &c[i];
         if (pick) {
                 snprintf(ret, 64, "%s", pick->name);
                 *ret_state = !pick->running ? "stopped" : desktop_booting(m, pick->name) ? "booting" : "running";
@@ -160,77 +143,155 @@ static int pool_choose(Manager *m, const char *category, char ret[static 64], co
         return r;
 }
 
-int pool_take(Manager *m, const char *account, const char *category, uid_t actor, Desktop *ret,
-              sd_bus_error *error) {
-        _cleanup_(sd_bus_error_free) sd_bus_error e2 = SD_BUS_ERROR_NULL;
-        const char *state = NULL;
-        char name[64] = "";
-        uint64_t account_id = 0;
-        Desktop d = {};
+/* A hand-over: the row claimed already, the domain's metadata to write. */
+typedef struct Handover {
+        char account[64];
+        char category[64];
+        const char *state;              /* what the desktop was when claimed */
+        uid_t actor;
+        Desktop d;
+        Virt *virt;                     /* its host's connection, borrowed */
+        char *error;                    /* libvirt's message */
+} Handover;
+
+static void handover_free(void *data) {
+        Handover *o = data;
+
+        if (!o)
+                return;
+        desktop_done(&o->d);
+        virt_free(o->virt);
+        free(o->error);
+        free(o);
+}
+
+static int handover_begin(Manager *m, void *data, sd_bus_error *error) {
+        Handover *o = data;
+        Host *h;
         int r;
 
-        r = db_begin(m->db);
-        if (r < 0)
-                return db_bus_error(m->db, r, error);
-        r = pool_choose(m, category, name, &state);
-        if (r >= 0 && name[0])
-                r = db_exec(m->db, "SELECT id FROM accounts WHERE name = ?", (DbValue[]) { DBV_STR(account) }, 1,
-                            db_row_u64, &account_id, NULL);
-        if (r < 0) {
-                db_rollback(m->db);
-                return db_bus_error(m->db, r, error);
-        }
-        if (!name[0] || account_id == 0) {
-                /* none free (or an account the directory has and the
-                 * broker's database not: desktop_create names it) */
-                db_rollback(m->db);
-                return 0;
-        }
-        r = db_exec(m->db, "UPDATE desktops SET account_id = ? WHERE name = ? AND account_id IS NULL",
-                    (DbValue[]) { DBV_UINT(account_id), DBV_STR(name) }, 2, NULL, NULL, NULL);
-        if (r == -EEXIST) {
-                db_rollback(m->db);
-                return bus_error_setf(error, VDESK_ERROR_DESKTOP_EXISTS, "%s has a desktop of category %s already",
-                                      account, category);
-        }
-        if (r < 0) {
-                db_rollback(m->db);
-                return db_bus_error(m->db, r, error);
-        }
-        r = desktop_get(m, name, &d, error);
-        if (r < 0) {
-                db_rollback(m->db);
-                return r;
-        }
-        r = set_account(m, &d, account, error);
-        if (r < 0) {
-                db_rollback(m->db);
-                desktop_done(&d);
-                return r;
-        }
-        r = db_commit(m->db);
-        if (r < 0) {
-                db_rollback(m->db);
-                if (set_account(m, &d, NULL, &e2) < 0)
-                        log_warning("Desktop %s stays nobody's in the database, but its domain names %s: %s",
-                                    d.name, account, e2.message);
-                desktop_done(&d);
-                return db_bus_error(m->db, r, error);
-        }
+        h = host_for_desktop(m, o->d.host_id, o->d.name, error);
+        if (!h)
+                return -EHOSTDOWN;
+        r = virt_borrow(h->virt, &o->virt);
+        if (r == -ENOTCONN)
+                return bus_error_setf(error, VDESK_ERROR_HOST_DOWN, "Host %s of desktop %s is down", h->name,
+                                      o->d.name);
+        return r < 0 ? r : 1;
+}
 
+/* Writes the account into the domain's vdesk metadata (a worker). */
+static int handover_work(void *data) {
+        _cleanup_(desktop_meta_done) DesktopMeta meta = {};
+        _cleanup_(freep) char *xml = NULL, *fragment = NULL;
+        Handover *o = data;
+        int r;
+
+        r = virt_domain_get_xml(o->virt, o->d.name, true, &xml, &o->error);
+        if (r >= 0)
+                r = desktop_meta_parse_domain(xml, &meta, &o->error);
+        if (r >= 0)
+                r = free_and_strdup(&meta.account, o->account);
+        if (r >= 0)
+                r = desktop_meta_format_unprefixed(&meta, &fragment);
+        if (r >= 0)
+                r = virt_domain_set_metadata(o->virt, o->d.name, fragment, &o->error);
+        return r;
+}
+
+static int handover_end(Manager *m, void *data, int r, sd_bus_error *error) {
+        Handover *o = data;
+        int k;
+
+        if (r < 0) {
+                /* the claim undone: the desktop is the pool's again */
+                k = db_exec(m->db, "UPDATE desktops SET account_id = NULL WHERE id = ?",
+                            (DbValue[]) { DBV_UINT(o->d.id) }, 1, NULL, NULL, NULL);
+                if (k < 0)
+                        log_warning("Desktop %s stays %s's in the database, but its domain does not name them: %s",
+                                    o->d.name, o->account, db_error(m->db));
+                else
+                        manager_object_changed(m, OBJECT_DESKTOP, o->d.name, "Account", NULL);
+                return bus_error_setf(error, VDESK_ERROR_HYPERVISOR, "Cannot write the owner of %s into its domain: %s",
+                                      o->d.name, o->error ?: strerror(-r));
+        }
         log_event(LOG_INFO, MID_POOL_HANDED_OVER,
-                  "VDESK_DESKTOP=%s", d.name,
-                  "VDESK_ACCOUNT=%s", account,
-                  "VDESK_CATEGORY=%s", category,
-                  "VDESK_STATE=%s", state,
-                  "VDESK_HOST=%s", d.host,
-                  "VDESK_ACTOR_UID=%u", (unsigned) actor,
-                  "MESSAGE=Desktop %s of category %s's pool handed over to %s (%s)", d.name, category, account,
-                  state);
-        manager_object_changed(m, OBJECT_DESKTOP, d.name, "Account", NULL);
+                  "VDESK_DESKTOP=%s", o->d.name,
+                  "VDESK_ACCOUNT=%s", o->account,
+                  "VDESK_CATEGORY=%s", o->category,
+                  "VDESK_STATE=%s", o->state,
+                  "VDESK_HOST=%s", o->d.host,
+                  "VDESK_ACTOR_UID=%u", (unsigned) o->actor,
+                  "MESSAGE=Desktop %s of category %s's pool handed over to %s (%s)", o->d.name, o->category,
+                  o->account, o->state);
         pool_kick(m);
-        *ret = d;
         return 1;
+}
+
+static const DesktopOpType handover_op = {
+        .begin = handover_begin, .work = handover_work, .end = handover_end, .free = handover_free,
+};
+
+/* Claims a free desktop of the pool for account_id in one transaction:
+ * its name in ret, "" if none is free. */
+static int pool_claim(Manager *m, const char *category, uint64_t account_id, char ret[static 64],
+                      const char **ret_state) {
+        int r;
+
+        ret[0] = 0;
+        r = db_begin(m->db);
+        if (r >= 0)
+                r = pool_choose(m, category, ret, ret_state);
+        if (r >= 0 && ret[0])
+                r = db_exec(m->db, "UPDATE desktops SET account_id = ? WHERE name = ? AND account_id IS NULL",
+                            (DbValue[]) { DBV_UINT(account_id), DBV_STR(ret) }, 2, NULL, NULL, NULL);
+        if (r >= 0)
+                r = db_commit(m->db);
+        if (r < 0)
+                db_rollback(m->db);
+        return r;
+}
+
+int pool_take_async(Manager *m, const char *account, const char *category, uid_t actor, DesktopDoneFunc done,
+                    void *userdata) {
+        Handover *o;
+        uint64_t account_id = 0;
+        const char *state = NULL;
+        char name[64];
+        int r;
+
+        r = db_exec(m->db, "SELECT id FROM accounts WHERE name = ?", (DbValue[]) { DBV_STR(account) }, 1, db_row_u64,
+                    &account_id, NULL);
+        if (r < 0)
+                return r;
+        if (account_id == 0)
+                return 0;       /* the directory's, not yet the broker's: desktop_create names it */
+        r = pool_claim(m, category, account_id, name, &state);
+        if (r == -EEXIST)
+                return 0;       /* has one of the category already: the open finds it */
+        if (r < 0 || !name[0])
+                return r;
+        o = new0(Handover, 1);
+        if (!o)
+                return -ENOMEM;
+        *o = (Handover) { .state = state, .actor = actor };
+        snprintf(o->account, sizeof o->account, "%s", account);
+        snprintf(o->category, sizeof o->category, "%s", category);
+        r = desktop_get(m, name, &o->d, NULL);
+        if (r < 0)
+                handover_free(o);
+        else {
+                manager_object_changed(m, OBJECT_DESKTOP, name, "Account", NULL);
+                /* the queue owns o from here, also if this fails */
+                r = desktop_queue_push(m, name, &handover_op, o, done, userdata);
+                if (r >= 0)
+                        return 1;
+        }
+        /* nothing queued: the claim undone */
+        if (db_exec(m->db, "UPDATE desktops SET account_id = NULL WHERE name = ?", (DbValue[]) { DBV_STR(name) }, 1,
+                    NULL, NULL, NULL) < 0)
+                log_warning("Desktop %s stays %s's: %s", name, account, db_error(m->db));
+        return r;
 }
 
 /* ---- keeping the pools --------------------------------------------------------- */
@@ -296,8 +357,10 @@ static PoolOp *pool_op_new(Manager *m, uint64_t host_id, const char *desktop, co
         return o;
 }
 
-/* It is over: the next round may act for its host and category. */
-static void pool_op_end(PoolOp *o) {
+/* It is over: the next round may act for its host and category, at
+ * once after a success, else at the timer's (a lasting failure is tried
+ * again every few seconds, not in a loop). */
+static void pool_op_end(PoolOp *o, bool ok) {
         Manager *m = o->manager;
 
         for (PoolOp **q = &m->pool->ops; *q; q = &(*q)->next)
@@ -306,7 +369,8 @@ static void pool_op_end(PoolOp *o) {
                         break;
                 }
         pool_op_free(o);
-        pool_kick(m);
+        if (ok)
+                pool_kick(m);
 }
 
 static void on_pooled_answers(TcpProbe *probe, int result, void *userdata) {
@@ -318,7 +382,7 @@ static void on_pooled_answers(TcpProbe *probe, int result, void *userdata) {
                             m->config.open_timeout_sec);
         else
                 log_debug("Pooled desktop %s answers", o->desktop);
-        pool_op_end(o);
+        pool_op_end(o, result >= 0);
 }
 
 /* A pool's operation done: logged if it failed, and over. */
@@ -328,7 +392,7 @@ static void on_pool_op_done(Manager *m, const char *name, int r, const sd_bus_er
         if (r < 0)
                 log_warning("Cannot keep category %s's pool (%s): %s", o->category, name,
                             error && error->message ? error->message : strerror(-r));
-        pool_op_end(o);
+        pool_op_end(o, r >= 0);
 }
 
 /* A pooled desktop started: its host waits until the guest answers
@@ -345,7 +409,7 @@ static void on_pooled_started(Manager *m, const char *name, int r, const sd_bus_
         }
         h = host_by_id(m, o->host_id);
         if (!h || host_public_address(h, &address) < 0 || desktop_get(m, name, &d, NULL) < 0) {
-                pool_op_end(o);
+                pool_op_end(o, true);
                 return;
         }
         o->booting = true;
@@ -353,7 +417,7 @@ static void on_pooled_started(Manager *m, const char *name, int r, const sd_bus_
                             on_pooled_answers, o, &o->probe);
         desktop_done(&d);
         if (r < 0)
-                pool_op_end(o);
+                pool_op_end(o, false);
 }
 
 /* Queues one operation of the pools on desktop name (async: one of
@@ -364,7 +428,7 @@ static void on_pooled_started(Manager *m, const char *name, int r, const sd_bus_
                 int _r = _o ? call(m, name, __VA_ARGS__, done, _o) : -ENOMEM;                   \
                 if (_o && _r < 0) {                                                             \
                         log_warning_errno(_r, "Cannot keep category %s's pool (%s): %m", category, name); \
-                        pool_op_end(_o);                                                        \
+                        pool_op_end(_o, false);                                                 \
                 }                                                                               \
                 _r;                                                                             \
         })

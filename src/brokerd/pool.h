@@ -6,6 +6,7 @@
 #include <systemd/sd-bus.h>
 
 #include "desktop.h"
+#include "desktop-queue.h"
 #include "manager.h"
 
 /* Pre-started desktops: a category with PoolSize=N (directoryd's
@@ -30,13 +31,16 @@ typedef struct PoolInfo {
 int pool_list(Manager *m, PoolInfo **ret, size_t *ret_n);
 
 /* Hands a free desktop of category's pool over to account, a running one
- * if there is one: its row, its domain's vdesk metadata (live and
- * persistent) in one transaction, nothing restarted; all or nothing.
- * 1 and the desktop in *ret if one was handed over, 0 if the pool has
- * none free (the caller makes one), a negative errno with *error set (and
- * nothing changed) if the hand-over failed. */
-int pool_take(Manager *m, const char *account, const char *category, uid_t actor, Desktop *ret,
-              sd_bus_error *error);
+ * if there is one, nothing restarted: its row is claimed for account on
+ * the loop (one transaction, SKIP LOCKED: two opens never get one
+ * desktop), then its domain's vdesk metadata (live and persistent) is
+ * written off the loop (desktop-queue.h); if that fails, the claim is
+ * undone, and done gets the error. 1 if the hand-over was queued (done
+ * later: r 1 and the desktop's name), 0 if the pool has none free (done
+ * is not called: the caller makes one), < 0 if the claim failed (done is
+ * not called, nothing changed). */
+int pool_take_async(Manager *m, const char *account, const char *category, uid_t actor, DesktopDoneFunc done,
+                    void *userdata);
 
 /* Starts keeping the pools (a timer on m->event); pool_stop() ends it and
  * forgets the starts in flight. */

@@ -14,6 +14,7 @@
 #include "desktop.h"
 #include "desktop-dbus.h"
 #include "log.h"
+#include "pool.h"
 #include "staff.h"
 #include "manager.h"
 #include "staff-dbus.h"
@@ -123,7 +124,14 @@ typedef struct StaffOpen {
         uid_t uid;
         char account[64];
         char host[64];                  /* the desktop's, for a restart's journal entry */
+        Desktop to_make;                /* a first open: what it makes if the pool has none */
 } StaffOpen;
+
+static void staff_open_free(StaffOpen *o) {
+        sd_bus_message_unref(o->msg);
+        desktop_done(&o->to_make);
+        free(o);
+}
 
 /* The open itself, or the error of what came first. */
 static void staff_open_continue(StaffOpen *o, Manager *m, const char *name, int r, const sd_bus_error *e) {
@@ -138,8 +146,7 @@ static void staff_open_continue(StaffOpen *o, Manager *m, const char *name, int 
                 (void) sd_bus_reply_method_error(o->msg, e ?: &error);
         else if (r < 0)
                 (void) sd_bus_reply_method_errno(o->msg, r, NULL);
-        sd_bus_message_unref(o->msg);
-        free(o);
+        staff_open_free(o);
 }
 
 static void on_mine_created(Manager *m, const char *name, int r, const sd_bus_error *e, void *userdata) {
@@ -154,8 +161,30 @@ static void on_mine_powered_off(Manager *m, const char *name, int r, const sd_bu
         staff_open_continue(o, m, name, r, e);
 }
 
-/* Makes the account's desktop of its category (d->id 0), or powers it
- * off for a restart, then opens it. */
+static int make_mine(Manager *m, StaffOpen *o) {
+        const Desktop *d = &o->to_make;
+
+        return desktop_create_async(m, d->name, d->account, d->template, d->category, o->uid, on_mine_created, o);
+}
+
+/* A desktop of the pool handed over, or the hand-over failed (undone:
+ * one is made instead, as without a pool). */
+static void on_mine_taken(Manager *m, const char *name, int r, const sd_bus_error *e, void *userdata) {
+        StaffOpen *o = userdata;
+
+        if (r >= 0) {
+                staff_open_continue(o, m, name, 0, NULL);
+                return;
+        }
+        log_warning("Cannot hand a desktop of category %s's pool over to %s, making one: %s", o->to_make.category,
+                    o->account, e && e->message ? e->message : strerror(-r));
+        r = make_mine(m, o);
+        if (r < 0)
+                staff_open_continue(o, m, name, r, NULL);
+}
+
+/* Takes the account's desktop of its category from the category's pool,
+ * or makes it (d->id 0), or powers it off for a restart; then opens it. */
 static int open_mine_after(StaffCall *c, const char *account, const Desktop *d, const RdpRedirect *redirect) {
         StaffOpen *o = new0(StaffOpen, 1);
         int r;
@@ -165,15 +194,20 @@ static int open_mine_after(StaffCall *c, const char *account, const Desktop *d, 
         *o = (StaffOpen) { .msg = sd_bus_message_ref(c->msg), .redirect = *redirect, .uid = c->uid };
         snprintf(o->account, sizeof o->account, "%s", account);
         snprintf(o->host, sizeof o->host, "%s", d->host);
-        if (d->id == 0)
-                r = desktop_create_async(c->manager, d->name, d->account, d->template, d->category, c->uid,
-                                         on_mine_created, o);
-        else
+        if (d->id == 0) {
+                /* its names: the strings it points to stay the caller's */
+                o->to_make = *d;
+                o->to_make.template_path = o->to_make.disk_path = NULL;
+                r = pool_take_async(c->manager, account, d->category, c->uid, on_mine_taken, o);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot hand a desktop of category %s's pool over to %s, making one: %m",
+                                          d->category, account);
+                if (r <= 0)
+                        r = make_mine(c->manager, o);
+        } else
                 r = desktop_power_off_async(c->manager, d->name, c->uid, on_mine_powered_off, o);
-        if (r < 0) {
-                sd_bus_message_unref(o->msg);
-                free(o);
-        }
+        if (r < 0)
+                staff_open_free(o);
         return r;
 }
 

@@ -119,27 +119,15 @@ static int staff_desktop_find(Manager *m, const char *account, const char *name,
                                       "Invalid name: %s has no desktop of category %s yet; open it first", account,
                                       cat->name);
         if (d.id == 0) {
-                _cleanup_(sd_bus_error_free) sd_bus_error pe = SD_BUS_ERROR_NULL;
-
+                /* to be handed over from its category's pool, or made
+                 * (by the caller, off the loop): what it is made of */
                 if (isempty(cat->template))
                         return bus_error_setf(error, VDESK_ERROR_NO_SUCH_TEMPLATE,
                                               "Category %s names no template yet; ask an admin", cat->name);
-                /* one made ahead if the category's pool has one free;
-                 * a hand-over that failed changed nothing, and the open
-                 * goes on as without a pool */
-                r = pool_take(m, account, cat->name, uid, &d, &pe);
-                if (r < 0)
-                        log_warning("Cannot hand a desktop of category %s's pool over to %s, making one: %s",
-                                    cat->name, account, pe.message ?: strerror(-r));
-                if (r <= 0) {
-                        /* to be made (by the caller, off the loop): what
-                         * it is made of */
-                        d = (Desktop) {};
-                        staff_desktop_name(m, account, cat->name, d.name);
-                        snprintf(d.account, sizeof d.account, "%s", account);
-                        snprintf(d.template, sizeof d.template, "%s", cat->template);
-                        snprintf(d.category, sizeof d.category, "%s", cat->name);
-                }
+                staff_desktop_name(m, account, cat->name, d.name);
+                snprintf(d.account, sizeof d.account, "%s", account);
+                snprintf(d.template, sizeof d.template, "%s", cat->template);
+                snprintf(d.category, sizeof d.category, "%s", cat->name);
         }
         if (!cat && !isempty(d.category))
                 cat = staff_category_find(cats, n_cats, d.category);

@@ -27,10 +27,10 @@ void staff_desktop_name(Manager *m, const char *account, const char *category, c
 const StaffCategory *staff_category_find(const StaffCategory *c, size_t n, const char *name);
 
 /* The desktop of account's that name means ("" for the one desktop or
- * category it has), handed over from its category's pool; if it has none
- * yet and the pool none free (not for a restart: NoSuchDesktop), one with
- * id 0 and the name, account, template and category the caller makes it
- * of (desktop_create_async()); and the redirection its .rdp file allows.
+ * category it has); if it has none yet (not for a restart: NoSuchDesktop),
+ * one with id 0 and the name, account, template and category the caller
+ * takes from the category's pool (pool_take_async()) or makes it of
+ * (desktop_create_async()); and the redirection its .rdp file allows.
  * NotYourDesktop (journaled) for another's, NoSuchDesktop for none,
  * InvalidArgs when "" is ambiguous. */
 int staff_desktop_prepare(Manager *m, const char *account, const char *name, bool restart, uid_t uid,

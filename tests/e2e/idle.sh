@@ -92,7 +92,12 @@ check "... and says why ($(jq -r .MESSAGE <<<"$e"))" \
 check "its guest shut down (ACPI, as Desktop.Stop(false))" wait_until 30 shut_off $B
 check "... not destroyed: libvirt says it was shut down" outputs "shut off (shutdown)" virsh domstate --reason $B
 check "... and the broker records it stopped" wait_until 10 test_state $B stopped
-e=$(journal_json MESSAGE_ID=$(mid DESKTOP_STOPPED) VDESK_DESKTOP=$B | head -1)
+# the stop's entry: written with the state, read once journald has it
+for _ in $(seq 20); do
+        e=$(journal_json MESSAGE_ID=$(mid DESKTOP_STOPPED) VDESK_DESKTOP=$B | head -1)
+        [ -n "$e" ] && break
+        sleep 0.5
+done
 check "... one idle entry, the shutdown asked once" outputs 1 bash -c "$(declare -f journal_json mid idle_entry); idle_entry $B | wc -l"
 check "the stop's own entry names the broker's uid as the actor ($(jq -r .MESSAGE <<<"$e"))" \
         test "$(jq -r .VDESK_ACTOR_UID <<<"$e")" = "$(id -u)"

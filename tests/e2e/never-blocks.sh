@@ -26,9 +26,10 @@ export -f journal_json mid
 desktop_host() { broker_json GetDesktop s "$1" | jq -r '.data[0][8]'; }
 desktop_state() { sql "SELECT state FROM desktops WHERE name = '$1'"; }
 has_row() { test -n "$(sql "SELECT 1 FROM desktops WHERE name = '$1'")"; }
-# what a create must leave as it was: rows, free addresses, DHCP entries
+# what a create must leave as it was: rows, free addresses and ports, DHCP entries
 state() {
-        sql "SELECT name, address, rdp_port, state FROM desktops ORDER BY name; SELECT COUNT(*) FROM host_free_addresses"
+        sql "SELECT name, address, rdp_port, state FROM desktops ORDER BY name; SELECT COUNT(*) FROM host_free_addresses;
+             SELECT COUNT(*) FROM rdp_free_ports"
         virsh net-dumpxml vdesk | grep -c "<host "
 }
 

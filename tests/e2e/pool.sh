@@ -108,7 +108,8 @@ check "three different desktops (${name[ann]} ${name[bob]} ${name[cat]})" \
         test "$(printf '%s\n' "${name[@]}" | sort -u | wc -l)" = 3
 # the third is stopped, or booting if the refill started it meanwhile
 check "two were handed over running and answering, one not (${state[ann]} ${state[bob]} ${state[cat]})" \
-        bash -c '[[ $1 =~ ^running\ running\ (booting|stopped)\ $ ]]' _ "$(printf '%s\n' "${state[@]}" | sort -r | tr '\n' ' ')"
+        bash -c '[[ $1 =~ ^(booting\ running\ running|running\ running\ stopped)\ $ ]]' _ \
+        "$(printf '%s\n' "${state[@]}" | sort | tr '\n' ' ')"
 boot=0
 for a in ann bob cat; do
         if [ "${state[$a]}" != running ]; then boot=${ms[$a]}; fi
