@@ -102,7 +102,7 @@ static int hook_call(sd_bus *bus, HookAction action, const DesktopMeta *meta, sd
                 return r;
         case HOOK_STARTED:
                 return call(bus, NETD, "AddForward", error, "qsqss",
-                            meta->rdp_port, addr, meta->guest_port, meta->name, meta->account);
+                            meta->rdp_port, addr, meta->guest_port, meta->name, strempty(meta->account));
         case HOOK_RELEASE:
                 r = call(bus, NETD, "RemoveForward", error, "qs", meta->rdp_port, addr);
                 /* Already gone (netd restarted and reconciled, or an admin

@@ -15,6 +15,7 @@
 #include "manager.h"
 #include "manager-dbus.h"
 #include "object-dbus.h"
+#include "pool.h"
 #include "template.h"
 #include "util.h"
 #include "virt-loop.h"
@@ -51,6 +52,7 @@ static Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         desktop_opens_free(m);
+        pool_stop(m);
         jobs_free(m);
         template_console_voids_free(m);
         sd_event_source_disable_unref(m->iso_watch);
@@ -114,6 +116,9 @@ int main(int argc, char *argv[]) {
         r = hosts_start(m);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up libvirt: %m"), EXIT_FAILURE;
+        r = pool_start(m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot keep the pools: %m"), EXIT_FAILURE;
 
         return daemon_serve(m->bus, m->event, BROKERD_BUS_NAME, "Serving desktops.");
 }

@@ -272,7 +272,8 @@ static const sd_bus_vtable desktop_vtable[] = {
         SD_BUS_VTABLE_START(0),
         DESKTOP_CHARS("Name", name, SD_BUS_VTABLE_PROPERTY_CONST),
         DESKTOP_CHARS("UUID", uuid, SD_BUS_VTABLE_PROPERTY_CONST),
-        DESKTOP_CHARS("Account", account, SD_BUS_VTABLE_PROPERTY_CONST),
+        /* "" for a desktop of a category's pool, until it is handed over */
+        DESKTOP_CHARS("Account", account, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         DESKTOP_CHARS("Template", template, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("TemplateVersion", "u", NULL, DESKTOP_FIELD(template_version),
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),

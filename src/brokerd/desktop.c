@@ -30,10 +30,11 @@ void desktop_list_free(Desktop *d, size_t n) {
 /* ---- desktops ------------------------------------------------------------ */
 
 #define DESKTOP_COLUMNS \
-        "d.id, d.name, d.uuid, a.name, t.name, v.path, d.disk_path, d.address, d.mac, d.rdp_port, d.state, " \
+        "d.id, d.name, d.uuid, COALESCE(a.name, ''), t.name, v.path, d.disk_path, d.address, d.mac, d.rdp_port, " \
+        "d.state, " \
         "COALESCE(c.name, ''), v.version, COALESCE(n.name, ''), COALESCE(d.host_id, 0), COALESCE(h.name, ''), " \
         "v.format, CAST(UNIX_TIMESTAMP(d.state_changed_at) * 1000000 AS UNSIGNED) " \
-        "FROM desktops d JOIN accounts a ON a.id = d.account_id JOIN templates t ON t.id = d.template_id " \
+        "FROM desktops d LEFT JOIN accounts a ON a.id = d.account_id JOIN templates t ON t.id = d.template_id " \
         "JOIN template_versions v ON v.id = d.template_version_id " \
         "LEFT JOIN categories c ON c.id = d.category_id LEFT JOIN networks n ON n.id = d.network_id " \
         "LEFT JOIN hosts h ON h.id = d.host_id "
@@ -174,7 +175,7 @@ static void console_log_path(Manager *m, const char *name, char **ret) {
 typedef struct DesktopCreation {
         /* the request */
         const char *name;
-        const char *account;
+        const char *account;            /* NULL: a desktop of the category's pool, nobody's yet */
         const char *template;
         const char *category;           /* NULL: not made from a category */
         AddressRange range;             /* [Network]'s */
@@ -219,7 +220,7 @@ static int create_check_arguments(Manager *m, DesktopCreation *c, sd_bus_error *
         int r;
 
         r = bus_error_check_name(error, "name", c->name);
-        if (r >= 0)
+        if (r >= 0 && c->account)
                 r = bus_error_check_name(error, "account", c->account);
         if (r >= 0)
                 r = bus_error_check_name(error, "template", c->template);
@@ -267,10 +268,12 @@ static int create_resolve_category(Manager *m, DesktopCreation *c, sd_bus_error 
 static int create_resolve(Manager *m, DesktopCreation *c, sd_bus_error *error) {
         int r;
 
-        r = lookup_id(m, "SELECT id FROM accounts WHERE name = ?", c->account, &c->account_id, error,
-                      VDESK_ERROR_NO_SUCH_ACCOUNT, "Invalid account: no account ");
-        if (r < 0)
-                return r;
+        if (c->account) {
+                r = lookup_id(m, "SELECT id FROM accounts WHERE name = ?", c->account, &c->account_id, error,
+                              VDESK_ERROR_NO_SUCH_ACCOUNT, "Invalid account: no account ");
+                if (r < 0)
+                        return r;
+        }
         r = template_choose(m, c->template, &c->tc, error);
         if (r < 0)
                 return r;
@@ -372,7 +375,8 @@ static int create_record(Manager *m, const DesktopCreation *c, const DesktopAllo
                     "INSERT INTO desktops (name, uuid, account_id, template_id, template_version_id, category_id, "
                     "network_id, host_id, disk_path, address, mac, rdp_port, state, state_changed_at) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'stopped', CURRENT_TIMESTAMP(6))",
-                    (DbValue[]) { DBV_STR(c->name), DBV_STR(a->uuid), DBV_UINT(c->account_id), DBV_UINT(c->tc.id),
+                    (DbValue[]) { DBV_STR(c->name), DBV_STR(a->uuid),
+                                  c->account ? DBV_UINT(c->account_id) : DBV_NULL, DBV_UINT(c->tc.id),
                                   DBV_UINT(c->tc.version_id), c->category_id ? DBV_UINT(c->category_id) : DBV_NULL,
                                   c->network_id ? DBV_UINT(c->network_id) : DBV_NULL, DBV_UINT(c->host->id),
                                   DBV_STR(a->disk_path), DBV_UINT(a->address), DBV_STR(a->mac), DBV_UINT(a->port) }, 12,
@@ -460,14 +464,15 @@ static void create_journal(const DesktopCreation *c, const DesktopAllocation *a,
         log_event(LOG_INFO, MID_DESKTOP_CREATED,
                   "VDESK_DESKTOP=%s", c->name,
                   "VDESK_HOST=%s", c->host->name,
-                  "VDESK_ACCOUNT=%s", c->account,
+                  "VDESK_ACCOUNT=%s", strempty(c->account),
                   "VDESK_TEMPLATE=%s", c->template,
                   "VDESK_CATEGORY=%s", strempty(c->category),
                   "VDESK_ADDRESS=%s", a->addr,
                   "VDESK_NETWORK=%s", c->net_name,
                   "VDESK_PORT=%u", (unsigned) a->port,
                   "VDESK_ACTOR_UID=%u", (unsigned) actor,
-                  "MESSAGE=Desktop %s of %s created on template %s (%s, port %u)", c->name, c->account, c->template,
+                  "MESSAGE=Desktop %s of %s created on template %s (%s, port %u)", c->name,
+                  c->account ?: "the pool", c->template,
                   a->addr, (unsigned) a->port);
 }
 

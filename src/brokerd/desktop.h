@@ -45,7 +45,9 @@ int desktop_list(Manager *m, const char *account, Desktop **ret, size_t *ret_n);
 /* Places the desktop and allocates its address, MAC and port (allocate.h),
  * records it, defines its domain with the vdesk metadata, and registers
  * its DHCP host entry.
- * category (or NULL) is the one a staff member's desktop was made from. */
+ * category (or NULL) is the one a staff member's desktop was made from;
+ * account NULL makes a desktop of that category's pool (pool.h), nobody's
+ * until it is handed over. */
 int desktop_create(Manager *m, const char *name, const char *account, const char *template, const char *category,
                    uid_t actor, Desktop *ret, sd_bus_error *error);
 int desktop_start(Manager *m, const Desktop *d, uid_t actor, sd_bus_error *error);

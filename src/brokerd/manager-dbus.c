@@ -18,6 +18,7 @@
 #include "network-dbus.h"
 #include "network-spec.h"
 #include "object-dbus.h"
+#include "pool-dbus.h"
 #include "polkit.h"
 #include "staff-dbus.h"
 #include "template-dbus.h"
@@ -244,6 +245,10 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", cluster, "s", category),
                                 SD_BUS_NO_RESULT,
                                 method_category_cluster, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListPools",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a" POOL_SIGNATURE, pools),
+                                method_list_pools, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("AddHost",
                                 SD_BUS_ARGS("s", name, "s", uri, "s", cluster, "s", address),
                                 SD_BUS_NO_RESULT,

@@ -26,6 +26,7 @@ typedef struct ConsoleVoid ConsoleVoid;
 typedef struct Host Host;
 typedef struct Job Job;
 typedef struct Manager Manager;
+typedef struct PoolState PoolState;
 
 /* The kinds of things the broker serves as objects on the bus. */
 typedef enum ObjectKind {
@@ -81,6 +82,7 @@ struct Manager {
         ConsoleVoid *console_voids;     /* console tickets to void once used */
         Job *jobs;                      /* the batch jobs running */
         uint32_t last_job_id;
+        PoolState *pool;                /* the categories' pools being kept (pool.c) */
         ManagerEvents events;
         void *objects;                  /* the bus face's own state (manager-dbus.c) */
 };

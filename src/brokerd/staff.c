@@ -2,6 +2,7 @@
 
 #include "bus-error.h"
 #include "log.h"
+#include "pool.h"
 #include "sha256.h"
 #include "staff.h"
 #include "util.h"
@@ -118,15 +119,26 @@ static int staff_desktop_find(Manager *m, const char *account, const char *name,
                                       "Invalid name: %s has no desktop of category %s yet; open it first", account,
                                       cat->name);
         if (d.id == 0) {
+                _cleanup_(sd_bus_error_free) sd_bus_error pe = SD_BUS_ERROR_NULL;
                 char dname[64];
 
                 if (isempty(cat->template))
                         return bus_error_setf(error, VDESK_ERROR_NO_SUCH_TEMPLATE,
                                               "Category %s names no template yet; ask an admin", cat->name);
-                staff_desktop_name(m, account, cat->name, dname);
-                r = desktop_create(m, dname, account, cat->template, cat->name, uid, &d, error);
+
+                /* one made ahead if the category's pool has one free,
+                 * else one made now; a hand-over that failed changed
+                 * nothing, and the open goes on as without a pool */
+                r = pool_take(m, account, cat->name, uid, &d, &pe);
                 if (r < 0)
-                        return r;
+                        log_warning("Cannot hand a desktop of category %s's pool over to %s, making one: %s",
+                                    cat->name, account, pe.message ?: strerror(-r));
+                if (r <= 0) {
+                        staff_desktop_name(m, account, cat->name, dname);
+                        r = desktop_create(m, dname, account, cat->template, cat->name, uid, &d, error);
+                        if (r < 0)
+                                return r;
+                }
         }
         if (!cat && !isempty(d.category))
                 cat = staff_category_find(cats, n_cats, d.category);

@@ -27,11 +27,11 @@ void staff_desktop_name(Manager *m, const char *account, const char *category, c
 const StaffCategory *staff_category_find(const StaffCategory *c, size_t n, const char *name);
 
 /* The desktop of account's that name means ("" for the one desktop or
- * category it has), made from its category if it has none yet (not for a
- * restart: NoSuchDesktop), powered off at once for a restart
- * (*ret_restarted: it was running); and the redirection its .rdp file
- * allows. NotYourDesktop (journaled) for another's, NoSuchDesktop for
- * none, InvalidArgs when "" is ambiguous. */
+ * category it has), handed over from its category's pool or made from the
+ * category if it has none yet (not for a restart: NoSuchDesktop), powered
+ * off at once for a restart (*ret_restarted: it was running); and the
+ * redirection its .rdp file allows. NotYourDesktop (journaled) for
+ * another's, NoSuchDesktop for none, InvalidArgs when "" is ambiguous. */
 int staff_desktop_prepare(Manager *m, const char *account, const char *name, bool restart, uid_t uid,
                           const StaffCategory *cats, size_t n_cats, Desktop *ret, RdpRedirect *ret_redirect,
                           bool *ret_restarted, sd_bus_error *error);

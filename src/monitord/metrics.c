@@ -106,6 +106,30 @@ static const struct {
         { "vdesk_desktop_network_transmit_bytes_total", "counter", "Bytes the desktop sent", d_tx_bytes },
 };
 
+/* The categories' pools, as the broker last listed them. */
+static void pool_value(Out *o, const char *name, const MonPool *p, const char *state, unsigned v) {
+        fprintf(o->f, "%s{category=\"", name);
+        label(o, p->category);
+        if (state)
+                fprintf(o->f, "\",state=\"%s", state);
+        fprintf(o->f, "\"} %u\n", v);
+}
+
+static void pool_metrics(Out *o, Monitor *m) {
+        help(o, "vdesk_pool_size", "gauge", "The category's PoolSize=: desktops kept made ahead for its staff");
+        for (size_t i = 0; i < m->n_pools; i++)
+                pool_value(o, "vdesk_pool_size", &m->pools[i], NULL, m->pools[i].size);
+        help(o, "vdesk_pool_started", "gauge", "The category's PoolStarted=: of those, kept running");
+        for (size_t i = 0; i < m->n_pools; i++)
+                pool_value(o, "vdesk_pool_started", &m->pools[i], NULL, m->pools[i].started);
+        help(o, "vdesk_pool_desktops", "gauge", "The category's desktops made ahead, nobody's yet, by state");
+        for (size_t i = 0; i < m->n_pools; i++) {
+                pool_value(o, "vdesk_pool_desktops", &m->pools[i], "running", m->pools[i].running);
+                pool_value(o, "vdesk_pool_desktops", &m->pools[i], "stopped",
+                           m->pools[i].made - MIN(m->pools[i].made, m->pools[i].running));
+        }
+}
+
 int metrics_render(Monitor *m, char **ret) {
         char *buf = NULL;
         size_t size = 0;
@@ -128,6 +152,7 @@ int metrics_render(Monitor *m, char **ret) {
                                         desktop_value(&o, desktop_metrics[k].name, h, &h->domains[i],
                                                       desktop_metrics[k].f(&h->domains[i]));
         }
+        pool_metrics(&o, m);
         if (fclose(o.f) != 0) {
                 free(buf);
                 return -ENOMEM;

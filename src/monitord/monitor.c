@@ -47,6 +47,8 @@ Monitor *monitor_free(Monitor *m) {
         sd_event_source_disable_unref(m->refresh);
         sd_bus_slot_unref(m->host_signal);
         sd_bus_slot_unref(m->list_call);
+        sd_bus_slot_unref(m->pool_call);
+        free(m->pools);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
         config_done(&m->config);
@@ -220,10 +222,80 @@ void monitor_sample(Monitor *m) {
         m->sampled_usec = now_realtime_usec();
 }
 
+/* ---- the categories' pools (the broker's figures) -------------------------------------- */
+
+static int on_pool_list(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        Monitor *m = userdata;
+        MonPool *pools = NULL;
+        const char *name;
+        uint32_t size, started, made, running;
+        size_t n = 0;
+        int r;
+
+        m->pool_call = sd_bus_slot_unref(m->pool_call);
+        if (sd_bus_message_is_method_error(reply, NULL)) {
+                /* no broker: no pools to show */
+                log_debug("No pools from the broker: %s", sd_bus_message_get_error(reply)->message);
+                m->pools = mfree(m->pools);
+                m->n_pools = 0;
+                return 0;
+        }
+        r = sd_bus_message_enter_container(reply, 'a', POOL_SIGNATURE);
+        while (r > 0) {
+                r = sd_bus_message_read(reply, POOL_SIGNATURE, &name, &size, &started, &made, &running);
+                if (r > 0) {
+                        MonPool *g = reallocarray(pools, n + 1, sizeof *pools);
+
+                        if (!g) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        pools = g;
+                        pools[n] = (MonPool) { .size = size, .started = started, .made = made, .running = running };
+                        snprintf(pools[n].category, sizeof pools[n].category, "%s", name);
+                        n++;
+                }
+        }
+        if (r < 0) {
+                free(pools);
+                return log_warning_errno(r, "Cannot read the broker's pools: %m"), 0;
+        }
+        free(m->pools);
+        m->pools = pools;
+        m->n_pools = n;
+        return 0;
+}
+
+/* Calls the broker's method (without arguments) unless a call of it is
+ * in flight (*slot), never by starting the broker: one an admin stopped
+ * stays stopped. */
+static int ask_broker(Monitor *m, const char *method, sd_bus_slot **slot, sd_bus_message_handler_t done) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
+        int r;
+
+        if (*slot)
+                return 0;
+        r = sd_bus_message_new_method_call(m->bus, &call, BROKERD, method);
+        if (r >= 0)
+                r = sd_bus_message_set_auto_start(call, false);
+        if (r >= 0)
+                r = sd_bus_call_async(m->bus, slot, call, done, m, 0);
+        return r;
+}
+
+static void monitor_refresh_pools(Monitor *m) {
+        int r;
+
+        r = ask_broker(m, "ListPools", &m->pool_call, on_pool_list);
+        if (r < 0)
+                log_debug_errno(r, "Cannot ask the broker for its pools: %m");
+}
+
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Monitor *m = userdata;
 
         monitor_sample(m);
+        monitor_refresh_pools(m);
         (void) sd_event_source_set_time_relative(s, (uint64_t) m->config.monitor_interval_sec * USEC_PER_SEC);
         return 0;
 }
@@ -372,19 +444,11 @@ static int on_host_list(sd_bus_message *reply, void *userdata, sd_bus_error *ret
 }
 
 static void monitor_refresh_hosts(Monitor *m) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
         int r;
 
-        if (m->list_call)
-                return;
-        /* Never by starting the broker: one an admin stopped stays stopped
-         * (this host alone is followed meanwhile, and the broker's
-         * HostStateChanged brings the list back when it runs again). */
-        r = sd_bus_message_new_method_call(m->bus, &call, BROKERD, "ListHosts");
-        if (r >= 0)
-                r = sd_bus_message_set_auto_start(call, false);
-        if (r >= 0)
-                r = sd_bus_call_async(m->bus, &m->list_call, call, on_host_list, m, 0);
+        /* Without a broker this host alone is followed, and the broker's
+         * HostStateChanged brings the list back when it runs again. */
+        r = ask_broker(m, "ListHosts", &m->list_call, on_host_list);
         if (r < 0)
                 log_warning_errno(r, "Cannot ask the broker for its hosts: %m");
 }
@@ -410,6 +474,7 @@ int monitor_start(Monitor *m) {
                 return log_error_errno(r, "Cannot follow the broker's hosts: %m");
         /* at once, then every minute (a host added while the signal was
          * missed) */
+        monitor_refresh_pools(m);
         r = sd_event_add_time_relative(m->event, &m->refresh, CLOCK_MONOTONIC, 0, 0, on_refresh, m);
         if (r >= 0)
                 r = sd_event_source_set_enabled(m->refresh, SD_EVENT_ON);

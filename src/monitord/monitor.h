@@ -57,6 +57,12 @@ typedef struct MonHost {
         struct MonHost *next;
 } MonHost;
 
+/* A category's pool as the broker's ListPools said it last. */
+typedef struct MonPool {
+        char category[64];
+        unsigned size, started, made, running;
+} MonPool;
+
 struct Monitor {
         sd_event *event;
         sd_bus *bus;
@@ -66,6 +72,9 @@ struct Monitor {
         sd_event_source *refresh;       /* re-reads the broker's hosts */
         sd_bus_slot *host_signal;
         sd_bus_slot *list_call;
+        sd_bus_slot *pool_call;         /* ListPools in flight */
+        MonPool *pools;
+        size_t n_pools;
         uint64_t sampled_usec;          /* CLOCK_REALTIME of the last sample */
         sd_event_source *metrics_listener;
         sd_event_source *metrics_retry; /* listens again after accept4() ran out of descriptors */

@@ -116,7 +116,7 @@ static int on_reconcile_done(sd_event_source *s, int fd, uint32_t revents, void 
                 }
                 *f = (Forward) { .port = meta.rdp_port, .address = meta.address, .guest_port = meta.guest_port };
                 snprintf(f->desktop, sizeof f->desktop, "%s", meta.name);
-                snprintf(f->account, sizeof f->account, "%s", meta.account);
+                snprintf(f->account, sizeof f->account, "%s", strempty(meta.account));
                 n_desktops++;
         }
 

@@ -45,6 +45,9 @@
 #define NETWORK_SIGNATURE  "(" NETWORK_FIELDS ")"
 /* a cluster: name, capacity, hosts, desktops */
 #define CLUSTER_SIGNATURE  "(suuu)"
+/* a category's pool: category, PoolSize=, PoolStarted=, desktops made
+ * (nobody's yet), of which running */
+#define POOL_SIGNATURE     "(suuuu)"
 /* a host: name, URI, cluster, address, state (up, down, maintenance), why
  * it is down, desktops defined, running, memory, free, committed to
  * running desktops (KiB), the desktops' CPU use (0..1), load score */

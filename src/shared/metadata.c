@@ -219,8 +219,11 @@ static int read_domain_xml(const char *xml, xmlDocPtr *ret_doc, char **ret_error
         return 0;
 }
 
-/* The domain's <name> and <uuid>, and <vdesk:account>. */
+/* The domain's <name> and <uuid>, and <vdesk:account>: absent on a
+ * desktop of a category's pool, which belongs to nobody yet; present, it
+ * names somebody. */
 static int parse_names(xmlNode *root, xmlNode *desk, DesktopMeta *m, char **ret_error) {
+        xmlNode *account;
         int r;
 
         r = take_text(child(root, "name", NULL), &m->name);
@@ -228,9 +231,12 @@ static int parse_names(xmlNode *root, xmlNode *desk, DesktopMeta *m, char **ret_
                 return r == -ENOMEM ? r : fail(ret_error, "domain has no <name>");
         (void) take_text(child(root, "uuid", NULL), &m->uuid);
 
-        r = take_text(child(desk, "account", VDESK_METADATA_NS), &m->account);
+        account = child(desk, "account", VDESK_METADATA_NS);
+        if (!account)
+                return 0;
+        r = take_text(account, &m->account);
         if (r < 0)
-                return r == -ENOMEM ? r : fail(ret_error, "metadata: <vdesk:account> missing or empty");
+                return r == -ENOMEM ? r : fail(ret_error, "metadata: <vdesk:account> is empty");
         return 0;
 }
 
@@ -354,7 +360,7 @@ int desktop_meta_validate(const DesktopMeta *m, const VdeskConfig *c, char **ret
 
         if ((why = name_invalid_reason(m->name)))
                 return fail(ret_error, "desktop name %s", why);
-        if ((why = name_invalid_reason(m->account)))
+        if (m->account && (why = name_invalid_reason(m->account)))
                 return fail(ret_error, "metadata: account %s", why);
         if ((why = name_invalid_reason(m->network)))
                 return fail(ret_error, "metadata: network name %s", why);
@@ -443,7 +449,8 @@ static int format_element(xmlNode *e, char **ret) {
         return 0;
 }
 
-int desktop_meta_format(const DesktopMeta *m, char **ret) {
+/* prefix NULL: in the default namespace */
+static int meta_format(const DesktopMeta *m, const char *prefix, char **ret) {
         _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
         xmlNode *desk, *n;
         xmlNs *ns;
@@ -457,12 +464,13 @@ int desktop_meta_format(const DesktopMeta *m, char **ret) {
         if (!doc)
                 return -ENOMEM;
         desk = xmlNewNode(NULL, BAD_CAST "desktop");
-        ns = xmlNewNs(desk, BAD_CAST VDESK_METADATA_NS, BAD_CAST VDESK_METADATA_PREFIX);
+        ns = xmlNewNs(desk, BAD_CAST VDESK_METADATA_NS, BAD_CAST prefix);
         xmlSetNs(desk, ns);
         xmlDocSetRootElement(doc, desk);
 
         /* xmlNewTextChild escapes the text; attributes are escaped on save. */
-        xmlNewTextChild(desk, ns, BAD_CAST "account", BAD_CAST m->account);
+        if (m->account)
+                xmlNewTextChild(desk, ns, BAD_CAST "account", BAD_CAST m->account);
         n = xmlNewChild(desk, ns, BAD_CAST "disk", NULL);
         xmlNewProp(n, BAD_CAST "path", BAD_CAST m->disk_path);
         xmlNewProp(n, BAD_CAST "template", BAD_CAST m->template_path);
@@ -480,4 +488,12 @@ int desktop_meta_format(const DesktopMeta *m, char **ret) {
         xmlNewProp(n, BAD_CAST "guest-port", BAD_CAST gport);
 
         return format_element(desk, ret);
+}
+
+int desktop_meta_format(const DesktopMeta *m, char **ret) {
+        return meta_format(m, VDESK_METADATA_PREFIX, ret);
+}
+
+int desktop_meta_format_unprefixed(const DesktopMeta *m, char **ret) {
+        return meta_format(m, NULL, ret);
 }

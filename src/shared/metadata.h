@@ -67,6 +67,10 @@ int desktop_meta_validate(const DesktopMeta *m, const VdeskConfig *c, char **ret
 /* The <vdesk:desktop> element's XML, for virDomainSetMetadata or a domain
  * document. */
 int desktop_meta_format(const DesktopMeta *m, char **ret);
+/* The same in the default namespace (<desktop xmlns="...">), as
+ * virDomainSetMetadata takes it: libvirt declares the prefix itself and
+ * refuses an element that declares it already. */
+int desktop_meta_format_unprefixed(const DesktopMeta *m, char **ret);
 
 /* Cheap test for the namespace, so that other domains pass untouched
  * without an XML parse. */

@@ -481,6 +481,26 @@ int virt_domain_update_device(Virt *v, const char *name, const char *device_xml,
         return r;
 }
 
+int virt_domain_set_metadata(Virt *v, const char *name, const char *xml, char **ret_error) {
+        unsigned flags = VIR_DOMAIN_AFFECT_CONFIG;
+        virDomainPtr d;
+        int r;
+
+        r = lookup(v, name, &d, ret_error);
+        if (r < 0)
+                return r;
+        r = virDomainIsActive(d);
+        if (r > 0)
+                flags |= VIR_DOMAIN_AFFECT_LIVE;
+        if (r >= 0)
+                r = virDomainSetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT, xml, VDESK_METADATA_PREFIX,
+                                         VDESK_METADATA_NS, flags) < 0 ? fail(ret_error) : 0;
+        else
+                r = fail(ret_error);
+        virDomainFree(d);
+        return r;
+}
+
 int virt_network_ensure(Virt *v, const char *name, const char *xml, char **ret_error) {
         virNetworkPtr n;
         int changed = 0, r = 0;

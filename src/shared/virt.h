@@ -75,6 +75,10 @@ int virt_domain_get_xml(Virt *v, const char *name, bool inactive, char **ret, ch
 /* Changes a device of the running domain (virDomainUpdateDeviceFlags, live
  * only): a graphics password, for one. */
 int virt_domain_update_device(Virt *v, const char *name, const char *device_xml, char **ret_error);
+/* Replaces the domain's vdesk metadata element (metadata.h's
+ * desktop_meta_format_unprefixed()) in its definition and, while it runs,
+ * in the running domain too. */
+int virt_domain_set_metadata(Virt *v, const char *name, const char *xml, char **ret_error);
 
 /* Defines the network if absent, starts it if inactive, marks it
  * autostart. Returns 1 if it did anything. */

@@ -341,18 +341,43 @@ static int cmd_remove_manager(char **args) {
 
 /* ---- categories ---------------------------------------------------------- */
 
+/* The POOL column: "RUNNING/SIZE up" from the broker's ListPools, where
+ * the category has a pool; "-" where it has none or the broker does not
+ * answer (the directory's listing stands without it). */
+static void category_pool(sd_bus_message *pools, const char *category, char ret[static 32]) {
+        const char *name;
+        uint32_t size, started, made, running;
+
+        snprintf(ret, 32, "-");
+        if (!pools || sd_bus_message_rewind(pools, true) < 0 ||
+            sd_bus_message_enter_container(pools, 'a', POOL_SIGNATURE) < 0)
+                return;
+        while (sd_bus_message_read(pools, POOL_SIGNATURE, &name, &size, &started, &made, &running) > 0)
+                if (streq(name, category)) {
+                        snprintf(ret, 32, "%" PRIu32 "/%" PRIu32 " up%s", running, size,
+                                 made < size ? ", filling" : made > size ? ", shrinking" : "");
+                        return;
+                }
+}
+
 static int cmd_categories(char **args) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL, *pools = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         const char *name, *template, *network;
+        char pool[32];
         int p, d, c, u, r;
 
         if (bus_call_list(&reply, DIRECTORYD, "ListCategories", "(sssbbbb)") < 0)
                 return EXIT_FAILURE;
-        printf("%-20s %-16s %-16s %s\n", "CATEGORY", "TEMPLATE", "NETWORK", "REDIRECT");
-        while ((r = sd_bus_message_read(reply, "(sssbbbb)", &name, &template, &network, &p, &d, &c, &u)) > 0)
-                printf("%-20s %-16s %-16s %s%s%s%s%s\n", name, isempty(template) ? "-" : template,
-                       isempty(network) ? "-" : network, p ? "printers " : "", d ? "drives " : "",
+        if (bus_call_method(&pools, &e, 0, BROKERD, "ListPools", NULL) < 0)
+                pools = sd_bus_message_unref(pools);
+        printf("%-20s %-16s %-16s %-14s %s\n", "CATEGORY", "TEMPLATE", "NETWORK", "POOL", "REDIRECT");
+        while ((r = sd_bus_message_read(reply, "(sssbbbb)", &name, &template, &network, &p, &d, &c, &u)) > 0) {
+                category_pool(pools, name, pool);
+                printf("%-20s %-16s %-16s %-14s %s%s%s%s%s\n", name, isempty(template) ? "-" : template,
+                       isempty(network) ? "-" : network, pool, p ? "printers " : "", d ? "drives " : "",
                        c ? "clipboard " : "", u ? "usb" : "", !(p || d || c || u) ? "none" : "");
+        }
         return print_list_end(r, 0, NULL);
 }
 

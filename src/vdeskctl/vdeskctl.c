@@ -241,9 +241,10 @@ void print_desktop_header(void) {
                "HOST");
 }
 
+/* A desktop of a category's pool belongs to nobody yet: "-". */
 void print_desktop_row(const DesktopRow *d) {
-        printf("%-20s %-14s %-14s %-15s %-6u %-8s %s\n", d->name, d->account, d->template, d->address, d->port,
-               d->state, d->host);
+        printf("%-20s %-14s %-14s %-15s %-6u %-8s %s\n", d->name, isempty(d->account) ? "-" : d->account, d->template,
+               d->address, d->port, d->state, d->host);
 }
 
 static int cmd_desktops(char **args) {

@@ -80,9 +80,8 @@ static void test_malformed(void) {
                 const char *from, *to, *error;
         } cases[] = {
                 { "</domain>", "", "domain XML is not well-formed" },
-                { "<vdesk:account>alice</vdesk:account>", "", "metadata: <vdesk:account> missing or empty" },
                 { "<vdesk:account>alice</vdesk:account>", "<vdesk:account></vdesk:account>",
-                  "metadata: <vdesk:account> missing or empty" },
+                  "metadata: <vdesk:account> is empty" },
                 { " template='/var/lib/vdesk/templates/demo.img'", "",
                   "metadata: <vdesk:disk template=> missing or empty" },
                 { "address='10.20.0.15'", "address='10.20.0.300'",
@@ -129,7 +128,41 @@ static void test_entities_not_expanded(void) {
         DesktopMeta m = {};
 
         CHECK_INT(desktop_meta_parse_domain(xxe, &m, &err), -EINVAL);
-        CHECK_STR(err, "metadata: <vdesk:account> missing or empty");
+        CHECK_STR(err, "metadata: <vdesk:account> is empty");
+}
+
+/* A desktop of a category's pool names no account until it is handed
+ * over; what is written back again names none either. */
+static void test_pooled(void) {
+        _cleanup_(freep) char *xml = mutate("<vdesk:account>alice</vdesk:account>", ""), *err = NULL, *frag = NULL;
+        _cleanup_(desktop_meta_done) DesktopMeta m = {};
+        _cleanup_(config_done) VdeskConfig c = {};
+
+        CHECK(xml != NULL);
+        CHECK_INT(desktop_meta_parse_domain(xml, &m, &err), 0);
+        CHECK(m.account == NULL);
+        config_defaults(&c);
+        CHECK_INT(desktop_meta_validate(&m, &c, &err), 0);
+        CHECK_INT(desktop_meta_format(&m, &frag), 0);
+        CHECK(frag && !strstr(frag, "account"));
+}
+
+/* What a hand-over gives virDomainSetMetadata: the element in the default
+ * namespace, which reads back as the prefixed one does. */
+static void test_unprefixed(void) {
+        _cleanup_(desktop_meta_done) DesktopMeta m = {}, back = {};
+        _cleanup_(freep) char *frag = NULL, *xml = NULL, *err = NULL;
+        const char *start = strstr(good, "    <vdesk:desktop"), *end = strstr(good, "  </metadata>");
+
+        CHECK_INT(desktop_meta_parse_domain(good, &m, &err), 0);
+        CHECK_INT(desktop_meta_format_unprefixed(&m, &frag), 0);
+        CHECK(frag && startswith(frag, "<desktop xmlns=\"" NS "\">") && !strstr(frag, "vdesk:"));
+        CHECK(start && end);
+        CHECK(asprintf(&xml, "%.*s%s\n%s", (int) (start - good), good, frag, end) > 0);
+        CHECK_INT(desktop_meta_parse_domain(xml, &back, &err), 0);
+        CHECK_STR(back.account, "alice");
+        CHECK_STR(back.disk_path, m.disk_path);
+        CHECK_INT(back.rdp_port, 50001);
 }
 
 static void test_validate(void) {
@@ -377,6 +410,8 @@ int main(void) {
         test_not_a_desktop();
         test_malformed();
         test_entities_not_expanded();
+        test_pooled();
+        test_unprefixed();
         test_validate();
         test_template_format();
         test_roundtrip();
