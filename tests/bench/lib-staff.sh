@@ -21,6 +21,9 @@ staff_accounts() {
 # desktops_count: how many desktops the broker lists.
 desktops_count() { broker_json ListDesktops | jq '.data[0] | length'; }
 
+# desktops_more_than N: the broker lists more than N desktops.
+desktops_more_than() { [ "$(desktops_count)" -gt "$1" ]; }
+
 # answers ADDRESS: the test guest's banner comes from ADDRESS:3389 (1 s).
 answers() {
         timeout 1 bash -c "exec 3<>/dev/tcp/$1/3389 && head -1 <&3" 2>/dev/null | grep -q '^VDESK-TEST-GUEST '
