@@ -51,42 +51,6 @@ typedef struct Bench {
 static const char *const steps[] = { "disk", "define", "dhcp", "nft", "row" };
 #define N_STEPS (sizeof steps / sizeof steps[0])
 
-typedef struct Sample {
-        double *v;
-        size_t n;
-} Sample;
-
-static void sample_add(Sample *s, double v) {
-        double *n = realloc(s->v, (s->n + 1) * sizeof *n);
-
-        if (!n) {
-                fprintf(stderr, "out of memory\n");
-                exit(1);
-        }
-        n[s->n++] = v;
-        s->v = n;
-}
-
-static void sample_done(Sample *s) {
-        free(s->v);
-        *s = (Sample) {};
-}
-
-static void samples_done(Sample s[], size_t n) {
-        for (size_t i = 0; i < n; i++)
-                sample_done(&s[i]);
-}
-
-/* p50, p90, p99 of s as "<key>_p50_ms ..." lines. */
-static void sample_print(const char *key, Sample *s) {
-        if (s->n == 0)
-                return;
-        printf("%s_p50_ms %.3f\n", key, pct(s->v, s->n, 0.5));
-        printf("%s_p90_ms %.3f\n", key, pct(s->v, s->n, 0.9));
-        printf("%s_p99_ms %.3f\n", key, pct(s->v, s->n, 0.99));
-        printf("%s_n %zu\n", key, s->n);
-}
-
 /* The script's desktop i: its name, address, MAC and port. */
 typedef struct ShellDesktop {
         char name[32], addr[16], mac[18], port[8];

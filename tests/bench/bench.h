@@ -2,7 +2,8 @@
 #pragma once
 
 /* What vdesk's benchmark programs share: milliseconds between two
- * now_usec() readings, percentiles of a sample, dying on a bus error. */
+ * now_usec() readings, percentiles of a sample, samples that grow and
+ * print their percentiles, dying on a bus error. */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,4 +28,41 @@ static inline double pct(double *v, size_t n, double p) {
 static inline void die_bus(const char *what, int r, const sd_bus_error *e) {
         fprintf(stderr, "%s: %s\n", what, e && e->message ? e->message : strerror(-r));
         exit(1);
+}
+
+/* Timings in ms, grown one at a time. */
+typedef struct Sample {
+        double *v;
+        size_t n;
+} Sample;
+
+static inline void sample_add(Sample *s, double v) {
+        double *n = realloc(s->v, (s->n + 1) * sizeof *n);
+
+        if (!n) {
+                fprintf(stderr, "out of memory\n");
+                exit(1);
+        }
+        n[s->n++] = v;
+        s->v = n;
+}
+
+static inline void sample_done(Sample *s) {
+        free(s->v);
+        *s = (Sample) {};
+}
+
+static inline void samples_done(Sample s[], size_t n) {
+        for (size_t i = 0; i < n; i++)
+                sample_done(&s[i]);
+}
+
+/* p50, p90, p99 of s as "<key>_p50_ms ..." lines. */
+static inline void sample_print(const char *key, Sample *s) {
+        if (s->n == 0)
+                return;
+        printf("%s_p50_ms %.3f\n", key, pct(s->v, s->n, 0.5));
+        printf("%s_p90_ms %.3f\n", key, pct(s->v, s->n, 0.9));
+        printf("%s_p99_ms %.3f\n", key, pct(s->v, s->n, 0.99));
+        printf("%s_n %zu\n", key, s->n);
 }
