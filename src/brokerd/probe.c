@@ -7,16 +7,20 @@
 #include "macro.h"
 #include "probe.h"
 
-/* A SYN towards a guest that is not up yet gets no answer at all: each try
- * is given up after this long, and a refused one is retried after the
- * pause. */
-#define ATTEMPT_USEC (1 * USEC_PER_SEC)
+/* A SYN towards a guest that is not up yet gets no answer at all: a try
+ * is given up after ATTEMPT_MIN_USEC at first, so that a guest that has
+ * just come up is seen soon after, then after twice as long each time up
+ * to ATTEMPT_MAX_USEC, so that a far host's round trip fits; a refused
+ * one is retried after the pause. */
+#define ATTEMPT_MIN_USEC (200 * USEC_PER_MSEC)
+#define ATTEMPT_MAX_USEC (1 * USEC_PER_SEC)
 #define PAUSE_USEC   (100 * USEC_PER_MSEC)
 
 struct TcpProbe {
         sd_event *event;
         uint32_t address;
         uint16_t port;
+        uint64_t attempt_usec;          /* how long the next try waits for an answer */
         int fd;
         sd_event_source *io, *attempt, *deadline;
         TcpProbeFunc done;
@@ -72,7 +76,10 @@ static int on_writable(sd_event_source *s, int fd, uint32_t revents, void *userd
 }
 
 static int on_attempt_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
-        retry_later(userdata);
+        TcpProbe *p = userdata;
+
+        p->attempt_usec = MIN(p->attempt_usec * 2, ATTEMPT_MAX_USEC);
+        retry_later(p);
         return 0;
 }
 
@@ -100,7 +107,9 @@ static int attempt_start(TcpProbe *p) {
         if (r < 0)
                 return r;
         (void) sd_event_now(p->event, CLOCK_MONOTONIC, &now);
-        return sd_event_add_time(p->event, &p->attempt, CLOCK_MONOTONIC, now + ATTEMPT_USEC, 0,
+        if (p->attempt_usec == 0)
+                p->attempt_usec = ATTEMPT_MIN_USEC;
+        return sd_event_add_time(p->event, &p->attempt, CLOCK_MONOTONIC, now + p->attempt_usec, 0,
                                  on_attempt_timeout, p);
 }
 
