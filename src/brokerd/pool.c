@@ -24,7 +24,7 @@ typedef struct PoolOp {
         uint64_t host_id;
         char desktop[64];
         char category[64];
-        bool booting;                   /* started, waiting for the guest to answer */
+        bool booting;                   /* being started, until the guest answers */
         TcpProbe *probe;
         struct PoolOp *next;
 } PoolOp;
@@ -137,7 +137,7 @@ static int pool_choose(Manager *m, const char *category, char ret[static 64], co
                         pick = &c[i];
         if (pick) {
                 snprintf(ret, 64, "%s", pick->name);
-                *ret_state = !pick->running ? "stopped" : desktop_booting(m, pick->name) ? "booting" : "running";
+                *ret_state = desktop_booting(m, pick->name) ? "booting" : pick->running ? "running" : "stopped";
         }
         free(rows.items);
         return r;
@@ -345,12 +345,12 @@ static bool host_idle(Manager *m, Host *h, uint64_t *acted, size_t n_acted) {
 }
 
 /* Remembers an operation the pools asked for, until pool_op_end(). */
-static PoolOp *pool_op_new(Manager *m, uint64_t host_id, const char *desktop, const char *category) {
+static PoolOp *pool_op_new(Manager *m, uint64_t host_id, const char *desktop, const char *category, bool booting) {
         PoolOp *o = new0(PoolOp, 1);
 
         if (!o)
                 return NULL;
-        *o = (PoolOp) { .manager = m, .host_id = host_id, .next = m->pool->ops };
+        *o = (PoolOp) { .manager = m, .host_id = host_id, .booting = booting, .next = m->pool->ops };
         snprintf(o->desktop, sizeof o->desktop, "%s", desktop);
         snprintf(o->category, sizeof o->category, "%s", category);
         m->pool->ops = o;
@@ -412,7 +412,6 @@ static void on_pooled_started(Manager *m, const char *name, int r, const sd_bus_
                 pool_op_end(o, true);
                 return;
         }
-        o->booting = true;
         r = tcp_probe_start(m->event, address, d.rdp_port, (uint64_t) m->config.open_timeout_sec * USEC_PER_SEC,
                             on_pooled_answers, o, &o->probe);
         desktop_done(&d);
@@ -422,9 +421,9 @@ static void on_pooled_started(Manager *m, const char *name, int r, const sd_bus_
 
 /* Queues one operation of the pools on desktop name (async: one of
  * desktop.h's *_async() calls given done and the op). */
-#define POOL_OP(m, host_id, name, category, call, done, ...)                                     \
+#define POOL_OP(m, host_id, name, category, booting, call, done, ...)                            \
         ({                                                                                      \
-                PoolOp *_o = pool_op_new(m, host_id, name, category);                           \
+                PoolOp *_o = pool_op_new(m, host_id, name, category, booting);                  \
                 int _r = _o ? call(m, name, __VA_ARGS__, done, _o) : -ENOMEM;                   \
                 if (_o && _r < 0) {                                                             \
                         log_warning_errno(_r, "Cannot keep category %s's pool (%s): %m", category, name); \
@@ -435,7 +434,7 @@ static void on_pooled_started(Manager *m, const char *name, int r, const sd_bus_
 
 /* The one place a pooled desktop is started. */
 static int pool_boot(Manager *m, const Desktop *d, Host *h) {
-        return POOL_OP(m, h->id, d->name, d->category, desktop_start_async, on_pooled_started, getuid());
+        return POOL_OP(m, h->id, d->name, d->category, true, desktop_start_async, on_pooled_started, getuid());
 }
 
 /* The one place a pooled desktop is made: on the host placement picks,
@@ -459,7 +458,7 @@ static int pool_make(Manager *m, const PoolInfo *p, uint64_t *acted, size_t *n_a
                 return r;
         snprintf(name, sizeof name, "%.48s-pool-%08" PRIx32, p->category, (uint32_t) id.qwords[0]);
         acted[(*n_acted)++] = h->id;
-        return POOL_OP(m, h->id, name, p->category, desktop_create_async, on_pool_op_done, NULL, p->template,
+        return POOL_OP(m, h->id, name, p->category, false, desktop_create_async, on_pool_op_done, NULL, p->template,
                        p->category, getuid());
 }
 
@@ -496,8 +495,8 @@ static bool pool_shrink_one(Manager *m, const PoolInfo *p, bool stale_only) {
         if (r <= 0)
                 return false;
         if (streq(d.state, "running"))
-                (void) POOL_OP(m, 0, d.name, p->category, desktop_stop_async, on_pool_op_done, true, getuid());
-        (void) POOL_OP(m, 0, d.name, p->category, desktop_delete_async, on_pool_op_done, getuid());
+                (void) POOL_OP(m, 0, d.name, p->category, false, desktop_stop_async, on_pool_op_done, true, getuid());
+        (void) POOL_OP(m, 0, d.name, p->category, false, desktop_delete_async, on_pool_op_done, getuid());
         desktop_done(&d);
         return true;
 }
@@ -544,7 +543,7 @@ static void pool_keep(Manager *m, const PoolInfo *p, uint64_t *acted, size_t *n_
 
         if (p->running > p->started) {
                 if (pool_pick(m, p->category, "AND d.state = 'running' ORDER BY d.id DESC", &d) > 0) {
-                        (void) POOL_OP(m, 0, d.name, p->category, desktop_stop_async, on_pool_op_done, true,
+                        (void) POOL_OP(m, 0, d.name, p->category, false, desktop_stop_async, on_pool_op_done, true,
                                        getuid());
                         desktop_done(&d);
                 }
