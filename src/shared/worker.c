@@ -207,8 +207,14 @@ WorkerPool *worker_pool_free(WorkerPool *p) {
         for (unsigned i = 0; i < p->n_threads; i++)
                 (void) pthread_join(p->threads[i], NULL);
 
-        /* No thread is left: the lists are ours alone. */
-        while ((j = list_pop(&p->finished)) || (j = list_pop(&p->queued))) {
+        /* No thread is left: the lists are ours alone. What ran gets what
+         * it returned (its done may have to record what the work did);
+         * what never ran, -ECANCELED. */
+        while ((j = list_pop(&p->finished))) {
+                j->done(j->r, j->userdata);
+                free(j);
+        }
+        while ((j = list_pop(&p->queued))) {
                 j->done(-ECANCELED, j->userdata);
                 free(j);
         }

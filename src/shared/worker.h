@@ -40,7 +40,9 @@ int worker_pool_submit(WorkerPool *p, WorkerFunc work, WorkerDoneFunc done, void
 unsigned worker_pool_threads(const WorkerPool *p);
 
 /* Waits for the jobs running now to end (nothing can interrupt them),
- * runs none of those still queued, and calls done(-ECANCELED) for every
- * job not yet handed back. Accepts NULL; returns NULL. */
+ * runs none of those still queued, and calls done for every job not yet
+ * handed back: with what work returned for those that ran (their done
+ * may have to record what the work did), with -ECANCELED for the others.
+ * Accepts NULL; returns NULL. */
 WorkerPool *worker_pool_free(WorkerPool *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC(WorkerPool *, worker_pool_free);

@@ -180,11 +180,14 @@ static void test_full_queue_and_shutdown(void) {
         CHECK_INT(refused, 3);
         CHECK_INT(n_done, 0);
         pthread_mutex_unlock(&gate);
-        /* The two running finish; the five queued never run. Every done is
-         * called, each with -ECANCELED, and frees its job. */
+        /* The two running finish (and the threads may take more before
+         * they see the pool stop); the rest never run. Every done is
+         * called, once, and frees its job: with what its work returned if
+         * it ran, else -ECANCELED. */
         CHECK(worker_pool_free(p) == NULL);
         CHECK_INT(n_done, 7);
-        CHECK_INT(n_cancelled, 7);
+        CHECK(n_started >= 2);
+        CHECK_INT(n_cancelled, 7 - n_started);
         CHECK(worker_pool_free(NULL) == NULL);
 }
 
