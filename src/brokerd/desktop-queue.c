@@ -191,7 +191,9 @@ int desktop_queue_push(Manager *m, const char *name, const DesktopOpType *type, 
         for (tail = &m->desktop_ops; *tail; tail = &(*tail)->next)
                 ;
         *tail = op;
-        if (desktop_op_next(m, name) == op)
+        /* by the name as kept: one too long (cut) still finds its op,
+         * whose begin refuses it */
+        if (desktop_op_next(m, op->name) == op)
                 desktop_op_run(op);
         return 0;
 }

@@ -179,7 +179,9 @@ typedef struct DesktopCreation {
         const char *account;            /* NULL: a desktop of the category's pool, nobody's yet */
         const char *template;
         const char *category;           /* NULL: not made from a category */
-        char buf_name[64], buf_account[64], buf_template[64], buf_category[64];  /* what those point to */
+        /* what those point to: one byte more than a name may have, so that
+         * one too long is still seen as too long by the checks */
+        char buf_name[65], buf_account[65], buf_template[65], buf_category[65];
         uid_t actor;
         AddressRange range;             /* [Network]'s */
         /* what it names */

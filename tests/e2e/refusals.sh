@@ -43,6 +43,11 @@ E=org.vdesk.Error
 IA=org.freedesktop.DBus.Error.InvalidArgs
 refused "empty desktop name" $IA "Invalid name: is empty" CreateDesktop string: string:alice string:base
 refused "300-byte desktop name" $IA "Invalid name: is longer than 63 bytes" CreateDesktop string:$long string:alice string:base
+# the longest name there may be is taken (and the 300 bytes above were
+# not cut to it)
+name63=$(printf 'b%.0s' $(seq 63))
+check "a 63-byte desktop name is taken" broker_call CreateDesktop sss "$name63" alice base
+check "... and deleted again" broker_call DeleteDesktop s "$name63"
 refused "desktop name ../etc" $IA "Invalid name: must start with an ASCII letter or digit" CreateDesktop string:../etc string:alice string:base
 refused "desktop name with ../" $IA "Invalid name: may hold only" CreateDesktop string:a/../../etc string:alice string:base
 refused "desktop name with shell metacharacters" $IA "Invalid name: may hold only" CreateDesktop 'string:a;reboot' string:alice string:base
@@ -165,7 +170,7 @@ out=$(printf '<domain><name>x</name><metadata><vdesk:desktop xmlns:vdesk="https:
 check "malformed metadata XML is refused by the hook ($out)" test "$out" = "vdesk: domain XML is not well-formed"
 out=$(printf '<domain><name>x</name><metadata><vdesk:desktop xmlns:vdesk="https://vdesk.org/xmlns/desktop/1"/></metadata></domain>' |
         "$VDESK_BUILD/hooks/vdesk-qemu-hook" x prepare begin - 2>&1)
-check "metadata without its elements is refused ($out)" grep -q "vdesk:account> missing" <<<"$out"
+check "metadata without its elements is refused ($out)" grep -q "vdesk:disk> missing" <<<"$out"
 out=$(printf '<domain><name>plain</name></domain>' | "$VDESK_BUILD/hooks/vdesk-qemu-hook" plain prepare begin - 2>&1)
 check "a domain without vdesk metadata passes untouched" test -z "$out"
 
